@@ -1,0 +1,1 @@
+"""Authentication: merchant request signatures (and, later, dashboard sessions and roles)."""

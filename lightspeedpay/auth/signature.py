@@ -1,0 +1,65 @@
+"""Merchant request signing: X-Client-Key, X-Timestamp and X-Signature = hex HMAC-SHA256, keyed with the
+client salt, over `{timestamp}.{METHOD}.{path with query}.{raw body}`. The salt never travels."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
+from lightspeedpay.kit.signing import equal, sign_merchant_request
+from lightspeedpay.merchants.service import MerchantAuth, merchant_service
+
+
+def path_with_query(request: Request) -> str:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    query = request.scope.get("query_string") or b""
+    return (raw + (b"?" + query if query else b"")).decode("latin-1")
+
+
+async def read_body(request: Request) -> bytes:
+    limit = get_settings().max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    body = await request.body()
+    if len(body) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    return body
+
+
+async def authenticate(request: Request) -> MerchantAuth:
+    headers = request.headers
+    client_key = headers.get("x-client-key")
+    timestamp = headers.get("x-timestamp")
+    signature = headers.get("x-signature")
+    for name, value in (("X-Client-Key", client_key), ("X-Timestamp", timestamp), ("X-Signature", signature)):
+        if not value:
+            raise Unauthorized(f"The {name} header is missing; every API request must be signed.", field=name)
+    assert client_key and timestamp and signature
+    if not timestamp.isdigit():
+        raise Unauthorized("X-Timestamp must be Unix time in whole seconds.", field="X-Timestamp")
+    tolerance = get_settings().signature_tolerance_seconds
+    if abs(time.time() - int(timestamp)) > tolerance:
+        raise StaleTimestamp(f"X-Timestamp is more than {tolerance} s from the server clock; sign the request "
+                             "again with the current time.", field="X-Timestamp")
+    body = await read_body(request)
+    async with sessionmaker()() as session:
+        merchant = await merchant_service.auth_by_key(session, client_key)
+    if merchant is None:
+        raise Unauthorized("Unknown client key.", field="X-Client-Key")
+    expected = sign_merchant_request(merchant.salt, timestamp, request.method, path_with_query(request), body)
+    if not equal(expected, signature.lower()):
+        raise InvalidSignature("The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
+                               "{raw body}` with your client salt (hex HMAC-SHA256).", field="X-Signature")
+    if merchant.status == "disabled":
+        raise Unauthorized("This merchant account is disabled.")
+    request.state.raw_body = body
+    return merchant
+
+
+CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate)]

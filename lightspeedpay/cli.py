@@ -1,0 +1,321 @@
+"""`lightspeedpay`: run the platform's processes, manage the database, merchants and gateways."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lightspeedpay.config import get_settings
+
+app = typer.Typer(help="LightSpeedPay: payment aggregation platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+merchant_app = typer.Typer(help="Merchants.", no_args_is_help=True)
+gateway_app = typer.Typer(help="The gateway pool.", no_args_is_help=True)
+simulate_app = typer.Typer(help="Act as a payer against the PSP simulator.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(merchant_app, name="merchant")
+app.add_typer(gateway_app, name="gateway")
+app.add_typer(simulate_app, name="simulate")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _configure_logging() -> None:
+    from lightspeedpay.kit import logging as lsp_logging
+
+    s = get_settings()
+    lsp_logging.configure(json=s.log_json, level=s.log_level)
+
+
+# ---- processes --------------------------------------------------------------------------------------
+
+
+@app.command()
+def api(host: str = typer.Option(None), port: int = typer.Option(None),
+        workers: int = typer.Option(None, help="uvicorn worker processes")) -> None:
+    """Run the HTTP API."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run("lightspeedpay.app:create_app", factory=True, host=host or s.api_host, port=port or s.api_port,
+                workers=workers or s.api_workers, log_level="warning", access_log=False)
+
+
+@app.command()
+def worker(queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queue(s) to serve")] = None) -> None:
+    """Run queue workers (all queues unless --queue is given)."""
+    from lightspeedpay.jobs import queues
+    from lightspeedpay.jobs import worker as worker_mod
+
+    for name in queue or []:
+        if name not in queues.QUEUE_NAMES:
+            raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
+    _configure_logging()
+    asyncio.run(worker_mod.run(list(queue) if queue else None))
+
+
+@app.command()
+def scheduler() -> None:
+    """Run periodic work (the outbox sweeper)."""
+    from lightspeedpay.jobs import scheduler as scheduler_mod
+
+    _configure_logging()
+    asyncio.run(scheduler_mod.run())
+
+
+@app.command()
+def simulator(port: int = typer.Option(None)) -> None:
+    """Run the PSP simulator on loopback."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run("lightspeedpay.gateways.simulator.app:create_app", factory=True, host=s.simulator_host,
+                port=port or s.simulator_port, log_level="warning", access_log=False)
+
+
+@app.command()
+def receiver(port: int = typer.Option(None)) -> None:
+    """Run a merchant webhook receiver on loopback (for the demo and tests)."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run("lightspeedpay.devtools.receiver:create_app", factory=True, host="127.0.0.1",
+                port=port or s.receiver_port, log_level="warning", access_log=False)
+
+
+# ---- database -----------------------------------------------------------------------------------------
+
+
+def _alembic_config(database_url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    if database_url:
+        cfg.attributes["database_url"] = database_url
+    return cfg
+
+
+def upgrade_database(database_url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(database_url), "head")
+
+
+async def create_database_if_missing(database_url: str) -> bool:
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    kwargs = {"host": url.host or "127.0.0.1", "port": url.port or 5432, "user": url.username}
+    conn = await asyncpg.connect(database="postgres", **kwargs)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{url.database}"')
+        return not exists
+    finally:
+        await conn.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database if missing and apply all migrations."""
+    asyncio.run(create_database_if_missing(get_settings().database_url))
+    upgrade_database()
+    typer.echo("database is at the latest migration")
+
+
+# ---- merchants and gateways ------------------------------------------------------------------------------
+
+
+@merchant_app.command("create")
+def merchant_create(
+    name: Annotated[str, typer.Option("--name", help="company name")],
+    webhook_url: Annotated[str | None, typer.Option("--webhook-url")] = None,
+    fee_percent: Annotated[str | None, typer.Option("--fee-percent")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Create a merchant and print its credentials (shown once)."""
+    from lightspeedpay.db import sessionmaker
+    from lightspeedpay.merchants.service import merchant_service
+
+    async def run() -> dict[str, str]:
+        async with sessionmaker()() as session:
+            new = await merchant_service.create(session, company_name=name, webhook_url=webhook_url,
+                                                fee_percent=Decimal(fee_percent) if fee_percent else None)
+            await session.commit()
+            return {"id": str(new.client.id), "company_name": name, "client_key": new.client.client_key,
+                    "client_salt": new.client_salt, "webhook_secret": new.webhook_secret,
+                    "fee_percent": str(new.client.fee_percent)}
+
+    out = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        for k, v in out.items():
+            typer.echo(f"{k:15} {v}")
+        typer.echo("Keep client_salt and webhook_secret safe: they are not shown again.")
+
+
+@gateway_app.command("add")
+def gateway_add(
+    name: Annotated[str, typer.Option("--name")],
+    provider: Annotated[str, typer.Option("--provider")] = "sandbox",
+    base_url: Annotated[str | None, typer.Option("--base-url", help="defaults to the PSP simulator")] = None,
+    credentials: Annotated[str | None, typer.Option("--credentials", help="JSON object; sandbox: generated")] = None,
+    monthly_limit: Annotated[int, typer.Option("--monthly-limit", help="paise")] = 100_000_000,
+    priority: Annotated[int, typer.Option("--priority")] = 1,
+) -> None:
+    """Add a PSP account to the pool (credentials are stored encrypted)."""
+    from lightspeedpay.kit.crypto import mask
+
+    gateway_id, creds = asyncio.run(add_gateway(name=name, provider=provider, base_url=base_url,
+                                                credentials=json.loads(credentials) if credentials else None,
+                                                monthly_limit=monthly_limit, priority=priority))
+    typer.echo(f"gateway {name} ({provider}) added: id {gateway_id}, key {mask(next(iter(creds.values()), ''))}")
+
+
+async def add_gateway(*, name: str, provider: str, base_url: str | None, credentials: dict[str, str] | None,
+                      monthly_limit: int, priority: int) -> tuple[str, dict[str, str]]:
+    """Adds a gateway; a sandbox gateway without credentials gets fresh ones registered on the simulator."""
+    import secrets
+
+    from lightspeedpay.db import sessionmaker
+    from lightspeedpay.gateways.service import gateway_service
+
+    s = get_settings()
+    creds = credentials or {"key_id": f"sbx_key_{secrets.token_hex(6)}", "key_secret": secrets.token_hex(16),
+                            "webhook_secret": secrets.token_hex(16)}
+    async with sessionmaker()() as session:
+        gw = await gateway_service.add(session, name=name, provider=provider, base_url=base_url or s.simulator_url,
+                                       credentials=creds, monthly_limit=monthly_limit, priority=priority)
+        await session.commit()
+    if provider == "sandbox" and (base_url is None or base_url == s.simulator_url):
+        register_simulator_account(creds, provider)
+    return str(gw.id), creds
+
+
+def register_simulator_account(creds: dict[str, str], provider: str) -> None:
+    from lightspeedpay.gateways.simulator.state import Account, SimulatorState
+
+    state = SimulatorState(get_settings().simulator_accounts_file)
+    state.upsert_account(Account(key_id=creds["key_id"], key_secret=creds["key_secret"],
+                                 webhook_secret=creds["webhook_secret"], provider=provider))
+
+
+# ---- the payer ---------------------------------------------------------------------------------------------
+
+
+@simulate_app.command("pay")
+def simulate_pay(transaction_id: str,
+                 outcome: Annotated[str, typer.Option("--outcome", help="success or failure")] = "success",
+                 wait: Annotated[float, typer.Option(help="seconds to wait for the PSP order")] = 15.0) -> None:
+    """Complete a transaction's payment on the simulator's hosted page, as the payer would."""
+    import httpx
+
+    if outcome not in ("success", "failure"):
+        raise typer.BadParameter("--outcome must be success or failure")
+    checkout_url = asyncio.run(_checkout_url(transaction_id, wait))
+    resp = httpx.post(checkout_url, data={"outcome": outcome}, headers={"accept": "application/json"},
+                      follow_redirects=False, timeout=10)
+    if resp.status_code >= 400:
+        typer.echo(f"the simulator refused: {resp.status_code} {resp.text}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"payer chose {outcome} for transaction {transaction_id}; the PSP webhook is on its way")
+
+
+async def _checkout_url(transaction_id: str, wait: float) -> str:
+    import uuid
+
+    from lightspeedpay.db import sessionmaker
+    from lightspeedpay.models import Transaction
+
+    deadline = time.monotonic() + wait
+    async with sessionmaker()() as session:
+        while True:
+            txn = await session.get(Transaction, uuid.UUID(transaction_id), populate_existing=True)
+            if txn is None:
+                raise typer.BadParameter(f"no transaction {transaction_id}")
+            if txn.checkout_url:
+                return txn.checkout_url
+            if time.monotonic() > deadline:
+                typer.echo("the PSP order was not created yet; are the workers running?", err=True)
+                raise typer.Exit(1)
+            await session.rollback()
+            await asyncio.sleep(0.3)
+
+
+# ---- everything at once ---------------------------------------------------------------------------------
+
+
+@app.command()
+def up(port: int = typer.Option(None, help="API port")) -> None:
+    """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator and a demo
+    merchant webhook receiver together. Ctrl-C stops them all."""
+    from lightspeedpay.devtools import demo
+
+    s = get_settings()
+    api_port = port or s.api_port
+    asyncio.run(create_database_if_missing(s.database_url))
+    upgrade_database()
+    creds = asyncio.run(demo.seed())
+    env = dict(os.environ, LSP_RECEIVER_SECRET=creds["webhook_secret"], LSP_API_PORT=str(api_port))
+    exe = [sys.executable, "-m", "lightspeedpay.cli"]
+    specs = {"api": [*exe, "api"], "worker": [*exe, "worker"], "scheduler": [*exe, "scheduler"],
+             "simulator": [*exe, "simulator"], "receiver": [*exe, "receiver"]}
+    procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
+
+    def stop(*_: object) -> None:
+        for p in procs.values():
+            if p.poll() is None:
+                p.terminate()
+        for p in procs.values():
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    base = f"http://{s.api_host}:{api_port}"
+    _wait_http(f"{base}/health", 30)
+    typer.echo(demo.banner(base, creds))
+    while True:
+        for name, p in procs.items():
+            if p.poll() is not None:
+                typer.echo(f"{name} exited with {p.returncode}; stopping everything", err=True)
+                stop()
+        time.sleep(1)
+
+
+def _wait_http(url: str, seconds: float) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""Demo data for `lightspeedpay up`: one merchant and three sandbox gateways, created once."""
+
+from __future__ import annotations
+
+from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker
+
+DEMO_MERCHANT = "Demo Store"
+
+
+async def seed() -> dict[str, str]:
+    from lightspeedpay.cli import add_gateway, register_simulator_account
+    from lightspeedpay.gateways.repository import gateway_repo
+    from lightspeedpay.gateways.service import gateway_service
+    from lightspeedpay.merchants.repository import merchant_repo
+    from lightspeedpay.merchants.service import merchant_service
+
+    s = get_settings()
+    async with sessionmaker()() as session:
+        client = await merchant_repo.by_name(session, DEMO_MERCHANT)
+        if client is None:
+            new = await merchant_service.create(
+                session, company_name=DEMO_MERCHANT, webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo")
+            await session.commit()
+            client = new.client
+        creds = {"client_id": str(client.id), "client_key": client.client_key,
+                 "client_salt": merchant_service.salt(client), "webhook_secret": merchant_service.webhook_secret(client)}
+        existing = {g.name: g for g in await gateway_repo.all(session)}
+    for i, priority in ((1, 2), (2, 2), (3, 1)):
+        name = f"sandbox_{i}"
+        if name in existing:
+            # the simulator's account file may be gone (a fresh .lsp); register again from the DB copy
+            account = gateway_service.account(existing[name])
+            register_simulator_account(account.credentials, "sandbox")
+            continue
+        await add_gateway(name=name, provider="sandbox", base_url=None, credentials=None,
+                          monthly_limit=50_000_000_00, priority=priority)
+    return creds
+
+
+def banner(base: str, creds: dict[str, str]) -> str:
+    s = get_settings()
+    return f"""
+LightSpeedPay is running.
+  API            {base}   (OpenAPI docs: {base}/docs)
+  Health         {base}/health
+  PSP simulator  {s.simulator_url}
+  Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
+Demo merchant "{DEMO_MERCHANT}"
+  client_key     {creds['client_key']}
+  client_salt    {creds['client_salt']}
+  webhook secret {creds['webhook_secret']}
+Try a payment:   .venv/bin/python scripts/demo_pay.py   (signs POST /api/v1/pay with the demo keys)
+Ctrl-C stops everything.
+"""

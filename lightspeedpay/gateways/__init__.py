@@ -1,0 +1,1 @@
+"""The gateway pool: PSP accounts, routing, adapters and the PSP simulator."""

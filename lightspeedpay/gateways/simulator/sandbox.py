@@ -1,0 +1,168 @@
+"""The sandbox PSP's API and hosted payment page, as the simulator serves them."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from lightspeedpay.gateways.adapters.sandbox import sign_body
+from lightspeedpay.gateways.simulator.state import Account, Order, SimulatorState
+
+router = APIRouter()
+
+
+def _state(request: Request) -> SimulatorState:
+    return request.app.state.sim
+
+
+def _error(status: int, code: str, description: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "description": description}}, status_code=status)
+
+
+def _authenticate(request: Request) -> Account | JSONResponse:
+    header = request.headers.get("authorization", "")
+    try:
+        key_id, _, secret = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
+    except ValueError:
+        return _error(401, "UNAUTHORIZED", "missing or malformed Basic auth")
+    account = _state(request).account(key_id)
+    if account is None or account.key_secret != secret:
+        return _error(401, "UNAUTHORIZED", "the key id or secret is wrong")
+    return account
+
+
+def _order_json(order: Order, base: str) -> dict[str, Any]:
+    return {"id": order.id, "amount": order.amount, "currency": order.currency, "receipt": order.receipt,
+            "status": order.status, "payment_id": order.payment_id, "notes": order.notes,
+            "checkout_url": f"{base}/sandbox/checkout/{order.id}", "created_at": order.created_at}
+
+
+@router.get("/sandbox/v1/ping")
+async def ping(request: Request) -> Response:
+    auth = _authenticate(request)
+    return auth if isinstance(auth, JSONResponse) else JSONResponse({"ok": True})
+
+
+@router.post("/sandbox/v1/orders")
+async def create_order(request: Request) -> Response:
+    auth = _authenticate(request)
+    if isinstance(auth, JSONResponse):
+        return auth
+    state = _state(request)
+    body = await request.json()
+    amount = body.get("amount")
+    if not isinstance(amount, int) or amount <= 0:
+        return _error(400, "BAD_REQUEST_ERROR", "amount must be a positive integer in paise")
+    existing = state.by_receipt.get((auth.key_id, str(body.get("receipt"))))
+    base = str(request.base_url).rstrip("/")
+    if existing:  # a receipt identifies the order: a retried create returns the same one
+        return JSONResponse(_order_json(state.orders[existing], base))
+    order = Order(id=state.new_id("sbx_order_"), key_id=auth.key_id, amount=amount,
+                  currency=body.get("currency", "INR"), receipt=str(body.get("receipt")),
+                  notes=body.get("notes") or {}, return_url=body.get("return_url") or "",
+                  webhook_url=body.get("webhook_url") or auth.webhook_url)
+    state.orders[order.id] = order
+    state.by_receipt[(auth.key_id, order.receipt)] = order.id
+    if auth.auto_outcome in ("success", "failure"):
+        complete(state, order, auth, auth.auto_outcome)
+    return JSONResponse(_order_json(order, base))
+
+
+@router.get("/sandbox/v1/orders/{order_id}")
+async def get_order(order_id: str, request: Request) -> Response:
+    auth = _authenticate(request)
+    if isinstance(auth, JSONResponse):
+        return auth
+    order = _state(request).orders.get(order_id)
+    if order is None or order.key_id != auth.key_id:
+        return _error(404, "NOT_FOUND", "no such order")
+    return JSONResponse(_order_json(order, str(request.base_url).rstrip("/")))
+
+
+@router.post("/sandbox/v1/payments/{payment_id}/refunds")
+async def refund(payment_id: str, request: Request) -> Response:
+    auth = _authenticate(request)
+    if isinstance(auth, JSONResponse):
+        return auth
+    state = _state(request)
+    order = next((o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == auth.key_id), None)
+    if order is None or order.status != "paid":
+        return _error(400, "BAD_REQUEST_ERROR", "the payment is not captured")
+    body = await request.json()
+    amount = int(body.get("amount", order.amount))
+    for done in order.refunds:
+        if done["reference"] == body.get("reference"):
+            return JSONResponse(done)
+    if amount <= 0 or amount + sum(r["amount"] for r in order.refunds) > order.amount:
+        return _error(400, "BAD_REQUEST_ERROR", "the refund amount exceeds what is left to refund")
+    record = {"id": state.new_id("sbx_rfnd_"), "payment_id": payment_id, "amount": amount,
+              "reference": body.get("reference"), "status": "processed"}
+    order.refunds.append(record)
+    return JSONResponse(record)
+
+
+def complete(state: SimulatorState, order: Order, account: Account, outcome: str) -> None:
+    """The payer finished: settle the order and tell the platform with a signed webhook."""
+    if order.status in ("paid", "failed"):
+        return
+    order.payment_id = state.new_id("sbx_pay_")
+    order.status = "paid" if outcome == "success" else "failed"
+    order.error_code = None if outcome == "success" else "PAYMENT_DECLINED"
+    event = {
+        "id": state.new_id("sbx_evt_"),
+        "type": "payment.succeeded" if outcome == "success" else "payment.failed",
+        "created_at": int(time.time()),
+        "data": {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
+                 "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
+                 "error_description": None if outcome == "success" else "The payer's bank declined the payment"},
+    }
+    body = json.dumps(event, separators=(",", ":")).encode()
+    url = order.webhook_url or account.webhook_url
+    if url:
+        state.spawn(state.deliver(url, body, {"X-Sandbox-Signature": sign_body(account.webhook_secret, body)},
+                                  delay_ms=account.delay_ms))
+
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Sandbox payment</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:40px auto;color:#1f2937}}
+.card{{border:1px solid #e5e7eb;border-radius:12px;padding:24px;box-shadow:0 1px 3px #0001}}
+.amt{{font-size:32px;font-weight:600;margin:8px 0 20px}} button{{width:100%;padding:12px;margin:6px 0;border:0;
+border-radius:8px;font-size:16px;cursor:pointer}} .ok{{background:#16a34a;color:#fff}} .no{{background:#dc2626;color:#fff}}
+small{{color:#6b7280}}</style></head><body><div class="card"><small>LightSpeedPay sandbox PSP</small>
+<div class="amt">{amount}</div><div>Order {order_id}</div><div><small>{status}</small></div>
+<form method="post"><button class="ok" name="outcome" value="success">Pay successfully</button>
+<button class="no" name="outcome" value="failure">Fail the payment</button></form></div></body></html>"""
+
+
+@router.get("/sandbox/checkout/{order_id}")
+async def checkout_page(order_id: str, request: Request) -> Response:
+    order = _state(request).orders.get(order_id)
+    if order is None:
+        return HTMLResponse("<h1>No such order</h1>", status_code=404)
+    return HTMLResponse(_PAGE.format(amount=f"₹{order.amount / 100:,.2f}", order_id=html.escape(order.id),
+                                     status=html.escape(order.status)))
+
+
+@router.post("/sandbox/checkout/{order_id}")
+async def checkout_submit(order_id: str, request: Request, outcome: str = Form(...)) -> Response:
+    state = _state(request)
+    order = state.orders.get(order_id)
+    if order is None:
+        return _error(404, "NOT_FOUND", "no such order")
+    if outcome not in ("success", "failure"):
+        return _error(400, "BAD_REQUEST_ERROR", "outcome must be success or failure")
+    account = state.account(order.key_id)
+    assert account is not None
+    complete(state, order, account, outcome)
+    if order.return_url:
+        sep = "&" if "?" in order.return_url else "?"
+        return RedirectResponse(f"{order.return_url}{sep}status={order.status}&order_id={order.id}", 303)
+    if request.headers.get("accept", "").startswith("application/json"):
+        return JSONResponse({"id": order.id, "status": order.status, "payment_id": order.payment_id})
+    return HTMLResponse(f"<h1>Payment {html.escape(order.status)}</h1><p>You can close this window.</p>")

@@ -1,0 +1,42 @@
+"""Job intents: written in the caller's DB transaction, handed to BullMQ only after it commits."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.jobs import queues
+from lightspeedpay.kit.logging import log
+from lightspeedpay.models import JobIntent
+
+_PENDING = "lsp_pending_jobs"
+
+
+def enqueue(session: AsyncSession, queue: str, name: str, *, delay_seconds: float = 0,
+            **payload: Any) -> JobIntent:
+    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status="pending",
+                       attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
+    session.add(intent)
+    remember(session, queue, name, intent.id, delay_seconds)
+    return intent
+
+
+def remember(session: AsyncSession, queue: str, name: str, intent_id: uuid.UUID, delay_seconds: float = 0) -> None:
+    """Note an intent written by raw SQL so that it is pushed after commit too."""
+    session.info.setdefault(_PENDING, []).append((queue, name, str(intent_id), int(delay_seconds * 1000)))
+
+
+async def push_after_commit(session: AsyncSession) -> None:
+    """Best effort: an intent that fails to reach Redis stays pending and the sweeper pushes it later."""
+    for queue, name, intent_id, delay_ms in session.info.pop(_PENDING, []):
+        try:
+            await queues.push(queue, name, intent_id, delay_ms=delay_ms)
+        except Exception as exc:  # noqa: BLE001 - Redis down must not fail a committed request
+            log.warning("job_push_failed", queue=queue, job=name, intent_id=intent_id, error=str(exc))
+
+
+def forget(session: AsyncSession) -> None:
+    session.info.pop(_PENDING, None)

@@ -1,0 +1,61 @@
+"""Runs one job intent exactly once in effect: the handler's changes and the intent's completion commit
+together, so a job that runs twice (a stalled worker, a sweeper re-push) finds the work already done."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+
+from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.jobs import outbox, registry
+from lightspeedpay.kit.logging import log
+from lightspeedpay.models import JobIntent
+
+
+async def run_intent(intent_id: uuid.UUID) -> str:
+    async with sessionmaker()() as session:
+        try:
+            intent = await session.get(JobIntent, intent_id, with_for_update=True)
+            if intent is None:
+                return "missing"
+            if intent.status != "pending":
+                return "already_" + intent.status
+            await registry.call(intent.name, session, dict(intent.payload))
+            intent.status = "completed"
+            intent.attempts += 1
+            intent.completed_at = datetime.now(UTC)
+            intent.last_error = None
+            await session.commit()
+        except Exception as exc:
+            await session.rollback()
+            outbox.forget(session)
+            await record_failure(intent_id, exc)
+            raise
+        await outbox.push_after_commit(session)
+        return "completed"
+
+
+async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:
+    """Pending with a reason, or failed once it has used up its attempts: nothing vanishes."""
+    reason = f"{type(exc).__name__}: {exc}"[:2000]
+    max_attempts = get_settings().job_max_attempts
+    async with sessionmaker()() as session:
+        await session.execute(
+            update(JobIntent)
+            .where(JobIntent.id == intent_id, JobIntent.status == "pending")
+            .values(attempts=JobIntent.attempts + 1, last_error=reason,
+                    status=_status_after_failure(max_attempts))
+        )
+        await session.commit()
+    level = "info" if isinstance(exc, registry.RetryLater) else "warning"
+    getattr(log, level)("job_failed", intent_id=str(intent_id), error=reason)
+
+
+def _status_after_failure(max_attempts: int) -> Any:
+    from sqlalchemy import case
+
+    return case((JobIntent.attempts + 1 >= max_attempts, "failed"), else_="pending")

@@ -1,0 +1,1 @@
+"""Small shared pieces: money, crypto, signatures, pagination, logging."""

@@ -1,0 +1,1 @@
+"""The commission ledger: wallets, entries, balance_due."""

@@ -1,0 +1,1 @@
+"""Merchants ("clients"): onboarding, credentials and settings."""

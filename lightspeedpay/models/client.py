@@ -1,0 +1,35 @@
+"""Merchants ("clients"): credentials encrypted at rest, commission settings, status."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, CheckConstraint, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+
+CLIENT_STATUSES = ("active", "suspended", "disabled")
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    __table_args__ = (
+        CheckConstraint(f"status IN {CLIENT_STATUSES}", name="ck_clients_status"),
+        CheckConstraint("fee_percent >= 0 AND fee_percent <= 100", name="ck_clients_fee_percent"),
+        CheckConstraint("suspend_threshold > 0", name="ck_clients_suspend_threshold"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    client_key: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
+    client_salt_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    webhook_secret_enc: Mapped[str] = mapped_column(Text, nullable=False)
+    company_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="3.50")
+    suspend_threshold: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1000000")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="active")
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

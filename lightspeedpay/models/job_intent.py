@@ -1,0 +1,35 @@
+"""The outbox: work for a queue, written in the same DB transaction as the change that needs it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+
+INTENT_STATUSES = ("pending", "completed", "failed")
+
+
+class JobIntent(Base):
+    __tablename__ = "job_intents"
+    __table_args__ = (
+        CheckConstraint(f"status IN {INTENT_STATUSES}", name="ck_job_intents_status"),
+        Index("ix_job_intents_pending", "run_after", postgresql_where=text("status = 'pending'")),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    queue: Mapped[str] = mapped_column(String(50), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    run_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

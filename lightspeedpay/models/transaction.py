@@ -1,0 +1,61 @@
+"""A merchant's payment, routed to one gateway; its status only moves forward."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+
+TRANSACTION_STATUSES = ("created", "pending", "authorized", "paid", "partially_refunded", "refunded",
+                        "failed", "expired")
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
+        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
+        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
+        CheckConstraint(f"status IN {TRANSACTION_STATUSES}", name="ck_transactions_status"),
+        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
+        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    order_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
+    gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
+                                                  nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="created")
+    customer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    notes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    redirect_url: Mapped[str | None] = mapped_column(String(500))
+    gateway_txn_id: Mapped[str | None] = mapped_column(String(100))
+    gateway_payment_id: Mapped[str | None] = mapped_column(String(100))
+    checkout_url: Mapped[str | None] = mapped_column(String(1000))
+    gateway_response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    error_code: Mapped[str | None] = mapped_column(String(100))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # the amount stays reserved against the gateway's monthly volume unless the payment failed
+    volume_released: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

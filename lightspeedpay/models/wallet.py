@@ -1,0 +1,45 @@
+"""A merchant's commission wallet: balance_due is the sum of its immutable entries."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+
+ENTRY_TYPES = ("COMMISSION", "COMMISSION_REVERSAL", "COMMISSION_PAYOUT", "ADJUSTMENT")
+
+
+class Wallet(Base):
+    __tablename__ = "wallets"
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), unique=True,
+                                                 nullable=False)
+    balance_due: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    warn_threshold: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="500000")
+    wa_last_sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()
+
+
+class WalletEntry(Base):
+    __tablename__ = "wallet_entries"
+    __table_args__ = (
+        UniqueConstraint("type", "transaction_id", name="uq_wallet_entries_type_transaction"),
+        CheckConstraint(f"type IN {ENTRY_TYPES}", name="ck_wallet_entries_type"),
+        CheckConstraint("amount <> 0", name="ck_wallet_entries_amount_nonzero"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    wallet_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("wallets.id"), nullable=False,
+                                                 index=True)
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"))
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    type: Mapped[str] = mapped_column(String(30), nullable=False)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,1 @@
+"""Health, metrics and (later) live streams and alerts."""

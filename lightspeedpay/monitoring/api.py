@@ -1,0 +1,37 @@
+"""`/health` (PostgreSQL and Redis reachable) and Prometheus `/metrics`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from lightspeedpay.db import engine
+from lightspeedpay.jobs import queues
+from lightspeedpay.kit.responses import json_response
+
+router = APIRouter(tags=["monitoring"])
+
+
+@router.get("/health")
+async def health() -> Response:
+    checks: dict[str, str] = {}
+    try:
+        async with engine().connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        checks["postgresql"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - health reports, never raises
+        checks["postgresql"] = f"error: {type(exc).__name__}"
+    try:
+        await queues.redis_client().ping()
+        checks["redis"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["redis"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    return json_response({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Payments: initiation, the transaction state machine, reads."""

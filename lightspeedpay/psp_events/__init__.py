@@ -1,0 +1,1 @@
+"""Incoming PSP webhooks: verify, store once, process."""

@@ -1,0 +1,1 @@
+"""Outgoing merchant webhooks: events, signed deliveries, retries."""
