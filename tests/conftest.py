@@ -1,0 +1,41 @@
+"""Test wiring: a test database built by the migrations, a Redis DB of its own, and the platform's real
+processes (API, worker, scheduler, PSP simulator, merchant receiver) on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import uuid
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_TMP = tempfile.mkdtemp(prefix="lsp-test-")
+API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
+TEST_ENV = {
+    "LSP_ENV": "test",
+    "LSP_DATABASE_URL": os.environ.get("LSP_TEST_DATABASE_URL",
+                                       "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay_test"),
+    "LSP_REDIS_URL": os.environ.get("LSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+    "LSP_QUEUE_PREFIX": f"lsptest{uuid.uuid4().hex[:6]}",
+    "LSP_API_PORT": str(API_PORT),
+    "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{API_PORT}",
+    "LSP_SIMULATOR_PORT": str(SIM_PORT),
+    "LSP_RECEIVER_PORT": str(RECEIVER_PORT),
+    "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(_TMP, "simulator-accounts.json"),
+    "LSP_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1",
+    "LSP_SWEEPER_INTERVAL_SECONDS": "1",
+    "LSP_SWEEPER_GRACE_SECONDS": "3",
+    "LSP_WORKER_LOCK_MS": "4000",
+    "LSP_MERCHANT_CACHE_SECONDS": "0",
+    "LSP_DB_POOL_SIZE": "10",
+    "LSP_LOG_LEVEL": "WARNING",
+}
+os.environ.update(TEST_ENV)  # before anything reads the settings
+
+pytest_plugins = ["tests.fixtures"]

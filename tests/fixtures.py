@@ -1,0 +1,143 @@
+"""Session fixtures: schema, processes; per-test: a clean database and helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
+
+TABLES = ("webhook_deliveries", "webhook_events", "wallet_entries", "wallets", "psp_events", "job_intents",
+          "transactions", "payment_gateways", "clients")
+
+
+def _reset_schema() -> None:
+    import asyncpg
+
+    from lightspeedpay.cli import create_database_if_missing, upgrade_database
+
+    async def reset() -> None:
+        await create_database_if_missing(os.environ["LSP_DATABASE_URL"])
+        conn = await asyncpg.connect(os.environ["LSP_DATABASE_URL"].replace("+asyncpg", ""))
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        await conn.close()
+
+    asyncio.run(reset())
+
+    upgrade_database()
+
+
+@dataclass
+class Platform:
+    """The running processes; tests may kill and restart the worker."""
+
+    env: dict[str, str]
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def api_url(self) -> str:
+        return self.env["LSP_PUBLIC_BASE_URL"]
+
+    @property
+    def simulator_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LSP_SIMULATOR_PORT']}"
+
+    @property
+    def receiver_url(self) -> str:
+        return f"http://127.0.0.1:{self.env['LSP_RECEIVER_PORT']}"
+
+    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        proc = subprocess.Popen([sys.executable, "-m", "lightspeedpay.cli", *args], env=self.env, stdout=log,
+                                stderr=subprocess.STDOUT, cwd=ROOT)
+        self.procs[name] = proc
+        return proc
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        proc = self.procs.pop(name)
+        proc.send_signal(sig)
+        proc.wait(timeout=15)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        self.procs.clear()
+
+
+def _wait_http(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up; see {LOG_DIR}")
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[Platform]:
+    _reset_schema()
+    env = dict(os.environ)
+    p = Platform(env=env)
+    p.start("api", "api")
+    p.start("simulator", "simulator")
+    p.start("receiver", "receiver")
+    p.start("worker", "worker")
+    p.start("scheduler", "scheduler")
+    try:
+        _wait_http(f"{p.api_url}/health")
+        _wait_http(f"{p.simulator_url}/_sim/health")
+        _wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries")
+        yield p
+    finally:
+        p.stop_all()
+        r = redis.Redis.from_url(env["LSP_REDIS_URL"])
+        keys = list(r.scan_iter(f"{env['LSP_QUEUE_PREFIX']}:*", count=1000))
+        for i in range(0, len(keys), 500):
+            r.delete(*keys[i:i + 500])
+        r.close()
+
+
+@pytest.fixture
+async def session(platform: Platform) -> AsyncIterator[AsyncSession]:
+    """A session on the test database; the tables are emptied before each test."""
+    from lightspeedpay.db import sessionmaker
+
+    async with sessionmaker()() as s:
+        await s.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+        await s.commit()
+        yield s
+        await s.rollback()
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def _dispose_engine() -> AsyncIterator[None]:
+    yield
+    from lightspeedpay.db import engine
+    from lightspeedpay.jobs import queues
+
+    await queues.close()
+    await engine().dispose()
