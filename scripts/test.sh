@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Set everything up on a fresh clone and run the whole test suite (real PostgreSQL and Redis).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh --dev
+exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
