@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
 
-TABLES = ("webhook_deliveries", "webhook_events", "wallet_entries", "wallets", "psp_events", "job_intents",
+TABLES = ("alerts", "gateway_attempts", "webhook_deliveries", "webhook_events", "wallet_entries", "wallets",
+          "psp_events", "job_intents",
           "transactions", "payment_gateways", "clients")
 
 

@@ -48,6 +48,9 @@ class PaymentGateway(Base):
     priority: Mapped[int] = mapped_column(Integer, nullable=False, server_default="1")
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     temp_failed: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # technical failures (timeouts, 5xx) in a row; the breaker trips at LSP_BREAKER_THRESHOLD
+    consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    temp_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
