@@ -34,6 +34,7 @@ def create_app() -> FastAPI:
                     "X-Client-Key, X-Timestamp and X-Signature (see the README).",
     )
     errors.install(app)
+    from lightspeedpay.gateways.admin_api import router as admin_gateways_router
     from lightspeedpay.monitoring.api import router as monitoring_router
     from lightspeedpay.payments.api import router as payments_router
     from lightspeedpay.psp_events.api import router as psp_router
@@ -41,4 +42,5 @@ def create_app() -> FastAPI:
     app.include_router(payments_router)
     app.include_router(psp_router)
     app.include_router(monitoring_router)
+    app.include_router(admin_gateways_router)
     return app

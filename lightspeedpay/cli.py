@@ -22,10 +22,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 merchant_app = typer.Typer(help="Merchants.", no_args_is_help=True)
 gateway_app = typer.Typer(help="The gateway pool.", no_args_is_help=True)
 simulate_app = typer.Typer(help="Act as a payer against the PSP simulator.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys for secrets at rest.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
+app.add_typer(keys_app, name="keys")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -212,6 +214,53 @@ def register_simulator_account(creds: dict[str, str], provider: str) -> None:
     state = SimulatorState(get_settings().simulator_accounts_file)
     state.upsert_account(Account(key_id=creds["key_id"], key_secret=creds["key_secret"],
                                  webhook_secret=creds["webhook_secret"], provider=provider))
+
+
+# ---- encryption keys ---------------------------------------------------------------------------------------
+
+
+@keys_app.command("new")
+def keys_new(kid: Annotated[str, typer.Option("--kid", help="key id, e.g. k2025a")]) -> None:
+    """Print a fresh AES-256 key spec to prepend to LSP_ENCRYPTION_KEYS."""
+    import re
+
+    from lightspeedpay.kit.crypto import new_key_spec
+
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", kid):
+        raise typer.BadParameter("--kid must be 1-32 letters, digits, '_' or '-'")
+    typer.echo(new_key_spec(kid))
+    typer.echo(f"Prepend it to LSP_ENCRYPTION_KEYS (\"{kid}:...,<current keys>\"), restart every process, then "
+               "run `lightspeedpay keys rotate`. Keep the old keys until the rotation has finished.", err=True)
+
+
+@keys_app.command("rotate")
+def keys_rotate(batch: Annotated[int, typer.Option("--batch", min=1, help="rows per transaction")] = 200) -> None:
+    """Re-encrypt every stored secret that is not under the primary (first) key of LSP_ENCRYPTION_KEYS."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from lightspeedpay.auth.keys import KeyRotationError, rotate_keys
+    from lightspeedpay.db import engine, sessionmaker
+    from lightspeedpay.kit.crypto import keyring
+
+    async def run(progress: Progress) -> dict[str, int]:
+        task = progress.add_task(f"re-encrypting under {keyring().primary!r}", total=None)
+        try:
+            return await rotate_keys(sessionmaker(), batch=batch,
+                                     on_progress=lambda done, total: progress.update(task, completed=done,
+                                                                                     total=total))
+        finally:
+            await engine().dispose()
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns) as progress:
+            counts = asyncio.run(run(progress))
+    except KeyRotationError as exc:
+        typer.echo(f"rotation stopped: {exc}", err=True)
+        raise typer.Exit(1) from None
+    for column, n in counts.items():
+        typer.echo(f"{column:30} {n} re-encrypted")
+    typer.echo(f"all secrets are under key {keyring().primary!r}")
 
 
 # ---- the payer ---------------------------------------------------------------------------------------------

@@ -58,6 +58,18 @@ class Settings(BaseSettings):
     worker_lock_ms: int = 30_000
     psp_timeout_seconds: float = 15.0
 
+    # routing
+    routing_exploration: float = 0.05  # share of initiations that ignore success rate within a priority tier
+    breaker_threshold: int = 5  # consecutive technical failures that make a gateway temp_failed
+    failover_max_attempts: int = 3  # gateways tried for one payment before it fails
+    success_window_minutes: int = 60
+    success_min_sample: int = 10
+    routing_refresh_seconds: float = 15.0
+    health_probe_seconds: float = 30.0
+    janitor_interval_seconds: float = 60.0
+    janitor_pending_after_seconds: float = 900.0  # ask the PSP about payments pending this long
+    transaction_ttl_seconds: float = 3600.0  # then they expire
+
     log_json: bool = False
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"
@@ -79,6 +91,9 @@ class Settings(BaseSettings):
     def check_production(self) -> None:
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
+        if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
+            raise RuntimeError("LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
+                               "set a long random token in production")
 
 
 @lru_cache

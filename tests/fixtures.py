@@ -125,11 +125,22 @@ def platform() -> Iterator[Platform]:
 @pytest.fixture
 async def session(platform: Platform) -> AsyncIterator[AsyncSession]:
     """A session on the test database; the tables are emptied before each test."""
+    from sqlalchemy.exc import DBAPIError
+
     from lightspeedpay.db import sessionmaker
 
     async with sessionmaker()() as s:
-        await s.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
-        await s.commit()
+        for attempt in range(5):
+            try:
+                # the background worker and scheduler may hold row locks; a deadlock here is retried
+                await s.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+                await s.commit()
+                break
+            except DBAPIError:
+                await s.rollback()
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.2)
         yield s
         await s.rollback()
 

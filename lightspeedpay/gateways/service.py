@@ -1,20 +1,65 @@
-"""Adding gateways to the pool and opening their credentials for the adapters."""
+"""Managing the gateway pool (add, change, retire, measure, test) and opening credentials for the adapters."""
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+import httpx
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.gateways.adapters import get_adapter
-from lightspeedpay.gateways.adapters.base import GatewayAccount
+from lightspeedpay.errors import Conflict, NotFound, ValidationFailed
+from lightspeedpay.gateways.adapters import get_adapter, providers
+from lightspeedpay.gateways.adapters.base import GatewayAccount, PspError
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.schemas import (
+    BreakerState,
+    ConnectivityResult,
+    GatewayCreate,
+    GatewayHealth,
+    GatewayUpdate,
+    PriorityItem,
+    VolumeFigures,
+    WindowFigures,
+)
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import PaymentGateway
 
 IST = ZoneInfo("Asia/Kolkata")
+_UNIQUE_VIOLATION = "23505"
+
+
+class GatewayNotFound(NotFound):
+    status_code, code = 404, "GATEWAY_NOT_FOUND"
+
+
+class GatewayNameTaken(Conflict):
+    status_code, code = 409, "GATEWAY_NAME_TAKEN"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"A gateway named {name!r} already exists; choose another name.", field="name")
+
+
+class UnknownProvider(ValidationFailed):
+    status_code, code = 422, "UNKNOWN_PROVIDER"
+
+
+class InvalidCredentials(ValidationFailed):
+    status_code, code = 422, "INVALID_CREDENTIALS"
+
+
+def _percent(part: int, whole: int) -> Decimal:
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION
 
 
 def volume_month(at: datetime | None = None) -> date:
@@ -25,7 +70,7 @@ def volume_month(at: datetime | None = None) -> date:
 
 class GatewayService:
     def __init__(self) -> None:
-        self._accounts: dict[tuple[uuid.UUID, str], GatewayAccount] = {}
+        self._accounts: dict[tuple[uuid.UUID, str, str, str], GatewayAccount] = {}
 
     async def add(self, session: AsyncSession, *, name: str, provider: str, base_url: str,
                   credentials: dict[str, str], monthly_limit: int = 100_000_000, priority: int = 1,
@@ -34,10 +79,10 @@ class GatewayService:
         missing = [f for f in adapter.credential_fields if not credentials.get(f)]
         if missing:
             raise ValueError(f"{provider} gateways need credentials: {', '.join(missing)}")
-        first = credentials.get(adapter.credential_fields[0], "") if adapter.credential_fields else ""
         gateway = PaymentGateway(
             id=gateway_id or uuid.uuid4(), name=name, provider=provider, base_url=base_url,
-            credentials_enc=crypto.encrypt(json.dumps(credentials)), credentials_hint=crypto.mask(first),
+            credentials_enc=crypto.encrypt(json.dumps(credentials)),
+            credentials_hint=self.credentials_hint(provider, credentials),
             monthly_limit=monthly_limit, current_volume=0, volume_month=volume_month(), priority=priority,
             is_active=True, temp_failed=False,
         )
@@ -45,8 +90,160 @@ class GatewayService:
         await session.flush()
         return gateway
 
+    def credentials_hint(self, provider: str, credentials: Mapping[str, str]) -> str:
+        """The provider's first credential field (its public key id), masked."""
+        fields = get_adapter(provider).credential_fields
+        return crypto.mask(credentials.get(fields[0], "")) if fields else ""
+
+    def volume_used(self, gateway: PaymentGateway) -> int:
+        """Paise reserved this month; a stored volume from an earlier month counts as nothing."""
+        return gateway.current_volume if gateway.volume_month == volume_month() else 0
+
+    def check_credentials(self, provider: str, credentials: Mapping[str, str]) -> None:
+        if provider not in providers():
+            raise UnknownProvider(f"provider must be one of: {', '.join(providers())}.", field="provider")
+        missing = [f for f in get_adapter(provider).credential_fields if not credentials.get(f, "").strip()]
+        if missing:
+            raise InvalidCredentials(f"{provider} gateways need credentials: {', '.join(missing)}.",
+                                     field=f"credentials.{missing[0]}")
+
+    async def all(self, session: AsyncSession) -> list[PaymentGateway]:
+        return await gateway_repo.all(session)
+
+    async def get(self, session: AsyncSession, gateway_id: uuid.UUID, *, lock: bool = False) -> PaymentGateway:
+        gateway = await (gateway_repo.lock(session, gateway_id) if lock else gateway_repo.get(session, gateway_id))
+        if gateway is None:
+            raise GatewayNotFound("No gateway with this id.", field="gateway_id")
+        return gateway
+
+    async def create(self, session: AsyncSession, body: GatewayCreate) -> PaymentGateway:
+        self.check_credentials(body.provider, body.credentials)
+        if await gateway_repo.by_name(session, body.name) is not None:
+            raise GatewayNameTaken(body.name)
+        try:
+            gateway = await self.add(session, name=body.name, provider=body.provider, base_url=body.base_url,
+                                     credentials=body.credentials, monthly_limit=body.monthly_limit,
+                                     priority=body.priority)
+            gateway.is_active = body.is_active
+            await session.flush()
+        except IntegrityError as exc:  # a concurrent create took the name between the check and the insert
+            if _is_unique_violation(exc):
+                raise GatewayNameTaken(body.name) from None
+            raise
+        await session.refresh(gateway)
+        return gateway
+
+    async def update(self, session: AsyncSession, gateway_id: uuid.UUID, body: GatewayUpdate) -> PaymentGateway:
+        gateway = await self.get(session, gateway_id, lock=True)
+        changes = body.changes()
+        name = changes.pop("name", gateway.name)
+        if name != gateway.name:
+            if await gateway_repo.by_name(session, name) is not None:
+                raise GatewayNameTaken(name)
+            gateway.name = name
+        if "credentials" in changes:
+            credentials = changes.pop("credentials")
+            self.check_credentials(gateway.provider, credentials)
+            gateway.credentials_enc = crypto.encrypt(json.dumps(credentials))
+            gateway.credentials_hint = self.credentials_hint(gateway.provider, credentials)
+        if "temp_failed" in changes:
+            if not changes.pop("temp_failed"):
+                # an operator clearing the breaker starts the failure streak from zero
+                gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
+            elif not gateway.temp_failed:
+                gateway.temp_failed, gateway.temp_failed_at = True, datetime.now(UTC)
+        for field, value in changes.items():  # base_url, monthly_limit, priority, is_active
+            setattr(gateway, field, value)
+        try:
+            await session.flush()
+        except IntegrityError as exc:
+            if _is_unique_violation(exc):
+                raise GatewayNameTaken(name) from None
+            raise
+        await session.refresh(gateway)
+        return gateway
+
+    async def retire(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
+        """Delete a gateway nothing refers to; one with history (payments, events, alerts) is only
+        deactivated and returned, so the records that name it stay whole."""
+        gateway = await self.get(session, gateway_id, lock=True)
+        if not await gateway_repo.has_history(session, gateway.id):
+            try:
+                async with session.begin_nested():
+                    await gateway_repo.delete(session, gateway.id)
+                session.expunge(gateway)
+                return None
+            except IntegrityError:  # a table that refers to gateways and has_history does not know yet
+                pass
+        gateway.is_active = False
+        await session.flush()
+        await session.refresh(gateway)
+        return gateway
+
+    async def set_priorities(self, session: AsyncSession, items: list[PriorityItem]) -> list[PaymentGateway]:
+        """All the priorities change, or (an unknown or repeated id) none do."""
+        if not items:
+            raise ValidationFailed("Send at least one {\"id\", \"priority\"} item.")
+        seen: set[uuid.UUID] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                raise ValidationFailed(f"{item.id} appears more than once.", field=f"{i}.id")
+            seen.add(item.id)
+        locked = {g.id: g for g in await gateway_repo.lock_many(session, [item.id for item in items])}
+        for i, item in enumerate(items):
+            if item.id not in locked:
+                raise GatewayNotFound(f"No gateway with id {item.id}; no priority was changed.", field=f"{i}.id")
+        for item in items:
+            locked[item.id].priority = item.priority
+        await session.flush()
+        return await gateway_repo.all(session, fresh=True)
+
+    async def health(self, session: AsyncSession, *, window_minutes: int) -> list[GatewayHealth]:
+        gateways = await gateway_repo.all(session)
+        figures = await gateway_repo.attempt_figures(session, window_minutes=window_minutes)
+        out = []
+        for g in gateways:
+            f = figures.get(g.id)
+            attempts = f.attempts if f else 0
+            used = self.volume_used(g)
+            out.append(GatewayHealth(
+                id=g.id, name=g.name, provider=g.provider, is_active=g.is_active, priority=g.priority,
+                success_rate=g.success_rate, last_used_at=g.last_used_at,
+                window=WindowFigures(
+                    minutes=window_minutes, attempts=attempts, created=f.created if f else 0,
+                    declines=f.declines if f else 0, technical_errors=f.technical_errors if f else 0,
+                    technical_error_rate=_percent(f.technical_errors, attempts) if f and attempts else None,
+                    latency_p50_ms=round(f.p50, 2) if f and f.p50 is not None else None,
+                    latency_p95_ms=round(f.p95, 2) if f and f.p95 is not None else None,
+                ),
+                volume=VolumeFigures(used=used, monthly_limit=g.monthly_limit, percent=_percent(used, g.monthly_limit)),
+                breaker=BreakerState(temp_failed=g.temp_failed, consecutive_failures=g.consecutive_failures,
+                                     temp_failed_at=g.temp_failed_at),
+            ))
+        return out
+
+    async def check_connectivity(self, session: AsyncSession, gateway_id: uuid.UUID) -> ConnectivityResult:
+        """One harmless call to the PSP with the stored credentials; the PSP saying no is an answer, not an error."""
+        gateway = await self.get(session, gateway_id)
+        account = self.account(gateway)
+        started = time.perf_counter()
+        try:
+            await get_adapter(gateway.provider).check_connectivity(account)
+        except PspError as exc:
+            return ConnectivityResult(ok=False, latency_ms=self._elapsed_ms(started), error_code=exc.code,
+                                      message=exc.message)
+        except httpx.InvalidURL as exc:
+            return ConnectivityResult(ok=False, latency_ms=self._elapsed_ms(started), error_code="INVALID_BASE_URL",
+                                      message=str(exc))
+        return ConnectivityResult(ok=True, latency_ms=self._elapsed_ms(started))
+
+    @staticmethod
+    def _elapsed_ms(started: float) -> int:
+        return int((time.perf_counter() - started) * 1000)
+
     def account(self, gateway: PaymentGateway) -> GatewayAccount:
-        key = (gateway.id, gateway.credentials_enc)
+        # keyed by everything the account carries, so an admin change reaches every process's next call
+        key = (gateway.id, gateway.credentials_enc, gateway.base_url, gateway.name)
         if key not in self._accounts:
             self._accounts[key] = GatewayAccount(
                 gateway_id=gateway.id, name=gateway.name, provider=gateway.provider, base_url=gateway.base_url,

@@ -25,7 +25,8 @@ WITH m AS (
     SELECT pg.id FROM payment_gateways pg
     WHERE (SELECT ok FROM m) AND pg.is_active AND NOT pg.temp_failed
       AND (CASE WHEN pg.volume_month = :month THEN pg.current_volume ELSE 0 END) + :amount <= pg.monthly_limit
-    ORDER BY pg.priority DESC, pg.success_rate DESC, pg.last_used_at ASC
+    ORDER BY pg.priority DESC, (CASE WHEN :explore THEN random() ELSE 0 END),
+             pg.success_rate DESC, pg.last_used_at ASC
     LIMIT 1 FOR UPDATE {lock}
 ), upd AS (
     UPDATE payment_gateways pg
@@ -75,12 +76,14 @@ class TransactionFilter:
 class TransactionRepository:
     async def initiate(self, conn: AsyncConnection, *, client_id: uuid.UUID, order_id: str, amount: int,
                        currency: str, customer: dict[str, Any] | None, notes: dict[str, Any] | None,
-                       redirect_url: str | None, month: date, wait_for_lock: bool) -> InitiateResult:
+                       redirect_url: str | None, month: date, wait_for_lock: bool,
+                       explore: bool = False) -> InitiateResult:
         params = {
             "client_id": client_id, "order_id": order_id, "amount": amount, "currency": currency,
             "customer": orjson.dumps(customer).decode() if customer is not None else None,
             "notes": orjson.dumps(notes).decode() if notes is not None else None,
             "redirect_url": redirect_url, "month": month, "txn_id": uuid.uuid4(), "intent_id": uuid.uuid4(),
+            "explore": explore,
         }
         row = (await conn.execute(_INITIATE_WAIT if wait_for_lock else _INITIATE_SKIP_LOCKED, params)).one_or_none()
         if row is None:
@@ -114,6 +117,14 @@ class TransactionRepository:
 
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
         return await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
+
+    async def stale(self, session: AsyncSession, *, older_than: datetime, limit: int) -> list[Transaction]:
+        """Payments still waiting for an outcome, locked for the janitor (others skip them)."""
+        stmt = (select(Transaction)
+                .where(Transaction.status.in_(("created", "pending", "authorized")),
+                       Transaction.updated_at < older_than)
+                .order_by(Transaction.updated_at).limit(limit).with_for_update(skip_locked=True))
+        return list((await session.execute(stmt)).scalars())
 
     async def by_gateway_txn(self, session: AsyncSession, gateway_id: uuid.UUID,
                              gateway_txn_id: str) -> Transaction | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
 from lightspeedpay.errors import DuplicateOrderId, MerchantSuspended, NoGatewayAvailable, NotFound
 from lightspeedpay.gateways.repository import gateway_repo
@@ -31,6 +34,7 @@ class PaymentService:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
         month = volume_month()
+        explore = random.random() < get_settings().routing_exploration
         customer = body.customer.model_dump(exclude_none=True) if body.customer else None
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
@@ -39,7 +43,8 @@ class PaymentService:
                     result = await transaction_repo.initiate(
                         conn, client_id=merchant.id, order_id=body.order_id, amount=body.amount,
                         currency=body.currency, customer=customer, notes=body.notes,
-                        redirect_url=body.redirect_url, month=month, wait_for_lock=attempt > 0)
+                        redirect_url=body.redirect_url, month=month, wait_for_lock=attempt > 0,
+                        explore=explore)
                 except IntegrityError as exc:
                     if "uq_transactions_client_order" in str(exc.orig):
                         raise DuplicateOrderId(f"order_id {body.order_id!r} was already used for another "
@@ -86,17 +91,50 @@ class PaymentService:
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
         if outcome == "paid":
-            from datetime import UTC, datetime
-
             txn.paid_at = datetime.now(UTC)
             await ledger_service.record_commission(session, client, txn)
-        elif outcome == "failed":
-            txn.error_code = error_code or "PAYMENT_FAILED"
+        elif outcome in ("failed", "expired"):
+            txn.error_code = error_code or ("PAYMENT_FAILED" if outcome == "failed" else "PAYMENT_EXPIRED")
             txn.error_message = error_message
             await self.release_volume(session, txn)
         await webhook_service.emit(session, client, f"payment.{outcome}", self.event_data(txn),
                                    transaction_id=txn.id)
         return True
+
+    async def reconcile_stale(self, session: AsyncSession) -> dict[str, int]:
+        """The janitor: ask the PSP about payments pending too long and apply what it says; past the TTL
+        they expire. Each payment is locked, so concurrent janitors skip each other's rows."""
+        from lightspeedpay.gateways.adapters import get_adapter
+        from lightspeedpay.gateways.adapters.base import PspError
+        from lightspeedpay.gateways.service import gateway_service
+
+        s = get_settings()
+        now = datetime.now(UTC)
+        counts = {"checked": 0, "moved": 0, "expired": 0}
+        stale = await transaction_repo.stale(session, older_than=now - timedelta(seconds=s.janitor_pending_after_seconds),
+                                             limit=200)
+        for txn in stale:
+            counts["checked"] += 1
+            if txn.gateway_txn_id:
+                gateway = await gateway_repo.get(session, txn.gateway_id)
+                assert gateway is not None
+                try:
+                    status = await get_adapter(gateway.provider).fetch_status(gateway_service.account(gateway),
+                                                                               txn.gateway_txn_id)
+                except PspError as exc:
+                    log.info("janitor_status_failed", transaction_id=str(txn.id), error=exc.code)
+                else:
+                    if status.outcome != "pending" and await self.apply_outcome(
+                            session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id):
+                        counts["moved"] += 1
+                        continue
+            if txn.created_at < now - timedelta(seconds=s.transaction_ttl_seconds) and txn.status != "authorized":
+                await self.apply_outcome(session, txn, "expired",
+                                         error_message="No outcome from the payer or the PSP before the payment expired.")
+                counts["expired"] += 1
+            else:
+                txn.updated_at = now  # checked: come back after another interval, not on every tick
+        return counts
 
     async def release_volume(self, session: AsyncSession, txn: Transaction) -> None:
         if not txn.volume_released:

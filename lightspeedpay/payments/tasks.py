@@ -1,17 +1,25 @@
-"""transaction-processing queue: create the PSP order for a new transaction."""
+"""transaction-processing queue: create the PSP order for a new transaction, failing over to the next
+gateway when a PSP has a technical problem (never after a decline)."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.adapters import get_adapter
-from lightspeedpay.gateways.adapters.base import OrderRequest, PspDeclined
+from lightspeedpay.gateways.adapters.base import OrderRequest, PspDeclined, PspTechnicalError
 from lightspeedpay.gateways.repository import gateway_repo
-from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.gateways.routing import routing_service
+from lightspeedpay.gateways.service import gateway_service, volume_month
+from lightspeedpay.jobs.queues import TRANSACTION_PROCESSING
 from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit.logging import log
+from lightspeedpay.models import GatewayAttempt, Transaction
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 
@@ -25,21 +33,68 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
     txn = await transaction_repo.get_for_update(session, uuid.UUID(transaction_id))
     if txn is None or txn.status != "created":
         return  # already processed
+    tried = list((await session.execute(
+        select(GatewayAttempt.gateway_id).where(GatewayAttempt.transaction_id == txn.id)
+        .order_by(GatewayAttempt.created_at))).scalars())
+    attempt = len(tried) + 1
     gateway = await gateway_repo.get(session, txn.gateway_id)
     assert gateway is not None
-    adapter = get_adapter(gateway.provider)
     order = OrderRequest(
         transaction_id=txn.id, amount=txn.amount, currency=txn.currency, receipt=str(txn.id),
         notes={**(txn.notes or {}), "lsp_transaction_id": str(txn.id)}, customer=txn.customer or {},
         webhook_url=psp_webhook_url(gateway.provider, gateway.id), return_url=txn.redirect_url or "",
     )
+    started = time.perf_counter()
     try:
-        psp_order = await adapter.create_order(gateway_service.account(gateway), order)
+        psp_order = await get_adapter(gateway.provider).create_order(gateway_service.account(gateway), order)
     except PspDeclined as exc:
+        await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
+                                             outcome="declined", latency_ms=_ms(started), error=exc)
         await payment_service.apply_outcome(session, txn, "failed", error_code=exc.code, error_message=exc.message)
         return
-    # a technical error propagates: the job is retried with backoff
+    except PspTechnicalError as exc:
+        await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
+                                             outcome="technical_error", latency_ms=_ms(started), error=exc)
+        await _fail_over(session, txn, [*tried, gateway.id], attempt, exc)
+        return
+    await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
+                                         outcome="created", latency_ms=_ms(started))
     txn.status = "pending"
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw
+
+
+async def _fail_over(session: AsyncSession, txn: Transaction, tried: list[uuid.UUID], attempt: int,
+                     exc: PspTechnicalError) -> None:
+    """Move the reservation to the next eligible gateway and queue a fresh attempt there; the gateway rows
+    are touched only after the PSP call, so no PSP latency is spent holding their locks."""
+    if attempt < get_settings().failover_max_attempts:
+        next_id = await routing_service.reserve_next(session, amount=txn.amount, exclude=tried, month=volume_month())
+        if next_id is not None:
+            await gateway_repo.release(session, txn.gateway_id, txn.amount, volume_month(txn.created_at))
+            log.info("payment_failover", transaction_id=str(txn.id), to_gateway=str(next_id), attempt=attempt,
+                     error=exc.code)
+            txn.gateway_id = next_id
+            jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", transaction_id=str(txn.id))
+            return
+        if await _can_retry_same(session, txn.gateway_id):
+            # no other gateway can take it: try this one again shortly (the attempt stays recorded)
+            jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", delay_seconds=min(2**attempt, 30),
+                         transaction_id=str(txn.id))
+            return
+    await payment_service.apply_outcome(
+        session, txn, "failed", error_code="PSP_UNAVAILABLE",
+        error_message=f"No payment gateway could create the order after {attempt} attempt(s); last error {exc.code}.")
+
+
+async def _can_retry_same(session: AsyncSession, gateway_id: uuid.UUID) -> bool:
+    gateway = await gateway_repo.get(session, gateway_id)
+    return bool(gateway and gateway.is_active and not gateway.temp_failed)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+

@@ -18,7 +18,8 @@ BATCH = 40
 async def test_sigkill_mid_batch_loses_and_doubles_nothing(platform, session):
     new = await create_merchant(session, receiver_url=platform.receiver_url)
     gw = await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
-    key_id = (await _account_key(session, gw))
+    key_id = await _account_key(session, gw)
+    client_id = new.client.id
     async with httpx.AsyncClient(timeout=30) as http:
         # every PSP order takes 400 ms, so the worker is busy with a full batch when it dies
         r = await http.put(f"{platform.simulator_url}/_sim/accounts/{key_id}/faults", json={"slow_ms": 400})
@@ -54,7 +55,7 @@ async def test_sigkill_mid_batch_loses_and_doubles_nothing(platform, session):
     per_txn = (await session.execute(select(WalletEntry.transaction_id, func.count()).group_by(WalletEntry.transaction_id)
                                      .having(func.count() > 1))).all()
     assert per_txn == []
-    wallet = (await session.execute(select(Wallet).where(Wallet.client_id == new.client.id))).scalar_one()
+    wallet = (await session.execute(select(Wallet).where(Wallet.client_id == client_id))).scalar_one()
     total = (await session.execute(select(func.sum(WalletEntry.amount)))).scalar_one()
     assert wallet.balance_due == total
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.gateways.simulator import sandbox
+from lightspeedpay.gateways.simulator import faults, payu, phonepe, razorpay, sandbox, web
 from lightspeedpay.gateways.simulator.state import Account, SimulatorState
 
 
@@ -16,6 +16,11 @@ def create_app(accounts_file: str | None = None) -> FastAPI:
     app = FastAPI(title="LightSpeedPay PSP simulator", docs_url=None, redoc_url=None)
     app.state.sim = SimulatorState(accounts_file or get_settings().simulator_accounts_file)
     app.include_router(sandbox.router)
+    app.include_router(razorpay.router)
+    app.include_router(payu.router)
+    app.include_router(phonepe.router)
+    app.include_router(faults.router)
+    app.include_router(web.router)
 
     @app.get("/_sim/health")
     async def health() -> dict[str, bool]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import time
 from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from lightspeedpay.gateways.adapters.sandbox import sign_body
+from lightspeedpay.gateways.simulator import faults, web
 from lightspeedpay.gateways.simulator.state import Account, Order, SimulatorState
 
 router = APIRouter()
@@ -25,16 +24,15 @@ def _error(status: int, code: str, description: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "description": description}}, status_code=status)
 
 
-def _authenticate(request: Request) -> Account | JSONResponse:
-    header = request.headers.get("authorization", "")
-    try:
-        key_id, _, secret = base64.b64decode(header.removeprefix("Basic ")).decode().partition(":")
-    except ValueError:
-        return _error(401, "UNAUTHORIZED", "missing or malformed Basic auth")
-    account = _state(request).account(key_id)
-    if account is None or account.key_secret != secret:
-        return _error(401, "UNAUTHORIZED", "the key id or secret is wrong")
-    return account
+_ERRORS = faults.ErrorStyle(_error, decline_code="BAD_REQUEST_ERROR", outage_code="SERVER_ERROR")
+
+
+async def _authenticate(request: Request, *, creates_order: bool = False) -> Account | Response:
+    """The calling account, or the answer to send instead: a 401, or one of the account's faults."""
+    account = web.basic_auth_account(request, "sandbox")
+    if account is None:
+        return _error(401, "UNAUTHORIZED", "missing Basic auth, or the key id or secret is wrong")
+    return await faults.api_fault(_state(request), account, _ERRORS, creates_order=creates_order) or account
 
 
 def _order_json(order: Order, base: str) -> dict[str, Any]:
@@ -45,14 +43,14 @@ def _order_json(order: Order, base: str) -> dict[str, Any]:
 
 @router.get("/sandbox/v1/ping")
 async def ping(request: Request) -> Response:
-    auth = _authenticate(request)
-    return auth if isinstance(auth, JSONResponse) else JSONResponse({"ok": True})
+    auth = await _authenticate(request)
+    return auth if isinstance(auth, Response) else JSONResponse({"ok": True})
 
 
 @router.post("/sandbox/v1/orders")
 async def create_order(request: Request) -> Response:
-    auth = _authenticate(request)
-    if isinstance(auth, JSONResponse):
+    auth = await _authenticate(request, creates_order=True)
+    if isinstance(auth, Response):
         return auth
     state = _state(request)
     body = await request.json()
@@ -76,8 +74,8 @@ async def create_order(request: Request) -> Response:
 
 @router.get("/sandbox/v1/orders/{order_id}")
 async def get_order(order_id: str, request: Request) -> Response:
-    auth = _authenticate(request)
-    if isinstance(auth, JSONResponse):
+    auth = await _authenticate(request)
+    if isinstance(auth, Response):
         return auth
     order = _state(request).orders.get(order_id)
     if order is None or order.key_id != auth.key_id:
@@ -87,8 +85,8 @@ async def get_order(order_id: str, request: Request) -> Response:
 
 @router.post("/sandbox/v1/payments/{payment_id}/refunds")
 async def refund(payment_id: str, request: Request) -> Response:
-    auth = _authenticate(request)
-    if isinstance(auth, JSONResponse):
+    auth = await _authenticate(request)
+    if isinstance(auth, Response):
         return auth
     state = _state(request)
     order = next((o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == auth.key_id), None)
@@ -114,30 +112,20 @@ def complete(state: SimulatorState, order: Order, account: Account, outcome: str
     order.payment_id = state.new_id("sbx_pay_")
     order.status = "paid" if outcome == "success" else "failed"
     order.error_code = None if outcome == "success" else "PAYMENT_DECLINED"
-    event = {
-        "id": state.new_id("sbx_evt_"),
-        "type": "payment.succeeded" if outcome == "success" else "payment.failed",
-        "created_at": int(time.time()),
-        "data": {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
-                 "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
-                 "error_description": None if outcome == "success" else "The payer's bank declined the payment"},
-    }
+    data = {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
+            "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
+            "error_description": None if outcome == "success" else "The payer's bank declined the payment"}
+    final = _webhook(state, account, "payment.succeeded" if outcome == "success" else "payment.failed", data)
+    # what an out-of-order delivery sends late: the state the payment was in before it settled
+    stale = _webhook(state, account, "payment.authorized" if outcome == "success" else "payment.pending",
+                     {**data, "error_code": None, "error_description": None})
+    faults.dispatch(state, account, order.webhook_url or account.webhook_url, [final], stale=stale)
+
+
+def _webhook(state: SimulatorState, account: Account, event_type: str, data: dict[str, Any]) -> faults.Webhook:
+    event = {"id": state.new_id("sbx_evt_"), "type": event_type, "created_at": int(time.time()), "data": data}
     body = json.dumps(event, separators=(",", ":")).encode()
-    url = order.webhook_url or account.webhook_url
-    if url:
-        state.spawn(state.deliver(url, body, {"X-Sandbox-Signature": sign_body(account.webhook_secret, body)},
-                                  delay_ms=account.delay_ms))
-
-
-_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Sandbox payment</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:420px;margin:40px auto;color:#1f2937}}
-.card{{border:1px solid #e5e7eb;border-radius:12px;padding:24px;box-shadow:0 1px 3px #0001}}
-.amt{{font-size:32px;font-weight:600;margin:8px 0 20px}} button{{width:100%;padding:12px;margin:6px 0;border:0;
-border-radius:8px;font-size:16px;cursor:pointer}} .ok{{background:#16a34a;color:#fff}} .no{{background:#dc2626;color:#fff}}
-small{{color:#6b7280}}</style></head><body><div class="card"><small>LightSpeedPay sandbox PSP</small>
-<div class="amt">{amount}</div><div>Order {order_id}</div><div><small>{status}</small></div>
-<form method="post"><button class="ok" name="outcome" value="success">Pay successfully</button>
-<button class="no" name="outcome" value="failure">Fail the payment</button></form></div></body></html>"""
+    return faults.Webhook(body, {"X-Sandbox-Signature": sign_body(account.webhook_secret, body)})
 
 
 @router.get("/sandbox/checkout/{order_id}")
@@ -145,13 +133,13 @@ async def checkout_page(order_id: str, request: Request) -> Response:
     order = _state(request).orders.get(order_id)
     if order is None:
         return HTMLResponse("<h1>No such order</h1>", status_code=404)
-    return HTMLResponse(_PAGE.format(amount=f"₹{order.amount / 100:,.2f}", order_id=html.escape(order.id),
-                                     status=html.escape(order.status)))
+    return web.payer_page(psp="Sandbox", amount=order.amount, order_id=order.id, status=order.status)
 
 
 @router.post("/sandbox/checkout/{order_id}")
-async def checkout_submit(order_id: str, request: Request, outcome: str = Form(...)) -> Response:
+async def checkout_submit(order_id: str, request: Request) -> Response:
     state = _state(request)
+    outcome = (await web.form_fields(request)).get("outcome", "")
     order = state.orders.get(order_id)
     if order is None:
         return _error(404, "NOT_FOUND", "no such order")
@@ -165,4 +153,4 @@ async def checkout_submit(order_id: str, request: Request, outcome: str = Form(.
         return RedirectResponse(f"{order.return_url}{sep}status={order.status}&order_id={order.id}", 303)
     if request.headers.get("accept", "").startswith("application/json"):
         return JSONResponse({"id": order.id, "status": order.status, "payment_id": order.payment_id})
-    return HTMLResponse(f"<h1>Payment {html.escape(order.status)}</h1><p>You can close this window.</p>")
+    return web.finish_page(order.status)

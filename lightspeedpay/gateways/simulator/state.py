@@ -43,6 +43,8 @@ class Order:
     error_code: str | None = None
     refunds: list[dict[str, Any]] = field(default_factory=list)
     created_at: int = field(default_factory=lambda: int(time.time()))
+    # what one PSP's wire format needs beyond the above (payments, form fields, PSP-side ids)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class SimulatorState:
@@ -53,6 +55,10 @@ class SimulatorState:
         self.by_receipt: dict[tuple[str, str], str] = {}
         self.webhooks_sent: list[dict[str, Any]] = []
         self.tasks: set[asyncio.Task[None]] = set()
+        # switchable faults per account (faults.Faults), kept in memory: a restart clears them
+        self.faults: dict[str, Any] = {}
+        # OAuth access tokens the simulator issued: token -> (key_id, expiry on time.time())
+        self.tokens: dict[str, tuple[str, float]] = {}
         self.load()
 
     def load(self) -> None:

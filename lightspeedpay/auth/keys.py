@@ -1,0 +1,120 @@
+"""Encryption key rotation: re-encrypt every secret at rest that is not under the primary key.
+
+The operator prepends a new key to LSP_ENCRYPTION_KEYS (keeping the old ones so existing ciphertexts still
+open), restarts the processes so new secrets use it, then runs `lightspeedpay keys rotate`. After that the old
+keys can be dropped. Rotation works in batches, each its own transaction with its rows locked, and can be
+stopped and run again at any time: rows already under the primary key are left alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lightspeedpay.kit.crypto import KeyRing, keyring
+from lightspeedpay.models import Client, PaymentGateway
+
+# (done, total) rows, after each batch
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class SecretColumns:
+    """A table holding encrypted secrets, and which of its columns they are."""
+
+    model: Any
+    columns: tuple[str, ...]
+
+    @property
+    def table(self) -> str:
+        return str(self.model.__tablename__)
+
+
+SECRET_COLUMNS: tuple[SecretColumns, ...] = (
+    SecretColumns(Client, ("client_salt_enc", "webhook_secret_enc")),
+    SecretColumns(PaymentGateway, ("credentials_enc",)),
+)
+
+
+class KeyRotationError(RuntimeError):
+    pass
+
+
+class SecretRepository:
+    """The rotation's queries: rows with any secret column not under the given key id."""
+
+    def _stale(self, target: SecretColumns, primary: str) -> Any:
+        return or_(*(func.split_part(getattr(target.model, c), ":", 1) != primary for c in target.columns))
+
+    async def count_stale(self, session: AsyncSession, target: SecretColumns, primary: str) -> int:
+        stmt = select(func.count()).select_from(target.model).where(self._stale(target, primary))
+        return int((await session.execute(stmt)).scalar_one())
+
+    async def lock_stale_batch(self, session: AsyncSession, target: SecretColumns, primary: str, *,
+                               after: uuid.UUID | None, limit: int) -> Sequence[Any]:
+        """The next rows by id after `after`, locked; keyset order means each row is visited once per run."""
+        model = target.model
+        stmt = select(model).where(self._stale(target, primary))
+        if after is not None:
+            stmt = stmt.where(model.id > after)
+        stmt = stmt.order_by(model.id).limit(limit).with_for_update().execution_options(populate_existing=True)
+        return (await session.execute(stmt)).scalars().all()
+
+
+secret_repo = SecretRepository()
+
+
+def _reencrypt(ring: KeyRing, target: SecretColumns, row: Any, column: str) -> bool:
+    token = getattr(row, column)
+    kid = ring.key_id(token)
+    if kid == ring.primary:
+        return False
+    if kid not in ring.keys:
+        raise KeyRotationError(f"{target.table} {row.id}: {column} is under key {kid!r}, which "
+                               "LSP_ENCRYPTION_KEYS does not hold; add that key (after the primary) and run again")
+    try:
+        plaintext = ring.decrypt(token)
+    except (InvalidTag, ValueError) as exc:
+        raise KeyRotationError(f"{target.table} {row.id}: {column} does not decrypt with key {kid!r}") from exc
+    setattr(row, column, ring.encrypt(plaintext))
+    return True
+
+
+async def rotate_keys(session_factory: async_sessionmaker[AsyncSession], *, batch: int = 200,
+                      on_progress: Progress | None = None, ring: KeyRing | None = None) -> dict[str, int]:
+    """Re-encrypt secrets under the primary key; returns how many values changed per `table.column`.
+
+    Each batch commits on its own, so an interrupted run keeps its progress and a second run finishes it.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    ring = ring or keyring()
+    counts = {f"{t.table}.{c}": 0 for t in SECRET_COLUMNS for c in t.columns}
+    async with session_factory() as session:
+        total = sum([await secret_repo.count_stale(session, t, ring.primary) for t in SECRET_COLUMNS])
+    done = 0
+    if on_progress:
+        on_progress(done, total)
+    for target in SECRET_COLUMNS:
+        after: uuid.UUID | None = None
+        while True:
+            async with session_factory() as session, session.begin():
+                rows = await secret_repo.lock_stale_batch(session, target, ring.primary, after=after, limit=batch)
+                for row in rows:
+                    for column in target.columns:
+                        if _reencrypt(ring, target, row, column):
+                            counts[f"{target.table}.{column}"] += 1
+            done += len(rows)
+            if on_progress:
+                # rows written since the count began can make `done` pass the first total
+                on_progress(done, max(total, done))
+            if len(rows) < batch:
+                break
+            after = rows[-1].id
+    return counts
