@@ -20,7 +20,8 @@ from lightspeedpay.kit.responses import json_response
 from lightspeedpay.psp_events.service import psp_event_service
 
 router = APIRouter(tags=["psp webhooks"])
-WriteSession = Annotated[AsyncSession, Depends(write_session)]
+# scope="function": the event is committed before the PSP gets its 200, never after
+WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
 
 
 @router.post("/api/v1/webhooks/psp/{provider}/{gateway_id}", include_in_schema=True,
