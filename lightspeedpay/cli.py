@@ -284,6 +284,64 @@ def simulate_pay(transaction_id: str,
     typer.echo(f"payer chose {outcome} for transaction {transaction_id}; the PSP webhook is on its way")
 
 
+async def _simulator_key(gateway_name: str) -> str:
+    from lightspeedpay.db import sessionmaker
+    from lightspeedpay.gateways.repository import gateway_repo
+    from lightspeedpay.gateways.service import gateway_service
+
+    async with sessionmaker()() as session:
+        gateway = await gateway_repo.by_name(session, gateway_name)
+    if gateway is None:
+        raise typer.BadParameter(f"no gateway named {gateway_name!r}")
+    return gateway_service.account(gateway).credentials["key_id"]
+
+
+def _simulator_put(path: str, body: dict[str, object]) -> dict[str, object]:
+    import httpx
+
+    resp = httpx.put(f"{get_settings().simulator_url}{path}", json=body, timeout=10)
+    if resp.status_code >= 400:
+        typer.echo(f"the simulator refused: {resp.status_code} {resp.text}", err=True)
+        raise typer.Exit(1)
+    return resp.json()
+
+
+@simulate_app.command("fault")
+def simulate_fault(
+    gateway: Annotated[str, typer.Argument(help="gateway name, e.g. sandbox_1")],
+    decline: Annotated[bool, typer.Option(help="order creation answers a business error")] = False,
+    http_5xx: Annotated[int | None, typer.Option("--http-5xx", help="answer every API call with this 5xx")] = None,
+    timeout: Annotated[float | None, typer.Option(help="sleep this many seconds before answering")] = None,
+    slow_ms: Annotated[int, typer.Option(help="added latency on every API answer")] = 0,
+    duplicate_webhook: Annotated[bool, typer.Option(help="send every webhook twice")] = False,
+    out_of_order: Annotated[bool, typer.Option(help="send webhooks in the wrong order")] = False,
+    drop_webhook: Annotated[bool, typer.Option(help="never send webhooks")] = False,
+) -> None:
+    """Switch a gateway's PSP faults on the simulator (no option clears them)."""
+    body: dict[str, object] = {"decline": decline, "slow_ms": slow_ms, "duplicate_webhook": duplicate_webhook,
+                               "out_of_order": out_of_order, "drop_webhook": drop_webhook}
+    if http_5xx is not None:
+        body["http_5xx"] = http_5xx
+    if timeout is not None:
+        body.update(timeout=True, timeout_seconds=timeout)
+    key_id = asyncio.run(_simulator_key(gateway))
+    typer.echo(json.dumps(_simulator_put(f"/_sim/accounts/{key_id}/faults", body)))
+
+
+@simulate_app.command("mode")
+def simulate_mode(
+    gateway: Annotated[str, typer.Argument(help="gateway name, e.g. sandbox_1")],
+    auto: Annotated[str, typer.Option(help="success, failure or off: resolve every payment without a payer")] = "off",
+    delay_ms: Annotated[int, typer.Option(help="processing delay before the PSP's webhook")] = 0,
+) -> None:
+    """Test modes of a gateway's PSP account: always succeed, always fail, processing delay."""
+    if auto not in ("success", "failure", "off"):
+        raise typer.BadParameter("--auto must be success, failure or off")
+    key_id = asyncio.run(_simulator_key(gateway))
+    body = {"auto_outcome": None if auto == "off" else auto, "delay_ms": delay_ms}
+    typer.echo(json.dumps(_simulator_put(f"/_sim/accounts/{key_id}/mode", body)))
+
+
 async def _checkout_url(transaction_id: str, wait: float) -> str:
     import uuid
 
