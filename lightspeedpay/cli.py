@@ -397,7 +397,11 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     base = f"http://{s.api_host}:{api_port}"
-    _wait_http(f"{base}/health", 30)
+    try:
+        wait_http(f"{base}/health", 60)
+    except TimeoutError as exc:
+        typer.echo(f"{exc}; is PostgreSQL or Redis down? stopping everything", err=True)
+        stop()
     typer.echo(demo.banner(base, creds))
     while True:
         for name, p in procs.items():
@@ -407,7 +411,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         time.sleep(1)
 
 
-def _wait_http(url: str, seconds: float) -> None:
+def wait_http(url: str, seconds: float) -> None:
     import httpx
 
     deadline = time.monotonic() + seconds
@@ -418,6 +422,7 @@ def _wait_http(url: str, seconds: float) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
 
 
 def main() -> None:

@@ -7,16 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.cli import wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
@@ -86,18 +86,6 @@ class Platform:
         self.procs.clear()
 
 
-def _wait_http(url: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up; see {LOG_DIR}")
-
-
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Platform]:
     _reset_schema()
@@ -109,9 +97,9 @@ def platform() -> Iterator[Platform]:
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
-        _wait_http(f"{p.api_url}/health")
-        _wait_http(f"{p.simulator_url}/_sim/health")
-        _wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries")
+        wait_http(f"{p.api_url}/health", 30)
+        wait_http(f"{p.simulator_url}/_sim/health", 30)
+        wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
         yield p
     finally:
         p.stop_all()

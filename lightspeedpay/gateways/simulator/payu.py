@@ -131,11 +131,10 @@ def _back_to_merchant(order: Order, fields: dict[str, str]) -> HTMLResponse:
 
 @router.post("/_sim/payu/checkout/{order_id}")
 async def checkout_submit(order_id: str, request: Request) -> Response:
-    state, outcome = web.sim(request), (await web.form_fields(request)).get("outcome", "")
-    order = state.orders.get(order_id)
-    account = state.account(order.key_id) if order else None
-    if order is None or account is None or outcome not in ("success", "failure"):
-        return HTMLResponse("<h1>No such order, or no outcome chosen</h1>", status_code=400)
+    choice = await web.payer_choice(request, order_id)
+    if isinstance(choice, Response):
+        return choice
+    state, order, account, outcome = choice
     return _back_to_merchant(order, complete(state, order, account, outcome))
 
 

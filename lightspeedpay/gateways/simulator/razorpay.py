@@ -237,11 +237,10 @@ async def hosted_checkout(request: Request) -> Response:
 @router.post("/_sim/razorpay/checkout/{order_id}")
 async def checkout_submit(order_id: str, request: Request) -> Response:
     """The payer's choice; then Checkout posts the result to the callback_url, signed on success."""
-    state, outcome = web.sim(request), (await web.form_fields(request)).get("outcome", "")
-    order = state.orders.get(order_id)
-    account = state.account(order.key_id) if order else None
-    if order is None or account is None or outcome not in ("success", "failure"):
-        return HTMLResponse("<h1>No such order, or no outcome chosen</h1>", status_code=400)
+    choice = await web.payer_choice(request, order_id)
+    if isinstance(choice, Response):
+        return choice
+    state, order, account, outcome = choice
     payment = complete(state, order, account, outcome)
     if payment is None:
         return web.finish_page(order.status)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from lightspeedpay.gateways.simulator.state import Account, SimulatorState
+from lightspeedpay.gateways.simulator.state import Account, Order, SimulatorState
 
 
 def sim(request: Request) -> SimulatorState:
@@ -92,3 +92,13 @@ async def launch_page(request: Request) -> HTMLResponse:
 
 def finish_page(status: str) -> HTMLResponse:
     return HTMLResponse(f"<h1>Payment {html.escape(status)}</h1><p>You can close this window.</p>")
+
+
+async def payer_choice(request: Request, order_id: str) -> tuple[SimulatorState, Order, Account, str] | HTMLResponse:
+    """The order, its account and the payer's outcome from a hosted page's form, or the error page."""
+    state, outcome = sim(request), (await form_fields(request)).get("outcome", "")
+    order = state.orders.get(order_id)
+    account = state.account(order.key_id) if order else None
+    if order is None or account is None or outcome not in ("success", "failure"):
+        return HTMLResponse("<h1>No such order, or no outcome chosen</h1>", status_code=400)
+    return state, order, account, outcome
