@@ -28,6 +28,11 @@ app.add_typer(merchant_app, name="merchant")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(keys_app, name="keys")
+from lightspeedpay.ledger.cli import ledger_app  # noqa: E402 - the sub-commands live with their domains
+from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
+
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(settlements_app, name="settlements")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,7 +55,8 @@ def api(host: str = typer.Option(None), port: int = typer.Option(None),
 
     s = get_settings()
     uvicorn.run("lightspeedpay.app:create_app", factory=True, host=host or s.api_host, port=port or s.api_port,
-                workers=workers or s.api_workers, log_level="warning", access_log=False)
+                workers=workers or s.api_workers, log_level="warning", access_log=False,
+                timeout_keep_alive=s.api_keepalive_seconds)
 
 
 @app.command()
@@ -93,6 +99,27 @@ def receiver(port: int = typer.Option(None)) -> None:
     s = get_settings()
     uvicorn.run("lightspeedpay.devtools.receiver:create_app", factory=True, host="127.0.0.1",
                 port=port or s.receiver_port, log_level="warning", access_log=False)
+
+
+@app.command("whatsapp-standin")
+def whatsapp_standin(port: int = typer.Option(None)) -> None:
+    """Run the loopback stand-in of the WhatsApp Cloud API (for the demo and tests)."""
+    import uvicorn
+
+    s = get_settings()
+    uvicorn.run("lightspeedpay.devtools.whatsapp:create_app", factory=True, host="127.0.0.1",
+                port=port or s.wa_standin_port, log_level="warning", access_log=False)
+
+
+@app.command()
+def shop(port: int = typer.Option(None)) -> None:
+    """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
+    import uvicorn
+
+    s = get_settings()
+    os.environ.setdefault("LSP_SHOP_PLATFORM_URL", s.public_base_url)
+    uvicorn.run("lightspeedpay.devtools.shop:create_app", factory=True, host="127.0.0.1",
+                port=port or s.shop_port, log_level="warning", access_log=False)
 
 
 # ---- database -----------------------------------------------------------------------------------------
@@ -146,6 +173,7 @@ def merchant_create(
     name: Annotated[str, typer.Option("--name", help="company name")],
     webhook_url: Annotated[str | None, typer.Option("--webhook-url")] = None,
     fee_percent: Annotated[str | None, typer.Option("--fee-percent")] = None,
+    whatsapp_phone: Annotated[str | None, typer.Option("--whatsapp-phone", help="E.164, for dues notices")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a merchant and print its credentials (shown once)."""
@@ -155,7 +183,8 @@ def merchant_create(
     async def run() -> dict[str, str]:
         async with sessionmaker()() as session:
             new = await merchant_service.create(session, company_name=name, webhook_url=webhook_url,
-                                                fee_percent=Decimal(fee_percent) if fee_percent else None)
+                                                fee_percent=Decimal(fee_percent) if fee_percent else None,
+                                                whatsapp_phone=whatsapp_phone)
             await session.commit()
             return {"id": str(new.client.id), "company_name": name, "client_key": new.client.client_key,
                     "client_salt": new.client_salt, "webhook_secret": new.webhook_secret,
@@ -377,10 +406,13 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
     asyncio.run(create_database_if_missing(s.database_url))
     upgrade_database()
     creds = asyncio.run(demo.seed())
-    env = dict(os.environ, LSP_RECEIVER_SECRET=creds["webhook_secret"], LSP_API_PORT=str(api_port))
+    env = dict(os.environ, LSP_RECEIVER_SECRET=creds["webhook_secret"], LSP_API_PORT=str(api_port),
+               LSP_SHOP_CLIENT_KEY=creds["client_key"], LSP_SHOP_CLIENT_SALT=creds["client_salt"])
+    env.setdefault("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # the demo receiver is on loopback
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {"api": [*exe, "api"], "worker": [*exe, "worker"], "scheduler": [*exe, "scheduler"],
-             "simulator": [*exe, "simulator"], "receiver": [*exe, "receiver"]}
+             "simulator": [*exe, "simulator"], "receiver": [*exe, "receiver"],
+             "shop": [*exe, "shop"], "whatsapp": [*exe, "whatsapp-standin"]}
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 
     def stop(*_: object) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # A fixed key for development and tests only; production refuses to start with it.
@@ -29,12 +29,15 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
     api_workers: int = 1
+    # longer than clients and proxies keep idle connections, so the server never closes one under a request
+    api_keepalive_seconds: int = 65
     public_base_url: str = "http://127.0.0.1:8000"
 
     simulator_host: str = "127.0.0.1"
     simulator_port: int = 8900
     simulator_accounts_file: str = ".lsp/simulator-accounts.json"
     receiver_port: int = 8950
+    shop_port: int = 8960  # the demo merchant shop served by `lightspeedpay up`
 
     signature_tolerance_seconds: int = 300
     max_body_bytes: int = 64 * 1024
@@ -48,7 +51,14 @@ class Settings(BaseSettings):
     # merchant webhook delivery
     webhook_timeout_seconds: float = 10.0
     webhook_retry_schedule: str = "60,300,1800,7200"  # seconds between attempts
-    webhook_allow_private_targets: bool = True
+    # deliver to private, loopback and link-local addresses? unset: yes, except when LSP_ENV=production
+    webhook_allow_private_targets: bool | None = None
+    webhook_secret_grace_seconds: float = 24 * 3600.0  # after a rotation the old secret also signs this long
+    webhook_disable_after_failures: int = 5  # events in a row that end failed before the endpoint is disabled
+    webhook_retry_after_max_seconds: float = 3600.0  # a receiver's Retry-After is honoured up to this
+    webhook_retention_success_days: float = 7.0  # delivered deliveries (and their attempts) are purged after
+    webhook_retention_failed_days: float = 30.0
+    webhook_housekeeping_seconds: float = 300.0  # retention purge and stalled-queue repair
 
     # outbox and workers
     sweeper_interval_seconds: float = 30.0
@@ -70,6 +80,37 @@ class Settings(BaseSettings):
     janitor_pending_after_seconds: float = 900.0  # ask the PSP about payments pending this long
     transaction_ttl_seconds: float = 3600.0  # then they expire
 
+    # payments API (issue 4): authorizations not captured in this window are refunded (Razorpay: 5 days)
+    capture_window_seconds: float = 5 * 24 * 3600.0
+    refund_max_attempts: int = 6  # PSP calls without an answer before a refund is failed
+    idempotency_ttl_seconds: float = 24 * 3600.0  # Idempotency-Key lifetime; purged after
+    idempotency_lock_seconds: float = 90.0  # a key still running after this belonged to a request that died
+    idempotency_wait_seconds: float = 5.0  # a concurrent retry waits this long for the first, then gets 409
+    idempotency_purge_seconds: float = 3600.0
+
+    # commission ledger, dues and settlements (issue 5)
+    ledger_check_seconds: float = 300.0  # the scheduler's invariant check
+    settlement_timezone: str = "Asia/Kolkata"  # a settlement period is one calendar day here
+    settlement_check_seconds: float = 300.0  # how often the scheduler looks whether yesterday is settled
+    settlement_after_hour: int = 1  # local hour after which the previous day is settled
+    dues_notice_interval_hours: float = 24.0  # at most one LOW_BALANCE notice per merchant in this window
+
+    # WhatsApp Cloud API (https://graph.facebook.com in production; the loopback stand-in by default)
+    wa_base_url: str = "http://127.0.0.1:8960"
+    wa_api_version: str = "v21.0"
+    wa_phone_number_id: str = "100000000000001"
+    wa_app_id: str = "lsp-dev-app"
+    wa_app_secret: str = "dev-wa-app-secret"
+    # the long-lived (system user) token that is exchanged for the access tokens stored encrypted
+    wa_access_token: str = "dev-wa-system-user-token"
+    wa_refresh_before_seconds: float = 24 * 3600.0  # refresh a stored token this long before it expires
+    wa_template_low_balance: str = "low_balance_template"
+    wa_template_txn_update: str = "transaction_update_template"
+    wa_template_language: str = "en"
+    wa_timeout_seconds: float = 10.0
+    wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
+    wa_standin_port: int = 8960
+
     log_json: bool = False
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"
@@ -80,9 +121,19 @@ class Settings(BaseSettings):
         [float(part) for part in value.split(",") if part.strip()]
         return value
 
+    @model_validator(mode="after")
+    def _private_targets_default(self) -> Settings:
+        if self.webhook_allow_private_targets is None:
+            self.webhook_allow_private_targets = self.env != "production"
+        return self
+
     @property
     def retry_schedule(self) -> list[float]:
         return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
+
+    @property
+    def wa_backoff(self) -> list[float]:
+        return [float(part) for part in self.wa_retry_backoff.split(",") if part.strip()]
 
     @property
     def simulator_url(self) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.responses import json_response
@@ -77,7 +79,8 @@ class MerchantSuspended(AppError):
     status_code, code = 402, "MERCHANT_SUSPENDED"
 
     def __init__(self, due: int, threshold: int, status: str = "active") -> None:
-        if status != "active":
+        # suspended for dues (status "suspended" and due >= threshold): say how much is due
+        if status != "active" and (status != "suspended" or due < threshold):
             super().__init__(f"This merchant account is {status}; contact the operator to re-enable payments.")
         else:
             super().__init__(
@@ -114,23 +117,70 @@ def _validation_error(exc: RequestValidationError) -> AppError:
     return ValidationFailed(f"{field or 'request'} {detail}".strip(), field=field)
 
 
+class IdempotencyKeyInvalid(AppError):
+    status_code, code = 400, "IDEMPOTENCY_KEY_INVALID"
+
+
+class IdempotencyKeyReused(AppError):
+    status_code, code = 422, "IDEMPOTENCY_KEY_REUSED"
+
+
+class IdempotencyKeyInUse(AppError):
+    status_code, code = 409, "IDEMPOTENCY_KEY_IN_USE"
+
+
+class InternalError(AppError):
+    status_code, code = 500, "INTERNAL_ERROR"
+
+
+class HttpError(AppError):
+    """Starlette's own 404/405 for paths and methods no route serves."""
+
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code  # type: ignore[misc]
+        self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status_code, "HTTP_ERROR")  # type: ignore[misc]
+
+
+# An API surface that words its errors differently (the Razorpay-compatible /v1): path prefix -> renderer.
+ErrorRenderer = Callable[[AppError], Response]
+_SURFACES: list[tuple[str, ErrorRenderer]] = []
+
+
+def register_surface(path_prefix: str, renderer: ErrorRenderer) -> None:
+    _SURFACES.append((path_prefix, renderer))
+
+
+def render(path: str, exc: AppError) -> Response:
+    """The error response for a request to `path`: our shape, or the shape of the surface it belongs to."""
+    for prefix, renderer in _SURFACES:
+        if path == prefix.rstrip("/") or path.startswith(prefix):
+            return renderer(exc)
+    return json_response(exc.body(), status_code=exc.status_code)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_: Request, exc: AppError) -> Response:
-        return json_response(exc.body(), status_code=exc.status_code)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        return render(request.url.path, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        err = _validation_error(exc)
-        return json_response(err.body(), status_code=err.status_code)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        return render(request.url.path, _validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
-        return json_response({"error": {"code": code, "message": str(exc.detail)}}, status_code=exc.status_code)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return render(request.url.path, HttpError(exc.status_code, str(exc.detail)))
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(_: Request, __: ClientDisconnect) -> Response:
+        return Response(status_code=499)  # the client went away; nothing to answer, nothing to log
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
-        return json_response({"error": {"code": "INTERNAL_ERROR", "message": "Something went wrong on our side; "
-                                         "it has been logged."}}, status_code=500)
+        return render(request.url.path, unexpected())
+
+
+def unexpected() -> AppError:
+    return InternalError("Something went wrong on our side; it has been logged.")

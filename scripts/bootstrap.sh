@@ -76,4 +76,15 @@ if ! redis_up; then
   for _ in $(seq 1 20); do redis_up && break; sleep 0.5; done
   redis_up || die "Redis is installed but not running on 127.0.0.1:6379; start it with redis-server."
 fi
+# --- a real browser for the UI tests (Debian's chromium, driven by Playwright; never a downloaded one) ----
+if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing chromium (apt) for the browser tests"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || die "could not install chromium; install it with: apt-get install chromium"
+  else
+    die "the browser tests need Debian's chromium: apt-get install chromium"
+  fi
+fi
 say "ready"

@@ -17,6 +17,7 @@ def _free_port() -> int:
 
 _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
+WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
 TEST_ENV = {
     "LSP_ENV": "test",
     "LSP_DATABASE_URL": os.environ.get("LSP_TEST_DATABASE_URL",
@@ -29,6 +30,7 @@ TEST_ENV = {
     "LSP_RECEIVER_PORT": str(RECEIVER_PORT),
     "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(_TMP, "simulator-accounts.json"),
     "LSP_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1",
+    "LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on loopback
     "LSP_SWEEPER_INTERVAL_SECONDS": "1",
     "LSP_SWEEPER_GRACE_SECONDS": "3",
     "LSP_WORKER_LOCK_MS": "4000",
@@ -42,6 +44,11 @@ TEST_ENV = {
     "LSP_TRANSACTION_TTL_SECONDS": "600",
     "LSP_ROUTING_EXPLORATION": "0.2",
     "LSP_PSP_TIMEOUT_SECONDS": "3",
+    "LSP_WA_STANDIN_PORT": str(WA_PORT),
+    "LSP_WA_BASE_URL": f"http://127.0.0.1:{WA_PORT}",
+    "LSP_WA_RETRY_BACKOFF": "1,1,1",
+    "LSP_WA_TIMEOUT_SECONDS": "2",
+    "LSP_LEDGER_CHECK_SECONDS": "5",
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings
 

@@ -25,11 +25,13 @@ T = TypeVar("T")
 
 
 async def create_merchant(session: AsyncSession, *, receiver_url: str | None = None, name: str | None = None,
-                          fee_percent: Decimal | None = None, suspend_threshold: int | None = None) -> NewMerchant:
+                          fee_percent: Decimal | None = None, suspend_threshold: int | None = None,
+                          **settings: Any) -> NewMerchant:
+    """`settings`: more of merchant_service.create's options (warn_threshold, whatsapp_phone, ...)."""
     endpoint = name or f"m{secrets.token_hex(4)}"
     webhook_url = f"{receiver_url}/webhooks/{endpoint}" if receiver_url else None
     new = await merchant_service.create(session, company_name=f"Shop {endpoint}", webhook_url=webhook_url,
-                                        fee_percent=fee_percent, suspend_threshold=suspend_threshold)
+                                        fee_percent=fee_percent, suspend_threshold=suspend_threshold, **settings)
     await session.commit()
     if receiver_url:
         async with httpx.AsyncClient() as c:

@@ -21,8 +21,11 @@ from lightspeedpay.cli import wait_http
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
 
-TABLES = ("alerts", "gateway_attempts", "webhook_deliveries", "webhook_events", "wallet_entries", "wallets",
+TABLES = ("alerts", "gateway_attempts", "webhook_deliveries", "webhook_dispatches", "webhook_endpoints", "webhook_events", "wallet_entries", "wallets",
           "psp_events", "job_intents",
+          "refunds", "idempotency_keys", "orders",
+          "settlement_line_items", "platform_entries", "ledger_postings", "settlements", "audit_log",
+          "whatsapp_notifications", "whatsapp_provider_tokens",
           "transactions", "payment_gateways", "clients")
 
 
@@ -61,6 +64,10 @@ class Platform:
     def receiver_url(self) -> str:
         return f"http://127.0.0.1:{self.env['LSP_RECEIVER_PORT']}"
 
+    @property
+    def whatsapp_url(self) -> str:
+        return self.env["LSP_WA_BASE_URL"]
+
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -94,12 +101,14 @@ def platform() -> Iterator[Platform]:
     p.start("api", "api")
     p.start("simulator", "simulator")
     p.start("receiver", "receiver")
+    p.start("whatsapp", "whatsapp-standin")
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
         wait_http(f"{p.api_url}/health", 30)
         wait_http(f"{p.simulator_url}/_sim/health", 30)
         wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
+        wait_http(f"{p.whatsapp_url}/_wa/health", 30)
         yield p
     finally:
         p.stop_all()
@@ -141,3 +150,21 @@ async def _dispose_engine() -> AsyncIterator[None]:
 
     await queues.close()
     await engine().dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ledger_violation: the test breaks a ledger invariant on purpose, so the "
+                                       "ledger check after it is skipped")
+
+
+@pytest.fixture(autouse=True)
+async def _ledger_check_after_test(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """`lightspeedpay ledger check` must be clean after every scenario that ran against the platform."""
+    yield
+    if "platform" not in request.fixturenames or request.node.get_closest_marker("ledger_violation"):
+        return
+    from lightspeedpay.ledger.checker import ledger_checker
+
+    violations = await ledger_checker.run(alert=False)
+    assert not violations, "ledger invariants violated:\n" + "\n".join(f"  {v.check}: {v.message}"
+                                                                        for v in violations)

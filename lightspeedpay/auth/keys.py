@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lightspeedpay.kit.crypto import KeyRing, keyring
-from lightspeedpay.models import Client, PaymentGateway
+from lightspeedpay.models import Client, PaymentGateway, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
@@ -39,6 +39,7 @@ class SecretColumns:
 SECRET_COLUMNS: tuple[SecretColumns, ...] = (
     SecretColumns(Client, ("client_salt_enc", "webhook_secret_enc")),
     SecretColumns(PaymentGateway, ("credentials_enc",)),
+    SecretColumns(WebhookEndpoint, ("secret_enc", "previous_secret_enc")),
 )
 
 
@@ -72,6 +73,8 @@ secret_repo = SecretRepository()
 
 def _reencrypt(ring: KeyRing, target: SecretColumns, row: Any, column: str) -> bool:
     token = getattr(row, column)
+    if token is None:  # an optional secret column (a webhook endpoint's previous secret)
+        return False
     kid = ring.key_id(token)
     if kid == ring.primary:
         return False

@@ -42,6 +42,7 @@ def banner(base: str, creds: dict[str, str]) -> str:
     s = get_settings()
     return f"""
 LightSpeedPay is running.
+  Demo shop      http://127.0.0.1:{s.shop_port}   (pay with checkout.js in a browser)
   API            {base}   (OpenAPI docs: {base}/docs)
   Health         {base}/health
   PSP simulator  {s.simulator_url}

@@ -30,6 +30,7 @@ from lightspeedpay.gateways.schemas import (
     PriorityUpdate,
 )
 from lightspeedpay.gateways.service import GatewayNameTaken, GatewayNotFound, gateway_service
+from lightspeedpay.kit.openapi import inline_schema
 from lightspeedpay.kit.parsing import from_validation_error, parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import PaymentGateway
@@ -57,20 +58,7 @@ _BAD_GATEWAY_INPUT = {422: {"description": "VALIDATION_ERROR / UNKNOWN_PROVIDER 
 def _body_doc(model: type[BaseModel], example: Any) -> dict[str, Any]:
     """The request body for OpenAPI; the body is parsed by hand (for our error shape), so FastAPI cannot see it.
     Nested models are inlined: FastAPI does not register them as components from here."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(defs[ref.removeprefix("#/$defs/")])
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema),
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline_schema(model),
                                                                                 "example": example}}}}
 
 

@@ -12,7 +12,11 @@ from lightspeedpay.config import get_settings
 TRANSACTION_PROCESSING = "transaction-processing"
 WEBHOOK_PROCESSING = "webhook-processing"
 MERCHANT_WEBHOOKS = "merchant-webhooks"
-QUEUE_NAMES = (TRANSACTION_PROCESSING, WEBHOOK_PROCESSING, MERCHANT_WEBHOOKS)
+WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
+SETTLEMENTS = "settlements"
+REFUNDS = "refunds"
+QUEUE_NAMES = (TRANSACTION_PROCESSING, WEBHOOK_PROCESSING, MERCHANT_WEBHOOKS, WHATSAPP_NOTIFICATIONS, SETTLEMENTS,
+               REFUNDS)
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history.
 JOB_OPTIONS: dict[str, Any] = {

@@ -25,8 +25,11 @@ def task(name: str) -> Callable[[Handler], Handler]:
 
 def load_all() -> dict[str, Handler]:
     # importing the modules registers their handlers
+    from lightspeedpay.notifications import tasks as _notifications  # noqa: F401
     from lightspeedpay.payments import tasks as _payments  # noqa: F401
     from lightspeedpay.psp_events import tasks as _psp_events  # noqa: F401
+    from lightspeedpay.refunds import tasks as _refunds  # noqa: F401
+    from lightspeedpay.settlements import tasks as _settlements  # noqa: F401
     from lightspeedpay.webhooks import tasks as _webhooks  # noqa: F401
 
     return HANDLERS

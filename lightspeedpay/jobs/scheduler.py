@@ -46,13 +46,62 @@ async def janitor() -> Any:
     return await _in_session(payment_service.reconcile_stale)
 
 
+async def release_uncaptured() -> Any:
+    from lightspeedpay.jobs import outbox
+    from lightspeedpay.refunds.service import refund_service
+
+    async with sessionmaker()() as session:
+        result = await refund_service.release_uncaptured_authorizations(session)
+        await session.commit()
+    await outbox.push_after_commit(session)  # the refund jobs now, not at the sweeper's next pass
+    return result
+
+
+async def purge_idempotency_keys() -> Any:
+    from lightspeedpay.kit import idempotency
+
+    return await _in_session(idempotency.purge_expired)
+
+
+async def ledger_check() -> Any:
+    from lightspeedpay.ledger.checker import ledger_checker
+
+    violations = await ledger_checker.run()
+    return {"violations": len(violations)} if violations else None
+
+
+async def settlements() -> Any:
+    from lightspeedpay.jobs import outbox, registry
+    from lightspeedpay.settlements.service import settlement_service
+
+    registry.load_all()
+    async with sessionmaker()() as session:
+        result = await settlement_service.scheduled(session)
+        await session.commit()
+    await outbox.push_after_commit(session)
+    return result
+
+
+async def webhook_housekeeping() -> Any:
+    from lightspeedpay.webhooks.tasks import housekeeping
+
+    return await housekeeping()
+
+
 def periodic_tasks() -> list[tuple[str, float, Callable[[], Awaitable[Any]]]]:
     s = get_settings()
     return [
+        ("ledger_check", s.ledger_check_seconds, ledger_check),
+        ("settlements", s.settlement_check_seconds, settlements),
         ("sweeper", s.sweeper_interval_seconds, sweeper.sweep),
         ("success_rates", s.routing_refresh_seconds, refresh_success_rates),
         ("gateway_probe", s.health_probe_seconds, probe_gateways),
         ("janitor", s.janitor_interval_seconds, janitor),
+        # merchant webhook deliveries past retention; endpoint queues whose head lost its job
+        ("webhook_housekeeping", s.webhook_housekeeping_seconds, webhook_housekeeping),
+        # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
+        ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
+        ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
     ]
 
 

@@ -15,6 +15,15 @@ from lightspeedpay.kit import http
 from lightspeedpay.kit.logging import log
 
 
+def blocking_safe_url(redis_url: str) -> str:
+    """redis-py >= 8 reads with a 5 s socket timeout by default, and BullMQ blocks on BZPOPMIN for up to 10 s
+    while waiting for a delayed job: the read timed out, redis-py retried for minutes, and delayed jobs (every
+    retry with a back-off of 5 s or more) sat in Redis. Give the worker's connections more than BullMQ's block."""
+    if "socket_timeout=" in redis_url:
+        return redis_url
+    return redis_url + ("&" if "?" in redis_url else "?") + "socket_timeout=30"
+
+
 async def _process(job: Any, _token: str) -> str:
     return await runner.run_intent(uuid.UUID(job.data["intent_id"]))
 
@@ -24,7 +33,7 @@ async def run(queue_names: list[str] | None = None) -> None:
     registry.load_all()
     names = queue_names or list(queues.QUEUE_NAMES)
     opts = {
-        "connection": settings.redis_url,
+        "connection": blocking_safe_url(settings.redis_url),
         "prefix": settings.queue_prefix,
         "concurrency": settings.worker_concurrency,
         "lockDuration": settings.worker_lock_ms,

@@ -1,12 +1,15 @@
-"""Opaque keyset cursors over (created_at, id), newest first."""
+"""Opaque keyset cursors over (created_at, id), newest first (native API); count/skip windows (Razorpay API)."""
 
 from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import orjson
+from sqlalchemy import Select
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -18,3 +21,20 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     padded = cursor + "=" * (-len(cursor) % 4)
     created_at, row_id = orjson.loads(base64.urlsafe_b64decode(padded))
     return datetime.fromisoformat(created_at), uuid.UUID(row_id)
+
+
+@dataclass(frozen=True)
+class OffsetWindow:
+    """Razorpay's list parameters: `count` rows after skipping `skip`, created in [from, to], newest first."""
+
+    count: int = 10
+    skip: int = 0
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+    def apply(self, stmt: Select[Any], model: Any) -> Select[Any]:
+        if self.created_from is not None:
+            stmt = stmt.where(model.created_at >= self.created_from)
+        if self.created_to is not None:
+            stmt = stmt.where(model.created_at <= self.created_to)
+        return stmt.order_by(model.created_at.desc(), model.id.desc()).offset(self.skip).limit(self.count)

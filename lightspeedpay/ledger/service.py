@@ -1,37 +1,200 @@
-"""Commission on paid transactions: one entry per transaction, balance_due moved in the same DB transaction."""
+"""The double-entry commission ledger.
+
+Every money event is one posting, recorded at most once (its correlation key is unique), made of
+immutable legs that balance: the merchant's dues account (wallet_entries; balance_due is their sum,
+moved in the same DB transaction) against a platform account (platform_entries). Positive is a debit:
+a COMMISSION debits the merchant's dues and credits commission revenue; a COMMISSION_REVERSAL does the
+opposite; a COMMISSION_PAYOUT credits dues against cash (or the settlement it was deducted from); an
+ADJUSTMENT moves dues either way against the adjustments account.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import update
-from sqlalchemy.dialects.postgresql import insert
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.kit.money import commission
-from lightspeedpay.models import Client, Transaction, Wallet, WalletEntry
+from lightspeedpay.errors import AppError, NotFound, ValidationFailed
+from lightspeedpay.kit.money import commission, format_inr, round_paise
+from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet
+from lightspeedpay.monitoring import audit
+
+
+class RefundLike(Protocol):
+    id: uuid.UUID
+    amount: int
+
+
+class PayoutExceedsDues(AppError):
+    status_code, code = 422, "PAYOUT_EXCEEDS_DUES"
+
+
+class LedgerReferenceConflict(AppError):
+    status_code, code = 409, "REFERENCE_CONFLICT"
+
+
+class MerchantNotFound(NotFound):
+    pass
+
+
+@dataclass(frozen=True)
+class Recorded:
+    posting: LedgerPosting
+    created: bool  # False: the same correlation key was recorded before (an idempotent replay)
+    balance_due: int
+
+
+_COUNTER_ACCOUNT = {"COMMISSION": "commission_revenue", "COMMISSION_REVERSAL": "commission_revenue",
+                    "ADJUSTMENT": "adjustments"}
 
 
 class LedgerService:
+    async def post(self, session: AsyncSession, client: Client, wallet: Wallet, *, type: str, correlation_key: str,
+                   dues: int, counter_account: str | None = None, actor: str = "system",
+                   transaction_id: uuid.UUID | None = None, refund_id: uuid.UUID | None = None,
+                   settlement_id: uuid.UUID | None = None, subject_amount: int | None = None,
+                   reference: str | None = None, reason: str | None = None) -> Recorded:
+        """Record one posting on a wallet the caller has locked (`ledger_repo.lock_wallet`). A posting whose
+        dues change is zero (a commission that rounds to nothing) is kept without legs, so "charged nothing"
+        stays distinguishable from "never charged"."""
+        counter = counter_account or _COUNTER_ACCOUNT[type]
+        posting = await ledger_repo.insert_posting(session, {
+            "id": uuid.uuid4(), "correlation_key": correlation_key, "type": type, "client_id": client.id,
+            "wallet_id": wallet.id, "amount": dues, "subject_amount": subject_amount,
+            "transaction_id": transaction_id, "refund_id": refund_id, "settlement_id": settlement_id,
+            "reference": reference, "reason": reason, "actor": actor,
+        })
+        if posting is None:
+            existing = await ledger_repo.by_key(session, correlation_key)
+            if existing is None:
+                raise LedgerReferenceConflict(f"A {type} for this subject is already recorded under another key.")
+            return Recorded(existing, False, wallet.balance_due)
+        before = wallet.balance_due
+        if dues:
+            ledger_repo.add_legs(session, posting_id=posting.id, client_id=client.id, wallet_id=wallet.id, type=type,
+                                 dues=dues, counter_account=counter,
+                                 transaction_id=transaction_id if type == "COMMISSION" else None,
+                                 refund_id=refund_id, reference=reference or correlation_key)
+            wallet.balance_due = before + dues
+            await session.flush()
+            from lightspeedpay.merchants.dues import dues_service
+
+            await dues_service.balance_changed(session, client, wallet, before=before, after=wallet.balance_due,
+                                               cause=posting, actor=actor)
+        return Recorded(posting, True, wallet.balance_due)
+
     async def record_commission(self, session: AsyncSession, client: Client, txn: Transaction) -> int | None:
-        """Returns the commission in paise, or None when this transaction's commission was already recorded."""
+        """The COMMISSION of a paid transaction, once. Returns it in paise, or None when this transaction's
+        commission was already recorded."""
+        wallet = await ledger_repo.lock_wallet(session, client.id)
         amount = commission(txn.amount, client.fee_percent)
-        if amount <= 0:
-            return 0
-        wallet_id = (await session.execute(
-            update(Wallet).where(Wallet.client_id == client.id).values(updated_at=Wallet.updated_at)
-            .returning(Wallet.id)
-        )).scalar_one()
-        inserted = (await session.execute(
-            insert(WalletEntry)
-            .values(wallet_id=wallet_id, transaction_id=txn.id, amount=amount, type="COMMISSION",
-                    reference=f"commission:{txn.id}")
-            .on_conflict_do_nothing(constraint="uq_wallet_entries_type_transaction")
-            .returning(WalletEntry.id)
-        )).scalar_one_or_none()
-        if inserted is None:
+        recorded = await self.post(session, client, wallet, type="COMMISSION", correlation_key=f"commission:{txn.id}",
+                                   dues=amount, transaction_id=txn.id, subject_amount=txn.amount,
+                                   reference=f"commission:{txn.id}")
+        if not recorded.created:
             return None
-        await session.execute(update(Wallet).where(Wallet.id == wallet_id)
-                              .values(balance_due=Wallet.balance_due + amount))
+        if client.whatsapp_txn_updates:
+            from lightspeedpay.notifications.service import notification_service
+
+            await notification_service.queue_txn_update(session, client, txn)
         return amount
+
+    async def reverse_commission(self, session: AsyncSession, client: Client, txn: Transaction,
+                                 refund: RefundLike) -> int | None:
+        """Give back the commission share of a processed refund, once per refund. Returns the reversal in
+        paise (0 when the share rounds to nothing), or None when this refund was already recorded.
+
+        Proportional and cumulative: after refunds totalling R of a payment A that was charged C, the
+        reversals total round_paise(C * R / A), so partial refunds never drift from one full refund and
+        never give back more than C."""
+        wallet = await ledger_repo.lock_wallet(session, client.id)
+        key = f"commission_reversal:{refund.id}"
+        if await ledger_repo.by_key(session, key) is not None:
+            return None
+        charged = await ledger_repo.commission_of(session, txn.id)
+        charged_amount = charged.amount if charged is not None else 0
+        refunded_before, reversed_before = await ledger_repo.reversal_totals(session, txn.id)
+        refunded = min(refunded_before + refund.amount, txn.amount)
+        target = min(round_paise(Decimal(charged_amount) * refunded / txn.amount), charged_amount)
+        reversal = max(target - reversed_before, 0)
+        recorded = await self.post(session, client, wallet, type="COMMISSION_REVERSAL", correlation_key=key,
+                                   dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
+                                   subject_amount=refund.amount, reference=key)
+        return reversal if recorded.created else None
+
+    async def record_payout(self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reference: str,
+                            actor: str) -> Recorded:
+        """Dues paid by the merchant. The reference (a bank UTR, a receipt number) makes it idempotent: the same
+        reference and amount again is the same payout; the same reference with another amount is refused."""
+        client = await self._client(session, client_id)
+        wallet = await ledger_repo.lock_wallet(session, client_id)
+        key = f"payout:{client_id}:{reference}"
+        existing = await ledger_repo.by_key(session, key)
+        if existing is not None:
+            if existing.amount != -amount:
+                raise LedgerReferenceConflict(
+                    f"Payout reference {reference!r} was already recorded for {format_inr(-existing.amount)}; "
+                    "use a new reference for a different payout.", field="reference")
+            return Recorded(existing, False, wallet.balance_due)
+        if amount > wallet.balance_due:
+            raise PayoutExceedsDues(f"The payout {format_inr(amount)} is more than the dues "
+                                    f"{format_inr(max(wallet.balance_due, 0))}.", field="amount")
+        recorded = await self.post(session, client, wallet, type="COMMISSION_PAYOUT", correlation_key=key,
+                                   dues=-amount, counter_account="cash", reference=reference, actor=actor)
+        audit.record(session, actor=actor, action="ledger.payout_recorded", client_id=client.id,
+                     subject_type="ledger_posting", subject_id=recorded.posting.id,
+                     details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due})
+        return recorded
+
+    async def record_adjustment(self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reason: str,
+                                actor: str, reference: str | None = None) -> Recorded:
+        """An operator's correction of a merchant's dues, either way, with a reason that is kept."""
+        reason = reason.strip()
+        if not reason:
+            raise ValidationFailed("An adjustment needs a reason.", field="reason")
+        client = await self._client(session, client_id)
+        wallet = await ledger_repo.lock_wallet(session, client_id)
+        key = f"adjustment:{client_id}:{reference}" if reference else f"adjustment:{uuid.uuid4()}"
+        existing = await ledger_repo.by_key(session, key)
+        if existing is not None:
+            if existing.amount != amount:
+                raise LedgerReferenceConflict(f"Adjustment reference {reference!r} was already used for another "
+                                              "amount.", field="reference")
+            return Recorded(existing, False, wallet.balance_due)
+        recorded = await self.post(session, client, wallet, type="ADJUSTMENT", correlation_key=key, dues=amount,
+                                   reason=reason, reference=reference, actor=actor)
+        audit.record(session, actor=actor, action="ledger.adjustment_recorded", client_id=client.id,
+                     subject_type="ledger_posting", subject_id=recorded.posting.id,
+                     details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due})
+        return recorded
+
+    async def deduct_from_settlement(self, session: AsyncSession, client: Client, *, settlement_id: uuid.UUID,
+                                     available: int, label: str) -> int:
+        """Settle dues out of a settlement's proceeds: a COMMISSION_PAYOUT of min(balance_due, available),
+        at most once per settlement. Returns the amount deducted."""
+        wallet = await ledger_repo.lock_wallet(session, client.id)
+        key = f"settlement_dues:{settlement_id}"
+        existing = await ledger_repo.by_key(session, key)
+        if existing is not None:
+            return -existing.amount
+        deduct = min(max(wallet.balance_due, 0), max(available, 0))
+        if deduct <= 0:
+            return 0
+        await self.post(session, client, wallet, type="COMMISSION_PAYOUT", correlation_key=key, dues=-deduct,
+                        counter_account="settlement_clearing", settlement_id=settlement_id, reference=label,
+                        actor="settlement")
+        return deduct
+
+    @staticmethod
+    async def _client(session: AsyncSession, client_id: uuid.UUID) -> Client:
+        client = await session.get(Client, client_id)
+        if client is None:
+            raise MerchantNotFound("No merchant with this id.", field="merchant_id")
+        return client
 
 
 ledger_service = LedgerService()

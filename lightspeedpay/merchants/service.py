@@ -7,10 +7,12 @@ import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import Client, Wallet
@@ -40,7 +42,8 @@ class MerchantService:
 
     async def create(self, session: AsyncSession, *, company_name: str, webhook_url: str | None,
                      fee_percent: Decimal | None = None, suspend_threshold: int | None = None,
-                     warn_threshold: int | None = None) -> NewMerchant:
+                     warn_threshold: int | None = None, whatsapp_phone: str | None = None,
+                     whatsapp_txn_updates: bool = False, settle_dues_from_settlement: bool = False) -> NewMerchant:
         s = get_settings()
         salt = secrets.token_hex(32)
         webhook_secret = standard_webhooks.new_secret()
@@ -49,12 +52,17 @@ class MerchantService:
             webhook_secret_enc=crypto.encrypt(webhook_secret), company_name=company_name, webhook_url=webhook_url,
             fee_percent=fee_percent if fee_percent is not None else Decimal(s.default_fee_percent),
             suspend_threshold=suspend_threshold or s.default_suspend_threshold, status="active",
+            whatsapp_phone=whatsapp_phone, whatsapp_txn_updates=whatsapp_txn_updates,
+            settle_dues_from_settlement=settle_dues_from_settlement,
         )
         session.add(client)
         await session.flush()
         session.add(Wallet(client_id=client.id, balance_due=0,
                            warn_threshold=warn_threshold or s.default_warn_threshold))
         await session.flush()
+        from lightspeedpay.webhooks.endpoints import endpoint_service
+
+        await endpoint_service.create_default(session, client, webhook_secret)  # webhook_url as an endpoint
         return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
 
     async def auth_by_key(self, session: AsyncSession, client_key: str) -> MerchantAuth | None:
@@ -70,11 +78,43 @@ class MerchantService:
         self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)
         return auth
 
+    async def update_settings(self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *,
+                              actor: str) -> tuple[Client, Wallet]:
+        """Dues and notification settings; a new suspend_threshold suspends or resumes at once."""
+        from lightspeedpay.ledger.repository import ledger_repo
+        from lightspeedpay.merchants.dues import dues_service
+        from lightspeedpay.monitoring import audit
+
+        if await merchant_repo.get(session, client_id) is None:
+            raise NotFound("No merchant with this id.", field="merchant_id")
+        for name in ("warn_threshold", "suspend_threshold", "fee_percent", "whatsapp_txn_updates",
+                     "settle_dues_from_settlement"):
+            if name in changes and changes[name] is None:
+                raise ValidationFailed(f"{name} cannot be null.", field=name)
+        wallet = await ledger_repo.lock_wallet(session, client_id)  # the ledger's lock order: wallet, then client
+        client = await ledger_repo.lock_client(session, client_id)
+        before: dict[str, Any] = {}
+        for name, value in changes.items():
+            target: Any = wallet if name == "warn_threshold" else client
+            before[name] = getattr(target, name)
+            setattr(target, name, value)
+        await session.flush()
+        audit.record(session, actor=actor, action="merchant.settings_updated", client_id=client_id,
+                     subject_type="merchant", subject_id=client_id,
+                     details={"before": _plain(before), "after": _plain(changes)})
+        if "suspend_threshold" in changes:
+            await dues_service.apply_threshold(session, client, wallet, actor=actor)
+        return client, wallet
+
     def salt(self, client: Client) -> str:
         return crypto.decrypt(client.client_salt_enc)
 
     def webhook_secret(self, client: Client) -> str:
         return crypto.decrypt(client.webhook_secret_enc)
+
+
+def _plain(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
 
 
 merchant_service = MerchantService()

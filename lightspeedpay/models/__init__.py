@@ -1,15 +1,30 @@
 """Every ORM model, one file per table."""
 
 from lightspeedpay.models.alert import Alert
+from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
+from lightspeedpay.models.idempotency_key import IdempotencyKey
 from lightspeedpay.models.job_intent import JobIntent
+from lightspeedpay.models.ledger_posting import LedgerPosting
+from lightspeedpay.models.order import Order
+from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
+from lightspeedpay.models.refund import Refund
+from lightspeedpay.models.settlement import Settlement
+from lightspeedpay.models.settlement_line_item import SettlementLineItem
 from lightspeedpay.models.transaction import Transaction
 from lightspeedpay.models.wallet import Wallet, WalletEntry
+from lightspeedpay.models.webhook_dispatch import WebhookDispatch
+from lightspeedpay.models.webhook_endpoint import WebhookEndpoint
 from lightspeedpay.models.webhook_event import WebhookDelivery, WebhookEvent
+from lightspeedpay.models.whatsapp_notification import WhatsAppNotification
+from lightspeedpay.models.whatsapp_provider_token import WhatsAppProviderToken
 
 __all__ = ["Alert", "Base", "Client", "GatewayAttempt", "JobIntent", "PaymentGateway", "PspEvent", "Transaction", "Wallet", "WalletEntry",
-           "WebhookDelivery", "WebhookEvent"]
+           "WebhookDelivery", "WebhookEvent", "IdempotencyKey", "Order", "Refund"]
+__all__ += ["AuditLog", "LedgerPosting", "PlatformEntry", "Settlement", "SettlementLineItem", "WhatsAppNotification",
+            "WhatsAppProviderToken"]
+__all__ += ["WebhookDispatch", "WebhookEndpoint"]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
@@ -31,5 +31,11 @@ class Client(Base):
     fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="3.50")
     suspend_threshold: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1000000")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="active")
+    # why the merchant is suspended: "dues" lifts itself when a payout brings balance_due under the threshold
+    suspension_reason: Mapped[str | None] = mapped_column(String(30))
+    whatsapp_phone: Mapped[str | None] = mapped_column(String(20))  # E.164 digits for dues notices
+    whatsapp_txn_updates: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # deduct balance_due from each settlement as a COMMISSION_PAYOUT
+    settle_dues_from_settlement: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -16,10 +16,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from lightspeedpay.kit.ids import new_id
 from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
 
 TRANSACTION_STATUSES = ("created", "pending", "authorized", "paid", "partially_refunded", "refunded",
@@ -35,10 +37,19 @@ class Transaction(Base):
         CheckConstraint(f"status IN {TRANSACTION_STATUSES}", name="ck_transactions_status"),
         Index("ix_transactions_client_created", "client_id", "created_at", "id"),
         Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
+        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
+        Index("ix_transactions_parent_order", "parent_order_id"),
+        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # the public id of the payment, as Razorpay's: "pay_" + 14 base62 characters
+    payment_id: Mapped[str] = mapped_column(String(20), nullable=False, default=lambda: new_id("pay"))
+    # the merchant's own reference; for a payment of an order, "{order id}/{attempt}"
     order_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    # the order this payment is an attempt to pay, if it was started for one
+    parent_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("orders.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
     gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
                                                   nullable=False)
@@ -56,6 +67,9 @@ class Transaction(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     # the amount stays reserved against the gateway's monthly volume unless the payment failed
     volume_released: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # the sum of processed refunds; the status says whether that is part or all of the amount
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
+    authorized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -1,11 +1,12 @@
-"""A merchant's commission wallet: balance_due is the sum of its immutable entries."""
+"""A merchant's commission wallet: balance_due is the sum of its immutable entries (the merchant's dues
+account in the double-entry ledger; the platform's counter-legs are in platform_entries)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -28,9 +29,16 @@ class Wallet(Base):
 
 
 class WalletEntry(Base):
+    """One leg of a ledger posting on the merchant's dues account; positive raises balance_due.
+
+    The seed's UNIQUE(type, transaction_id) stays: only COMMISSION legs carry transaction_id, so a
+    transaction has at most one; reversals key on the refund (several partial refunds per transaction),
+    and the transaction of a reversal is on its posting."""
+
     __tablename__ = "wallet_entries"
     __table_args__ = (
         UniqueConstraint("type", "transaction_id", name="uq_wallet_entries_type_transaction"),
+        Index("ix_wallet_entries_wallet_created", "wallet_id", "created_at", "id"),
         CheckConstraint(f"type IN {ENTRY_TYPES}", name="ck_wallet_entries_type"),
         CheckConstraint("amount <> 0", name="ck_wallet_entries_amount_nonzero"),
     )
@@ -42,4 +50,7 @@ class WalletEntry(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     type: Mapped[str] = mapped_column(String(30), nullable=False)
     reference: Mapped[str | None] = mapped_column(String(200))
+    posting_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_postings.id"),
+                                                  nullable=False, index=True)
+    refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_at()

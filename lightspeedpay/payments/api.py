@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
@@ -13,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.db import sessionmaker
-from lightspeedpay.errors import AppError, NoGatewayAvailable, NotFound, ValidationFailed
+from lightspeedpay.errors import AppError, NoGatewayAvailable, ValidationFailed
 from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
+from lightspeedpay.kit import idempotency
+from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
@@ -37,26 +38,32 @@ _SIGNED = [{"X-Client-Key": []}]
 @router.post(
     "/pay", status_code=201, response_model=PayResponse,
     responses={**MerchantSuspendedError.openapi(), **NoGatewayAvailable.openapi(), 409: {"description":
-               "DUPLICATE_ORDER_ID"}, 401: {"description": "INVALID_SIGNATURE / STALE_TIMESTAMP"}},
-    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
-        "schema": PayRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
-        "example": {"amount": 49900, "order_id": "ORD-1001", "currency": "INR",
-                    "customer": {"name": "Asha", "email": "asha@example.com", "phone": "+919876543210"}}}}}},
+               "DUPLICATE_ORDER_ID, or IDEMPOTENCY_KEY_IN_USE"}, 422: {"description": "a field is invalid "
+               "(INVALID_AMOUNT, ...), or IDEMPOTENCY_KEY_REUSED"},
+               401: {"description": "INVALID_SIGNATURE / STALE_TIMESTAMP"}},
+    openapi_extra=request_body(PayRequest, {
+        "payment": {"amount": 49900, "order_id": "ORD-1001", "currency": "INR",
+                    "customer": {"name": "Asha", "email": "asha@example.com", "phone": "+919876543210"}},
+        "with notes and a return page": {"amount": 120000, "order_id": "ORD-1002", "currency": "INR",
+                                         "redirect_url": "https://shop.example.com/thanks",
+                                         "notes": {"cart": "C-77"}}}, headers=IDEMPOTENCY_HEADERS),
     summary="Start a payment; answers at once, the PSP order is created in the background",
 )
 async def pay(request: Request, merchant: CurrentMerchant) -> Response:
     body = parse_json(PayRequest, request.state.raw_body)
-    transaction_id = await payment_service.initiate(merchant, body)
-    return json_response({"transaction_id": str(transaction_id), "status": "created"}, status_code=201)
+
+    async def work(_: AsyncSession) -> Response:
+        started = await payment_service.initiate(merchant, body)
+        return json_response({"transaction_id": str(started.transaction_id), "payment_id": started.payment_id,
+                              "status": "created"}, status_code=201)
+
+    return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work)
 
 
-@router.get("/transactions/{transaction_id}", response_model=TransactionOut)
+@router.get("/transactions/{transaction_id}", response_model=TransactionOut,
+            summary="A transaction, by its id or its payment id (pay_…)")
 async def get_transaction(transaction_id: str, merchant: CurrentMerchant, session: ReadSession) -> TransactionOut:
-    try:
-        tid = uuid.UUID(transaction_id)
-    except ValueError:
-        raise NotFound("No transaction with this id belongs to your account.", field="transaction_id") from None
-    return TransactionOut.model_validate(await payment_service.get(session, merchant, tid))
+    return TransactionOut.model_validate(await payment_service.find(session, merchant, transaction_id))
 
 
 @router.get("/transactions", response_model=TransactionList)

@@ -8,22 +8,37 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, or_, select, text
+from sqlalchemy import Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from lightspeedpay.models import Transaction
+from lightspeedpay.kit.ids import new_id
+from lightspeedpay.kit.pagination import OffsetWindow
+from lightspeedpay.models import Order, Transaction
+
+CAPTURED_OR_AUTHORIZED = ("authorized", "paid", "partially_refunded", "refunded")
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
-# so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6).
+# so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
+# order (:parent_order_id) also locks the order, checks it can still be paid, and counts the attempt.
 _INITIATE = """
 WITH m AS (
     SELECT c.status, c.suspend_threshold, w.balance_due,
            (c.status = 'active' AND w.balance_due < c.suspend_threshold) AS ok
     FROM clients c JOIN wallets w ON w.client_id = c.id
     WHERE c.id = :client_id
+), o AS (
+    SELECT ord.id, ord.public_id, ord.attempts,
+           (ord.status <> 'paid' AND NOT EXISTS (
+                SELECT 1 FROM transactions t WHERE t.parent_order_id = ord.id
+                AND t.status IN ('authorized', 'paid', 'partially_refunded', 'refunded'))) AS open
+    FROM orders ord WHERE ord.id = CAST(:parent_order_id AS uuid) AND ord.client_id = :client_id
+    FOR UPDATE
+), go AS (
+    SELECT (SELECT ok FROM m)
+           AND (CAST(:parent_order_id AS uuid) IS NULL OR COALESCE((SELECT open FROM o), false)) AS ok
 ), g AS (
     SELECT pg.id FROM payment_gateways pg
-    WHERE (SELECT ok FROM m) AND pg.is_active AND NOT pg.temp_failed
+    WHERE (SELECT ok FROM go) AND pg.is_active AND NOT pg.temp_failed
       AND (CASE WHEN pg.volume_month = :month THEN pg.current_volume ELSE 0 END) + :amount <= pg.monthly_limit
     ORDER BY pg.priority DESC, (CASE WHEN :explore THEN random() ELSE 0 END),
              pg.success_rate DESC, pg.last_used_at ASC
@@ -35,12 +50,19 @@ WITH m AS (
     FROM g WHERE pg.id = g.id
     RETURNING pg.id
 ), txn AS (
-    INSERT INTO transactions (id, order_id, client_id, gateway_id, amount, currency, status, customer, notes,
-                              redirect_url, volume_released, created_at, updated_at)
-    SELECT :txn_id, :order_id, :client_id, upd.id, :amount, :currency, 'created', CAST(:customer AS jsonb),
-           CAST(:notes AS jsonb), :redirect_url, false, now(), now()
+    INSERT INTO transactions (id, payment_id, order_id, parent_order_id, client_id, gateway_id, amount, currency,
+                              status, customer, notes, redirect_url, volume_released, created_at, updated_at)
+    SELECT :txn_id, :payment_id,
+           COALESCE(CAST(:order_id AS varchar), (SELECT o.public_id || '/' || (o.attempts + 1) FROM o)),
+           CAST(:parent_order_id AS uuid), :client_id, upd.id, :amount, :currency, 'created',
+           CAST(:customer AS jsonb), CAST(:notes AS jsonb), :redirect_url, false, now(), now()
     FROM upd
     RETURNING id, created_at
+), attempt AS (
+    UPDATE orders SET attempts = orders.attempts + 1, updated_at = now(),
+           status = CASE WHEN orders.status = 'created' THEN 'attempted' ELSE orders.status END
+    FROM txn WHERE orders.id = CAST(:parent_order_id AS uuid)
+    RETURNING orders.id
 ), intent AS (
     INSERT INTO job_intents (id, queue, name, payload, status, attempts, run_after, created_at, updated_at)
     SELECT :intent_id, 'transaction-processing', 'transaction.process',
@@ -48,8 +70,9 @@ WITH m AS (
     FROM txn
     RETURNING id
 )
-SELECT m.ok, m.status, m.balance_due, m.suspend_threshold,
-       (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id
+SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) AS order_open,
+       (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id,
+       (SELECT count(*) FROM attempt) AS attempts_counted
 FROM m
 """
 _INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="SKIP LOCKED"))
@@ -64,6 +87,9 @@ class InitiateResult:
     suspend_threshold: int
     transaction_id: uuid.UUID | None
     intent_id: uuid.UUID | None
+    # for a payment of an order: whether the order could still take a payment (None: no such order)
+    order_open: bool | None = None
+    payment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,12 +100,16 @@ class TransactionFilter:
 
 
 class TransactionRepository:
-    async def initiate(self, conn: AsyncConnection, *, client_id: uuid.UUID, order_id: str, amount: int,
+    async def initiate(self, conn: AsyncConnection, *, client_id: uuid.UUID, order_id: str | None, amount: int,
                        currency: str, customer: dict[str, Any] | None, notes: dict[str, Any] | None,
                        redirect_url: str | None, month: date, wait_for_lock: bool,
-                       explore: bool = False) -> InitiateResult:
+                       explore: bool = False, parent_order_id: uuid.UUID | None = None) -> InitiateResult:
+        """`order_id` is the merchant's reference; None for a payment of an order (`parent_order_id`), which
+        takes `{order public id}/{attempt}`."""
+        payment_id = new_id("pay")
         params = {
             "client_id": client_id, "order_id": order_id, "amount": amount, "currency": currency,
+            "payment_id": payment_id, "parent_order_id": parent_order_id,
             "customer": orjson.dumps(customer).decode() if customer is not None else None,
             "notes": orjson.dumps(notes).decode() if notes is not None else None,
             "redirect_url": redirect_url, "month": month, "txn_id": uuid.uuid4(), "intent_id": uuid.uuid4(),
@@ -89,14 +119,17 @@ class TransactionRepository:
         if row is None:
             return InitiateResult(False, "unknown", 0, 0, None, None)
         return InitiateResult(bool(row.ok), row.status, row.balance_due, row.suspend_threshold,
-                              row.transaction_id, row.intent_id)
+                              row.transaction_id, row.intent_id, row.order_open,
+                              payment_id if row.transaction_id else None)
 
     def readable(self, client_id: uuid.UUID) -> Select[tuple[Transaction]]:
         return select(Transaction).where(Transaction.client_id == client_id)
 
     async def get_for_merchant(self, session: AsyncSession, client_id: uuid.UUID,
-                               transaction_id: uuid.UUID) -> Transaction | None:
+                               transaction_id: uuid.UUID, *, for_update: bool = False) -> Transaction | None:
         stmt = self.readable(client_id).where(Transaction.id == transaction_id)
+        if for_update:
+            stmt = stmt.with_for_update()
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def list_for_merchant(self, session: AsyncSession, client_id: uuid.UUID, flt: TransactionFilter, *,
@@ -113,6 +146,29 @@ class TransactionRepository:
             stmt = stmt.where(or_(Transaction.created_at < created,
                                   and_(Transaction.created_at == created, Transaction.id < row_id)))
         stmt = stmt.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit)
+        return list((await session.execute(stmt)).scalars())
+
+    async def by_payment_id(self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *,
+                            for_update: bool = False) -> Transaction | None:
+        stmt = self.readable(client_id).where(Transaction.payment_id == payment_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def page(self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow, *,
+                   parent_order_id: uuid.UUID | None = None) -> list[Transaction]:
+        """Razorpay-style pages (count, skip, from, to), newest first."""
+        stmt = self.readable(client_id)
+        if parent_order_id is not None:
+            stmt = stmt.where(Transaction.parent_order_id == parent_order_id)
+        return list((await session.execute(window.apply(stmt, Transaction))).scalars())
+
+    async def authorizations_to_release(self, session: AsyncSession, *, authorized_before: datetime,
+                                        limit: int) -> list[Transaction]:
+        """Authorized payments past the capture window, locked (concurrent sweeps skip each other's rows)."""
+        stmt = (select(Transaction)
+                .where(Transaction.status == "authorized", Transaction.authorized_at < authorized_before)
+                .order_by(Transaction.authorized_at).limit(limit).with_for_update(skip_locked=True))
         return list((await session.execute(stmt)).scalars())
 
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
@@ -135,3 +191,43 @@ class TransactionRepository:
 
 
 transaction_repo = TransactionRepository()
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    receipt: str | None = None
+    # Razorpay's `authorized`: orders with (True) or without (False) an authorized or captured payment
+    authorized: bool | None = None
+
+
+class OrderRepository:
+    def readable(self, client_id: uuid.UUID) -> Select[tuple[Order]]:
+        return select(Order).where(Order.client_id == client_id)
+
+    async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Order | None:
+        stmt = self.readable(client_id).where(Order.public_id == public_id)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def any_by_public_id(self, session: AsyncSession, public_id: str) -> Order | None:
+        """Not scoped: for the payer's side (hosted checkout), which knows only the order id."""
+        return (await session.execute(select(Order).where(Order.public_id == public_id))).scalar_one_or_none()
+
+    async def page(self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow,
+                   flt: OrderFilter) -> list[Order]:
+        stmt = self.readable(client_id)
+        if flt.receipt is not None:
+            stmt = stmt.where(Order.receipt == flt.receipt)
+        if flt.authorized is not None:
+            with_payment = exists().where(Transaction.parent_order_id == Order.id,
+                                          Transaction.status.in_(CAPTURED_OR_AUTHORIZED))
+            stmt = stmt.where(with_payment if flt.authorized else ~with_payment)
+        return list((await session.execute(window.apply(stmt, Order))).scalars())
+
+    async def mark_paid(self, session: AsyncSession, order_id: uuid.UUID) -> bool:
+        """True when this call moved the order to paid (it stays paid whatever happens to the payment)."""
+        moved = await session.execute(update(Order).where(Order.id == order_id, Order.status != "paid")
+                                      .values(status="paid", updated_at=func.now()).returning(Order.id))
+        return moved.scalar_one_or_none() is not None
+
+
+order_repo = OrderRepository()

@@ -44,6 +44,7 @@ class PayRequest(BaseModel):
 
 class PayResponse(BaseModel):
     transaction_id: uuid.UUID
+    payment_id: str = Field(description="The payment's public id, pay_… (also its id on the /v1 API).")
     status: str
 
 
@@ -51,8 +52,10 @@ class TransactionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    payment_id: str
     order_id: str
     amount: int
+    amount_refunded: int
     currency: str
     status: str
     checkout_url: str | None
@@ -62,6 +65,7 @@ class TransactionOut(BaseModel):
     redirect_url: str | None
     error_code: str | None
     error_message: str | None
+    authorized_at: datetime | None
     paid_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine
+from lightspeedpay.db import engine, sessionmaker
 from lightspeedpay.errors import DuplicateOrderId, MerchantSuspended, NoGatewayAvailable, NotFound
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
@@ -20,8 +21,15 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import MerchantAuth
-from lightspeedpay.models import Client, Transaction
-from lightspeedpay.payments.repository import TransactionFilter, transaction_repo
+from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.payments.errors import (
+    CaptureAmountMismatch,
+    OrderNotPayable,
+    PaymentNotCapturable,
+    PspRefused,
+    PspUnavailable,
+)
+from lightspeedpay.payments.repository import TransactionFilter, order_repo, transaction_repo
 from lightspeedpay.payments.schemas import PayRequest
 from lightspeedpay.payments.state import can_move
 from lightspeedpay.webhooks.service import webhook_service
@@ -29,48 +37,90 @@ from lightspeedpay.webhooks.service import webhook_service
 _SELECTION_TRIES = 5
 
 
+@dataclass(frozen=True)
+class StartedPayment:
+    transaction_id: uuid.UUID
+    payment_id: str  # pay_…
+
+
 class PaymentService:
-    async def initiate(self, merchant: MerchantAuth, body: PayRequest) -> uuid.UUID:
+    async def initiate(self, merchant: MerchantAuth, body: PayRequest) -> StartedPayment:
+        customer = body.customer.model_dump(exclude_none=True) if body.customer else None
+        return await self._initiate(merchant.id, order_id=body.order_id, amount=body.amount,
+                                    currency=body.currency, customer=customer, notes=body.notes,
+                                    redirect_url=body.redirect_url)
+
+    async def start_for_order(self, order_id: str, *, customer: dict[str, Any] | None = None,
+                              redirect_url: str | None = None) -> StartedPayment:
+        """A payment attempt for an order (`order_…`), for the payer's side (the hosted checkout), through the
+        same one-statement initiation: it also locks the order, checks that it can still be paid (not paid, no
+        payment authorized or captured) and counts the attempt (created → attempted). The payment takes the
+        order's amount and notes; a worker creates its PSP order as for any payment."""
+        async with sessionmaker()() as session:
+            order = await order_repo.any_by_public_id(session, order_id)
+        if order is None:
+            raise NotFound("No order with this id.", field="order_id")
+        return await self._initiate(order.client_id, order_id=None, amount=order.amount, currency=order.currency,
+                                    customer=customer, notes=order.notes, redirect_url=redirect_url,
+                                    parent_order_id=order.id)
+
+    async def _initiate(self, client_id: uuid.UUID, *, order_id: str | None, amount: int, currency: str,
+                        customer: dict[str, Any] | None, notes: dict[str, Any] | None, redirect_url: str | None,
+                        parent_order_id: uuid.UUID | None = None) -> StartedPayment:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
         month = volume_month()
         explore = random.random() < get_settings().routing_exploration
-        customer = body.customer.model_dump(exclude_none=True) if body.customer else None
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             for attempt in range(_SELECTION_TRIES):
                 try:
                     result = await transaction_repo.initiate(
-                        conn, client_id=merchant.id, order_id=body.order_id, amount=body.amount,
-                        currency=body.currency, customer=customer, notes=body.notes,
-                        redirect_url=body.redirect_url, month=month, wait_for_lock=attempt > 0,
-                        explore=explore)
+                        conn, client_id=client_id, order_id=order_id, amount=amount, currency=currency,
+                        customer=customer, notes=notes, redirect_url=redirect_url, month=month,
+                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id)
                 except IntegrityError as exc:
                     if "uq_transactions_client_order" in str(exc.orig):
-                        raise DuplicateOrderId(f"order_id {body.order_id!r} was already used for another "
+                        raise DuplicateOrderId(f"order_id {order_id!r} was already used for another "
                                                "payment; use a new order_id.", field="order_id") from None
                     raise
                 if not result.merchant_ok:
                     raise MerchantSuspended(result.balance_due, result.suspend_threshold, result.merchant_status)
+                if parent_order_id is not None and not result.order_open:
+                    raise OrderNotPayable("This order is paid, or has a payment authorized or captured; it takes "
+                                          "no further payments.", field="order_id")
                 if result.transaction_id is not None:
                     break
                 # every eligible row was locked by a concurrent request, or none is eligible at all
-                if not await gateway_repo.any_eligible(conn, body.amount, month):
+                if not await gateway_repo.any_eligible(conn, amount, month):
                     raise NoGatewayAvailable()
             else:
                 raise NoGatewayAvailable()
-        assert result.intent_id is not None and result.transaction_id is not None
+        assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
         try:
             await queues.push(queues.TRANSACTION_PROCESSING, "transaction.process", str(result.intent_id))
         except Exception as exc:  # noqa: BLE001 - the intent is durable; the sweeper will push it
             log.warning("job_push_failed", intent_id=str(result.intent_id), error=str(exc))
-        return result.transaction_id
+        return StartedPayment(result.transaction_id, result.payment_id)
 
     async def get(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID) -> Transaction:
         txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id)
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return txn
+
+    async def find(self, session: AsyncSession, merchant: MerchantAuth, transaction_or_payment_id: str) -> Transaction:
+        """By transaction id (a UUID) or payment id (pay_…), the merchant's own only."""
+        if transaction_or_payment_id.startswith("pay_"):
+            txn = await transaction_repo.by_payment_id(session, merchant.id, transaction_or_payment_id)
+            if txn is None:
+                raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
+            return txn
+        try:
+            tid = uuid.UUID(transaction_or_payment_id)
+        except ValueError:
+            raise NotFound("No transaction with this id belongs to your account.", field="transaction_id") from None
+        return await self.get(session, merchant, tid)
 
     async def list(self, session: AsyncSession, merchant: MerchantAuth, flt: TransactionFilter, *, limit: int,
                    cursor: str | None) -> tuple[list[Transaction], str | None]:
@@ -90,6 +140,8 @@ class PaymentService:
         txn.status = outcome
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
+        if outcome == "authorized":
+            txn.authorized_at = datetime.now(UTC)
         if outcome == "paid":
             txn.paid_at = datetime.now(UTC)
             await ledger_service.record_commission(session, client, txn)
@@ -99,7 +151,54 @@ class PaymentService:
             await self.release_volume(session, txn)
         await webhook_service.emit(session, client, f"payment.{outcome}", self.event_data(txn),
                                    transaction_id=txn.id)
+        if outcome == "paid" and txn.parent_order_id and await order_repo.mark_paid(session, txn.parent_order_id):
+            order = await session.get(Order, txn.parent_order_id)
+            assert order is not None
+            await webhook_service.emit(session, client, "order.paid", {
+                "order_id": order.public_id, "payment_id": txn.payment_id, "amount": order.amount,
+                "currency": order.currency, "receipt": order.receipt, "notes": order.notes},
+                transaction_id=txn.id)
         return True
+
+    async def capture(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str, *, amount: int,
+                      currency: str | None = None) -> Transaction:
+        """Capture an authorized payment for exactly its amount: the PSP captures it, then it is paid here
+        (commission, payment.paid). A PSP that reports `paid` directly has captured it already (auto-capture)."""
+        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
+        if txn is None:
+            raise NotFound("The id provided does not exist", field="payment_id")
+        if txn.paid_at is not None:
+            raise PaymentNotCapturable("This payment has already been captured")
+        if txn.status != "authorized":
+            raise PaymentNotCapturable("Only payments which have been authorized and not yet captured can be "
+                                       f"captured; this payment is {txn.status}.")
+        if amount != txn.amount:
+            raise CaptureAmountMismatch(f"Capture amount must be equal to the amount authorized ({txn.amount} "
+                                        "paise).", field="amount")
+        if currency is not None and currency != txn.currency:
+            raise CaptureAmountMismatch(f"The currency must be the payment's currency, {txn.currency}.",
+                                        field="currency")
+        window = get_settings().capture_window_seconds
+        assert txn.authorized_at is not None
+        if txn.authorized_at < datetime.now(UTC) - timedelta(seconds=window):
+            raise PaymentNotCapturable("The authorization was not captured in time and is being refunded to "
+                                       "the payer.")
+        from lightspeedpay.gateways.adapters import get_adapter
+        from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
+        from lightspeedpay.gateways.service import gateway_service
+
+        gateway = await gateway_repo.get(session, txn.gateway_id)
+        assert gateway is not None and txn.gateway_payment_id is not None
+        try:
+            await get_adapter(gateway.provider).capture(gateway_service.account(gateway), txn.gateway_payment_id,
+                                                        txn.amount, txn.currency)
+        except PspDeclined as exc:
+            raise PspRefused(f"The payment gateway refused the capture: {exc.message}") from None
+        except PspTechnicalError as exc:
+            raise PspUnavailable(f"The payment gateway did not answer the capture ({exc.code}); try again with a "
+                                 "new Idempotency-Key.") from None
+        await self.apply_outcome(session, txn, "paid")
+        return txn
 
     async def reconcile_stale(self, session: AsyncSession) -> dict[str, int]:
         """The janitor: ask the PSP about payments pending too long and apply what it says; past the TTL
@@ -143,7 +242,8 @@ class PaymentService:
 
     @staticmethod
     def event_data(txn: Transaction) -> dict[str, Any]:
-        return {"transaction_id": str(txn.id), "order_id": txn.order_id, "amount": txn.amount,
+        return {"transaction_id": str(txn.id), "payment_id": txn.payment_id, "order_id": txn.order_id,
+                "amount": txn.amount,
                 "currency": txn.currency, "status": txn.status, "notes": txn.notes,
                 "error_code": txn.error_code, "error_message": txn.error_message,
                 "paid_at": txn.paid_at.isoformat() if txn.paid_at else None}

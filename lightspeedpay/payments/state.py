@@ -5,7 +5,8 @@ from __future__ import annotations
 TRANSITIONS: dict[str, frozenset[str]] = {
     "created": frozenset({"pending", "authorized", "paid", "failed", "expired"}),
     "pending": frozenset({"authorized", "paid", "failed", "expired"}),
-    "authorized": frozenset({"paid"}),
+    # refunded without paid: the authorization was never captured and went back to the payer
+    "authorized": frozenset({"paid", "refunded"}),
     "paid": frozenset({"partially_refunded", "refunded"}),
     "partially_refunded": frozenset({"partially_refunded", "refunded"}),
     "refunded": frozenset(),

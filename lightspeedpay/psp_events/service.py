@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,10 +62,34 @@ class PspEventService:
                 session, txn, outcome, gateway_payment_id=data.get("gateway_payment_id"),
                 error_code=data.get("error_code"), error_message=data.get("error_message"))
             outcome_label = f"{outcome}" if moved else f"stale:{outcome}"
+        elif data.get("refund_id") and data.get("refund_outcome"):
+            outcome_label, txn_id = await self._apply_refund_event(session, event, data)
+            event.transaction_id = txn_id
+            event.outcome = outcome_label
+            event.processed_at = datetime.now(UTC)
+            return outcome_label
         event.transaction_id = txn.id if txn else None
         event.outcome = outcome_label
         event.processed_at = datetime.now(UTC)
         return outcome_label
+
+
+    async def _apply_refund_event(self, session: AsyncSession, event: PspEvent,
+                                  data: dict[str, Any]) -> tuple[str, uuid.UUID | None]:
+        """A PSP's word on a refund we asked for (PSPs that settle refunds later say so by webhook)."""
+        from lightspeedpay.refunds.repository import refund_repo
+        from lightspeedpay.refunds.service import refund_service
+
+        refund = await refund_repo.by_gateway_refund(session, event.gateway_id, data["refund_id"])
+        if refund is None:
+            # our refund job may not have committed the PSP's refund id yet; a refund made elsewhere never matches
+            if event.received_at > datetime.now(UTC) - timedelta(minutes=5):
+                raise RetryLater(f"no refund yet for {event.provider} refund {data['refund_id']}")
+            return "ignored:unknown_refund", None
+        result = await refund_service.apply_psp_outcome(session, refund, data["refund_outcome"],
+                                                        error_code=data.get("error_code"),
+                                                        error_message=data.get("error_message"))
+        return f"refund:{result}", refund.transaction_id
 
 
 psp_event_service = PspEventService()

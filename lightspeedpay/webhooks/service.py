@@ -1,4 +1,5 @@
-"""Merchant events: written in the same DB transaction as the change they report."""
+"""Merchant events: written in the same DB transaction as the change they report, one delivery per subscribed
+endpoint; test pings, manual retries and the delivery log."""
 
 from __future__ import annotations
 
@@ -9,25 +10,144 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
+from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
-from lightspeedpay.models import Client, WebhookEvent
+from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.merchants.service import MerchantAuth
+from lightspeedpay.models import Client, WebhookDispatch, WebhookEndpoint, WebhookEvent
+from lightspeedpay.webhooks.endpoints import WebhookEndpointNotFound, endpoint_service
+from lightspeedpay.webhooks.repository import attempt_repo, endpoint_repo
+from lightspeedpay.webhooks.schemas import DeliveryList, DeliveryOut, DeliveryRequest, DeliveryResponse
+
+DELIVER = "merchant_webhook.deliver"
+REDELIVER = "merchant_webhook.redeliver"
+
+
+class DeliveryNotFound(NotFound):
+    pass
+
+
+class DeliveryNotRetryable(Conflict):
+    status_code, code = 409, "DELIVERY_NOT_RETRYABLE"
+
+
+class NoEnabledEndpoint(Conflict):
+    status_code, code = 409, "NO_ENABLED_ENDPOINT"
+
+
+def new_payload(event_id: uuid.UUID, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"evt_{event_id.hex}", "type": event_type,
+            "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "data": data}
 
 
 class WebhookService:
     async def emit(self, session: AsyncSession, client: Client, event_type: str, data: dict[str, Any], *,
                    transaction_id: uuid.UUID | None = None) -> WebhookEvent:
+        """The event, and a delivery with its job intent for each enabled endpoint subscribed to the type.
+
+        No endpoint row is locked here: an endpoint's order comes from `webhook_dispatches.seq`, taken at
+        insert, so events of many payments of one merchant do not queue behind one hot row."""
         event_id = uuid.uuid4()
-        payload = {"id": f"evt_{event_id.hex}", "type": event_type,
-                   "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"), "data": data}
         event = WebhookEvent(id=event_id, client_id=client.id, transaction_id=transaction_id, type=event_type,
-                             payload=payload, status="pending", attempts=0)
+                             payload=new_payload(event_id, event_type, data), status="pending", attempts=0)
         session.add(event)
-        if client.webhook_url:
-            jobs.enqueue(session, MERCHANT_WEBHOOKS, "merchant_webhook.deliver", event_id=str(event_id), attempt=1)
-        else:
+        endpoints = await self._endpoints(session, client)
+        targets = [e for e in endpoints if e.enabled and e.subscribes(event_type)]
+        if not targets:
             event.status = "failed"
-            event.last_error = "the merchant has no webhook URL"
+            event.last_error = (f"no enabled webhook endpoint subscribes to {event_type}" if endpoints
+                                else "the merchant has no webhook endpoint")
+            return event
+        for endpoint in targets:
+            self._dispatch(session, event, endpoint, kind="event")
         return event
+
+    async def _endpoints(self, session: AsyncSession, client: Client) -> list[WebhookEndpoint]:
+        endpoints = await endpoint_repo.list_for_merchant(session, client.id)
+        if client.webhook_url and not any(e.is_default for e in endpoints):
+            # a merchant whose webhook_url was set without going through merchant creation
+            await endpoint_repo.insert_default_from_client(session, client.id)
+            endpoints = await endpoint_repo.list_for_merchant(session, client.id)
+        return endpoints
+
+    def _dispatch(self, session: AsyncSession, event: WebhookEvent, endpoint: WebhookEndpoint, *,
+                  kind: str) -> WebhookDispatch:
+        dispatch = WebhookDispatch(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
+                                   client_id=event.client_id, kind=kind, status="pending", attempts=0)
+        session.add(dispatch)
+        jobs.enqueue(session, MERCHANT_WEBHOOKS, DELIVER, dispatch_id=str(dispatch.id), attempt=1)
+        return dispatch
+
+    async def ping(self, session: AsyncSession, merchant: MerchantAuth,
+                   endpoint_id: uuid.UUID | None) -> tuple[WebhookEvent, list[uuid.UUID]]:
+        """A signed `ping` event, sent once to one endpoint (or every enabled one), outside the endpoints' order:
+        it neither waits for nor holds up real events, and its failure does not count against the endpoint."""
+        if endpoint_id is not None:
+            endpoints = [await endpoint_service.get(session, merchant, endpoint_id)]
+            if not endpoints[0].enabled:
+                raise NoEnabledEndpoint("This endpoint is disabled; enable it first.", field="endpoint_id")
+        else:
+            endpoints = [e for e in await endpoint_repo.list_for_merchant(session, merchant.id) if e.enabled]
+            if not endpoints:
+                raise NoEnabledEndpoint("Your account has no enabled webhook endpoint to ping.")
+        event_id = uuid.uuid4()
+        data = {"message": "A test event from LightSpeedPay: your endpoint is reachable and can verify "
+                           "our signature."}
+        event = WebhookEvent(id=event_id, client_id=merchant.id, type="ping", payload=new_payload(event_id, "ping", data),
+                             status="pending", attempts=0)
+        session.add(event)
+        await session.flush()
+        for endpoint in endpoints:
+            self._dispatch(session, event, endpoint, kind="test")
+        await session.flush()
+        return event, [e.id for e in endpoints]
+
+    async def retry(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID,
+                    attempt_id: uuid.UUID) -> tuple[WebhookDispatch, int]:
+        """Send the event of a logged attempt to this endpoint once more, now. Only for a delivery that has
+        finished (delivered or failed): a pending one is still on its schedule and keeps its place in order."""
+        endpoint = await endpoint_service.get(session, merchant, endpoint_id)
+        row = await attempt_repo.get_for_endpoint(session, endpoint.id, attempt_id)
+        if row is None or row[0].dispatch_id is None:
+            raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
+        if not endpoint.enabled:
+            raise DeliveryNotRetryable("This endpoint is disabled; enable it before retrying deliveries.",
+                                       field="endpoint_id")
+        dispatch = await session.get(WebhookDispatch, row[0].dispatch_id, with_for_update={"key_share": True},
+                                     populate_existing=True)
+        if dispatch is None:
+            raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
+        if dispatch.status == "pending":
+            when = dispatch.next_attempt_at.isoformat() if dispatch.next_attempt_at else "as soon as the events " \
+                "before it are delivered"
+            raise DeliveryNotRetryable(f"This event is still being delivered; its next attempt is {when}.",
+                                       field="delivery_id")
+        attempt = dispatch.attempts + 1
+        jobs.enqueue(session, MERCHANT_WEBHOOKS, REDELIVER, dispatch_id=str(dispatch.id), attempt=attempt)
+        return dispatch, attempt
+
+    async def deliveries(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, *,
+                         event_type: str | None, status: str | None, limit: int,
+                         cursor: str | None) -> DeliveryList:
+        endpoint = await endpoint_service.get(session, merchant, endpoint_id)
+        after = decode_cursor(cursor) if cursor else None
+        rows = await attempt_repo.list_for_endpoint(session, endpoint.id, event_type=event_type, status=status,
+                                                    limit=limit + 1, after=after)
+        page = rows[:limit]
+        next_cursor = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+        return DeliveryList(items=[self._delivery_out(row[0], row[1], row[2]) for row in page], next_cursor=next_cursor)
+
+    def _delivery_out(self, attempt: Any, event_type: str, delivery_status: str | None) -> DeliveryOut:
+        return DeliveryOut(
+            id=attempt.id, event_id=attempt.event_id, event_type=event_type, attempt=attempt.attempt,
+            trigger=attempt.trigger, status=attempt.status, delivery_status=delivery_status,
+            request=DeliveryRequest(url=attempt.url, headers=attempt.request_headers, body=attempt.request_body),
+            response=DeliveryResponse(status_code=attempt.status_code, body_excerpt=attempt.response_excerpt),
+            latency_ms=attempt.latency_ms, error=attempt.error, retry_at=attempt.retry_at,
+            created_at=attempt.created_at,
+        )
 
 
 webhook_service = WebhookService()
+
+__all__ = ["WebhookEndpointNotFound", "webhook_service"]

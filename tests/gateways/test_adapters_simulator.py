@@ -240,7 +240,7 @@ async def test_payu_decline_shows_on_the_hosted_form(new_gateway: NewGateway, si
 @pytest.fixture
 async def short_client_timeout(monkeypatch: pytest.MonkeyPatch) -> Any:
     client = httpx.AsyncClient(timeout=httpx.Timeout(0.3, connect=1.0))
-    monkeypatch.setattr(http, "_client", client)
+    monkeypatch.setattr(http._psp, "_client", client)
     yield
     await client.aclose()
 

@@ -127,13 +127,12 @@ async def test_query_string_is_signed(client):
 
 
 async def test_suspended_merchant_is_refused(platform, session):
-    from sqlalchemy import update
-
-    from lightspeedpay.models import Wallet
+    from lightspeedpay.ledger.service import ledger_service
 
     new = await create_merchant(session, suspend_threshold=5000)
     await create_sandbox_gateway(session, platform.simulator_url)
-    await session.execute(update(Wallet).where(Wallet.client_id == new.client.id).values(balance_due=5000))
+    # dues move only through the ledger (an operator's adjustment here), never by writing balance_due
+    await ledger_service.record_adjustment(session, new.client.id, amount=5000, reason="dues", actor="test")
     await session.commit()
     async with httpx.AsyncClient() as http:
         r = await merchant_client(platform.api_url, new, http).pay(amount=100)

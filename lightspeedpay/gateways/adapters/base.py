@@ -123,6 +123,11 @@ class PspAdapter(ABC):
     async def refund(self, account: GatewayAccount, gateway_payment_id: str, amount: int, *,
                      refund_ref: str, notes: dict[str, Any] | None = None) -> PspRefund: ...
 
+    async def capture(self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str) -> None:
+        """Capture an authorized payment (manual capture). A PSP that does not implement it captures every
+        payment itself, so there is never an authorization of its to capture."""
+        raise PspDeclined("CAPTURE_NOT_SUPPORTED", f"{self.provider} captures payments automatically")
+
     @abstractmethod
     async def check_connectivity(self, account: GatewayAccount) -> None:
         """A real, harmless call against the PSP's API; raises PspError when it does not answer properly."""

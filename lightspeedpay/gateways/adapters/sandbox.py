@@ -76,5 +76,9 @@ class SandboxAdapter(PspAdapter):
                           {"amount": amount, "reference": refund_ref, "notes": notes or {}})
         return PspRefund(refund_id=body["id"], outcome=body["status"], raw=body)
 
+    async def capture(self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str) -> None:
+        await call(account, "POST", f"/sandbox/v1/payments/{gateway_payment_id}/capture",
+                   {"amount": amount, "currency": currency})
+
     async def check_connectivity(self, account: GatewayAccount) -> None:
         await call(account, "GET", "/sandbox/v1/ping")

@@ -89,33 +89,73 @@ async def refund(payment_id: str, request: Request) -> Response:
     if isinstance(auth, Response):
         return auth
     state = _state(request)
-    order = next((o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == auth.key_id), None)
-    if order is None or order.status != "paid":
-        return _error(400, "BAD_REQUEST_ERROR", "the payment is not captured")
+    order = _paid_order(state, auth, payment_id)
     body = await request.json()
-    amount = int(body.get("amount", order.amount))
-    for done in order.refunds:
+    for done in (order.refunds if order else []):
         if done["reference"] == body.get("reference"):
             return JSONResponse(done)
+    if order is None or order.status not in ("paid", "authorized"):
+        return _error(400, "BAD_REQUEST_ERROR", "the payment is not captured")
+    amount = int(body.get("amount", order.amount))
+    if order.status == "authorized" and amount != order.amount:
+        return _error(400, "BAD_REQUEST_ERROR", "an authorization is released whole")
     if amount <= 0 or amount + sum(r["amount"] for r in order.refunds) > order.amount:
         return _error(400, "BAD_REQUEST_ERROR", "the refund amount exceeds what is left to refund")
     record = {"id": state.new_id("sbx_rfnd_"), "payment_id": payment_id, "amount": amount,
               "reference": body.get("reference"), "status": "processed"}
     order.refunds.append(record)
+    if order.status == "authorized":
+        order.status = "voided"  # the authorization is released; nothing was ever captured
     return JSONResponse(record)
+
+
+def _paid_order(state: SimulatorState, account: Account, payment_id: str) -> Order | None:
+    return next((o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == account.key_id),
+                None)
+
+
+@router.post("/sandbox/v1/payments/{payment_id}/capture")
+async def capture(payment_id: str, request: Request) -> Response:
+    """Manual capture of a payment the payer only authorized; capturing a captured payment again is a no-op."""
+    auth = await _authenticate(request)
+    if isinstance(auth, Response):
+        return auth
+    state = _state(request)
+    order = _paid_order(state, auth, payment_id)
+    body = await request.json()
+    if order is None or order.status not in ("authorized", "paid"):
+        return _error(400, "BAD_REQUEST_ERROR", "the payment is not authorized")
+    if body.get("amount") != order.amount:
+        return _error(400, "BAD_REQUEST_ERROR", "the capture amount must equal the authorized amount")
+    if order.status == "authorized":
+        order.status = "paid"
+        account = state.account(order.key_id)
+        assert account is not None
+        event = _webhook(state, account, "payment.succeeded", _payment_data(order))
+        faults.dispatch(state, account, order.webhook_url or account.webhook_url, [event])
+    return JSONResponse({"id": payment_id, "order_id": order.id, "amount": order.amount, "status": "captured"})
+
+
+def _payment_data(order: Order) -> dict[str, Any]:
+    return {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
+            "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
+            "error_description": None if order.error_code is None else "The payer's bank declined the payment"}
+
+
+_FINAL = {"success": ("paid", "payment.succeeded"), "failure": ("failed", "payment.failed"),
+          # manual capture: the payer's bank authorized the payment; the merchant captures it later
+          "authorize": ("authorized", "payment.authorized")}
 
 
 def complete(state: SimulatorState, order: Order, account: Account, outcome: str) -> None:
     """The payer finished: settle the order and tell the platform with a signed webhook."""
-    if order.status in ("paid", "failed"):
+    if order.status in ("paid", "failed", "authorized", "voided"):
         return
     order.payment_id = state.new_id("sbx_pay_")
-    order.status = "paid" if outcome == "success" else "failed"
-    order.error_code = None if outcome == "success" else "PAYMENT_DECLINED"
-    data = {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
-            "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
-            "error_description": None if outcome == "success" else "The payer's bank declined the payment"}
-    final = _webhook(state, account, "payment.succeeded" if outcome == "success" else "payment.failed", data)
+    order.status, event_type = _FINAL[outcome]
+    order.error_code = "PAYMENT_DECLINED" if outcome == "failure" else None
+    data = _payment_data(order)
+    final = _webhook(state, account, event_type, data)
     # what an out-of-order delivery sends late: the state the payment was in before it settled
     stale = _webhook(state, account, "payment.authorized" if outcome == "success" else "payment.pending",
                      {**data, "error_code": None, "error_description": None})
@@ -143,8 +183,8 @@ async def checkout_submit(order_id: str, request: Request) -> Response:
     order = state.orders.get(order_id)
     if order is None:
         return _error(404, "NOT_FOUND", "no such order")
-    if outcome not in ("success", "failure"):
-        return _error(400, "BAD_REQUEST_ERROR", "outcome must be success or failure")
+    if outcome not in _FINAL:
+        return _error(400, "BAD_REQUEST_ERROR", "outcome must be success, failure or authorize")
     account = state.account(order.key_id)
     assert account is not None
     complete(state, order, account, outcome)

@@ -1,0 +1,50 @@
+"""Key-and-secret authentication for the Razorpay-compatible API: HTTP Basic with key = client_key and
+secret = client_salt (what Razorpay's client libraries send), or seed 002's X-Api-Key / X-Api-Secret headers.
+The secret is compared in constant time."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lightspeedpay.auth.signature import read_body
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.errors import Unauthorized
+from lightspeedpay.kit.signing import equal
+from lightspeedpay.merchants.service import MerchantAuth, merchant_service
+
+# compared against when the key is unknown, so an unknown key costs the same as a wrong secret
+_NO_SECRET = "0" * 64
+
+
+def credentials(request: Request) -> tuple[str, str]:
+    authorization = request.headers.get("authorization", "")
+    if authorization[:6].lower() == "basic ":
+        try:
+            decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            raise Unauthorized("The Authorization header is not valid Basic auth.", field="Authorization") from None
+        key, _, secret = decoded.partition(":")
+        return key, secret
+    return request.headers.get("x-api-key", ""), request.headers.get("x-api-secret", "")
+
+
+async def authenticate(request: Request) -> MerchantAuth:
+    key, secret = credentials(request)
+    if not key or not secret:
+        raise Unauthorized("Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
+                           "client_salt), or the X-Api-Key and X-Api-Secret headers.")
+    async with sessionmaker()() as session:
+        merchant = await merchant_service.auth_by_key(session, key)
+    if not equal(merchant.salt if merchant else _NO_SECRET, secret) or merchant is None:
+        raise Unauthorized("The api key provided is invalid")
+    if merchant.status == "disabled":
+        raise Unauthorized("This merchant account is disabled.")
+    request.state.raw_body = await read_body(request)
+    return merchant
+
+
+KeySecretMerchant = Annotated[MerchantAuth, Depends(authenticate)]

@@ -1,0 +1,1 @@
+"""The hosted checkout page and the embeddable checkout.js SDK."""

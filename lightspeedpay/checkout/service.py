@@ -1,0 +1,88 @@
+"""What the payer's pages need: the order and its merchant, starting a payment, and its progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.errors import NotFound
+from lightspeedpay.kit.signing import equal
+from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.payments.signatures import payment_signature
+
+# what each PSP's hosted page offers the payer
+METHODS = {
+    "sandbox": ["UPI", "Cards", "Netbanking"],
+    "razorpay": ["UPI", "Cards", "Netbanking", "Wallets"],
+    "payu": ["Cards", "Netbanking", "UPI"],
+    "phonepe": ["UPI", "Cards"],
+}
+_TERMINAL = {"paid", "partially_refunded", "refunded", "authorized", "failed", "expired"}
+
+# the gateway the router would pick now, without reserving anything: only to show its payment methods
+_LIKELY_PROVIDER = text("""
+SELECT provider FROM payment_gateways
+WHERE is_active AND NOT temp_failed AND current_volume + :amount <= monthly_limit
+ORDER BY priority DESC, success_rate DESC, last_used_at ASC LIMIT 1
+""")
+
+
+@dataclass(frozen=True)
+class CheckoutOrder:
+    order: Order
+    client: Client
+    methods: list[str]
+
+
+@dataclass(frozen=True)
+class PaymentProgress:
+    status: str  # created | pending | paid | failed | ... (the transaction's)
+    done: bool
+    checkout_url: str | None
+    signature: str | None
+    error_code: str | None
+    error_message: str | None
+
+    def as_json(self, order_id: str, payment_id: str) -> dict[str, Any]:
+        return {"order_id": order_id, "payment_id": payment_id, "status": self.status, "done": self.done,
+                "checkout_url": self.checkout_url, "signature": self.signature,
+                "error": {"code": self.error_code, "description": self.error_message} if self.error_code else None}
+
+
+class CheckoutService:
+    async def order(self, session: AsyncSession, order_public_id: str, key: str) -> CheckoutOrder:
+        """The order, if `key` is its merchant's client key (a checkout link names both)."""
+        row = (await session.execute(
+            select(Order, Client).join(Client, Client.id == Order.client_id).where(Order.public_id == order_public_id)
+        )).one_or_none()
+        if row is None or not key or not equal(row.Client.client_key, key):
+            raise NotFound("This checkout link is not valid.", field="order_id")
+        provider = (await session.execute(_LIKELY_PROVIDER, {"amount": row.Order.amount})).scalar_one_or_none()
+        return CheckoutOrder(order=row.Order, client=row.Client, methods=METHODS.get(provider or "", []))
+
+    async def latest_payment_id(self, session: AsyncSession, checkout: CheckoutOrder) -> str:
+        payment_id = (await session.execute(
+            select(Transaction.payment_id).where(Transaction.parent_order_id == checkout.order.id)
+            .order_by(Transaction.created_at.desc()).limit(1))).scalar_one_or_none()
+        if payment_id is None:
+            raise NotFound("No payment was started for this order.", field="order_id")
+        return payment_id
+
+    async def progress(self, session: AsyncSession, checkout: CheckoutOrder, payment_id: str) -> PaymentProgress:
+        txn = (await session.execute(select(Transaction).where(Transaction.payment_id == payment_id,
+                                                               Transaction.parent_order_id == checkout.order.id))
+               ).scalar_one_or_none()
+        if txn is None:
+            raise NotFound("No such payment for this order.", field="payment_id")
+        succeeded = txn.status in ("paid", "partially_refunded", "refunded", "authorized")
+        signature = payment_signature(merchant_service.salt(checkout.client), checkout.order.public_id,
+                                      txn.payment_id) if succeeded else None
+        return PaymentProgress(status=txn.status, done=txn.status in _TERMINAL, checkout_url=txn.checkout_url,
+                               signature=signature, error_code=txn.error_code, error_message=txn.error_message)
+
+
+checkout_service = CheckoutService()

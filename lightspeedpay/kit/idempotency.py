@@ -1,0 +1,192 @@
+"""Idempotency keys with Stripe's semantics, for every POST of both API surfaces.
+
+A request that passed validation claims its key (one autocommit statement). The first complete response,
+errors included, is stored with the key; in the request's own DB transaction when it succeeds, so the
+effect and the stored response commit together. A retry with the same key and parameters gets that response
+again with `Idempotent-Replayed: true`; other parameters get 422 IDEMPOTENCY_KEY_REUSED; a retry while the
+first request is still running waits up to LSP_IDEMPOTENCY_WAIT_SECONDS for it, then gets 409
+IDEMPOTENCY_KEY_IN_USE. Keys live LSP_IDEMPOTENCY_TTL_SECONDS and are then purged (brandur's Postgres design,
+without recovery points: each route here has one atomic phase, its PSP calls are idempotent on their side).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay import errors
+from lightspeedpay.config import get_settings
+from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.errors import AppError, IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused
+from lightspeedpay.kit.logging import log
+
+HEADER = "Idempotency-Key"
+REFUND_HEADER = "X-Refund-Idempotency"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+
+Work = Callable[[AsyncSession], Awaitable[Response]]
+
+_CLAIM = text("""
+INSERT INTO idempotency_keys (id, client_id, idempotency_key, request_method, request_path, request_fingerprint,
+                              status, locked_at, created_at, expires_at)
+VALUES (:id, :client_id, :key, :method, :path, :fingerprint, 'running', now(), now(),
+        now() + make_interval(secs => :ttl))
+ON CONFLICT (client_id, idempotency_key) DO UPDATE
+SET request_method = EXCLUDED.request_method, request_path = EXCLUDED.request_path,
+    request_fingerprint = EXCLUDED.request_fingerprint, status = 'running', locked_at = now(),
+    response_code = NULL, response_body = NULL, response_content_type = NULL,
+    created_at = now(), expires_at = EXCLUDED.expires_at
+WHERE idempotency_keys.expires_at <= now()
+   OR (idempotency_keys.status = 'running' AND idempotency_keys.locked_at < now() - make_interval(secs => :lock)
+       AND idempotency_keys.request_fingerprint = EXCLUDED.request_fingerprint)
+RETURNING id
+""")
+_READ = text("""
+SELECT status, request_fingerprint, request_method, request_path, response_code, response_body,
+       response_content_type
+FROM idempotency_keys WHERE client_id = :client_id AND idempotency_key = :key AND expires_at > now()
+""")
+_COMPLETE = text("""
+UPDATE idempotency_keys SET status = 'completed', locked_at = NULL, response_code = :code, response_body = :body,
+       response_content_type = :content_type
+WHERE id = :id
+""")
+_PURGE = text("""
+DELETE FROM idempotency_keys WHERE id IN (
+    SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT :batch FOR UPDATE SKIP LOCKED)
+""")
+
+
+def key_from(request: Request, names: Sequence[str] = (HEADER,)) -> str | None:
+    """The request's key, from the first of `names` it carries; None when it sends none."""
+    values = [request.headers[name] for name in names if name in request.headers]
+    if not values:
+        return None
+    key = values[0]
+    if any(v != key for v in values):
+        raise IdempotencyKeyInvalid(f"{' and '.join(names)} differ; send one key, or the same in both.",
+                                    field=names[0])
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or key.strip() != key:
+        raise IdempotencyKeyInvalid(f"{names[0]} must be 1 to {MAX_KEY_LENGTH} printable characters without "
+                                    "leading or trailing spaces; a UUID v4 is a good choice.", field=names[0])
+    return key
+
+
+def fingerprint(method: str, path: str, params: Any) -> str:
+    """What makes a retry the same request: the endpoint and the validated parameters (not their spelling)."""
+    body = orjson.dumps(params, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.sha256(f"{method.upper()}\n{path}\n".encode() + body).hexdigest()
+
+
+@dataclass(frozen=True)
+class _Stored:
+    status: str
+    fingerprint: str
+    method: str
+    path: str
+    code: int | None
+    body: bytes | None
+    content_type: str | None
+
+
+async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *,
+              key_headers: Sequence[str] = (HEADER,)) -> Response:
+    """Run `work` in a DB transaction (commit, then push queued jobs) under the request's idempotency key,
+    if it sent one. Call this only once the request has passed validation: failures before it store nothing."""
+    key = key_from(request, key_headers)
+    path = request.url.path
+    if key is None:
+        return await _execute(path, work, None)
+    fp = fingerprint(request.method, path, params)
+    s = get_settings()
+    deadline = time.monotonic() + s.idempotency_wait_seconds
+    pause = 0.02
+    while True:
+        async with engine().connect() as raw:
+            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+            key_id = (await conn.execute(_CLAIM, {
+                "id": uuid.uuid4(), "client_id": client_id, "key": key, "method": request.method, "path": path,
+                "fingerprint": fp, "ttl": s.idempotency_ttl_seconds, "lock": s.idempotency_lock_seconds,
+            })).scalar_one_or_none()
+            row = None if key_id else (await conn.execute(_READ, {"client_id": client_id, "key": key})).one_or_none()
+        if key_id is not None:
+            return await _execute(path, work, key_id)
+        if row is None:
+            continue  # expired and purged between the two statements: claim again
+        stored = _Stored(*row)
+        if stored.fingerprint != fp:
+            raise IdempotencyKeyReused(
+                f"This Idempotency-Key was used for a different request ({stored.method} {stored.path} with other "
+                "parameters) in the last 24 hours; use a new key for a new request.", field=key_headers[0])
+        if stored.status == "completed":
+            assert stored.code is not None and stored.body is not None
+            return Response(stored.body, status_code=stored.code, media_type=stored.content_type,
+                            headers={REPLAYED_HEADER: "true"})
+        if time.monotonic() >= deadline:
+            raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry it "
+                                      "in a few seconds to get its response.", field=key_headers[0])
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+async def _execute(path: str, work: Work, key_id: uuid.UUID | None) -> Response:
+    from lightspeedpay.jobs import outbox
+
+    async with sessionmaker()() as session:
+        try:
+            response = await work(session)
+            if key_id is not None:
+                await session.execute(_COMPLETE, _stored_values(key_id, response))
+            await session.commit()
+        except AppError as exc:
+            await session.rollback()
+            outbox.forget(session)
+            return await _store_alone(key_id, errors.render(path, exc))
+        except Exception:
+            await session.rollback()
+            outbox.forget(session)
+            log.exception("unhandled_error", path=path)
+            # Stripe stores these too: the first response is the answer, whatever it was
+            return await _store_alone(key_id, errors.render(path, errors.unexpected()))
+        except BaseException:  # cancelled: the key stays running and is taken over after the lock timeout
+            await session.rollback()
+            raise
+    await outbox.push_after_commit(session)
+    return response
+
+
+async def _store_alone(key_id: uuid.UUID | None, response: Response) -> Response:
+    if key_id is not None:
+        async with sessionmaker()() as session:
+            await session.execute(_COMPLETE, _stored_values(key_id, response))
+            await session.commit()
+    return response
+
+
+def _stored_values(key_id: uuid.UUID, response: Response) -> dict[str, Any]:
+    return {"id": key_id, "code": response.status_code, "body": bytes(response.body),
+            "content_type": response.media_type or "application/json"}
+
+
+async def purge_expired(session: AsyncSession, *, batch: int = 1000) -> int:
+    """Delete keys past their lifetime, in batches; a reused key after this is a new request."""
+    total = 0
+    while True:
+        result = await session.execute(_PURGE, {"batch": batch})
+        deleted = getattr(result, "rowcount", 0) or 0
+        await session.commit()
+        total += deleted
+        if deleted < batch:
+            return total

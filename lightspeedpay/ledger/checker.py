@@ -1,0 +1,195 @@
+"""The ledger's invariants, checked on one consistent snapshot: by the scheduler, by `lightspeedpay ledger
+check`, and by the tests after every scenario. A violation raises an alert (once, until it is gone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.kit.logging import log
+from lightspeedpay.models import Alert
+
+ALERT_KIND = "ledger_invariant"
+_LIMIT = 100  # rows reported per check; the count says how many there are
+
+CHECKS: dict[str, str] = {
+    "posting_unbalanced": "every posting's legs sum to zero",
+    "posting_amount_mismatch": "a posting's amount is the sum of its legs on the dues account",
+    "posting_sign": "commissions raise dues, reversals and payouts lower them",
+    "balance_mismatch": "balance_due equals the sum of the wallet's entries",
+    "duplicate_commission": "at most one COMMISSION per transaction",
+    "reversal_exceeds_commission": "the reversals of a payment never exceed the commission it was charged",
+    "refunds_exceed_payment": "the refunds behind a payment's reversals never exceed the payment",
+    "paid_without_commission": "every paid (or refunded) transaction has its COMMISSION",
+    "commission_without_payment": "a COMMISSION belongs to a paid (or refunded) transaction",
+    "leg_wrong_merchant": "each leg belongs to its posting's merchant",
+}
+
+# paid, or refunded after it was paid (an authorization refunded without capture was never charged)
+_WAS_PAID = "(t.status IN ('paid', 'partially_refunded') OR (t.status = 'refunded' AND t.paid_at IS NOT NULL))"
+
+_QUERIES: dict[str, str] = {
+    "postings": """
+        SELECT p.id::text AS subject, p.type, p.correlation_key, p.amount,
+               coalesce(w.s, 0) AS dues, coalesce(w.s, 0) + coalesce(pl.s, 0) AS off
+        FROM ledger_postings p
+        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM wallet_entries GROUP BY posting_id) w ON w.posting_id = p.id
+        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM platform_entries GROUP BY posting_id) pl
+               ON pl.posting_id = p.id
+        WHERE coalesce(w.s, 0) + coalesce(pl.s, 0) <> 0 OR p.amount <> coalesce(w.s, 0)
+           OR (p.type = 'COMMISSION' AND p.amount < 0)
+           OR (p.type IN ('COMMISSION_REVERSAL', 'COMMISSION_PAYOUT') AND p.amount > 0)
+    """,
+    "balance_mismatch": """
+        SELECT w.client_id::text AS subject, w.balance_due, coalesce(e.s, 0) AS entries
+        FROM wallets w LEFT JOIN (SELECT wallet_id, sum(amount) AS s FROM wallet_entries GROUP BY wallet_id) e
+               ON e.wallet_id = w.id
+        WHERE w.balance_due <> coalesce(e.s, 0)
+    """,
+    "duplicate_commission": """
+        SELECT transaction_id::text AS subject, 'ledger_postings' AS source, count(*) AS n FROM ledger_postings
+        WHERE type = 'COMMISSION' GROUP BY transaction_id HAVING count(*) > 1
+        UNION ALL
+        SELECT transaction_id::text, 'wallet_entries', count(*) FROM wallet_entries
+        WHERE type = 'COMMISSION' AND transaction_id IS NOT NULL GROUP BY transaction_id HAVING count(*) > 1
+    """,
+    "reversals": """
+        SELECT r.transaction_id::text AS subject, r.reversed, coalesce(c.amount, 0) AS charged, r.refunded,
+               t.amount AS payment
+        FROM (SELECT transaction_id, sum(-amount) AS reversed, sum(subject_amount) AS refunded
+              FROM ledger_postings WHERE type = 'COMMISSION_REVERSAL' GROUP BY transaction_id) r
+        JOIN transactions t ON t.id = r.transaction_id
+        LEFT JOIN ledger_postings c ON c.type = 'COMMISSION' AND c.transaction_id = r.transaction_id
+        WHERE r.reversed > coalesce(c.amount, 0) OR r.refunded > t.amount
+    """,
+    "paid_without_commission": f"""
+        SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM transactions t
+        WHERE {_WAS_PAID}
+          AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
+    """,
+    "commission_without_payment": f"""
+        SELECT p.id::text AS subject, t.id::text AS transaction_id, t.status FROM ledger_postings p
+        JOIN transactions t ON t.id = p.transaction_id
+        WHERE p.type = 'COMMISSION' AND NOT {_WAS_PAID}
+    """,
+    "leg_wrong_merchant": """
+        SELECT e.id::text AS subject, 'wallet_entries' AS source FROM wallet_entries e
+        JOIN ledger_postings p ON p.id = e.posting_id WHERE e.wallet_id <> p.wallet_id
+        UNION ALL
+        SELECT pe.id::text, 'platform_entries' FROM platform_entries pe
+        JOIN ledger_postings p ON p.id = pe.posting_id WHERE pe.client_id <> p.client_id
+    """,
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    check: str
+    subject: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _posting_violations(row: dict[str, Any]) -> list[Violation]:
+    out = []
+    subject, details = row["subject"], {k: v for k, v in row.items() if k != "subject"}
+    if row["off"] != 0:
+        out.append(Violation("posting_unbalanced", subject,
+                             f"{row['type']} posting {row['correlation_key']} is off by {row['off']} paise", details))
+    if row["amount"] != row["dues"]:
+        out.append(Violation("posting_amount_mismatch", subject,
+                             f"{row['type']} posting {row['correlation_key']} says {row['amount']} but its dues "
+                             f"legs sum to {row['dues']}", details))
+    wrong_sign = (row["type"] == "COMMISSION" and row["amount"] < 0) or (
+        row["type"] in ("COMMISSION_REVERSAL", "COMMISSION_PAYOUT") and row["amount"] > 0)
+    if wrong_sign:
+        out.append(Violation("posting_sign", subject,
+                             f"{row['type']} posting {row['correlation_key']} moves dues by {row['amount']}", details))
+    return out
+
+
+def _violations(name: str, row: dict[str, Any]) -> list[Violation]:
+    subject, details = row["subject"], {k: v for k, v in row.items() if k != "subject"}
+    if name == "postings":
+        return _posting_violations(row)
+    if name == "balance_mismatch":
+        return [Violation(name, subject, f"merchant {subject}: balance_due {row['balance_due']} but its entries "
+                                         f"sum to {row['entries']}", details)]
+    if name == "duplicate_commission":
+        return [Violation(name, subject, f"transaction {subject} has {row['n']} COMMISSION rows in {row['source']}",
+                          details)]
+    if name == "reversals":
+        out = []
+        if row["reversed"] > row["charged"]:
+            out.append(Violation("reversal_exceeds_commission", subject,
+                                 f"transaction {subject}: {row['reversed']} reversed of {row['charged']} charged",
+                                 details))
+        if row["refunded"] > row["payment"]:
+            out.append(Violation("refunds_exceed_payment", subject,
+                                 f"transaction {subject}: refunds of {row['refunded']} against a payment of "
+                                 f"{row['payment']}", details))
+        return out
+    if name == "paid_without_commission":
+        return [Violation(name, subject, f"transaction {subject} is {row['status']} but has no COMMISSION", details)]
+    if name == "commission_without_payment":
+        return [Violation(name, subject, f"COMMISSION {subject} belongs to transaction {row['transaction_id']} which "
+                                         f"is {row['status']}", details)]
+    return [Violation(name, subject, f"{row['source']} row {subject} is on another merchant than its posting",
+                      details)]
+
+
+class LedgerChecker:
+    async def check(self, session: AsyncSession) -> list[Violation]:
+        """Every invariant on one snapshot (REPEATABLE READ): concurrent postings cannot make a consistent
+        ledger look inconsistent half-way."""
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        violations: list[Violation] = []
+        for name, sql in _QUERIES.items():
+            rows = (await session.execute(text(f"{sql} LIMIT {_LIMIT}"))).mappings().all()
+            for row in rows:
+                violations.extend(_violations(name, dict(row)))
+        return violations
+
+    async def record_alerts(self, session: AsyncSession, violations: list[Violation]) -> int:
+        """One open alert per (check, subject); alerts whose violation is gone are resolved."""
+        open_alerts = list((await session.execute(
+            select(Alert).where(Alert.kind == ALERT_KIND, Alert.resolved_at.is_(None)))).scalars())
+        seen = {((a.details or {}).get("check"), (a.details or {}).get("subject")): a for a in open_alerts}
+        current = {(v.check, v.subject) for v in violations}
+        raised = 0
+        for v in violations:
+            if (v.check, v.subject) in seen:
+                continue
+            session.add(Alert(kind=ALERT_KIND, severity="critical", message=f"{CHECKS[v.check]}: {v.message}",
+                              details={"check": v.check, "subject": v.subject, **_jsonable(v.details)}))
+            raised += 1
+        now = datetime.now(UTC)
+        for key, alert in seen.items():
+            if key not in current:
+                alert.resolved_at = now
+        return raised
+
+    async def run(self, *, alert: bool = True) -> list[Violation]:
+        async with sessionmaker()() as session:
+            violations = await self.check(session)
+            await session.rollback()
+        if alert:
+            async with sessionmaker()() as session:
+                raised = await self.record_alerts(session, violations)
+                await session.commit()
+            if violations:
+                log.error("ledger_invariants_violated", count=len(violations), new_alerts=raised,
+                          checks=sorted({v.check for v in violations}))
+        return violations
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (int, str, float, bool, type(None))) else str(v) for k, v in details.items()}
+
+
+ledger_checker = LedgerChecker()

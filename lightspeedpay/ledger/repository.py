@@ -1,0 +1,151 @@
+"""Every query on the ledger: postings, their legs, wallets; merchant reads are scoped in one place."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.models import Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    client_id: uuid.UUID | None = None
+    type: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+class LedgerRepository:
+    async def lock_wallet(self, session: AsyncSession, client_id: uuid.UUID) -> Wallet:
+        """Every change to a merchant's ledger takes this lock first (then, if needed, the client row), so
+        balance_due, reversal bounds and suspension are decided on what is committed."""
+        stmt = (select(Wallet).where(Wallet.client_id == client_id).with_for_update()
+                .execution_options(populate_existing=True))
+        return (await session.execute(stmt)).scalar_one()
+
+    async def lock_client(self, session: AsyncSession, client_id: uuid.UUID) -> Client:
+        stmt = (select(Client).where(Client.id == client_id).with_for_update()
+                .execution_options(populate_existing=True))
+        return (await session.execute(stmt)).scalar_one()
+
+    async def insert_posting(self, session: AsyncSession, values: dict[str, Any]) -> LedgerPosting | None:
+        """The new posting, or None when a posting with this correlation key (or the same commission or
+        reversal) already exists."""
+        stmt = insert(LedgerPosting).values(**values).on_conflict_do_nothing().returning(LedgerPosting)
+        posting: LedgerPosting | None = (await session.execute(stmt)).scalar_one_or_none()
+        return posting
+
+    async def by_key(self, session: AsyncSession, correlation_key: str) -> LedgerPosting | None:
+        stmt = select(LedgerPosting).where(LedgerPosting.correlation_key == correlation_key)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def commission_of(self, session: AsyncSession, transaction_id: uuid.UUID) -> LedgerPosting | None:
+        stmt = select(LedgerPosting).where(LedgerPosting.type == "COMMISSION",
+                                           LedgerPosting.transaction_id == transaction_id)
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def reversal_totals(self, session: AsyncSession, transaction_id: uuid.UUID) -> tuple[int, int]:
+        """(refunded, reversed): the refunds recorded against this payment's commission so far, and the
+        commission they gave back (positive)."""
+        stmt = select(func.coalesce(func.sum(LedgerPosting.subject_amount), 0),
+                      func.coalesce(func.sum(-LedgerPosting.amount), 0)).where(
+            LedgerPosting.type == "COMMISSION_REVERSAL", LedgerPosting.transaction_id == transaction_id)
+        refunded, reversed_ = (await session.execute(stmt)).one()
+        return int(refunded or 0), int(reversed_ or 0)
+
+    def add_legs(self, session: AsyncSession, *, posting_id: uuid.UUID, client_id: uuid.UUID, wallet_id: uuid.UUID,
+                 type: str, dues: int, counter_account: str, transaction_id: uuid.UUID | None,
+                 refund_id: uuid.UUID | None, reference: str | None) -> None:
+        session.add(WalletEntry(id=uuid.uuid4(), wallet_id=wallet_id, posting_id=posting_id, amount=dues, type=type,
+                                transaction_id=transaction_id, refund_id=refund_id, reference=reference))
+        session.add(PlatformEntry(id=uuid.uuid4(), posting_id=posting_id, account=counter_account,
+                                  client_id=client_id, amount=-dues))
+
+    # ---- merchant reads
+
+    def entries_readable(self, client_id: uuid.UUID) -> Any:
+        return (select(WalletEntry, LedgerPosting)
+                .join(LedgerPosting, LedgerPosting.id == WalletEntry.posting_id)
+                .join(Wallet, Wallet.id == WalletEntry.wallet_id)
+                .where(Wallet.client_id == client_id))
+
+    async def entries_for_merchant(self, session: AsyncSession, client_id: uuid.UUID, *, type: str | None,
+                                   limit: int, after: tuple[datetime, uuid.UUID] | None
+                                   ) -> list[tuple[WalletEntry, LedgerPosting]]:
+        stmt = self.entries_readable(client_id)
+        if type:
+            stmt = stmt.where(WalletEntry.type == type)
+        if after:
+            created, row_id = after
+            stmt = stmt.where(or_(WalletEntry.created_at < created,
+                                  and_(WalletEntry.created_at == created, WalletEntry.id < row_id)))
+        stmt = stmt.order_by(WalletEntry.created_at.desc(), WalletEntry.id.desc()).limit(limit)
+        return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
+
+    # ---- operator reads
+
+    def _filtered(self, stmt: Any, flt: LedgerFilter) -> Any:
+        if flt.client_id:
+            stmt = stmt.where(LedgerPosting.client_id == flt.client_id)
+        if flt.type:
+            stmt = stmt.where(LedgerPosting.type == flt.type)
+        if flt.created_from:
+            stmt = stmt.where(LedgerPosting.created_at >= flt.created_from)
+        if flt.created_to:
+            stmt = stmt.where(LedgerPosting.created_at < flt.created_to)
+        return stmt
+
+    async def postings(self, session: AsyncSession, flt: LedgerFilter, *, limit: int,
+                       after: tuple[datetime, uuid.UUID] | None) -> list[tuple[LedgerPosting, str]]:
+        stmt = self._filtered(select(LedgerPosting, Client.company_name)
+                              .join(Client, Client.id == LedgerPosting.client_id), flt)
+        if after:
+            created, row_id = after
+            stmt = stmt.where(or_(LedgerPosting.created_at < created,
+                                  and_(LedgerPosting.created_at == created, LedgerPosting.id < row_id)))
+        stmt = stmt.order_by(LedgerPosting.created_at.desc(), LedgerPosting.id.desc()).limit(limit)
+        return [(p, name) for p, name in (await session.execute(stmt)).all()]
+
+    async def totals(self, session: AsyncSession, flt: LedgerFilter, *, period: str,
+                     timezone: str) -> list[dict[str, Any]]:
+        """Per merchant and period (day or month, in the settlement time zone): the sum of each posting type's
+        effect on balance_due, and the net change."""
+        local = func.timezone(timezone, LedgerPosting.created_at)
+        bucket = func.date_trunc(period, local).label("period")
+
+        def of(kind: str) -> Any:
+            return func.coalesce(func.sum(LedgerPosting.amount).filter(LedgerPosting.type == kind), 0)
+
+        stmt = self._filtered(
+            select(LedgerPosting.client_id, Client.company_name, bucket,
+                   of("COMMISSION").label("commission"), of("COMMISSION_REVERSAL").label("reversals"),
+                   of("COMMISSION_PAYOUT").label("payouts"), of("ADJUSTMENT").label("adjustments"),
+                   func.sum(LedgerPosting.amount).label("net_change"), func.count().label("postings"))
+            .join(Client, Client.id == LedgerPosting.client_id)
+            .group_by(LedgerPosting.client_id, Client.company_name, text("period")), flt,
+        ).order_by(text("period DESC"), Client.company_name)
+        return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
+
+    async def legs(self, session: AsyncSession, posting_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        """Both sides of each posting: the merchant's dues leg and the platform's counter-leg."""
+        out: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in posting_ids}
+        if not posting_ids:
+            return out
+        for pid, amount in (await session.execute(
+                select(WalletEntry.posting_id, WalletEntry.amount).where(WalletEntry.posting_id.in_(posting_ids)))):
+            out[pid].append({"account": "merchant_dues", "amount": amount})
+        for pid, account, amount in (await session.execute(
+                select(PlatformEntry.posting_id, PlatformEntry.account, PlatformEntry.amount)
+                .where(PlatformEntry.posting_id.in_(posting_ids)))):
+            out[pid].append({"account": account, "amount": amount})
+        return out
+
+
+ledger_repo = LedgerRepository()

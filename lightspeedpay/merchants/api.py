@@ -1,0 +1,53 @@
+"""The merchant's wallet (signed requests): what is due, the thresholds, the account status, and the
+entries behind balance_due."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.errors import ValidationFailed
+from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.sessions import ReadSession
+from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.merchants.repository import merchant_repo
+from lightspeedpay.merchants.schemas import WalletEntryList, WalletEntryOut, WalletOut
+from lightspeedpay.models.wallet import ENTRY_TYPES
+
+router = APIRouter(prefix="/api/v1", tags=["wallet"])
+
+
+@router.get("/wallet", response_model=WalletOut, summary="Commission due, thresholds and account status")
+async def wallet(merchant: CurrentMerchant, session: ReadSession) -> WalletOut:
+    client = await merchant_repo.get(session, merchant.id)
+    assert client is not None
+    w = await merchant_repo.wallet(session, merchant.id)
+    return WalletOut(merchant_id=client.id, balance_due=w.balance_due, warn_threshold=w.warn_threshold,
+                     suspend_threshold=client.suspend_threshold, status=client.status,
+                     suspension_reason=client.suspension_reason, fee_percent=client.fee_percent,
+                     settle_dues_from_settlement=client.settle_dues_from_settlement, last_notice_at=w.wa_last_sent)
+
+
+@router.get("/wallet/entries", response_model=WalletEntryList,
+            summary="The entries behind balance_due, newest first (cursor-paginated)")
+async def wallet_entries(
+    merchant: CurrentMerchant, session: ReadSession,
+    type: Annotated[Literal[ENTRY_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> WalletEntryList:
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except (ValueError, TypeError):
+        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    rows = await ledger_repo.entries_for_merchant(session, merchant.id, type=type, limit=limit + 1, after=after)
+    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    return WalletEntryList(items=[
+        WalletEntryOut(id=e.id, type=e.type, amount=e.amount, posting_id=p.id, transaction_id=p.transaction_id,
+                       refund_id=p.refund_id, settlement_id=p.settlement_id, reference=p.reference, reason=p.reason,
+                       created_at=e.created_at) for e, p in rows[:limit]], next_cursor=next_cursor)
+
+
+__all__ = ["router"]

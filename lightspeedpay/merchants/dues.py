@@ -1,0 +1,71 @@
+"""What a change of balance_due means for a merchant: a WhatsApp notice past warn_threshold (at most one per
+24 h), suspension at suspend_threshold and resumption below it. Runs in the ledger's DB transaction, with
+the wallet row locked, so each change of state happens exactly once; each is audited and sent to the
+merchant as a webhook event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.config import get_settings
+from lightspeedpay.kit.logging import log
+from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.models import Client, LedgerPosting, Wallet
+from lightspeedpay.monitoring import audit
+
+DUES = "dues"  # the suspension reason that lifts itself
+
+
+class DuesService:
+    async def balance_changed(self, session: AsyncSession, client: Client, wallet: Wallet, *, before: int, after: int,
+                              cause: LedgerPosting | None, actor: str) -> None:
+        if after > before and after >= wallet.warn_threshold:
+            await self._notice(session, client, wallet)
+        if after >= client.suspend_threshold or before >= client.suspend_threshold or client.status == "suspended":
+            await self.apply_threshold(session, client, wallet, actor=actor, cause=cause)
+
+    async def apply_threshold(self, session: AsyncSession, client: Client, wallet: Wallet, *, actor: str,
+                              cause: LedgerPosting | None = None) -> str | None:
+        """Suspend or resume on the locked wallet's balance; returns "suspended", "resumed" or None."""
+        client = await ledger_repo.lock_client(session, client.id)
+        due, threshold = wallet.balance_due, client.suspend_threshold
+        if due >= threshold and client.status == "active":
+            client.status, client.suspension_reason = "suspended", DUES
+            await self._changed(session, client, wallet, "merchant.suspended", actor=actor, cause=cause)
+            return "suspended"
+        if due < threshold and client.status == "suspended" and client.suspension_reason == DUES:
+            client.status, client.suspension_reason = "active", None
+            await self._changed(session, client, wallet, "merchant.resumed", actor=actor, cause=cause)
+            return "resumed"
+        return None
+
+    async def _changed(self, session: AsyncSession, client: Client, wallet: Wallet, event: str, *, actor: str,
+                       cause: LedgerPosting | None) -> None:
+        from lightspeedpay.webhooks.service import webhook_service
+
+        data: dict[str, Any] = {
+            "merchant_id": str(client.id), "status": client.status, "reason": DUES,
+            "balance_due": wallet.balance_due, "suspend_threshold": client.suspend_threshold, "currency": "INR",
+            "cause": {"posting_id": str(cause.id), "type": cause.type} if cause is not None else None,
+        }
+        audit.record(session, actor=actor, action=event, client_id=client.id, subject_type="merchant",
+                     subject_id=client.id, details=data)
+        await webhook_service.emit(session, client, event, data)
+        log.info(event.replace(".", "_"), merchant_id=str(client.id), balance_due=wallet.balance_due,
+                 suspend_threshold=client.suspend_threshold)
+
+    async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
+        from lightspeedpay.notifications.service import notification_service
+
+        now = datetime.now(UTC)
+        window = timedelta(hours=get_settings().dues_notice_interval_hours)
+        if wallet.wa_last_sent is not None and wallet.wa_last_sent > now - window:
+            return
+        wallet.wa_last_sent = now
+        await notification_service.queue_low_balance(session, client, wallet)
+
+
+dues_service = DuesService()

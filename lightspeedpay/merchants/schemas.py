@@ -1,0 +1,71 @@
+"""Request and response bodies of the wallet API (merchants) and the merchant settings API (operators)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+Threshold = Annotated[StrictInt, Field(gt=0, le=10**15, description="paise")]
+WhatsAppPhone = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{7,14}$", examples=["919876543210"],
+                                     description="E.164 without spaces: country code and number")]
+
+
+class WalletOut(BaseModel):
+    merchant_id: uuid.UUID
+    currency: str = "INR"
+    balance_due: int = Field(description="commission owed, in paise (the sum of the wallet's entries)")
+    warn_threshold: int = Field(description="past this a WhatsApp notice is sent (at most one per 24 h)")
+    suspend_threshold: int = Field(description="at this, new payments are refused until dues are paid")
+    status: str = Field(description="active, suspended or disabled")
+    suspension_reason: str | None
+    fee_percent: Decimal
+    settle_dues_from_settlement: bool
+    last_notice_at: datetime | None = Field(description="when the last dues notice was queued (wa_last_sent)")
+
+
+class WalletEntryOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    amount: int = Field(description="the change to balance_due, in paise")
+    posting_id: uuid.UUID
+    transaction_id: uuid.UUID | None
+    refund_id: uuid.UUID | None
+    settlement_id: uuid.UUID | None
+    reference: str | None
+    reason: str | None
+    created_at: datetime
+
+
+class WalletEntryList(BaseModel):
+    items: list[WalletEntryOut]
+    next_cursor: str | None
+
+
+class MerchantSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    whatsapp_phone: WhatsAppPhone | None = None
+    whatsapp_txn_updates: StrictBool | None = None
+    settle_dues_from_settlement: StrictBool | None = None
+    warn_threshold: Threshold | None = None
+    suspend_threshold: Threshold | None = None
+    fee_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] | None = None
+
+
+class MerchantOut(BaseModel):
+    id: uuid.UUID
+    company_name: str
+    status: str
+    suspension_reason: str | None
+    fee_percent: Decimal
+    balance_due: int
+    warn_threshold: int
+    suspend_threshold: int
+    whatsapp_phone: str | None
+    whatsapp_txn_updates: bool
+    settle_dues_from_settlement: bool
+    created_at: datetime

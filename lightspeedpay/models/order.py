@@ -1,0 +1,41 @@
+"""A Razorpay-style order: what the payer is asked to pay; its payments are transactions that point to it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lightspeedpay.kit.ids import new_id
+from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+
+ORDER_STATUSES = ("created", "attempted", "paid")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="ck_orders_amount_positive"),
+        CheckConstraint("currency IN ('INR')", name="ck_orders_currency"),
+        CheckConstraint(f"status IN {ORDER_STATUSES}", name="ck_orders_status"),
+        CheckConstraint("attempts >= 0", name="ck_orders_attempts"),
+        Index("ix_orders_client_created", "client_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    # the id merchants see: "order_" + 14 base62 characters, as Razorpay's
+    public_id: Mapped[str] = mapped_column(String(20), nullable=False, unique=True, default=lambda: new_id("order"))
+    client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
+    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")
+    receipt: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="created")
+    # payment attempts started for this order (each is a transaction)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    created_at: Mapped[datetime] = created_at()
+    updated_at: Mapped[datetime] = updated_at()

@@ -1,0 +1,1 @@
+"""WhatsApp notices to merchants (dues, transaction updates) through the WhatsApp Cloud API."""

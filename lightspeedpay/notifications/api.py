@@ -1,0 +1,66 @@
+"""WhatsApp notices: the merchant's usage (signed) and the operator's log (bearer admin token)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from lightspeedpay.auth.admin import authenticate_admin
+from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.errors import ValidationFailed
+from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.sessions import ReadSession
+from lightspeedpay.merchants.repository import merchant_repo
+from lightspeedpay.models import WhatsAppNotification
+from lightspeedpay.models.whatsapp_notification import NOTIFICATION_STATUSES, NOTIFICATION_TYPES
+from lightspeedpay.notifications.schemas import NotificationList, NotificationOut, WhatsAppUsage
+from lightspeedpay.notifications.service import NotificationFilter, notification_service
+
+router = APIRouter(prefix="/api/v1/merchant/whatsapp", tags=["whatsapp"])
+admin_router = APIRouter(prefix="/api/v1/admin/whatsapp", tags=["admin: whatsapp"],
+                         dependencies=[Depends(authenticate_admin)],
+                         responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}})
+
+
+def notification_out(n: WhatsAppNotification, company_name: str | None = None) -> NotificationOut:
+    return NotificationOut(id=n.id, merchant_id=n.client_id, company_name=company_name, type=n.type,
+                           template=n.template, to_phone=n.to_phone, status=n.status, attempts=n.attempts,
+                           parameters=list((n.payload_json or {}).get("parameters", [])),
+                           provider_message_id=n.provider_message_id, error=n.error, next_retry_at=n.next_retry_at,
+                           sent_at=n.sent_at, created_at=n.created_at)
+
+
+@router.get("/usage", response_model=WhatsAppUsage,
+            summary="WhatsApp notices sent to you: counts by type and status, and the latest ones")
+async def usage(merchant: CurrentMerchant, session: ReadSession,
+                days: Annotated[int, Query(ge=1, le=365)] = 30) -> WhatsAppUsage:
+    client = await merchant_repo.get(session, merchant.id)
+    assert client is not None
+    u = await notification_service.usage(session, merchant.id, days=days)
+    return WhatsAppUsage(whatsapp_phone=client.whatsapp_phone, days=days, since=u["since"], totals=u["totals"],
+                         by_type=u["by_type"], last_sent_at=u["last_sent_at"],
+                         recent=[notification_out(n) for n in u["recent"]])
+
+
+@admin_router.get("", response_model=NotificationList,
+                  summary="Every WhatsApp message, newest first; search by merchant (id or name), type, status")
+async def whatsapp_log(
+    session: ReadSession,
+    merchant: Annotated[str | None, Query(max_length=100, description="merchant id, or part of its name")] = None,
+    type: Annotated[Literal[NOTIFICATION_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[NOTIFICATION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> NotificationList:
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except (ValueError, TypeError):
+        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    rows = await notification_service.list(session, NotificationFilter(merchant=merchant, type=type, status=status),
+                                           limit=limit + 1, after=after)
+    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    return NotificationList(items=[notification_out(n, name) for n, name in rows[:limit]], next_cursor=next_cursor)
+
+
+__all__ = ["router", "admin_router"]

@@ -1,0 +1,107 @@
+"""WhatsApp notices to merchants: written as a `queued` row plus a job intent in the caller's transaction,
+sent by the `whatsapp-notifications` queue; the operator's log and the merchant's usage."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay import jobs
+from lightspeedpay.config import get_settings
+from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
+from lightspeedpay.kit.money import format_inr
+from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
+
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class NotificationFilter:
+    merchant: str | None = None  # a merchant id, or part of its company name
+    type: str | None = None
+    status: str | None = None
+
+
+class NotificationService:
+    async def queue_low_balance(self, session: AsyncSession, client: Client, wallet: Wallet) -> WhatsAppNotification:
+        s = get_settings()
+        params = [client.company_name, format_inr(wallet.balance_due), format_inr(client.suspend_threshold)]
+        return self._queue(session, client, "LOW_BALANCE", s.wa_template_low_balance, params,
+                           {"balance_due": wallet.balance_due, "warn_threshold": wallet.warn_threshold,
+                            "suspend_threshold": client.suspend_threshold})
+
+    async def queue_txn_update(self, session: AsyncSession, client: Client, txn: Transaction) -> WhatsAppNotification:
+        s = get_settings()
+        params = [txn.order_id, format_inr(txn.amount), txn.status]
+        return self._queue(session, client, "TXN_UPDATE", s.wa_template_txn_update, params,
+                           {"transaction_id": str(txn.id), "amount": txn.amount, "status": txn.status})
+
+    def _queue(self, session: AsyncSession, client: Client, type: str, template: str, parameters: list[str],
+               context: dict[str, Any]) -> WhatsAppNotification:
+        row = WhatsAppNotification(id=uuid.uuid4(), client_id=client.id, template=template, type=type,
+                                   to_phone=client.whatsapp_phone, attempts=0,
+                                   payload_json={"parameters": parameters,
+                                                 "language": get_settings().wa_template_language, **context})
+        if client.whatsapp_phone:
+            row.status = "queued"
+            jobs.enqueue(session, WHATSAPP_NOTIFICATIONS, "whatsapp.send", notification_id=str(row.id), attempt=1)
+        else:
+            row.status, row.error = "failed", "The merchant has no WhatsApp number (whatsapp_phone)."
+        session.add(row)
+        return row
+
+    async def list(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
+                   after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
+        stmt = select(WhatsAppNotification, Client.company_name).join(Client,
+                                                                      Client.id == WhatsAppNotification.client_id)
+        if flt.merchant:
+            try:
+                stmt = stmt.where(WhatsAppNotification.client_id == uuid.UUID(flt.merchant))
+            except ValueError:
+                stmt = stmt.where(or_(Client.company_name.ilike(f"%{_like(flt.merchant)}%"),
+                                      cast(Client.id, String).startswith(flt.merchant)))
+        if flt.type:
+            stmt = stmt.where(WhatsAppNotification.type == flt.type)
+        if flt.status:
+            stmt = stmt.where(WhatsAppNotification.status == flt.status)
+        if after:
+            created, row_id = after
+            stmt = stmt.where(or_(WhatsAppNotification.created_at < created,
+                                  and_(WhatsAppNotification.created_at == created, WhatsAppNotification.id < row_id)))
+        stmt = stmt.order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc()).limit(limit)
+        return [(n, name) for n, name in (await session.execute(stmt)).all()]
+
+    async def usage(self, session: AsyncSession, client_id: uuid.UUID, *, days: int) -> dict[str, Any]:
+        since = datetime.now(UTC) - timedelta(days=days)
+        rows = (await session.execute(
+            select(WhatsAppNotification.type, WhatsAppNotification.status, func.count(),
+                   func.max(WhatsAppNotification.sent_at))
+            .where(WhatsAppNotification.client_id == client_id, WhatsAppNotification.created_at >= since)
+            .group_by(WhatsAppNotification.type, WhatsAppNotification.status)
+        )).all()
+        by_type: dict[str, dict[str, int]] = {}
+        last_sent: datetime | None = None
+        for type_, status, n, sent_at in rows:
+            by_type.setdefault(type_, {"queued": 0, "sent": 0, "failed": 0})[status] = int(n)
+            if sent_at and (last_sent is None or sent_at > last_sent):
+                last_sent = sent_at
+        totals = {k: sum(v[k] for v in by_type.values()) for k in ("queued", "sent", "failed")}
+        recent = (await session.execute(
+            select(WhatsAppNotification).where(WhatsAppNotification.client_id == client_id)
+            .order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc()).limit(10)
+        )).scalars().all()
+        return {"since": since, "days": days, "totals": totals,
+                "by_type": [{"type": t, **counts} for t, counts in sorted(by_type.items())],
+                "last_sent_at": last_sent, "recent": list(recent)}
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+notification_service = NotificationService()

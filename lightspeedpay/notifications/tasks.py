@@ -1,0 +1,48 @@
+"""whatsapp-notifications queue: send one queued message; 5xx and timeouts retry with back-off, four
+attempts in all; every outcome is on the message's row."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay import jobs
+from lightspeedpay.config import get_settings
+from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
+from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit.logging import log
+from lightspeedpay.models import WhatsAppNotification
+from lightspeedpay.notifications.service import MAX_ATTEMPTS
+from lightspeedpay.notifications.whatsapp import whatsapp_sender
+
+
+@task("whatsapp.send")
+async def send(session: AsyncSession, notification_id: str, attempt: int) -> None:
+    row = await session.get(WhatsAppNotification, uuid.UUID(notification_id), with_for_update=True)
+    if row is None or row.status != "queued" or row.attempts >= attempt:
+        return  # sent, given up, or this attempt already ran
+    if not row.to_phone:
+        row.status, row.error = "failed", "The merchant has no WhatsApp number (whatsapp_phone)."
+        return
+    payload = row.payload_json
+    result = await whatsapp_sender.send(to=row.to_phone, template=row.template,
+                                        language=payload.get("language") or get_settings().wa_template_language,
+                                        parameters=[str(p) for p in payload.get("parameters", [])])
+    row.attempts = attempt
+    now = datetime.now(UTC)
+    if result.ok:
+        row.status, row.sent_at, row.provider_message_id = "sent", now, result.message_id
+        row.error, row.next_retry_at = None, None
+        return
+    row.error = result.error
+    backoff = get_settings().wa_backoff
+    if result.retryable and attempt < MAX_ATTEMPTS:
+        delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
+        row.next_retry_at = now + timedelta(seconds=delay)
+        jobs.enqueue(session, WHATSAPP_NOTIFICATIONS, "whatsapp.send", delay_seconds=delay,
+                     notification_id=notification_id, attempt=attempt + 1)
+        return
+    row.status, row.next_retry_at = "failed", None
+    log.warning("whatsapp_failed", notification_id=notification_id, attempts=attempt, error=result.error)

@@ -1,0 +1,54 @@
+"""Orders (Razorpay's model): what a payer is asked to pay. Payments of an order are transactions started with
+`payment_service.start_for_order`; the order moves created → attempted → paid and stays paid."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.errors import NotFound
+from lightspeedpay.kit.ids import new_id
+from lightspeedpay.kit.pagination import OffsetWindow
+from lightspeedpay.merchants.service import MerchantAuth
+from lightspeedpay.models import Order, Transaction
+from lightspeedpay.payments.repository import OrderFilter, order_repo, transaction_repo
+
+
+class OrderService:
+    async def create(self, session: AsyncSession, merchant: MerchantAuth, *, amount: int, currency: str,
+                     receipt: str | None, notes: dict[str, Any] | None) -> Order:
+        order = Order(id=uuid.uuid4(), public_id=new_id("order"), client_id=merchant.id, amount=amount,
+                      currency=currency, receipt=receipt, notes=notes, status="created", attempts=0)
+        session.add(order)
+        await session.flush()
+        await session.refresh(order)
+        return order
+
+    async def get(self, session: AsyncSession, merchant: MerchantAuth, public_id: str) -> Order:
+        order = await order_repo.by_public_id(session, merchant.id, public_id)
+        if order is None:
+            raise NotFound("The id provided does not exist", field="order_id")
+        return order
+
+    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow,
+                   flt: OrderFilter) -> list[Order]:
+        return await order_repo.page(session, merchant.id, window, flt)
+
+    async def payments(self, session: AsyncSession, merchant: MerchantAuth, public_id: str,
+                       window: OffsetWindow) -> list[Transaction]:
+        order = await self.get(session, merchant, public_id)
+        return await transaction_repo.page(session, merchant.id, window, parent_order_id=order.id)
+
+    async def public_ids(self, session: AsyncSession, txns: list[Transaction]) -> dict[uuid.UUID, str]:
+        """order uuid -> order_… for the payments given (one query)."""
+        ids = {t.parent_order_id for t in txns if t.parent_order_id is not None}
+        if not ids:
+            return {}
+        rows = await session.execute(select(Order.id, Order.public_id).where(Order.id.in_(ids)))
+        return {row.id: row.public_id for row in rows}
+
+
+order_service = OrderService()

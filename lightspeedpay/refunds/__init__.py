@@ -1,0 +1,1 @@
+"""Refunds of captured payments, and automatic refunds of authorizations never captured."""

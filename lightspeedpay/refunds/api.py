@@ -1,0 +1,90 @@
+"""The native refunds API (signed like the rest of /api/v1): refund a transaction, list and read refunds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.errors import ValidationFailed
+from lightspeedpay.kit import idempotency
+from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
+from lightspeedpay.kit.parsing import parse_json
+from lightspeedpay.kit.responses import json_response
+from lightspeedpay.models import Refund, Transaction
+from lightspeedpay.payments.errors import RefundNotAllowed
+from lightspeedpay.payments.service import payment_service
+from lightspeedpay.refunds.schemas import RefundCreate, RefundList, RefundOut
+from lightspeedpay.refunds.service import refund_service
+
+router = APIRouter(prefix="/api/v1", tags=["refunds"])
+
+
+async def read_session() -> AsyncIterator[AsyncSession]:
+    async with sessionmaker()() as session:
+        yield session
+
+
+ReadSession = Annotated[AsyncSession, Depends(read_session)]
+
+
+def refund_out(refund: Refund, txn_or_payment_id: Transaction | str) -> RefundOut:
+    payment_id = txn_or_payment_id if isinstance(txn_or_payment_id, str) else txn_or_payment_id.payment_id
+    return RefundOut(id=refund.public_id, transaction_id=refund.transaction_id, payment_id=payment_id,
+                     amount=refund.amount, currency=refund.currency, status=refund.status,  # type: ignore[arg-type]
+                     kind=refund.kind, speed=refund.speed, notes=refund.notes,  # type: ignore[arg-type]
+                     receipt=refund.receipt, gateway_refund_id=refund.gateway_refund_id,
+                     error_code=refund.error_code, error_message=refund.error_message,
+                     processed_at=refund.processed_at, created_at=refund.created_at)
+
+
+@router.post(
+    "/transactions/{transaction_id}/refunds", status_code=201, response_model=RefundOut,
+    summary="Refund a paid transaction, fully (no amount) or in part; carried out in the background",
+    responses={**RefundNotAllowed.openapi(), 422: {"description": "REFUND_EXCEEDS_PAID, a field is invalid, or "
+                                                   "IDEMPOTENCY_KEY_REUSED"},
+               404: {"description": "NOT_FOUND"}, 401: {"description": "INVALID_SIGNATURE / STALE_TIMESTAMP"}},
+    openapi_extra=request_body(RefundCreate, {
+        "partial": {"amount": 5000, "notes": {"reason": "one item returned"}, "receipt": "RF-1001"},
+        "full": {}}, required=False, headers=REFUND_IDEMPOTENCY_HEADERS),
+)
+async def create_refund(transaction_id: str, request: Request, merchant: CurrentMerchant) -> Response:
+    raw = request.state.raw_body
+    body = parse_json(RefundCreate, raw if raw.strip() else b"{}")
+
+    async def work(session: AsyncSession) -> Response:
+        if transaction_id.startswith("pay_"):
+            refund, txn = await refund_service.create_for_payment(session, merchant, transaction_id, body)
+        else:
+            txn = await payment_service.find(session, merchant, transaction_id)
+            refund, txn = await refund_service.create_for_transaction(session, merchant, txn.id, body)
+        return json_response(refund_out(refund, txn).model_dump(mode="json"), status_code=201)
+
+    return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work,
+                                 key_headers=(idempotency.HEADER, idempotency.REFUND_HEADER))
+
+
+@router.get("/transactions/{transaction_id}/refunds", response_model=RefundList,
+            summary="A transaction's refunds, newest first")
+async def list_refunds(transaction_id: str, merchant: CurrentMerchant, session: ReadSession,
+                       limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> RefundList:
+    txn = await payment_service.find(session, merchant, transaction_id)
+    try:
+        rows, next_cursor = await refund_service.list_for_transaction(session, merchant, txn.id, limit=limit,
+                                                                      cursor=cursor)
+    except (ValueError, TypeError):
+        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    return RefundList(items=[refund_out(r, txn) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/refunds/{refund_id}", response_model=RefundOut, summary="A refund, by its id (rfnd_…)")
+async def get_refund(refund_id: str, merchant: CurrentMerchant, session: ReadSession) -> RefundOut:
+    refund = await refund_service.get(session, merchant, refund_id)
+    txn = await session.get(Transaction, refund.transaction_id)
+    assert txn is not None
+    return refund_out(refund, txn)

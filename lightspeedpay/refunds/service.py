@@ -1,0 +1,211 @@
+"""Refunds: created under the payment's row lock (so their sum never passes what was captured, however many
+arrive at once), carried out by the `refunds` queue against the PSP that took the payment, and settled here:
+the payment's status and amount_refunded, the commission reversal and the merchant events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay import jobs
+from lightspeedpay.config import get_settings
+from lightspeedpay.errors import NotFound
+from lightspeedpay.gateways.adapters import get_adapter
+from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.jobs.queues import REFUNDS
+from lightspeedpay.kit.ids import new_id
+from lightspeedpay.kit.logging import log
+from lightspeedpay.kit.pagination import OffsetWindow, decode_cursor, encode_cursor
+from lightspeedpay.ledger.service import ledger_service
+from lightspeedpay.merchants.service import MerchantAuth
+from lightspeedpay.models import Client, Refund, Transaction
+from lightspeedpay.payments.errors import RefundExceedsPaid, RefundNotAllowed
+from lightspeedpay.payments.repository import transaction_repo
+from lightspeedpay.payments.service import payment_service
+from lightspeedpay.payments.state import can_move
+from lightspeedpay.refunds.repository import refund_repo
+from lightspeedpay.refunds.schemas import RefundCreate
+from lightspeedpay.webhooks.service import webhook_service
+
+_REFUNDABLE = ("paid", "partially_refunded")
+
+
+class RefundService:
+    # --- creating (request transaction) -------------------------------------------------------------------
+
+    async def create_for_payment(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str,
+                                 body: RefundCreate) -> tuple[Refund, Transaction]:
+        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
+        if txn is None:
+            raise NotFound("The id provided does not exist", field="payment_id")
+        return await self._create(session, txn, body), txn
+
+    async def create_for_transaction(self, session: AsyncSession, merchant: MerchantAuth,
+                                     transaction_id: uuid.UUID, body: RefundCreate) -> tuple[Refund, Transaction]:
+        txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id, for_update=True)
+        if txn is None:
+            raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
+        return await self._create(session, txn, body), txn
+
+    async def _create(self, session: AsyncSession, txn: Transaction, body: RefundCreate) -> Refund:
+        """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
+        if txn.status not in _REFUNDABLE:
+            if txn.status == "refunded":
+                raise RefundNotAllowed("The payment has been fully refunded already.", field="payment_id")
+            raise RefundNotAllowed(f"Only captured payments can be refunded; this payment is {txn.status}.",
+                                   field="payment_id")
+        refundable = txn.amount - await refund_repo.committed_total(session, txn.id)
+        amount = body.amount if body.amount is not None else refundable
+        if refundable <= 0 or amount > refundable:
+            raise RefundExceedsPaid(amount, max(refundable, 0))
+        return await self._add(session, txn, amount=amount, kind="refund", speed=body.speed, notes=body.notes,
+                               receipt=body.receipt)
+
+    async def _add(self, session: AsyncSession, txn: Transaction, *, amount: int, kind: str, speed: str,
+                   notes: dict[str, Any] | None, receipt: str | None) -> Refund:
+        refund = Refund(id=uuid.uuid4(), public_id=new_id("rfnd"), client_id=txn.client_id, transaction_id=txn.id,
+                        amount=amount, currency=txn.currency, status="pending", kind=kind, speed=speed, notes=notes,
+                        receipt=receipt, attempts=0)
+        session.add(refund)
+        await session.flush()
+        await session.refresh(refund)
+        await self._emit(session, "refund.created", refund, txn)
+        jobs.enqueue(session, REFUNDS, "refund.process", refund_id=str(refund.id))
+        return refund
+
+    async def release_uncaptured_authorizations(self, session: AsyncSession) -> dict[str, int]:
+        """Authorizations not captured within LSP_CAPTURE_WINDOW_SECONDS go back to the payer, as Razorpay
+        does: an auto_refund of the whole amount through the same queue; the payment ends `refunded`."""
+        window = get_settings().capture_window_seconds
+        before = datetime.now(UTC) - timedelta(seconds=window)
+        released = 0
+        for txn in await transaction_repo.authorizations_to_release(session, authorized_before=before, limit=200):
+            if await refund_repo.has_open(session, txn.id):
+                continue
+            await self._add(session, txn, amount=txn.amount, kind="auto_refund", speed="normal", notes=None,
+                            receipt=None)
+            released += 1
+        return {"released": released} if released else {}
+
+    # --- reads ---------------------------------------------------------------------------------------------
+
+    async def get(self, session: AsyncSession, merchant: MerchantAuth, public_id: str) -> Refund:
+        refund = await refund_repo.by_public_id(session, merchant.id, public_id)
+        if refund is None:
+            raise NotFound("The id provided does not exist", field="refund_id")
+        return refund
+
+    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow, *,
+                   payment_id: str | None = None) -> list[Refund]:
+        transaction_id = None
+        if payment_id is not None:
+            txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
+            if txn is None:
+                raise NotFound("The id provided does not exist", field="payment_id")
+            transaction_id = txn.id
+        return await refund_repo.page(session, merchant.id, window, transaction_id=transaction_id)
+
+    async def list_for_transaction(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID,
+                                   *, limit: int, cursor: str | None) -> tuple[list[Refund], str | None]:
+        await payment_service.get(session, merchant, transaction_id)  # 404 unless it is the merchant's
+        after = decode_cursor(cursor) if cursor else None
+        rows = await refund_repo.list_for_transaction(session, merchant.id, transaction_id, limit=limit + 1,
+                                                      after=after)
+        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        return rows[:limit], next_cursor
+
+    # --- carrying out (refunds queue) ----------------------------------------------------------------------
+
+    async def process(self, session: AsyncSession, refund_id: uuid.UUID) -> str:
+        """One call to the PSP for a pending refund. Safe to run twice: the refund's id is the PSP's
+        idempotency reference, and a refund the PSP already answered for is not sent again."""
+        refund = await refund_repo.get_for_update(session, refund_id)
+        if refund is None or refund.status != "pending" or refund.gateway_refund_id:
+            return "already_done"
+        txn = await session.get(Transaction, refund.transaction_id)
+        assert txn is not None
+        if not txn.gateway_payment_id:
+            await self._fail(session, refund, "NO_GATEWAY_PAYMENT", "The PSP never reported a payment id for this "
+                             "payment, so it cannot be refunded there.")
+            return "failed"
+        gateway = await gateway_repo.get(session, txn.gateway_id)
+        assert gateway is not None
+        try:
+            psp = await get_adapter(gateway.provider).refund(
+                gateway_service.account(gateway), txn.gateway_payment_id, refund.amount, refund_ref=refund.public_id,
+                notes={**(refund.notes or {}), "lsp_refund_id": refund.public_id})
+        except PspDeclined as exc:
+            await self._fail(session, refund, exc.code, exc.message)
+            return "failed"
+        except PspTechnicalError as exc:
+            refund.attempts += 1
+            refund.error_code, refund.error_message = exc.code, exc.message
+            if refund.attempts >= get_settings().refund_max_attempts:
+                await self._fail(session, refund, exc.code, f"The PSP did not answer after {refund.attempts} "
+                                 f"attempts: {exc.message}")
+                return "failed"
+            # a fresh intent after a back-off; this one completes, so nothing is retried twice
+            jobs.enqueue(session, REFUNDS, "refund.process", delay_seconds=min(2 ** refund.attempts, 300),
+                         refund_id=str(refund.id))
+            log.info("refund_retry", refund_id=refund.public_id, attempt=refund.attempts, error=exc.code)
+            return "retry"
+        refund.gateway_refund_id = psp.refund_id
+        return await self.apply_psp_outcome(session, refund, psp.outcome)
+
+    async def apply_psp_outcome(self, session: AsyncSession, refund: Refund, outcome: str, *,
+                                error_code: str | None = None, error_message: str | None = None) -> str:
+        """What the PSP said about a (locked) refund, from its API answer or its webhook; only pending moves."""
+        if refund.status != "pending" or outcome == "pending":
+            return "unchanged"
+        if outcome == "failed":
+            await self._fail(session, refund, error_code or "REFUND_FAILED",
+                             error_message or "The PSP could not carry out the refund.")
+            return "failed"
+        await self._processed(session, refund)
+        return "processed"
+
+    async def _processed(self, session: AsyncSession, refund: Refund) -> None:
+        txn = await transaction_repo.get_for_update(session, refund.transaction_id)
+        assert txn is not None
+        refund.status, refund.processed_at = "processed", datetime.now(UTC)
+        refund.error_code = refund.error_message = None
+        txn.amount_refunded = min(txn.amount_refunded + refund.amount, txn.amount)
+        status = "refunded" if txn.amount_refunded >= txn.amount else "partially_refunded"
+        if can_move(txn.status, status):
+            txn.status = status
+        client = await session.get(Client, txn.client_id)
+        assert client is not None
+        if refund.kind == "auto_refund":
+            # never captured: no commission was charged; the reserved volume goes back to the gateway
+            await payment_service.release_volume(session, txn)
+        else:
+            await ledger_service.reverse_commission(session, client, txn, refund)
+        await self._emit(session, "refund.processed", refund, txn, client=client)
+
+    async def _fail(self, session: AsyncSession, refund: Refund, code: str, message: str) -> None:
+        refund.status, refund.error_code, refund.error_message = "failed", code[:100], message
+        txn = await session.get(Transaction, refund.transaction_id)
+        assert txn is not None
+        await self._emit(session, "refund.failed", refund, txn)
+
+    async def _emit(self, session: AsyncSession, event_type: str, refund: Refund, txn: Transaction, *,
+                    client: Client | None = None) -> None:
+        client = client or await session.get(Client, txn.client_id)
+        assert client is not None
+        await webhook_service.emit(session, client, event_type, self.event_data(refund, txn), transaction_id=txn.id)
+
+    @staticmethod
+    def event_data(refund: Refund, txn: Transaction) -> dict[str, Any]:
+        return {"refund_id": refund.public_id, "payment_id": txn.payment_id, "transaction_id": str(txn.id),
+                "order_id": txn.order_id, "amount": refund.amount, "currency": refund.currency,
+                "status": refund.status, "kind": refund.kind, "speed": refund.speed, "notes": refund.notes,
+                "receipt": refund.receipt, "error_code": refund.error_code, "error_message": refund.error_message,
+                "payment_status": txn.status, "payment_amount_refunded": txn.amount_refunded}
+
+
+refund_service = RefundService()

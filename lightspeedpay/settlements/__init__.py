@@ -1,0 +1,1 @@
+"""Daily settlements per merchant: line items, totals, dues deducted, CSV export."""

@@ -1,0 +1,158 @@
+"""Every query on settlements and their line items; merchant reads are scoped in one place."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Select, String, and_, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.models import JobIntent, PaymentGateway, Settlement, SettlementLineItem, Transaction
+
+# A ledger posting is settled at most once (UNIQUE(posting_id)): whatever ran before, overlapping runs or a
+# re-run of the period can only take what no settlement holds yet.
+_TAKE_PAYMENTS = text("""
+INSERT INTO settlement_line_items (id, settlement_id, kind, posting_id, transaction_id, refund_id, gateway_id,
+                                   amount, commission, net, occurred_at, created_at)
+SELECT gen_random_uuid(), :settlement_id, 'payment', p.id, t.id, NULL, t.gateway_id,
+       t.amount, p.amount, t.amount - p.amount, coalesce(t.paid_at, p.created_at), now()
+FROM ledger_postings p JOIN transactions t ON t.id = p.transaction_id
+WHERE p.client_id = :client_id AND p.type = 'COMMISSION' AND p.created_at < :cutoff
+  AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id)
+ON CONFLICT (posting_id) DO NOTHING
+""")
+_TAKE_REFUNDS = text("""
+INSERT INTO settlement_line_items (id, settlement_id, kind, posting_id, transaction_id, refund_id, gateway_id,
+                                   amount, commission, net, occurred_at, created_at)
+SELECT gen_random_uuid(), :settlement_id, 'refund', p.id, t.id, p.refund_id, t.gateway_id,
+       p.subject_amount, p.amount, -p.subject_amount - p.amount, p.created_at, now()
+FROM ledger_postings p JOIN transactions t ON t.id = p.transaction_id
+WHERE p.client_id = :client_id AND p.type = 'COMMISSION_REVERSAL' AND p.created_at < :cutoff
+  AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id)
+ON CONFLICT (posting_id) DO NOTHING
+""")
+_UNSETTLED_MERCHANTS = text("""
+SELECT DISTINCT p.client_id FROM ledger_postings p
+WHERE p.type IN ('COMMISSION', 'COMMISSION_REVERSAL') AND p.created_at < :cutoff
+  AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id)
+""")
+
+
+class SettlementRepository:
+    async def insert_once(self, session: AsyncSession, *, client_id: uuid.UUID, period_date: date,
+                          period_start: datetime, period_end: datetime, requested_by: str) -> tuple[uuid.UUID, bool]:
+        """(settlement id, created): the period's one settlement for this merchant."""
+        new_id = (await session.execute(
+            insert(Settlement).values(id=uuid.uuid4(), client_id=client_id, period_date=period_date,
+                                      period_start=period_start, period_end=period_end, status="pending",
+                                      requested_by=requested_by)
+            .on_conflict_do_nothing(constraint="uq_settlements_client_period").returning(Settlement.id)
+        )).scalar_one_or_none()
+        if new_id is not None:
+            return new_id, True
+        existing = (await session.execute(
+            select(Settlement.id).where(Settlement.client_id == client_id, Settlement.period_start == period_start,
+                                        Settlement.period_end == period_end))).scalar_one()
+        return existing, False
+
+    async def get_for_update(self, session: AsyncSession, settlement_id: uuid.UUID) -> Settlement | None:
+        return await session.get(Settlement, settlement_id, with_for_update=True, populate_existing=True)
+
+    async def unsettled_merchants(self, session: AsyncSession, *, cutoff: datetime) -> list[uuid.UUID]:
+        return list((await session.execute(_UNSETTLED_MERCHANTS, {"cutoff": cutoff})).scalars())
+
+    async def merchants_of_period(self, session: AsyncSession, *, period_start: datetime,
+                                  period_end: datetime) -> list[uuid.UUID]:
+        stmt = select(Settlement.client_id).where(Settlement.period_start == period_start,
+                                                  Settlement.period_end == period_end)
+        return list((await session.execute(stmt)).scalars())
+
+    async def take_line_items(self, session: AsyncSession, settlement: Settlement, *, cutoff: datetime) -> None:
+        params = {"settlement_id": settlement.id, "client_id": settlement.client_id, "cutoff": cutoff}
+        await session.execute(_TAKE_PAYMENTS, params)
+        await session.execute(_TAKE_REFUNDS, params)
+
+    async def totals(self, session: AsyncSession, settlement_id: uuid.UUID) -> dict[str, int]:
+        li = SettlementLineItem
+        row = (await session.execute(select(
+            func.count().filter(li.kind == "payment"), func.count().filter(li.kind == "refund"),
+            func.coalesce(func.sum(li.amount).filter(li.kind == "payment"), 0),
+            func.coalesce(func.sum(li.amount).filter(li.kind == "refund"), 0),
+            func.coalesce(func.sum(li.commission), 0), func.coalesce(func.sum(li.net), 0),
+        ).where(li.settlement_id == settlement_id))).one()
+        keys = ("payment_count", "refund_count", "gross_amount", "refunds_amount", "commission_amount", "net_amount")
+        return {k: int(v) for k, v in zip(keys, row, strict=True)}
+
+    async def per_gateway(self, session: AsyncSession, settlement_id: uuid.UUID) -> list[dict[str, Any]]:
+        li = SettlementLineItem
+        rows = (await session.execute(
+            select(li.gateway_id, PaymentGateway.name, PaymentGateway.provider,
+                   func.count().filter(li.kind == "payment").label("payment_count"),
+                   func.count().filter(li.kind == "refund").label("refund_count"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == "payment"), 0).label("gross_amount"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == "refund"), 0).label("refunds_amount"),
+                   func.coalesce(func.sum(li.commission), 0).label("commission_amount"),
+                   func.coalesce(func.sum(li.net), 0).label("net_amount"))
+            .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
+            .where(li.settlement_id == settlement_id)
+            .group_by(li.gateway_id, PaymentGateway.name, PaymentGateway.provider)
+            .order_by(PaymentGateway.name))).all()
+        return [dict(r._mapping) for r in rows]
+
+    async def line_items(self, session: AsyncSession, settlement_id: uuid.UUID) -> list[dict[str, Any]]:
+        li = SettlementLineItem
+        rows = (await session.execute(
+            select(li, Transaction.order_id, PaymentGateway.name)
+            .join(Transaction, Transaction.id == li.transaction_id)
+            .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
+            .where(li.settlement_id == settlement_id)
+            .order_by(li.occurred_at, li.id))).all()
+        return [{"item": item, "order_id": order_id, "gateway_name": name} for item, order_id, name in rows]
+
+    async def pending_intents(self, session: AsyncSession, settlement_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        if not settlement_ids:
+            return []
+        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == "pending",
+                                           JobIntent.payload["settlement_id"].astext.in_([str(s) for s in settlement_ids]))
+                .order_by(JobIntent.created_at))
+        return list((await session.execute(stmt)).scalars())
+
+    async def stuck(self, session: AsyncSession) -> list[tuple[uuid.UUID, str | None]]:
+        """Settlements whose job gave up (a failed intent, nothing pending): with the job's last error."""
+        failed = select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error).where(
+            JobIntent.queue == "settlements", JobIntent.status == "failed").subquery()
+        pending = select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == "pending",
+                                             JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String))
+        stmt = (select(Settlement.id, failed.c.last_error)
+                .join(failed, failed.c.sid == cast(Settlement.id, String))
+                .where(Settlement.status.in_(("pending", "processing")), ~pending.exists()))
+        return [(sid, err) for sid, err in (await session.execute(stmt)).all()]
+
+    # ---- reads
+
+    def readable(self, client_id: uuid.UUID) -> Select[Any]:
+        return select(Settlement).where(Settlement.client_id == client_id)
+
+    async def get_for_merchant(self, session: AsyncSession, client_id: uuid.UUID,
+                               settlement_id: uuid.UUID) -> Settlement | None:
+        stmt = self.readable(client_id).where(Settlement.id == settlement_id)
+        found: Settlement | None = (await session.execute(stmt)).scalar_one_or_none()
+        return found
+
+    async def list(self, session: AsyncSession, *, client_id: uuid.UUID | None, status: str | None, limit: int,
+                   after: tuple[datetime, uuid.UUID] | None) -> list[Settlement]:
+        stmt = self.readable(client_id) if client_id else select(Settlement)
+        if status:
+            stmt = stmt.where(Settlement.status == status)
+        if after:
+            created, row_id = after
+            stmt = stmt.where(or_(Settlement.created_at < created,
+                                  and_(Settlement.created_at == created, Settlement.id < row_id)))
+        stmt = stmt.order_by(Settlement.created_at.desc(), Settlement.id.desc()).limit(limit)
+        return list((await session.execute(stmt)).scalars())
+
+
+settlement_repo = SettlementRepository()

@@ -1,0 +1,185 @@
+"""Settlements: one per merchant and calendar day (LSP_SETTLEMENT_TIMEZONE).
+
+A settlement takes every payment captured (its COMMISSION posting) and every refund processed (its
+COMMISSION_REVERSAL posting) before the end of its day, or before the moment it runs for the current day,
+that no settlement took yet; so a late event or a failed day is caught up by the next settlement, and
+nothing is settled twice. gross - refunds - commission = net. When the merchant settles dues from
+settlements, `commission.payout` then deducts min(balance_due, gross - refunds) as a COMMISSION_PAYOUT.
+pending -> processing -> completed, or failed with a reason (a failed one is retried by re-running it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay import jobs
+from lightspeedpay.config import get_settings
+from lightspeedpay.errors import NotFound, ValidationFailed
+from lightspeedpay.jobs.queues import SETTLEMENTS
+from lightspeedpay.kit.logging import log
+from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.ledger.service import ledger_service
+from lightspeedpay.models import Client, Settlement
+from lightspeedpay.monitoring import audit
+from lightspeedpay.settlements.repository import settlement_repo
+
+
+class SettlementNotFound(NotFound):
+    pass
+
+
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(get_settings().settlement_timezone)
+
+
+def today() -> date:
+    return datetime.now(local_zone()).date()
+
+
+def period_of(day: date) -> tuple[datetime, datetime]:
+    tz = local_zone()
+    return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+class SettlementService:
+    async def run(self, session: AsyncSession, *, day: date | None = None, client_id: uuid.UUID | None = None,
+                  actor: str, retry_failed: bool = True) -> list[tuple[Settlement, bool]]:
+        """Create (at most once) the settlements of a day and queue their processing. Without a merchant,
+        every merchant with something unsettled in the period gets one. Returns (settlement, created)."""
+        day = day or today() - timedelta(days=1)
+        if day > today():
+            raise ValidationFailed(f"The period {day.isoformat()} has not started yet.", field="date")
+        start, end = period_of(day)
+        if client_id is not None:
+            if await session.get(Client, client_id) is None:
+                raise NotFound("No merchant with this id.", field="merchant_id")
+            targets = [client_id]
+        else:
+            # merchants with something unsettled, and those settled for this period already (a re-run shows
+            # them, and retries a failed one)
+            unsettled = await settlement_repo.unsettled_merchants(session, cutoff=min(end, datetime.now(UTC)))
+            settled = await settlement_repo.merchants_of_period(session, period_start=start, period_end=end)
+            targets = list(dict.fromkeys([*settled, *unsettled]))
+        out: list[tuple[Settlement, bool]] = []
+        for cid in targets:
+            sid, created = await settlement_repo.insert_once(session, client_id=cid, period_date=day,
+                                                             period_start=start, period_end=end, requested_by=actor)
+            settlement = await settlement_repo.get_for_update(session, sid)
+            assert settlement is not None
+            if created:
+                client = await session.get(Client, cid)
+                assert client is not None
+                audit.record(session, actor=actor, action="settlement.created", client_id=cid,
+                             subject_type="settlement", subject_id=sid, details={"period_date": day.isoformat()})
+                await self._emit(session, client, "settlement.created", settlement)
+                jobs.enqueue(session, SETTLEMENTS, "settlement.process", settlement_id=str(sid))
+            elif settlement.status == "failed" and retry_failed:
+                audit.record(session, actor=actor, action="settlement.retried", client_id=cid,
+                             subject_type="settlement", subject_id=sid,
+                             details={"previous_failure": settlement.failure_reason})
+                settlement.status, settlement.failure_reason = "pending", None
+                jobs.enqueue(session, SETTLEMENTS, "settlement.process", settlement_id=str(sid))
+            out.append((settlement, created))
+        return out
+
+    async def process(self, session: AsyncSession, settlement_id: uuid.UUID) -> None:
+        settlement = await settlement_repo.get_for_update(session, settlement_id)
+        if settlement is None or settlement.status != "pending":
+            return  # already processed
+        client = await session.get(Client, settlement.client_id)
+        assert client is not None
+        # one settlement of a merchant at a time: they take line items from the same postings
+        await ledger_repo.lock_wallet(session, client.id)
+        if client.status == "disabled":
+            self._fail(session, settlement, "The merchant account is disabled.")
+            return
+        cutoff = min(settlement.period_end, datetime.now(UTC))
+        settlement.status, settlement.cutoff_at = "processing", cutoff
+        await settlement_repo.take_line_items(session, settlement, cutoff=cutoff)
+        for key, value in (await settlement_repo.totals(session, settlement.id)).items():
+            setattr(settlement, key, value)
+        settlement.payable_amount = settlement.gross_amount - settlement.refunds_amount
+        audit.record(session, actor="settlement", action="settlement.processing", client_id=client.id,
+                     subject_type="settlement", subject_id=settlement.id,
+                     details={"payments": settlement.payment_count, "refunds": settlement.refund_count})
+        if client.settle_dues_from_settlement:
+            jobs.enqueue(session, SETTLEMENTS, "commission.payout", settlement_id=str(settlement.id))
+            return
+        await self._complete(session, client, settlement)
+
+    async def commission_payout(self, session: AsyncSession, settlement_id: uuid.UUID) -> None:
+        """The daily commission payout: dues settled out of the settlement's proceeds."""
+        settlement = await settlement_repo.get_for_update(session, settlement_id)
+        if settlement is None or settlement.status != "processing":
+            return
+        client = await session.get(Client, settlement.client_id)
+        assert client is not None
+        proceeds = settlement.gross_amount - settlement.refunds_amount
+        settlement.dues_deducted = await ledger_service.deduct_from_settlement(
+            session, client, settlement_id=settlement.id, available=proceeds,
+            label=f"settlement {settlement.period_date.isoformat()}")
+        settlement.payable_amount = proceeds - settlement.dues_deducted
+        await self._complete(session, client, settlement)
+
+    async def fail_stuck(self, session: AsyncSession) -> int:
+        """Settlements whose job used up its attempts become failed, with the job's last error."""
+        stuck = await settlement_repo.stuck(session)
+        for sid, error in stuck:
+            settlement = await settlement_repo.get_for_update(session, sid)
+            if settlement is not None and settlement.status in ("pending", "processing"):
+                self._fail(session, settlement, error or "The settlement job failed.")
+        return len(stuck)
+
+    async def scheduled(self, session: AsyncSession) -> dict[str, int]:
+        """The scheduler's daily settlement: yesterday's, once the local hour has passed."""
+        failed = await self.fail_stuck(session)
+        now = datetime.now(local_zone())
+        if now.hour < get_settings().settlement_after_hour:
+            return {"created": 0, "failed": failed} if failed else {}
+        results = await self.run(session, day=now.date() - timedelta(days=1), actor="scheduler", retry_failed=False)
+        created = sum(1 for _, c in results if c)
+        return {"created": created, "failed": failed} if created or failed else {}
+
+    def _fail(self, session: AsyncSession, settlement: Settlement, reason: str) -> None:
+        settlement.status, settlement.failure_reason = "failed", reason[:2000]
+        audit.record(session, actor="settlement", action="settlement.failed", client_id=settlement.client_id,
+                     subject_type="settlement", subject_id=settlement.id, details={"reason": reason[:2000]})
+        log.warning("settlement_failed", settlement_id=str(settlement.id), reason=reason)
+
+    async def _complete(self, session: AsyncSession, client: Client, settlement: Settlement) -> None:
+        settlement.status, settlement.completed_at = "completed", datetime.now(UTC)
+        audit.record(session, actor="settlement", action="settlement.completed", client_id=client.id,
+                     subject_type="settlement", subject_id=settlement.id,
+                     details={"net_amount": settlement.net_amount, "dues_deducted": settlement.dues_deducted,
+                              "payable_amount": settlement.payable_amount})
+        await self._emit(session, client, "settlement.completed", settlement)
+
+    async def _emit(self, session: AsyncSession, client: Client, event: str, settlement: Settlement) -> None:
+        from lightspeedpay.webhooks.service import webhook_service
+
+        await webhook_service.emit(session, client, event, self.summary(settlement))
+
+    @staticmethod
+    def summary(s: Settlement) -> dict[str, Any]:
+        return {
+            "settlement_id": str(s.id), "period_date": s.period_date.isoformat(),
+            "period_start": s.period_start.isoformat(), "period_end": s.period_end.isoformat(),
+            "status": s.status, "currency": s.currency, "payment_count": s.payment_count,
+            "refund_count": s.refund_count, "gross_amount": s.gross_amount, "refunds_amount": s.refunds_amount,
+            "commission_amount": s.commission_amount, "net_amount": s.net_amount, "dues_deducted": s.dues_deducted,
+            "payable_amount": s.payable_amount,
+        }
+
+    async def get(self, session: AsyncSession, client_id: uuid.UUID, settlement_id: uuid.UUID) -> Settlement:
+        settlement = await settlement_repo.get_for_merchant(session, client_id, settlement_id)
+        if settlement is None:
+            raise SettlementNotFound("No settlement with this id belongs to your account.", field="settlement_id")
+        return settlement
+
+
+settlement_service = SettlementService()
