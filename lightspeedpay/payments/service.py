@@ -91,8 +91,9 @@ class PaymentService:
                                           "no further payments.", field="order_id")
                 if result.transaction_id is not None:
                     break
-                # every eligible row was locked by a concurrent request, or none is eligible at all
-                if not await gateway_repo.any_eligible(conn, amount, month):
+                # every eligible row was locked by a concurrent request (the next try waits for a lock), or
+                # none is eligible at all; only a waiting try that found nothing needs the extra question
+                if attempt > 0 and not await gateway_repo.any_eligible(conn, amount, month):
                     raise NoGatewayAvailable()
             else:
                 raise NoGatewayAvailable()
