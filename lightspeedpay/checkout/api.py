@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.checkout.service import CheckoutOrder, checkout_service
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import AppError
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.payments.service import payment_service
 
 HERE = Path(__file__).parent
@@ -25,12 +23,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(tags=["checkout"])
 
 
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
 
-
-Session = Annotated[AsyncSession, Depends(read_session)]
 
 
 def _origin(value: str | None) -> str | None:
@@ -55,7 +48,7 @@ async def checkout_js() -> Response:
 
 
 @router.get("/checkout/{order_id}", response_class=HTMLResponse, summary="Hosted checkout page for an order")
-async def checkout_page(request: Request, order_id: str, session: Session, key: str = "", embed: bool = False,
+async def checkout_page(request: Request, order_id: str, session: ReadSession, key: str = "", embed: bool = False,
                         origin: str | None = None, redirect_url: str | None = None) -> HTMLResponse:
     try:
         co = await checkout_service.order(session, order_id, key)
@@ -71,7 +64,7 @@ def _context(co: CheckoutOrder, **extra: object) -> dict[str, object]:
 
 
 @router.post("/checkout/{order_id}/pay", include_in_schema=False)
-async def start_payment(request: Request, order_id: str, session: Session, key: Annotated[str, Form()] = "",
+async def start_payment(request: Request, order_id: str, session: ReadSession, key: Annotated[str, Form()] = "",
                         embed: Annotated[str, Form()] = "", origin: Annotated[str, Form()] = "",
                         redirect_url: Annotated[str, Form()] = "") -> Response:
     query = urlencode({"key": key, "embed": "1" if embed in ("1", "true") else "0", "origin": _origin(origin) or "",
@@ -87,7 +80,7 @@ async def start_payment(request: Request, order_id: str, session: Session, key: 
 
 
 @router.get("/checkout/{order_id}/return", include_in_schema=False)
-async def payer_returns(request: Request, order_id: str, session: Session, key: str = "", embed: str = "",
+async def payer_returns(request: Request, order_id: str, session: ReadSession, key: str = "", embed: str = "",
                         origin: str = "", redirect_url: str = "") -> Response:
     try:
         co = await checkout_service.order(session, order_id, key)
@@ -100,7 +93,7 @@ async def payer_returns(request: Request, order_id: str, session: Session, key: 
 
 
 @router.get("/checkout/{order_id}/payments/{payment_id}", response_class=HTMLResponse, include_in_schema=False)
-async def payment_page(request: Request, order_id: str, payment_id: str, session: Session, key: str = "",
+async def payment_page(request: Request, order_id: str, payment_id: str, session: ReadSession, key: str = "",
                        embed: bool = False, origin: str | None = None, redirect_url: str | None = None,
                        go: bool = False) -> HTMLResponse:
     """Waits for the PSP order and sends the payer to the PSP's page (go=1); when the payer comes back, waits
@@ -119,7 +112,7 @@ async def payment_page(request: Request, order_id: str, payment_id: str, session
 
 
 @router.get("/checkout/{order_id}/payments/{payment_id}/status", include_in_schema=False)
-async def payment_status(order_id: str, payment_id: str, session: Session, key: str = "") -> Response:
+async def payment_status(order_id: str, payment_id: str, session: ReadSession, key: str = "") -> Response:
     co = await checkout_service.order(session, order_id, key)
     progress = await checkout_service.progress(session, co, payment_id)
     return json_response(progress.as_json(order_id, payment_id), headers={"cache-control": "no-store"})

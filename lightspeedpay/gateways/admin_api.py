@@ -6,17 +6,14 @@ Credentials go in and are stored encrypted; responses only ever carry `credentia
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.db import sessionmaker, write_session
 from lightspeedpay.errors import BadRequest, ValidationFailed
 from lightspeedpay.gateways.schemas import (
     ConnectivityResult,
@@ -33,18 +30,8 @@ from lightspeedpay.gateways.service import GatewayNameTaken, GatewayNotFound, ga
 from lightspeedpay.kit.openapi import inline_schema
 from lightspeedpay.kit.parsing import from_validation_error, parse_json
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.models import PaymentGateway
-
-
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
-
-
-# scope="function": commit (or roll back) before the response is sent, so a 2xx means the change is durable
-# and a failed commit is an error response, not a success followed by a lost write
-WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 router = APIRouter(
     prefix="/api/v1/admin/gateways", tags=["admin: gateways"], dependencies=[Depends(authenticate_admin)],

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import AppError, NoGatewayAvailable, ValidationFailed
 from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
 from lightspeedpay.payments.repository import TransactionFilter
 from lightspeedpay.payments.schemas import PayRequest, PayResponse, TransactionList, TransactionOut
@@ -26,12 +25,7 @@ from lightspeedpay.payments.service import payment_service
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
 
-
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
 _SIGNED = [{"X-Client-Key": []}]
 
 

@@ -3,25 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.db import write_session
 from lightspeedpay.errors import InvalidSignature, NotFound
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import InvalidPspSignature
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import WriteSession
 from lightspeedpay.psp_events.service import psp_event_service
 
 router = APIRouter(tags=["psp webhooks"])
-# scope="function": the event is committed before the PSP gets its 200, never after
-WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
 
 
 @router.post("/api/v1/webhooks/psp/{provider}/{gateway_id}", include_in_schema=True,

@@ -3,20 +3,19 @@ Razorpay client library at our base URL. Authenticated with HTTP Basic (client_k
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.key_secret import KeySecretMerchant
-from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models import Order, Refund, Transaction
 from lightspeedpay.payments.orders import order_service
 from lightspeedpay.payments.repository import OrderFilter, transaction_repo
@@ -34,12 +33,7 @@ from lightspeedpay.refunds.service import refund_service
 router = APIRouter(prefix="/v1", tags=["Razorpay-compatible API (/v1)"])
 
 
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
 
-
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
 
 _ERROR_EXAMPLE = {"error": {"code": "BAD_REQUEST_ERROR", "description": "The amount must be at least INR 1.00",
                             "field": "amount", "source": "business", "step": "payment_initiation",

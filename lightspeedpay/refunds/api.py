@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models import Refund, Transaction
 from lightspeedpay.payments.errors import RefundNotAllowed
 from lightspeedpay.payments.service import payment_service
@@ -25,12 +24,7 @@ from lightspeedpay.refunds.service import refund_service
 router = APIRouter(prefix="/api/v1", tags=["refunds"])
 
 
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
 
-
-ReadSession = Annotated[AsyncSession, Depends(read_session)]
 
 
 def refund_out(refund: Refund, txn_or_payment_id: Transaction | str) -> RefundOut:

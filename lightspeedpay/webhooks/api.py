@@ -5,19 +5,17 @@ Endpoints (CRUD), secret rotation, a signed test `ping`, each endpoint's deliver
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.db import sessionmaker, write_session
 from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.webhooks.endpoints import (
     TooManyEndpoints,
     WebhookEndpointNotFound,
@@ -41,16 +39,6 @@ from lightspeedpay.webhooks.service import (
     NoEnabledEndpoint,
     webhook_service,
 )
-
-
-async def read_session() -> AsyncIterator[AsyncSession]:
-    async with sessionmaker()() as session:
-        yield session
-
-
-# scope="function": the change is committed before the response is sent, so a 2xx means it is durable
-WriteSession = Annotated[AsyncSession, Depends(write_session, scope="function")]
-ReadSession = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 router = APIRouter(prefix="/api/v1/merchant/webhooks", tags=["merchant: webhooks"],
                    responses={401: {"description": "UNAUTHORIZED / INVALID_SIGNATURE / STALE_TIMESTAMP"}})
