@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     simulator_port: int = 8900
     simulator_accounts_file: str = ".lsp/simulator-accounts.json"
     receiver_port: int = 8950
-    shop_port: int = 8960  # the demo merchant shop served by `lightspeedpay up`
+    shop_port: int = 8970  # the demo merchant shop served by `lightspeedpay up`
 
     signature_tolerance_seconds: int = 300
     max_body_bytes: int = 64 * 1024
