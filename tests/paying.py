@@ -3,7 +3,9 @@ through the real platform and the sandbox PSP simulator, as a payer would."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,13 +16,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.merchants.service import NewMerchant
 from lightspeedpay.models import WebhookEvent
 from lightspeedpay.payments.service import payment_service
-from tests.factories import MerchantClient, wait_for
+from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 
 
 def rzp_http(platform: Any, new: NewMerchant, **kwargs: Any) -> httpx.AsyncClient:
     """What a merchant's code does with Razorpay's API: Basic auth with key id and key secret."""
-    return httpx.AsyncClient(base_url=platform.api_url, auth=(new.client.client_key, new.client_salt),
-                             timeout=30, **kwargs)
+    kwargs.setdefault("timeout", 30)
+    return httpx.AsyncClient(base_url=platform.api_url, auth=(new.client.client_key, new.client_salt), **kwargs)
+
+
+@contextlib.asynccontextmanager
+async def open_shop(platform: Any, session: Any, *, connections: int = 100,
+                    timeout: float = 30) -> AsyncIterator[Shop]:
+    """A fresh merchant with one sandbox gateway, and both of its API clients (signed native and Basic /v1)."""
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(timeout=timeout, limits=limits) as http, \
+            rzp_http(platform, new, limits=limits, timeout=timeout) as rzp:
+        yield Shop(new, merchant_client(platform.api_url, new, http), rzp)
 
 
 @dataclass

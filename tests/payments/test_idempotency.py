@@ -20,20 +20,17 @@ from lightspeedpay.cli import wait_http
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit import idempotency
 from lightspeedpay.models import IdempotencyKey, Order, PaymentGateway, Refund, Transaction
-from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client
+from tests.factories import count, create_merchant
 from tests.fixtures import LOG_DIR, ROOT
-from tests.paying import Shop, assert_rzp_error, order_payment, paid_payment, rzp_http
+from tests.paying import assert_rzp_error, open_shop, order_payment, paid_payment, rzp_http
 
 ORDER = {"amount": 5000, "currency": "INR", "receipt": "r-1", "notes": {"a": "b"}}
 
 
 @pytest.fixture
 async def shop(platform, session):
-    new = await create_merchant(session)
-    await create_sandbox_gateway(session, platform.simulator_url)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http, rzp_http(platform, new, limits=limits) as rzp:
-        yield Shop(new, merchant_client(platform.api_url, new, http), rzp)
+    async with open_shop(platform, session, connections=200, timeout=60) as shop:
+        yield shop
 
 
 def _signed(native, path: str, body: bytes, **headers: str) -> dict[str, str]:

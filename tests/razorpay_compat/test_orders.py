@@ -17,16 +17,14 @@ from lightspeedpay.kit.ids import is_id
 from lightspeedpay.models import IdempotencyKey, JobIntent, Order, Transaction
 from lightspeedpay.payments.errors import OrderNotPayable
 from lightspeedpay.payments.service import payment_service
-from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client
-from tests.paying import Shop, assert_rzp_error, order_payment, rzp_http, settle
+from tests.factories import count, create_merchant
+from tests.paying import assert_rzp_error, open_shop, order_payment, rzp_http, settle
 
 
 @pytest.fixture
 async def shop(platform, session):
-    new = await create_merchant(session)
-    await create_sandbox_gateway(session, platform.simulator_url)
-    async with httpx.AsyncClient(timeout=30) as http, rzp_http(platform, new) as rzp:
-        yield Shop(new, merchant_client(platform.api_url, new, http), rzp)
+    async with open_shop(platform, session) as shop:
+        yield shop
 
 
 async def test_create_and_fetch_an_order(shop, session):

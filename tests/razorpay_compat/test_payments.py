@@ -22,11 +22,11 @@ from lightspeedpay.models import (
 )
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
 from lightspeedpay.razorpay_compat.entities import PAYMENT_STATUS
-from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for
+from tests.factories import count, create_merchant, wait_for
 from tests.paying import (
-    Shop,
     assert_rzp_error,
     event_types,
+    open_shop,
     order_payment,
     paid_payment,
     rzp_http,
@@ -36,10 +36,8 @@ from tests.paying import (
 
 @pytest.fixture
 async def shop(platform, session):
-    new = await create_merchant(session)
-    await create_sandbox_gateway(session, platform.simulator_url)
-    async with httpx.AsyncClient(timeout=30) as http, rzp_http(platform, new) as rzp:
-        yield Shop(new, merchant_client(platform.api_url, new, http), rzp)
+    async with open_shop(platform, session) as shop:
+        yield shop
 
 
 def test_every_transaction_status_has_one_payment_status():

@@ -24,25 +24,21 @@ from lightspeedpay.models import (
     Wallet,
     WalletEntry,
 )
-from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for
+from tests.factories import count, create_merchant, merchant_client, wait_for
 from tests.paying import (
-    Shop,
     assert_rzp_error,
     event_types,
+    open_shop,
     order_payment,
     paid_payment,
-    rzp_http,
     wait_status,
 )
 
 
 @pytest.fixture
 async def shop(platform, session):
-    new = await create_merchant(session)
-    await create_sandbox_gateway(session, platform.simulator_url)
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http, rzp_http(platform, new, limits=limits) as rzp:
-        yield Shop(new, merchant_client(platform.api_url, new, http), rzp)
+    async with open_shop(platform, session, connections=64, timeout=60) as shop:
+        yield shop
 
 
 async def _refund_status(rzp, refund_id, status):
