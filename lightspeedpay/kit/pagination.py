@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -38,3 +39,23 @@ class OffsetWindow:
         if self.created_to is not None:
             stmt = stmt.where(model.created_at <= self.created_to)
         return stmt.order_by(model.created_at.desc(), model.id.desc()).offset(self.skip).limit(self.count)
+
+
+def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    """A cursor from a query string, or a 422 naming the field when it is not one we handed out."""
+    if not cursor:
+        return None
+    try:
+        return decode_cursor(cursor)
+    except (ValueError, TypeError):
+        from lightspeedpay.errors import ValidationFailed
+
+        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+
+
+def page_cursor(rows: Sequence[Any], limit: int, *, key: Callable[[Any], Any] = lambda row: row) -> str | None:
+    """Lists fetch limit + 1 rows; the extra one says there is a next page, which starts after row `limit`."""
+    if len(rows) <= limit:
+        return None
+    last = key(rows[limit - 1])
+    return encode_cursor(last.created_at, last.id)

@@ -13,8 +13,8 @@ from fastapi.responses import Response
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.config import get_settings
-from lightspeedpay.errors import NotFound, ValidationFailed
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.errors import NotFound
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.kit.sessions import ReadSession, WriteSession
@@ -75,12 +75,9 @@ async def commission_ledger(
     cursor: str | None = None,
 ) -> CommissionLedger:
     flt = LedgerFilter(client_id=merchant_id, type=type, created_from=created_from, created_to=created_to)
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    after = parse_cursor(cursor)
     rows = await ledger_repo.postings(session, flt, limit=limit + 1, after=after)
-    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
     rows = rows[:limit]
     legs = await ledger_repo.legs(session, [p.id for p, _ in rows])
     totals = await ledger_repo.totals(session, flt, period=period, timezone=get_settings().settlement_timezone)

@@ -8,8 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.repository import merchant_repo
@@ -38,12 +37,9 @@ async def wallet_entries(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> WalletEntryList:
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    after = parse_cursor(cursor)
     rows = await ledger_repo.entries_for_merchant(session, merchant.id, type=type, limit=limit + 1, after=after)
-    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
     return WalletEntryList(items=[
         WalletEntryOut(id=e.id, type=e.type, amount=e.amount, posting_id=p.id, transaction_id=p.transaction_id,
                        refund_id=p.refund_id, settlement_id=p.settlement_id, reference=p.reference, reason=p.reason,

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import WhatsAppNotification
@@ -53,13 +52,10 @@ async def whatsapp_log(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> NotificationList:
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    after = parse_cursor(cursor)
     rows = await notification_service.list(session, NotificationFilter(merchant=merchant, type=type, status=status),
                                            limit=limit + 1, after=after)
-    next_cursor = encode_cursor(rows[limit - 1][0].created_at, rows[limit - 1][0].id) if len(rows) > limit else None
+    next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
     return NotificationList(items=[notification_out(n, name) for n, name in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import AppError, NoGatewayAvailable, ValidationFailed
+from lightspeedpay.errors import AppError, NoGatewayAvailable
 from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
@@ -69,12 +69,9 @@ async def list_transactions(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> TransactionList:
-    try:
-        rows, next_cursor = await payment_service.list(
-            session, merchant, TransactionFilter(status=status, created_from=created_from, created_to=created_to),
-            limit=limit, cursor=cursor)
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    rows, next_cursor = await payment_service.list(
+        session, merchant, TransactionFilter(status=status, created_from=created_from, created_to=created_to),
+        limit=limit, cursor=cursor)
     return TransactionList(items=[TransactionOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 

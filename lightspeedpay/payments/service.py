@@ -18,7 +18,7 @@ from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.jobs import queues
 from lightspeedpay.kit.logging import log
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, Order, Transaction
@@ -125,9 +125,9 @@ class PaymentService:
 
     async def list(self, session: AsyncSession, merchant: MerchantAuth, flt: TransactionFilter, *, limit: int,
                    cursor: str | None) -> tuple[list[Transaction], str | None]:
-        after = decode_cursor(cursor) if cursor else None
+        after = parse_cursor(cursor)
         rows = await transaction_repo.list_for_merchant(session, merchant.id, flt, limit=limit + 1, after=after)
-        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        next_cursor = page_cursor(rows, limit)
         return rows[:limit], next_cursor
 
     async def apply_outcome(self, session: AsyncSession, txn: Transaction, outcome: str, *,

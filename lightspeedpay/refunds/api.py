@@ -9,7 +9,6 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
@@ -68,11 +67,8 @@ async def create_refund(transaction_id: str, request: Request, merchant: Current
 async def list_refunds(transaction_id: str, merchant: CurrentMerchant, session: ReadSession,
                        limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> RefundList:
     txn = await payment_service.find(session, merchant, transaction_id)
-    try:
-        rows, next_cursor = await refund_service.list_for_transaction(session, merchant, txn.id, limit=limit,
-                                                                      cursor=cursor)
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    rows, next_cursor = await refund_service.list_for_transaction(session, merchant, txn.id, limit=limit,
+                                                                  cursor=cursor)
     return RefundList(items=[refund_out(r, txn) for r in rows], next_cursor=next_cursor)
 
 

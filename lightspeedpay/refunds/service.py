@@ -20,7 +20,7 @@ from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.jobs.queues import REFUNDS
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
-from lightspeedpay.kit.pagination import OffsetWindow, decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, Refund, Transaction
@@ -113,10 +113,10 @@ class RefundService:
     async def list_for_transaction(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID,
                                    *, limit: int, cursor: str | None) -> tuple[list[Refund], str | None]:
         await payment_service.get(session, merchant, transaction_id)  # 404 unless it is the merchant's
-        after = decode_cursor(cursor) if cursor else None
+        after = parse_cursor(cursor)
         rows = await refund_repo.list_for_transaction(session, merchant.id, transaction_id, limit=limit + 1,
                                                       after=after)
-        next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+        next_cursor = page_cursor(rows, limit)
         return rows[:limit], next_cursor
 
     # --- carrying out (refunds queue) ----------------------------------------------------------------------

@@ -11,8 +11,7 @@ from fastapi.responses import Response
 
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.kit.sessions import ReadSession, WriteSession
@@ -59,12 +58,9 @@ async def list_settlements(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> SettlementList:
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    after = parse_cursor(cursor)
     rows = await settlement_repo.list(session, client_id=merchant_id, status=status, limit=limit + 1, after=after)
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = page_cursor(rows, limit)
     return SettlementList(items=[SettlementOut.model_validate(s) for s in rows[:limit]], next_cursor=next_cursor)
 
 

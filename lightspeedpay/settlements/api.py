@@ -13,8 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
 from lightspeedpay.settlements.repository import settlement_repo
@@ -45,12 +44,9 @@ async def list_settlements(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> SettlementList:
-    try:
-        after = decode_cursor(cursor) if cursor else None
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    after = parse_cursor(cursor)
     rows = await settlement_repo.list(session, client_id=merchant.id, status=status, limit=limit + 1, after=after)
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    next_cursor = page_cursor(rows, limit)
     return SettlementList(items=[SettlementOut.model_validate(s) for s in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -12,7 +12,6 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.kit.sessions import ReadSession, WriteSession
@@ -144,11 +143,8 @@ async def list_deliveries(
     cursor: str | None = None,
 ) -> DeliveryList:
     eid = _id(endpoint_id, "endpoint_id")
-    try:
-        return await webhook_service.deliveries(session, merchant, eid, event_type=event_type, status=status,
-                                                limit=limit, cursor=cursor)
-    except (ValueError, TypeError):
-        raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
+    return await webhook_service.deliveries(session, merchant, eid, event_type=event_type, status=status,
+                                            limit=limit, cursor=cursor)
 
 
 @router.post(

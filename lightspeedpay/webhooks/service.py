@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay import jobs
 from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
-from lightspeedpay.kit.pagination import decode_cursor, encode_cursor
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, WebhookDispatch, WebhookEndpoint, WebhookEvent
 from lightspeedpay.webhooks.endpoints import WebhookEndpointNotFound, endpoint_service
@@ -130,11 +130,11 @@ class WebhookService:
                          event_type: str | None, status: str | None, limit: int,
                          cursor: str | None) -> DeliveryList:
         endpoint = await endpoint_service.get(session, merchant, endpoint_id)
-        after = decode_cursor(cursor) if cursor else None
+        after = parse_cursor(cursor)
         rows = await attempt_repo.list_for_endpoint(session, endpoint.id, event_type=event_type, status=status,
                                                     limit=limit + 1, after=after)
         page = rows[:limit]
-        next_cursor = encode_cursor(page[-1][0].created_at, page[-1][0].id) if len(rows) > limit else None
+        next_cursor = page_cursor(rows, limit, key=lambda row: row[0])
         return DeliveryList(items=[self._delivery_out(row[0], row[1], row[2]) for row in page], next_cursor=next_cursor)
 
     def _delivery_out(self, attempt: Any, event_type: str, delivery_status: str | None) -> DeliveryOut:
