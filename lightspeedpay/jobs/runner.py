@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import update
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import sessionmaker
-from lightspeedpay.jobs import outbox, registry
+from lightspeedpay.db import sessionmaker, unit_of_work
+from lightspeedpay.jobs import registry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
 
 
 async def run_intent(intent_id: uuid.UUID) -> str:
-    async with sessionmaker()() as session:
-        try:
+    try:
+        async with unit_of_work() as session:
             intent = await session.get(JobIntent, intent_id, with_for_update=True)
             if intent is None:
                 return "missing"
@@ -29,14 +29,10 @@ async def run_intent(intent_id: uuid.UUID) -> str:
             intent.attempts += 1
             intent.completed_at = datetime.now(UTC)
             intent.last_error = None
-            await session.commit()
-        except Exception as exc:
-            await session.rollback()
-            outbox.forget(session)
-            await record_failure(intent_id, exc)
-            raise
-        await outbox.push_after_commit(session)
-        return "completed"
+    except Exception as exc:
+        await record_failure(intent_id, exc)
+        raise
+    return "completed"
 
 
 async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:

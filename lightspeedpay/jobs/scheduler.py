@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.db import engine, unit_of_work
 from lightspeedpay.jobs import queues, sweeper
 from lightspeedpay.kit import http
 from lightspeedpay.kit.logging import log
@@ -20,10 +20,10 @@ _LOCK_KEY = 0x4C5350  # "LSP"
 
 
 async def _in_session(work: Callable[[Any], Awaitable[Any]]) -> Any:
-    async with sessionmaker()() as session:
-        result = await work(session)
-        await session.commit()
-        return result
+    """Run `work` as one unit of work: what it queued is pushed right after the commit, not at the sweeper's
+    next pass."""
+    async with unit_of_work() as session:
+        return await work(session)
 
 
 async def refresh_success_rates() -> Any:
@@ -47,14 +47,9 @@ async def janitor() -> Any:
 
 
 async def release_uncaptured() -> Any:
-    from lightspeedpay.jobs import outbox
     from lightspeedpay.refunds.service import refund_service
 
-    async with sessionmaker()() as session:
-        result = await refund_service.release_uncaptured_authorizations(session)
-        await session.commit()
-    await outbox.push_after_commit(session)  # the refund jobs now, not at the sweeper's next pass
-    return result
+    return await _in_session(refund_service.release_uncaptured_authorizations)
 
 
 async def purge_idempotency_keys() -> Any:
@@ -71,15 +66,11 @@ async def ledger_check() -> Any:
 
 
 async def settlements() -> Any:
-    from lightspeedpay.jobs import outbox, registry
+    from lightspeedpay.jobs import registry
     from lightspeedpay.settlements.service import settlement_service
 
     registry.load_all()
-    async with sessionmaker()() as session:
-        result = await settlement_service.scheduled(session)
-        await session.commit()
-    await outbox.push_after_commit(session)
-    return result
+    return await _in_session(settlement_service.scheduled)
 
 
 async def webhook_housekeeping() -> Any:
