@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     shop_port: int = 8970  # the demo merchant shop served by `lightspeedpay up`
 
     signature_tolerance_seconds: int = 300
+    # how long a signed request may wait for the replay check (Redis) before it is refused with a 503
+    replay_check_timeout_seconds: float = 2.0
     max_body_bytes: int = 64 * 1024
     max_amount: int = 10_000_000_000  # ₹10 crore in paise
     merchant_cache_seconds: float = 5.0

@@ -55,6 +55,14 @@ class StaleTimestamp(AppError):
     status_code, code = 401, "STALE_TIMESTAMP"
 
 
+class RequestReplayed(AppError):
+    status_code, code = 401, "REQUEST_REPLAYED"
+
+
+class ReplayCheckUnavailable(AppError):
+    status_code, code = 503, "REPLAY_CHECK_UNAVAILABLE"
+
+
 class Forbidden(AppError):
     status_code, code = 403, "FORBIDDEN"
 

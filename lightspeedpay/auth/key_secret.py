@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -37,9 +38,16 @@ async def authenticate(request: Request) -> MerchantAuth:
     if not key or not secret:
         raise Unauthorized("Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
                            "client_salt), or the X-Api-Key and X-Api-Secret headers.")
-    async with sessionmaker()() as session:
-        merchant = await merchant_service.auth_by_key(session, key)
-    if not equal(merchant.salt if merchant else _NO_SECRET, secret) or merchant is None:
+    merchant = None
+    for fresh in (False, True):  # a cached merchant is read again once: its salt may have been rotated
+        async with sessionmaker()() as session:
+            merchant = await merchant_service.auth_by_key(session, key, fresh=fresh)
+        matched = False
+        for salt in merchant.valid_salts(time.time()) if merchant else [_NO_SECRET]:
+            matched |= equal(salt, secret)
+        if merchant is None or matched:
+            break
+    if merchant is None or not matched:
         raise Unauthorized("The api key provided is invalid")
     if merchant.status == "disabled":
         raise Unauthorized("This merchant account is disabled.")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lightspeedpay.auth import replay
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
@@ -48,18 +49,33 @@ async def authenticate(request: Request) -> MerchantAuth:
         raise StaleTimestamp(f"X-Timestamp is more than {tolerance} s from the server clock; sign the request "
                              "again with the current time.", field="X-Timestamp")
     body = await read_body(request)
-    async with sessionmaker()() as session:
-        merchant = await merchant_service.auth_by_key(session, client_key)
-    if merchant is None:
-        raise Unauthorized("Unknown client key.", field="X-Client-Key")
-    expected = sign_merchant_request(merchant.salt, timestamp, request.method, path_with_query(request), body)
-    if not equal(expected, signature.lower()):
-        raise InvalidSignature("The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
-                               "{raw body}` with your client salt (hex HMAC-SHA256).", field="X-Signature")
+    merchant = await _verified_merchant(client_key, timestamp, request.method, path_with_query(request), body,
+                                        signature.lower())
+    await replay.accept_once(request.method, merchant.id, signature.lower(),
+                             headers.get("idempotency-key") or headers.get("x-refund-idempotency"))
     if merchant.status == "disabled":
         raise Unauthorized("This merchant account is disabled.")
     request.state.raw_body = body
     return merchant
+
+
+async def _verified_merchant(client_key: str, timestamp: str, method: str, path: str, body: bytes,
+                             signature: str) -> MerchantAuth:
+    """The merchant whose current or still-valid previous salt signed this request. A cached merchant whose
+    salts match nothing is read again once: its salt may have been rotated through another process."""
+    for fresh in (False, True):
+        async with sessionmaker()() as session:
+            merchant = await merchant_service.auth_by_key(session, client_key, fresh=fresh)
+        if merchant is None:
+            raise Unauthorized("Unknown client key.", field="X-Client-Key")
+        matched = False
+        for salt in merchant.valid_salts(time.time()):
+            # no early exit: every valid salt costs one compare
+            matched |= equal(sign_merchant_request(salt, timestamp, method, path, body), signature)
+        if matched:
+            return merchant
+    raise InvalidSignature("The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
+                           "{raw body}` with your client salt (hex HMAC-SHA256).", field="X-Signature")
 
 
 CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate)]

@@ -1,12 +1,20 @@
 """Idempotency keys with Stripe's semantics, for every POST of both API surfaces.
 
-A request that passed validation claims its key (one autocommit statement). The first complete response,
-errors included, is stored with the key; in the request's own DB transaction when it succeeds, so the
-effect and the stored response commit together. A retry with the same key and parameters gets that response
-again with `Idempotent-Replayed: true`; other parameters get 422 IDEMPOTENCY_KEY_REUSED; a retry while the
-first request is still running waits up to LSP_IDEMPOTENCY_WAIT_SECONDS for it, then gets 409
-IDEMPOTENCY_KEY_IN_USE. Keys live LSP_IDEMPOTENCY_TTL_SECONDS and are then purged (brandur's Postgres design,
-without recovery points: each route here has one atomic phase, its PSP calls are idempotent on their side).
+A request that passed validation claims its key (one autocommit statement) and gets a fencing token, new for
+every claim. The answer is stored with the key in the request's own DB transaction, fenced on that token, so
+the effect and the stored answer commit together or not at all; a request whose claim was taken over
+meanwhile rolls back (409 IDEMPOTENCY_KEY_IN_USE) instead of overwriting the answer its successor gave.
+`POST /api/v1/pay`, which runs as one statement, stores its answer inside that statement (`Claim` is handed to
+the work for it). A retry with the same key and parameters gets the stored answer again with
+`Idempotent-Replayed: true`; other parameters get 422 IDEMPOTENCY_KEY_REUSED; a retry while the first request
+is still running waits up to LSP_IDEMPOTENCY_WAIT_SECONDS for it, then gets 409 IDEMPOTENCY_KEY_IN_USE.
+
+What is stored (the rule beside Stripe's): Stripe stores every answer once the endpoint started executing,
+500s included. Here only answers whose effect committed, and 4xx business errors (the same request would fail
+the same way), are stored. A 5xx (503 NO_GATEWAY_AVAILABLE while breakers are open, a 500 from a bug or a
+deadlock) committed nothing, so the claim is released and a retry with the same key can succeed.
+Keys live LSP_IDEMPOTENCY_TTL_SECONDS and are then purged (brandur's Postgres design, without recovery points:
+each route here has one atomic phase, its PSP calls are idempotent on their side).
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import errors
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.db import engine, unit_of_work
 from lightspeedpay.errors import AppError, IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused
 from lightspeedpay.kit.logging import log
 
@@ -40,13 +48,13 @@ Work = Callable[[AsyncSession], Awaitable[Response]]
 
 _CLAIM = text("""
 INSERT INTO idempotency_keys (id, client_id, idempotency_key, request_method, request_path, request_fingerprint,
-                              status, locked_at, created_at, expires_at)
-VALUES (:id, :client_id, :key, :method, :path, :fingerprint, 'running', now(), now(),
+                              status, claim_token, locked_at, created_at, expires_at)
+VALUES (:id, :client_id, :key, :method, :path, :fingerprint, 'running', :token, now(), now(),
         now() + make_interval(secs => :ttl))
 ON CONFLICT (client_id, idempotency_key) DO UPDATE
 SET request_method = EXCLUDED.request_method, request_path = EXCLUDED.request_path,
-    request_fingerprint = EXCLUDED.request_fingerprint, status = 'running', locked_at = now(),
-    response_code = NULL, response_body = NULL, response_content_type = NULL,
+    request_fingerprint = EXCLUDED.request_fingerprint, status = 'running', claim_token = EXCLUDED.claim_token,
+    locked_at = now(), response_code = NULL, response_body = NULL, response_content_type = NULL,
     created_at = now(), expires_at = EXCLUDED.expires_at
 WHERE idempotency_keys.expires_at <= now()
    OR (idempotency_keys.status = 'running' AND idempotency_keys.locked_at < now() - make_interval(secs => :lock)
@@ -58,15 +66,32 @@ SELECT status, request_fingerprint, request_method, request_path, response_code,
        response_content_type
 FROM idempotency_keys WHERE client_id = :client_id AND idempotency_key = :key AND expires_at > now()
 """)
+# fenced: only the claim that is still running under this token may store its answer
 _COMPLETE = text("""
 UPDATE idempotency_keys SET status = 'completed', locked_at = NULL, response_code = :code, response_body = :body,
        response_content_type = :content_type
-WHERE id = :id
+WHERE id = :id AND claim_token = :token AND status = 'running'
+RETURNING id
 """)
+_RELEASE = text("DELETE FROM idempotency_keys WHERE id = :id AND claim_token = :token AND status = 'running'")
 _PURGE = text("""
 DELETE FROM idempotency_keys WHERE id IN (
     SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT :batch FOR UPDATE SKIP LOCKED)
 """)
+
+
+@dataclass
+class Claim:
+    """A request's hold on its key. Work that commits its effect outside the session (the one-statement
+    initiation) stores the answer itself, fenced on `token`, and sets `stored`."""
+
+    key_id: uuid.UUID
+    token: uuid.UUID
+    stored: bool = False
+
+
+class _ClaimLost(Exception):
+    """Our claim was taken over (it outlived LSP_IDEMPOTENCY_LOCK_SECONDS): the successor's answer stands."""
 
 
 def key_from(request: Request, names: Sequence[str] = (HEADER,)) -> str | None:
@@ -103,8 +128,8 @@ class _Stored:
 
 async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *,
               key_headers: Sequence[str] = (HEADER,)) -> Response:
-    """Run `work` in a DB transaction (commit, then push queued jobs) under the request's idempotency key,
-    if it sent one. Call this only once the request has passed validation: failures before it store nothing."""
+    """Run `work` as one unit of work (commit, then push queued jobs) under the request's idempotency key, if
+    it sent one. Call this only once the request has passed validation: failures before it store nothing."""
     key = key_from(request, key_headers)
     path = request.url.path
     if key is None:
@@ -114,17 +139,19 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
     deadline = time.monotonic() + s.idempotency_wait_seconds
     pause = 0.02
     while True:
+        token = uuid.uuid4()
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             key_id = (await conn.execute(_CLAIM, {
                 "id": uuid.uuid4(), "client_id": client_id, "key": key, "method": request.method, "path": path,
-                "fingerprint": fp, "ttl": s.idempotency_ttl_seconds, "lock": s.idempotency_lock_seconds,
+                "fingerprint": fp, "token": token, "ttl": s.idempotency_ttl_seconds,
+                "lock": s.idempotency_lock_seconds,
             })).scalar_one_or_none()
             row = None if key_id else (await conn.execute(_READ, {"client_id": client_id, "key": key})).one_or_none()
         if key_id is not None:
-            return await _execute(path, work, key_id)
+            return await _execute(path, work, Claim(key_id, token), key_header=key_headers[0])
         if row is None:
-            continue  # expired and purged between the two statements: claim again
+            continue  # expired and purged (or released after a 5xx) between the two statements: claim again
         stored = _Stored(*row)
         if stored.fingerprint != fp:
             raise IdempotencyKeyReused(
@@ -135,48 +162,62 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
             return Response(stored.body, status_code=stored.code, media_type=stored.content_type,
                             headers={REPLAYED_HEADER: "true"})
         if time.monotonic() >= deadline:
-            raise IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry it "
-                                      "in a few seconds to get its response.", field=key_headers[0])
+            raise _in_use(key_headers[0])
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.2)
 
 
-async def _execute(path: str, work: Work, key_id: uuid.UUID | None) -> Response:
-    from lightspeedpay.jobs import outbox
+def _in_use(field: str) -> IdempotencyKeyInUse:
+    return IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry it in a few "
+                               "seconds to get its response.", field=field)
 
-    async with sessionmaker()() as session:
-        try:
+
+def claim_of(session: AsyncSession) -> Claim | None:
+    """The claim the current idempotent call holds, for work that stores its answer itself."""
+    return session.info.get(_CLAIM_INFO)
+
+
+_CLAIM_INFO = "lsp_idempotency_claim"
+
+
+async def _execute(path: str, work: Work, claim: Claim | None, *, key_header: str = HEADER) -> Response:
+    try:
+        async with unit_of_work() as session:
+            session.info[_CLAIM_INFO] = claim
             response = await work(session)
-            if key_id is not None:
-                await session.execute(_COMPLETE, _stored_values(key_id, response))
-            await session.commit()
-        except AppError as exc:
-            await session.rollback()
-            outbox.forget(session)
-            return await _store_alone(key_id, errors.render(path, exc))
-        except Exception:
-            await session.rollback()
-            outbox.forget(session)
-            log.exception("unhandled_error", path=path)
-            # Stripe stores these too: the first response is the answer, whatever it was
-            return await _store_alone(key_id, errors.render(path, errors.unexpected()))
-        except BaseException:  # cancelled: the key stays running and is taken over after the lock timeout
-            await session.rollback()
-            raise
-    await outbox.push_after_commit(session)
+            if claim is not None and not claim.stored:
+                if (await session.execute(_COMPLETE, _stored_values(claim, response))).first() is None:
+                    raise _ClaimLost()
+                claim.stored = True
+    except _ClaimLost:
+        return errors.render(path, _in_use(key_header))
+    except AppError as exc:
+        response = errors.render(path, exc)
+        if isinstance(exc, IdempotencyKeyInUse):
+            return response  # the claim is someone else's now (see _ClaimLost): nothing of ours to store
+        return await _finish_alone(claim, response)
+    except Exception:
+        log.exception("unhandled_error", path=path)
+        return await _finish_alone(claim, errors.render(path, errors.unexpected()))
+    # cancelled (the client went away, the process stops): the key stays running and is taken over after
+    # LSP_IDEMPOTENCY_LOCK_SECONDS; whatever committed has its answer stored with it
     return response
 
 
-async def _store_alone(key_id: uuid.UUID | None, response: Response) -> Response:
-    if key_id is not None:
-        async with sessionmaker()() as session:
-            await session.execute(_COMPLETE, _stored_values(key_id, response))
-            await session.commit()
+async def _finish_alone(claim: Claim | None, response: Response) -> Response:
+    """After a failure that committed nothing: store a 4xx (the same request fails the same way again), or
+    release the key after a 5xx so that a retry can succeed."""
+    if claim is not None:
+        async with unit_of_work() as session:
+            if response.status_code >= 500:
+                await session.execute(_RELEASE, {"id": claim.key_id, "token": claim.token})
+            else:
+                await session.execute(_COMPLETE, _stored_values(claim, response))
     return response
 
 
-def _stored_values(key_id: uuid.UUID, response: Response) -> dict[str, Any]:
-    return {"id": key_id, "code": response.status_code, "body": bytes(response.body),
+def _stored_values(claim: Claim, response: Response) -> dict[str, Any]:
+    return {"id": claim.key_id, "token": claim.token, "code": response.status_code, "body": bytes(response.body),
             "content_type": response.media_type or "application/json"}
 
 

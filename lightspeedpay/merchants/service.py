@@ -6,6 +6,7 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +16,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.merchants.repository import merchant_repo
-from lightspeedpay.models import Client, Wallet
+from lightspeedpay.models import Client, ClientPreviousSalt, Wallet
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,14 @@ class MerchantAuth:
 
     id: uuid.UUID
     client_key: str
-    salt: str
+    salt: str  # the current client salt
     status: str
     company_name: str
+    # salts rotated away from, as (salt, Unix time it stops verifying): a rotation's grace period
+    previous_salts: tuple[tuple[str, float], ...] = ()
+
+    def valid_salts(self, now: float) -> list[str]:
+        return [self.salt, *(salt for salt, expires in self.previous_salts if expires > now)]
 
 
 class MerchantService:
@@ -65,18 +71,46 @@ class MerchantService:
         await endpoint_service.create_default(session, client, webhook_secret)  # webhook_url as an endpoint
         return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
 
-    async def auth_by_key(self, session: AsyncSession, client_key: str) -> MerchantAuth | None:
+    async def auth_by_key(self, session: AsyncSession, client_key: str, *, fresh: bool = False) -> MerchantAuth | None:
+        """From the per-process cache unless `fresh` (a signature that matched no cached salt is checked once
+        more against the database, so a rotation made through another process counts at once)."""
         now = time.monotonic()
         hit = self._cache.get(client_key)
-        if hit and hit[0] > now:
+        if hit and hit[0] > now and not fresh:
             return hit[1]
         client = await merchant_repo.by_key(session, client_key)
         if client is None:
             return None
+        previous = await merchant_repo.previous_salts(session, client.id, datetime.now(UTC))
         auth = MerchantAuth(id=client.id, client_key=client.client_key, salt=crypto.decrypt(client.client_salt_enc),
-                            status=client.status, company_name=client.company_name)
+                            status=client.status, company_name=client.company_name,
+                            previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp())
+                                                 for p in previous))
         self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)
         return auth
+
+    async def rotate_salt(self, session: AsyncSession, client_id: uuid.UUID, *, grace_seconds: int,
+                          actor: str) -> str:
+        """A new client salt, returned once (it is stored encrypted); the old one keeps verifying requests for
+        `grace_seconds` (0: refused at once, for a leaked salt) so the merchant can roll its servers over."""
+        from lightspeedpay.monitoring import audit
+
+        if grace_seconds < 0:
+            raise ValidationFailed("grace_seconds must be 0 or more.", field="grace_seconds")
+        client = await merchant_repo.get(session, client_id, for_update=True)
+        if client is None:
+            raise NotFound("No merchant with this id.", field="merchant_id")
+        now = datetime.now(UTC)
+        if grace_seconds > 0:
+            session.add(ClientPreviousSalt(client_id=client.id, salt_enc=client.client_salt_enc, retired_at=now,
+                                           expires_at=now + timedelta(seconds=grace_seconds)))
+        salt = secrets.token_hex(32)
+        client.client_salt_enc = crypto.encrypt(salt)
+        await session.flush()
+        audit.record(session, actor=actor, action="merchant.salt_rotated", client_id=client.id,
+                     subject_type="merchant", subject_id=client.id, details={"grace_seconds": grace_seconds})
+        self._cache.pop(client.client_key, None)
+        return salt
 
     async def update_settings(self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *,
                               actor: str) -> tuple[Client, Wallet]:

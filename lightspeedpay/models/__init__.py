@@ -4,6 +4,7 @@ from lightspeedpay.models.alert import Alert
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
+from lightspeedpay.models.client_previous_salt import ClientPreviousSalt
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
 from lightspeedpay.models.idempotency_key import IdempotencyKey
@@ -27,4 +28,4 @@ __all__ = ["Alert", "Base", "Client", "GatewayAttempt", "JobIntent", "PaymentGat
            "WebhookDelivery", "WebhookEvent", "IdempotencyKey", "Order", "Refund"]
 __all__ += ["AuditLog", "LedgerPosting", "PlatformEntry", "Settlement", "SettlementLineItem", "WhatsAppNotification",
             "WhatsAppProviderToken"]
-__all__ += ["WebhookDispatch", "WebhookEndpoint"]
+__all__ += ["WebhookDispatch", "WebhookEndpoint", "ClientPreviousSalt"]

@@ -40,6 +40,8 @@ class IdempotencyKey(Base):
     # sha256 over method, path and the validated parameters: a retry must send the same request
     request_fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="running")
+    # fencing token of the current claim: only its holder may store the answer
+    claim_token: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     response_code: Mapped[int | None] = mapped_column(Integer)
     response_body: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -15,11 +15,16 @@ from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
 from lightspeedpay.kit import idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
-from lightspeedpay.kit.responses import json_response
 from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
 from lightspeedpay.payments.repository import TransactionFilter
-from lightspeedpay.payments.schemas import PayRequest, PayResponse, TransactionList, TransactionOut
+from lightspeedpay.payments.schemas import (
+    PayRequest,
+    PayResponse,
+    TransactionList,
+    TransactionOut,
+    pay_response_body,
+)
 from lightspeedpay.payments.service import payment_service
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -46,10 +51,11 @@ _SIGNED = [{"X-Client-Key": []}]
 async def pay(request: Request, merchant: CurrentMerchant) -> Response:
     body = parse_json(PayRequest, request.state.raw_body)
 
-    async def work(_: AsyncSession) -> Response:
-        started = await payment_service.initiate(merchant, body)
-        return json_response({"transaction_id": str(started.transaction_id), "payment_id": started.payment_id,
-                              "status": "created"}, status_code=201)
+    async def work(session: AsyncSession) -> Response:
+        # the initiation is one statement of its own, which stores the idempotent answer with the payment
+        started = await payment_service.initiate(merchant, body, claim=idempotency.claim_of(session))
+        return Response(pay_response_body(started.transaction_id, started.payment_id), status_code=201,
+                        media_type="application/json")
 
     return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work)
 

@@ -11,7 +11,6 @@ import orjson
 from sqlalchemy import Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Order, Transaction
 
@@ -20,6 +19,8 @@ CAPTURED_OR_AUTHORIZED = ("authorized", "paid", "partially_refunded", "refunded"
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
 # so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
 # order (:parent_order_id) also locks the order, checks it can still be paid, and counts the attempt.
+# Under an Idempotency-Key (:idem_id) the statement goes ahead only while the request's claim still holds
+# (its fencing token) and stores the answer (:idem_body) with the payment: they commit together or not at all.
 _INITIATE = """
 WITH m AS (
     SELECT c.status, c.suspend_threshold, w.balance_due,
@@ -33,9 +34,14 @@ WITH m AS (
                 AND t.status IN ('authorized', 'paid', 'partially_refunded', 'refunded'))) AS open
     FROM orders ord WHERE ord.id = CAST(:parent_order_id AS uuid) AND ord.client_id = :client_id
     FOR UPDATE
+), k AS (
+    SELECT id FROM idempotency_keys
+    WHERE id = CAST(:idem_id AS uuid) AND claim_token = CAST(:idem_token AS uuid) AND status = 'running'
+    FOR UPDATE
 ), go AS (
     SELECT (SELECT ok FROM m)
-           AND (CAST(:parent_order_id AS uuid) IS NULL OR COALESCE((SELECT open FROM o), false)) AS ok
+           AND (CAST(:parent_order_id AS uuid) IS NULL OR COALESCE((SELECT open FROM o), false))
+           AND (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS ok
 ), g AS (
     SELECT pg.id FROM payment_gateways pg
     WHERE (SELECT ok FROM go) AND pg.is_active AND NOT pg.temp_failed
@@ -69,10 +75,17 @@ WITH m AS (
            jsonb_build_object('transaction_id', txn.id::text), 'pending', 0, now(), now(), now()
     FROM txn
     RETURNING id
+), answer AS (
+    UPDATE idempotency_keys SET status = 'completed', locked_at = NULL, response_code = 201,
+           response_body = CAST(:idem_body AS bytea), response_content_type = 'application/json'
+    FROM k, txn WHERE idempotency_keys.id = k.id
+    RETURNING idempotency_keys.id
 )
 SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) AS order_open,
        (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id,
-       (SELECT count(*) FROM attempt) AS attempts_counted
+       (SELECT count(*) FROM attempt) AS attempts_counted,
+       (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS claim_held,
+       (SELECT count(*) FROM answer) AS answers_stored
 FROM m
 """
 _INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="SKIP LOCKED"))
@@ -90,6 +103,16 @@ class InitiateResult:
     # for a payment of an order: whether the order could still take a payment (None: no such order)
     order_open: bool | None = None
     payment_id: str | None = None
+    claim_held: bool = True  # False: the Idempotency-Key's claim was taken over; nothing was written
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """An idempotent request's answer, stored by the initiation statement under the claim (key, token)."""
+
+    key_id: uuid.UUID
+    token: uuid.UUID
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -103,24 +126,29 @@ class TransactionRepository:
     async def initiate(self, conn: AsyncConnection, *, client_id: uuid.UUID, order_id: str | None, amount: int,
                        currency: str, customer: dict[str, Any] | None, notes: dict[str, Any] | None,
                        redirect_url: str | None, month: date, wait_for_lock: bool,
-                       explore: bool = False, parent_order_id: uuid.UUID | None = None) -> InitiateResult:
+                       explore: bool = False, parent_order_id: uuid.UUID | None = None,
+                       txn_id: uuid.UUID, payment_id: str, answer: StoredAnswer | None = None) -> InitiateResult:
         """`order_id` is the merchant's reference; None for a payment of an order (`parent_order_id`), which
-        takes `{order public id}/{attempt}`."""
-        payment_id = new_id("pay")
+        takes `{order public id}/{attempt}`. `answer`: the idempotent response to store with the payment."""
         params = {
             "client_id": client_id, "order_id": order_id, "amount": amount, "currency": currency,
             "payment_id": payment_id, "parent_order_id": parent_order_id,
             "customer": orjson.dumps(customer).decode() if customer is not None else None,
             "notes": orjson.dumps(notes).decode() if notes is not None else None,
-            "redirect_url": redirect_url, "month": month, "txn_id": uuid.uuid4(), "intent_id": uuid.uuid4(),
-            "explore": explore,
+            "redirect_url": redirect_url, "month": month, "txn_id": txn_id, "intent_id": uuid.uuid4(),
+            "explore": explore, "idem_id": answer.key_id if answer else None,
+            "idem_token": answer.token if answer else None, "idem_body": answer.body if answer else None,
         }
         row = (await conn.execute(_INITIATE_WAIT if wait_for_lock else _INITIATE_SKIP_LOCKED, params)).one_or_none()
         if row is None:
             return InitiateResult(False, "unknown", 0, 0, None, None)
         return InitiateResult(bool(row.ok), row.status, row.balance_due, row.suspend_threshold,
                               row.transaction_id, row.intent_id, row.order_open,
-                              payment_id if row.transaction_id else None)
+                              payment_id if row.transaction_id else None, claim_held=bool(row.claim_held))
+
+    async def payment_id_for_order(self, conn: AsyncConnection, client_id: uuid.UUID, order_id: str) -> str | None:
+        return (await conn.execute(select(Transaction.payment_id).where(
+            Transaction.client_id == client_id, Transaction.order_id == order_id))).scalar_one_or_none()
 
     def readable(self, client_id: uuid.UUID) -> Select[tuple[Transaction]]:
         return select(Transaction).where(Transaction.client_id == client_id)

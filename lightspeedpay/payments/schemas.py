@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from lightspeedpay.config import get_settings
@@ -46,6 +47,11 @@ class PayResponse(BaseModel):
     transaction_id: uuid.UUID
     payment_id: str = Field(description="The payment's public id, pay_… (also its id on the /v1 API).")
     status: str
+
+
+def pay_response_body(transaction_id: uuid.UUID, payment_id: str) -> bytes:
+    """The 201 answer of POST /api/v1/pay, byte for byte: sent, and stored for idempotent replays."""
+    return orjson.dumps({"transaction_id": str(transaction_id), "payment_id": payment_id, "status": "created"})
 
 
 class TransactionOut(BaseModel):

@@ -9,14 +9,22 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine, sessionmaker
-from lightspeedpay.errors import DuplicateOrderId, MerchantSuspended, NoGatewayAvailable, NotFound
+from lightspeedpay.errors import (
+    DuplicateOrderId,
+    IdempotencyKeyInUse,
+    MerchantSuspended,
+    NoGatewayAvailable,
+    NotFound,
+)
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.jobs import queues
+from lightspeedpay.kit import idempotency
+from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
@@ -29,8 +37,8 @@ from lightspeedpay.payments.errors import (
     PspRefused,
     PspUnavailable,
 )
-from lightspeedpay.payments.repository import TransactionFilter, order_repo, transaction_repo
-from lightspeedpay.payments.schemas import PayRequest
+from lightspeedpay.payments.repository import StoredAnswer, TransactionFilter, order_repo, transaction_repo
+from lightspeedpay.payments.schemas import PayRequest, pay_response_body
 from lightspeedpay.payments.state import can_move
 from lightspeedpay.webhooks.service import webhook_service
 
@@ -44,11 +52,14 @@ class StartedPayment:
 
 
 class PaymentService:
-    async def initiate(self, merchant: MerchantAuth, body: PayRequest) -> StartedPayment:
+    async def initiate(self, merchant: MerchantAuth, body: PayRequest, *,
+                       claim: idempotency.Claim | None = None) -> StartedPayment:
+        """`claim`: the request's Idempotency-Key claim; the answer is then stored in the initiation statement
+        itself, so the payment and the answer a retry gets commit together."""
         customer = body.customer.model_dump(exclude_none=True) if body.customer else None
         return await self._initiate(merchant.id, order_id=body.order_id, amount=body.amount,
                                     currency=body.currency, customer=customer, notes=body.notes,
-                                    redirect_url=body.redirect_url)
+                                    redirect_url=body.redirect_url, claim=claim)
 
     async def start_for_order(self, order_id: str, *, customer: dict[str, Any] | None = None,
                               redirect_url: str | None = None) -> StartedPayment:
@@ -66,11 +77,15 @@ class PaymentService:
 
     async def _initiate(self, client_id: uuid.UUID, *, order_id: str | None, amount: int, currency: str,
                         customer: dict[str, Any] | None, notes: dict[str, Any] | None, redirect_url: str | None,
-                        parent_order_id: uuid.UUID | None = None) -> StartedPayment:
+                        parent_order_id: uuid.UUID | None = None,
+                        claim: idempotency.Claim | None = None) -> StartedPayment:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
         month = volume_month()
         explore = random.random() < get_settings().routing_exploration
+        txn_id, payment_id = uuid.uuid4(), new_id("pay")
+        answer = (StoredAnswer(claim.key_id, claim.token, pay_response_body(txn_id, payment_id))
+                  if claim is not None else None)
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             for attempt in range(_SELECTION_TRIES):
@@ -78,12 +93,16 @@ class PaymentService:
                     result = await transaction_repo.initiate(
                         conn, client_id=client_id, order_id=order_id, amount=amount, currency=currency,
                         customer=customer, notes=notes, redirect_url=redirect_url, month=month,
-                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id)
+                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id,
+                        txn_id=txn_id, payment_id=payment_id, answer=answer)
                 except IntegrityError as exc:
-                    if "uq_transactions_client_order" in str(exc.orig):
-                        raise DuplicateOrderId(f"order_id {order_id!r} was already used for another "
-                                               "payment; use a new order_id.", field="order_id") from None
+                    if "uq_transactions_client_order" in str(exc.orig) and order_id is not None:
+                        raise await self._duplicate(conn, client_id, order_id) from None
                     raise
+                if not result.claim_held:
+                    raise IdempotencyKeyInUse("A later request with this Idempotency-Key took it over; retry "
+                                              "with the key to get that request's answer.",
+                                              field=idempotency.HEADER)
                 if not result.merchant_ok:
                     raise MerchantSuspended(result.balance_due, result.suspend_threshold, result.merchant_status)
                 if parent_order_id is not None and not result.order_open:
@@ -98,11 +117,23 @@ class PaymentService:
             else:
                 raise NoGatewayAvailable()
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
+        if claim is not None:
+            claim.stored = True
         try:
             await queues.push(queues.TRANSACTION_PROCESSING, "transaction.process", str(result.intent_id))
         except Exception as exc:  # noqa: BLE001 - the intent is durable; the sweeper will push it
             log.warning("job_push_failed", intent_id=str(result.intent_id), error=str(exc))
         return StartedPayment(result.transaction_id, result.payment_id)
+
+    @staticmethod
+    async def _duplicate(conn: AsyncConnection, client_id: uuid.UUID, order_id: str) -> DuplicateOrderId:
+        """Name the payment that has the order_id: a client retrying after a lost answer must find the first
+        payment, not be told to charge again under a new order_id."""
+        existing = await transaction_repo.payment_id_for_order(conn, client_id, order_id)
+        return DuplicateOrderId(
+            f"order_id {order_id!r} already belongs to payment {existing}. If this is a retry of that request, "
+            f"send it with the same Idempotency-Key to get its answer, or read it with GET "
+            f"/api/v1/transactions/{existing}; use a new order_id only for a new payment.", field="order_id")
 
     async def get(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID) -> Transaction:
         txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id)

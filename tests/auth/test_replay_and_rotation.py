@@ -1,0 +1,96 @@
+"""Issue 8, defects 6 and 7: a signed request takes effect at most once (a byte-identical replay is refused),
+and a merchant's client salt can be rotated with a grace period in which both salts verify."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select, update
+
+from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.models import AuditLog, ClientPreviousSalt, Refund
+from tests.factories import MerchantClient, count, create_merchant, create_sandbox_gateway, merchant_client
+from tests.paying import paid_payment
+
+
+async def test_a_replayed_signed_refund_is_refused_and_refunds_once(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = merchant_client(platform.api_url, new, http)
+        txn = await paid_payment(client, amount=10_000)
+        path = f"/api/v1/transactions/{txn['id']}/refunds"
+        body = json.dumps({"amount": 1_000}).encode()
+        headers = client.headers("POST", path, body)
+        first = await http.post(platform.api_url + path, content=body, headers=headers)
+        replayed = await http.post(platform.api_url + path, content=body, headers=headers)
+        # a replay with an Idempotency-Key it did not have is still a replay
+        with_key = await http.post(platform.api_url + path, content=body,
+                                   headers={**headers, "Idempotency-Key": "sneaky-key"})
+        assert first.status_code == 201, first.text
+        for r in (replayed, with_key):
+            assert r.status_code == 401 and r.json()["error"] == {
+                "code": "REQUEST_REPLAYED", "field": "X-Signature", "message": r.json()["error"]["message"]}
+        assert await count(session, Refund) == 1
+        # reads may repeat: polling the same GET within a second signs to the same bytes
+        get_headers = client.headers("GET", f"/api/v1/transactions/{txn['id']}", b"")
+        for _ in range(2):
+            r = await http.get(f"{platform.api_url}/api/v1/transactions/{txn['id']}", headers=get_headers)
+            assert r.status_code == 200
+
+
+async def test_the_same_bytes_with_the_same_idempotency_key_are_a_retry(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = merchant_client(platform.api_url, new, http)
+        txn = await paid_payment(client, amount=10_000)
+        path = f"/api/v1/transactions/{txn['id']}/refunds"
+        body = json.dumps({"amount": 700}).encode()
+        headers = {**client.headers("POST", path, body), "Idempotency-Key": "refund-retry-1"}
+        first = await http.post(platform.api_url + path, content=body, headers=headers)
+        retry = await http.post(platform.api_url + path, content=body, headers=headers)
+    assert first.status_code == retry.status_code == 201
+    assert retry.content == first.content and retry.headers["Idempotent-Replayed"] == "true"
+    assert await count(session, Refund) == 1
+
+
+async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    client_id, client_key, old_salt = new.client.id, new.client.client_key, new.client_salt
+    new_salt = await merchant_service.rotate_salt(session, client_id, grace_seconds=3600, actor="test")
+    await session.commit()
+    assert new_salt != old_salt
+    stored = (await session.execute(select(ClientPreviousSalt))).scalar_one()
+    assert old_salt not in stored.salt_enc  # encrypted at rest
+    async with httpx.AsyncClient(timeout=30) as http:
+        old = MerchantClient(platform.api_url, client_key, old_salt, http)
+        current = MerchantClient(platform.api_url, client_key, new_salt, http)
+        assert (await old.pay()).status_code == 201
+        assert (await current.pay()).status_code == 201
+        async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
+            assert (await basic.get("/v1/payments")).status_code == 200
+
+        # the grace period is over: only the new salt verifies
+        await session.execute(update(ClientPreviousSalt).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.commit()
+        refused = await old.pay()
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "INVALID_SIGNATURE"
+        assert (await current.pay()).status_code == 201
+        async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
+            assert (await basic.get("/v1/payments")).status_code == 401
+    audit = (await session.execute(select(AuditLog).where(AuditLog.action == "merchant.salt_rotated"))).scalar_one()
+    assert audit.details == {"grace_seconds": 3600} and old_salt not in str(audit.details)
+
+
+async def test_a_leaked_salt_is_refused_at_once(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    await merchant_service.rotate_salt(session, new.client.id, grace_seconds=0, actor="test")
+    await session.commit()
+    async with httpx.AsyncClient(timeout=30) as http:
+        r = await merchant_client(platform.api_url, new, http).pay()
+    assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_SIGNATURE"
