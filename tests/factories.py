@@ -97,6 +97,17 @@ async def wait_for(check: Callable[[], Awaitable[T]], *, timeout: float = 20, ev
         await asyncio.sleep(every)
 
 
+async def jobs_settled(session: AsyncSession, *, timeout: float = 30) -> None:
+    """Wait until no job intent is pending (none running, none waiting for a retry): whatever the jobs were
+    going to do is done, so a test may assert that something did not happen."""
+    from lightspeedpay.models import JobIntent
+
+    async def settled() -> bool:
+        return await count(session, JobIntent, JobIntent.status == "pending") == 0
+
+    await wait_for(settled, timeout=timeout, every=0.1, what="every job intent to finish")
+
+
 async def count(session: AsyncSession, model: Any, *where: Any) -> int:
     await session.rollback()  # see other processes' commits
     return int((await session.execute(select(func.count()).select_from(model).where(*where))).scalar_one())

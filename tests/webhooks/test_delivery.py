@@ -29,7 +29,7 @@ from lightspeedpay.models import (
 )
 from lightspeedpay.webhooks.service import webhook_service
 from lightspeedpay.webhooks.tasks import housekeeping
-from tests.factories import count, create_merchant, merchant_client, wait_for
+from tests.factories import count, create_merchant, jobs_settled, merchant_client, wait_for
 from tests.webhooks.helpers import (
     add_endpoint,
     attempts_of,
@@ -56,6 +56,13 @@ async def shop(platform, session):
         yield new, merchant_client(platform.api_url, new, http)
 
 
+async def _waiting_for_a_lock(session) -> bool:
+    await session.rollback()
+    return bool((await session.execute(text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    ))).scalar_one())
+
+
 def _event_id(delivery: dict) -> str:
     return json.loads(delivery["body"])["id"]
 
@@ -76,7 +83,7 @@ async def test_each_endpoint_gets_its_subscribed_events_signed_with_its_own_secr
     got_default = await wait_received(platform.receiver_url, default_name, 2)
     got_paid = await wait_received(platform.receiver_url, paid_name, 1)
     got_all = await wait_received(platform.receiver_url, all_name, 2)
-    await asyncio.sleep(1)
+    await jobs_settled(session)
     assert await received(platform.receiver_url, off_name) == []
     assert len(await received(platform.receiver_url, paid_name)) == 1
 
@@ -141,7 +148,7 @@ async def test_retryable_answers_are_retried_and_other_4xx_are_final(platform, s
     assert len(tries) == 1 + len(get_settings().retry_schedule)  # the first try and every retry of the schedule
     assert all(t.status_code is None and t.error.startswith("ConnectError") for t in tries)
 
-    await asyncio.sleep(2.5)  # longer than the schedule's step: a final failure is not tried again
+    await jobs_settled(session)  # a final failure is not tried again: no job is left to try it
     for status in final_statuses:
         assert len(await received(platform.receiver_url, names[status])) == 1
     stored = await fresh(session, WebhookEvent, event.id)
@@ -358,7 +365,7 @@ async def test_a_test_ping_is_signed_sent_once_and_counts_for_nothing(platform, 
         [failed_ping] = await wait_received(platform.receiver_url, name, 1)
         ping = Webhook(endpoint["secret"]).verify(failed_ping["body"], failed_ping["headers"])
         assert ping["type"] == "ping" and failed_ping["answered"] == 500
-        await asyncio.sleep(2.5)  # a ping is not retried, and its failure is not held against the endpoint
+        await jobs_settled(session)  # a ping is not retried, and its failure is not held against the endpoint
         assert len(await received(platform.receiver_url, name)) == 1
         row = await endpoint_row(session, endpoint["id"])
         assert row.consecutive_failures == 0 and row.enabled
@@ -468,7 +475,8 @@ async def test_a_stalled_queue_head_gets_its_job_back(platform, session, shop):
     await session.execute(text("UPDATE job_intents SET status = 'failed', last_error = 'boom' "
                                "WHERE payload->>'dispatch_id' IS NOT NULL AND status = 'pending'"))
     await session.commit()
-    await asyncio.sleep(2)
+    # nothing is left to deliver it: no pending intent, so neither the sweeper nor a worker will
+    assert await count(session, JobIntent, JobIntent.status == "pending") == 0
     d = await dispatch_of(session, event_id, endpoint["id"])
     assert d.status == "pending" and await received(platform.receiver_url, name) == []
 
@@ -552,7 +560,7 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
             return outcome
 
         job = asyncio.create_task(b_job())
-        await asyncio.sleep(1.5)
+        await wait_for(lambda: _waiting_for_a_lock(session), what="B to wait for A's lock")
         assert not job.done(), "B gave up while A was finishing: nobody would ever hand over to it"
         await finishing.commit()
         assert await asyncio.wait_for(job, 15) == "delivered"
