@@ -53,3 +53,12 @@ TEST_ENV = {
 os.environ.update(TEST_ENV)  # before anything reads the settings
 
 pytest_plugins = ["tests.fixtures"]
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """The fast tier (`pytest -m fast`): every test that needs no running platform (rules, vectors, codecs)."""
+    import pytest
+
+    for item in items:
+        if "platform" not in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.fast)

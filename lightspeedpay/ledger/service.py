@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.errors import AppError, NotFound, ValidationFailed
-from lightspeedpay.kit.money import commission, format_inr, round_paise
+from lightspeedpay.kit.money import commission, format_inr
 from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.ledger.rules import commission_reversal
 from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet
 from lightspeedpay.monitoring import audit
 
@@ -105,12 +105,9 @@ class LedgerService:
 
     async def reverse_commission(self, session: AsyncSession, client: Client, txn: Transaction,
                                  refund: RefundLike) -> int | None:
-        """Give back the commission share of a processed refund, once per refund. Returns the reversal in
-        paise (0 when the share rounds to nothing), or None when this refund was already recorded.
-
-        Proportional and cumulative: after refunds totalling R of a payment A that was charged C, the
-        reversals total round_paise(C * R / A), so partial refunds never drift from one full refund and
-        never give back more than C."""
+        """Give back the commission share of a processed refund (rules.commission_reversal), once per refund.
+        Returns the reversal in paise (0 when the share rounds to nothing), or None when this refund was
+        already recorded."""
         wallet = await ledger_repo.lock_wallet(session, client.id)
         key = f"commission_reversal:{refund.id}"
         if await ledger_repo.by_key(session, key) is not None:
@@ -118,9 +115,8 @@ class LedgerService:
         charged = await ledger_repo.commission_of(session, txn.id)
         charged_amount = charged.amount if charged is not None else 0
         refunded_before, reversed_before = await ledger_repo.reversal_totals(session, txn.id)
-        refunded = min(refunded_before + refund.amount, txn.amount)
-        target = min(round_paise(Decimal(charged_amount) * refunded / txn.amount), charged_amount)
-        reversal = max(target - reversed_before, 0)
+        reversal = commission_reversal(charged=charged_amount, amount=txn.amount, refunded_before=refunded_before,
+                                       refund=refund.amount, reversed_before=reversed_before)
         recorded = await self.post(session, client, wallet, type="COMMISSION_REVERSAL", correlation_key=key,
                                    dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
                                    subject_amount=refund.amount, reference=key)

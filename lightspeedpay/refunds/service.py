@@ -24,15 +24,13 @@ from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, Refund, Transaction
-from lightspeedpay.payments.errors import RefundExceedsPaid, RefundNotAllowed
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.payments.state import can_move
 from lightspeedpay.refunds.repository import refund_repo
+from lightspeedpay.refunds.rules import REFUNDABLE_STATUSES, refund_amount
 from lightspeedpay.refunds.schemas import RefundCreate
 from lightspeedpay.webhooks.service import webhook_service
-
-_REFUNDABLE = ("paid", "partially_refunded")
 
 
 class RefundService:
@@ -54,15 +52,8 @@ class RefundService:
 
     async def _create(self, session: AsyncSession, txn: Transaction, body: RefundCreate) -> Refund:
         """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
-        if txn.status not in _REFUNDABLE:
-            if txn.status == "refunded":
-                raise RefundNotAllowed("The payment has been fully refunded already.", field="payment_id")
-            raise RefundNotAllowed(f"Only captured payments can be refunded; this payment is {txn.status}.",
-                                   field="payment_id")
-        refundable = txn.amount - await refund_repo.committed_total(session, txn.id)
-        amount = body.amount if body.amount is not None else refundable
-        if refundable <= 0 or amount > refundable:
-            raise RefundExceedsPaid(amount, max(refundable, 0))
+        committed = await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
+        amount = refund_amount(status=txn.status, amount=txn.amount, committed=committed, requested=body.amount)
         return await self._add(session, txn, amount=amount, kind="refund", speed=body.speed, notes=body.notes,
                                receipt=body.receipt)
 
