@@ -10,11 +10,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
-from lightspeedpay.merchants.service import MerchantAuth, merchant_service
 
 # compared against when the key is unknown, so an unknown key costs the same as a wrong secret
 _NO_SECRET = "0" * 64
@@ -38,7 +38,7 @@ async def authenticate(request: Request) -> MerchantAuth:
         raise Unauthorized("Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
                            "client_salt), or the X-Api-Key and X-Api-Secret headers.")
     async with sessionmaker()() as session:
-        merchant = await merchant_service.auth_by_key(session, key)
+        merchant = await principal_service.by_key(session, key)
     if not equal(merchant.salt if merchant else _NO_SECRET, secret) or merchant is None:
         raise Unauthorized("The api key provided is invalid")
     if merchant.status == "disabled":

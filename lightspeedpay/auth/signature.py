@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
 from lightspeedpay.kit.signing import equal, sign_merchant_request
-from lightspeedpay.merchants.service import MerchantAuth, merchant_service
+from lightspeedpay.merchants.service import merchant_service
 
 
 def path_with_query(request: Request) -> str:

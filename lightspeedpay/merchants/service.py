@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,11 +10,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
+from lightspeedpay.ledger.dues import dues_service
+from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import Client, Wallet
+from lightspeedpay.monitoring import audit
+from lightspeedpay.webhooks.endpoints import endpoint_service
 
 
 @dataclass(frozen=True)
@@ -25,21 +29,7 @@ class NewMerchant:
     webhook_secret: str
 
 
-@dataclass(frozen=True)
-class MerchantAuth:
-    """What request authentication needs, cached briefly per process (status is re-checked where money moves)."""
-
-    id: uuid.UUID
-    client_key: str
-    salt: str
-    status: str
-    company_name: str
-
-
 class MerchantService:
-    def __init__(self) -> None:
-        self._cache: dict[str, tuple[float, MerchantAuth]] = {}
-
     async def create(self, session: AsyncSession, *, company_name: str, webhook_url: str | None,
                      fee_percent: Decimal | None = None, suspend_threshold: int | None = None,
                      warn_threshold: int | None = None, whatsapp_phone: str | None = None,
@@ -60,31 +50,16 @@ class MerchantService:
         session.add(Wallet(client_id=client.id, balance_due=0,
                            warn_threshold=warn_threshold or s.default_warn_threshold))
         await session.flush()
-        from lightspeedpay.webhooks.endpoints import endpoint_service
-
         await endpoint_service.create_default(session, client, webhook_secret)  # webhook_url as an endpoint
         return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
 
     async def auth_by_key(self, session: AsyncSession, client_key: str) -> MerchantAuth | None:
-        now = time.monotonic()
-        hit = self._cache.get(client_key)
-        if hit and hit[0] > now:
-            return hit[1]
-        client = await merchant_repo.by_key(session, client_key)
-        if client is None:
-            return None
-        auth = MerchantAuth(id=client.id, client_key=client.client_key, salt=crypto.decrypt(client.client_salt_enc),
-                            status=client.status, company_name=client.company_name)
-        self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)
-        return auth
+        """Kept for auth/signature.py (edited on another branch); authentication uses principal_service."""
+        return await principal_service.by_key(session, client_key)
 
     async def update_settings(self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *,
                               actor: str) -> tuple[Client, Wallet]:
         """Dues and notification settings; a new suspend_threshold suspends or resumes at once."""
-        from lightspeedpay.ledger.repository import ledger_repo
-        from lightspeedpay.merchants.dues import dues_service
-        from lightspeedpay.monitoring import audit
-
         if await merchant_repo.get(session, client_id) is None:
             raise NotFound("No merchant with this id.", field="merchant_id")
         for name in ("warn_threshold", "suspend_threshold", "fee_percent", "whatsapp_txn_updates",

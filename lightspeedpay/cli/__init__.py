@@ -5,17 +5,40 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
+import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+# tasks: the worker, the scheduler and the commands that queue work need every handler registered
+from lightspeedpay import tasks  # noqa: F401
+from lightspeedpay.auth.keys import KeyRotationError, rotate_keys
 from lightspeedpay.config import get_settings
+from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
+from lightspeedpay.devtools import demo
+from lightspeedpay.gateways.provisioning import add_gateway
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import scheduler as scheduler_mod
+from lightspeedpay.jobs import worker as worker_mod
+from lightspeedpay.kit import logging as lsp_logging
+from lightspeedpay.kit.crypto import keyring, mask, new_key_spec
+from lightspeedpay.kit.readiness import wait_http
+from lightspeedpay.ledger.cli import ledger_app
+from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.models import Transaction
+from lightspeedpay.settlements.cli import settlements_app
 
 app = typer.Typer(help="LightSpeedPay: payment aggregation platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -28,18 +51,11 @@ app.add_typer(merchant_app, name="merchant")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(keys_app, name="keys")
-from lightspeedpay.ledger.cli import ledger_app  # noqa: E402 - the sub-commands live with their domains
-from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
-
-app.add_typer(ledger_app, name="ledger")
+app.add_typer(ledger_app, name="ledger")  # the sub-commands live with their domains
 app.add_typer(settlements_app, name="settlements")
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _configure_logging() -> None:
-    from lightspeedpay.kit import logging as lsp_logging
-
     s = get_settings()
     lsp_logging.configure(json=s.log_json, level=s.log_level)
 
@@ -51,8 +67,6 @@ def _configure_logging() -> None:
 def api(host: str = typer.Option(None), port: int = typer.Option(None),
         workers: int = typer.Option(None, help="uvicorn worker processes")) -> None:
     """Run the HTTP API."""
-    import uvicorn
-
     s = get_settings()
     uvicorn.run("lightspeedpay.app:create_app", factory=True, host=host or s.api_host, port=port or s.api_port,
                 workers=workers or s.api_workers, log_level="warning", access_log=False,
@@ -62,9 +76,6 @@ def api(host: str = typer.Option(None), port: int = typer.Option(None),
 @app.command()
 def worker(queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queue(s) to serve")] = None) -> None:
     """Run queue workers (all queues unless --queue is given)."""
-    from lightspeedpay.jobs import queues
-    from lightspeedpay.jobs import worker as worker_mod
-
     for name in queue or []:
         if name not in queues.QUEUE_NAMES:
             raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
@@ -75,8 +86,6 @@ def worker(queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help
 @app.command()
 def scheduler() -> None:
     """Run periodic work (the outbox sweeper)."""
-    from lightspeedpay.jobs import scheduler as scheduler_mod
-
     _configure_logging()
     asyncio.run(scheduler_mod.run())
 
@@ -84,8 +93,6 @@ def scheduler() -> None:
 @app.command()
 def simulator(port: int = typer.Option(None)) -> None:
     """Run the PSP simulator on loopback."""
-    import uvicorn
-
     s = get_settings()
     uvicorn.run("lightspeedpay.gateways.simulator.app:create_app", factory=True, host=s.simulator_host,
                 port=port or s.simulator_port, log_level="warning", access_log=False)
@@ -94,8 +101,6 @@ def simulator(port: int = typer.Option(None)) -> None:
 @app.command()
 def receiver(port: int = typer.Option(None)) -> None:
     """Run a merchant webhook receiver on loopback (for the demo and tests)."""
-    import uvicorn
-
     s = get_settings()
     uvicorn.run("lightspeedpay.devtools.receiver:create_app", factory=True, host="127.0.0.1",
                 port=port or s.receiver_port, log_level="warning", access_log=False)
@@ -104,8 +109,6 @@ def receiver(port: int = typer.Option(None)) -> None:
 @app.command("whatsapp-standin")
 def whatsapp_standin(port: int = typer.Option(None)) -> None:
     """Run the loopback stand-in of the WhatsApp Cloud API (for the demo and tests)."""
-    import uvicorn
-
     s = get_settings()
     uvicorn.run("lightspeedpay.devtools.whatsapp:create_app", factory=True, host="127.0.0.1",
                 port=port or s.wa_standin_port, log_level="warning", access_log=False)
@@ -114,8 +117,6 @@ def whatsapp_standin(port: int = typer.Option(None)) -> None:
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
-    import uvicorn
-
     s = get_settings()
     os.environ.setdefault("LSP_SHOP_PLATFORM_URL", s.public_base_url)
     uvicorn.run("lightspeedpay.devtools.shop:create_app", factory=True, host="127.0.0.1",
@@ -123,38 +124,6 @@ def shop(port: int = typer.Option(None)) -> None:
 
 
 # ---- database -----------------------------------------------------------------------------------------
-
-
-def _alembic_config(database_url: str | None = None):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
-
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    if database_url:
-        cfg.attributes["database_url"] = database_url
-    return cfg
-
-
-def upgrade_database(database_url: str | None = None) -> None:
-    from alembic import command
-
-    command.upgrade(_alembic_config(database_url), "head")
-
-
-async def create_database_if_missing(database_url: str) -> bool:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(database_url)
-    kwargs = {"host": url.host or "127.0.0.1", "port": url.port or 5432, "user": url.username}
-    conn = await asyncpg.connect(database="postgres", **kwargs)
-    try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", url.database)
-        if not exists:
-            await conn.execute(f'CREATE DATABASE "{url.database}"')
-        return not exists
-    finally:
-        await conn.close()
 
 
 @db_app.command("upgrade")
@@ -177,9 +146,6 @@ def merchant_create(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a merchant and print its credentials (shown once)."""
-    from lightspeedpay.db import sessionmaker
-    from lightspeedpay.merchants.service import merchant_service
-
     async def run() -> dict[str, str]:
         async with sessionmaker()() as session:
             new = await merchant_service.create(session, company_name=name, webhook_url=webhook_url,
@@ -209,40 +175,10 @@ def gateway_add(
     priority: Annotated[int, typer.Option("--priority")] = 1,
 ) -> None:
     """Add a PSP account to the pool (credentials are stored encrypted)."""
-    from lightspeedpay.kit.crypto import mask
-
     gateway_id, creds = asyncio.run(add_gateway(name=name, provider=provider, base_url=base_url,
                                                 credentials=json.loads(credentials) if credentials else None,
                                                 monthly_limit=monthly_limit, priority=priority))
     typer.echo(f"gateway {name} ({provider}) added: id {gateway_id}, key {mask(next(iter(creds.values()), ''))}")
-
-
-async def add_gateway(*, name: str, provider: str, base_url: str | None, credentials: dict[str, str] | None,
-                      monthly_limit: int, priority: int) -> tuple[str, dict[str, str]]:
-    """Adds a gateway; a sandbox gateway without credentials gets fresh ones registered on the simulator."""
-    import secrets
-
-    from lightspeedpay.db import sessionmaker
-    from lightspeedpay.gateways.service import gateway_service
-
-    s = get_settings()
-    creds = credentials or {"key_id": f"sbx_key_{secrets.token_hex(6)}", "key_secret": secrets.token_hex(16),
-                            "webhook_secret": secrets.token_hex(16)}
-    async with sessionmaker()() as session:
-        gw = await gateway_service.add(session, name=name, provider=provider, base_url=base_url or s.simulator_url,
-                                       credentials=creds, monthly_limit=monthly_limit, priority=priority)
-        await session.commit()
-    if provider == "sandbox" and (base_url is None or base_url == s.simulator_url):
-        register_simulator_account(creds, provider)
-    return str(gw.id), creds
-
-
-def register_simulator_account(creds: dict[str, str], provider: str) -> None:
-    from lightspeedpay.gateways.simulator.state import Account, SimulatorState
-
-    state = SimulatorState(get_settings().simulator_accounts_file)
-    state.upsert_account(Account(key_id=creds["key_id"], key_secret=creds["key_secret"],
-                                 webhook_secret=creds["webhook_secret"], provider=provider))
 
 
 # ---- encryption keys ---------------------------------------------------------------------------------------
@@ -251,9 +187,6 @@ def register_simulator_account(creds: dict[str, str], provider: str) -> None:
 @keys_app.command("new")
 def keys_new(kid: Annotated[str, typer.Option("--kid", help="key id, e.g. k2025a")]) -> None:
     """Print a fresh AES-256 key spec to prepend to LSP_ENCRYPTION_KEYS."""
-    import re
-
-    from lightspeedpay.kit.crypto import new_key_spec
 
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", kid):
         raise typer.BadParameter("--kid must be 1-32 letters, digits, '_' or '-'")
@@ -265,11 +198,6 @@ def keys_new(kid: Annotated[str, typer.Option("--kid", help="key id, e.g. k2025a
 @keys_app.command("rotate")
 def keys_rotate(batch: Annotated[int, typer.Option("--batch", min=1, help="rows per transaction")] = 200) -> None:
     """Re-encrypt every stored secret that is not under the primary (first) key of LSP_ENCRYPTION_KEYS."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from lightspeedpay.auth.keys import KeyRotationError, rotate_keys
-    from lightspeedpay.db import engine, sessionmaker
-    from lightspeedpay.kit.crypto import keyring
 
     async def run(progress: Progress) -> dict[str, int]:
         task = progress.add_task(f"re-encrypting under {keyring().primary!r}", total=None)
@@ -300,8 +228,6 @@ def simulate_pay(transaction_id: str,
                  outcome: Annotated[str, typer.Option("--outcome", help="success or failure")] = "success",
                  wait: Annotated[float, typer.Option(help="seconds to wait for the PSP order")] = 15.0) -> None:
     """Complete a transaction's payment on the simulator's hosted page, as the payer would."""
-    import httpx
-
     if outcome not in ("success", "failure"):
         raise typer.BadParameter("--outcome must be success or failure")
     checkout_url = asyncio.run(_checkout_url(transaction_id, wait))
@@ -314,9 +240,6 @@ def simulate_pay(transaction_id: str,
 
 
 async def _simulator_key(gateway_name: str) -> str:
-    from lightspeedpay.db import sessionmaker
-    from lightspeedpay.gateways.repository import gateway_repo
-    from lightspeedpay.gateways.service import gateway_service
 
     async with sessionmaker()() as session:
         gateway = await gateway_repo.by_name(session, gateway_name)
@@ -326,7 +249,6 @@ async def _simulator_key(gateway_name: str) -> str:
 
 
 def _simulator_put(path: str, body: dict[str, object]) -> dict[str, object]:
-    import httpx
 
     resp = httpx.put(f"{get_settings().simulator_url}{path}", json=body, timeout=10)
     if resp.status_code >= 400:
@@ -372,10 +294,6 @@ def simulate_mode(
 
 
 async def _checkout_url(transaction_id: str, wait: float) -> str:
-    import uuid
-
-    from lightspeedpay.db import sessionmaker
-    from lightspeedpay.models import Transaction
 
     deadline = time.monotonic() + wait
     async with sessionmaker()() as session:
@@ -399,8 +317,6 @@ async def _checkout_url(transaction_id: str, wait: float) -> str:
 def up(port: int = typer.Option(None, help="API port")) -> None:
     """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator and a demo
     merchant webhook receiver together. Ctrl-C stops them all."""
-    from lightspeedpay.devtools import demo
-
     s = get_settings()
     api_port = port or s.api_port
     asyncio.run(create_database_if_missing(s.database_url))
@@ -443,23 +359,6 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         time.sleep(1)
 
 
-def wait_http(url: str, seconds: float) -> None:
-    import httpx
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer within {seconds:.0f} s")
-
-
 def main() -> None:
     app()
 
-
-if __name__ == "__main__":
-    main()
