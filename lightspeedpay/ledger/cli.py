@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Annotated
 
-import structlog
 import typer
-from rich.console import Console
-from rich.table import Table
-
-from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine
-from lightspeedpay.kit import logging as lsp_logging
-from lightspeedpay.ledger.checker import CHECKS, ledger_checker
 
 ledger_app = typer.Typer(help="The commission ledger.", no_args_is_help=True)
 
 
 def logs_to_stderr() -> None:
     """Logs go to stderr, so the command's output (a table, JSON) can be piped."""
+    import sys
+
+    import structlog
+
+    from lightspeedpay.config import get_settings
+    from lightspeedpay.kit import logging as lsp_logging
 
     s = get_settings()
     lsp_logging.configure(json=s.log_json, level=s.log_level)
@@ -34,12 +31,19 @@ def check(
     alert: Annotated[bool, typer.Option(help="raise an alert row per new violation")] = True,
 ) -> None:
     """Check the ledger's invariants; exits 1 and lists what is wrong when any is violated."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from lightspeedpay.db import engine
+    from lightspeedpay.ledger.checker import CHECKS, ledger_checker
 
     async def run() -> list:  # type: ignore[type-arg]
         try:
             return await ledger_checker.run(alert=alert)
         finally:
             await engine().dispose()
+
+    import sys
 
     logs_to_stderr()
     # piped or captured: wide enough that no name is folded

@@ -8,17 +8,6 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
-
-from lightspeedpay.db import engine, sessionmaker
-from lightspeedpay.errors import AppError
-from lightspeedpay.jobs import outbox, queues, registry, runner
-from lightspeedpay.kit import http
-from lightspeedpay.ledger.cli import logs_to_stderr
-from lightspeedpay.models import Settlement
-from lightspeedpay.settlements.repository import settlement_repo
-from lightspeedpay.settlements.service import settlement_service
 
 settlements_app = typer.Typer(help="Settlements.", no_args_is_help=True)
 
@@ -30,6 +19,17 @@ def run_settlements(
                                                                      "something unsettled)")] = None,
 ) -> None:
     """Create the day's settlements (a period is never settled twice) and process them here, showing progress."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy import func, select
+
+    from lightspeedpay.db import engine, sessionmaker
+    from lightspeedpay.errors import AppError
+    from lightspeedpay.jobs import outbox, queues, registry, runner
+    from lightspeedpay.kit import http
+    from lightspeedpay.ledger.cli import logs_to_stderr
+    from lightspeedpay.models import Settlement
+    from lightspeedpay.settlements.repository import settlement_repo
+    from lightspeedpay.settlements.service import settlement_service
 
     logs_to_stderr()
     try:
