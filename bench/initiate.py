@@ -951,7 +951,7 @@ async def run(args: argparse.Namespace) -> int:
                   f"{args.seconds} s each; pgbench -N {'on' if use_pgbench else 'off'}; "
                   f"profile {'on' if args.profile else 'off'}")
 
-    from lightspeedpay.cli import create_database_if_missing, upgrade_database
+    from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
 
     await create_database_if_missing(args.database_url)
     if args.fresh_db:

@@ -7,18 +7,20 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from lightspeedpay import __version__, errors
+# tasks: the handlers' registry tells enqueue which queue each job runs on
+from lightspeedpay import __version__, errors, tasks  # noqa: F401
+from lightspeedpay.api import router as api_router
 from lightspeedpay.config import get_settings
+from lightspeedpay.db import engine
+from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http
 from lightspeedpay.kit import logging as lsp_logging
+from lightspeedpay.razorpay_compat import errors as razorpay_errors
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
-    from lightspeedpay.db import engine
-    from lightspeedpay.jobs import queues
-
     await queues.close()
     await http.close()
     await engine().dispose()
@@ -37,37 +39,6 @@ def create_app() -> FastAPI:
                     "library pointed at this base URL works. Every POST takes an `Idempotency-Key`.",
     )
     errors.install(app)
-    from lightspeedpay.razorpay_compat import errors as razorpay_errors
-
     errors.register_surface("/v1/", razorpay_errors.render)
-    from lightspeedpay.gateways.admin_api import router as admin_gateways_router
-    from lightspeedpay.monitoring.api import router as monitoring_router
-    from lightspeedpay.payments.api import router as payments_router
-    from lightspeedpay.psp_events.api import router as psp_router
-    from lightspeedpay.razorpay_compat.api import router as razorpay_router
-    from lightspeedpay.refunds.api import router as refunds_router
-
-    app.include_router(payments_router)
-    app.include_router(refunds_router)
-    app.include_router(razorpay_router)
-    app.include_router(psp_router)
-    app.include_router(monitoring_router)
-    app.include_router(admin_gateways_router)
-    from lightspeedpay.ledger.admin_api import router as admin_ledger_router
-    from lightspeedpay.merchants.admin_api import router as admin_merchants_router
-    from lightspeedpay.merchants.api import router as wallet_router
-    from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
-    from lightspeedpay.notifications.api import router as whatsapp_router
-    from lightspeedpay.settlements.admin_api import router as admin_settlements_router
-    from lightspeedpay.settlements.api import router as settlements_router
-
-    for router in (wallet_router, settlements_router, whatsapp_router, admin_ledger_router, admin_merchants_router,
-                   admin_settlements_router, admin_whatsapp_router):
-        app.include_router(router)
-    from lightspeedpay.checkout.api import router as checkout_router
-
-    app.include_router(checkout_router)
-    from lightspeedpay.webhooks.api import router as merchant_webhooks_router
-
-    app.include_router(merchant_webhooks_router)
+    app.include_router(api_router)
     return app

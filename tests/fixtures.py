@@ -16,7 +16,9 @@ import redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.cli import wait_http
+# tasks: services called in the test process enqueue by task name, which needs every handler registered
+from lightspeedpay import tasks  # noqa: F401
+from lightspeedpay.kit.readiness import wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
@@ -31,7 +33,7 @@ def app_tables() -> list[str]:
 def _reset_schema() -> None:
     import asyncpg
 
-    from lightspeedpay.cli import create_database_if_missing, upgrade_database
+    from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
 
     async def reset() -> None:
         await create_database_if_missing(os.environ["LSP_DATABASE_URL"])

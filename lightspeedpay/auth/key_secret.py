@@ -11,11 +11,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
-from lightspeedpay.merchants.service import MerchantAuth, merchant_service
 
 # compared against when the key is unknown, so an unknown key costs the same as a wrong secret
 _NO_SECRET = "0" * 64
@@ -41,7 +41,7 @@ async def authenticate(request: Request) -> MerchantAuth:
     merchant = None
     for fresh in (False, True):  # a cached merchant is read again once: its salt may have been rotated
         async with sessionmaker()() as session:
-            merchant = await merchant_service.auth_by_key(session, key, fresh=fresh)
+            merchant = await principal_service.by_key(session, key, fresh=fresh)
         matched = False
         for salt in merchant.valid_salts(time.time()) if merchant else [_NO_SECRET]:
             matched |= equal(salt, secret)

@@ -9,11 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lightspeedpay.auth import replay
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
 from lightspeedpay.kit.signing import equal, sign_merchant_request
-from lightspeedpay.merchants.service import MerchantAuth, merchant_service
 
 
 def path_with_query(request: Request) -> str:
@@ -65,7 +65,7 @@ async def _verified_merchant(client_key: str, timestamp: str, method: str, path:
     salts match nothing is read again once: its salt may have been rotated through another process."""
     for fresh in (False, True):
         async with sessionmaker()() as session:
-            merchant = await merchant_service.auth_by_key(session, client_key, fresh=fresh)
+            merchant = await principal_service.by_key(session, client_key, fresh=fresh)
         if merchant is None:
             raise Unauthorized("Unknown client key.", field="X-Client-Key")
         matched = False

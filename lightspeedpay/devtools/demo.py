@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
+from lightspeedpay.gateways.provisioning import add_gateway, register_simulator_account
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.merchants.repository import merchant_repo
+from lightspeedpay.merchants.service import merchant_service
 
 DEMO_MERCHANT = "Demo Store"
 
 
 async def seed() -> dict[str, str]:
-    from lightspeedpay.cli import add_gateway, register_simulator_account
-    from lightspeedpay.gateways.repository import gateway_repo
-    from lightspeedpay.gateways.service import gateway_service
-    from lightspeedpay.merchants.repository import merchant_repo
-    from lightspeedpay.merchants.service import merchant_service
-
     s = get_settings()
     async with sessionmaker()() as session:
         client = await merchant_repo.by_name(session, DEMO_MERCHANT)

@@ -8,25 +8,36 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import queues, registry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
 
 _PENDING = "lsp_pending_jobs"
 
 
-def enqueue(session: AsyncSession, queue: str, name: str, *, delay_seconds: float = 0,
+def enqueue(session: AsyncSession, name: str, *legacy_name: str, delay_seconds: float = 0,
             **payload: Any) -> JobIntent:
+    """Write the intent for the task registered as `name`; the registry knows its queue.
+
+    The old form `enqueue(session, queue, name, ...)` is still accepted (payments/tasks.py, edited on another
+    branch, uses it) and must name the task's own queue."""
+    if legacy_name:
+        queue, name = name, legacy_name[0]
+        if queue != registry.queue_of(name):
+            raise ValueError(f"job {name!r} runs on {registry.queue_of(name)!r}, not {queue!r}")
+    else:
+        queue = registry.queue_of(name)
     intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status="pending",
                        attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
     session.add(intent)
-    remember(session, queue, name, intent.id, delay_seconds)
+    session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))
     return intent
 
 
-def remember(session: AsyncSession, queue: str, name: str, intent_id: uuid.UUID, delay_seconds: float = 0) -> None:
-    """Note an intent written by raw SQL so that it is pushed after commit too."""
-    session.info.setdefault(_PENDING, []).append((queue, name, str(intent_id), int(delay_seconds * 1000)))
+def remember(session: AsyncSession, name: str, intent_id: uuid.UUID, delay_seconds: float = 0) -> None:
+    """Note an intent written by raw SQL so that it is pushed after commit too (on its task's queue)."""
+    session.info.setdefault(_PENDING, []).append(
+        (registry.queue_of(name), name, str(intent_id), int(delay_seconds * 1000)))
 
 
 async def push_after_commit(session: AsyncSession) -> None:

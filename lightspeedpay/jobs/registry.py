@@ -1,39 +1,70 @@
-"""Job handlers by name; each domain's tasks.py registers its own with @task."""
+"""Job handlers by name, each with the queue it runs on; each domain's tasks.py registers its own with
+@task(name, queue=…), and lightspeedpay/tasks.py imports them all. jobs imports no domain: the process's entry
+point (the app, the worker, the scheduler, a CLI) imports lightspeedpay.tasks."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 Handler = Callable[..., Awaitable[Any]]
-HANDLERS: dict[str, Handler] = {}
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    queue: str
+    handler: Handler
+
+
+TASKS: dict[str, Task] = {}
 
 
 class RetryLater(Exception):
     """The work cannot be done yet (for example a PSP event that arrived before its order was recorded)."""
 
 
-def task(name: str) -> Callable[[Handler], Handler]:
+class UnknownTask(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no job handler is registered as {name!r}: register it with @task in its domain's "
+                         "tasks.py, list that module in lightspeedpay/tasks.py, and import lightspeedpay.tasks "
+                         "in the process's entry point")
+
+
+def task(name: str, *, queue: str) -> Callable[[Handler], Handler]:
+    """Register a handler; the job name and its queue are written here once, and enqueue looks the queue up."""
+
     def register(fn: Handler) -> Handler:
-        HANDLERS[name] = fn
+        registered = TASKS.get(name)
+        if registered is not None and registered.handler is not fn:
+            raise ValueError(f"job name {name!r} is registered twice")
+        TASKS[name] = Task(name, queue, fn)
         return fn
 
     return register
 
 
-def load_all() -> dict[str, Handler]:
-    # importing the modules registers their handlers
-    from lightspeedpay.notifications import tasks as _notifications  # noqa: F401
-    from lightspeedpay.payments import tasks as _payments  # noqa: F401
-    from lightspeedpay.psp_events import tasks as _psp_events  # noqa: F401
-    from lightspeedpay.refunds import tasks as _refunds  # noqa: F401
-    from lightspeedpay.settlements import tasks as _settlements  # noqa: F401
-    from lightspeedpay.webhooks import tasks as _webhooks  # noqa: F401
+def get(name: str) -> Task:
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UnknownTask(name) from None
 
-    return HANDLERS
+
+def queue_of(name: str) -> str:
+    return get(name).queue
+
+
+def load_all() -> dict[str, Task]:
+    """Kept for jobs/scheduler.py (edited on another branch): handlers are registered by importing
+    lightspeedpay.tasks at the entry point; this only fails loudly when that was forgotten."""
+    if not TASKS:
+        raise UnknownTask("(any)")
+    return TASKS
 
 
 async def call(name: str, session: AsyncSession, payload: dict[str, Any]) -> Any:
-    return await HANDLERS[name](session, **payload)
+    return await get(name).handler(session, **payload)

@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker, unit_of_work
@@ -52,6 +52,4 @@ async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:
 
 
 def _status_after_failure(max_attempts: int) -> Any:
-    from sqlalchemy import case
-
     return case((JobIntent.attempts + 1 >= max_attempts, "failed"), else_="pending")

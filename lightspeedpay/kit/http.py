@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import httpx
 
+from lightspeedpay.config import get_settings
+
 _ALL: list[SharedClient] = []
 
 
@@ -31,8 +33,6 @@ class SharedClient:
 
 
 def _psp_timeout() -> float:
-    from lightspeedpay.config import get_settings
-
     return get_settings().psp_timeout_seconds
 
 

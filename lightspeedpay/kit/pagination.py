@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Select
 
+from lightspeedpay.errors import ValidationFailed
+
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
     raw = orjson.dumps([created_at.isoformat(), str(row_id)])
@@ -48,8 +50,6 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
     try:
         return decode_cursor(cursor)
     except (ValueError, TypeError):
-        from lightspeedpay.errors import ValidationFailed
-
         raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
 
 

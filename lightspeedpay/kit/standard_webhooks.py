@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import time
 
 
@@ -20,8 +21,6 @@ def _secret_bytes(secret: str) -> bytes:
 
 
 def new_secret() -> str:
-    import os
-
     return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
 

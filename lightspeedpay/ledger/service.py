@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.errors import AppError, NotFound, ValidationFailed
 from lightspeedpay.kit.money import commission, format_inr
+from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.rules import commission_reversal
 from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet
 from lightspeedpay.monitoring import audit
+from lightspeedpay.notifications.service import notification_service
 
 
 class RefundLike(Protocol):
@@ -81,8 +83,6 @@ class LedgerService:
                                  refund_id=refund_id, reference=reference or correlation_key)
             wallet.balance_due = before + dues
             await session.flush()
-            from lightspeedpay.merchants.dues import dues_service
-
             await dues_service.balance_changed(session, client, wallet, before=before, after=wallet.balance_due,
                                                cause=posting, actor=actor)
         return Recorded(posting, True, wallet.balance_due)
@@ -98,8 +98,6 @@ class LedgerService:
         if not recorded.created:
             return None
         if client.whatsapp_txn_updates:
-            from lightspeedpay.notifications.service import notification_service
-
             await notification_service.queue_txn_update(session, client, txn)
         return amount
 

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.models import Client, ClientPreviousSalt, Wallet
+from lightspeedpay.models import Client, Wallet
 
 
 class MerchantRepository:
     async def by_key(self, session: AsyncSession, client_key: str) -> Client | None:
         return (await session.execute(select(Client).where(Client.client_key == client_key))).scalar_one_or_none()
-
-    async def previous_salts(self, session: AsyncSession, client_id: uuid.UUID,
-                             now: datetime) -> list[ClientPreviousSalt]:
-        """Salts rotated away from that still verify requests (newest first)."""
-        stmt = (select(ClientPreviousSalt)
-                .where(ClientPreviousSalt.client_id == client_id, ClientPreviousSalt.expires_at > now)
-                .order_by(ClientPreviousSalt.retired_at.desc()))
-        return list((await session.execute(stmt)).scalars())
 
     async def get(self, session: AsyncSession, client_id: uuid.UUID, *, for_update: bool = False) -> Client | None:
         return await session.get(Client, client_id, with_for_update=for_update, populate_existing=for_update)

@@ -10,7 +10,6 @@ from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.sessions import ReadSession
-from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import WhatsAppNotification
 from lightspeedpay.models.whatsapp_notification import NOTIFICATION_STATUSES, NOTIFICATION_TYPES
 from lightspeedpay.notifications.schemas import NotificationList, NotificationOut, WhatsAppUsage
@@ -34,10 +33,9 @@ def notification_out(n: WhatsAppNotification, company_name: str | None = None) -
             summary="WhatsApp notices sent to you: counts by type and status, and the latest ones")
 async def usage(merchant: CurrentMerchant, session: ReadSession,
                 days: Annotated[int, Query(ge=1, le=365)] = 30) -> WhatsAppUsage:
-    client = await merchant_repo.get(session, merchant.id)
-    assert client is not None
+    phone = await notification_service.whatsapp_phone(session, merchant.id)
     u = await notification_service.usage(session, merchant.id, days=days)
-    return WhatsAppUsage(whatsapp_phone=client.whatsapp_phone, days=days, since=u["since"], totals=u["totals"],
+    return WhatsAppUsage(whatsapp_phone=phone, days=days, since=u["since"], totals=u["totals"],
                          by_type=u["by_type"], last_sent_at=u["last_sent_at"],
                          recent=[notification_out(n) for n in u["recent"]])
 

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
-from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
 
@@ -49,7 +48,7 @@ class NotificationService:
                                                  "language": get_settings().wa_template_language, **context})
         if client.whatsapp_phone:
             row.status = "queued"
-            jobs.enqueue(session, WHATSAPP_NOTIFICATIONS, "whatsapp.send", notification_id=str(row.id), attempt=1)
+            jobs.enqueue(session, "whatsapp.send", notification_id=str(row.id), attempt=1)
         else:
             row.status, row.error = "failed", "The merchant has no WhatsApp number (whatsapp_phone)."
         session.add(row)
@@ -98,6 +97,10 @@ class NotificationService:
         return {"since": since, "days": days, "totals": totals,
                 "by_type": [{"type": t, **counts} for t, counts in sorted(by_type.items())],
                 "last_sent_at": last_sent, "recent": list(recent)}
+
+    async def whatsapp_phone(self, session: AsyncSession, client_id: uuid.UUID) -> str | None:
+        client = await session.get(Client, client_id)
+        return client.whatsapp_phone if client is not None else None
 
 
 def _like(value: str) -> str:

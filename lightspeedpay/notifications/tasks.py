@@ -18,7 +18,7 @@ from lightspeedpay.notifications.service import MAX_ATTEMPTS
 from lightspeedpay.notifications.whatsapp import whatsapp_sender
 
 
-@task("whatsapp.send")
+@task("whatsapp.send", queue=WHATSAPP_NOTIFICATIONS)
 async def send(session: AsyncSession, notification_id: str, attempt: int) -> None:
     row = await session.get(WhatsAppNotification, uuid.UUID(notification_id), with_for_update=True)
     if row is None or row.status != "queued" or row.attempts >= attempt:
@@ -41,7 +41,7 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
     if result.retryable and attempt < MAX_ATTEMPTS:
         delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
         row.next_retry_at = now + timedelta(seconds=delay)
-        jobs.enqueue(session, WHATSAPP_NOTIFICATIONS, "whatsapp.send", delay_seconds=delay,
+        jobs.enqueue(session, "whatsapp.send", delay_seconds=delay,
                      notification_id=notification_id, attempt=attempt + 1)
         return
     row.status, row.next_retry_at = "failed", None

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.pagination import OffsetWindow
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Order, Transaction
 from lightspeedpay.payments.repository import OrderFilter, order_repo, transaction_repo
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine, sessionmaker
 from lightspeedpay.errors import (
@@ -28,7 +29,6 @@ from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, Order, Transaction
 from lightspeedpay.payments.errors import (
     CaptureAmountMismatch,

@@ -28,7 +28,7 @@ def psp_webhook_url(provider: str, gateway_id: uuid.UUID) -> str:
     return f"{get_settings().public_base_url}/api/v1/webhooks/psp/{provider}/{gateway_id}"
 
 
-@task("transaction.process")
+@task("transaction.process", queue=TRANSACTION_PROCESSING)
 async def process_transaction(session: AsyncSession, transaction_id: str) -> None:
     txn = await transaction_repo.get_for_update(session, uuid.UUID(transaction_id))
     if txn is None or txn.status != "created":

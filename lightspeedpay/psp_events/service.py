@@ -14,11 +14,12 @@ from lightspeedpay import jobs
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspEventData
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.jobs.queues import WEBHOOK_PROCESSING
 from lightspeedpay.jobs.registry import RetryLater
 from lightspeedpay.models import PaymentGateway, PspEvent
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.refunds.repository import refund_repo
+from lightspeedpay.refunds.service import refund_service
 
 
 class PspEventService:
@@ -36,7 +37,7 @@ class PspEventService:
         )).scalar_one_or_none()
         if event_id is None:
             return False
-        jobs.enqueue(session, WEBHOOK_PROCESSING, "psp_event.process", psp_event_id=str(event_id))
+        jobs.enqueue(session, "psp_event.process", psp_event_id=str(event_id))
         return True
 
     async def process(self, session: AsyncSession, psp_event_id: uuid.UUID) -> str:
@@ -73,13 +74,9 @@ class PspEventService:
         event.processed_at = datetime.now(UTC)
         return outcome_label
 
-
     async def _apply_refund_event(self, session: AsyncSession, event: PspEvent,
                                   data: dict[str, Any]) -> tuple[str, uuid.UUID | None]:
         """A PSP's word on a refund we asked for (PSPs that settle refunds later say so by webhook)."""
-        from lightspeedpay.refunds.repository import refund_repo
-        from lightspeedpay.refunds.service import refund_service
-
         refund = await refund_repo.by_gateway_refund(session, event.gateway_id, data["refund_id"])
         if refund is None:
             # our refund job may not have committed the PSP's refund id yet; a refund made elsewhere never matches

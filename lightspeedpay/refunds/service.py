@@ -11,18 +11,17 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.jobs.queues import REFUNDS
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, Refund, Transaction
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
@@ -66,7 +65,7 @@ class RefundService:
         await session.flush()
         await session.refresh(refund)
         await self._emit(session, "refund.created", refund, txn)
-        jobs.enqueue(session, REFUNDS, "refund.process", refund_id=str(refund.id))
+        jobs.enqueue(session, "refund.process", refund_id=str(refund.id))
         return refund
 
     async def release_uncaptured_authorizations(self, session: AsyncSession) -> dict[str, int]:
@@ -141,7 +140,7 @@ class RefundService:
                                  f"attempts: {exc.message}")
                 return "failed"
             # a fresh intent after a back-off; this one completes, so nothing is retried twice
-            jobs.enqueue(session, REFUNDS, "refund.process", delay_seconds=min(2 ** refund.attempts, 300),
+            jobs.enqueue(session, "refund.process", delay_seconds=min(2 ** refund.attempts, 300),
                          refund_id=str(refund.id))
             log.info("refund_retry", refund_id=refund.public_id, attempt=refund.attempts, error=exc.code)
             return "retry"

@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
-from lightspeedpay.jobs.queues import SETTLEMENTS
 from lightspeedpay.kit.logging import log
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Settlement
 from lightspeedpay.monitoring import audit
 from lightspeedpay.settlements.repository import settlement_repo
+from lightspeedpay.webhooks.service import webhook_service
 
 
 class SettlementNotFound(NotFound):
@@ -77,13 +77,13 @@ class SettlementService:
                 audit.record(session, actor=actor, action="settlement.created", client_id=cid,
                              subject_type="settlement", subject_id=sid, details={"period_date": day.isoformat()})
                 await self._emit(session, client, "settlement.created", settlement)
-                jobs.enqueue(session, SETTLEMENTS, "settlement.process", settlement_id=str(sid))
+                jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
             elif settlement.status == "failed" and retry_failed:
                 audit.record(session, actor=actor, action="settlement.retried", client_id=cid,
                              subject_type="settlement", subject_id=sid,
                              details={"previous_failure": settlement.failure_reason})
                 settlement.status, settlement.failure_reason = "pending", None
-                jobs.enqueue(session, SETTLEMENTS, "settlement.process", settlement_id=str(sid))
+                jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
             out.append((settlement, created))
         return out
 
@@ -108,7 +108,7 @@ class SettlementService:
                      subject_type="settlement", subject_id=settlement.id,
                      details={"payments": settlement.payment_count, "refunds": settlement.refund_count})
         if client.settle_dues_from_settlement:
-            jobs.enqueue(session, SETTLEMENTS, "commission.payout", settlement_id=str(settlement.id))
+            jobs.enqueue(session, "commission.payout", settlement_id=str(settlement.id))
             return
         await self._complete(session, client, settlement)
 
@@ -160,8 +160,6 @@ class SettlementService:
         await self._emit(session, client, "settlement.completed", settlement)
 
     async def _emit(self, session: AsyncSession, client: Client, event: str, settlement: Settlement) -> None:
-        from lightspeedpay.webhooks.service import webhook_service
-
         await webhook_service.emit(session, client, event, self.summary(settlement))
 
     @staticmethod

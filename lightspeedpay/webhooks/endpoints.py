@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, Conflict, NotFound
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Alert, Client, WebhookEndpoint
 from lightspeedpay.webhooks import targets
 from lightspeedpay.webhooks.repository import dispatch_repo, endpoint_repo

@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import Conflict, NotFound
-from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, WebhookDispatch, WebhookEndpoint, WebhookEvent
 from lightspeedpay.webhooks.endpoints import WebhookEndpointNotFound, endpoint_service
 from lightspeedpay.webhooks.repository import attempt_repo, endpoint_repo
@@ -75,7 +74,7 @@ class WebhookService:
         dispatch = WebhookDispatch(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
                                    client_id=event.client_id, kind=kind, status="pending", attempts=0)
         session.add(dispatch)
-        jobs.enqueue(session, MERCHANT_WEBHOOKS, DELIVER, dispatch_id=str(dispatch.id), attempt=1)
+        jobs.enqueue(session, DELIVER, dispatch_id=str(dispatch.id), attempt=1)
         return dispatch
 
     async def ping(self, session: AsyncSession, merchant: MerchantAuth,
@@ -123,7 +122,7 @@ class WebhookService:
             raise DeliveryNotRetryable(f"This event is still being delivered; its next attempt is {when}.",
                                        field="delivery_id")
         attempt = dispatch.attempts + 1
-        jobs.enqueue(session, MERCHANT_WEBHOOKS, REDELIVER, dispatch_id=str(dispatch.id), attempt=attempt)
+        jobs.enqueue(session, REDELIVER, dispatch_id=str(dispatch.id), attempt=attempt)
         return dispatch, attempt
 
     async def deliveries(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, *,

@@ -37,7 +37,7 @@ async def _lock_endpoint_queue(session: AsyncSession, endpoint_id: uuid.UUID) ->
                           {"ns": _LOCK_NAMESPACE, "endpoint": str(endpoint_id)})
 
 
-@task(DELIVER)
+@task(DELIVER, queue=MERCHANT_WEBHOOKS)
 async def deliver(session: AsyncSession, dispatch_id: str | None = None, attempt: int = 1,
                   event_id: str | None = None) -> str:
     if dispatch_id is None:  # an intent written before 0005 names its event; it has one delivery
@@ -86,7 +86,7 @@ async def deliver(session: AsyncSession, dispatch_id: str | None = None, attempt
         delay = rules.next_delay(schedule[dispatch.attempts - 1], outcome.retry_after,
                                  cap=get_settings().webhook_retry_after_max_seconds)
         dispatch.next_attempt_at = record.retry_at = now + timedelta(seconds=delay)
-        jobs.enqueue(session, MERCHANT_WEBHOOKS, DELIVER, delay_seconds=delay, dispatch_id=str(dispatch.id),
+        jobs.enqueue(session, DELIVER, delay_seconds=delay, dispatch_id=str(dispatch.id),
                      attempt=dispatch.attempts + 1)
         await dispatch_repo.refresh_events(session, [dispatch.event_id])
         return "retry_scheduled"
@@ -118,7 +118,7 @@ async def deliver(session: AsyncSession, dispatch_id: str | None = None, attempt
     return "failed"
 
 
-@task(REDELIVER)
+@task(REDELIVER, queue=MERCHANT_WEBHOOKS)
 async def redeliver(session: AsyncSession, dispatch_id: str, attempt: int) -> str:
     """A merchant's retry of a finished delivery: one attempt now, outside the endpoint's order."""
     dispatch = await dispatch_repo.lock(session, uuid.UUID(dispatch_id))
@@ -185,7 +185,7 @@ async def _hand_over(session: AsyncSession, finished: WebhookDispatch) -> None:
 
 def _enqueue(session: AsyncSession, dispatch_id: uuid.UUID, attempts: int, not_before: datetime | None) -> None:
     delay = max(0.0, (not_before - datetime.now(UTC)).total_seconds()) if not_before else 0.0
-    jobs.enqueue(session, MERCHANT_WEBHOOKS, DELIVER, delay_seconds=delay, dispatch_id=str(dispatch_id),
+    jobs.enqueue(session, DELIVER, delay_seconds=delay, dispatch_id=str(dispatch_id),
                  attempt=attempts + 1)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from lightspeedpay.cli import wait_http
+from lightspeedpay.kit.readiness import wait_http
 from tests.conftest import _free_port
 from tests.factories import create_merchant, create_sandbox_gateway
 

@@ -20,7 +20,7 @@ async def test_sweeper_pushes_an_intent_redis_never_saw(platform, session):
                       amount=5_000, currency="INR", status="created")
     gw.current_volume, gw.volume_month = 5_000, volume_month()
     session.add(txn)
-    intent = outbox.enqueue(session, "transaction-processing", "transaction.process", transaction_id=str(txn.id))
+    intent = outbox.enqueue(session, "transaction.process", transaction_id=str(txn.id))
     await session.commit()
     intent_id, txn_id = intent.id, txn.id
     outbox.forget(session)  # as if Redis had been down at commit time: nothing was pushed

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from lightspeedpay.auth.principal import principal_service
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.kit.money import commission, round_paise
 from lightspeedpay.ledger.checker import ledger_checker
@@ -158,7 +159,7 @@ async def test_random_event_orders_keep_the_ledger_exact(platform, session, gate
         new = await merchant_service.create(s, company_name=f"prop {secrets.token_hex(3)}", webhook_url=None,
                                             fee_percent=fee, suspend_threshold=threshold)
         await s.commit()
-        merchant = await merchant_service.auth_by_key(s, new.client.client_key)
+        merchant = await principal_service.by_key(s, new.client.client_key)
     client_id = new.client.id
     txn_ids = []
     for amount in amounts:

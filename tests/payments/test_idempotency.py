@@ -16,9 +16,9 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from lightspeedpay.cli import wait_http
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit import idempotency
+from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.models import IdempotencyKey, Order, PaymentGateway, Refund, Transaction
 from tests.factories import count, create_merchant
 from tests.fixtures import LOG_DIR, ROOT

@@ -9,9 +9,9 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
+from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit import crypto
-from lightspeedpay.merchants.service import MerchantAuth
 from lightspeedpay.models import Client, WebhookEndpoint, WebhookEvent
 from lightspeedpay.webhooks.endpoints import MAX_ENDPOINTS, WebhookUrlNotAllowed, endpoint_service
 from lightspeedpay.webhooks.schemas import EndpointCreate

@@ -14,7 +14,7 @@ from alembic import command
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from standardwebhooks import Webhook
 
-from lightspeedpay.cli import _alembic_config, create_database_if_missing
+from lightspeedpay.db_admin import alembic_config, create_database_if_missing
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.models import WebhookDispatch
 from lightspeedpay.webhooks.tasks import deliver
@@ -28,7 +28,7 @@ async def old_database(platform):
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     await conn.close()
-    await asyncio.to_thread(command.upgrade, _alembic_config(url), "0004")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0004")
     yield url
 
 
@@ -66,7 +66,7 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
     finally:
         await conn.close()
 
-    await asyncio.to_thread(command.upgrade, _alembic_config(url), "head")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
 
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
@@ -106,5 +106,5 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
     [got] = await wait_received(platform.receiver_url, name, 1)
     assert Webhook(secret).verify(got["body"], got["headers"])["data"] == {"n": 1}
 
-    await asyncio.to_thread(command.downgrade, _alembic_config(url), "0004")
-    await asyncio.to_thread(command.upgrade, _alembic_config(url), "head")
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0004")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")

@@ -15,6 +15,8 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.models import Client, LedgerPosting, Wallet
 from lightspeedpay.monitoring import audit
+from lightspeedpay.notifications.service import notification_service
+from lightspeedpay.webhooks.service import webhook_service
 
 DUES = "dues"  # the suspension reason that lifts itself
 
@@ -44,8 +46,6 @@ class DuesService:
 
     async def _changed(self, session: AsyncSession, client: Client, wallet: Wallet, event: str, *, actor: str,
                        cause: LedgerPosting | None) -> None:
-        from lightspeedpay.webhooks.service import webhook_service
-
         data: dict[str, Any] = {
             "merchant_id": str(client.id), "status": client.status, "reason": DUES,
             "balance_due": wallet.balance_due, "suspend_threshold": client.suspend_threshold, "currency": "INR",
@@ -58,8 +58,6 @@ class DuesService:
                  suspend_threshold=client.suspend_threshold)
 
     async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
-        from lightspeedpay.notifications.service import notification_service
-
         now = datetime.now(UTC)
         window = timedelta(hours=get_settings().dues_notice_interval_hours)
         if wallet.wa_last_sent is not None and wallet.wa_last_sent > now - window:

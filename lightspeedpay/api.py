@@ -1,0 +1,27 @@
+"""Every router of the HTTP API in one place; app.py includes this one."""
+
+from fastapi import APIRouter
+
+from lightspeedpay.checkout.api import router as checkout_router
+from lightspeedpay.gateways.admin_api import router as admin_gateways_router
+from lightspeedpay.ledger.admin_api import router as admin_ledger_router
+from lightspeedpay.merchants.admin_api import router as admin_merchants_router
+from lightspeedpay.merchants.api import router as wallet_router
+from lightspeedpay.monitoring.api import router as monitoring_router
+from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
+from lightspeedpay.notifications.api import router as whatsapp_router
+from lightspeedpay.payments.api import router as payments_router
+from lightspeedpay.psp_events.api import router as psp_router
+from lightspeedpay.razorpay_compat.api import router as razorpay_router
+from lightspeedpay.refunds.api import router as refunds_router
+from lightspeedpay.settlements.admin_api import router as admin_settlements_router
+from lightspeedpay.settlements.api import router as settlements_router
+from lightspeedpay.webhooks.api import router as merchant_webhooks_router
+
+router = APIRouter()
+# in the order app.py included them before, so the OpenAPI document keeps its order
+for _router in (payments_router, refunds_router, razorpay_router, psp_router, monitoring_router,
+                admin_gateways_router, wallet_router, settlements_router, whatsapp_router, admin_ledger_router,
+                admin_merchants_router, admin_settlements_router, admin_whatsapp_router, checkout_router,
+                merchant_webhooks_router):
+    router.include_router(_router)
