@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_max_connections: int = 64
+    # every wait on the shared Redis pool is bounded, so a Redis that accepts connections and stops answering
+    # cannot hang a request: a read or a connect gives up after these (BullMQ workers' blocking reads use a
+    # connection of their own with a longer timeout)
+    redis_socket_timeout_seconds: float = 2.0
+    redis_connect_timeout_seconds: float = 2.0
+    # the whole hand-over of one job to Redis after a commit (waiting for a pooled connection included); a push
+    # that gives up leaves its intent pending for the outbox sweeper
+    job_push_timeout_seconds: float = 3.0
     queue_prefix: str = "lsp"
 
     # "kid:base64key[,kid:base64key...]"; the first is used to encrypt, all are tried to decrypt.

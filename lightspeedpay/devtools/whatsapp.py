@@ -1,7 +1,10 @@
 """A loopback stand-in of the WhatsApp Cloud API (Meta's Graph API) for the demo and tests.
 
 It speaks the real wire format: `POST /{version}/{phone_number_id}/messages` with a Bearer token and a
-template message, and the token exchange `GET /{version}/oauth/access_token?grant_type=fb_exchange_token`.
+template message, and the token exchange `POST /{version}/oauth/access_token` with a form body
+(`grant_type=fb_exchange_token`, `client_id`, `client_secret`, `fb_exchange_token`). Stricter than the Graph API,
+it refuses a secret (app secret, token) in a query string with a 400, so that a sender putting one in a URL,
+where logs keep it, fails the tests.
 Tokens it issues expire after a configurable time; the configured system user token (LSP_WA_ACCESS_TOKEN)
 and app credentials (LSP_WA_APP_ID, LSP_WA_APP_SECRET) are the ones it accepts. It can be told to fail:
 expire every issued token (401, code 190), answer 5xx, or hang past the sender's timeout.
@@ -16,6 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -71,11 +75,25 @@ def _bearer(request: Request) -> str | None:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return header[7:].strip()
-    return request.query_params.get("access_token")
+    return None
 
 
 def _invalid_param(detail: str) -> JSONResponse:
     return _error(400, f"(#100) Invalid parameter: {detail}", 100)
+
+
+_SECRET_PARAMS = ("client_secret", "fb_exchange_token", "access_token")
+
+
+def _secrets_in_query(request: Request) -> list[str]:
+    return [name for name in _SECRET_PARAMS if name in request.query_params]
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The url-encoded body's fields (the last of a repeated name wins, as in the Graph API)."""
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return {}
+    return dict(parse_qsl((await request.body()).decode("utf-8", errors="replace"), keep_blank_values=True))
 
 
 def create_app() -> FastAPI:
@@ -94,8 +112,19 @@ def create_app() -> FastAPI:
             return "unknown"
         return "valid" if expiry > time.time() else "expired"
 
+    def refuse_secrets_in_query(request: Request) -> JSONResponse | None:
+        leaked = _secrets_in_query(request)
+        if not leaked:
+            return None
+        state.rejected.append({"reason": "secret_in_query", "params": leaked, "path": request.url.path,
+                               "at": time.time()})
+        return _invalid_param(f"{', '.join(leaked)} must be sent in the request body or the Authorization header, "
+                              "never in the URL")
+
     @app.post("/{version}/{phone_number_id}/messages")
     async def messages(version: str, phone_number_id: str, request: Request) -> JSONResponse:
+        if (refused := refuse_secrets_in_query(request)) is not None:
+            return refused
         token = _bearer(request)
         fault = state.faults.take()
         if fault == "timeout":
@@ -138,11 +167,14 @@ def create_app() -> FastAPI:
                              "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
                              "messages": [{"id": message_id, "message_status": "accepted"}]})
 
-    @app.get("/{version}/oauth/access_token")
+    @app.api_route("/{version}/oauth/access_token", methods=["GET", "POST"])
     async def access_token(version: str, request: Request) -> JSONResponse:
-        q = request.query_params
-        state.token_requests.append({"grant_type": q.get("grant_type"), "client_id": q.get("client_id"),
-                                     "fb_exchange_token": q.get("fb_exchange_token"), "at": time.time()})
+        if (refused := refuse_secrets_in_query(request)) is not None:
+            return refused
+        q = {**request.query_params, **await _form(request)}
+        state.token_requests.append({"method": request.method, "grant_type": q.get("grant_type"),
+                                     "client_id": q.get("client_id"), "fb_exchange_token": q.get("fb_exchange_token"),
+                                     "at": time.time()})
         if state.exchange_faults.take() == "http_5xx":
             return _error(503, "Service temporarily unavailable", 2)
         if q.get("grant_type") != "fb_exchange_token":

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.jobs import queues, registry
@@ -41,11 +42,18 @@ def remember(session: AsyncSession, name: str, intent_id: uuid.UUID, delay_secon
 
 
 async def push_after_commit(session: AsyncSession) -> None:
-    """Best effort: an intent that fails to reach Redis stays pending and the sweeper pushes it later."""
-    for queue, name, intent_id, delay_ms in session.info.pop(_PENDING, []):
+    """Best effort: an intent that fails to reach Redis stays pending and the sweeper pushes it later. Each push
+    is bounded (queues.push); once Redis failed to answer, the rest are left to the sweeper at once, so a request
+    that queued several jobs waits for one bound, not one per job."""
+    pending = session.info.pop(_PENDING, [])
+    for i, (queue, name, intent_id, delay_ms) in enumerate(pending):
         try:
             await queues.push(queue, name, intent_id, delay_ms=delay_ms)
-        except Exception as exc:  # noqa: BLE001 - Redis down must not fail a committed request
+        except (TimeoutError, RedisError) as exc:
+            log.warning("job_push_failed", queue=queue, job=name, intent_id=intent_id,
+                        error=str(exc) or type(exc).__name__, left_to_sweeper=len(pending) - i)
+            return
+        except Exception as exc:  # noqa: BLE001 - a committed request must not fail over its jobs
             log.warning("job_push_failed", queue=queue, job=name, intent_id=intent_id, error=str(exc))
 
 

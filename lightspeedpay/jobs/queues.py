@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import redis.asyncio as redis
@@ -31,12 +32,16 @@ _queues: dict[str, Queue] = {}
 
 
 def redis_client() -> redis.Redis:
-    """A blocking pool: under load callers wait for a connection instead of failing after their DB commit."""
+    """A blocking pool: under load callers wait for a connection instead of failing after their DB commit.
+    Reads and connects are bounded by our settings rather than by the client library's defaults (redis-py before
+    8 waited forever): a Redis that accepts connections and stops answering must not hang a request. Nothing on
+    this pool blocks on purpose; BullMQ workers read with connections of their own (jobs.worker)."""
     global _redis
     if _redis is None:
         s = get_settings()
-        pool = redis.BlockingConnectionPool.from_url(s.redis_url, max_connections=s.redis_max_connections,
-                                                     timeout=10, decode_responses=True)
+        pool = redis.BlockingConnectionPool.from_url(
+            s.redis_url, max_connections=s.redis_max_connections, timeout=10, decode_responses=True,
+            socket_timeout=s.redis_socket_timeout_seconds, socket_connect_timeout=s.redis_connect_timeout_seconds)
         _redis = redis.Redis(connection_pool=pool)
     return _redis
 
@@ -48,10 +53,18 @@ def queue(name: str) -> Queue:
 
 
 async def push(queue_name: str, job_name: str, intent_id: str, *, delay_ms: int = 0) -> None:
+    """Hand one intent to BullMQ, within LSP_JOB_PUSH_TIMEOUT_SECONDS all told (a pooled connection, a connect,
+    several commands); raises TimeoutError past it. The job id is the intent id, so a push that timed out after
+    Redis took it and the sweeper's later push make one job, not two."""
     opts = dict(JOB_OPTIONS, jobId=intent_id)
     if delay_ms > 0:
         opts["delay"] = delay_ms
-    await queue(queue_name).add(job_name, {"intent_id": intent_id}, opts)
+    bound = get_settings().job_push_timeout_seconds
+    try:
+        async with asyncio.timeout(bound):
+            await queue(queue_name).add(job_name, {"intent_id": intent_id}, opts)
+    except TimeoutError:
+        raise TimeoutError(f"Redis did not take the job within {bound:g} s") from None
 
 
 async def close() -> None:

@@ -3,10 +3,11 @@
 Send: `POST {base}/{version}/{phone_number_id}/messages` with `Authorization: Bearer <access token>` and a
 template message body; the answer is `{"messaging_product", "contacts": [{"input", "wa_id"}], "messages":
 [{"id": "wamid…"}]}`, an error is `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`
-(an expired token: HTTP 401, code 190). Tokens: `GET {base}/{version}/oauth/access_token?grant_type=
-fb_exchange_token&client_id&client_secret&fb_exchange_token` answers `{"access_token", "token_type",
-"expires_in"}`. Access tokens are stored encrypted with their expiry, refreshed before they expire and once
-when the API answers 401.
+(an expired token: HTTP 401, code 190). Tokens: `POST {base}/{version}/oauth/access_token` with the form
+`grant_type=fb_exchange_token&client_id&client_secret&fb_exchange_token` answers `{"access_token", "token_type",
+"expires_in"}` (the Graph API takes the same parameters in a GET query string, but a URL is logged by proxies and
+HTTP libraries: the app secret and the token go in the body). Access tokens are stored encrypted with their
+expiry, refreshed before they expire and once when the API answers 401.
 """
 
 from __future__ import annotations
@@ -95,10 +96,11 @@ class CloudApi:
 
     async def exchange_token(self, token: str) -> tuple[str, int]:
         s = get_settings()
-        params = {"grant_type": "fb_exchange_token", "client_id": s.wa_app_id, "client_secret": s.wa_app_secret,
-                  "fb_exchange_token": token}
+        form = {"grant_type": "fb_exchange_token", "client_id": s.wa_app_id, "client_secret": s.wa_app_secret,
+                "fb_exchange_token": token}
         try:
-            resp = await _http().get(self._url("oauth/access_token"), params=params)
+            # secrets in the body, never in the URL (see the module's docstring)
+            resp = await _http().post(self._url("oauth/access_token"), data=form)
         except httpx.HTTPError as exc:
             raise TokenError(f"token exchange failed: {type(exc).__name__}", retryable=True) from None
         if resp.status_code != 200:
