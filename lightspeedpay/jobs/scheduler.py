@@ -35,7 +35,8 @@ async def refresh_success_rates() -> Any:
 async def probe_gateways() -> Any:
     from lightspeedpay.gateways.routing import routing_service
 
-    return await _in_session(routing_service.probe_tripped)
+    # its own units of work: no transaction is open while the PSPs are probed
+    return await routing_service.probe_tripped()
 
 
 async def janitor() -> Any:

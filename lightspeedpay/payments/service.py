@@ -220,11 +220,14 @@ class PaymentService:
             return counts
         accounts = await self._stale_accounts({c.gateway_id for c in claims if c.gateway_txn_id})
         expire_before = now - timedelta(seconds=s.transaction_ttl_seconds)
-        limit = asyncio.Semaphore(max(1, s.janitor_concurrency))
+        calls = asyncio.Semaphore(max(1, s.janitor_concurrency))
+        # the applies are short and take one database connection between them, whatever the PSP concurrency
+        applying = asyncio.Lock()
 
         async def one(claim: StaleClaim) -> str | None:
-            async with limit:  # also bounds the connections the applies take
+            async with calls:
                 status = await self._stale_status(claim, accounts.get(claim.gateway_id))
+            async with applying:
                 return await self._apply_stale(claim, status, expire_before)
 
         for claim, result in zip(claims, await asyncio.gather(*(one(c) for c in claims), return_exceptions=True),
