@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     worker_concurrency: int = 20
     worker_lock_ms: int = 30_000
     psp_timeout_seconds: float = 15.0
+    # each periodic task of the scheduler runs as its own asyncio task; a run still going after this is
+    # cancelled (logged `scheduled_run_timeout`) and started again when next due
+    scheduler_task_timeout_seconds: float = 300.0
 
     # routing
     routing_exploration: float = 0.05  # share of initiations that ignore success rate within a priority tier
@@ -88,6 +91,7 @@ class Settings(BaseSettings):
     health_probe_seconds: float = 30.0
     janitor_interval_seconds: float = 60.0
     janitor_pending_after_seconds: float = 900.0  # ask the PSP about payments pending this long
+    janitor_concurrency: int = 8  # PSP status calls the janitor has in flight at once
     transaction_ttl_seconds: float = 3600.0  # then they expire
 
     # payments API (issue 4): authorizations not captured in this window are refunded (Razorpay: 5 days)

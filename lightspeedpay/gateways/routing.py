@@ -11,8 +11,10 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker, unit_of_work
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspError
+from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, GatewayAttempt, PaymentGateway
@@ -106,24 +108,31 @@ class RoutingService:
                                                          "min_sample": s.success_min_sample})).all()
         return {r.name: float(r.success_rate) for r in rows}
 
-    async def probe_tripped(self, session: AsyncSession) -> list[str]:
-        """Ask each temp_failed gateway's PSP whether it answers again; clear the breaker when it does."""
+    async def probe_tripped(self) -> list[str]:
+        """Ask each temp_failed gateway's PSP whether it answers again; clear the breaker when it does. The PSP
+        is asked with no transaction open; each recovery is written in its own short unit of work, and only if
+        the gateway is still tripped then."""
+        async with sessionmaker()() as session:
+            tripped = [(g.id, g.name, g.provider, gateway_service.account(g)) for g in (await session.execute(
+                select(PaymentGateway).where(PaymentGateway.temp_failed, PaymentGateway.is_active))).scalars()]
         recovered = []
-        tripped = (await session.execute(select(PaymentGateway).where(PaymentGateway.temp_failed,
-                                                                      PaymentGateway.is_active))).scalars().all()
-        for gateway in tripped:
+        for gateway_id, name, provider, account in tripped:
             started = time.perf_counter()
             try:
-                await get_adapter(gateway.provider).check_connectivity(gateway_service.account(gateway))
+                await get_adapter(provider).check_connectivity(account)
             except PspError as exc:
-                log.info("gateway_probe_failed", gateway=gateway.name, error=exc.code)
+                log.info("gateway_probe_failed", gateway=name, error=exc.code)
                 continue
             latency = int((time.perf_counter() - started) * 1000)
-            gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
-            session.add(Alert(kind="gateway_recovered", severity="info", gateway_id=gateway.id,
-                              message=f"gateway {gateway.name} answers again ({latency} ms); breaker cleared"))
-            log.info("gateway_recovered", gateway=gateway.name, latency_ms=latency)
-            recovered.append(gateway.name)
+            async with unit_of_work() as session:
+                gateway = await gateway_repo.lock(session, gateway_id)
+                if gateway is None or not gateway.temp_failed:
+                    continue  # cleared meanwhile (an operator, another probe)
+                gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
+                session.add(Alert(kind="gateway_recovered", severity="info", gateway_id=gateway.id,
+                                  message=f"gateway {name} answers again ({latency} ms); breaker cleared"))
+            log.info("gateway_recovered", gateway=name, latency_ms=latency)
+            recovered.append(name)
         return recovered
 
 

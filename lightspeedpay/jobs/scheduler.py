@@ -35,7 +35,8 @@ async def refresh_success_rates() -> Any:
 async def probe_gateways() -> Any:
     from lightspeedpay.gateways.routing import routing_service
 
-    return await _in_session(routing_service.probe_tripped)
+    # its own units of work: no transaction is open while the PSPs are probed
+    return await routing_service.probe_tripped()
 
 
 async def janitor() -> Any:
@@ -43,7 +44,8 @@ async def janitor() -> Any:
     from lightspeedpay.payments.service import payment_service
 
     registry.load_all()
-    return await _in_session(payment_service.reconcile_stale)
+    # its own units of work: claim, ask the PSPs with no transaction open, apply each answer on its own
+    return await payment_service.reconcile_stale()
 
 
 async def release_uncaptured() -> Any:
@@ -110,23 +112,50 @@ async def run() -> None:
             log.info("scheduler_standby")
             await _wait(stop, 5)
         tasks = periodic_tasks()
-        log.info("scheduler_started", tasks={name: every for name, every, _ in tasks})
+        timeout = get_settings().scheduler_task_timeout_seconds
+        log.info("scheduler_started", tasks={name: every for name, every, _ in tasks}, timeout_seconds=timeout)
         due = {name: 0.0 for name, _, _ in tasks}
-        while not stop.is_set():
-            now = time.monotonic()
-            for name, every, work in tasks:
-                if now < due[name]:
-                    continue
-                due[name] = now + every
-                try:
-                    result = await work()
-                    if result:
-                        log.info("scheduled_run", task=name, result=result)
-                except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad tick
-                    log.warning("scheduled_run_failed", task=name, error=f"{type(exc).__name__}: {exc}")
-            await _wait(stop, max(0.05, min(due.values()) - time.monotonic()))
+        # each periodic task runs as its own asyncio task, so a slow one (a PSP that hangs) never holds up
+        # the sweeper, the settlements or the ledger check; one still running when due again is left alone
+        running: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                now = time.monotonic()
+                for name, every, work in tasks:
+                    if now < due[name]:
+                        continue
+                    due[name] = now + every
+                    if name in running and not running[name].done():
+                        log.info("scheduled_run_skipped", task=name, reason="previous run still going")
+                        continue
+                    running[name] = asyncio.create_task(_run_once(name, work, timeout), name=f"scheduled:{name}")
+                await _wait(stop, max(0.05, min(due.values()) - time.monotonic()))
+        finally:
+            pending = [t for t in running.values() if not t.done()]
+            for t in pending:
+                t.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
     await queues.close()
     await http.close()
+
+
+async def _run_once(name: str, work: Callable[[], Awaitable[Any]], timeout: float) -> None:
+    """One run of one periodic task, cancelled after `timeout` seconds; a failure is logged, never raised (the
+    scheduler must outlive a bad tick)."""
+    started = time.monotonic()
+    try:
+        async with asyncio.timeout(timeout) as deadline:
+            result = await work()
+        if result:
+            log.info("scheduled_run", task=name, result=result)
+    except TimeoutError:
+        if not deadline.expired():
+            log.warning("scheduled_run_failed", task=name, error="TimeoutError")
+            return
+        log.warning("scheduled_run_timeout", task=name, timeout_seconds=timeout,
+                    elapsed_seconds=round(time.monotonic() - started, 1))
+    except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad tick
+        log.warning("scheduled_run_failed", task=name, error=f"{type(exc).__name__}: {exc}")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

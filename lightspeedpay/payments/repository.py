@@ -14,6 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Order, Transaction
 
+
+@dataclass(frozen=True)
+class StaleClaim:
+    """A payment the janitor claimed: enough to ask its PSP, with no row held."""
+
+    transaction_id: uuid.UUID
+    gateway_id: uuid.UUID
+    gateway_txn_id: str | None
+
+
 CAPTURED_OR_AUTHORIZED = ("authorized", "paid", "partially_refunded", "refunded")
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
@@ -202,13 +212,20 @@ class TransactionRepository:
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
         return await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
 
-    async def stale(self, session: AsyncSession, *, older_than: datetime, limit: int) -> list[Transaction]:
-        """Payments still waiting for an outcome, locked for the janitor (others skip them)."""
-        stmt = (select(Transaction)
-                .where(Transaction.status.in_(("created", "pending", "authorized")),
-                       Transaction.updated_at < older_than)
-                .order_by(Transaction.updated_at).limit(limit).with_for_update(skip_locked=True))
-        return list((await session.execute(stmt)).scalars())
+    async def claim_stale(self, session: AsyncSession, *, older_than: datetime, now: datetime,
+                          limit: int) -> list[StaleClaim]:
+        """Payments still waiting for an outcome, claimed for the janitor: their `updated_at` is set to `now` in
+        one statement, so once the caller commits, concurrent janitors and the next tick leave them alone for
+        another interval. Rows locked by someone else are skipped; no lock outlives the caller's short commit."""
+        picked = (select(Transaction.id)
+                  .where(Transaction.status.in_(("created", "pending", "authorized")),
+                         Transaction.updated_at < older_than)
+                  .order_by(Transaction.updated_at).limit(limit).with_for_update(skip_locked=True)
+                  .cte("picked"))  # a CTE is evaluated once: the LIMIT and the locks apply to one pick
+        stmt = (update(Transaction).where(Transaction.id == picked.c.id).values(updated_at=now)
+                .returning(Transaction.id, Transaction.gateway_id, Transaction.gateway_txn_id)
+                .execution_options(synchronize_session=False))
+        return [StaleClaim(r.id, r.gateway_id, r.gateway_txn_id) for r in await session.execute(stmt)]
 
     async def by_gateway_txn(self, session: AsyncSession, gateway_id: uuid.UUID,
                              gateway_txn_id: str) -> Transaction | None:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.db import engine, sessionmaker, unit_of_work
 from lightspeedpay.errors import (
     DuplicateOrderId,
     IdempotencyKeyInUse,
@@ -37,10 +38,19 @@ from lightspeedpay.payments.errors import (
     PspRefused,
     PspUnavailable,
 )
-from lightspeedpay.payments.repository import StoredAnswer, TransactionFilter, order_repo, transaction_repo
+from lightspeedpay.payments.repository import (
+    StaleClaim,
+    StoredAnswer,
+    TransactionFilter,
+    order_repo,
+    transaction_repo,
+)
 from lightspeedpay.payments.schemas import PayRequest, pay_response_body
 from lightspeedpay.payments.state import can_move
 from lightspeedpay.webhooks.service import webhook_service
+
+if TYPE_CHECKING:
+    from lightspeedpay.gateways.adapters.base import PspStatus
 
 _SELECTION_TRIES = 5
 
@@ -232,40 +242,85 @@ class PaymentService:
         await self.apply_outcome(session, txn, "paid")
         return txn
 
-    async def reconcile_stale(self, session: AsyncSession) -> dict[str, int]:
-        """The janitor: ask the PSP about payments pending too long and apply what it says; past the TTL
-        they expire. Each payment is locked, so concurrent janitors skip each other's rows."""
-        from lightspeedpay.gateways.adapters import get_adapter
-        from lightspeedpay.gateways.adapters.base import PspError
-        from lightspeedpay.gateways.service import gateway_service
-
+    async def reconcile_stale(self) -> dict[str, int]:
+        """The janitor: ask the PSP about payments pending too long and apply what it says; past the TTL they
+        expire. No row lock is held across a PSP call: the batch is claimed and committed first, the PSP is
+        asked with no transaction open (at most LSP_JANITOR_CONCURRENCY calls at a time, so one hanging PSP
+        does not serialize the batch), and each answer is applied in its own short unit of work."""
         s = get_settings()
         now = datetime.now(UTC)
-        counts = {"checked": 0, "moved": 0, "expired": 0}
-        stale = await transaction_repo.stale(session, older_than=now - timedelta(seconds=s.janitor_pending_after_seconds),
-                                             limit=200)
-        for txn in stale:
-            counts["checked"] += 1
-            if txn.gateway_txn_id:
-                gateway = await gateway_repo.get(session, txn.gateway_id)
-                assert gateway is not None
-                try:
-                    status = await get_adapter(gateway.provider).fetch_status(gateway_service.account(gateway),
-                                                                               txn.gateway_txn_id)
-                except PspError as exc:
-                    log.info("janitor_status_failed", transaction_id=str(txn.id), error=exc.code)
-                else:
-                    if status.outcome != "pending" and await self.apply_outcome(
-                            session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id):
-                        counts["moved"] += 1
-                        continue
-            if txn.created_at < now - timedelta(seconds=s.transaction_ttl_seconds) and txn.status != "authorized":
-                await self.apply_outcome(session, txn, "expired",
-                                         error_message="No outcome from the payer or the PSP before the payment expired.")
-                counts["expired"] += 1
-            else:
-                txn.updated_at = now  # checked: come back after another interval, not on every tick
+        async with unit_of_work() as session:
+            claims = await transaction_repo.claim_stale(
+                session, older_than=now - timedelta(seconds=s.janitor_pending_after_seconds), now=now, limit=200)
+        counts = {"checked": len(claims), "moved": 0, "expired": 0}
+        if not claims:
+            return counts
+        accounts = await self._stale_accounts({c.gateway_id for c in claims if c.gateway_txn_id})
+        expire_before = now - timedelta(seconds=s.transaction_ttl_seconds)
+        calls = asyncio.Semaphore(max(1, s.janitor_concurrency))
+        # the applies are short and take one database connection between them, whatever the PSP concurrency
+        applying = asyncio.Lock()
+
+        async def one(claim: StaleClaim) -> str | None:
+            async with calls:
+                status = await self._stale_status(claim, accounts.get(claim.gateway_id))
+            async with applying:
+                return await self._apply_stale(claim, status, expire_before)
+
+        for claim, result in zip(claims, await asyncio.gather(*(one(c) for c in claims), return_exceptions=True),
+                                 strict=True):
+            if isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                log.warning("janitor_apply_failed", transaction_id=str(claim.transaction_id),
+                            error=f"{type(result).__name__}: {result}")
+            elif result:
+                counts[result] += 1
         return counts
+
+    @staticmethod
+    async def _stale_accounts(gateway_ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, Any]]:
+        """(provider, account) per gateway, read without locks in a session closed before any PSP call."""
+        from lightspeedpay.gateways.service import gateway_service
+
+        accounts = {}
+        async with sessionmaker()() as session:
+            for gateway_id in gateway_ids:
+                gateway = await gateway_repo.get(session, gateway_id)
+                assert gateway is not None
+                accounts[gateway_id] = (gateway.provider, gateway_service.account(gateway))
+        return accounts
+
+    @staticmethod
+    async def _stale_status(claim: StaleClaim, account: tuple[str, Any] | None) -> PspStatus | None:
+        """The PSP's word on a claimed payment (bounded by the adapter's LSP_PSP_TIMEOUT_SECONDS), or None."""
+        from lightspeedpay.gateways.adapters import get_adapter
+        from lightspeedpay.gateways.adapters.base import PspError
+
+        if not claim.gateway_txn_id or account is None:
+            return None
+        provider, credentials = account
+        try:
+            return await get_adapter(provider).fetch_status(credentials, claim.gateway_txn_id)
+        except PspError as exc:
+            log.info("janitor_status_failed", transaction_id=str(claim.transaction_id), error=exc.code)
+            return None
+
+    async def _apply_stale(self, claim: StaleClaim, status: PspStatus | None, expire_before: datetime) -> str | None:
+        """Apply one PSP answer under a short lock of that one row; "moved", "expired" or None. The row is read
+        again: a webhook may have moved it while the PSP was asked, and a late answer never moves it back."""
+        async with unit_of_work() as session:
+            txn = await transaction_repo.get_for_update(session, claim.transaction_id)
+            if txn is None:
+                return None
+            if status is not None and status.outcome != "pending" and await self.apply_outcome(
+                    session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id):
+                return "moved"
+            if txn.created_at < expire_before and txn.status != "authorized" and await self.apply_outcome(
+                    session, txn, "expired",
+                    error_message="No outcome from the payer or the PSP before the payment expired."):
+                return "expired"
+        return None
 
     async def release_volume(self, session: AsyncSession, txn: Transaction) -> None:
         if not txn.volume_released:

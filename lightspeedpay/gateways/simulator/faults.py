@@ -1,7 +1,8 @@
 """Switchable PSP faults, per account and for every provider: how the API answers and how webhooks go out.
 
 `PUT /_sim/accounts/{key_id}/faults` with a JSON body sets them (an empty body clears them), `GET` reads
-them. Routers call `api_fault` after authenticating a call and hand their webhooks to `dispatch`.
+them, with `calls_held`: the account's API calls a `timeout` fault is holding right now. Routers call
+`api_fault` after authenticating a call and hand their webhooks to `dispatch`.
 """
 
 from __future__ import annotations
@@ -68,7 +69,11 @@ async def api_fault(state: SimulatorState, account: Account, style: ErrorStyle, 
         await asyncio.sleep(faults.slow_ms / 1000)
     if faults.timeout:
         # then answer normally: the client has given up, and like a real PSP the work may still happen
-        await asyncio.sleep(faults.timeout_seconds)
+        state.held[account.key_id] = state.held.get(account.key_id, 0) + 1
+        try:
+            await asyncio.sleep(faults.timeout_seconds)
+        finally:
+            state.held[account.key_id] -= 1
     if faults.outage_status is not None:
         return style.render(faults.outage_status, style.outage_code, "The PSP is having trouble (simulated)")
     if faults.decline and creates_order:
@@ -141,4 +146,5 @@ async def get_faults(key_id: str, request: Request) -> JSONResponse:
     state = web.sim(request)
     if state.account(key_id) is None:
         return _no_account(key_id)
-    return JSONResponse({"key_id": key_id, **faults_for(state, key_id).model_dump()})
+    return JSONResponse({"key_id": key_id, **faults_for(state, key_id).model_dump(),
+                         "calls_held": state.held.get(key_id, 0)})

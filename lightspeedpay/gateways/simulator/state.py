@@ -57,6 +57,8 @@ class SimulatorState:
         self.tasks: set[asyncio.Task[None]] = set()
         # switchable faults per account (faults.Faults), kept in memory: a restart clears them
         self.faults: dict[str, Any] = {}
+        # API calls per account being held by a `timeout` fault right now (tests wait for a hang to begin)
+        self.held: dict[str, int] = {}
         # OAuth access tokens the simulator issued: token -> (key_id, expiry on time.time())
         self.tokens: dict[str, tuple[str, float]] = {}
         self.load()
