@@ -15,9 +15,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from lightspeedpay.cli import wait_http
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit import crypto
+from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.models import Client, PaymentGateway, WebhookEndpoint, WhatsAppProviderToken
 from tests.factories import wait_for
 from tests.fixtures import LOG_DIR, Platform

@@ -24,58 +24,13 @@ from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import IdempotencyKey, Transaction
 from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import LOG_DIR, ROOT
+from tests.redis_proxy import FreezingRedisProxy
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class FreezingRedisProxy:
-    """A TCP proxy in front of the real Redis that stops forwarding (the connection hangs, as when Redis stops
-    answering) from the first command that mentions `marker` on. It lets a test hold an API process right
-    after its payment committed, at the push of the payment's job."""
-
-    def __init__(self, marker: bytes) -> None:
-        self.marker = marker
-        self.frozen = asyncio.Event()
-        self.port = 0
-        self._server: asyncio.Server | None = None
-
-    async def __aenter__(self) -> FreezingRedisProxy:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.close()
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", 6379)
-
-        async def upstream() -> None:
-            while chunk := await reader.read(65536):
-                if self.marker in chunk:
-                    self.frozen.set()
-                if self.frozen.is_set():
-                    continue  # swallowed: the caller waits for an answer that never comes
-                up_writer.write(chunk)
-                await up_writer.drain()
-
-        async def downstream() -> None:
-            while chunk := await up_reader.read(65536):
-                writer.write(chunk)
-                await writer.drain()
-
-        try:
-            await asyncio.gather(upstream(), downstream())
-        except (ConnectionError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-            up_writer.close()
 
 
 async def _answers(url: str) -> bool:
@@ -113,9 +68,12 @@ def second_api(platform) -> Iterator[Callable[..., Awaitable[tuple[str, subproce
 async def test_a_payment_committed_before_the_process_died_is_replayed_not_refused(platform, session, second_api):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
-    redis_db = platform.env["LSP_REDIS_URL"].rsplit("/", 1)[1]
-    async with FreezingRedisProxy(b"transaction-processing") as proxy, httpx.AsyncClient(timeout=30) as http:
-        url, proc = await second_api(LSP_REDIS_URL=f"redis://127.0.0.1:{proxy.port}/{redis_db}")
+    redis_url = platform.env["LSP_REDIS_URL"]
+    async with FreezingRedisProxy(b"transaction-processing", redis_url=redis_url) as proxy, \
+            httpx.AsyncClient(timeout=30) as http:
+        # pushes are bounded now (LSP_JOB_PUSH_TIMEOUT_SECONDS): a long bound keeps the process at the push
+        url, proc = await second_api(LSP_REDIS_URL=proxy.url(redis_url), LSP_JOB_PUSH_TIMEOUT_SECONDS="60",
+                                     LSP_REDIS_SOCKET_TIMEOUT_SECONDS="60")
         doomed = merchant_client(url, new, http)
         body = json.dumps({"amount": 4_200, "order_id": "ORD-KILLED", "currency": "INR"}).encode()
         key = {"Idempotency-Key": "pay-before-the-crash"}
