@@ -15,8 +15,8 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.sessions import ReadSession
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

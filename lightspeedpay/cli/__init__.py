@@ -86,7 +86,9 @@ def scheduler() -> None:
     from lightspeedpay.jobs import scheduler as scheduler_mod
 
     _configure_logging()
-    asyncio.run(scheduler_mod.run())
+    from lightspeedpay.schedule import periodic_tasks
+
+    asyncio.run(scheduler_mod.run(periodic_tasks))
 
 
 @app.command()

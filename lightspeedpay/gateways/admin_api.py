@@ -30,8 +30,8 @@ from lightspeedpay.gateways.service import GatewayNameTaken, GatewayNotFound, ga
 from lightspeedpay.kit.openapi import inline_schema
 from lightspeedpay.kit.parsing import from_validation_error, parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.models import PaymentGateway
+from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(
     prefix="/api/v1/admin/gateways", tags=["admin: gateways"], dependencies=[Depends(authenticate_admin)],

@@ -11,11 +11,12 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import sessionmaker, unit_of_work
+from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspError
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, GatewayAttempt, PaymentGateway
 

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import case, update
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import sessionmaker, unit_of_work
+from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import registry
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
 

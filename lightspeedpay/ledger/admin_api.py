@@ -17,7 +17,6 @@ from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.ledger.repository import LedgerFilter, ledger_repo
 from lightspeedpay.ledger.schemas import (
     AdjustmentCreate,
@@ -31,6 +30,7 @@ from lightspeedpay.ledger.schemas import (
 from lightspeedpay.ledger.service import LedgerReferenceConflict, PayoutExceedsDues, Recorded, ledger_service
 from lightspeedpay.models import Client, LedgerPosting
 from lightspeedpay.models.ledger_posting import POSTING_TYPES
+from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin: commission ledger"],
                    dependencies=[Depends(authenticate_admin)],

@@ -8,12 +8,12 @@ from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.parsing import parse_json
-from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.ledger.admin_api import merchant_uuid
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.merchants.schemas import MerchantOut, MerchantSettingsUpdate
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import Client, Wallet
+from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1/admin/merchants", tags=["admin: merchants"],
                    dependencies=[Depends(authenticate_admin)],

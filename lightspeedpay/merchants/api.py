@@ -9,11 +9,11 @@ from fastapi import APIRouter, Query
 
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.merchants.schemas import WalletEntryList, WalletEntryOut, WalletOut
 from lightspeedpay.models.wallet import ENTRY_TYPES
+from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["wallet"])
 

@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models import WhatsAppNotification
 from lightspeedpay.models.whatsapp_notification import NOTIFICATION_STATUSES, NOTIFICATION_TYPES
 from lightspeedpay.notifications.schemas import NotificationList, NotificationOut, WhatsAppUsage
 from lightspeedpay.notifications.service import NotificationFilter, notification_service
+from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/api/v1/merchant/whatsapp", tags=["whatsapp"])
 admin_router = APIRouter(prefix="/api/v1/admin/whatsapp", tags=["admin: whatsapp"],

@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.errors import AppError, NoGatewayAvailable
 from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
-from lightspeedpay.kit import idempotency
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
 from lightspeedpay.payments.repository import TransactionFilter
 from lightspeedpay.payments.schemas import (
@@ -26,6 +25,7 @@ from lightspeedpay.payments.schemas import (
     pay_response_body,
 )
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, sessionmaker, unit_of_work
+from lightspeedpay.db import engine, sessionmaker
 from lightspeedpay.errors import (
     DuplicateOrderId,
     IdempotencyKeyInUse,
@@ -24,8 +24,9 @@ from lightspeedpay.errors import (
 )
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.jobs import queues
-from lightspeedpay.kit import idempotency
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor

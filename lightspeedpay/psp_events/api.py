@@ -14,8 +14,8 @@ from lightspeedpay.gateways.adapters.base import InvalidPspSignature
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import WriteSession
 from lightspeedpay.psp_events.service import psp_event_service
+from lightspeedpay.sessions import WriteSession
 
 router = APIRouter(tags=["psp webhooks"])
 

@@ -12,10 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.key_secret import KeySecretMerchant
 from lightspeedpay.errors import NotFound, ValidationFailed
-from lightspeedpay.kit import idempotency
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models import Order, Refund, Transaction
 from lightspeedpay.payments.orders import order_service
 from lightspeedpay.payments.repository import OrderFilter, transaction_repo
@@ -29,6 +28,7 @@ from lightspeedpay.razorpay_compat.schemas import (
     window,
 )
 from lightspeedpay.refunds.service import refund_service
+from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/v1", tags=["Razorpay-compatible API (/v1)"])
 

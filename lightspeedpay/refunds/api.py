@@ -9,16 +9,16 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.kit import idempotency
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models import Refund, Transaction
 from lightspeedpay.payments.errors import RefundNotAllowed
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.refunds.schemas import RefundCreate, RefundList, RefundOut
 from lightspeedpay.refunds.service import refund_service
+from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["refunds"])
 

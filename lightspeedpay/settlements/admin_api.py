@@ -14,8 +14,8 @@ from lightspeedpay.auth.signature import read_body
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession, WriteSession
 from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
+from lightspeedpay.sessions import ReadSession, WriteSession
 from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.settlements.schemas import (
     SettlementList,

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.kit.sessions import ReadSession
 from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
+from lightspeedpay.sessions import ReadSession
 from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.settlements.schemas import (
     GatewayTotals,

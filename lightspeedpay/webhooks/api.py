@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.kit.sessions import ReadSession, WriteSession
+from lightspeedpay.sessions import ReadSession, WriteSession
 from lightspeedpay.webhooks.endpoints import (
     TooManyEndpoints,
     WebhookEndpointNotFound,

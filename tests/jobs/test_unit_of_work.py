@@ -8,9 +8,10 @@ import uuid
 
 import pytest
 
-from lightspeedpay.db import unit_of_work
+from lightspeedpay import schedule
 from lightspeedpay.gateways.service import volume_month
-from lightspeedpay.jobs import outbox, queues, scheduler
+from lightspeedpay.jobs import outbox, queues
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.models import JobIntent, Transaction
 from tests.factories import count, create_merchant, create_sandbox_gateway
 
@@ -34,7 +35,7 @@ async def test_a_scheduled_task_pushes_what_it_queued_at_once(platform, session)
         queued.append(outbox.enqueue(s, "transaction-processing", "transaction.process",
                                      transaction_id=str(txn_id)).id)
 
-    await scheduler._in_session(periodic_work)
+    await schedule._in_session(periodic_work)
     # right after the commit, long before the sweeper's grace period: BullMQ has the job
     state = await queues.queue("transaction-processing").getJobState(str(queued[0]))
     assert state != "unknown"

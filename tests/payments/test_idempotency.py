@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select, update
 
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.kit import idempotency
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.models import IdempotencyKey, Order, PaymentGateway, Refund, Transaction
 from tests.factories import count, create_merchant
@@ -148,7 +148,7 @@ async def test_expired_keys_are_new_requests_and_are_purged(shop, session):
     await shop.rzp.post("/v1/orders", json=ORDER, headers={"Idempotency-Key": "fresh-key"})
     assert await idempotency.purge_expired(session) == 1
     assert (await session.execute(select(IdempotencyKey.idempotency_key))).scalars().all() == ["fresh-key"]
-    from lightspeedpay.jobs.scheduler import periodic_tasks
+    from lightspeedpay.schedule import periodic_tasks
 
     assert "idempotency_purge" in [name for name, _, _ in periodic_tasks()]
 

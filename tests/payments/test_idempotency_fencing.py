@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select, update
 from starlette.requests import Request
 
-from lightspeedpay.kit import idempotency
+from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import IdempotencyKey, Transaction
 from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for

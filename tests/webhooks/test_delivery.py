@@ -17,7 +17,6 @@ from standardwebhooks import Webhook
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.jobs import outbox
-from lightspeedpay.jobs.scheduler import periodic_tasks
 from lightspeedpay.models import (
     Alert,
     Client,
@@ -27,6 +26,7 @@ from lightspeedpay.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from lightspeedpay.schedule import periodic_tasks
 from lightspeedpay.webhooks.service import webhook_service
 from lightspeedpay.webhooks.tasks import housekeeping
 from tests.factories import count, create_merchant, jobs_settled, merchant_client, wait_for

@@ -30,13 +30,14 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import errors
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, unit_of_work
+from lightspeedpay.db import engine
 from lightspeedpay.errors import AppError, IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused
+from lightspeedpay.idempotency.repository import idempotency_repo
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 
 HEADER = "Idempotency-Key"
@@ -45,40 +46,6 @@ REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
 
 Work = Callable[[AsyncSession], Awaitable[Response]]
-
-_CLAIM = text("""
-INSERT INTO idempotency_keys (id, client_id, idempotency_key, request_method, request_path, request_fingerprint,
-                              status, claim_token, locked_at, created_at, expires_at)
-VALUES (:id, :client_id, :key, :method, :path, :fingerprint, 'running', :token, now(), now(),
-        now() + make_interval(secs => :ttl))
-ON CONFLICT (client_id, idempotency_key) DO UPDATE
-SET request_method = EXCLUDED.request_method, request_path = EXCLUDED.request_path,
-    request_fingerprint = EXCLUDED.request_fingerprint, status = 'running', claim_token = EXCLUDED.claim_token,
-    locked_at = now(), response_code = NULL, response_body = NULL, response_content_type = NULL,
-    created_at = now(), expires_at = EXCLUDED.expires_at
-WHERE idempotency_keys.expires_at <= now()
-   OR (idempotency_keys.status = 'running' AND idempotency_keys.locked_at < now() - make_interval(secs => :lock)
-       AND idempotency_keys.request_fingerprint = EXCLUDED.request_fingerprint)
-RETURNING id
-""")
-_READ = text("""
-SELECT status, request_fingerprint, request_method, request_path, response_code, response_body,
-       response_content_type
-FROM idempotency_keys WHERE client_id = :client_id AND idempotency_key = :key AND expires_at > now()
-""")
-# fenced: only the claim that is still running under this token may store its answer
-_COMPLETE = text("""
-UPDATE idempotency_keys SET status = 'completed', locked_at = NULL, response_code = :code, response_body = :body,
-       response_content_type = :content_type
-WHERE id = :id AND claim_token = :token AND status = 'running'
-RETURNING id
-""")
-_RELEASE = text("DELETE FROM idempotency_keys WHERE id = :id AND claim_token = :token AND status = 'running'")
-_PURGE = text("""
-DELETE FROM idempotency_keys WHERE id IN (
-    SELECT id FROM idempotency_keys WHERE expires_at <= now() LIMIT :batch FOR UPDATE SKIP LOCKED)
-""")
-
 
 @dataclass
 class Claim:
@@ -142,12 +109,10 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
         token = uuid.uuid4()
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
-            key_id = (await conn.execute(_CLAIM, {
-                "id": uuid.uuid4(), "client_id": client_id, "key": key, "method": request.method, "path": path,
-                "fingerprint": fp, "token": token, "ttl": s.idempotency_ttl_seconds,
-                "lock": s.idempotency_lock_seconds,
-            })).scalar_one_or_none()
-            row = None if key_id else (await conn.execute(_READ, {"client_id": client_id, "key": key})).one_or_none()
+            key_id = await idempotency_repo.claim(conn, client_id=client_id, key=key, method=request.method,
+                                                  path=path, fingerprint=fp, token=token,
+                                                  ttl=s.idempotency_ttl_seconds, lock=s.idempotency_lock_seconds)
+            row = None if key_id else await idempotency_repo.read(conn, client_id=client_id, key=key)
         if key_id is not None:
             return await _execute(path, work, Claim(key_id, token), key_header=key_headers[0])
         if row is None:
@@ -186,7 +151,7 @@ async def _execute(path: str, work: Work, claim: Claim | None, *, key_header: st
             session.info[_CLAIM_INFO] = claim
             response = await work(session)
             if claim is not None and not claim.stored:
-                if (await session.execute(_COMPLETE, _stored_values(claim, response))).first() is None:
+                if not await idempotency_repo.complete(session, **_stored_values(claim, response)):
                     raise _ClaimLost()
                 claim.stored = True
     except _ClaimLost:
@@ -210,23 +175,22 @@ async def _finish_alone(claim: Claim | None, response: Response) -> Response:
     if claim is not None:
         async with unit_of_work() as session:
             if response.status_code >= 500:
-                await session.execute(_RELEASE, {"id": claim.key_id, "token": claim.token})
+                await idempotency_repo.release(session, key_id=claim.key_id, token=claim.token)
             else:
-                await session.execute(_COMPLETE, _stored_values(claim, response))
+                await idempotency_repo.complete(session, **_stored_values(claim, response))
     return response
 
 
 def _stored_values(claim: Claim, response: Response) -> dict[str, Any]:
-    return {"id": claim.key_id, "token": claim.token, "code": response.status_code, "body": bytes(response.body),
-            "content_type": response.media_type or "application/json"}
+    return {"key_id": claim.key_id, "token": claim.token, "code": response.status_code,
+            "body": bytes(response.body), "content_type": response.media_type or "application/json"}
 
 
 async def purge_expired(session: AsyncSession, *, batch: int = 1000) -> int:
     """Delete keys past their lifetime, in batches; a reused key after this is a new request."""
     total = 0
     while True:
-        result = await session.execute(_PURGE, {"batch": batch})
-        deleted = getattr(result, "rowcount", 0) or 0
+        deleted = await idempotency_repo.purge_expired(session, batch=batch)
         await session.commit()
         total += deleted
         if deleted < batch:

@@ -8,11 +8,19 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.db import sessionmaker, write_session
+from lightspeedpay.db import sessionmaker
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 
 
 async def read_session() -> AsyncIterator[AsyncSession]:
     async with sessionmaker()() as session:
+        yield session
+
+
+async def write_session() -> AsyncIterator[AsyncSession]:
+    """Request-scoped session: commit when the handler returns, roll back on an exception, then push the
+    queued jobs (only after the commit made their intents durable)."""
+    async with unit_of_work() as session:
         yield session
 
 
