@@ -47,5 +47,5 @@ async def accept_once(method: str, client_id: uuid.UUID, signature: str, idempot
 
 
 
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

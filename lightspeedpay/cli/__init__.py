@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated
 
@@ -278,7 +279,7 @@ async def _simulator_key(gateway_name: str) -> str:
     return gateway_service.account(gateway).credentials["key_id"]
 
 
-def _simulator_put(path: str, body: dict[str, object]) -> dict[str, object]:
+def _simulator_put(path: str, body: Mapping[str, object]) -> dict[str, object]:
     import httpx
 
     resp = httpx.put(f"{get_settings().simulator_url}{path}", json=body, timeout=10)

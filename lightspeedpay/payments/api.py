@@ -30,10 +30,6 @@ from lightspeedpay.sessions import ReadSession
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 
-
-_SIGNED = [{"X-Client-Key": []}]
-
-
 @router.post(
     "/pay", status_code=201, response_model=PayResponse,
     responses={**MerchantSuspendedError.openapi(), **NoGatewayAvailable.openapi(), 409: {"description":

@@ -13,7 +13,7 @@ from lightspeedpay.models import Refund, Transaction
 
 
 class RefundRepository:
-    def readable(self, client_id: uuid.UUID) -> Select[tuple[Refund]]:
+    def readable(self, client_id: uuid.UUID) -> Select[Refund]:
         return select(Refund).where(Refund.client_id == client_id)
 
     async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Refund | None:
