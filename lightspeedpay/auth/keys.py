@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lightspeedpay.kit.crypto import KeyRing, keyring
-from lightspeedpay.models import Client, PaymentGateway, WebhookEndpoint
+from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
@@ -38,6 +38,7 @@ class SecretColumns:
 
 SECRET_COLUMNS: tuple[SecretColumns, ...] = (
     SecretColumns(Client, ("client_salt_enc", "webhook_secret_enc")),
+    SecretColumns(ClientPreviousSalt, ("salt_enc",)),
     SecretColumns(PaymentGateway, ("credentials_enc",)),
     SecretColumns(WebhookEndpoint, ("secret_enc", "previous_secret_enc")),
 )

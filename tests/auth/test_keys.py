@@ -19,7 +19,8 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.crypto import KeyRing, keyring, new_key_spec
-from lightspeedpay.models import Client, PaymentGateway
+from lightspeedpay.merchants.service import NewMerchant, merchant_service
+from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway
 from tests.factories import create_merchant
 from tests.fixtures import ROOT
 
@@ -71,6 +72,12 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
     use_keys(K1)
     merchants = [await create_merchant(session) for _ in range(5)]
     gateway_creds = [await add_gateway(session) for _ in range(3)]
+    # a salt rotated away from, still valid for its grace period, is a secret at rest too
+    rotated_from = merchants[1].client_salt
+    new_salt = await merchant_service.rotate_salt(session, merchants[1].client.id, grace_seconds=3600, actor="test")
+    await session.commit()
+    merchants[1] = NewMerchant(client=merchants[1].client, client_salt=new_salt,
+                               webhook_secret=merchants[1].webhook_secret)
 
     use_keys(f"{K2},{K1}")  # the operator prepends the new key
     already = await create_merchant(session)  # written after the switch: already under k2
@@ -84,14 +91,16 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
     progress: list[tuple[int, int]] = []
     counts = await rotate_keys(sessionmaker(), batch=2, on_progress=lambda done, total: progress.append((done, total)))
     assert counts == {"clients.client_salt_enc": 5, "clients.webhook_secret_enc": 4,
-                      "payment_gateways.credentials_enc": 3,
+                      "client_previous_salts.salt_enc": 1, "payment_gateways.credentials_enc": 3,
                       # these merchants have no webhook URL, so no endpoint (tests/webhooks covers those)
                       "webhook_endpoints.secret_enc": 0, "webhook_endpoints.previous_secret_enc": 0}
-    assert progress[0] == (0, 8) and progress[-1] == (8, 8)
+    assert progress[0] == (0, 9) and progress[-1] == (9, 9)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
 
     clients, gateways = await stored(session)
     only_k2 = KeyRing(K2)  # the old key can now be dropped
+    [previous] = (await session.execute(select(ClientPreviousSalt.salt_enc))).scalars()
+    assert previous.startswith("k2:") and only_k2.decrypt(previous) == rotated_from
     for m in merchants:
         salt_enc, secret_enc = clients[m.client.client_key]
         assert salt_enc.startswith("k2:") and secret_enc.startswith("k2:")
