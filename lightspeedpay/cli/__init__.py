@@ -180,6 +180,36 @@ def merchant_create(
         typer.echo("Keep client_salt and webhook_secret safe: they are not shown again.")
 
 
+@merchant_app.command("rotate-salt")
+def merchant_rotate_salt(
+    client_key: Annotated[str, typer.Argument(help="the merchant's client key (lsp_…)")],
+    grace_seconds: Annotated[int, typer.Option("--grace-seconds", help="how long the old salt keeps verifying "
+                                               "requests; 0 refuses it at once (a leaked salt)")] = 86_400,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Issue a new client salt (shown once); the old one verifies requests until the grace period ends."""
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.merchants.repository import merchant_repo
+    from lightspeedpay.merchants.service import merchant_service
+
+    async def run() -> dict[str, str]:
+        async with unit_of_work() as session:
+            client = await merchant_repo.by_key(session, client_key)
+            if client is None:
+                raise typer.BadParameter(f"no merchant has the client key {client_key!r}")
+            salt = await merchant_service.rotate_salt(session, client.id, grace_seconds=grace_seconds,
+                                                      actor="cli")
+            return {"client_key": client_key, "client_salt": salt, "old_salt_valid_for_seconds": str(grace_seconds)}
+
+    out = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(out))
+    else:
+        for k, v in out.items():
+            typer.echo(f"{k:27} {v}")
+        typer.echo("Keep client_salt safe: it is not shown again.")
+
+
 @gateway_app.command("add")
 def gateway_add(
     name: Annotated[str, typer.Option("--name")],

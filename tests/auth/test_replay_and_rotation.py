@@ -3,7 +3,9 @@ and a merchant's client salt can be rotated with a grace period in which both sa
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -12,6 +14,7 @@ from sqlalchemy import select, update
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import AuditLog, ClientPreviousSalt, Refund
 from tests.factories import MerchantClient, count, create_merchant, create_sandbox_gateway, merchant_client
+from tests.fixtures import ROOT
 from tests.paying import paid_payment
 
 
@@ -94,3 +97,17 @@ async def test_a_leaked_salt_is_refused_at_once(platform, session):
     async with httpx.AsyncClient(timeout=30) as http:
         r = await merchant_client(platform.api_url, new, http).pay()
     assert r.status_code == 401 and r.json()["error"]["code"] == "INVALID_SIGNATURE"
+
+
+async def test_the_cli_rotates_a_salt(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "lightspeedpay.cli", "merchant", "rotate-salt", new.client.client_key,
+        "--grace-seconds", "0", "--json", cwd=ROOT, env=platform.env, stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
+    assert proc.returncode == 0
+    salt = json.loads(out)["client_salt"]
+    async with httpx.AsyncClient(timeout=30) as http:
+        assert (await merchant_client(platform.api_url, new, http).pay()).status_code == 401
+        assert (await MerchantClient(platform.api_url, new.client.client_key, salt, http).pay()).status_code == 201
