@@ -6,6 +6,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from lightspeedpay.errors import DuplicateOrderId, MerchantSuspended, NoGatewayA
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.jobs import queues
+from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
@@ -75,10 +77,13 @@ class PaymentService:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             for attempt in range(_SELECTION_TRIES):
                 try:
-                    result = await transaction_repo.initiate(
+                    # a deadlock victim (the statement alone, on this autocommit connection) runs again
+                    result = await retry_on_conflict(partial(
+                        transaction_repo.initiate,
                         conn, client_id=client_id, order_id=order_id, amount=amount, currency=currency,
                         customer=customer, notes=notes, redirect_url=redirect_url, month=month,
-                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id)
+                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id),
+                        what="payment_initiation")
                 except IntegrityError as exc:
                     if "uq_transactions_client_order" in str(exc.orig):
                         raise DuplicateOrderId(f"order_id {order_id!r} was already used for another "
