@@ -14,7 +14,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspError
 from lightspeedpay.gateways.repository import gateway_repo
-from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, GatewayAttempt
 
@@ -54,7 +54,7 @@ class RoutingService:
         with the job, or are all redone."""
         locked = await gateway_repo.lock_for_failover(
             session, current=gateway_id, move=move is not None, exclude=move.exclude if move else [],
-            amount=move.amount if move else 0, month=move.month if move else date.today())
+            amount=move.amount if move else 0, month=move.month if move else volume_month())
         trip = await gateway_repo.count_technical_failure(session, gateway_id, get_settings().breaker_threshold)
         if trip.tripped:
             message = f"gateway {trip.name} tripped its breaker after {trip.consecutive_failures} technical failures"
