@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.errors import NotFound
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import Client, Order, Transaction
@@ -22,13 +24,6 @@ METHODS = {
     "phonepe": ["UPI", "Cards"],
 }
 _TERMINAL = {"paid", "partially_refunded", "refunded", "authorized", "failed", "expired"}
-
-# the gateway the router would pick now, without reserving anything: only to show its payment methods
-_LIKELY_PROVIDER = text("""
-SELECT provider FROM payment_gateways
-WHERE is_active AND NOT temp_failed AND current_volume + :amount <= monthly_limit
-ORDER BY priority DESC, success_rate DESC, last_used_at ASC LIMIT 1
-""")
 
 
 @dataclass(frozen=True)
@@ -61,7 +56,8 @@ class CheckoutService:
         )).one_or_none()
         if row is None or not key or not equal(row.Client.client_key, key):
             raise NotFound("This checkout link is not valid.", field="order_id")
-        provider = (await session.execute(_LIKELY_PROVIDER, {"amount": row.Order.amount})).scalar_one_or_none()
+        # the gateway the router would pick now (the pool's one eligibility rule), only to show its methods
+        provider = await gateway_repo.best_eligible_provider(session, row.Order.amount, volume_month())
         return CheckoutOrder(order=row.Order, client=row.Client, methods=METHODS.get(provider or "", []))
 
     async def latest_payment_id(self, session: AsyncSession, checkout: CheckoutOrder) -> str:

@@ -11,6 +11,7 @@ import orjson
 from sqlalchemy import Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Order, Transaction
 
@@ -54,16 +55,12 @@ WITH m AS (
            AND (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS ok
 ), g AS (
     SELECT pg.id FROM payment_gateways pg
-    WHERE (SELECT ok FROM go) AND pg.is_active AND NOT pg.temp_failed
-      AND (CASE WHEN pg.volume_month = :month THEN pg.current_volume ELSE 0 END) + :amount <= pg.monthly_limit
-    ORDER BY pg.priority DESC, (CASE WHEN :explore THEN random() ELSE 0 END),
-             pg.success_rate DESC, pg.last_used_at ASC
-    LIMIT 1 FOR UPDATE {lock}
+    WHERE (SELECT ok FROM go) AND {eligible}
+    ORDER BY {routing_order}
+    LIMIT 1 {lock}
 ), upd AS (
-    UPDATE payment_gateways pg
-    SET current_volume = (CASE WHEN pg.volume_month = :month THEN pg.current_volume ELSE 0 END) + :amount,
-        volume_month = :month, last_used_at = clock_timestamp()
-    FROM g WHERE pg.id = g.id
+    UPDATE payment_gateways pg SET {reserve}
+    WHERE pg.id = (SELECT id FROM g) AND {eligible}
     RETURNING pg.id
 ), txn AS (
     INSERT INTO transactions (id, payment_id, order_id, parent_order_id, client_id, gateway_id, amount, currency,
@@ -98,8 +95,16 @@ SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) 
        (SELECT count(*) FROM answer) AS answers_stored
 FROM m
 """
-_INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="SKIP LOCKED"))
-_INITIATE_WAIT = text(_INITIATE.format(lock=""))
+# The gateway part is the pool's one eligibility rule and routing order (gateways/repository.py). The first try
+# locks the best row nobody is changing (NO KEY UPDATE SKIP LOCKED; a payment or attempt referencing the row
+# does not make it busy). The waiting try locks nothing while choosing: the UPDATE then
+# waits for that one row and re-checks the rule on its newest version (no row: it was taken meanwhile, try
+# again). Either way the statement never holds one gateway row while waiting for another, so it cannot be
+# part of a deadlock with the worker's failovers (issue 8, defect 9).
+_GATEWAY_PARTS = {"eligible": eligible_sql("pg"), "routing_order": routing_order_sql("pg", explore=":explore"),
+                  "reserve": reserve_set_sql("pg")}
+_INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="FOR NO KEY UPDATE SKIP LOCKED", **_GATEWAY_PARTS))
+_INITIATE_WAIT = text(_INITIATE.format(lock="", **_GATEWAY_PARTS))
 
 
 @dataclass(frozen=True)

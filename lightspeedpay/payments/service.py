@@ -7,6 +7,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +28,7 @@ from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.jobs import queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
+from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
@@ -101,11 +103,14 @@ class PaymentService:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             for attempt in range(_SELECTION_TRIES):
                 try:
-                    result = await transaction_repo.initiate(
+                    # a deadlock victim (the statement alone, on this autocommit connection) runs again
+                    result = await retry_on_conflict(partial(
+                        transaction_repo.initiate,
                         conn, client_id=client_id, order_id=order_id, amount=amount, currency=currency,
                         customer=customer, notes=notes, redirect_url=redirect_url, month=month,
                         wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id,
-                        txn_id=txn_id, payment_id=payment_id, answer=answer)
+                        txn_id=txn_id, payment_id=payment_id, answer=answer),
+                        what="payment_initiation")
                 except IntegrityError as exc:
                     if "uq_transactions_client_order" in str(exc.orig) and order_id is not None:
                         raise await self._duplicate(conn, client_id, order_id) from None

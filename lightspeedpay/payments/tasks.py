@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,10 +15,11 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import OrderRequest, PspDeclined, PspTechnicalError
 from lightspeedpay.gateways.repository import gateway_repo
-from lightspeedpay.gateways.routing import routing_service
+from lightspeedpay.gateways.routing import Reservation, routing_service
 from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.jobs.queues import TRANSACTION_PROCESSING
 from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import GatewayAttempt, Transaction
 from lightspeedpay.payments.repository import transaction_repo
@@ -67,30 +69,31 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
 
 async def _fail_over(session: AsyncSession, txn: Transaction, tried: list[uuid.UUID], attempt: int,
                      exc: PspTechnicalError) -> None:
-    """Move the reservation to the next eligible gateway and queue a fresh attempt there; the gateway rows
-    are touched only after the PSP call, so no PSP latency is spent holding their locks."""
-    if attempt < get_settings().failover_max_attempts:
-        next_id = await routing_service.reserve_next(session, amount=txn.amount, exclude=tried, month=volume_month())
-        if next_id is not None:
-            await gateway_repo.release(session, txn.gateway_id, txn.amount, volume_month(txn.created_at))
-            log.info("payment_failover", transaction_id=str(txn.id), to_gateway=str(next_id), attempt=attempt,
-                     error=exc.code)
-            txn.gateway_id = next_id
-            jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", transaction_id=str(txn.id))
-            return
-        if await _can_retry_same(session, txn.gateway_id):
-            # no other gateway can take it: try this one again shortly (the attempt stays recorded)
-            jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", delay_seconds=min(2**attempt, 30),
-                         transaction_id=str(txn.id))
-            return
+    """Count the failure on the gateway's breaker and move the reservation to the next eligible gateway,
+    queueing a fresh attempt there. The gateway rows are touched only after the PSP call (no PSP latency is
+    spent holding their locks), all in one unit that takes them in id order and is redone if PostgreSQL
+    still picks it as a deadlock victim, so the breaker trip and its alert are never lost with the job."""
+    may_move = attempt < get_settings().failover_max_attempts
+    move = Reservation(amount=txn.amount, exclude=tried, month=volume_month(),
+                       reserved_month=volume_month(txn.created_at)) if may_move else None
+    next_id = await retry_on_conflict(
+        partial(routing_service.technical_failure, session, txn.gateway_id, move=move),
+        what="payment_failover", session=session)
+    if next_id is not None:
+        log.info("payment_failover", transaction_id=str(txn.id), to_gateway=str(next_id), attempt=attempt,
+                 error=exc.code)
+        txn.gateway_id = next_id
+        jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", transaction_id=str(txn.id))
+        return
+    # the reservation is already on this gateway, so it needs room for nothing more (amount 0)
+    if may_move and await gateway_repo.is_eligible(session, txn.gateway_id, 0, volume_month()):
+        # no other gateway can take it: try this one again shortly (the attempt stays recorded)
+        jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", delay_seconds=min(2**attempt, 30),
+                     transaction_id=str(txn.id))
+        return
     await payment_service.apply_outcome(
         session, txn, "failed", error_code="PSP_UNAVAILABLE",
         error_message=f"No payment gateway could create the order after {attempt} attempt(s); last error {exc.code}.")
-
-
-async def _can_retry_same(session: AsyncSession, gateway_id: uuid.UUID) -> bool:
-    gateway = await gateway_repo.get(session, gateway_id)
-    return bool(gateway and gateway.is_active and not gateway.temp_failed)
 
 
 def _ms(started: float) -> int:

@@ -1,0 +1,55 @@
+"""Retrying a unit of database work that PostgreSQL chose as a deadlock victim or failed to serialize: both
+mean "nothing of this happened, run it again", never a client's or a merchant's error."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.kit.logging import log
+
+T = TypeVar("T")
+
+# deadlock_detected, serialization_failure
+CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether `exc` (SQLAlchemy's wrapper, the driver's error, or asyncpg's own) is a deadlock or a
+    serialization failure."""
+    seen: BaseException | None = exc
+    for _ in range(4):  # DBAPIError -> .orig (the adapted driver error) -> __cause__ (asyncpg's)
+        if seen is None:
+            return False
+        if getattr(seen, "sqlstate", None) in CONFLICT_SQLSTATES:
+            return True
+        seen = getattr(seen, "orig", None) or seen.__cause__
+    return False
+
+
+async def retry_on_conflict(work: Callable[[], Awaitable[T]], *, what: str, session: AsyncSession | None = None,
+                            tries: int = 4) -> T:
+    """Run `work`, again (after a short random pause, so the two sides do not collide again) when PostgreSQL
+    aborted it as a deadlock victim or a serialization failure.
+
+    The unit that is redone must be one PostgreSQL rolled back whole: a statement on an autocommit connection,
+    or, with `session`, a savepoint around `work` (the deadlock aborts only the savepoint; the session's
+    transaction, its row locks and its earlier changes stay)."""
+    for attempt in range(1, tries + 1):
+        try:
+            if session is None:
+                return await work()
+            async with session.begin_nested():
+                return await work()
+        except DBAPIError as exc:
+            if attempt == tries or not is_conflict(exc):
+                raise
+            # a warning: the lock order should make this impossible, so each one deserves a look
+            log.warning("db_conflict_retried", what=what, attempt=attempt, error=str(exc.orig).splitlines()[0])
+            await asyncio.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
