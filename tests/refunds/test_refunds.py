@@ -209,7 +209,9 @@ async def test_fifty_concurrent_partial_refunds_never_exceed_the_payment(shop, s
     async def one(i: int) -> httpx.Response:
         if i % 2:
             return await shop.rzp.post(f"/v1/payments/{pay}/refund", json={"amount": 300})
-        return await shop.native.post(f"/api/v1/transactions/{txn['id']}/refunds", b'{"amount": 300}')
+        # distinct requests: the same signed bytes twice would be refused as a replay
+        return await shop.native.post(f"/api/v1/transactions/{txn['id']}/refunds",
+                                      b'{"amount": 300, "notes": {"n": %d}}' % i)
 
     responses = await asyncio.gather(*(one(i) for i in range(50)))
     ok = [r for r in responses if r.status_code in (200, 201)]
