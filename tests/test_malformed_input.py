@@ -116,6 +116,11 @@ CASES: list[tuple[Any, ...]] = [
      None, None, None, 422, "VALIDATION_ERROR", "event_type"),
     ("nul-query-merchant", None, "GET", "/api/v1/admin/whatsapp?merchant=a%00b", None, None, None, 422,
      "VALIDATION_ERROR", "merchant"),
+    # found by the fuzz: Razorpay's list parameters
+    ("superscript-skip", None, "GET", "/v1/orders?skip=%C2%B2%C2%B3", None, None, None, 400,
+     "input_validation_failed", "skip"),
+    ("5000-digit-count", None, "GET", "/v1/payments?count=" + "9" * 5000, None, None, None, 400,
+     "input_validation_failed", "count"),
     ("nul-path-order", None, "GET", "/v1/orders/%00", None, None, None, 400, "not_found", None),
     ("nul-path-refund", None, "GET", "/api/v1/refunds/%00", None, None, None, 404, "NOT_FOUND", None),
     ("nul-path-checkout", None, "GET", "/checkout/%00", None, None, None, 404, "NOT_FOUND", None),

@@ -127,8 +127,12 @@ def _int_param(request: Request, name: str, default: int | None, *, low: int, hi
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit():
+    digits = raw.removeprefix("-")
+    # ASCII digits only: str.isdigit() alone accepts '²', which int() refuses
+    if not (digits.isascii() and digits.isdigit()):
         raise ValidationFailed(f"The {name} must be an integer.", field=name)
+    if len(digits) > 18:  # past every bound here (and int() refuses thousands of digits)
+        raise ValidationFailed(f"The {name} is out of range.", field=name)
     value = int(raw)
     if value < low:
         raise ValidationFailed(f"The {name} must be at least {low}.", field=name)
