@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 # tasks: the handlers' registry tells enqueue which queue each job runs on
 from lightspeedpay import __version__, errors, tasks  # noqa: F401
@@ -15,6 +15,8 @@ from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http
 from lightspeedpay.kit import logging as lsp_logging
+from lightspeedpay.kit.parsing import require_json_media_type
+from lightspeedpay.kit.url_guard import RejectNulInUrl
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
 
 
@@ -37,8 +39,11 @@ def create_app() -> FastAPI:
                     "X-Signature; see the README) and a Razorpay-compatible API under `/v1` (HTTP Basic auth with "
                     "your client_key and client_salt, Razorpay's entities and error body), so a Razorpay client "
                     "library pointed at this base URL works. Every POST takes an `Idempotency-Key`.",
+        # a body sent to a JSON route must be declared JSON (415 otherwise), on every route of both faces
+        dependencies=[Depends(require_json_media_type)],
     )
     errors.install(app)
+    app.add_middleware(RejectNulInUrl)
     errors.register_surface("/v1/", razorpay_errors.render)
     app.include_router(api_router)
     return app

@@ -83,6 +83,10 @@ class PayloadTooLarge(AppError):
     status_code, code = 413, "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaType(AppError):
+    status_code, code = 415, "UNSUPPORTED_MEDIA_TYPE"
+
+
 class MerchantSuspended(AppError):
     status_code, code = 402, "MERCHANT_SUSPENDED"
 

@@ -29,6 +29,8 @@ def credentials(request: Request) -> tuple[str, str]:
         except (binascii.Error, UnicodeDecodeError):
             raise Unauthorized("The Authorization header is not valid Basic auth.", field="Authorization") from None
         key, _, secret = decoded.partition(":")
+        if "\x00" in decoded:  # no key has one, and PostgreSQL text cannot hold it: refuse before the lookup
+            raise Unauthorized("The api key provided is invalid", field="Authorization")
         return key, secret
     return request.headers.get("x-api-key", ""), request.headers.get("x-api-secret", "")
 

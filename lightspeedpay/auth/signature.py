@@ -15,6 +15,14 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
 from lightspeedpay.kit.signing import equal, sign_merchant_request
 
+# Unix seconds have 10 digits until the year 2286; anything much longer is not a time (and int() of thousands
+# of digits is slow, past 4,300 an error)
+_MAX_TIMESTAMP_DIGITS = 12
+
+
+def _ascii_digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()
+
 
 def path_with_query(request: Request) -> str:
     raw = request.scope.get("raw_path") or request.url.path.encode()
@@ -24,8 +32,9 @@ def path_with_query(request: Request) -> str:
 
 async def read_body(request: Request) -> bytes:
     limit = get_settings().max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    declared = request.headers.get("content-length", "")
+    # ASCII digits only (str.isdigit() accepts '²', which int() refuses); a long number is too large anyway
+    if _ascii_digits(declared) and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     body = await request.body()
     if len(body) > limit:
@@ -42,7 +51,7 @@ async def authenticate(request: Request) -> MerchantAuth:
         if not value:
             raise Unauthorized(f"The {name} header is missing; every API request must be signed.", field=name)
     assert client_key and timestamp and signature
-    if not timestamp.isdigit():
+    if not _ascii_digits(timestamp) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
         raise Unauthorized("X-Timestamp must be Unix time in whole seconds.", field="X-Timestamp")
     tolerance = get_settings().signature_tolerance_seconds
     if abs(time.time() - int(timestamp)) > tolerance:

@@ -28,7 +28,7 @@ from lightspeedpay.gateways.schemas import (
 )
 from lightspeedpay.gateways.service import GatewayNameTaken, GatewayNotFound, gateway_service
 from lightspeedpay.kit.openapi import inline_schema
-from lightspeedpay.kit.parsing import from_validation_error, parse_json
+from lightspeedpay.kit.parsing import from_validation_error, parse_json, validate_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import PaymentGateway
 from lightspeedpay.sessions import ReadSession, WriteSession
@@ -65,7 +65,7 @@ def _priorities(raw: bytes) -> list[PriorityItem]:
     if not raw.strip():
         raise BadRequest("The request body is empty; send a JSON array of {\"id\", \"priority\"} objects.")
     try:
-        return PriorityUpdate.model_validate_json(raw).root
+        return validate_json(PriorityUpdate, raw).root
     except ValidationError as exc:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, BadRequest, ValidationFailed
 from lightspeedpay.kit.pagination import OffsetWindow
+from lightspeedpay.kit.parsing import validate_json
 from lightspeedpay.payments.schemas import NoteValue
 from lightspeedpay.refunds.schemas import RefundCreate
 
@@ -68,6 +69,14 @@ class CaptureRequest(BaseModel):
     amount: StrictInt = Field(description="Must equal the authorized amount, in paise.", examples=[50000])
     currency: str | None = Field(default=None, examples=["INR"])
 
+    @field_validator("amount")
+    @classmethod
+    def _amount(cls, value: int) -> int:
+        # refused here, so that a negative amount never reaches the capture's own checks
+        if value <= 0:
+            raise ValueError("The amount must be a positive whole number of paise")
+        return value
+
 
 class RazorpayRefundCreate(RefundCreate):
     """Razorpay's refund request (the same fields as the native one)."""
@@ -79,7 +88,7 @@ def parse(model: type[BaseModel], raw: bytes, *, empty_is_object: bool = False) 
             raise BadRequest("The request body is empty; send a JSON object.")
         raw = b"{}"
     try:
-        return model.model_validate_json(raw)
+        return validate_json(model, raw)
     except ValidationError as exc:
         raise _error(exc) from None
 
@@ -118,8 +127,12 @@ def _int_param(request: Request, name: str, default: int | None, *, low: int, hi
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit():
+    digits = raw.removeprefix("-")
+    # ASCII digits only: str.isdigit() alone accepts '²', which int() refuses
+    if not (digits.isascii() and digits.isdigit()):
         raise ValidationFailed(f"The {name} must be an integer.", field=name)
+    if len(digits) > 18:  # past every bound here (and int() refuses thousands of digits)
+        raise ValidationFailed(f"The {name} is out of range.", field=name)
     value = int(raw)
     if value < low:
         raise ValidationFailed(f"The {name} must be at least {low}.", field=name)

@@ -111,6 +111,7 @@ ROUTES = [("GET", ""), ("POST", ""), ("GET", "/health"), ("PUT", "/priority"), (
                                            "dev-admin-token", ""])
 async def test_every_route_needs_the_admin_token(admin, method, path, authorization):
     headers = {"Authorization": authorization} if authorization is not None else {}
+    headers["content-type"] = "application/json"  # a body of another type is refused first, with 415
     async with httpx.AsyncClient(base_url=admin.http.base_url, timeout=10) as anonymous:
         resp = await anonymous.request(method, BASE + path, headers=headers, content=b"{not json")
     assert_error(resp, 401, "UNAUTHORIZED", "Authorization")
