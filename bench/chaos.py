@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -37,7 +38,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--payments", type=int, default=2000, help="logical payments (default 2000)")
-    p.add_argument("--concurrency", type=int, default=24, help="concurrent merchant clients (default 24)")
+    p.add_argument("--concurrency", type=int, default=24, help="requests in flight at most (default 24)")
     p.add_argument("--seconds", type=float, default=240, help="the payments are released over this long, under "
                                                                "chaos (default 240)")
     p.add_argument("--gateways", type=int, default=2, help="sandbox gateways, all on the simulator (default 2)")
@@ -185,6 +186,11 @@ async def main(args: argparse.Namespace) -> int:
                 shown = len(live.events)
                 await asyncio.sleep(0.5)
 
+        # SIGINT/SIGTERM end the run through its clean-up (stop the processes, delete the queue keys)
+        main_task = asyncio.current_task()
+        assert main_task is not None
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, main_task.cancel)
         with bars:
             ticker = asyncio.create_task(refresh())
             started = time.monotonic()

@@ -55,7 +55,7 @@ RETRY_CODES = ("IDEMPOTENCY_KEY_IN_USE",)
 @dataclass
 class ChaosConfig:
     payments: int = 200
-    concurrency: int = 12
+    concurrency: int = 12  # requests in flight at most
     seconds: float = 45.0  # the payments are released evenly over this long; chaos runs meanwhile
     kill_every: float = 8.0  # mean seconds between two SIGKILLs of the same process
     down_for: float = 1.0  # at most this long between a kill and the restart
@@ -176,6 +176,7 @@ class Chaos:
         self.crashes: list[str] = []
         self._client_key, self._salt = client_key, salt
         self._stop = asyncio.Event()
+        self._in_flight = asyncio.Semaphore(cfg.concurrency)
 
     def _payment(self, i: int) -> Payment:
         order_id = f"chaos-{self.run_id}-{i:05d}"
@@ -192,25 +193,28 @@ class Chaos:
     # ---- clients ----------------------------------------------------------------------------------------
 
     async def send(self, http: httpx.AsyncClient, p: Payment) -> Answer:
-        # a fresh timestamp, and never the previous one: a retry must not be the byte-identical request
-        ts = max(int(time.time()), p.last_timestamp + 1)
-        p.last_timestamp = ts
-        client = MerchantClient(self.platform.api_url, self._client_key, self._salt, http)
-        headers = {**client.headers("POST", PAY_PATH, p.body, timestamp=ts), "Idempotency-Key": p.key}
-        self.progress.requests += 1
-        try:
-            r = await http.post(self.platform.api_url + PAY_PATH, content=p.body, headers=headers,
-                                timeout=self.cfg.request_timeout)
-        except httpx.TransportError as e:
-            self.progress.transport_errors += 1
-            answer = Answer(self.now(), None, error=type(e).__name__)
-        else:
+        async with self._in_flight:
+            # signed when it goes out, with a fresh timestamp and never the previous one: a retry must not be the
+            # byte-identical request (it may be refused as a replay)
+            ts = max(int(time.time()), p.last_timestamp + 1)
+            p.last_timestamp = ts
+            client = MerchantClient(self.platform.api_url, self._client_key, self._salt, http)
+            headers = {**client.headers("POST", PAY_PATH, p.body, timestamp=ts), "Idempotency-Key": p.key}
+            self.progress.requests += 1
             try:
-                body: Any = r.json()
-            except ValueError:
-                body = r.text[:500]
-            self.progress.statuses[r.status_code] += 1
-            answer = Answer(self.now(), r.status_code, body, replayed=r.headers.get("idempotent-replayed") == "true")
+                r = await http.post(self.platform.api_url + PAY_PATH, content=p.body, headers=headers,
+                                    timeout=self.cfg.request_timeout)
+            except httpx.TransportError as e:
+                self.progress.transport_errors += 1
+                answer = Answer(self.now(), None, error=type(e).__name__)
+            else:
+                try:
+                    body: Any = r.json()
+                except ValueError:
+                    body = r.text[:500]
+                self.progress.statuses[r.status_code] += 1
+                answer = Answer(self.now(), r.status_code, body,
+                                replayed=r.headers.get("idempotent-replayed") == "true")
         p.answers.append(answer)
         return answer
 
@@ -235,22 +239,19 @@ class Chaos:
             await self.send(http, p)  # the client lost the answer and asks again: the same answer is due
 
     async def clients(self) -> None:
-        queue: asyncio.Queue[tuple[float, Payment]] = asyncio.Queue()
+        """Payments arrive at their own pace, evenly over `seconds`, whatever happens to earlier ones: a merchant's
+        shop does not stop taking orders while one payment's retries wait out a dead request's key. At most
+        `concurrency` requests are in flight at once; a client backing off holds none."""
         n = len(self.payments)
-        for i, p in enumerate(self.payments):
-            queue.put_nowait((self.cfg.seconds * i / max(n, 1), p))
         limits = httpx.Limits(max_connections=self.cfg.concurrency, max_keepalive_connections=self.cfg.concurrency)
         async with httpx.AsyncClient(limits=limits) as http:
-            async def client() -> None:
-                while not queue.empty():
-                    release, p = queue.get_nowait()
-                    if (wait := release - self.now()) > 0:
-                        await asyncio.sleep(wait)
-                    self.progress.released += 1
-                    await self.pay(http, p)
-                    self.progress.done += 1
+            async def client(i: int, p: Payment) -> None:
+                await asyncio.sleep(self.cfg.seconds * i / max(n, 1))
+                self.progress.released += 1
+                await self.pay(http, p)
+                self.progress.done += 1
 
-            await asyncio.gather(*(client() for _ in range(self.cfg.concurrency)))
+            await asyncio.gather(*(client(i, p) for i, p in enumerate(self.payments)))
 
     # ---- chaos ------------------------------------------------------------------------------------------
 
@@ -353,16 +354,14 @@ class Chaos:
 
     async def replay_all(self) -> None:
         """Every key once more, after everything settled: the answer a client got must not have changed."""
-        sem = asyncio.Semaphore(self.cfg.concurrency)
         async with httpx.AsyncClient() as http:
             async def one(p: Payment) -> None:
-                async with sem:
+                a = await self.send(http, p)
+                for _ in range(3):  # the api is up now; a transport error here is a blip, not an answer
+                    if a.status is not None:
+                        break
+                    await asyncio.sleep(1)
                     a = await self.send(http, p)
-                    for _ in range(3):  # the api is up now; a transport error here is a blip, not an answer
-                        if a.status is not None:
-                            break
-                        await asyncio.sleep(1)
-                        a = await self.send(http, p)
 
             await asyncio.gather(*(one(p) for p in self.payments))
 
