@@ -405,12 +405,19 @@ class Chaos:
             intents = (await conn.execute(text(
                 "SELECT status, name, last_error, count(*) AS n FROM job_intents GROUP BY status, name, last_error"
             ))).mappings().all()
-        return judge(self.payments, [dict(t) for t in txns], [dict(i) for i in intents],
-                     await asyncio.to_thread(self.ledger_check), outage=self.outage,
-                     failure_grace=self.cfg.failure_grace,
-                     extra={"settled in s": round(settled_in, 1), "kills": dict(self.progress.kills),
-                            "crashed on their own": Counter(self.crashes), "requests": self.progress.requests,
-                            "transport errors": self.progress.transport_errors})
+            # what a stuck intent was waiting for, to tell a lost job from a slow one
+            pending = (await conn.execute(text(
+                "SELECT id::text, name, payload, attempts, last_error, run_after, created_at, updated_at "
+                "FROM job_intents WHERE status = 'pending' ORDER BY created_at LIMIT 20"))).mappings().all()
+        verdict = judge(self.payments, [dict(t) for t in txns], [dict(i) for i in intents],
+                        await asyncio.to_thread(self.ledger_check), outage=self.outage,
+                        failure_grace=self.cfg.failure_grace,
+                        extra={"settled in s": round(settled_in, 1), "kills": dict(self.progress.kills),
+                               "crashed on their own": Counter(self.crashes), "requests": self.progress.requests,
+                               "transport errors": self.progress.transport_errors})
+        if pending:
+            verdict.examples["pending job intents"] = [dict(row) for row in pending]
+        return verdict
 
 
 def judge(payments: list[Payment], txns: list[dict[str, Any]], intents: list[dict[str, Any]],
