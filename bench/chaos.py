@@ -204,7 +204,7 @@ async def main(args: argparse.Namespace) -> int:
         platform.stop_all()
         wipe_queue_keys(args.redis_url, env["LSP_QUEUE_PREFIX"])
 
-    verdict.info["deadlocks in the logs"] = count_in_logs(log_dir, "deadlock detected")
+    verdict.info["log lines with 'deadlock detected'"] = count_in_logs(log_dir, "deadlock detected")
     verdict.info["run seconds"] = round(elapsed, 1)
     table = Table(title=f"chaos verdict: {args.payments} payments, {args.seconds:.0f} s of chaos")
     table.add_column("promise")
