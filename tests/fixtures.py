@@ -156,6 +156,8 @@ async def _dispose_engine() -> AsyncIterator[None]:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ledger_violation: the test breaks a ledger invariant on purpose, so the "
                                        "ledger check after it is skipped")
+    config.addinivalue_line("markers", "chaos: the chaos test (tests/test_chaos.py): processes killed under load; "
+                                       "`-m chaos` selects it, `-m 'not chaos'` leaves it out")
 
 
 @pytest.fixture(autouse=True)
