@@ -84,7 +84,7 @@ def platform_env(args: argparse.Namespace, log_dir: Path) -> dict[str, str]:
 
 async def prepare_database(url: str) -> None:
     """Create and migrate the chaos database; empty every application table."""
-    from lightspeedpay.cli import create_database_if_missing, upgrade_database
+    from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
 
     await create_database_if_missing(url)
     await asyncio.to_thread(upgrade_database, url)
@@ -143,7 +143,7 @@ async def main(args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from lightspeedpay.cli import wait_http
+    from lightspeedpay.kit.readiness import wait_http
     from tests import chaos as driver
     from tests.fixtures import Platform
 

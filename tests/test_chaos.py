@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from lightspeedpay.cli import wait_http
+from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.gateways.service import gateway_service
 from tests.chaos import Answer, ChaosConfig, Payment, client_answers, judge, run_chaos
 from tests.factories import create_merchant, create_sandbox_gateway
