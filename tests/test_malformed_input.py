@@ -87,8 +87,8 @@ CASES: list[tuple[Any, ...]] = [
      {"X-Timestamp": "²³".encode("latin-1")}, 401, "UNAUTHORIZED", "X-Timestamp"),
     ("timestamp-5000-digits", None, "GET", "/api/v1/transactions", None, None,
      {"X-Timestamp": "1" * 5000}, 401, "UNAUTHORIZED", "X-Timestamp"),
-    ("timestamp-13-digits", None, "POST", "/api/v1/pay", j(PAY), "application/json",
-     {"X-Timestamp": "1" * 13}, 401, "UNAUTHORIZED", "X-Timestamp"),
+    ("timestamp-14-digits", None, "POST", "/api/v1/pay", j(PAY), "application/json",
+     {"X-Timestamp": "1" * 14}, 401, "UNAUTHORIZED", "X-Timestamp"),
     # NUL in stored text: the JSON body parser refuses it, keys included
     ("nul-customer-name", None, "POST", "/api/v1/pay", j({**PAY, "customer": {"name": NUL}}), "application/json",
      None, 422, "VALIDATION_ERROR", "customer.name"),

@@ -17,7 +17,11 @@ from lightspeedpay.kit.signing import equal, sign_merchant_request
 
 # Unix seconds have 10 digits until the year 2286; anything much longer is not a time (and int() of thousands
 # of digits is slow, past 4,300 an error)
-_MAX_TIMESTAMP_DIGITS = 12
+# Unix time in seconds (10 digits until the year 2286) or in milliseconds (13 digits): a client that sends
+# two identical requests within one second (two refunds of the same amount) signs them apart in milliseconds,
+# as the replay check refuses the same signed bytes twice
+_MAX_TIMESTAMP_DIGITS = 13
+_MILLISECOND_DIGITS = 13
 
 
 def _ascii_digits(value: str) -> bool:
@@ -52,9 +56,11 @@ async def authenticate(request: Request) -> MerchantAuth:
             raise Unauthorized(f"The {name} header is missing; every API request must be signed.", field=name)
     assert client_key and timestamp and signature
     if not _ascii_digits(timestamp) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
-        raise Unauthorized("X-Timestamp must be Unix time in whole seconds.", field="X-Timestamp")
+        raise Unauthorized("X-Timestamp must be Unix time in whole seconds (or milliseconds, 13 digits).",
+                           field="X-Timestamp")
     tolerance = get_settings().signature_tolerance_seconds
-    if abs(time.time() - int(timestamp)) > tolerance:
+    sent_at = int(timestamp) / 1000 if len(timestamp) == _MILLISECOND_DIGITS else int(timestamp)
+    if abs(time.time() - sent_at) > tolerance:
         raise StaleTimestamp(f"X-Timestamp is more than {tolerance} s from the server clock; sign the request "
                              "again with the current time.", field="X-Timestamp")
     body = await read_body(request)

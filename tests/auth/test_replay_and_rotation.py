@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -111,3 +112,22 @@ async def test_the_cli_rotates_a_salt(platform, session):
     async with httpx.AsyncClient(timeout=30) as http:
         assert (await merchant_client(platform.api_url, new, http).pay()).status_code == 401
         assert (await MerchantClient(platform.api_url, new.client.client_key, salt, http).pay()).status_code == 201
+
+
+async def test_two_identical_requests_in_one_second_are_told_apart_by_a_millisecond_timestamp(platform, session):
+    new = await create_merchant(session)
+    await create_sandbox_gateway(session, platform.simulator_url)
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = merchant_client(platform.api_url, new, http)
+        txn = await paid_payment(client, amount=10_000)
+        path = f"/api/v1/transactions/{txn['id']}/refunds"
+        body = json.dumps({"amount": 500}).encode()
+        now_ms = int(time.time() * 1000)
+        answers = [await http.post(platform.api_url + path, content=body,
+                                   headers=client.headers("POST", path, body, timestamp=now_ms + i))
+                   for i in range(2)]
+        stale = await http.post(platform.api_url + path, content=body,
+                                headers=client.headers("POST", path, body, timestamp=now_ms - 301_000))
+    assert [r.status_code for r in answers] == [201, 201]
+    assert stale.status_code == 401 and stale.json()["error"]["code"] == "STALE_TIMESTAMP"
+    assert await count(session, Refund) == 2
