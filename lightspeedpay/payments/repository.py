@@ -234,6 +234,13 @@ class TransactionRepository:
                 .with_for_update())
         return (await session.execute(stmt)).scalar_one_or_none()
 
+    async def payment_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """transaction uuid -> pay_… for the transactions given (one query)."""
+        if not ids:
+            return {}
+        stmt = select(Transaction.id, Transaction.payment_id).where(Transaction.id.in_(ids))
+        return {row.id: row.payment_id for row in await session.execute(stmt)}
+
 
 transaction_repo = TransactionRepository()
 
@@ -273,6 +280,13 @@ class OrderRepository:
         moved = await session.execute(update(Order).where(Order.id == order_id, Order.status != "paid")
                                       .values(status="paid", updated_at=func.now()).returning(Order.id))
         return moved.scalar_one_or_none() is not None
+
+    async def public_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """order uuid -> order_… for the orders given (one query)."""
+        if not ids:
+            return {}
+        rows = await session.execute(select(Order.id, Order.public_id).where(Order.id.in_(ids)))
+        return {row.id: row.public_id for row in rows}
 
 
 order_repo = OrderRepository()

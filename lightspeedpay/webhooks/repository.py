@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select, text, update
+from sqlalchemy import Row, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
+from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.models import (
     Client,
     WebhookDelivery,
@@ -96,6 +97,11 @@ class DeliveryRepository:
         stmt = (select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
                 .with_for_update(skip_locked=True, key_share=True).execution_options(populate_existing=True))
         return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def lock_for_retry(self, session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        """Locked, waiting for a worker sending it: a merchant's retry decides on its settled status."""
+        return await session.get(WebhookDelivery, delivery_id, with_for_update={"key_share": True},
+                                 populate_existing=True)
 
     async def for_event(self, session: AsyncSession, event_id: uuid.UUID) -> uuid.UUID | None:
         """A job intent written before endpoints existed names only its event (one delivery, the default)."""
@@ -226,11 +232,7 @@ class AttemptRepository:
             stmt = stmt.where(WebhookEvent.type == event_type)
         if status:
             stmt = stmt.where(WebhookDeliveryAttempt.status == status)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(WebhookDeliveryAttempt.created_at < created,
-                                  and_(WebhookDeliveryAttempt.created_at == created, WebhookDeliveryAttempt.id < row_id)))
-        stmt = stmt.order_by(WebhookDeliveryAttempt.created_at.desc(), WebhookDeliveryAttempt.id.desc()).limit(limit)
+        stmt = newest_first(stmt, WebhookDeliveryAttempt, after=after, limit=limit)
         return list((await session.execute(stmt)).all())
 
     async def get_for_endpoint(self, session: AsyncSession, endpoint_id: uuid.UUID,

@@ -15,7 +15,7 @@ from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from lightspeedpay.webhooks.endpoint_service import WebhookEndpointNotFound, endpoint_service
-from lightspeedpay.webhooks.repository import attempt_repo, endpoint_repo
+from lightspeedpay.webhooks.repository import attempt_repo, delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import DeliveryList, DeliveryOut, DeliveryRequest, DeliveryResponse
 
 DELIVER = "merchant_webhook.deliver"
@@ -112,8 +112,7 @@ class WebhookService:
         if not endpoint.enabled:
             raise DeliveryNotRetryable("This endpoint is disabled; enable it before retrying deliveries.",
                                        field="endpoint_id")
-        delivery = await session.get(WebhookDelivery, row[0].delivery_id, with_for_update={"key_share": True},
-                                     populate_existing=True)
+        delivery = await delivery_repo.lock_for_retry(session, row[0].delivery_id)
         if delivery is None:
             raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
         if delivery.status == "pending":

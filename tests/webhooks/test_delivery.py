@@ -525,6 +525,7 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
     yet). B must not give up: it waits for the endpoint's queue lock, looks again once A committed, and goes."""
     from lightspeedpay.db import sessionmaker
     from lightspeedpay.webhooks import tasks
+    from lightspeedpay.webhooks.repository import delivery_repo
 
     new, client = shop
     endpoint, name = await add_endpoint(client, platform.receiver_url)
@@ -545,7 +546,7 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
     async with sessionmaker()() as finishing, sessionmaker()() as checking:
         a = await finishing.get(WebhookDelivery, await delivery_id(finishing, first), with_for_update=True)
         # A's worker after its HTTP attempt: queue lock, A delivered, look for the endpoint's next delivery
-        await tasks._lock_endpoint_queue(finishing, endpoint_id)
+        await delivery_repo.lock_endpoint_queue(finishing, endpoint_id)
         tasks._delivered(a, datetime.now(UTC))
         await tasks._hand_over(finishing, a)
         await finishing.flush()
