@@ -27,7 +27,7 @@ class NotificationRepository:
     async def lock(self, session: AsyncSession, notification_id: uuid.UUID) -> WhatsAppNotification | None:
         return await session.get(WhatsAppNotification, notification_id, with_for_update=True)
 
-    async def list(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
+    async def operator_log(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
                    after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
         stmt = select(WhatsAppNotification, Client.company_name).join(Client,
                                                                       Client.id == WhatsAppNotification.client_id)

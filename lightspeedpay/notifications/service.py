@@ -48,7 +48,7 @@ class NotificationService:
 
     async def list(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
                    after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
-        return await notification_repo.list(session, flt, limit=limit, after=after)
+        return await notification_repo.operator_log(session, flt, limit=limit, after=after)
 
     async def usage(self, session: AsyncSession, client_id: uuid.UUID, *, days: int) -> dict[str, Any]:
         since = datetime.now(UTC) - timedelta(days=days)

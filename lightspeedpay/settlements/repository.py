@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -151,7 +152,7 @@ class SettlementRepository:
         stmt = newest_first(stmt, Settlement, after=after, limit=limit)
         return list((await session.execute(stmt)).scalars())
 
-    async def count_finished(self, session: AsyncSession, ids: list[uuid.UUID]) -> int:
+    async def count_finished(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
         """How many of these settlements have finished (completed or failed)."""
         stmt = select(func.count()).select_from(Settlement).where(
             Settlement.id.in_(ids), Settlement.status.in_(("completed", "failed")))
