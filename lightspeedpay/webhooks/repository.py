@@ -168,7 +168,8 @@ class DeliveryRepository:
 
     async def stalled(self, session: AsyncSession, *, older_than: datetime, limit: int = 500) -> list[Row[Any]]:
         """Pending deliveries that should be moving but have no job: the head of an endpoint's queue (or a
-        ping) without a pending job intent, for instance after its intent failed for good."""
+        ping) without a pending job intent, for instance after its intent failed for good. Intents queued before
+        migration 0007 name the delivery `dispatch_id`."""
         return list((await session.execute(text("""
             SELECT d.id, d.attempts FROM webhook_deliveries d
             WHERE d.status = 'pending' AND d.updated_at < :older_than
@@ -178,7 +179,8 @@ class DeliveryRepository:
                       AND p.seq < d.seq))
               AND NOT EXISTS (
                     SELECT 1 FROM job_intents j
-                    WHERE j.status = 'pending' AND j.queue = :queue AND coalesce(j.payload->>'delivery_id', j.payload->>'dispatch_id') = d.id::text)
+                    WHERE j.status = 'pending' AND j.queue = :queue
+                      AND coalesce(j.payload->>'delivery_id', j.payload->>'dispatch_id') = d.id::text)
             ORDER BY d.seq LIMIT :limit
         """), {"older_than": older_than, "queue": MERCHANT_WEBHOOKS, "limit": limit})).all())
 

@@ -486,6 +486,30 @@ async def test_a_stalled_queue_head_gets_its_job_back(platform, session, shop):
     assert await count(session, JobIntent, JobIntent.status == "failed") == 1
 
 
+
+async def test_a_job_queued_before_the_rename_still_delivers(platform, session, shop):
+    """Intents written before migration 0007 name their delivery `dispatch_id`: housekeeping counts them as the
+    delivery's job (it adds no second one), and the worker still delivers them."""
+    from lightspeedpay.jobs import runner
+
+    new, client = shop
+    endpoint, name = await add_endpoint(client, platform.receiver_url)
+    merchant = await session.get(Client, new.client.id, populate_existing=True)
+    event_id = (await webhook_service.emit(session, merchant, "payment.paid", {"n": 1})).id
+    await session.commit()
+    outbox.forget(session)  # left for the test to run, as a job still queued from before the upgrade
+    renamed = await session.execute(text(
+        "UPDATE job_intents SET payload = payload - 'delivery_id' || jsonb_build_object('dispatch_id', "
+        "payload->'delivery_id') WHERE payload ? 'delivery_id' AND status = 'pending' RETURNING id"))
+    [intent_id] = renamed.scalars().all()
+    await session.commit()
+
+    assert "requeued" not in await housekeeping(stalled_after_seconds=0)
+    # the sweeper may have pushed it to a worker meanwhile; either way it runs once
+    assert await runner.run_intent(intent_id) in ("completed", "already_completed")
+    await wait_delivery(session, event_id, endpoint["id"], "delivered")
+    assert len(await received(platform.receiver_url, name)) == 1
+
 async def test_concurrent_emitters_never_stall_the_queue_and_keep_each_ones_order(platform, session, shop):
     """Eight streams of transactions emit at once (as payment workers do). Every event arrives (no lost hand-over
     between a finishing delivery and a new one), and each stream's events, created one after the other, arrive
