@@ -65,7 +65,9 @@ class MerchantClient:
     http: httpx.AsyncClient
 
     def headers(self, method: str, path: str, body: bytes, *, timestamp: int | None = None) -> dict[str, str]:
-        ts = str(timestamp if timestamp is not None else int(time.time()))
+        # milliseconds by default: a test may send the same request twice within a second, which the replay
+        # check would refuse if both were signed to the same bytes (the README's seconds are tested explicitly)
+        ts = str(timestamp if timestamp is not None else int(time.time() * 1000))
         return {"X-Client-Key": self.client_key, "X-Timestamp": ts, "content-type": "application/json",
                 "X-Signature": sign_merchant_request(self.salt, ts, method, path, body)}
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.kit.readiness import wait_http
 from tests.chaos import Answer, ChaosConfig, Payment, client_answers, judge, run_chaos
 from tests.factories import create_merchant, create_sandbox_gateway
 from tests.fixtures import LOG_DIR, Platform

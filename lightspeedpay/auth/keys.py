@@ -9,31 +9,18 @@ stopped and run again at any time: rows already under the primary key are left a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
-from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lightspeedpay.auth.repository import SecretColumns, secret_repo
 from lightspeedpay.kit.crypto import KeyRing, keyring
 from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class SecretColumns:
-    """A table holding encrypted secrets, and which of its columns they are."""
-
-    model: Any
-    columns: tuple[str, ...]
-
-    @property
-    def table(self) -> str:
-        return str(self.model.__tablename__)
 
 
 SECRET_COLUMNS: tuple[SecretColumns, ...] = (
@@ -48,28 +35,6 @@ class KeyRotationError(RuntimeError):
     pass
 
 
-class SecretRepository:
-    """The rotation's queries: rows with any secret column not under the given key id."""
-
-    def _stale(self, target: SecretColumns, primary: str) -> Any:
-        return or_(*(func.split_part(getattr(target.model, c), ":", 1) != primary for c in target.columns))
-
-    async def count_stale(self, session: AsyncSession, target: SecretColumns, primary: str) -> int:
-        stmt = select(func.count()).select_from(target.model).where(self._stale(target, primary))
-        return int((await session.execute(stmt)).scalar_one())
-
-    async def lock_stale_batch(self, session: AsyncSession, target: SecretColumns, primary: str, *,
-                               after: uuid.UUID | None, limit: int) -> Sequence[Any]:
-        """The next rows by id after `after`, locked; keyset order means each row is visited once per run."""
-        model = target.model
-        stmt = select(model).where(self._stale(target, primary))
-        if after is not None:
-            stmt = stmt.where(model.id > after)
-        stmt = stmt.order_by(model.id).limit(limit).with_for_update().execution_options(populate_existing=True)
-        return (await session.execute(stmt)).scalars().all()
-
-
-secret_repo = SecretRepository()
 
 
 def _reencrypt(ring: KeyRing, target: SecretColumns, row: Any, column: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.errors import NotFound
@@ -13,7 +12,8 @@ from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.merchants.service import merchant_service
-from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.models import Client, Order
+from lightspeedpay.payments.repository import order_repo, transaction_repo
 from lightspeedpay.payments.signatures import payment_signature
 
 # what each PSP's hosted page offers the payer
@@ -51,27 +51,22 @@ class PaymentProgress:
 class CheckoutService:
     async def order(self, session: AsyncSession, order_public_id: str, key: str) -> CheckoutOrder:
         """The order, if `key` is its merchant's client key (a checkout link names both)."""
-        row = (await session.execute(
-            select(Order, Client).join(Client, Client.id == Order.client_id).where(Order.public_id == order_public_id)
-        )).one_or_none()
-        if row is None or not key or not equal(row.Client.client_key, key):
+        found = await order_repo.with_merchant(session, order_public_id)
+        if found is None or not key or not equal(found[1].client_key, key):
             raise NotFound("This checkout link is not valid.", field="order_id")
+        order, client = found
         # the gateway the router would pick now (the pool's one eligibility rule), only to show its methods
-        provider = await gateway_repo.best_eligible_provider(session, row.Order.amount, volume_month())
-        return CheckoutOrder(order=row.Order, client=row.Client, methods=METHODS.get(provider or "", []))
+        provider = await gateway_repo.best_eligible_provider(session, order.amount, volume_month())
+        return CheckoutOrder(order=order, client=client, methods=METHODS.get(provider or "", []))
 
     async def latest_payment_id(self, session: AsyncSession, checkout: CheckoutOrder) -> str:
-        payment_id = (await session.execute(
-            select(Transaction.payment_id).where(Transaction.parent_order_id == checkout.order.id)
-            .order_by(Transaction.created_at.desc()).limit(1))).scalar_one_or_none()
+        payment_id = await transaction_repo.latest_payment_id_of_order(session, checkout.order.id)
         if payment_id is None:
             raise NotFound("No payment was started for this order.", field="order_id")
         return payment_id
 
     async def progress(self, session: AsyncSession, checkout: CheckoutOrder, payment_id: str) -> PaymentProgress:
-        txn = (await session.execute(select(Transaction).where(Transaction.payment_id == payment_id,
-                                                               Transaction.parent_order_id == checkout.order.id))
-               ).scalar_one_or_none()
+        txn = await transaction_repo.of_order(session, checkout.order.id, payment_id)
         if txn is None:
             raise NotFound("No such payment for this order.", field="payment_id")
         succeeded = txn.status in ("paid", "partially_refunded", "refunded", "authorized")

@@ -221,5 +221,11 @@ class GatewayRepository:
         stmt = select(PaymentGateway).where(PaymentGateway.temp_failed, PaymentGateway.is_active)
         return list((await session.execute(stmt)).scalars())
 
+    async def attempted_for(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[uuid.UUID]:
+        """The gateways a payment was tried on, in order."""
+        return list((await session.execute(
+            select(GatewayAttempt.gateway_id).where(GatewayAttempt.transaction_id == transaction_id)
+            .order_by(GatewayAttempt.created_at))).scalars())
+
 
 gateway_repo = GatewayRepository()

@@ -5,22 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import case, update
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import registry
+from lightspeedpay.jobs.repository import job_intent_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import JobIntent
 
 
 async def run_intent(intent_id: uuid.UUID) -> str:
     try:
         async with unit_of_work() as session:
-            intent = await session.get(JobIntent, intent_id, with_for_update=True)
+            intent = await job_intent_repo.lock(session, intent_id)
             if intent is None:
                 return "missing"
             if intent.status != "pending":
@@ -41,16 +38,8 @@ async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:
     reason = f"{type(exc).__name__}: {exc}"[:2000]
     max_attempts = get_settings().job_max_attempts
     async with sessionmaker()() as session:
-        await session.execute(
-            update(JobIntent)
-            .where(JobIntent.id == intent_id, JobIntent.status == "pending")
-            .values(attempts=JobIntent.attempts + 1, last_error=reason,
-                    status=_status_after_failure(max_attempts))
-        )
+        await job_intent_repo.record_failure(session, intent_id, reason=reason, max_attempts=max_attempts)
         await session.commit()
     level = "info" if isinstance(exc, registry.RetryLater) else "warning"
     getattr(log, level)("job_failed", intent_id=str(intent_id), error=reason)
 
-
-def _status_after_failure(max_attempts: int) -> Any:
-    return case((JobIntent.attempts + 1 >= max_attempts, "failed"), else_="pending")

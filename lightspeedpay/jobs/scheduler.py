@@ -9,16 +9,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import text
-
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
+from lightspeedpay.jobs.repository import try_scheduler_lock
 from lightspeedpay.kit import http
 from lightspeedpay.kit.logging import log
-
-_LOCK_KEY = 0x4C5350  # "LSP"
-
 
 Periodic = tuple[str, float, Callable[[], Awaitable[Any]]]
 
@@ -31,7 +27,7 @@ async def run(periodic: Callable[[], list[Periodic]]) -> None:
         loop.add_signal_handler(sig, stop.set)
     async with engine().connect() as conn:
         while not stop.is_set():
-            got = (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": _LOCK_KEY})).scalar()
+            got = await try_scheduler_lock(conn)
             await conn.commit()
             if got:
                 break

@@ -5,24 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
-
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import queues
+from lightspeedpay.jobs.repository import job_intent_repo
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import JobIntent
 
 
 async def sweep(*, limit: int = 500) -> int:
     settings = get_settings()
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweeper_grace_seconds)
     async with sessionmaker()() as session:
-        rows = (await session.execute(
-            select(JobIntent.id, JobIntent.queue, JobIntent.name)
-            .where(JobIntent.status == "pending", JobIntent.run_after < cutoff)
-            .order_by(JobIntent.run_after).limit(limit)
-        )).all()
+        rows = await job_intent_repo.overdue(session, before=cutoff, limit=limit)
     pushed = 0
     for intent_id, queue_name, job_name in rows:
         q = queues.queue(queue_name)

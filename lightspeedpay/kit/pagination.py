@@ -7,12 +7,14 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Select
+from sqlalchemy import Select, and_, or_
 
 from lightspeedpay.errors import ValidationFailed
+
+_S = TypeVar("_S", bound=Select)  # type: ignore[type-arg]  # any statement shape
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -41,6 +43,15 @@ class OffsetWindow:
         if self.created_to is not None:
             stmt = stmt.where(model.created_at <= self.created_to)
         return stmt.order_by(model.created_at.desc(), model.id.desc()).offset(self.skip).limit(self.count)
+
+
+def newest_first(stmt: _S, model: Any, *, after: tuple[datetime, uuid.UUID] | None, limit: int) -> _S:
+    """One page of a keyset list over (created_at, id), newest first, starting after the cursor's row: the one
+    keyset condition every repository's list uses (the ties on created_at are broken by id)."""
+    if after is not None:
+        created, row_id = after
+        stmt = stmt.where(or_(model.created_at < created, and_(model.created_at == created, model.id < row_id)))
+    return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit)
 
 
 def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.kit.logging import log
+from lightspeedpay.ledger.repository import INVARIANT_QUERIES, invariant_repo
 from lightspeedpay.models import Alert
 
 ALERT_KIND = "ledger_invariant"
@@ -29,63 +29,6 @@ CHECKS: dict[str, str] = {
     "commission_without_payment": "a COMMISSION belongs to a paid (or refunded) transaction",
     "leg_wrong_merchant": "each leg belongs to its posting's merchant",
 }
-
-# paid, or refunded after it was paid (an authorization refunded without capture was never charged)
-_WAS_PAID = "(t.status IN ('paid', 'partially_refunded') OR (t.status = 'refunded' AND t.paid_at IS NOT NULL))"
-
-_QUERIES: dict[str, str] = {
-    "postings": """
-        SELECT p.id::text AS subject, p.type, p.correlation_key, p.amount,
-               coalesce(w.s, 0) AS dues, coalesce(w.s, 0) + coalesce(pl.s, 0) AS off
-        FROM ledger_postings p
-        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM wallet_entries GROUP BY posting_id) w ON w.posting_id = p.id
-        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM platform_entries GROUP BY posting_id) pl
-               ON pl.posting_id = p.id
-        WHERE coalesce(w.s, 0) + coalesce(pl.s, 0) <> 0 OR p.amount <> coalesce(w.s, 0)
-           OR (p.type = 'COMMISSION' AND p.amount < 0)
-           OR (p.type IN ('COMMISSION_REVERSAL', 'COMMISSION_PAYOUT') AND p.amount > 0)
-    """,
-    "balance_mismatch": """
-        SELECT w.client_id::text AS subject, w.balance_due, coalesce(e.s, 0) AS entries
-        FROM wallets w LEFT JOIN (SELECT wallet_id, sum(amount) AS s FROM wallet_entries GROUP BY wallet_id) e
-               ON e.wallet_id = w.id
-        WHERE w.balance_due <> coalesce(e.s, 0)
-    """,
-    "duplicate_commission": """
-        SELECT transaction_id::text AS subject, 'ledger_postings' AS source, count(*) AS n FROM ledger_postings
-        WHERE type = 'COMMISSION' GROUP BY transaction_id HAVING count(*) > 1
-        UNION ALL
-        SELECT transaction_id::text, 'wallet_entries', count(*) FROM wallet_entries
-        WHERE type = 'COMMISSION' AND transaction_id IS NOT NULL GROUP BY transaction_id HAVING count(*) > 1
-    """,
-    "reversals": """
-        SELECT r.transaction_id::text AS subject, r.reversed, coalesce(c.amount, 0) AS charged, r.refunded,
-               t.amount AS payment
-        FROM (SELECT transaction_id, sum(-amount) AS reversed, sum(subject_amount) AS refunded
-              FROM ledger_postings WHERE type = 'COMMISSION_REVERSAL' GROUP BY transaction_id) r
-        JOIN transactions t ON t.id = r.transaction_id
-        LEFT JOIN ledger_postings c ON c.type = 'COMMISSION' AND c.transaction_id = r.transaction_id
-        WHERE r.reversed > coalesce(c.amount, 0) OR r.refunded > t.amount
-    """,
-    "paid_without_commission": f"""
-        SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM transactions t
-        WHERE {_WAS_PAID}
-          AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
-    """,
-    "commission_without_payment": f"""
-        SELECT p.id::text AS subject, t.id::text AS transaction_id, t.status FROM ledger_postings p
-        JOIN transactions t ON t.id = p.transaction_id
-        WHERE p.type = 'COMMISSION' AND NOT {_WAS_PAID}
-    """,
-    "leg_wrong_merchant": """
-        SELECT e.id::text AS subject, 'wallet_entries' AS source FROM wallet_entries e
-        JOIN ledger_postings p ON p.id = e.posting_id WHERE e.wallet_id <> p.wallet_id
-        UNION ALL
-        SELECT pe.id::text, 'platform_entries' FROM platform_entries pe
-        JOIN ledger_postings p ON p.id = pe.posting_id WHERE pe.client_id <> p.client_id
-    """,
-}
-
 
 @dataclass(frozen=True)
 class Violation:
@@ -149,16 +92,14 @@ class LedgerChecker:
         ledger look inconsistent half-way."""
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         violations: list[Violation] = []
-        for name, sql in _QUERIES.items():
-            rows = (await session.execute(text(f"{sql} LIMIT {_LIMIT}"))).mappings().all()
-            for row in rows:
+        for name in INVARIANT_QUERIES:
+            for row in await invariant_repo.violations(session, name, limit=_LIMIT):
                 violations.extend(_violations(name, dict(row)))
         return violations
 
     async def record_alerts(self, session: AsyncSession, violations: list[Violation]) -> int:
         """One open alert per (check, subject); alerts whose violation is gone are resolved."""
-        open_alerts = list((await session.execute(
-            select(Alert).where(Alert.kind == ALERT_KIND, Alert.resolved_at.is_(None)))).scalars())
+        open_alerts = await invariant_repo.open_alerts(session, ALERT_KIND)
         seen = {((a.details or {}).get("check"), (a.details or {}).get("subject")): a for a in open_alerts}
         current = {(v.check, v.subject) for v in violations}
         raised = 0

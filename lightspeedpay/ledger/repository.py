@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.models import Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
+from lightspeedpay.kit.pagination import newest_first
+from lightspeedpay.models import Alert, Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,7 @@ class LedgerRepository:
         stmt = self.entries_readable(client_id)
         if type:
             stmt = stmt.where(WalletEntry.type == type)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(WalletEntry.created_at < created,
-                                  and_(WalletEntry.created_at == created, WalletEntry.id < row_id)))
-        stmt = stmt.order_by(WalletEntry.created_at.desc(), WalletEntry.id.desc()).limit(limit)
+        stmt = newest_first(stmt, WalletEntry, after=after, limit=limit)
         return [(row[0], row[1]) for row in (await session.execute(stmt)).all()]
 
     # ---- operator reads
@@ -106,11 +103,7 @@ class LedgerRepository:
                        after: tuple[datetime, uuid.UUID] | None) -> list[tuple[LedgerPosting, str]]:
         stmt = self._filtered(select(LedgerPosting, Client.company_name)
                               .join(Client, Client.id == LedgerPosting.client_id), flt)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(LedgerPosting.created_at < created,
-                                  and_(LedgerPosting.created_at == created, LedgerPosting.id < row_id)))
-        stmt = stmt.order_by(LedgerPosting.created_at.desc(), LedgerPosting.id.desc()).limit(limit)
+        stmt = newest_first(stmt, LedgerPosting, after=after, limit=limit)
         return [(p, name) for p, name in (await session.execute(stmt)).all()]
 
     async def totals(self, session: AsyncSession, flt: LedgerFilter, *, period: str,
@@ -148,4 +141,74 @@ class LedgerRepository:
         return out
 
 
+# paid, or refunded after it was paid (an authorization refunded without capture was never charged)
+_WAS_PAID = "(t.status IN ('paid', 'partially_refunded') OR (t.status = 'refunded' AND t.paid_at IS NOT NULL))"
+
+# the ledger checker's invariants (ledger/checker.py): each query returns the rows that break one
+INVARIANT_QUERIES: dict[str, str] = {
+    "postings": """
+        SELECT p.id::text AS subject, p.type, p.correlation_key, p.amount,
+               coalesce(w.s, 0) AS dues, coalesce(w.s, 0) + coalesce(pl.s, 0) AS off
+        FROM ledger_postings p
+        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM wallet_entries GROUP BY posting_id) w ON w.posting_id = p.id
+        LEFT JOIN (SELECT posting_id, sum(amount) AS s FROM platform_entries GROUP BY posting_id) pl
+               ON pl.posting_id = p.id
+        WHERE coalesce(w.s, 0) + coalesce(pl.s, 0) <> 0 OR p.amount <> coalesce(w.s, 0)
+           OR (p.type = 'COMMISSION' AND p.amount < 0)
+           OR (p.type IN ('COMMISSION_REVERSAL', 'COMMISSION_PAYOUT') AND p.amount > 0)
+    """,
+    "balance_mismatch": """
+        SELECT w.client_id::text AS subject, w.balance_due, coalesce(e.s, 0) AS entries
+        FROM wallets w LEFT JOIN (SELECT wallet_id, sum(amount) AS s FROM wallet_entries GROUP BY wallet_id) e
+               ON e.wallet_id = w.id
+        WHERE w.balance_due <> coalesce(e.s, 0)
+    """,
+    "duplicate_commission": """
+        SELECT transaction_id::text AS subject, 'ledger_postings' AS source, count(*) AS n FROM ledger_postings
+        WHERE type = 'COMMISSION' GROUP BY transaction_id HAVING count(*) > 1
+        UNION ALL
+        SELECT transaction_id::text, 'wallet_entries', count(*) FROM wallet_entries
+        WHERE type = 'COMMISSION' AND transaction_id IS NOT NULL GROUP BY transaction_id HAVING count(*) > 1
+    """,
+    "reversals": """
+        SELECT r.transaction_id::text AS subject, r.reversed, coalesce(c.amount, 0) AS charged, r.refunded,
+               t.amount AS payment
+        FROM (SELECT transaction_id, sum(-amount) AS reversed, sum(subject_amount) AS refunded
+              FROM ledger_postings WHERE type = 'COMMISSION_REVERSAL' GROUP BY transaction_id) r
+        JOIN transactions t ON t.id = r.transaction_id
+        LEFT JOIN ledger_postings c ON c.type = 'COMMISSION' AND c.transaction_id = r.transaction_id
+        WHERE r.reversed > coalesce(c.amount, 0) OR r.refunded > t.amount
+    """,
+    "paid_without_commission": f"""
+        SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM transactions t
+        WHERE {_WAS_PAID}
+          AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
+    """,
+    "commission_without_payment": f"""
+        SELECT p.id::text AS subject, t.id::text AS transaction_id, t.status FROM ledger_postings p
+        JOIN transactions t ON t.id = p.transaction_id
+        WHERE p.type = 'COMMISSION' AND NOT {_WAS_PAID}
+    """,
+    "leg_wrong_merchant": """
+        SELECT e.id::text AS subject, 'wallet_entries' AS source FROM wallet_entries e
+        JOIN ledger_postings p ON p.id = e.posting_id WHERE e.wallet_id <> p.wallet_id
+        UNION ALL
+        SELECT pe.id::text, 'platform_entries' FROM platform_entries pe
+        JOIN ledger_postings p ON p.id = pe.posting_id WHERE pe.client_id <> p.client_id
+    """,
+}
+
+
+class InvariantRepository:
+    async def violations(self, session: AsyncSession, name: str, *, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` rows that break the invariant `name` (a key of INVARIANT_QUERIES)."""
+        sql = INVARIANT_QUERIES[name]
+        return [dict(row) for row in (await session.execute(text(f"{sql} LIMIT {int(limit)}"))).mappings().all()]
+
+    async def open_alerts(self, session: AsyncSession, kind: str) -> list[Alert]:
+        return list((await session.execute(
+            select(Alert).where(Alert.kind == kind, Alert.resolved_at.is_(None)))).scalars())
+
+
 ledger_repo = LedgerRepository()
+invariant_repo = InvariantRepository()

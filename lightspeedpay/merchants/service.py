@@ -20,7 +20,7 @@ from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import Client, ClientPreviousSalt, Wallet
 from lightspeedpay.monitoring import audit
-from lightspeedpay.webhooks.endpoints import endpoint_service
+from lightspeedpay.webhooks.endpoint_service import endpoint_service
 
 
 @dataclass(frozen=True)

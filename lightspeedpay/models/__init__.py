@@ -18,14 +18,15 @@ from lightspeedpay.models.settlement import Settlement
 from lightspeedpay.models.settlement_line_item import SettlementLineItem
 from lightspeedpay.models.transaction import Transaction
 from lightspeedpay.models.wallet import Wallet, WalletEntry
-from lightspeedpay.models.webhook_dispatch import WebhookDispatch
+from lightspeedpay.models.webhook_delivery import WebhookDelivery
+from lightspeedpay.models.webhook_delivery_attempt import WebhookDeliveryAttempt
 from lightspeedpay.models.webhook_endpoint import WebhookEndpoint
-from lightspeedpay.models.webhook_event import WebhookDelivery, WebhookEvent
+from lightspeedpay.models.webhook_event import WebhookEvent
 from lightspeedpay.models.whatsapp_notification import WhatsAppNotification
 from lightspeedpay.models.whatsapp_provider_token import WhatsAppProviderToken
 
 __all__ = ["Alert", "Base", "Client", "GatewayAttempt", "JobIntent", "PaymentGateway", "PspEvent", "Transaction", "Wallet", "WalletEntry",
-           "WebhookDelivery", "WebhookEvent", "IdempotencyKey", "Order", "Refund"]
+           "WebhookDeliveryAttempt", "WebhookEvent", "IdempotencyKey", "Order", "Refund"]
 __all__ += ["AuditLog", "LedgerPosting", "PlatformEntry", "Settlement", "SettlementLineItem", "WhatsAppNotification",
             "WhatsAppProviderToken"]
-__all__ += ["WebhookDispatch", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]

@@ -1,6 +1,6 @@
-"""A merchant event (the payload every subscribed endpoint receives), and each HTTP attempt to deliver it.
+"""A merchant event: the payload every subscribed endpoint receives.
 
-`webhook_events.status` and `attempts` sum up the event's deliveries to all its endpoints (webhook_dispatches)."""
+`webhook_events.status` and `attempts` sum up the event's deliveries to all its endpoints (webhook_deliveries)."""
 
 from __future__ import annotations
 
@@ -34,43 +34,4 @@ class WebhookEvent(Base):
     next_retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = created_at()
-
-
-ATTEMPT_STATUSES = ("succeeded", "failed")
-# "scheduled": the automatic delivery and its retries; "manual": a merchant's retry; "test": a ping
-ATTEMPT_TRIGGERS = ("scheduled", "manual", "test")
-
-
-class WebhookDelivery(Base):
-    """One HTTP attempt to deliver an event to an endpoint: the delivery log a merchant reads."""
-
-    __tablename__ = "webhook_deliveries"
-    __table_args__ = (
-        CheckConstraint(f"status IN {ATTEMPT_STATUSES}", name="ck_webhook_deliveries_status"),
-        CheckConstraint(f"trigger IN {ATTEMPT_TRIGGERS}", name="ck_webhook_deliveries_trigger"),
-        Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at", "id"),
-        Index("ix_webhook_deliveries_created", "created_at"),
-    )
-    __mapper_args__ = {"eager_defaults": True}
-
-    id: Mapped[uuid.UUID] = uuid_pk()
-    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_events.id"),
-                                                nullable=False, index=True)
-    # null only on attempts recorded before endpoints existed (migration 0005 links them where it can)
-    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"))
-    dispatch_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("webhook_dispatches.id", ondelete="CASCADE"), index=True)
-    attempt: Mapped[int] = mapped_column(Integer, nullable=False)
-    trigger: Mapped[str] = mapped_column(String(20), nullable=False, server_default="scheduled")
-    status: Mapped[str] = mapped_column(String(20), nullable=False)
-    url: Mapped[str] = mapped_column(String(500), nullable=False)
-    request_headers: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
-    request_body: Mapped[str | None] = mapped_column(Text)
-    status_code: Mapped[int | None] = mapped_column(Integer)
-    latency_ms: Mapped[int] = mapped_column(Integer, nullable=False)
-    error: Mapped[str | None] = mapped_column(Text)
-    response_excerpt: Mapped[str | None] = mapped_column(Text)
-    # when this attempt failed and another was scheduled: when
-    retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()

@@ -5,11 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 
-from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.monitoring.repository import ping_database
 
 router = APIRouter(tags=["monitoring"])
 
@@ -18,8 +17,7 @@ router = APIRouter(tags=["monitoring"])
 async def health() -> Response:
     checks: dict[str, str] = {}
     try:
-        async with engine().connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping_database()
         checks["postgresql"] = "ok"
     except Exception as exc:  # noqa: BLE001 - health reports, never raises
         checks["postgresql"] = f"error: {type(exc).__name__}"

@@ -4,26 +4,18 @@ sent by the `whatsapp-notifications` queue; the operator's log and the merchant'
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
+from lightspeedpay.notifications.repository import NotificationFilter, notification_repo
 
 MAX_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class NotificationFilter:
-    merchant: str | None = None  # a merchant id, or part of its company name
-    type: str | None = None
-    status: str | None = None
 
 
 class NotificationService:
@@ -56,33 +48,11 @@ class NotificationService:
 
     async def list(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
                    after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
-        stmt = select(WhatsAppNotification, Client.company_name).join(Client,
-                                                                      Client.id == WhatsAppNotification.client_id)
-        if flt.merchant:
-            try:
-                stmt = stmt.where(WhatsAppNotification.client_id == uuid.UUID(flt.merchant))
-            except ValueError:
-                stmt = stmt.where(or_(Client.company_name.ilike(f"%{_like(flt.merchant)}%"),
-                                      cast(Client.id, String).startswith(flt.merchant)))
-        if flt.type:
-            stmt = stmt.where(WhatsAppNotification.type == flt.type)
-        if flt.status:
-            stmt = stmt.where(WhatsAppNotification.status == flt.status)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(WhatsAppNotification.created_at < created,
-                                  and_(WhatsAppNotification.created_at == created, WhatsAppNotification.id < row_id)))
-        stmt = stmt.order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc()).limit(limit)
-        return [(n, name) for n, name in (await session.execute(stmt)).all()]
+        return await notification_repo.operator_log(session, flt, limit=limit, after=after)
 
     async def usage(self, session: AsyncSession, client_id: uuid.UUID, *, days: int) -> dict[str, Any]:
         since = datetime.now(UTC) - timedelta(days=days)
-        rows = (await session.execute(
-            select(WhatsAppNotification.type, WhatsAppNotification.status, func.count(),
-                   func.max(WhatsAppNotification.sent_at))
-            .where(WhatsAppNotification.client_id == client_id, WhatsAppNotification.created_at >= since)
-            .group_by(WhatsAppNotification.type, WhatsAppNotification.status)
-        )).all()
+        rows = await notification_repo.counts_by_type_and_status(session, client_id, since=since)
         by_type: dict[str, dict[str, int]] = {}
         last_sent: datetime | None = None
         for type_, status, n, sent_at in rows:
@@ -90,10 +60,7 @@ class NotificationService:
             if sent_at and (last_sent is None or sent_at > last_sent):
                 last_sent = sent_at
         totals = {k: sum(v[k] for v in by_type.values()) for k in ("queued", "sent", "failed")}
-        recent = (await session.execute(
-            select(WhatsAppNotification).where(WhatsAppNotification.client_id == client_id)
-            .order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc()).limit(10)
-        )).scalars().all()
+        recent = await notification_repo.recent(session, client_id)
         return {"since": since, "days": days, "totals": totals,
                 "by_type": [{"type": t, **counts} for t, counts in sorted(by_type.items())],
                 "last_sent_at": last_sent, "recent": list(recent)}
@@ -101,10 +68,6 @@ class NotificationService:
     async def whatsapp_phone(self, session: AsyncSession, client_id: uuid.UUID) -> str | None:
         client = await session.get(Client, client_id)
         return client.whatsapp_phone if client is not None else None
-
-
-def _like(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 notification_service = NotificationService()

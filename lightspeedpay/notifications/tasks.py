@@ -13,14 +13,14 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
 from lightspeedpay.jobs.registry import task
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import WhatsAppNotification
+from lightspeedpay.notifications.repository import notification_repo
 from lightspeedpay.notifications.service import MAX_ATTEMPTS
 from lightspeedpay.notifications.whatsapp import whatsapp_sender
 
 
 @task("whatsapp.send", queue=WHATSAPP_NOTIFICATIONS)
 async def send(session: AsyncSession, notification_id: str, attempt: int) -> None:
-    row = await session.get(WhatsAppNotification, uuid.UUID(notification_id), with_for_update=True)
+    row = await notification_repo.lock(session, uuid.UUID(notification_id))
     if row is None or row.status != "queued" or row.attempts >= attempt:
         return  # sent, given up, or this attempt already ran
     if not row.to_phone:

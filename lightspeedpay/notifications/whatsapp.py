@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, text
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
@@ -26,8 +25,8 @@ from lightspeedpay.kit import crypto
 from lightspeedpay.kit.http import SharedClient
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import WhatsAppProviderToken
+from lightspeedpay.notifications.repository import provider_token_repo
 
-_TOKEN_LOCK = 0x4C535057  # "LSPW": one process refreshes at a time
 
 def _wa_timeout() -> float:
     return get_settings().wa_timeout_seconds
@@ -120,10 +119,8 @@ class TokenStore:
         """A token good for a while; `rejected` is one the API just answered 401 to, to be replaced."""
         s = get_settings()
         async with sessionmaker()() as session:
-            await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _TOKEN_LOCK})
-            latest = (await session.execute(
-                select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at.desc()).limit(1)
-            )).scalar_one_or_none()
+            await provider_token_repo.lock_refresh(session)
+            latest = await provider_token_repo.latest(session)
             now = datetime.now(UTC)
             current = _readable(latest.token_enc) if latest is not None else None
             if current is None:

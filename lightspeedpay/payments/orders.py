@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.principal import MerchantAuth
@@ -44,11 +43,7 @@ class OrderService:
 
     async def public_ids(self, session: AsyncSession, txns: list[Transaction]) -> dict[uuid.UUID, str]:
         """order uuid -> order_… for the payments given (one query)."""
-        ids = {t.parent_order_id for t in txns if t.parent_order_id is not None}
-        if not ids:
-            return {}
-        rows = await session.execute(select(Order.id, Order.public_id).where(Order.id.in_(ids)))
-        return {row.id: row.public_id for row in rows}
+        return await order_repo.public_ids(session, {t.parent_order_id for t in txns if t.parent_order_id is not None})
 
 
 order_service = OrderService()

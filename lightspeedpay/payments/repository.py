@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit.pagination import OffsetWindow
-from lightspeedpay.models import Order, Transaction
+from lightspeedpay.models import Client, Order, Transaction
 
 
 @dataclass(frozen=True)
@@ -239,6 +239,23 @@ class TransactionRepository:
                 .with_for_update())
         return (await session.execute(stmt)).scalar_one_or_none()
 
+    async def payment_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """transaction uuid -> pay_… for the transactions given (one query)."""
+        if not ids:
+            return {}
+        stmt = select(Transaction.id, Transaction.payment_id).where(Transaction.id.in_(ids))
+        return {row.id: row.payment_id for row in await session.execute(stmt)}
+
+    async def latest_payment_id_of_order(self, session: AsyncSession, order_id: uuid.UUID) -> str | None:
+        return (await session.execute(
+            select(Transaction.payment_id).where(Transaction.parent_order_id == order_id)
+            .order_by(Transaction.created_at.desc()).limit(1))).scalar_one_or_none()
+
+    async def of_order(self, session: AsyncSession, order_id: uuid.UUID, payment_id: str) -> Transaction | None:
+        """Not scoped to a merchant: for the payer's side, which knows the order and the payment only."""
+        return (await session.execute(select(Transaction).where(
+            Transaction.payment_id == payment_id, Transaction.parent_order_id == order_id))).scalar_one_or_none()
+
 
 transaction_repo = TransactionRepository()
 
@@ -257,6 +274,12 @@ class OrderRepository:
     async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Order | None:
         stmt = self.readable(client_id).where(Order.public_id == public_id)
         return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def with_merchant(self, session: AsyncSession, public_id: str) -> tuple[Order, Client] | None:
+        """Not scoped: the order of a checkout link and its merchant."""
+        row = (await session.execute(select(Order, Client).join(Client, Client.id == Order.client_id)
+                                     .where(Order.public_id == public_id))).one_or_none()
+        return (row.Order, row.Client) if row is not None else None
 
     async def any_by_public_id(self, session: AsyncSession, public_id: str) -> Order | None:
         """Not scoped: for the payer's side (hosted checkout), which knows only the order id."""
@@ -278,6 +301,13 @@ class OrderRepository:
         moved = await session.execute(update(Order).where(Order.id == order_id, Order.status != "paid")
                                       .values(status="paid", updated_at=func.now()).returning(Order.id))
         return moved.scalar_one_or_none() is not None
+
+    async def public_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """order uuid -> order_… for the orders given (one query)."""
+        if not ids:
+            return {}
+        rows = await session.execute(select(Order.id, Order.public_id).where(Order.id.in_(ids)))
+        return {row.id: row.public_id for row in rows}
 
 
 order_repo = OrderRepository()

@@ -7,7 +7,6 @@ import time
 import uuid
 from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
@@ -21,7 +20,7 @@ from lightspeedpay.jobs.queues import TRANSACTION_PROCESSING
 from lightspeedpay.jobs.registry import task
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import GatewayAttempt, Transaction
+from lightspeedpay.models import Transaction
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 
@@ -35,9 +34,7 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
     txn = await transaction_repo.get_for_update(session, uuid.UUID(transaction_id))
     if txn is None or txn.status != "created":
         return  # already processed
-    tried = list((await session.execute(
-        select(GatewayAttempt.gateway_id).where(GatewayAttempt.transaction_id == txn.id)
-        .order_by(GatewayAttempt.created_at))).scalars())
+    tried = await gateway_repo.attempted_for(session, txn.id)
     attempt = len(tried) + 1
     gateway = await gateway_repo.get(session, txn.gateway_id)
     assert gateway is not None

@@ -7,7 +7,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
@@ -18,6 +17,7 @@ from lightspeedpay.jobs.registry import RetryLater
 from lightspeedpay.models import PaymentGateway, PspEvent
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.psp_events.repository import psp_event_repo
 from lightspeedpay.refunds.repository import refund_repo
 from lightspeedpay.refunds.service import refund_service
 
@@ -27,21 +27,16 @@ class PspEventService:
                      raw_body: bytes) -> bool:
         """Insert once per (provider, PSP event id); only a new event is queued for processing."""
         parsed = {k: v for k, v in dataclasses.asdict(event).items() if k != "raw"}
-        event_id = (await session.execute(
-            insert(PspEvent)
-            .values(id=uuid.uuid4(), provider=gateway.provider, gateway_id=gateway.id,
-                    external_id=event.external_id, event_type=event.event_type,
-                    raw_body=raw_body.decode("utf-8", "replace"), parsed=parsed)
-            .on_conflict_do_nothing(constraint="uq_psp_events_provider_external")
-            .returning(PspEvent.id)
-        )).scalar_one_or_none()
+        event_id = await psp_event_repo.insert_once(
+            session, provider=gateway.provider, gateway_id=gateway.id, external_id=event.external_id,
+            event_type=event.event_type, raw_body=raw_body.decode("utf-8", "replace"), parsed=parsed)
         if event_id is None:
             return False
         jobs.enqueue(session, "psp_event.process", psp_event_id=str(event_id))
         return True
 
     async def process(self, session: AsyncSession, psp_event_id: uuid.UUID) -> str:
-        event = await session.get(PspEvent, psp_event_id, with_for_update=True)
+        event = await psp_event_repo.lock(session, psp_event_id)
         if event is None or event.processed_at is not None:
             return "already_processed"
         data = event.parsed

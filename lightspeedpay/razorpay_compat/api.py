@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.key_secret import KeySecretMerchant
@@ -199,9 +198,7 @@ async def payment_refunds(payment_id: str, request: Request, merchant: KeySecret
 
 
 async def _refunds_json(session: AsyncSession, refunds: list[Refund]) -> dict[str, Any]:
-    ids = {r.transaction_id for r in refunds}
-    payment_ids = dict((await session.execute(select(Transaction.id, Transaction.payment_id)
-                                              .where(Transaction.id.in_(ids)))).tuples().all()) if ids else {}
+    payment_ids = await refund_service.payment_ids(session, refunds)
     return entities.collection([entities.refund_entity(r, payment_ids[r.transaction_id]) for r in refunds])
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.kit.pagination import OffsetWindow
+from lightspeedpay.kit.pagination import OffsetWindow, newest_first
 from lightspeedpay.models import Refund, Transaction
 
 
@@ -30,10 +30,7 @@ class RefundRepository:
     async def list_for_transaction(self, session: AsyncSession, client_id: uuid.UUID, transaction_id: uuid.UUID, *,
                                    limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[Refund]:
         stmt = self.readable(client_id).where(Refund.transaction_id == transaction_id)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(Refund.created_at < created, and_(Refund.created_at == created, Refund.id < row_id)))
-        stmt = stmt.order_by(Refund.created_at.desc(), Refund.id.desc()).limit(limit)
+        stmt = newest_first(stmt, Refund, after=after, limit=limit)
         return list((await session.execute(stmt)).scalars())
 
     async def committed_total(self, session: AsyncSession, transaction_id: uuid.UUID) -> int:

@@ -197,5 +197,9 @@ class RefundService:
                 "receipt": refund.receipt, "error_code": refund.error_code, "error_message": refund.error_message,
                 "payment_status": txn.status, "payment_amount_refunded": txn.amount_refunded}
 
+    async def payment_ids(self, session: AsyncSession, refunds: list[Refund]) -> dict[uuid.UUID, str]:
+        """transaction uuid -> pay_… for the payments these refunds are of (one query)."""
+        return await transaction_repo.payment_ids(session, {r.transaction_id for r in refunds})
+
 
 refund_service = RefundService()

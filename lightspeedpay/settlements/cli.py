@@ -20,7 +20,6 @@ def run_settlements(
 ) -> None:
     """Create the day's settlements (a period is never settled twice) and process them here, showing progress."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-    from sqlalchemy import func, select
 
     from lightspeedpay.db import engine, sessionmaker
     from lightspeedpay.errors import AppError
@@ -48,8 +47,7 @@ def run_settlements(
             ids = [s.id for s, _ in results]
             async def show_progress() -> None:
                 async with sessionmaker()() as session:
-                    finished = (await session.execute(select(func.count()).select_from(Settlement).where(
-                        Settlement.id.in_(ids), Settlement.status.in_(("completed", "failed"))))).scalar_one()
+                    finished = await settlement_repo.count_finished(session, ids)
                 progress.update(task, completed=finished)
 
             task = progress.add_task(f"settling {results[0][0].period_date if results else period or 'yesterday'}",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, or_, select, text
+from sqlalchemy import Select, String, cast, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.models import JobIntent, PaymentGateway, Settlement, SettlementLineItem, Transaction
 
 # A ledger posting is settled at most once (UNIQUE(posting_id)): whatever ran before, overlapping runs or a
@@ -147,12 +149,14 @@ class SettlementRepository:
         stmt = self.readable(client_id) if client_id else select(Settlement)
         if status:
             stmt = stmt.where(Settlement.status == status)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(Settlement.created_at < created,
-                                  and_(Settlement.created_at == created, Settlement.id < row_id)))
-        stmt = stmt.order_by(Settlement.created_at.desc(), Settlement.id.desc()).limit(limit)
+        stmt = newest_first(stmt, Settlement, after=after, limit=limit)
         return list((await session.execute(stmt)).scalars())
+
+    async def count_finished(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
+        """How many of these settlements have finished (completed or failed)."""
+        stmt = select(func.count()).select_from(Settlement).where(
+            Settlement.id.in_(ids), Settlement.status.in_(("completed", "failed")))
+        return int((await session.execute(stmt)).scalar_one())
 
 
 settlement_repo = SettlementRepository()

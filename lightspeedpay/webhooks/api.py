@@ -15,7 +15,7 @@ from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.sessions import ReadSession, WriteSession
-from lightspeedpay.webhooks.endpoints import (
+from lightspeedpay.webhooks.endpoint_service import (
     TooManyEndpoints,
     WebhookEndpointNotFound,
     WebhookUrlNotAllowed,
@@ -155,8 +155,8 @@ async def list_deliveries(
 async def retry_delivery(endpoint_id: str, delivery_id: str, merchant: CurrentMerchant,
                          session: WriteSession) -> RetryQueued:
     eid, did = _id(endpoint_id, "endpoint_id"), _id(delivery_id, "delivery_id")
-    dispatch, attempt = await webhook_service.retry(session, merchant, eid, did)
-    return RetryQueued(delivery_id=did, event_id=dispatch.event_id, endpoint_id=eid, attempt=attempt)
+    delivery, attempt = await webhook_service.retry(session, merchant, eid, did)
+    return RetryQueued(delivery_id=did, event_id=delivery.event_id, endpoint_id=eid, attempt=attempt)
 
 
 __all__ = ["router", "WebhookUrlNotAllowed"]

@@ -15,11 +15,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, and_, func, or_, select, text, update
+from sqlalchemy import Row, Select, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
-from lightspeedpay.models import Client, WebhookDelivery, WebhookDispatch, WebhookEndpoint, WebhookEvent
+from lightspeedpay.kit.pagination import newest_first
+from lightspeedpay.models import (
+    Client,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 
 class EndpointRepository:
@@ -76,45 +83,58 @@ class EndpointRepository:
         await session.execute(update(Client).where(Client.id == client_id).values(**values))
 
 
-class DispatchRepository:
-    async def lock(self, session: AsyncSession, dispatch_id: uuid.UUID) -> WebhookDispatch | None:
+_LOCK_NAMESPACE = 0x5748  # "WH": the int4 pair key space of advisory locks, apart from the scheduler's int8 key
+
+
+class DeliveryRepository:
+    async def lock_endpoint_queue(self, session: AsyncSession, endpoint_id: uuid.UUID) -> None:
+        """The endpoint's order lock (advisory, held to commit): see webhooks/tasks.py."""
+        await session.execute(text("SELECT pg_advisory_xact_lock(:ns, hashtext(:endpoint))"),
+                              {"ns": _LOCK_NAMESPACE, "endpoint": str(endpoint_id)})
+
+    async def lock(self, session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
         """Locked, or None when missing or when another worker is sending it right now."""
-        stmt = (select(WebhookDispatch).where(WebhookDispatch.id == dispatch_id)
+        stmt = (select(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
                 .with_for_update(skip_locked=True, key_share=True).execution_options(populate_existing=True))
         return (await session.execute(stmt)).scalar_one_or_none()
 
+    async def lock_for_retry(self, session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery | None:
+        """Locked, waiting for a worker sending it: a merchant's retry decides on its settled status."""
+        return await session.get(WebhookDelivery, delivery_id, with_for_update={"key_share": True},
+                                 populate_existing=True)
+
     async def for_event(self, session: AsyncSession, event_id: uuid.UUID) -> uuid.UUID | None:
         """A job intent written before endpoints existed names only its event (one delivery, the default)."""
-        stmt = (select(WebhookDispatch.id).where(WebhookDispatch.event_id == event_id)
-                .order_by(WebhookDispatch.seq).limit(1))
+        stmt = (select(WebhookDelivery.id).where(WebhookDelivery.event_id == event_id)
+                .order_by(WebhookDelivery.seq).limit(1))
         return (await session.execute(stmt)).scalar_one_or_none()
 
-    async def has_earlier_pending(self, session: AsyncSession, dispatch: WebhookDispatch) -> bool:
-        stmt = select(select(WebhookDispatch.id).where(
-            WebhookDispatch.endpoint_id == dispatch.endpoint_id, WebhookDispatch.kind == "event",
-            WebhookDispatch.status == "pending", WebhookDispatch.seq < dispatch.seq).exists())
+    async def has_earlier_pending(self, session: AsyncSession, delivery: WebhookDelivery) -> bool:
+        stmt = select(select(WebhookDelivery.id).where(
+            WebhookDelivery.endpoint_id == delivery.endpoint_id, WebhookDelivery.kind == "event",
+            WebhookDelivery.status == "pending", WebhookDelivery.seq < delivery.seq).exists())
         return bool((await session.execute(stmt)).scalar())
 
     async def next_pending(self, session: AsyncSession, endpoint_id: uuid.UUID,
-                           exclude: uuid.UUID) -> WebhookDispatch | None:
-        stmt = (select(WebhookDispatch)
-                .where(WebhookDispatch.endpoint_id == endpoint_id, WebhookDispatch.kind == "event",
-                       WebhookDispatch.status == "pending", WebhookDispatch.id != exclude)
-                .order_by(WebhookDispatch.seq).limit(1))
+                           exclude: uuid.UUID) -> WebhookDelivery | None:
+        stmt = (select(WebhookDelivery)
+                .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.kind == "event",
+                       WebhookDelivery.status == "pending", WebhookDelivery.id != exclude)
+                .order_by(WebhookDelivery.seq).limit(1))
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def fail_pending(self, session: AsyncSession, endpoint_id: uuid.UUID, *, reason: str,
                            exclude: uuid.UUID | None = None) -> list[uuid.UUID]:
         """Every pending delivery of an endpoint that was disabled ends failed; returns their event ids.
         Rows another worker holds are skipped: that worker finds the endpoint disabled or finishes its attempt."""
-        cond = [WebhookDispatch.endpoint_id == endpoint_id, WebhookDispatch.status == "pending"]
+        cond = [WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending"]
         if exclude is not None:
-            cond.append(WebhookDispatch.id != exclude)
-        locked = (select(WebhookDispatch.id).where(*cond)
+            cond.append(WebhookDelivery.id != exclude)
+        locked = (select(WebhookDelivery.id).where(*cond)
                   .with_for_update(skip_locked=True, key_share=True)).scalar_subquery()
-        stmt = (update(WebhookDispatch).where(WebhookDispatch.id.in_(locked))
+        stmt = (update(WebhookDelivery).where(WebhookDelivery.id.in_(locked))
                 .values(status="failed", last_error=reason, next_attempt_at=None, finished_at=func.now())
-                .returning(WebhookDispatch.event_id))
+                .returning(WebhookDelivery.event_id))
         return list((await session.execute(stmt)).scalars())
 
     async def refresh_events(self, session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> None:
@@ -141,32 +161,34 @@ class DispatchRepository:
                        max(delivered_at) AS delivered_at,
                        (array_agg(last_error ORDER BY updated_at DESC)
                             FILTER (WHERE last_error IS NOT NULL))[1] AS last_error
-                FROM webhook_dispatches WHERE event_id = ANY(CAST(:ids AS uuid[])) GROUP BY event_id
+                FROM webhook_deliveries WHERE event_id = ANY(CAST(:ids AS uuid[])) GROUP BY event_id
             ) s
             WHERE e.id = s.event_id
         """), {"ids": ids})
 
     async def stalled(self, session: AsyncSession, *, older_than: datetime, limit: int = 500) -> list[Row[Any]]:
         """Pending deliveries that should be moving but have no job: the head of an endpoint's queue (or a
-        ping) without a pending job intent, for instance after its intent failed for good."""
+        ping) without a pending job intent, for instance after its intent failed for good. Intents queued before
+        migration 0007 name the delivery `dispatch_id`."""
         return list((await session.execute(text("""
-            SELECT d.id, d.attempts FROM webhook_dispatches d
+            SELECT d.id, d.attempts FROM webhook_deliveries d
             WHERE d.status = 'pending' AND d.updated_at < :older_than
               AND (d.kind = 'test' OR NOT EXISTS (
-                    SELECT 1 FROM webhook_dispatches p
+                    SELECT 1 FROM webhook_deliveries p
                     WHERE p.endpoint_id = d.endpoint_id AND p.kind = 'event' AND p.status = 'pending'
                       AND p.seq < d.seq))
               AND NOT EXISTS (
                     SELECT 1 FROM job_intents j
-                    WHERE j.status = 'pending' AND j.queue = :queue AND j.payload->>'dispatch_id' = d.id::text)
+                    WHERE j.status = 'pending' AND j.queue = :queue
+                      AND coalesce(j.payload->>'delivery_id', j.payload->>'dispatch_id') = d.id::text)
             ORDER BY d.seq LIMIT :limit
         """), {"older_than": older_than, "queue": MERCHANT_WEBHOOKS, "limit": limit})).all())
 
     async def purge(self, session: AsyncSession, *, status: str, finished_before: datetime, batch: int) -> int:
         """Finished deliveries past retention, with their attempts (ON DELETE CASCADE); one batch."""
         stmt = text("""
-            DELETE FROM webhook_dispatches WHERE id IN (
-                SELECT id FROM webhook_dispatches
+            DELETE FROM webhook_deliveries WHERE id IN (
+                SELECT id FROM webhook_deliveries
                 WHERE status = :status AND finished_at < :before LIMIT :batch)
         """)
         result: Any = await session.execute(stmt, {"status": status, "before": finished_before, "batch": batch})
@@ -176,9 +198,9 @@ class DispatchRepository:
                                       batch: int) -> int:
         """Attempts recorded before 0005 that no delivery row owns."""
         stmt = text("""
-            DELETE FROM webhook_deliveries WHERE id IN (
-                SELECT id FROM webhook_deliveries
-                WHERE dispatch_id IS NULL AND status = :status AND created_at < :before LIMIT :batch)
+            DELETE FROM webhook_delivery_attempts WHERE id IN (
+                SELECT id FROM webhook_delivery_attempts
+                WHERE delivery_id IS NULL AND status = :status AND created_at < :before LIMIT :batch)
         """)
         result: Any = await session.execute(stmt, {"status": status, "before": before, "batch": batch})
         return int(result.rowcount or 0)
@@ -188,20 +210,20 @@ class DispatchRepository:
         result: Any = await session.execute(text("""
             DELETE FROM webhook_endpoints e
             WHERE e.deleted_at < :before
-              AND NOT EXISTS (SELECT 1 FROM webhook_dispatches d WHERE d.endpoint_id = e.id)
-              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries a WHERE a.endpoint_id = e.id)
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.endpoint_id = e.id)
+              AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts a WHERE a.endpoint_id = e.id)
         """), {"before": deleted_before})
         return int(result.rowcount or 0)
 
 
 class AttemptRepository:
-    """The delivery log: webhook_deliveries rows, each one HTTP attempt."""
+    """The delivery log: webhook_delivery_attempts rows, each one HTTP attempt."""
 
     def _for_endpoint(self, endpoint_id: uuid.UUID) -> Any:
-        return (select(WebhookDelivery, WebhookEvent.type, WebhookDispatch.status)
-                .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
-                .outerjoin(WebhookDispatch, WebhookDispatch.id == WebhookDelivery.dispatch_id)
-                .where(WebhookDelivery.endpoint_id == endpoint_id))
+        return (select(WebhookDeliveryAttempt, WebhookEvent.type, WebhookDelivery.status)
+                .join(WebhookEvent, WebhookEvent.id == WebhookDeliveryAttempt.event_id)
+                .outerjoin(WebhookDelivery, WebhookDelivery.id == WebhookDeliveryAttempt.delivery_id)
+                .where(WebhookDeliveryAttempt.endpoint_id == endpoint_id))
 
     async def list_for_endpoint(self, session: AsyncSession, endpoint_id: uuid.UUID, *, event_type: str | None,
                                 status: str | None, limit: int,
@@ -211,20 +233,16 @@ class AttemptRepository:
         if event_type:
             stmt = stmt.where(WebhookEvent.type == event_type)
         if status:
-            stmt = stmt.where(WebhookDelivery.status == status)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(or_(WebhookDelivery.created_at < created,
-                                  and_(WebhookDelivery.created_at == created, WebhookDelivery.id < row_id)))
-        stmt = stmt.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()).limit(limit)
+            stmt = stmt.where(WebhookDeliveryAttempt.status == status)
+        stmt = newest_first(stmt, WebhookDeliveryAttempt, after=after, limit=limit)
         return list((await session.execute(stmt)).all())
 
     async def get_for_endpoint(self, session: AsyncSession, endpoint_id: uuid.UUID,
                                attempt_id: uuid.UUID) -> Any:
-        stmt = self._for_endpoint(endpoint_id).where(WebhookDelivery.id == attempt_id)
+        stmt = self._for_endpoint(endpoint_id).where(WebhookDeliveryAttempt.id == attempt_id)
         return (await session.execute(stmt)).one_or_none()
 
 
 endpoint_repo = EndpointRepository()
-dispatch_repo = DispatchRepository()
+delivery_repo = DeliveryRepository()
 attempt_repo = AttemptRepository()

@@ -13,9 +13,9 @@ from lightspeedpay import jobs
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.models import Client, WebhookDispatch, WebhookEndpoint, WebhookEvent
-from lightspeedpay.webhooks.endpoints import WebhookEndpointNotFound, endpoint_service
-from lightspeedpay.webhooks.repository import attempt_repo, endpoint_repo
+from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from lightspeedpay.webhooks.endpoint_service import WebhookEndpointNotFound, endpoint_service
+from lightspeedpay.webhooks.repository import attempt_repo, delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import DeliveryList, DeliveryOut, DeliveryRequest, DeliveryResponse
 
 DELIVER = "merchant_webhook.deliver"
@@ -44,7 +44,7 @@ class WebhookService:
                    transaction_id: uuid.UUID | None = None) -> WebhookEvent:
         """The event, and a delivery with its job intent for each enabled endpoint subscribed to the type.
 
-        No endpoint row is locked here: an endpoint's order comes from `webhook_dispatches.seq`, taken at
+        No endpoint row is locked here: an endpoint's order comes from `webhook_deliveries.seq`, taken at
         insert, so events of many payments of one merchant do not queue behind one hot row."""
         event_id = uuid.uuid4()
         event = WebhookEvent(id=event_id, client_id=client.id, transaction_id=transaction_id, type=event_type,
@@ -58,7 +58,7 @@ class WebhookService:
                                 else "the merchant has no webhook endpoint")
             return event
         for endpoint in targets:
-            self._dispatch(session, event, endpoint, kind="event")
+            self._add_delivery(session, event, endpoint, kind="event")
         return event
 
     async def _endpoints(self, session: AsyncSession, client: Client) -> list[WebhookEndpoint]:
@@ -69,13 +69,13 @@ class WebhookService:
             endpoints = await endpoint_repo.list_for_merchant(session, client.id)
         return endpoints
 
-    def _dispatch(self, session: AsyncSession, event: WebhookEvent, endpoint: WebhookEndpoint, *,
-                  kind: str) -> WebhookDispatch:
-        dispatch = WebhookDispatch(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
+    def _add_delivery(self, session: AsyncSession, event: WebhookEvent, endpoint: WebhookEndpoint, *,
+                  kind: str) -> WebhookDelivery:
+        delivery = WebhookDelivery(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
                                    client_id=event.client_id, kind=kind, status="pending", attempts=0)
-        session.add(dispatch)
-        jobs.enqueue(session, DELIVER, dispatch_id=str(dispatch.id), attempt=1)
-        return dispatch
+        session.add(delivery)
+        jobs.enqueue(session, DELIVER, delivery_id=str(delivery.id), attempt=1)
+        return delivery
 
     async def ping(self, session: AsyncSession, merchant: MerchantAuth,
                    endpoint_id: uuid.UUID | None) -> tuple[WebhookEvent, list[uuid.UUID]]:
@@ -97,33 +97,32 @@ class WebhookService:
         session.add(event)
         await session.flush()
         for endpoint in endpoints:
-            self._dispatch(session, event, endpoint, kind="test")
+            self._add_delivery(session, event, endpoint, kind="test")
         await session.flush()
         return event, [e.id for e in endpoints]
 
     async def retry(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID,
-                    attempt_id: uuid.UUID) -> tuple[WebhookDispatch, int]:
+                    attempt_id: uuid.UUID) -> tuple[WebhookDelivery, int]:
         """Send the event of a logged attempt to this endpoint once more, now. Only for a delivery that has
         finished (delivered or failed): a pending one is still on its schedule and keeps its place in order."""
         endpoint = await endpoint_service.get(session, merchant, endpoint_id)
         row = await attempt_repo.get_for_endpoint(session, endpoint.id, attempt_id)
-        if row is None or row[0].dispatch_id is None:
+        if row is None or row[0].delivery_id is None:
             raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
         if not endpoint.enabled:
             raise DeliveryNotRetryable("This endpoint is disabled; enable it before retrying deliveries.",
                                        field="endpoint_id")
-        dispatch = await session.get(WebhookDispatch, row[0].dispatch_id, with_for_update={"key_share": True},
-                                     populate_existing=True)
-        if dispatch is None:
+        delivery = await delivery_repo.lock_for_retry(session, row[0].delivery_id)
+        if delivery is None:
             raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
-        if dispatch.status == "pending":
-            when = dispatch.next_attempt_at.isoformat() if dispatch.next_attempt_at else "as soon as the events " \
+        if delivery.status == "pending":
+            when = delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else "as soon as the events " \
                 "before it are delivered"
             raise DeliveryNotRetryable(f"This event is still being delivered; its next attempt is {when}.",
                                        field="delivery_id")
-        attempt = dispatch.attempts + 1
-        jobs.enqueue(session, REDELIVER, dispatch_id=str(dispatch.id), attempt=attempt)
-        return dispatch, attempt
+        attempt = delivery.attempts + 1
+        jobs.enqueue(session, REDELIVER, delivery_id=str(delivery.id), attempt=attempt)
+        return delivery, attempt
 
     async def deliveries(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, *,
                          event_type: str | None, status: str | None, limit: int,

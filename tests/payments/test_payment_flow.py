@@ -11,7 +11,14 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from lightspeedpay.models import PspEvent, Transaction, Wallet, WalletEntry, WebhookDelivery, WebhookEvent
+from lightspeedpay.models import (
+    PspEvent,
+    Transaction,
+    Wallet,
+    WalletEntry,
+    WebhookDeliveryAttempt,
+    WebhookEvent,
+)
 from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 
 
@@ -114,8 +121,8 @@ async def test_merchant_webhook_is_retried_until_the_receiver_accepts(platform, 
 
     event = await wait_for(delivered, timeout=30, what="delivery after retries")
     assert event.attempts == 3
-    attempts = (await session.execute(select(WebhookDelivery).where(WebhookDelivery.event_id == event.id)
-                                      .order_by(WebhookDelivery.attempt))).scalars().all()
+    attempts = (await session.execute(select(WebhookDeliveryAttempt).where(WebhookDeliveryAttempt.event_id == event.id)
+                                      .order_by(WebhookDeliveryAttempt.attempt))).scalars().all()
     assert [(a.attempt, a.status_code) for a in attempts] == [(1, 500), (2, 500), (3, 200)]
     assert all(a.latency_ms >= 0 for a in attempts) and attempts[0].error == "HTTP 500"
     received = await _deliveries(platform, endpoint)
@@ -143,7 +150,7 @@ async def test_merchant_webhook_gives_up_after_the_schedule(platform, session, s
 
     event = await wait_for(failed, timeout=40, what="the event to be marked failed")
     assert event.attempts == 5  # first try + the 4 retries of the schedule
-    assert await count(session, WebhookDelivery, WebhookDelivery.event_id == event.id) == 5
+    assert await count(session, WebhookDeliveryAttempt, WebhookDeliveryAttempt.event_id == event.id) == 5
 
 
 async def test_duplicate_and_late_psp_events_change_nothing(platform, session, shop):

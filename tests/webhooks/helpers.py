@@ -14,7 +14,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.jobs import outbox
-from lightspeedpay.models import Client, WebhookDelivery, WebhookDispatch, WebhookEndpoint
+from lightspeedpay.models import Client, WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint
 from lightspeedpay.webhooks.service import webhook_service
 from tests.factories import MerchantClient, wait_for
 
@@ -103,25 +103,25 @@ async def fresh(session: AsyncSession, model: Any, row_id: uuid.UUID) -> Any:
     return _detached(session, await session.get(model, row_id, populate_existing=True))
 
 
-async def dispatch_of(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID) -> WebhookDispatch:
+async def delivery_of(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID) -> WebhookDelivery:
     await session.rollback()
-    stmt = select(WebhookDispatch).where(WebhookDispatch.event_id == event_id,
-                                         WebhookDispatch.endpoint_id == uuid.UUID(str(endpoint_id)))
+    stmt = select(WebhookDelivery).where(WebhookDelivery.event_id == event_id,
+                                         WebhookDelivery.endpoint_id == uuid.UUID(str(endpoint_id)))
     return _detached(session, (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one())
 
 
-async def wait_dispatch(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID, status: str, *,
-                        timeout: float = 30) -> WebhookDispatch:
-    async def done() -> WebhookDispatch | None:
-        d = await dispatch_of(session, event_id, endpoint_id)
+async def wait_delivery(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID, status: str, *,
+                        timeout: float = 30) -> WebhookDelivery:
+    async def done() -> WebhookDelivery | None:
+        d = await delivery_of(session, event_id, endpoint_id)
         return d if d.status == status else None
 
     return await wait_for(done, timeout=timeout, what=f"the delivery of {event_id} to be {status}")
 
 
-async def attempts_of(session: AsyncSession, dispatch_id: uuid.UUID) -> list[WebhookDelivery]:
+async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[WebhookDeliveryAttempt]:
     await session.rollback()
-    stmt = select(WebhookDelivery).where(WebhookDelivery.dispatch_id == dispatch_id).order_by(WebhookDelivery.attempt)
+    stmt = select(WebhookDeliveryAttempt).where(WebhookDeliveryAttempt.delivery_id == delivery_id).order_by(WebhookDeliveryAttempt.attempt)
     return [_detached(session, row) for row in (await session.execute(stmt.execution_options(
         populate_existing=True))).scalars()]
 

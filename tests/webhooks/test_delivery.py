@@ -22,7 +22,7 @@ from lightspeedpay.models import (
     Client,
     JobIntent,
     WebhookDelivery,
-    WebhookDispatch,
+    WebhookDeliveryAttempt,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -36,12 +36,12 @@ from tests.webhooks.helpers import (
     call,
     closed_port,
     configure,
-    dispatch_of,
+    delivery_of,
     emit,
     endpoint_row,
     fresh,
     received,
-    wait_dispatch,
+    wait_delivery,
     wait_received,
 )
 
@@ -127,23 +127,23 @@ async def test_retryable_answers_are_retried_and_other_4xx_are_final(platform, s
     event = await emit(session, new.client)
 
     for status in retry_statuses:
-        d = await wait_dispatch(session, event.id, endpoints[status]["id"], "delivered")
+        d = await wait_delivery(session, event.id, endpoints[status]["id"], "delivered")
         tries = await attempts_of(session, d.id)
         assert [(t.attempt, t.status_code, t.status) for t in tries] == [(1, status, "failed"), (2, 200, "succeeded")]
         assert tries[0].error == f"HTTP {status}" and tries[0].retry_at is not None
-    d = await wait_dispatch(session, event.id, redirect["id"], "delivered")
+    d = await wait_delivery(session, event.id, redirect["id"], "delivered")
     tries = await attempts_of(session, d.id)
     assert [t.status_code for t in tries] == [302, 200]
     assert "not followed" in tries[0].error and target_name in tries[0].error
     assert await received(platform.receiver_url, target_name) == []
 
     for status in final_statuses:
-        d = await wait_dispatch(session, event.id, endpoints[status]["id"], "failed")
+        d = await wait_delivery(session, event.id, endpoints[status]["id"], "failed")
         tries = await attempts_of(session, d.id)
         assert [(t.attempt, t.status_code, t.retry_at) for t in tries] == [(1, status, None)]
         assert d.last_error == f"HTTP {status}"
 
-    d = await wait_dispatch(session, event.id, dead["id"], "failed", timeout=40)
+    d = await wait_delivery(session, event.id, dead["id"], "failed", timeout=40)
     tries = await attempts_of(session, d.id)
     assert len(tries) == 1 + len(get_settings().retry_schedule)  # the first try and every retry of the schedule
     assert all(t.status_code is None and t.error.startswith("ConnectError") for t in tries)
@@ -160,11 +160,11 @@ async def test_410_disables_the_endpoint_and_fails_what_waits_behind_it(platform
     endpoint, name = await add_endpoint(client, platform.receiver_url, responses=[{"status": 410}])
     first, second, third = [await emit(session, new.client, data={"n": i}) for i in range(3)]
 
-    await wait_dispatch(session, first.id, endpoint["id"], "failed")
+    await wait_delivery(session, first.id, endpoint["id"], "failed")
     row = await endpoint_row(session, endpoint["id"])
     assert row.enabled is False and "410" in row.disabled_reason
     for later in (second, third):
-        d = await wait_dispatch(session, later.id, endpoint["id"], "failed")
+        d = await wait_delivery(session, later.id, endpoint["id"], "failed")
         assert d.attempts == 0 and d.last_error.startswith("endpoint disabled")
         assert (await fresh(session, WebhookEvent, later.id)).status == "failed"
     assert len(await received(platform.receiver_url, name)) == 1
@@ -176,7 +176,7 @@ async def test_410_disables_the_endpoint_and_fails_what_waits_behind_it(platform
     assert shown["enabled"] is False and "410" in shown["disabled_reason"]
 
     after = await emit(session, new.client)
-    assert await count(session, WebhookDispatch, WebhookDispatch.event_id == after.id) == 0
+    assert await count(session, WebhookDelivery, WebhookDelivery.event_id == after.id) == 0
     assert (await fresh(session, WebhookEvent, after.id)).last_error == \
         "no enabled webhook endpoint subscribes to payment.paid"
 
@@ -195,7 +195,7 @@ async def test_retry_after_seconds_and_http_dates_are_honoured(platform, session
     assert [d["answered"] for d in got] == [429, 503, 200]
     assert t2 - t1 >= 2.9, "Retry-After: 3 was not honoured (the schedule alone waits 1 s)"
     assert t3 >= configured_at + 7, "the Retry-After date was not honoured"
-    d = await wait_dispatch(session, event.id, endpoint["id"], "delivered")
+    d = await wait_delivery(session, event.id, endpoint["id"], "delivered")
     tries = await attempts_of(session, d.id)
     assert (tries[0].retry_at - tries[0].created_at).total_seconds() >= 2.9
 
@@ -224,7 +224,7 @@ async def test_events_for_one_endpoint_are_delivered_in_order_of_creation(platfo
         done_before = {_event_id(x) for x in got[:i] if x["answered"] == 200}
         assert set(order[:k]) <= done_before, f"{_event_id(d)} was sent before an earlier event was delivered"
     for e in events:
-        await wait_dispatch(session, e.id, flaky["id"], "delivered")
+        await wait_delivery(session, e.id, flaky["id"], "delivered")
 
 
 async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert(platform, session, shop):
@@ -235,20 +235,20 @@ async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert
     secret = endpoint["secret"]
     for i in range(limit - 1):
         e = await emit(session, new.client, data={"n": i})
-    await wait_dispatch(session, e.id, endpoint["id"], "failed")
+    await wait_delivery(session, e.id, endpoint["id"], "failed")
     row = await endpoint_row(session, endpoint["id"])
     assert (row.enabled, row.consecutive_failures) == (True, limit - 1)
 
     # a delivered event resets the count
     await configure(platform.receiver_url, name, secret=secret)
     ok = await emit(session, new.client)
-    await wait_dispatch(session, ok.id, endpoint["id"], "delivered")
+    await wait_delivery(session, ok.id, endpoint["id"], "delivered")
     assert (await endpoint_row(session, endpoint["id"])).consecutive_failures == 0
 
     await configure(platform.receiver_url, name, secret=secret, fail_next=999, status=400)
     for i in range(limit):
         e = await emit(session, new.client, data={"n": i})
-    await wait_dispatch(session, e.id, endpoint["id"], "failed")
+    await wait_delivery(session, e.id, endpoint["id"], "failed")
 
     async def disabled():
         r = await endpoint_row(session, endpoint["id"])
@@ -272,9 +272,9 @@ async def test_the_delivery_log_pages_and_filters_with_request_and_response(plat
     endpoint, name = await add_endpoint(client, platform.receiver_url, responses=[
         {"status": 500, "body": "database is down"}], delay_ms=0)
     paid = await emit(session, new.client, "payment.paid", {"amount": 1})
-    await wait_dispatch(session, paid.id, endpoint["id"], "delivered")
+    await wait_delivery(session, paid.id, endpoint["id"], "delivered")
     refund = await emit(session, new.client, "refund.processed", {"amount": 1})
-    await wait_dispatch(session, refund.id, endpoint["id"], "delivered")
+    await wait_delivery(session, refund.id, endpoint["id"], "delivered")
     path = f"{BASE}/{endpoint['id']}/deliveries"
 
     seen, cursor = [], None
@@ -315,7 +315,7 @@ async def test_manual_retry_of_a_finished_delivery(platform, session, shop):
     new, client = shop
     endpoint, name = await add_endpoint(client, platform.receiver_url, responses=[{"status": 400}])
     event = await emit(session, new.client)
-    d = await wait_dispatch(session, event.id, endpoint["id"], "failed")
+    d = await wait_delivery(session, event.id, endpoint["id"], "failed")
     assert (await fresh(session, WebhookEvent, event.id)).status == "failed"
     [logged] = (await call(client, "GET", f"{BASE}/{endpoint['id']}/deliveries")).json()["items"]
 
@@ -323,7 +323,7 @@ async def test_manual_retry_of_a_finished_delivery(platform, session, shop):
     assert r.status_code == 202, r.text
     assert r.json() == {"delivery_id": logged["id"], "event_id": str(event.id), "endpoint_id": endpoint["id"],
                         "attempt": 2, "status": "queued"}
-    d = await wait_dispatch(session, event.id, endpoint["id"], "delivered")
+    d = await wait_delivery(session, event.id, endpoint["id"], "delivered")
     tries = await attempts_of(session, d.id)
     assert [(t.attempt, t.trigger, t.status_code) for t in tries] == [(1, "scheduled", 400), (2, "manual", 200)]
     assert (await fresh(session, WebhookEvent, event.id)).status == "delivered"
@@ -350,7 +350,7 @@ async def test_manual_retry_of_a_finished_delivery(platform, session, shop):
     r = await call(client, "POST", f"{BASE}/{endpoint['id']}/deliveries/{logged['id']}/retry")
     assert r.status_code == 409 and "disabled" in r.json()["error"]["message"]
     # disabling ended the pending delivery
-    assert (await dispatch_of(session, waiting.id, endpoint["id"])).status == "failed"
+    assert (await delivery_of(session, waiting.id, endpoint["id"])).status == "failed"
 
 
 async def test_a_test_ping_is_signed_sent_once_and_counts_for_nothing(platform, session):
@@ -391,15 +391,15 @@ async def test_a_receiver_on_the_reference_library_accepts_every_delivery_throug
     endpoint, name = await add_endpoint(client, platform.receiver_url)
     old_secret = endpoint["secret"]
     before = await emit(session, new.client, data={"when": "before"})
-    await wait_dispatch(session, before.id, endpoint["id"], "delivered")
+    await wait_delivery(session, before.id, endpoint["id"], "delivered")
     rotated = (await call(client, "POST", f"{BASE}/{endpoint['id']}/rotate")).json()
     new_secret = rotated["secret"]
     # the receiver still has the old secret: deliveries carry both signatures, so it keeps accepting
     during_old = await emit(session, new.client, data={"when": "during, receiver on the old secret"})
-    await wait_dispatch(session, during_old.id, endpoint["id"], "delivered")
+    await wait_delivery(session, during_old.id, endpoint["id"], "delivered")
     await configure(platform.receiver_url, name, secret=new_secret)  # the merchant switches when it likes
     during_new = await emit(session, new.client, data={"when": "during, receiver on the new secret"})
-    await wait_dispatch(session, during_new.id, endpoint["id"], "delivered")
+    await wait_delivery(session, during_new.id, endpoint["id"], "delivered")
 
     got = await wait_received(platform.receiver_url, name, 3)
     assert [d["answered"] for d in got] == [200, 200, 200]
@@ -420,7 +420,7 @@ async def test_a_receiver_on_the_reference_library_accepts_every_delivery_throug
                           .values(previous_secret_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
     await session.commit()
     after = await emit(session, new.client, data={"when": "after"})
-    await wait_dispatch(session, after.id, endpoint["id"], "delivered")
+    await wait_delivery(session, after.id, endpoint["id"], "delivered")
     last = (await received(platform.receiver_url, name))[-1]
     assert last["verified"] is True and len(last["headers"]["webhook-signature"].split(" ")) == 1
     Webhook(new_secret).verify(last["body"], last["headers"])
@@ -433,7 +433,7 @@ async def test_slow_receivers_are_waited_for_and_their_latency_logged(platform, 
     new, client = shop
     endpoint, name = await add_endpoint(client, platform.receiver_url, delay_ms=1500)
     event = await emit(session, new.client)
-    d = await wait_dispatch(session, event.id, endpoint["id"], "delivered")
+    d = await wait_delivery(session, event.id, endpoint["id"], "delivered")
     [attempt] = await attempts_of(session, d.id)
     assert attempt.latency_ms >= 1500 and attempt.status_code == 200
 
@@ -448,19 +448,19 @@ async def test_retention_purges_old_deliveries_on_schedule(platform, session, sh
     events = [await emit(session, new.client, data={"n": i}) for i in range(5)]
     # in order: 500 then 200 (delivered), 400 (failed), 400 (failed), 200, 200
     for e, status in zip(events, ["delivered", "failed", "failed", "delivered", "delivered"], strict=True):
-        await wait_dispatch(session, e.id, endpoint["id"], status)
+        await wait_delivery(session, e.id, endpoint["id"], status)
     ages = {events[0].id: 8, events[3].id: 6, events[1].id: 29, events[2].id: 31, events[4].id: 0}
     for event_id, days in ages.items():
-        await session.execute(update(WebhookDispatch).where(WebhookDispatch.event_id == event_id)
+        await session.execute(update(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
                               .values(finished_at=datetime.now(UTC) - timedelta(days=days)))
     await session.commit()
 
     result = await housekeeping()
     assert result.get("purged_delivered") == 1 and result.get("purged_failed") == 1
     await session.rollback()
-    left = set((await session.execute(select(WebhookDispatch.event_id))).scalars())
+    left = set((await session.execute(select(WebhookDelivery.event_id))).scalars())
     assert left == {events[1].id, events[3].id, events[4].id}
-    attempts_left = set((await session.execute(select(WebhookDelivery.event_id))).scalars())
+    attempts_left = set((await session.execute(select(WebhookDeliveryAttempt.event_id))).scalars())
     assert attempts_left == left  # the attempts went with their delivery (the first event had two)
     assert await count(session, WebhookEvent) == 5  # events themselves stay
 
@@ -473,18 +473,42 @@ async def test_a_stalled_queue_head_gets_its_job_back(platform, session, shop):
     await session.commit()
     outbox.forget(session)  # never pushed, and its intent gave up (as after LSP_JOB_MAX_ATTEMPTS failures)
     await session.execute(text("UPDATE job_intents SET status = 'failed', last_error = 'boom' "
-                               "WHERE payload->>'dispatch_id' IS NOT NULL AND status = 'pending'"))
+                               "WHERE payload->>'delivery_id' IS NOT NULL AND status = 'pending'"))
     await session.commit()
     # nothing is left to deliver it: no pending intent, so neither the sweeper nor a worker will
     assert await count(session, JobIntent, JobIntent.status == "pending") == 0
-    d = await dispatch_of(session, event_id, endpoint["id"])
+    d = await delivery_of(session, event_id, endpoint["id"])
     assert d.status == "pending" and await received(platform.receiver_url, name) == []
 
     result = await housekeeping(stalled_after_seconds=0)
     assert result.get("requeued") == 1
-    await wait_dispatch(session, event_id, endpoint["id"], "delivered")
+    await wait_delivery(session, event_id, endpoint["id"], "delivered")
     assert await count(session, JobIntent, JobIntent.status == "failed") == 1
 
+
+
+async def test_a_job_queued_before_the_rename_still_delivers(platform, session, shop):
+    """Intents written before migration 0007 name their delivery `dispatch_id`: housekeeping counts them as the
+    delivery's job (it adds no second one), and the worker still delivers them."""
+    from lightspeedpay.jobs import runner
+
+    new, client = shop
+    endpoint, name = await add_endpoint(client, platform.receiver_url)
+    merchant = await session.get(Client, new.client.id, populate_existing=True)
+    event_id = (await webhook_service.emit(session, merchant, "payment.paid", {"n": 1})).id
+    await session.commit()
+    outbox.forget(session)  # left for the test to run, as a job still queued from before the upgrade
+    renamed = await session.execute(text(
+        "UPDATE job_intents SET payload = payload - 'delivery_id' || jsonb_build_object('dispatch_id', "
+        "payload->'delivery_id') WHERE payload ? 'delivery_id' AND status = 'pending' RETURNING id"))
+    [intent_id] = renamed.scalars().all()
+    await session.commit()
+
+    assert "requeued" not in await housekeeping(stalled_after_seconds=0)
+    # the sweeper may have pushed it to a worker meanwhile; either way it runs once
+    assert await runner.run_intent(intent_id) in ("completed", "already_completed")
+    await wait_delivery(session, event_id, endpoint["id"], "delivered")
+    assert len(await received(platform.receiver_url, name)) == 1
 
 async def test_concurrent_emitters_never_stall_the_queue_and_keep_each_ones_order(platform, session, shop):
     """Eight streams of transactions emit at once (as payment workers do). Every event arrives (no lost hand-over
@@ -515,7 +539,7 @@ async def test_concurrent_emitters_never_stall_the_queue_and_keep_each_ones_orde
     for ids in orders:
         assert [i for i in arrived if i in ids] == ids
     await session.rollback()
-    pending = await count(session, WebhookDispatch, WebhookDispatch.status != "delivered")
+    pending = await count(session, WebhookDelivery, WebhookDelivery.status != "delivered")
     assert pending == 0
 
 
@@ -525,6 +549,7 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
     yet). B must not give up: it waits for the endpoint's queue lock, looks again once A committed, and goes."""
     from lightspeedpay.db import sessionmaker
     from lightspeedpay.webhooks import tasks
+    from lightspeedpay.webhooks.repository import delivery_repo
 
     new, client = shop
     endpoint, name = await add_endpoint(client, platform.receiver_url)
@@ -538,24 +563,24 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
             outbox.forget(s)
             return event.id
 
-    async def dispatch_id(s, event_id: uuid.UUID) -> uuid.UUID:
-        return (await s.execute(select(WebhookDispatch.id).where(WebhookDispatch.event_id == event_id))).scalar_one()
+    async def delivery_id(s, event_id: uuid.UUID) -> uuid.UUID:
+        return (await s.execute(select(WebhookDelivery.id).where(WebhookDelivery.event_id == event_id))).scalar_one()
 
     first = await create_event(1)
     async with sessionmaker()() as finishing, sessionmaker()() as checking:
-        a = await finishing.get(WebhookDispatch, await dispatch_id(finishing, first), with_for_update=True)
+        a = await finishing.get(WebhookDelivery, await delivery_id(finishing, first), with_for_update=True)
         # A's worker after its HTTP attempt: queue lock, A delivered, look for the endpoint's next delivery
-        await tasks._lock_endpoint_queue(finishing, endpoint_id)
+        await delivery_repo.lock_endpoint_queue(finishing, endpoint_id)
         tasks._delivered(a, datetime.now(UTC))
         await tasks._hand_over(finishing, a)
         await finishing.flush()
         assert outbox._PENDING not in finishing.info  # nothing to hand over to: B does not exist yet
 
         second = await create_event(2)
-        b = await dispatch_id(checking, second)
+        b = await delivery_id(checking, second)
 
         async def b_job() -> str:
-            outcome = await tasks.deliver(checking, dispatch_id=str(b), attempt=1)
+            outcome = await tasks.deliver(checking, delivery_id=str(b), attempt=1)
             await checking.commit()
             return outcome
 

@@ -13,7 +13,7 @@ from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import Client, WebhookEndpoint, WebhookEvent
-from lightspeedpay.webhooks.endpoints import MAX_ENDPOINTS, WebhookUrlNotAllowed, endpoint_service
+from lightspeedpay.webhooks.endpoint_service import MAX_ENDPOINTS, WebhookUrlNotAllowed, endpoint_service
 from lightspeedpay.webhooks.schemas import EndpointCreate
 from tests.factories import create_merchant, merchant_client
 from tests.webhooks.helpers import call, endpoint_row, fresh

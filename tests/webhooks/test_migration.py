@@ -16,7 +16,7 @@ from standardwebhooks import Webhook
 
 from lightspeedpay.db_admin import alembic_config, create_database_if_missing
 from lightspeedpay.kit import crypto, standard_webhooks
-from lightspeedpay.models import WebhookDispatch
+from lightspeedpay.models import WebhookDelivery
 from lightspeedpay.webhooks.tasks import deliver
 from tests.webhooks.helpers import configure, receiver_name, wait_received
 
@@ -76,16 +76,16 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
         assert endpoint["client_id"] == with_url and endpoint["is_default"] and endpoint["enabled"]
         assert endpoint["url"] == f"{platform.receiver_url}/webhooks/{name}"
         assert crypto.decrypt(endpoint["secret_enc"]) == secret
-        dispatches = await conn.fetch("SELECT * FROM webhook_dispatches ORDER BY seq")
-        assert [(d["event_id"], d["status"], d["attempts"]) for d in dispatches] == [
+        deliveries = await conn.fetch("SELECT * FROM webhook_deliveries ORDER BY seq")  # the name since 0007
+        assert [(d["event_id"], d["status"], d["attempts"]) for d in deliveries] == [
             (ev_delivered, "delivered", 2), (ev_pending, "pending", 1), (ev_failed, "failed", 5)]
-        assert dispatches[1]["next_attempt_at"] == t0 + timedelta(hours=2)
-        assert dispatches[0]["finished_at"] is not None and dispatches[1]["finished_at"] is None
-        attempts = await conn.fetch("SELECT event_id, attempt, status, endpoint_id, dispatch_id "
-                                    "FROM webhook_deliveries ORDER BY event_id, attempt")
-        by_event = {d["event_id"]: d["id"] for d in dispatches}
+        assert deliveries[1]["next_attempt_at"] == t0 + timedelta(hours=2)
+        assert deliveries[0]["finished_at"] is not None and deliveries[1]["finished_at"] is None
+        attempts = await conn.fetch("SELECT event_id, attempt, status, endpoint_id, delivery_id "
+                                    "FROM webhook_delivery_attempts ORDER BY event_id, attempt")
+        by_event = {d["event_id"]: d["id"] for d in deliveries}
         for a in attempts:
-            assert a["endpoint_id"] == endpoint["id"] and a["dispatch_id"] == by_event[a["event_id"]]
+            assert a["endpoint_id"] == endpoint["id"] and a["delivery_id"] == by_event[a["event_id"]]
         assert sorted((a["attempt"], a["status"]) for a in attempts if a["event_id"] == ev_delivered) == [
             (1, "failed"), (2, "succeeded")]
     finally:
@@ -99,8 +99,8 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
             outcome = await deliver(session, event_id=str(ev_pending), attempt=2)
             await session.commit()
             assert outcome == "delivered"
-            dispatch = await session.get(WebhookDispatch, by_event[ev_pending])
-            assert dispatch is not None and (dispatch.status, dispatch.attempts) == ("delivered", 2)
+            delivery = await session.get(WebhookDelivery, by_event[ev_pending])
+            assert delivery is not None and (delivery.status, delivery.attempts) == ("delivered", 2)
     finally:
         await engine.dispose()
     [got] = await wait_received(platform.receiver_url, name, 1)

@@ -11,7 +11,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from lightspeedpay.kit import standard_webhooks
-from lightspeedpay.webhooks import delivery, rules, targets
+from lightspeedpay.webhooks import rules, sender, targets
 from lightspeedpay.webhooks.rules import Verdict
 
 
@@ -104,7 +104,7 @@ def test_literal_refusal_when_saving_an_endpoint():
 def test_rotation_signs_with_both_secrets_new_first_and_the_reference_library_accepts_either():
     new, old = standard_webhooks.new_secret(), standard_webhooks.new_secret()
     body = b'{"id":"evt_1","type":"payment.paid","data":{"amount":100}}'
-    req = delivery.build_request("https://shop.example.com/h", msg_id="msg_1", body=body, secrets=[new, old])
+    req = sender.build_request("https://shop.example.com/h", msg_id="msg_1", body=body, secrets=[new, old])
     signatures = req.headers["webhook-signature"].split(" ")
     ts = int(req.headers["webhook-timestamp"])
     assert signatures == [standard_webhooks.sign(new, "msg_1", ts, body), standard_webhooks.sign(old, "msg_1", ts, body)]
@@ -112,7 +112,7 @@ def test_rotation_signs_with_both_secrets_new_first_and_the_reference_library_ac
         assert Webhook(secret).verify(body, req.headers)["type"] == "payment.paid"
     with pytest.raises(Exception, match="No matching signature"):
         Webhook(standard_webhooks.new_secret()).verify(body, req.headers)
-    single = delivery.build_request("https://shop.example.com/h", msg_id="msg_1", body=body, secrets=[new])
+    single = sender.build_request("https://shop.example.com/h", msg_id="msg_1", body=body, secrets=[new])
     assert " " not in single.headers["webhook-signature"]
     with pytest.raises(Exception, match="No matching signature"):
         Webhook(old).verify(body, single.headers)

@@ -14,7 +14,7 @@ import pytest
 from lightspeedpay.config import Settings
 from tests.factories import create_merchant, merchant_client
 from tests.fixtures import Platform
-from tests.webhooks.helpers import add_endpoint, attempts_of, call, configure, emit, received, wait_dispatch
+from tests.webhooks.helpers import add_endpoint, attempts_of, call, configure, emit, received, wait_delivery
 
 BASE = "/api/v1/merchant/webhooks"
 
@@ -61,8 +61,8 @@ async def test_a_worker_that_may_not_reach_private_addresses_refuses_a_loopback_
 
     async with worker_with(LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS="false"):
         event = await emit(session, new.client)
-        refused_ip = await wait_dispatch(session, event.id, by_ip["id"], "failed")
-        refused_name = await wait_dispatch(session, event.id, by_name["id"], "failed")
+        refused_ip = await wait_delivery(session, event.id, by_ip["id"], "failed")
+        refused_name = await wait_delivery(session, event.id, by_name["id"], "failed")
 
     for refused, host in ((refused_ip, "127.0.0.1"), (refused_name, "localhost")):
         [attempt] = await attempts_of(session, refused.id)  # refused once, not retried: it would not help
@@ -76,7 +76,7 @@ async def test_a_worker_that_may_not_reach_private_addresses_refuses_a_loopback_
 
     # the platform's own worker (private targets allowed, as in tests and the demo) delivers to it
     again = await emit(session, new.client)
-    await wait_dispatch(session, again.id, by_ip["id"], "delivered")
+    await wait_delivery(session, again.id, by_ip["id"], "delivered")
 
 
 async def test_a_receiver_slower_than_the_timeout_is_retried(platform, session, shop, worker_with):
@@ -85,7 +85,7 @@ async def test_a_receiver_slower_than_the_timeout_is_retried(platform, session, 
                                         responses=[{"status": 200, "delay_ms": 2500}])
     async with worker_with(LSP_WEBHOOK_TIMEOUT_SECONDS="1"):
         event = await emit(session, new.client)
-        d = await wait_dispatch(session, event.id, endpoint["id"], "delivered")
+        d = await wait_delivery(session, event.id, endpoint["id"], "delivered")
     first, second = await attempts_of(session, d.id)
     assert first.status_code is None and first.error.startswith("ReadTimeout")
     assert 900 <= first.latency_ms < 2500 and first.retry_at is not None

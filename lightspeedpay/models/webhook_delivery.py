@@ -23,21 +23,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
 
-DISPATCH_STATUSES = ("pending", "delivered", "failed")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
 # "event": part of the endpoint's ordered stream; "test": a ping, sent once and out of order
-DISPATCH_KINDS = ("event", "test")
+DELIVERY_KINDS = ("event", "test")
 
 
-class WebhookDispatch(Base):
-    __tablename__ = "webhook_dispatches"
+class WebhookDelivery(Base):
+    __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        CheckConstraint(f"status IN {DISPATCH_STATUSES}", name="ck_webhook_dispatches_status"),
-        CheckConstraint(f"kind IN {DISPATCH_KINDS}", name="ck_webhook_dispatches_kind"),
-        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_dispatches_event_endpoint"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES}", name="ck_webhook_deliveries_status"),
+        CheckConstraint(f"kind IN {DELIVERY_KINDS}", name="ck_webhook_deliveries_kind"),
+        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
         # the head of an endpoint's queue: its pending event with the smallest seq
-        Index("ix_webhook_dispatches_endpoint_pending", "endpoint_id", "seq",
+        Index("ix_webhook_deliveries_endpoint_pending", "endpoint_id", "seq",
               postgresql_where=text("status = 'pending' AND kind = 'event'")),
-        Index("ix_webhook_dispatches_finished", "status", "finished_at"),
+        Index("ix_webhook_deliveries_finished", "status", "finished_at"),
     )
     __mapper_args__ = {"eager_defaults": True}
 

@@ -18,7 +18,7 @@ from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, Client, WebhookEndpoint
 from lightspeedpay.webhooks import targets
-from lightspeedpay.webhooks.repository import dispatch_repo, endpoint_repo
+from lightspeedpay.webhooks.repository import delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import EndpointCreate, EndpointOut, EndpointUpdate
 
 MAX_ENDPOINTS = 20
@@ -136,9 +136,9 @@ class WebhookEndpointService:
         endpoint.enabled = False
         endpoint.disabled_reason = reason
         endpoint.disabled_at = datetime.now(UTC)
-        event_ids = await dispatch_repo.fail_pending(session, endpoint.id, reason=f"endpoint disabled: {reason}",
+        event_ids = await delivery_repo.fail_pending(session, endpoint.id, reason=f"endpoint disabled: {reason}",
                                                      exclude=exclude)
-        await dispatch_repo.refresh_events(session, event_ids)
+        await delivery_repo.refresh_events(session, event_ids)
         if alert:
             session.add(Alert(kind="webhook_endpoint_disabled", severity="warning",
                               message=f"Webhook endpoint {endpoint.url} of merchant {endpoint.client_id} was "
