@@ -16,18 +16,9 @@ from lightspeedpay.models import JobIntent
 _PENDING = "lsp_pending_jobs"
 
 
-def enqueue(session: AsyncSession, name: str, *legacy_name: str, delay_seconds: float = 0,
-            **payload: Any) -> JobIntent:
-    """Write the intent for the task registered as `name`; the registry knows its queue.
-
-    The old form `enqueue(session, queue, name, ...)` is still accepted (payments/tasks.py, edited on another
-    branch, uses it) and must name the task's own queue."""
-    if legacy_name:
-        queue, name = name, legacy_name[0]
-        if queue != registry.queue_of(name):
-            raise ValueError(f"job {name!r} runs on {registry.queue_of(name)!r}, not {queue!r}")
-    else:
-        queue = registry.queue_of(name)
+def enqueue(session: AsyncSession, name: str, *, delay_seconds: float = 0, **payload: Any) -> JobIntent:
+    """Write the intent for the task registered as `name`; the registry knows its queue."""
+    queue = registry.queue_of(name)
     intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status="pending",
                        attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
     session.add(intent)

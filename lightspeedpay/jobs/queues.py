@@ -9,6 +9,7 @@ import redis.asyncio as redis
 from bullmq import Queue
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.kit import retry
 
 TRANSACTION_PROCESSING = "transaction-processing"
 WEBHOOK_PROCESSING = "webhook-processing"
@@ -19,13 +20,21 @@ REFUNDS = "refunds"
 QUEUE_NAMES = (TRANSACTION_PROCESSING, WEBHOOK_PROCESSING, MERCHANT_WEBHOOKS, WHATSAPP_NOTIFICATIONS, SETTLEMENTS,
                REFUNDS)
 
-# BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history.
+# BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler
+# raises is run again by BullMQ after the `job` retry policy's wait (kit/retry.py), as many times as the policy
+# allows: the same count after which the runner marks its intent failed.
 JOB_OPTIONS: dict[str, Any] = {
-    "attempts": 5,
-    "backoff": {"type": "exponential", "delay": 1000},
+    "backoff": {"type": "lsp_retry_policy"},
     "removeOnComplete": {"count": 1000},
     "removeOnFail": {"count": 5000},
 }
+
+
+def job_backoff_ms(attempts_made: int, *_: Any) -> int:
+    """BullMQ's custom back-off (the workers' `settings.backoffStrategy`): the `job` policy's wait, or -1 (fail
+    the job now) when it has no retry left."""
+    wait = retry.job().wait(attempts_made)
+    return -1 if wait is None else max(1, int(wait * 1000))
 
 _redis: redis.Redis | None = None
 _queues: dict[str, Queue] = {}
@@ -56,7 +65,7 @@ async def push(queue_name: str, job_name: str, intent_id: str, *, delay_ms: int 
     """Hand one intent to BullMQ, within LSP_JOB_PUSH_TIMEOUT_SECONDS all told (a pooled connection, a connect,
     several commands); raises TimeoutError past it. The job id is the intent id, so a push that timed out after
     Redis took it and the sweeper's later push make one job, not two."""
-    opts = dict(JOB_OPTIONS, jobId=intent_id)
+    opts = dict(JOB_OPTIONS, jobId=intent_id, attempts=retry.job().max_attempts)
     if delay_ms > 0:
         opts["delay"] = delay_ms
     bound = get_settings().job_push_timeout_seconds

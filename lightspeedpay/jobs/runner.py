@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import registry
 from lightspeedpay.jobs.repository import job_intent_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
+from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
 
 
@@ -36,7 +36,7 @@ async def run_intent(intent_id: uuid.UUID) -> str:
 async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:
     """Pending with a reason, or failed once it has used up its attempts: nothing vanishes."""
     reason = f"{type(exc).__name__}: {exc}"[:2000]
-    max_attempts = get_settings().job_max_attempts
+    max_attempts = retry.job().max_attempts
     async with sessionmaker()() as session:
         await job_intent_repo.record_failure(session, intent_id, reason=reason, max_attempts=max_attempts)
         await session.commit()

@@ -39,6 +39,7 @@ async def run(queue_names: list[str] | None = None) -> None:
         "lockDuration": settings.worker_lock_ms,
         "stalledInterval": settings.worker_lock_ms,
         "maxStalledCount": 3,
+        "settings": {"backoffStrategy": queues.job_backoff_ms},
     }
     workers = [Worker(name, _process, dict(opts)) for name in names]
     log.info("worker_started", queues=names, concurrency=settings.worker_concurrency)

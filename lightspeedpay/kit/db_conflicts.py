@@ -4,7 +4,6 @@ mean "nothing of this happened, run it again", never a client's or a merchant's 
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -12,8 +11,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.logging import log
+from lightspeedpay.kit.retry import RetryPolicy
 
 T = TypeVar("T")
+
+# a short wait, jittered widely so that the two sides of a deadlock do not collide again
+_CONFLICT_RETRY = RetryPolicy("db_conflict", (0.01, 0.02, 0.04, 0.08, 0.16), jitter=0.5)
 
 # deadlock_detected, serialization_failure
 CONFLICT_SQLSTATES = frozenset({"40P01", "40001"})
@@ -51,5 +54,5 @@ async def retry_on_conflict(work: Callable[[], Awaitable[T]], *, what: str, sess
                 raise
             # a warning: the lock order should make this impossible, so each one deserves a look
             log.warning("db_conflict_retried", what=what, attempt=attempt, error=str(exc.orig).splitlines()[0])
-            await asyncio.sleep(random.uniform(0.005, 0.02 * 2**attempt))
+            await asyncio.sleep(_CONFLICT_RETRY.wait(attempt) or 0)
     raise AssertionError("unreachable")

@@ -15,8 +15,6 @@ from lightspeedpay.kit.money import format_inr
 from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
 from lightspeedpay.notifications.repository import NotificationFilter, notification_repo
 
-MAX_ATTEMPTS = 4
-
 
 class NotificationService:
     async def queue_low_balance(self, session: AsyncSession, client: Client, wallet: Wallet) -> WhatsAppNotification:

@@ -12,9 +12,9 @@ from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
 from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.notifications.repository import notification_repo
-from lightspeedpay.notifications.service import MAX_ATTEMPTS
 from lightspeedpay.notifications.whatsapp import whatsapp_sender
 
 
@@ -37,9 +37,8 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
         row.error, row.next_retry_at = None, None
         return
     row.error = result.error
-    backoff = get_settings().wa_backoff
-    if result.retryable and attempt < MAX_ATTEMPTS:
-        delay = backoff[min(attempt - 1, len(backoff) - 1)] if backoff else 0
+    delay = retry.whatsapp().wait(attempt) if result.retryable else None
+    if delay is not None:
         row.next_retry_at = now + timedelta(seconds=delay)
         jobs.enqueue(session, "whatsapp.send", delay_seconds=delay,
                      notification_id=notification_id, attempt=attempt + 1)

@@ -18,6 +18,7 @@ from lightspeedpay.gateways.routing import Reservation, routing_service
 from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.jobs.queues import TRANSACTION_PROCESSING
 from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit import retry
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Transaction
@@ -80,12 +81,12 @@ async def _fail_over(session: AsyncSession, txn: Transaction, tried: list[uuid.U
         log.info("payment_failover", transaction_id=str(txn.id), to_gateway=str(next_id), attempt=attempt,
                  error=exc.code)
         txn.gateway_id = next_id
-        jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", transaction_id=str(txn.id))
+        jobs.enqueue(session, "transaction.process", transaction_id=str(txn.id))
         return
     # the reservation is already on this gateway, so it needs room for nothing more (amount 0)
     if may_move and await gateway_repo.is_eligible(session, txn.gateway_id, 0, volume_month()):
         # no other gateway can take it: try this one again shortly (the attempt stays recorded)
-        jobs.enqueue(session, TRANSACTION_PROCESSING, "transaction.process", delay_seconds=min(2**attempt, 30),
+        jobs.enqueue(session, "transaction.process", delay_seconds=retry.psp_order().wait(attempt) or 0,
                      transaction_id=str(txn.id))
         return
     await payment_service.apply_outcome(

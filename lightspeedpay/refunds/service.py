@@ -18,6 +18,7 @@ from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.kit import retry
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
@@ -135,13 +136,13 @@ class RefundService:
         except PspTechnicalError as exc:
             refund.attempts += 1
             refund.error_code, refund.error_message = exc.code, exc.message
-            if refund.attempts >= get_settings().refund_max_attempts:
+            wait = retry.refund().wait(refund.attempts)
+            if wait is None:
                 await self._fail(session, refund, exc.code, f"The PSP did not answer after {refund.attempts} "
                                  f"attempts: {exc.message}")
                 return "failed"
             # a fresh intent after a back-off; this one completes, so nothing is retried twice
-            jobs.enqueue(session, "refund.process", delay_seconds=min(2 ** refund.attempts, 300),
-                         refund_id=str(refund.id))
+            jobs.enqueue(session, "refund.process", delay_seconds=wait, refund_id=str(refund.id))
             log.info("refund_retry", refund_id=refund.public_id, attempt=refund.attempts, error=exc.code)
             return "retry"
         refund.gateway_refund_id = psp.refund_id

@@ -44,13 +44,3 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-def next_delay(scheduled: float, retry_after: float | None, *, cap: float) -> float:
-    """The wait before the next attempt: the schedule's, or longer when the receiver asks for longer.
-
-    A receiver can only push the retry later, never earlier than our back-off, and only up to `cap`
-    (a broken or hostile header must not park an endpoint's whole queue for days)."""
-    if retry_after is None:
-        return scheduled
-    return max(scheduled, min(retry_after, cap))

@@ -21,6 +21,7 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import outbox
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
 from lightspeedpay.jobs.registry import task
+from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint, WebhookEvent
 from lightspeedpay.webhooks import rules, sender
@@ -93,16 +94,16 @@ async def _on_delivered(session: AsyncSession, delivery: WebhookDelivery, endpoi
 
 
 def _retries_left(delivery: WebhookDelivery, outcome: sender.Outcome) -> bool:
-    """Only events retry (a ping is sent once), and only while the schedule has a step left."""
+    """Only events retry (a ping is sent once), and only while the policy has a retry left."""
     return (outcome.verdict is rules.Verdict.RETRY and delivery.kind == "event"
-            and delivery.attempts <= len(get_settings().retry_schedule))
+            and delivery.attempts < retry.merchant_webhook().max_attempts)
 
 
 def _on_retry_later(session: AsyncSession, delivery: WebhookDelivery, record: WebhookDeliveryAttempt,
                     outcome: sender.Outcome) -> str:
-    s = get_settings()
-    delay = rules.next_delay(s.retry_schedule[delivery.attempts - 1], outcome.retry_after,
-                             cap=s.webhook_retry_after_max_seconds)
+    delay = retry.merchant_webhook().wait(delivery.attempts, retry_after=outcome.retry_after,
+                                          retry_after_cap=get_settings().webhook_retry_after_max_seconds)
+    assert delay is not None  # _retries_left said so
     delivery.next_attempt_at = record.retry_at = datetime.now(UTC) + timedelta(seconds=delay)
     jobs.enqueue(session, DELIVER, delay_seconds=delay, delivery_id=str(delivery.id),
                  attempt=delivery.attempts + 1)

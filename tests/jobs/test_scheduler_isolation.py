@@ -72,7 +72,7 @@ async def test_a_psp_hanging_for_the_janitor_delays_neither_pay_nor_the_sweeper(
                             gateway_id=healthy.id, amount=3_000, currency="INR", status="created")
         await session.rollback()
         session.add(swept)
-        intent = outbox.enqueue(session, "transaction-processing", "transaction.process",
+        intent = outbox.enqueue(session, "transaction.process",
                                 transaction_id=str(swept.id))
         await session.commit()
         outbox.forget(session)

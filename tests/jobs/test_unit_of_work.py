@@ -32,7 +32,7 @@ async def test_a_scheduled_task_pushes_what_it_queued_at_once(platform, session)
     queued: list[uuid.UUID] = []
 
     async def periodic_work(s):
-        queued.append(outbox.enqueue(s, "transaction-processing", "transaction.process",
+        queued.append(outbox.enqueue(s, "transaction.process",
                                      transaction_id=str(txn_id)).id)
 
     await schedule._in_session(periodic_work)
@@ -46,7 +46,7 @@ async def test_a_rollback_drops_the_queued_jobs(platform, session):
     queued: list[uuid.UUID] = []
     with pytest.raises(RuntimeError):
         async with unit_of_work() as s:
-            queued.append(outbox.enqueue(s, "transaction-processing", "transaction.process",
+            queued.append(outbox.enqueue(s, "transaction.process",
                                          transaction_id=str(txn_id)).id)
             await s.flush()
             raise RuntimeError("the block failed")

@@ -38,14 +38,6 @@ def test_retry_after_seconds_and_http_dates():
         assert rules.retry_after_seconds(junk, now=now) is None
 
 
-def test_retry_after_lengthens_the_backoff_up_to_the_cap_and_never_shortens_it():
-    assert rules.next_delay(60, None, cap=3600) == 60
-    assert rules.next_delay(60, 5, cap=3600) == 60  # never earlier than our own back-off
-    assert rules.next_delay(60, 600, cap=3600) == 600
-    assert rules.next_delay(60, 10 * 86400, cap=3600) == 3600  # a day-long Retry-After is capped
-    assert rules.next_delay(7200, 10 * 86400, cap=3600) == 7200
-
-
 @pytest.mark.parametrize(("address", "reason"), [
     ("127.0.0.1", "loopback"), ("127.8.9.10", "loopback"), ("::1", "loopback"),
     ("10.0.0.5", "private"), ("172.16.3.4", "private"), ("192.168.1.1", "private"), ("fc00::1", "private"),
