@@ -165,7 +165,7 @@ class TransactionRepository:
         return (await conn.execute(select(Transaction.payment_id).where(
             Transaction.client_id == client_id, Transaction.order_id == order_id))).scalar_one_or_none()
 
-    def readable(self, client_id: uuid.UUID) -> Select[tuple[Transaction]]:
+    def readable(self, client_id: uuid.UUID) -> Select[Transaction]:
         return select(Transaction).where(Transaction.client_id == client_id)
 
     async def get_for_merchant(self, session: AsyncSession, client_id: uuid.UUID,
@@ -268,7 +268,7 @@ class OrderFilter:
 
 
 class OrderRepository:
-    def readable(self, client_id: uuid.UUID) -> Select[tuple[Order]]:
+    def readable(self, client_id: uuid.UUID) -> Select[Order]:
         return select(Order).where(Order.client_id == client_id)
 
     async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Order | None:
