@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 # tasks: the handlers' registry tells enqueue which queue each job runs on
-from lightspeedpay import __version__, errors, tasks  # noqa: F401
+from lightspeedpay import __version__, http_errors, tasks  # noqa: F401
 from lightspeedpay.api import router as api_router
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
@@ -16,8 +16,8 @@ from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http
 from lightspeedpay.kit import logging as lsp_logging
 from lightspeedpay.kit.parsing import require_json_media_type
-from lightspeedpay.kit.url_guard import RejectNulInUrl
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
+from lightspeedpay.url_guard import RejectNulInUrl
 
 
 @asynccontextmanager
@@ -42,8 +42,8 @@ def create_app() -> FastAPI:
         # a body sent to a JSON route must be declared JSON (415 otherwise), on every route of both faces
         dependencies=[Depends(require_json_media_type)],
     )
-    errors.install(app)
+    http_errors.install(app)
     app.add_middleware(RejectNulInUrl)
-    errors.register_surface("/v1/", razorpay_errors.render)
+    http_errors.register_surface("/v1/", razorpay_errors.render)
     app.include_router(api_router)
     return app

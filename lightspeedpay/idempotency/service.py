@@ -32,7 +32,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay import errors
+from lightspeedpay import http_errors as errors
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
 from lightspeedpay.errors import AppError, IdempotencyKeyInUse, IdempotencyKeyInvalid, IdempotencyKeyReused

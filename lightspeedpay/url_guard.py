@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from lightspeedpay import errors
+from lightspeedpay import http_errors as errors
 from lightspeedpay.errors import AppError, NotFound, ValidationFailed
 
 
