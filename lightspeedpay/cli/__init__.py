@@ -171,13 +171,8 @@ def merchant_create(
                     "client_salt": new.client_salt, "webhook_secret": new.webhook_secret,
                     "fee_percent": str(new.client.fee_percent)}
 
-    out = asyncio.run(run())
-    if as_json:
-        typer.echo(json.dumps(out))
-    else:
-        for k, v in out.items():
-            typer.echo(f"{k:15} {v}")
-        typer.echo("Keep client_salt and webhook_secret safe: they are not shown again.")
+    _show_once(asyncio.run(run()), as_json=as_json, note="Keep client_salt and webhook_secret safe: they are not "
+               "shown again.")
 
 
 @merchant_app.command("rotate-salt")
@@ -201,13 +196,18 @@ def merchant_rotate_salt(
                                                       actor="cli")
             return {"client_key": client_key, "client_salt": salt, "old_salt_valid_for_seconds": str(grace_seconds)}
 
-    out = asyncio.run(run())
+    _show_once(asyncio.run(run()), as_json=as_json, note="Keep client_salt safe: it is not shown again.")
+
+
+def _show_once(out: dict[str, str], *, as_json: bool, note: str) -> None:
+    """Print credentials that are shown this once: as JSON, or aligned with a reminder to keep them."""
     if as_json:
         typer.echo(json.dumps(out))
-    else:
-        for k, v in out.items():
-            typer.echo(f"{k:27} {v}")
-        typer.echo("Keep client_salt safe: it is not shown again.")
+        return
+    width = max(map(len, out))
+    for k, v in out.items():
+        typer.echo(f"{k:{width}} {v}")
+    typer.echo(note)
 
 
 @gateway_app.command("add")
