@@ -110,6 +110,9 @@ class GatewayService:
     async def all(self, session: AsyncSession) -> list[PaymentGateway]:
         return await gateway_repo.all(session)
 
+    async def find(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
+        return await gateway_repo.get(session, gateway_id)
+
     async def get(self, session: AsyncSession, gateway_id: uuid.UUID, *, lock: bool = False) -> PaymentGateway:
         gateway = await (gateway_repo.lock(session, gateway_id) if lock else gateway_repo.get(session, gateway_id))
         if gateway is None:

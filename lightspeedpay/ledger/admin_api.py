@@ -12,15 +12,13 @@ from fastapi.responses import Response
 
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound
-from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.ledger.repository import LedgerFilter, ledger_repo
 from lightspeedpay.ledger.schemas import (
     AdjustmentCreate,
     CommissionLedger,
+    LedgerFilter,
     LedgerTotals,
     LegOut,
     PayoutCreate,
@@ -55,7 +53,7 @@ def posting_out(posting: LedgerPosting, legs: list[dict[str, Any]] | None = None
 
 
 async def _recorded(session: Any, recorded: Recorded) -> Response:
-    legs = await ledger_repo.legs(session, [recorded.posting.id])
+    legs = await ledger_service.legs(session, [recorded.posting.id])
     client = await session.get(Client, recorded.posting.client_id)
     body = PostingRecorded(posting=posting_out(recorded.posting, legs[recorded.posting.id], client.company_name),
                            created=recorded.created, balance_due=recorded.balance_due, merchant_status=client.status)
@@ -75,12 +73,8 @@ async def commission_ledger(
     cursor: str | None = None,
 ) -> CommissionLedger:
     flt = LedgerFilter(client_id=merchant_id, type=type, created_from=created_from, created_to=created_to)
-    after = parse_cursor(cursor)
-    rows = await ledger_repo.postings(session, flt, limit=limit + 1, after=after)
-    next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
-    rows = rows[:limit]
-    legs = await ledger_repo.legs(session, [p.id for p, _ in rows])
-    totals = await ledger_repo.totals(session, flt, period=period, timezone=get_settings().settlement_timezone)
+    rows, legs, next_cursor = await ledger_service.postings_page(session, flt, limit=limit, cursor=cursor)
+    totals = await ledger_service.totals(session, flt, period=period)
     fmt = "%Y-%m-%d" if period == "day" else "%Y-%m"
     return CommissionLedger(
         items=[posting_out(p, legs[p.id], name) for p, name in rows],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,15 +11,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
+from lightspeedpay.ledger.schemas import LedgerFilter
 from lightspeedpay.models import Alert, Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
-
-
-@dataclass(frozen=True)
-class LedgerFilter:
-    client_id: uuid.UUID | None = None
-    type: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
 
 
 class LedgerRepository:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
@@ -99,3 +100,11 @@ class CommissionLedger(BaseModel):
     items: list[PostingOut]
     totals: list[LedgerTotals]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    client_id: uuid.UUID | None = None
+    type: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, NotFound, ValidationFailed
 from lightspeedpay.kit.money import commission, format_inr
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.rules import commission_reversal
-from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet
+from lightspeedpay.ledger.schemas import LedgerFilter
+from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet, WalletEntry
 from lightspeedpay.monitoring import audit
 from lightspeedpay.notifications.service import notification_service
 
@@ -119,6 +122,27 @@ class LedgerService:
                                    dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
                                    subject_amount=refund.amount, reference=key)
         return reversal if recorded.created else None
+
+    async def entries_page(self, session: AsyncSession, client_id: uuid.UUID, *, type: str | None, limit: int,
+                           cursor: str | None) -> tuple[list[tuple[WalletEntry, LedgerPosting]], str | None]:
+        """A merchant's wallet entries with their postings, newest first, keyset-paginated."""
+        rows = await ledger_repo.entries_for_merchant(session, client_id, type=type, limit=limit + 1,
+                                                      after=parse_cursor(cursor))
+        return rows[:limit], page_cursor(rows, limit, key=lambda r: r[0])
+
+    async def postings_page(self, session: AsyncSession, flt: LedgerFilter, *, limit: int, cursor: str | None
+                            ) -> tuple[list[tuple[LedgerPosting, str]], dict[uuid.UUID, list[dict[str, Any]]], str | None]:
+        """Postings (with the merchant's name) newest first, their legs, and the next cursor."""
+        rows = await ledger_repo.postings(session, flt, limit=limit + 1, after=parse_cursor(cursor))
+        next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
+        rows = rows[:limit]
+        return rows, await ledger_repo.legs(session, [p.id for p, _ in rows]), next_cursor
+
+    async def legs(self, session: AsyncSession, posting_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+        return await ledger_repo.legs(session, posting_ids)
+
+    async def totals(self, session: AsyncSession, flt: LedgerFilter, *, period: str) -> list[dict[str, Any]]:
+        return await ledger_repo.totals(session, flt, period=period, timezone=get_settings().settlement_timezone)
 
     async def record_payout(self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reference: str,
                             actor: str) -> Recorded:

@@ -6,10 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.ledger.admin_api import merchant_uuid
-from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.merchants.schemas import MerchantOut, MerchantSettingsUpdate
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import Client, Wallet
@@ -32,10 +30,7 @@ def _out(client: Client, wallet: Wallet) -> MerchantOut:
 @router.get("/{merchant_id}", response_model=MerchantOut, responses={404: {"description": "NOT_FOUND"}},
             summary="A merchant's status, dues and settings")
 async def get_merchant(merchant_id: str, session: ReadSession) -> MerchantOut:
-    client = await merchant_repo.get(session, merchant_uuid(merchant_id))
-    if client is None:
-        raise NotFound("No merchant with this id.", field="merchant_id")
-    return _out(client, await merchant_repo.wallet(session, client.id))
+    return _out(*await merchant_service.account(session, merchant_uuid(merchant_id)))
 
 
 @router.patch(

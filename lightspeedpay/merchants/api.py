@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.ledger.repository import ledger_repo
-from lightspeedpay.merchants.repository import merchant_repo
+from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.schemas import WalletEntryList, WalletEntryOut, WalletOut
+from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models.wallet import ENTRY_TYPES
 from lightspeedpay.sessions import ReadSession
 
@@ -20,9 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["wallet"])
 
 @router.get("/wallet", response_model=WalletOut, summary="Commission due, thresholds and account status")
 async def wallet(merchant: CurrentMerchant, session: ReadSession) -> WalletOut:
-    client = await merchant_repo.get(session, merchant.id)
-    assert client is not None
-    w = await merchant_repo.wallet(session, merchant.id)
+    client, w = await merchant_service.account(session, merchant.id)
     return WalletOut(merchant_id=client.id, balance_due=w.balance_due, warn_threshold=w.warn_threshold,
                      suspend_threshold=client.suspend_threshold, status=client.status,
                      suspension_reason=client.suspension_reason, fee_percent=client.fee_percent,
@@ -37,9 +34,8 @@ async def wallet_entries(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> WalletEntryList:
-    after = parse_cursor(cursor)
-    rows = await ledger_repo.entries_for_merchant(session, merchant.id, type=type, limit=limit + 1, after=after)
-    next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
+    rows, next_cursor = await ledger_service.entries_page(session, merchant.id, type=type, limit=limit,
+                                                          cursor=cursor)
     return WalletEntryList(items=[
         WalletEntryOut(id=e.id, type=e.type, amount=e.amount, posting_id=p.id, transaction_id=p.transaction_id,
                        refund_id=p.refund_id, settlement_id=p.settlement_id, reference=p.reference, reason=p.reason,

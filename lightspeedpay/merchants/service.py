@@ -75,6 +75,13 @@ class MerchantService:
         principal_service.forget(client.client_key)
         return salt
 
+    async def account(self, session: AsyncSession, client_id: uuid.UUID) -> tuple[Client, Wallet]:
+        """The merchant and its wallet (dues, thresholds)."""
+        client = await merchant_repo.get(session, client_id)
+        if client is None:
+            raise NotFound("No merchant with this id.", field="merchant_id")
+        return client, await merchant_repo.wallet(session, client.id)
+
     async def update_settings(self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *,
                               actor: str) -> tuple[Client, Wallet]:
         """Dues and notification settings; a new suspend_threshold suspends or resumes at once."""

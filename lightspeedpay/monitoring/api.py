@@ -6,26 +6,15 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from lightspeedpay.jobs import queues
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.monitoring.repository import ping_database
+from lightspeedpay.monitoring.service import health_checks
 
 router = APIRouter(tags=["monitoring"])
 
 
 @router.get("/health")
 async def health() -> Response:
-    checks: dict[str, str] = {}
-    try:
-        await ping_database()
-        checks["postgresql"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - health reports, never raises
-        checks["postgresql"] = f"error: {type(exc).__name__}"
-    try:
-        await queues.redis_client().ping()
-        checks["redis"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        checks["redis"] = f"error: {type(exc).__name__}"
+    checks = await health_checks()
     ok = all(v == "ok" for v in checks.values())
     return json_response({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 

@@ -16,10 +16,10 @@ from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.models.transaction import TRANSACTION_STATUSES
-from lightspeedpay.payments.repository import TransactionFilter
 from lightspeedpay.payments.schemas import (
     PayRequest,
     PayResponse,
+    TransactionFilter,
     TransactionList,
     TransactionOut,
     pay_response_body,

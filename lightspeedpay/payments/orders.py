@@ -13,7 +13,8 @@ from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Order, Transaction
-from lightspeedpay.payments.repository import OrderFilter, order_repo, transaction_repo
+from lightspeedpay.payments.repository import order_repo, transaction_repo
+from lightspeedpay.payments.schemas import OrderFilter
 
 
 class OrderService:

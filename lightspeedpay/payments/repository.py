@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.payments.schemas import OrderFilter, TransactionFilter
 
 
 @dataclass(frozen=True)
@@ -128,13 +129,6 @@ class StoredAnswer:
     key_id: uuid.UUID
     token: uuid.UUID
     body: bytes
-
-
-@dataclass(frozen=True)
-class TransactionFilter:
-    status: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
 
 
 class TransactionRepository:
@@ -258,13 +252,6 @@ class TransactionRepository:
 
 
 transaction_repo = TransactionRepository()
-
-
-@dataclass(frozen=True)
-class OrderFilter:
-    receipt: str | None = None
-    # Razorpay's `authorized`: orders with (True) or without (False) an authorized or captured payment
-    authorized: bool | None = None
 
 
 class OrderRepository:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -80,3 +81,17 @@ class TransactionOut(BaseModel):
 class TransactionList(BaseModel):
     items: list[TransactionOut]
     next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class TransactionFilter:
+    status: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    receipt: str | None = None
+    # Razorpay's `authorized`: orders with (True) or without (False) an authorized or captured payment
+    authorized: bool | None = None

@@ -31,7 +31,7 @@ from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
-from lightspeedpay.kit.pagination import page_cursor, parse_cursor
+from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Order, Transaction
 from lightspeedpay.payments.errors import (
@@ -169,6 +169,17 @@ class PaymentService:
         except ValueError:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id") from None
         return await self.get(session, merchant, tid)
+
+    async def by_payment_id(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str) -> Transaction:
+        """The merchant's payment `pay_…` (Razorpay's wording when there is none)."""
+        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
+        if txn is None:
+            raise NotFound("The id provided does not exist", field="payment_id")
+        return txn
+
+    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow) -> list[Transaction]:
+        """Razorpay-style pages (count, skip, from, to), newest first."""
+        return await transaction_repo.page(session, merchant.id, window)
 
     async def list(self, session: AsyncSession, merchant: MerchantAuth, flt: TransactionFilter, *, limit: int,
                    cursor: str | None) -> tuple[list[Transaction], str | None]:

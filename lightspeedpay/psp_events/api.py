@@ -11,7 +11,6 @@ from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import InvalidSignature, NotFound
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import InvalidPspSignature
-from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.psp_events.service import psp_event_service
@@ -29,7 +28,7 @@ async def receive_psp_webhook(provider: str, gateway_id: str, request: Request,
         gid = uuid.UUID(gateway_id)
     except ValueError:
         raise NotFound("No such gateway.", field="gateway_id") from None
-    gateway = await gateway_repo.get(session, gid)
+    gateway = await gateway_service.find(session, gid)
     if gateway is None or gateway.provider != provider:
         raise NotFound("No such gateway for this provider.", field="gateway_id")
     try:

@@ -10,13 +10,13 @@ from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.key_secret import KeySecretMerchant
-from lightspeedpay.errors import NotFound, ValidationFailed
+from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import Order, Refund, Transaction
 from lightspeedpay.payments.orders import order_service
-from lightspeedpay.payments.repository import OrderFilter, transaction_repo
+from lightspeedpay.payments.schemas import OrderFilter
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.razorpay_compat import entities
 from lightspeedpay.razorpay_compat.schemas import (
@@ -140,7 +140,7 @@ async def _payment_json(session: AsyncSession, txn: Transaction) -> dict[str, An
             responses={**_ok(_collection_example(_PAYMENT_EXAMPLE), "A collection of payments"), **_ERRORS},
             openapi_extra=_list_params())
 async def list_payments(request: Request, merchant: KeySecretMerchant, session: ReadSession) -> Response:
-    txns = await transaction_repo.page(session, merchant.id, window(request))
+    txns = await payment_service.page(session, merchant, window(request))
     return json_response(entities.payments(txns, await order_service.public_ids(session, txns)))
 
 
@@ -148,9 +148,7 @@ async def list_payments(request: Request, merchant: KeySecretMerchant, session: 
             responses={**_ok(_PAYMENT_EXAMPLE, "The payment"), **_ERRORS})
 async def get_payment(payment_id: Annotated[str, Path(examples=["pay_G3P9vcIhRs3NV4"])],
                       merchant: KeySecretMerchant, session: ReadSession) -> Response:
-    txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
-    if txn is None:
-        raise NotFound("The id provided does not exist", field="payment_id")
+    txn = await payment_service.by_payment_id(session, merchant, payment_id)
     return json_response(await _payment_json(session, txn))
 
 

@@ -11,12 +11,10 @@ from fastapi.responses import Response
 
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
 from lightspeedpay.sessions import ReadSession, WriteSession
-from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.settlements.schemas import (
     SettlementList,
     SettlementOut,
@@ -58,10 +56,9 @@ async def list_settlements(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> SettlementList:
-    after = parse_cursor(cursor)
-    rows = await settlement_repo.list(session, client_id=merchant_id, status=status, limit=limit + 1, after=after)
-    next_cursor = page_cursor(rows, limit)
-    return SettlementList(items=[SettlementOut.model_validate(s) for s in rows[:limit]], next_cursor=next_cursor)
+    rows, next_cursor = await settlement_service.page(session, client_id=merchant_id, status=status, limit=limit,
+                                                      cursor=cursor)
+    return SettlementList(items=[SettlementOut.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
 def _yesterday() -> date:

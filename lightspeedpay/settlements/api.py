@@ -13,10 +13,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
 from lightspeedpay.sessions import ReadSession
-from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.settlements.schemas import (
     GatewayTotals,
     LineItemOut,
@@ -44,10 +42,9 @@ async def list_settlements(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> SettlementList:
-    after = parse_cursor(cursor)
-    rows = await settlement_repo.list(session, client_id=merchant.id, status=status, limit=limit + 1, after=after)
-    next_cursor = page_cursor(rows, limit)
-    return SettlementList(items=[SettlementOut.model_validate(s) for s in rows[:limit]], next_cursor=next_cursor)
+    rows, next_cursor = await settlement_service.page(session, client_id=merchant.id, status=status, limit=limit,
+                                                      cursor=cursor)
+    return SettlementList(items=[SettlementOut.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
 # declared before /settlements/{settlement_id}, which would otherwise take "….csv" as an id
@@ -60,7 +57,7 @@ async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session:
     writer.writerow(["settlement_id", "period_date", "kind", "occurred_at", "transaction_id", "order_id", "refund_id",
                      "gateway", "currency", "amount_paise", "commission_paise", "net_paise", "amount_inr",
                      "commission_inr", "net_inr"])
-    for row in await settlement_repo.line_items(session, settlement.id):
+    for row in await settlement_service.line_items(session, settlement):
         item = row["item"]
         writer.writerow([settlement.id, settlement.period_date.isoformat(), item.kind, item.occurred_at.isoformat(),
                          item.transaction_id, row["order_id"], item.refund_id or "", row["gateway_name"],
@@ -75,12 +72,12 @@ async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session:
             summary="One settlement with its totals per gateway and its line items")
 async def get_settlement(settlement_id: str, merchant: CurrentMerchant, session: ReadSession) -> SettlementDetail:
     settlement = await settlement_service.get(session, merchant.id, _settlement_id(settlement_id))
-    gateways = [GatewayTotals(**g) for g in await settlement_repo.per_gateway(session, settlement.id)]
+    gateways = [GatewayTotals(**g) for g in await settlement_service.per_gateway(session, settlement)]
     items = [LineItemOut(kind=r["item"].kind, transaction_id=r["item"].transaction_id, order_id=r["order_id"],
                          refund_id=r["item"].refund_id, gateway_id=r["item"].gateway_id, gateway=r["gateway_name"],
                          amount=r["item"].amount, commission=r["item"].commission, net=r["item"].net,
                          occurred_at=r["item"].occurred_at)
-             for r in await settlement_repo.line_items(session, settlement.id)]
+             for r in await settlement_service.line_items(session, settlement)]
     base = SettlementOut.model_validate(settlement).model_dump()
     return SettlementDetail(**base, gateways=gateways, line_items=items)
 

@@ -21,6 +21,7 @@ from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit.logging import log
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Settlement
@@ -178,6 +179,19 @@ class SettlementService:
         if settlement is None:
             raise SettlementNotFound("No settlement with this id belongs to your account.", field="settlement_id")
         return settlement
+
+    async def page(self, session: AsyncSession, *, client_id: uuid.UUID | None, status: str | None, limit: int,
+                   cursor: str | None) -> tuple[list[Settlement], str | None]:
+        """Newest first, keyset-paginated; one merchant's (`client_id`) or everyone's (the operator)."""
+        rows = await settlement_repo.list(session, client_id=client_id, status=status, limit=limit + 1,
+                                          after=parse_cursor(cursor))
+        return rows[:limit], page_cursor(rows, limit)
+
+    async def line_items(self, session: AsyncSession, settlement: Settlement) -> list[dict[str, Any]]:
+        return await settlement_repo.line_items(session, settlement.id)
+
+    async def per_gateway(self, session: AsyncSession, settlement: Settlement) -> list[dict[str, Any]]:
+        return await settlement_repo.per_gateway(session, settlement.id)
 
 
 settlement_service = SettlementService()
