@@ -14,7 +14,8 @@ from lightspeedpay.auth.signature import read_body
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.sessions import ReadSession, WriteSession
 from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.settlements.schemas import (
@@ -54,7 +55,7 @@ async def run_settlements(request: Request, admin: CurrentAdmin, session: WriteS
 async def list_settlements(
     session: ReadSession,
     merchant_id: uuid.UUID | None = None,
-    status: Annotated[Literal[SETTLEMENT_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[values(SettlementStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> SettlementList:
