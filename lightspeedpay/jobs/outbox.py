@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.jobs import queues, registry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
+from lightspeedpay.models.job_intent import JobIntentStatus
 
 _PENDING = "lsp_pending_jobs"
 
@@ -28,7 +29,7 @@ def enqueue(session: AsyncSession, name: str, *legacy_name: str, delay_seconds: 
             raise ValueError(f"job {name!r} runs on {registry.queue_of(name)!r}, not {queue!r}")
     else:
         queue = registry.queue_of(name)
-    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status="pending",
+    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status=JobIntentStatus.PENDING,
                        attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
     session.add(intent)
     session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))
