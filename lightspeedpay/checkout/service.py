@@ -72,7 +72,8 @@ class CheckoutService:
         txn = await transaction_repo.of_order(session, checkout.order.id, payment_id)
         if txn is None:
             raise NotFound("No such payment for this order.", field="payment_id")
-        succeeded = txn.status in (TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED, TransactionStatus.AUTHORIZED)
+        succeeded = txn.status in (TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED,
+                                   TransactionStatus.REFUNDED, TransactionStatus.AUTHORIZED)
         signature = payment_signature(merchant_service.salt(checkout.client), checkout.order.public_id,
                                       txn.payment_id) if succeeded else None
         return PaymentProgress(status=txn.status, done=txn.status in _TERMINAL, checkout_url=txn.checkout_url,

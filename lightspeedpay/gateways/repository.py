@@ -154,7 +154,8 @@ class GatewayRepository:
                 func.count().label("attempts"),
                 func.count().filter(a.outcome == GatewayAttemptOutcome.CREATED).label("created"),
                 func.count().filter(a.outcome == GatewayAttemptOutcome.DECLINED).label("declines"),
-                func.count().filter(a.outcome == GatewayAttemptOutcome.TECHNICAL_ERROR).label("technical_errors"),
+                func.count().filter(a.outcome == GatewayAttemptOutcome.TECHNICAL_ERROR)
+                .label("technical_errors"),
                 func.percentile_cont(0.5).within_group(a.latency_ms).label("p50"),
                 func.percentile_cont(0.95).within_group(a.latency_ms).label("p95"),
             )

@@ -62,8 +62,9 @@ class RoutingService:
         trip = await gateway_repo.count_technical_failure(session, gateway_id, get_settings().breaker_threshold)
         if trip.tripped:
             message = f"gateway {trip.name} tripped its breaker after {trip.consecutive_failures} technical failures"
-            session.add(Alert(kind="gateway_breaker_tripped", severity=AlertSeverity.CRITICAL, gateway_id=gateway_id,
-                              message=message, details={"consecutive_failures": trip.consecutive_failures}))
+            session.add(Alert(kind="gateway_breaker_tripped", severity=AlertSeverity.CRITICAL,
+                              gateway_id=gateway_id, message=message,
+                              details={"consecutive_failures": trip.consecutive_failures}))
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
         if move is None:
             return None
@@ -100,7 +101,8 @@ class RoutingService:
                 if gateway is None or not gateway.temp_failed:
                     continue  # cleared meanwhile (an operator, another probe)
                 gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
-                session.add(Alert(kind="gateway_recovered", severity=AlertSeverity.INFO, gateway_id=gateway.id,
+                session.add(Alert(kind="gateway_recovered", severity=AlertSeverity.INFO,
+                                  gateway_id=gateway.id,
                                   message=f"gateway {name} answers again ({latency} ms); breaker cleared"))
             log.info("gateway_recovered", gateway=name, latency_ms=latency)
             recovered.append(name)

@@ -29,8 +29,9 @@ def enqueue(session: AsyncSession, name: str, *legacy_name: str, delay_seconds: 
             raise ValueError(f"job {name!r} runs on {registry.queue_of(name)!r}, not {queue!r}")
     else:
         queue = registry.queue_of(name)
-    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status=JobIntentStatus.PENDING,
-                       attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
+    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload,
+                       status=JobIntentStatus.PENDING, attempts=0,
+                       run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
     session.add(intent)
     session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))
     return intent

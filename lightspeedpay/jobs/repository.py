@@ -26,7 +26,8 @@ class JobIntentRepository:
             update(JobIntent)
             .where(JobIntent.id == intent_id, JobIntent.status == JobIntentStatus.PENDING)
             .values(attempts=JobIntent.attempts + 1, last_error=reason,
-                    status=case((JobIntent.attempts + 1 >= max_attempts, JobIntentStatus.FAILED), else_=JobIntentStatus.PENDING))
+                    status=case((JobIntent.attempts + 1 >= max_attempts, JobIntentStatus.FAILED),
+                                else_=JobIntentStatus.PENDING))
         )
 
     async def overdue(self, session: AsyncSession, *, before: datetime, limit: int) -> list[Any]:

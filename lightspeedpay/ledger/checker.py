@@ -108,7 +108,8 @@ class LedgerChecker:
         for v in violations:
             if (v.check, v.subject) in seen:
                 continue
-            session.add(Alert(kind=ALERT_KIND, severity=AlertSeverity.CRITICAL, message=f"{CHECKS[v.check]}: {v.message}",
+            session.add(Alert(kind=ALERT_KIND, severity=AlertSeverity.CRITICAL,
+                              message=f"{CHECKS[v.check]}: {v.message}",
                               details={"check": v.check, "subject": v.subject, **_jsonable(v.details)}))
             raised += 1
         now = datetime.now(UTC)

@@ -27,7 +27,8 @@ class DuesService:
                               cause: LedgerPosting | None, actor: str) -> None:
         if after > before and after >= wallet.warn_threshold:
             await self._notice(session, client, wallet)
-        if after >= client.suspend_threshold or before >= client.suspend_threshold or client.status == ClientStatus.SUSPENDED:
+        if (after >= client.suspend_threshold or before >= client.suspend_threshold
+                or client.status == ClientStatus.SUSPENDED):
             await self.apply_threshold(session, client, wallet, actor=actor, cause=cause)
 
     async def apply_threshold(self, session: AsyncSession, client: Client, wallet: Wallet, *, actor: str,

@@ -58,7 +58,8 @@ class LedgerRepository:
         commission they gave back (positive)."""
         stmt = select(func.coalesce(func.sum(LedgerPosting.subject_amount), 0),
                       func.coalesce(func.sum(-LedgerPosting.amount), 0)).where(
-            LedgerPosting.type == PostingType.COMMISSION_REVERSAL, LedgerPosting.transaction_id == transaction_id)
+            LedgerPosting.type == PostingType.COMMISSION_REVERSAL,
+            LedgerPosting.transaction_id == transaction_id)
         refunded, reversed_ = (await session.execute(stmt)).one()
         return int(refunded or 0), int(reversed_ or 0)
 
@@ -119,8 +120,10 @@ class LedgerRepository:
 
         stmt = self._filtered(
             select(LedgerPosting.client_id, Client.company_name, bucket,
-                   of(PostingType.COMMISSION).label("commission"), of(PostingType.COMMISSION_REVERSAL).label("reversals"),
-                   of(PostingType.COMMISSION_PAYOUT).label("payouts"), of(PostingType.ADJUSTMENT).label("adjustments"),
+                   of(PostingType.COMMISSION).label("commission"),
+                   of(PostingType.COMMISSION_REVERSAL).label("reversals"),
+                   of(PostingType.COMMISSION_PAYOUT).label("payouts"),
+                   of(PostingType.ADJUSTMENT).label("adjustments"),
                    func.sum(LedgerPosting.amount).label("net_change"), func.count().label("postings"))
             .join(Client, Client.id == LedgerPosting.client_id)
             .group_by(LedgerPosting.client_id, Client.company_name, text("period")), flt,

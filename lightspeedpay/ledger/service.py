@@ -95,8 +95,9 @@ class LedgerService:
         commission was already recorded."""
         wallet = await ledger_repo.lock_wallet(session, client.id)
         amount = commission(txn.amount, client.fee_percent)
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION, correlation_key=f"commission:{txn.id}",
-                                   dues=amount, transaction_id=txn.id, subject_amount=txn.amount,
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION,
+                                   correlation_key=f"commission:{txn.id}", dues=amount, transaction_id=txn.id,
+                                   subject_amount=txn.amount,
                                    reference=f"commission:{txn.id}")
         if not recorded.created:
             return None
@@ -118,8 +119,8 @@ class LedgerService:
         refunded_before, reversed_before = await ledger_repo.reversal_totals(session, txn.id)
         reversal = commission_reversal(charged=charged_amount, amount=txn.amount, refunded_before=refunded_before,
                                        refund=refund.amount, reversed_before=reversed_before)
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_REVERSAL, correlation_key=key,
-                                   dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_REVERSAL,
+                                   correlation_key=key, dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
                                    subject_amount=refund.amount, reference=key)
         return reversal if recorded.created else None
 
@@ -140,8 +141,9 @@ class LedgerService:
         if amount > wallet.balance_due:
             raise PayoutExceedsDues(f"The payout {format_inr(amount)} is more than the dues "
                                     f"{format_inr(max(wallet.balance_due, 0))}.", field="amount")
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT, correlation_key=key,
-                                   dues=-amount, counter_account=PlatformAccount.CASH, reference=reference, actor=actor)
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT,
+                                   correlation_key=key, dues=-amount, counter_account=PlatformAccount.CASH,
+                                   reference=reference, actor=actor)
         audit.record(session, actor=actor, action="ledger.payout_recorded", client_id=client.id,
                      subject_type="ledger_posting", subject_id=recorded.posting.id,
                      details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due})
@@ -162,8 +164,8 @@ class LedgerService:
                 raise LedgerReferenceConflict(f"Adjustment reference {reference!r} was already used for another "
                                               "amount.", field="reference")
             return Recorded(existing, False, wallet.balance_due)
-        recorded = await self.post(session, client, wallet, type=PostingType.ADJUSTMENT, correlation_key=key, dues=amount,
-                                   reason=reason, reference=reference, actor=actor)
+        recorded = await self.post(session, client, wallet, type=PostingType.ADJUSTMENT, correlation_key=key,
+                                   dues=amount, reason=reason, reference=reference, actor=actor)
         audit.record(session, actor=actor, action="ledger.adjustment_recorded", client_id=client.id,
                      subject_type="ledger_posting", subject_id=recorded.posting.id,
                      details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due})
@@ -181,9 +183,9 @@ class LedgerService:
         deduct = min(max(wallet.balance_due, 0), max(available, 0))
         if deduct <= 0:
             return 0
-        await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT, correlation_key=key, dues=-deduct,
-                        counter_account=PlatformAccount.SETTLEMENT_CLEARING, settlement_id=settlement_id, reference=label,
-                        actor="settlement")
+        await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT, correlation_key=key,
+                        dues=-deduct, counter_account=PlatformAccount.SETTLEMENT_CLEARING,
+                        settlement_id=settlement_id, reference=label, actor="settlement")
         return deduct
 
     @staticmethod

@@ -25,7 +25,8 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
     if row is None or row.status != WhatsAppNotificationStatus.QUEUED or row.attempts >= attempt:
         return  # sent, given up, or this attempt already ran
     if not row.to_phone:
-        row.status, row.error = WhatsAppNotificationStatus.FAILED, "The merchant has no WhatsApp number (whatsapp_phone)."
+        row.status = WhatsAppNotificationStatus.FAILED
+        row.error = "The merchant has no WhatsApp number (whatsapp_phone)."
         return
     payload = row.payload_json
     result = await whatsapp_sender.send(to=row.to_phone, template=row.template,
@@ -34,7 +35,8 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
     row.attempts = attempt
     now = datetime.now(UTC)
     if result.ok:
-        row.status, row.sent_at, row.provider_message_id = WhatsAppNotificationStatus.SENT, now, result.message_id
+        row.status = WhatsAppNotificationStatus.SENT
+        row.sent_at, row.provider_message_id = now, result.message_id
         row.error, row.next_retry_at = None, None
         return
     row.error = result.error

@@ -195,12 +195,14 @@ class PaymentService:
             txn.paid_at = datetime.now(UTC)
             await ledger_service.record_commission(session, client, txn)
         elif outcome in (TransactionStatus.FAILED, TransactionStatus.EXPIRED):
-            txn.error_code = error_code or ("PAYMENT_FAILED" if outcome == TransactionStatus.FAILED else "PAYMENT_EXPIRED")
+            txn.error_code = error_code or (
+                "PAYMENT_FAILED" if outcome == TransactionStatus.FAILED else "PAYMENT_EXPIRED")
             txn.error_message = error_message
             await self.release_volume(session, txn)
         await webhook_service.emit(session, client, f"payment.{outcome}", self.event_data(txn),
                                    transaction_id=txn.id)
-        if outcome == TransactionStatus.PAID and txn.parent_order_id and await order_repo.mark_paid(session, txn.parent_order_id):
+        if (outcome == TransactionStatus.PAID and txn.parent_order_id
+                and await order_repo.mark_paid(session, txn.parent_order_id)):
             order = await session.get(Order, txn.parent_order_id)
             assert order is not None
             await webhook_service.emit(session, client, "order.paid", {
@@ -320,12 +322,14 @@ class PaymentService:
             txn = await transaction_repo.get_for_update(session, claim.transaction_id)
             if txn is None:
                 return None
-            if status is not None and status.outcome != TransactionStatus.PENDING and await self.apply_outcome(
-                    session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id):
+            if (status is not None and status.outcome != TransactionStatus.PENDING
+                    and await self.apply_outcome(session, txn, status.outcome,
+                                                 gateway_payment_id=status.gateway_payment_id)):
                 return "moved"
-            if txn.created_at < expire_before and txn.status != TransactionStatus.AUTHORIZED and await self.apply_outcome(
-                    session, txn, TransactionStatus.EXPIRED,
-                    error_message="No outcome from the payer or the PSP before the payment expired."):
+            if (txn.created_at < expire_before and txn.status != TransactionStatus.AUTHORIZED
+                    and await self.apply_outcome(
+                        session, txn, TransactionStatus.EXPIRED,
+                        error_message="No outcome from the payer or the PSP before the payment expired.")):
                 return "expired"
         return None
 

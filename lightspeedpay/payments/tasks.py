@@ -50,12 +50,15 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
         psp_order = await get_adapter(gateway.provider).create_order(gateway_service.account(gateway), order)
     except PspDeclined as exc:
         await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome=GatewayAttemptOutcome.DECLINED, latency_ms=_ms(started), error=exc)
-        await payment_service.apply_outcome(session, txn, TransactionStatus.FAILED, error_code=exc.code, error_message=exc.message)
+                                             outcome=GatewayAttemptOutcome.DECLINED, latency_ms=_ms(started),
+                                             error=exc)
+        await payment_service.apply_outcome(session, txn, TransactionStatus.FAILED, error_code=exc.code,
+                                            error_message=exc.message)
         return
     except PspTechnicalError as exc:
         await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome=GatewayAttemptOutcome.TECHNICAL_ERROR, latency_ms=_ms(started), error=exc)
+                                             outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
+                                             latency_ms=_ms(started), error=exc)
         await _fail_over(session, txn, [*tried, gateway.id], attempt, exc)
         return
     await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,

@@ -41,7 +41,8 @@ class RefundRepository:
         return int((await session.execute(stmt)).scalar_one())
 
     async def has_open(self, session: AsyncSession, transaction_id: uuid.UUID) -> bool:
-        stmt = select(Refund.id).where(Refund.transaction_id == transaction_id, Refund.status == RefundStatus.PENDING).limit(1)
+        stmt = select(Refund.id).where(Refund.transaction_id == transaction_id,
+                                       Refund.status == RefundStatus.PENDING).limit(1)
         return (await session.execute(stmt)).first() is not None
 
     async def get_for_update(self, session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:

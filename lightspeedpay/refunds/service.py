@@ -55,14 +55,14 @@ class RefundService:
         """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
         committed = await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
         amount = refund_amount(status=txn.status, amount=txn.amount, committed=committed, requested=body.amount)
-        return await self._add(session, txn, amount=amount, kind=RefundKind.REFUND, speed=body.speed, notes=body.notes,
-                               receipt=body.receipt)
+        return await self._add(session, txn, amount=amount, kind=RefundKind.REFUND, speed=body.speed,
+                               notes=body.notes, receipt=body.receipt)
 
     async def _add(self, session: AsyncSession, txn: Transaction, *, amount: int, kind: str, speed: str,
                    notes: dict[str, Any] | None, receipt: str | None) -> Refund:
         refund = Refund(id=uuid.uuid4(), public_id=new_id("rfnd"), client_id=txn.client_id, transaction_id=txn.id,
-                        amount=amount, currency=txn.currency, status=RefundStatus.PENDING, kind=kind, speed=speed, notes=notes,
-                        receipt=receipt, attempts=0)
+                        amount=amount, currency=txn.currency, status=RefundStatus.PENDING, kind=kind,
+                        speed=speed, notes=notes, receipt=receipt, attempts=0)
         session.add(refund)
         await session.flush()
         await session.refresh(refund)
@@ -79,8 +79,8 @@ class RefundService:
         for txn in await transaction_repo.authorizations_to_release(session, authorized_before=before, limit=200):
             if await refund_repo.has_open(session, txn.id):
                 continue
-            await self._add(session, txn, amount=txn.amount, kind=RefundKind.AUTO_REFUND, speed=RefundSpeed.NORMAL, notes=None,
-                            receipt=None)
+            await self._add(session, txn, amount=txn.amount, kind=RefundKind.AUTO_REFUND,
+                            speed=RefundSpeed.NORMAL, notes=None, receipt=None)
             released += 1
         return {"released": released} if released else {}
 
@@ -167,7 +167,8 @@ class RefundService:
         refund.status, refund.processed_at = RefundStatus.PROCESSED, datetime.now(UTC)
         refund.error_code = refund.error_message = None
         txn.amount_refunded = min(txn.amount_refunded + refund.amount, txn.amount)
-        status = TransactionStatus.REFUNDED if txn.amount_refunded >= txn.amount else TransactionStatus.PARTIALLY_REFUNDED
+        status = (TransactionStatus.REFUNDED if txn.amount_refunded >= txn.amount
+                  else TransactionStatus.PARTIALLY_REFUNDED)
         if can_move(txn.status, status):
             txn.status = status
         client = await session.get(Client, txn.client_id)

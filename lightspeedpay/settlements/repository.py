@@ -52,8 +52,8 @@ class SettlementRepository:
         """(settlement id, created): the period's one settlement for this merchant."""
         new_id = (await session.execute(
             insert(Settlement).values(id=uuid.uuid4(), client_id=client_id, period_date=period_date,
-                                      period_start=period_start, period_end=period_end, status=SettlementStatus.PENDING,
-                                      requested_by=requested_by)
+                                      period_start=period_start, period_end=period_end,
+                                      status=SettlementStatus.PENDING, requested_by=requested_by)
             .on_conflict_do_nothing(constraint="uq_settlements_client_period").returning(Settlement.id)
         )).scalar_one_or_none()
         if new_id is not None:
@@ -83,7 +83,8 @@ class SettlementRepository:
     async def totals(self, session: AsyncSession, settlement_id: uuid.UUID) -> dict[str, int]:
         li = SettlementLineItem
         row = (await session.execute(select(
-            func.count().filter(li.kind == SettlementLineKind.PAYMENT), func.count().filter(li.kind == SettlementLineKind.REFUND),
+            func.count().filter(li.kind == SettlementLineKind.PAYMENT),
+            func.count().filter(li.kind == SettlementLineKind.REFUND),
             func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0),
             func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0),
             func.coalesce(func.sum(li.commission), 0), func.coalesce(func.sum(li.net), 0),
@@ -97,8 +98,10 @@ class SettlementRepository:
             select(li.gateway_id, PaymentGateway.name, PaymentGateway.provider,
                    func.count().filter(li.kind == SettlementLineKind.PAYMENT).label("payment_count"),
                    func.count().filter(li.kind == SettlementLineKind.REFUND).label("refund_count"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0).label("gross_amount"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0).label("refunds_amount"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0)
+                   .label("gross_amount"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0)
+                   .label("refunds_amount"),
                    func.coalesce(func.sum(li.commission), 0).label("commission_amount"),
                    func.coalesce(func.sum(li.net), 0).label("net_amount"))
             .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
@@ -120,7 +123,8 @@ class SettlementRepository:
     async def pending_intents(self, session: AsyncSession, settlement_ids: list[uuid.UUID]) -> list[uuid.UUID]:
         if not settlement_ids:
             return []
-        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.PENDING,
+        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements",
+                                           JobIntent.status == JobIntentStatus.PENDING,
                                            JobIntent.payload["settlement_id"].astext.in_([str(s) for s in settlement_ids]))
                 .order_by(JobIntent.created_at))
         return list((await session.execute(stmt)).scalars())
@@ -129,11 +133,13 @@ class SettlementRepository:
         """Settlements whose job gave up (a failed intent, nothing pending): with the job's last error."""
         failed = select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error).where(
             JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.FAILED).subquery()
-        pending = select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.PENDING,
+        pending = select(JobIntent.id).where(JobIntent.queue == "settlements",
+                                             JobIntent.status == JobIntentStatus.PENDING,
                                              JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String))
         stmt = (select(Settlement.id, failed.c.last_error)
                 .join(failed, failed.c.sid == cast(Settlement.id, String))
-                .where(Settlement.status.in_((SettlementStatus.PENDING, SettlementStatus.PROCESSING)), ~pending.exists()))
+                .where(Settlement.status.in_((SettlementStatus.PENDING, SettlementStatus.PROCESSING)),
+                       ~pending.exists()))
         return [(sid, err) for sid, err in (await session.execute(stmt)).all()]
 
     # ---- reads
@@ -158,7 +164,8 @@ class SettlementRepository:
     async def count_finished(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
         """How many of these settlements have finished (completed or failed)."""
         stmt = select(func.count()).select_from(Settlement).where(
-            Settlement.id.in_(ids), Settlement.status.in_((SettlementStatus.COMPLETED, SettlementStatus.FAILED)))
+            Settlement.id.in_(ids),
+            Settlement.status.in_((SettlementStatus.COMPLETED, SettlementStatus.FAILED)))
         return int((await session.execute(stmt)).scalar_one())
 
 

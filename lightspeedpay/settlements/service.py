@@ -133,7 +133,8 @@ class SettlementService:
         stuck = await settlement_repo.stuck(session)
         for sid, error in stuck:
             settlement = await settlement_repo.get_for_update(session, sid)
-            if settlement is not None and settlement.status in (SettlementStatus.PENDING, SettlementStatus.PROCESSING):
+            if settlement is not None and settlement.status in (SettlementStatus.PENDING,
+                                                                SettlementStatus.PROCESSING):
                 self._fail(session, settlement, error or "The settlement job failed.")
         return len(stuck)
 

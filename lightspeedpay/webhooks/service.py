@@ -50,7 +50,8 @@ class WebhookService:
         insert, so events of many payments of one merchant do not queue behind one hot row."""
         event_id = uuid.uuid4()
         event = WebhookEvent(id=event_id, client_id=client.id, transaction_id=transaction_id, type=event_type,
-                             payload=new_payload(event_id, event_type, data), status=WebhookEventStatus.PENDING, attempts=0)
+                             payload=new_payload(event_id, event_type, data),
+                             status=WebhookEventStatus.PENDING, attempts=0)
         session.add(event)
         endpoints = await self._endpoints(session, client)
         targets = [e for e in endpoints if e.enabled and e.subscribes(event_type)]
@@ -74,7 +75,8 @@ class WebhookService:
     def _add_delivery(self, session: AsyncSession, event: WebhookEvent, endpoint: WebhookEndpoint, *,
                   kind: str) -> WebhookDelivery:
         delivery = WebhookDelivery(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
-                                   client_id=event.client_id, kind=kind, status=WebhookDeliveryStatus.PENDING, attempts=0)
+                                   client_id=event.client_id, kind=kind, status=WebhookDeliveryStatus.PENDING,
+                                   attempts=0)
         session.add(delivery)
         jobs.enqueue(session, DELIVER, delivery_id=str(delivery.id), attempt=1)
         return delivery

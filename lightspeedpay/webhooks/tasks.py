@@ -50,7 +50,8 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
         return "missing_or_busy"  # gone, or another worker is sending it right now
     if delivery.status != WebhookDeliveryStatus.PENDING or delivery.attempts >= attempt:
         return "done"  # finished, or this attempt already ran (a duplicate job)
-    if delivery.kind == WebhookDeliveryKind.EVENT and await delivery_repo.has_earlier_pending(session, delivery):
+    if (delivery.kind == WebhookDeliveryKind.EVENT
+            and await delivery_repo.has_earlier_pending(session, delivery)):
         # decide under the endpoint's lock: a delivery finishing right now either sees this one and hands
         # over to it, or has committed before we look again and is no longer pending
         await delivery_repo.lock_endpoint_queue(session, delivery.endpoint_id)
@@ -116,7 +117,8 @@ def _on_retry_later(session: AsyncSession, delivery: WebhookDelivery, record: We
 
 
 def _finish_failed(delivery: WebhookDelivery) -> None:
-    delivery.status, delivery.finished_at, delivery.next_attempt_at = WebhookDeliveryStatus.FAILED, datetime.now(UTC), None
+    delivery.status = WebhookDeliveryStatus.FAILED
+    delivery.finished_at, delivery.next_attempt_at = datetime.now(UTC), None
 
 
 async def _on_endpoint_gone(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
@@ -168,7 +170,8 @@ async def redeliver(session: AsyncSession, delivery_id: str | None = None, attem
     assert endpoint is not None and event is not None
     if not endpoint.enabled or endpoint.deleted_at is not None:
         return "endpoint_disabled"
-    outcome, _ = await _attempt(session, delivery, endpoint, event, trigger=WebhookDeliveryAttemptTrigger.MANUAL)
+    outcome, _ = await _attempt(session, delivery, endpoint, event,
+                                trigger=WebhookDeliveryAttemptTrigger.MANUAL)
     now = datetime.now(UTC)
     if outcome.verdict is rules.Verdict.DELIVERED:
         _delivered(delivery, now)
@@ -239,8 +242,11 @@ async def housekeeping(*, now: datetime | None = None, stalled_after_seconds: fl
     counts = {"purged_delivered": 0, "purged_failed": 0, "purged_unlinked_attempts": 0, "purged_endpoints": 0,
               "requeued": 0}
     async with sessionmaker()() as session:
-        for status, attempt_status, days in ((WebhookDeliveryStatus.DELIVERED, WebhookDeliveryAttemptStatus.SUCCEEDED, s.webhook_retention_success_days),
-                                             (WebhookDeliveryStatus.FAILED, WebhookDeliveryAttemptStatus.FAILED, s.webhook_retention_failed_days)):
+        retention = ((WebhookDeliveryStatus.DELIVERED, WebhookDeliveryAttemptStatus.SUCCEEDED,
+                      s.webhook_retention_success_days),
+                     (WebhookDeliveryStatus.FAILED, WebhookDeliveryAttemptStatus.FAILED,
+                      s.webhook_retention_failed_days))
+        for status, attempt_status, days in retention:
             cutoff = now - timedelta(days=days)
             while True:
                 n = await delivery_repo.purge(session, status=status, finished_before=cutoff, batch=batch)
