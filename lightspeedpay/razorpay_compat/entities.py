@@ -12,11 +12,12 @@ from lightspeedpay.models.refund import RefundSpeed
 from lightspeedpay.models.transaction import TransactionStatus
 
 # a PSP that reports a payment paid has captured it (auto-capture); a refund keeps it captured until whole
-PAYMENT_STATUS = {
-    "created": "created", "pending": "created", "authorized": "authorized", "paid": "captured",
-    "partially_refunded": "captured", "refunded": "refunded", "failed": "failed", "expired": "failed",
+PAYMENT_STATUS: dict[str, str] = {
+    TransactionStatus.CREATED: "created", TransactionStatus.PENDING: "created", TransactionStatus.AUTHORIZED: "authorized",
+    TransactionStatus.PAID: "captured", TransactionStatus.PARTIALLY_REFUNDED: "captured", TransactionStatus.REFUNDED: "refunded",
+    TransactionStatus.FAILED: "failed", TransactionStatus.EXPIRED: "failed",
 }
-REFUND_STATUS = {"partially_refunded": "partial", "refunded": "full"}
+REFUND_STATUS: dict[str, str] = {TransactionStatus.PARTIALLY_REFUNDED: "partial", TransactionStatus.REFUNDED: "full"}
 
 
 def payment_status(txn: Transaction) -> str:
