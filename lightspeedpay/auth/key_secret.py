@@ -16,6 +16,7 @@ from lightspeedpay.auth.signature import read_body
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
+from lightspeedpay.models.client import ClientStatus
 
 # compared against when the key is unknown, so an unknown key costs the same as a wrong secret
 _NO_SECRET = "0" * 64
@@ -51,7 +52,7 @@ async def authenticate(request: Request) -> MerchantAuth:
             break
     if merchant is None or not matched:
         raise Unauthorized("The api key provided is invalid")
-    if merchant.status == "disabled":
+    if merchant.status == ClientStatus.DISABLED:
         raise Unauthorized("This merchant account is disabled.")
     request.state.raw_body = await read_body(request)
     return merchant

@@ -14,6 +14,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
 from lightspeedpay.kit.signing import equal, sign_merchant_request
+from lightspeedpay.models.client import ClientStatus
 
 # Unix seconds have 10 digits until the year 2286; anything much longer is not a time (and int() of thousands
 # of digits is slow, past 4,300 an error)
@@ -68,7 +69,7 @@ async def authenticate(request: Request) -> MerchantAuth:
                                         signature.lower())
     await replay.accept_once(request.method, merchant.id, signature.lower(),
                              headers.get("idempotency-key") or headers.get("x-refund-idempotency"))
-    if merchant.status == "disabled":
+    if merchant.status == ClientStatus.DISABLED:
         raise Unauthorized("This merchant account is disabled.")
     request.state.raw_body = body
     return merchant

@@ -15,6 +15,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.models.order import OrderStatus
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.sessions import ReadSession
 
@@ -60,7 +61,7 @@ async def checkout_page(request: Request, order_id: str, session: ReadSession, k
 
 def _context(co: CheckoutOrder, **extra: object) -> dict[str, object]:
     return {"order": co.order, "merchant": co.client.company_name, "amount": format_inr(co.order.amount),
-            "methods": co.methods, "paid": co.order.status == "paid", **extra}
+            "methods": co.methods, "paid": co.order.status == OrderStatus.PAID, **extra}
 
 
 @router.post("/checkout/{order_id}/pay", include_in_schema=False)

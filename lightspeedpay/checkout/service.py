@@ -13,17 +13,20 @@ from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import Client, Order
+from lightspeedpay.models.gateway import Provider
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.repository import order_repo, transaction_repo
 from lightspeedpay.payments.signatures import payment_signature
 
 # what each PSP's hosted page offers the payer
-METHODS = {
-    "sandbox": ["UPI", "Cards", "Netbanking"],
-    "razorpay": ["UPI", "Cards", "Netbanking", "Wallets"],
-    "payu": ["Cards", "Netbanking", "UPI"],
-    "phonepe": ["UPI", "Cards"],
+METHODS: dict[str, list[str]] = {
+    Provider.SANDBOX: ["UPI", "Cards", "Netbanking"],
+    Provider.RAZORPAY: ["UPI", "Cards", "Netbanking", "Wallets"],
+    Provider.PAYU: ["Cards", "Netbanking", "UPI"],
+    Provider.PHONEPE: ["UPI", "Cards"],
 }
-_TERMINAL = {"paid", "partially_refunded", "refunded", "authorized", "failed", "expired"}
+_TERMINAL = {TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED,
+             TransactionStatus.AUTHORIZED, TransactionStatus.FAILED, TransactionStatus.EXPIRED}
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,8 @@ class CheckoutService:
         txn = await transaction_repo.of_order(session, checkout.order.id, payment_id)
         if txn is None:
             raise NotFound("No such payment for this order.", field="payment_id")
-        succeeded = txn.status in ("paid", "partially_refunded", "refunded", "authorized")
+        succeeded = txn.status in (TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED,
+                                   TransactionStatus.REFUNDED, TransactionStatus.AUTHORIZED)
         signature = payment_signature(merchant_service.salt(checkout.client), checkout.order.public_id,
                                       txn.payment_id) if succeeded else None
         return PaymentProgress(status=txn.status, done=txn.status in _TERMINAL, checkout_url=txn.checkout_url,

@@ -19,6 +19,7 @@ from sqlalchemy import Row, delete, exists, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.models import Alert, GatewayAttempt, PaymentGateway, PspEvent, Transaction
+from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
 
 
 def volume_sql(alias: str = "pg") -> str:
@@ -151,9 +152,10 @@ class GatewayRepository:
             select(
                 a.gateway_id,
                 func.count().label("attempts"),
-                func.count().filter(a.outcome == "created").label("created"),
-                func.count().filter(a.outcome == "declined").label("declines"),
-                func.count().filter(a.outcome == "technical_error").label("technical_errors"),
+                func.count().filter(a.outcome == GatewayAttemptOutcome.CREATED).label("created"),
+                func.count().filter(a.outcome == GatewayAttemptOutcome.DECLINED).label("declines"),
+                func.count().filter(a.outcome == GatewayAttemptOutcome.TECHNICAL_ERROR)
+                .label("technical_errors"),
                 func.percentile_cont(0.5).within_group(a.latency_ms).label("p50"),
                 func.percentile_cont(0.95).within_group(a.latency_ms).label("p95"),
             )

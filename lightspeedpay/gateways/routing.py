@@ -19,6 +19,8 @@ from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, GatewayAttempt
+from lightspeedpay.models.alert import AlertSeverity
+from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class RoutingService:
                                    outcome=outcome, latency_ms=latency_ms,
                                    error_code=error.code if error else None,
                                    error_message=error.message[:500] if error else None))
-        if outcome != "technical_error":
+        if outcome != GatewayAttemptOutcome.TECHNICAL_ERROR:
             await gateway_repo.end_failure_streak(session, gateway_id)
 
     async def technical_failure(self, session: AsyncSession, gateway_id: uuid.UUID, *,
@@ -60,8 +62,9 @@ class RoutingService:
         trip = await gateway_repo.count_technical_failure(session, gateway_id, get_settings().breaker_threshold)
         if trip.tripped:
             message = f"gateway {trip.name} tripped its breaker after {trip.consecutive_failures} technical failures"
-            session.add(Alert(kind="gateway_breaker_tripped", severity="critical", gateway_id=gateway_id,
-                              message=message, details={"consecutive_failures": trip.consecutive_failures}))
+            session.add(Alert(kind="gateway_breaker_tripped", severity=AlertSeverity.CRITICAL,
+                              gateway_id=gateway_id, message=message,
+                              details={"consecutive_failures": trip.consecutive_failures}))
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
         if move is None:
             return None
@@ -98,7 +101,8 @@ class RoutingService:
                 if gateway is None or not gateway.temp_failed:
                     continue  # cleared meanwhile (an operator, another probe)
                 gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
-                session.add(Alert(kind="gateway_recovered", severity="info", gateway_id=gateway.id,
+                session.add(Alert(kind="gateway_recovered", severity=AlertSeverity.INFO,
+                                  gateway_id=gateway.id,
                                   message=f"gateway {name} answers again ({latency} ms); breaker cleared"))
             log.info("gateway_recovered", gateway=name, latency_ms=latency)
             recovered.append(name)

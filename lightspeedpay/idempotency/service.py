@@ -39,6 +39,7 @@ from lightspeedpay.errors import AppError, IdempotencyKeyInUse, IdempotencyKeyIn
 from lightspeedpay.idempotency.repository import idempotency_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
+from lightspeedpay.models.idempotency_key import IdempotencyKeyStatus
 
 HEADER = "Idempotency-Key"
 REFUND_HEADER = "X-Refund-Idempotency"
@@ -122,7 +123,7 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
             raise IdempotencyKeyReused(
                 f"This Idempotency-Key was used for a different request ({stored.method} {stored.path} with other "
                 "parameters) in the last 24 hours; use a new key for a new request.", field=key_headers[0])
-        if stored.status == "completed":
+        if stored.status == IdempotencyKeyStatus.COMPLETED:
             assert stored.code is not None and stored.body is not None
             return Response(stored.body, status_code=stored.code, media_type=stored.content_type,
                             headers={REPLAYED_HEADER: "true"})

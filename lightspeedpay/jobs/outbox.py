@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.jobs import queues, registry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
+from lightspeedpay.models.job_intent import JobIntentStatus
 
 _PENDING = "lsp_pending_jobs"
 
@@ -19,8 +20,9 @@ _PENDING = "lsp_pending_jobs"
 def enqueue(session: AsyncSession, name: str, *, delay_seconds: float = 0, **payload: Any) -> JobIntent:
     """Write the intent for the task registered as `name`; the registry knows its queue."""
     queue = registry.queue_of(name)
-    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload, status="pending",
-                       attempts=0, run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
+    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload,
+                       status=JobIntentStatus.PENDING, attempts=0,
+                       run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
     session.add(intent)
     session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))
     return intent

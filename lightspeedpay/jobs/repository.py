@@ -10,6 +10,7 @@ from sqlalchemy import case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.models import JobIntent
+from lightspeedpay.models.job_intent import JobIntentStatus
 
 _SCHEDULER_LOCK = 0x4C5350  # "LSP"
 
@@ -23,16 +24,17 @@ class JobIntentRepository:
         """One more attempt used: still pending with its reason, or failed once the attempts are used up."""
         await session.execute(
             update(JobIntent)
-            .where(JobIntent.id == intent_id, JobIntent.status == "pending")
+            .where(JobIntent.id == intent_id, JobIntent.status == JobIntentStatus.PENDING)
             .values(attempts=JobIntent.attempts + 1, last_error=reason,
-                    status=case((JobIntent.attempts + 1 >= max_attempts, "failed"), else_="pending"))
+                    status=case((JobIntent.attempts + 1 >= max_attempts, JobIntentStatus.FAILED),
+                                else_=JobIntentStatus.PENDING))
         )
 
     async def overdue(self, session: AsyncSession, *, before: datetime, limit: int) -> list[Any]:
         """Rows of (id, queue, name) of intents still pending that were due before a time, oldest first."""
         return list((await session.execute(
             select(JobIntent.id, JobIntent.queue, JobIntent.name)
-            .where(JobIntent.status == "pending", JobIntent.run_after < before)
+            .where(JobIntent.status == JobIntentStatus.PENDING, JobIntent.run_after < before)
             .order_by(JobIntent.run_after).limit(limit)
         )).all())
 

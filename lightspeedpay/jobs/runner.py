@@ -12,6 +12,7 @@ from lightspeedpay.jobs.repository import job_intent_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
+from lightspeedpay.models.job_intent import JobIntentStatus
 
 
 async def run_intent(intent_id: uuid.UUID) -> str:
@@ -20,17 +21,17 @@ async def run_intent(intent_id: uuid.UUID) -> str:
             intent = await job_intent_repo.lock(session, intent_id)
             if intent is None:
                 return "missing"
-            if intent.status != "pending":
+            if intent.status != JobIntentStatus.PENDING:
                 return "already_" + intent.status
             await registry.call(intent.name, session, dict(intent.payload))
-            intent.status = "completed"
+            intent.status = JobIntentStatus.COMPLETED
             intent.attempts += 1
             intent.completed_at = datetime.now(UTC)
             intent.last_error = None
     except Exception as exc:
         await record_failure(intent_id, exc)
         raise
-    return "completed"
+    return JobIntentStatus.COMPLETED
 
 
 async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:

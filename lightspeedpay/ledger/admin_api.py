@@ -27,7 +27,8 @@ from lightspeedpay.ledger.schemas import (
 )
 from lightspeedpay.ledger.service import LedgerReferenceConflict, PayoutExceedsDues, Recorded, ledger_service
 from lightspeedpay.models import Client, LedgerPosting
-from lightspeedpay.models.ledger_posting import POSTING_TYPES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.ledger_posting import PostingType
 from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin: commission ledger"],
@@ -65,7 +66,7 @@ async def _recorded(session: Any, recorded: Recorded) -> Response:
 async def commission_ledger(
     session: ReadSession,
     merchant_id: Annotated[uuid.UUID | None, Query(description="one merchant")] = None,
-    type: Annotated[Literal[POSTING_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
+    type: Annotated[Literal[values(PostingType)] | None, Query()] = None,  # type: ignore[valid-type]
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
     period: Annotated[Literal["day", "month"], Query(description="the totals' period")] = "day",

@@ -13,6 +13,8 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.kit.logging import log
 from lightspeedpay.ledger.repository import INVARIANT_QUERIES, invariant_repo
 from lightspeedpay.models import Alert
+from lightspeedpay.models.alert import AlertSeverity
+from lightspeedpay.models.ledger_posting import PostingType
 
 ALERT_KIND = "ledger_invariant"
 _LIMIT = 100  # rows reported per check; the count says how many there are
@@ -48,8 +50,8 @@ def _posting_violations(row: dict[str, Any]) -> list[Violation]:
         out.append(Violation("posting_amount_mismatch", subject,
                              f"{row['type']} posting {row['correlation_key']} says {row['amount']} but its dues "
                              f"legs sum to {row['dues']}", details))
-    wrong_sign = (row["type"] == "COMMISSION" and row["amount"] < 0) or (
-        row["type"] in ("COMMISSION_REVERSAL", "COMMISSION_PAYOUT") and row["amount"] > 0)
+    wrong_sign = (row["type"] == PostingType.COMMISSION and row["amount"] < 0) or (
+        row["type"] in (PostingType.COMMISSION_REVERSAL, PostingType.COMMISSION_PAYOUT) and row["amount"] > 0)
     if wrong_sign:
         out.append(Violation("posting_sign", subject,
                              f"{row['type']} posting {row['correlation_key']} moves dues by {row['amount']}", details))
@@ -106,7 +108,8 @@ class LedgerChecker:
         for v in violations:
             if (v.check, v.subject) in seen:
                 continue
-            session.add(Alert(kind=ALERT_KIND, severity="critical", message=f"{CHECKS[v.check]}: {v.message}",
+            session.add(Alert(kind=ALERT_KIND, severity=AlertSeverity.CRITICAL,
+                              message=f"{CHECKS[v.check]}: {v.message}",
                               details={"check": v.check, "subject": v.subject, **_jsonable(v.details)}))
             raised += 1
         now = datetime.now(UTC)

@@ -14,6 +14,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.kit.logging import log
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.models import Client, LedgerPosting, Wallet
+from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.monitoring import audit
 from lightspeedpay.notifications.service import notification_service
 from lightspeedpay.webhooks.service import webhook_service
@@ -26,7 +27,8 @@ class DuesService:
                               cause: LedgerPosting | None, actor: str) -> None:
         if after > before and after >= wallet.warn_threshold:
             await self._notice(session, client, wallet)
-        if after >= client.suspend_threshold or before >= client.suspend_threshold or client.status == "suspended":
+        if (after >= client.suspend_threshold or before >= client.suspend_threshold
+                or client.status == ClientStatus.SUSPENDED):
             await self.apply_threshold(session, client, wallet, actor=actor, cause=cause)
 
     async def apply_threshold(self, session: AsyncSession, client: Client, wallet: Wallet, *, actor: str,
@@ -34,12 +36,12 @@ class DuesService:
         """Suspend or resume on the locked wallet's balance; returns "suspended", "resumed" or None."""
         client = await ledger_repo.lock_client(session, client.id)
         due, threshold = wallet.balance_due, client.suspend_threshold
-        if due >= threshold and client.status == "active":
-            client.status, client.suspension_reason = "suspended", DUES
+        if due >= threshold and client.status == ClientStatus.ACTIVE:
+            client.status, client.suspension_reason = ClientStatus.SUSPENDED, DUES
             await self._changed(session, client, wallet, "merchant.suspended", actor=actor, cause=cause)
             return "suspended"
-        if due < threshold and client.status == "suspended" and client.suspension_reason == DUES:
-            client.status, client.suspension_reason = "active", None
+        if due < threshold and client.status == ClientStatus.SUSPENDED and client.suspension_reason == DUES:
+            client.status, client.suspension_reason = ClientStatus.ACTIVE, None
             await self._changed(session, client, wallet, "merchant.resumed", actor=actor, cause=cause)
             return "resumed"
         return None

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.ledger.schemas import LedgerFilter
 from lightspeedpay.models import Alert, Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
+from lightspeedpay.models.ledger_posting import PostingType
 
 
 class LedgerRepository:
@@ -40,7 +41,7 @@ class LedgerRepository:
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def commission_of(self, session: AsyncSession, transaction_id: uuid.UUID) -> LedgerPosting | None:
-        stmt = select(LedgerPosting).where(LedgerPosting.type == "COMMISSION",
+        stmt = select(LedgerPosting).where(LedgerPosting.type == PostingType.COMMISSION,
                                            LedgerPosting.transaction_id == transaction_id)
         return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -49,7 +50,8 @@ class LedgerRepository:
         commission they gave back (positive)."""
         stmt = select(func.coalesce(func.sum(LedgerPosting.subject_amount), 0),
                       func.coalesce(func.sum(-LedgerPosting.amount), 0)).where(
-            LedgerPosting.type == "COMMISSION_REVERSAL", LedgerPosting.transaction_id == transaction_id)
+            LedgerPosting.type == PostingType.COMMISSION_REVERSAL,
+            LedgerPosting.transaction_id == transaction_id)
         refunded, reversed_ = (await session.execute(stmt)).one()
         return int(refunded or 0), int(reversed_ or 0)
 
@@ -110,8 +112,10 @@ class LedgerRepository:
 
         stmt = self._filtered(
             select(LedgerPosting.client_id, Client.company_name, bucket,
-                   of("COMMISSION").label("commission"), of("COMMISSION_REVERSAL").label("reversals"),
-                   of("COMMISSION_PAYOUT").label("payouts"), of("ADJUSTMENT").label("adjustments"),
+                   of(PostingType.COMMISSION).label("commission"),
+                   of(PostingType.COMMISSION_REVERSAL).label("reversals"),
+                   of(PostingType.COMMISSION_PAYOUT).label("payouts"),
+                   of(PostingType.ADJUSTMENT).label("adjustments"),
                    func.sum(LedgerPosting.amount).label("net_change"), func.count().label("postings"))
             .join(Client, Client.id == LedgerPosting.client_id)
             .group_by(LedgerPosting.client_id, Client.company_name, text("period")), flt,

@@ -25,6 +25,8 @@ from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.rules import commission_reversal
 from lightspeedpay.ledger.schemas import LedgerFilter
 from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet, WalletEntry
+from lightspeedpay.models.ledger_posting import PostingType
+from lightspeedpay.models.platform_entry import PlatformAccount
 from lightspeedpay.monitoring import audit
 from lightspeedpay.notifications.service import notification_service
 
@@ -53,8 +55,9 @@ class Recorded:
     balance_due: int
 
 
-_COUNTER_ACCOUNT = {"COMMISSION": "commission_revenue", "COMMISSION_REVERSAL": "commission_revenue",
-                    "ADJUSTMENT": "adjustments"}
+_COUNTER_ACCOUNT: dict[str, str] = {PostingType.COMMISSION: PlatformAccount.COMMISSION_REVENUE,
+                                     PostingType.COMMISSION_REVERSAL: PlatformAccount.COMMISSION_REVENUE,
+                                     PostingType.ADJUSTMENT: PlatformAccount.ADJUSTMENTS}
 
 
 class LedgerService:
@@ -82,7 +85,7 @@ class LedgerService:
         if dues:
             ledger_repo.add_legs(session, posting_id=posting.id, client_id=client.id, wallet_id=wallet.id, type=type,
                                  dues=dues, counter_account=counter,
-                                 transaction_id=transaction_id if type == "COMMISSION" else None,
+                                 transaction_id=transaction_id if type == PostingType.COMMISSION else None,
                                  refund_id=refund_id, reference=reference or correlation_key)
             wallet.balance_due = before + dues
             await session.flush()
@@ -95,8 +98,9 @@ class LedgerService:
         commission was already recorded."""
         wallet = await ledger_repo.lock_wallet(session, client.id)
         amount = commission(txn.amount, client.fee_percent)
-        recorded = await self.post(session, client, wallet, type="COMMISSION", correlation_key=f"commission:{txn.id}",
-                                   dues=amount, transaction_id=txn.id, subject_amount=txn.amount,
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION,
+                                   correlation_key=f"commission:{txn.id}", dues=amount, transaction_id=txn.id,
+                                   subject_amount=txn.amount,
                                    reference=f"commission:{txn.id}")
         if not recorded.created:
             return None
@@ -118,8 +122,8 @@ class LedgerService:
         refunded_before, reversed_before = await ledger_repo.reversal_totals(session, txn.id)
         reversal = commission_reversal(charged=charged_amount, amount=txn.amount, refunded_before=refunded_before,
                                        refund=refund.amount, reversed_before=reversed_before)
-        recorded = await self.post(session, client, wallet, type="COMMISSION_REVERSAL", correlation_key=key,
-                                   dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_REVERSAL,
+                                   correlation_key=key, dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
                                    subject_amount=refund.amount, reference=key)
         return reversal if recorded.created else None
 
@@ -161,8 +165,9 @@ class LedgerService:
         if amount > wallet.balance_due:
             raise PayoutExceedsDues(f"The payout {format_inr(amount)} is more than the dues "
                                     f"{format_inr(max(wallet.balance_due, 0))}.", field="amount")
-        recorded = await self.post(session, client, wallet, type="COMMISSION_PAYOUT", correlation_key=key,
-                                   dues=-amount, counter_account="cash", reference=reference, actor=actor)
+        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT,
+                                   correlation_key=key, dues=-amount, counter_account=PlatformAccount.CASH,
+                                   reference=reference, actor=actor)
         audit.record(session, actor=actor, action="ledger.payout_recorded", client_id=client.id,
                      subject_type="ledger_posting", subject_id=recorded.posting.id,
                      details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due})
@@ -183,8 +188,8 @@ class LedgerService:
                 raise LedgerReferenceConflict(f"Adjustment reference {reference!r} was already used for another "
                                               "amount.", field="reference")
             return Recorded(existing, False, wallet.balance_due)
-        recorded = await self.post(session, client, wallet, type="ADJUSTMENT", correlation_key=key, dues=amount,
-                                   reason=reason, reference=reference, actor=actor)
+        recorded = await self.post(session, client, wallet, type=PostingType.ADJUSTMENT, correlation_key=key,
+                                   dues=amount, reason=reason, reference=reference, actor=actor)
         audit.record(session, actor=actor, action="ledger.adjustment_recorded", client_id=client.id,
                      subject_type="ledger_posting", subject_id=recorded.posting.id,
                      details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due})
@@ -202,9 +207,9 @@ class LedgerService:
         deduct = min(max(wallet.balance_due, 0), max(available, 0))
         if deduct <= 0:
             return 0
-        await self.post(session, client, wallet, type="COMMISSION_PAYOUT", correlation_key=key, dues=-deduct,
-                        counter_account="settlement_clearing", settlement_id=settlement_id, reference=label,
-                        actor="settlement")
+        await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT, correlation_key=key,
+                        dues=-deduct, counter_account=PlatformAccount.SETTLEMENT_CLEARING,
+                        settlement_id=settlement_id, reference=label, actor="settlement")
         return deduct
 
     @staticmethod

@@ -11,7 +11,8 @@ from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.schemas import WalletEntryList, WalletEntryOut, WalletOut
 from lightspeedpay.merchants.service import merchant_service
-from lightspeedpay.models.wallet import ENTRY_TYPES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.wallet import WalletEntryType
 from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(prefix="/api/v1", tags=["wallet"])
@@ -30,7 +31,7 @@ async def wallet(merchant: CurrentMerchant, session: ReadSession) -> WalletOut:
             summary="The entries behind balance_due, newest first (cursor-paginated)")
 async def wallet_entries(
     merchant: CurrentMerchant, session: ReadSession,
-    type: Annotated[Literal[ENTRY_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
+    type: Annotated[Literal[values(WalletEntryType)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> WalletEntryList:

@@ -19,6 +19,7 @@ from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.models import Client, ClientPreviousSalt, Wallet
+from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.monitoring import audit
 from lightspeedpay.webhooks.endpoint_service import endpoint_service
 
@@ -42,7 +43,7 @@ class MerchantService:
             id=uuid.uuid4(), client_key="lsp_" + secrets.token_hex(12), client_salt_enc=crypto.encrypt(salt),
             webhook_secret_enc=crypto.encrypt(webhook_secret), company_name=company_name, webhook_url=webhook_url,
             fee_percent=fee_percent if fee_percent is not None else Decimal(s.default_fee_percent),
-            suspend_threshold=suspend_threshold or s.default_suspend_threshold, status="active",
+            suspend_threshold=suspend_threshold or s.default_suspend_threshold, status=ClientStatus.ACTIVE,
             whatsapp_phone=whatsapp_phone, whatsapp_txn_updates=whatsapp_txn_updates,
             settle_dues_from_settlement=settle_dues_from_settlement,
         )

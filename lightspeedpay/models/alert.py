@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-SEVERITIES = ("info", "warning", "critical")
+
+class AlertSeverity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
 
 
 class Alert(Base):
     __tablename__ = "alerts"
-    __table_args__ = (CheckConstraint(f"severity IN {SEVERITIES}", name="ck_alerts_severity"),)
+    __table_args__ = (CheckConstraint(f"severity IN {sql_in(AlertSeverity)}", name="ck_alerts_severity"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
     kind: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, func
 from sqlalchemy.dialects.postgresql import UUID
@@ -25,3 +26,16 @@ def created_at() -> Mapped[datetime]:
 
 def updated_at() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
+
+
+def sql_in(group: type[StrEnum]) -> str:
+    """A CHECK constraint's list of a group's values: sql_in(OrderStatus) -> "('created', 'attempted', 'paid')".
+
+    Written out as a Python tuple's repr once was, so the constraints' text in the database is unchanged."""
+    return "(" + ", ".join(f"'{member.value}'" for member in group) + ")"
+
+
+def values(group: type[StrEnum]) -> tuple[str, ...]:
+    """A group's values as plain strings, for a `Literal[...]` API parameter whose documented values must stay
+    plain strings rather than an enum schema."""
+    return tuple(member.value for member in group)

@@ -5,19 +5,24 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-CLIENT_STATUSES = ("active", "suspended", "disabled")
+
+class ClientStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DISABLED = "disabled"
 
 
 class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
-        CheckConstraint(f"status IN {CLIENT_STATUSES}", name="ck_clients_status"),
+        CheckConstraint(f"status IN {sql_in(ClientStatus)}", name="ck_clients_status"),
         CheckConstraint("fee_percent >= 0 AND fee_percent <= 100", name="ck_clients_fee_percent"),
         CheckConstraint("suspend_threshold > 0", name="ck_clients_suspend_threshold"),
     )

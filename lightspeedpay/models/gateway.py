@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -20,15 +21,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-PROVIDERS = ("sandbox", "razorpay", "payu", "phonepe")
+
+class Provider(StrEnum):
+    SANDBOX = "sandbox"
+    RAZORPAY = "razorpay"
+    PAYU = "payu"
+    PHONEPE = "phonepe"
 
 
 class PaymentGateway(Base):
     __tablename__ = "payment_gateways"
     __table_args__ = (
-        CheckConstraint(f"provider IN {PROVIDERS}", name="ck_gateways_provider"),
+        CheckConstraint(f"provider IN {sql_in(Provider)}", name="ck_gateways_provider"),
         CheckConstraint("monthly_limit > 0", name="ck_gateways_monthly_limit"),
         CheckConstraint("current_volume >= 0", name="ck_gateways_current_volume"),
         CheckConstraint("success_rate >= 0 AND success_rate <= 100", name="ck_gateways_success_rate"),

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-ATTEMPT_OUTCOMES = ("created", "declined", "technical_error")
+
+class GatewayAttemptOutcome(StrEnum):
+    CREATED = "created"
+    DECLINED = "declined"
+    TECHNICAL_ERROR = "technical_error"
 
 
 class GatewayAttempt(Base):
     __tablename__ = "gateway_attempts"
     __table_args__ = (
-        CheckConstraint(f"outcome IN {ATTEMPT_OUTCOMES}", name="ck_gateway_attempts_outcome"),
+        CheckConstraint(f"outcome IN {sql_in(GatewayAttemptOutcome)}", name="ck_gateway_attempts_outcome"),
         Index("ix_gateway_attempts_gateway_created", "gateway_id", "created_at"),
     )
 

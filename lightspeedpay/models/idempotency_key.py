@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,16 +19,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-IDEMPOTENCY_STATUSES = ("running", "completed")
+
+class IdempotencyKeyStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
 
 
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
     __table_args__ = (
         UniqueConstraint("client_id", "idempotency_key", name="uq_idempotency_keys_client_key"),
-        CheckConstraint(f"status IN {IDEMPOTENCY_STATUSES}", name="ck_idempotency_keys_status"),
+        CheckConstraint(f"status IN {sql_in(IdempotencyKeyStatus)}", name="ck_idempotency_keys_status"),
         CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 255", name="ck_idempotency_keys_length"),
         Index("ix_idempotency_keys_expires", "expires_at"),
     )

@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-INTENT_STATUSES = ("pending", "completed", "failed")
+
+class JobIntentStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class JobIntent(Base):
     __tablename__ = "job_intents"
     __table_args__ = (
-        CheckConstraint(f"status IN {INTENT_STATUSES}", name="ck_job_intents_status"),
+        CheckConstraint(f"status IN {sql_in(JobIntentStatus)}", name="ck_job_intents_status"),
         Index("ix_job_intents_pending", "run_after", postgresql_where=text("status = 'pending'")),
     )
 

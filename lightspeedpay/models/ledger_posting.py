@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-POSTING_TYPES = ("COMMISSION", "COMMISSION_REVERSAL", "COMMISSION_PAYOUT", "ADJUSTMENT")
+
+class PostingType(StrEnum):
+    COMMISSION = "COMMISSION"
+    COMMISSION_REVERSAL = "COMMISSION_REVERSAL"
+    COMMISSION_PAYOUT = "COMMISSION_PAYOUT"
+    ADJUSTMENT = "ADJUSTMENT"
 
 
 class LedgerPosting(Base):
     __tablename__ = "ledger_postings"
     __table_args__ = (
-        CheckConstraint(f"type IN {POSTING_TYPES}", name="ck_ledger_postings_type"),
+        CheckConstraint(f"type IN {sql_in(PostingType)}", name="ck_ledger_postings_type"),
         CheckConstraint("type <> 'ADJUSTMENT' OR length(btrim(coalesce(reason, ''))) > 0",
                         name="ck_ledger_postings_adjustment_reason"),
         CheckConstraint("type <> 'COMMISSION' OR transaction_id IS NOT NULL",

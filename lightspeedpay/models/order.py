@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
@@ -11,9 +12,13 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-ORDER_STATUSES = ("created", "attempted", "paid")
+
+class OrderStatus(StrEnum):
+    CREATED = "created"
+    ATTEMPTED = "attempted"
+    PAID = "paid"
 
 
 class Order(Base):
@@ -21,7 +26,7 @@ class Order(Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="ck_orders_amount_positive"),
         CheckConstraint("currency IN ('INR')", name="ck_orders_currency"),
-        CheckConstraint(f"status IN {ORDER_STATUSES}", name="ck_orders_status"),
+        CheckConstraint(f"status IN {sql_in(OrderStatus)}", name="ck_orders_status"),
         CheckConstraint("attempts >= 0", name="ck_orders_attempts"),
         Index("ix_orders_client_created", "client_id", "created_at", "id"),
     )

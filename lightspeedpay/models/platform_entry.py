@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-PLATFORM_ACCOUNTS = ("commission_revenue", "cash", "settlement_clearing", "adjustments")
+
+class PlatformAccount(StrEnum):
+    COMMISSION_REVENUE = "commission_revenue"
+    CASH = "cash"
+    SETTLEMENT_CLEARING = "settlement_clearing"
+    ADJUSTMENTS = "adjustments"
 
 
 class PlatformEntry(Base):
     __tablename__ = "platform_entries"
     __table_args__ = (
-        CheckConstraint(f"account IN {PLATFORM_ACCOUNTS}", name="ck_platform_entries_account"),
+        CheckConstraint(f"account IN {sql_in(PlatformAccount)}", name="ck_platform_entries_account"),
         CheckConstraint("amount <> 0", name="ck_platform_entries_amount_nonzero"),
         Index("ix_platform_entries_account_created", "account", "created_at"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
@@ -11,21 +12,33 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-REFUND_STATUSES = ("pending", "processed", "failed")
-REFUND_SPEEDS = ("normal", "optimum")
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSED = "processed"
+    FAILED = "failed"
+
+
+class RefundSpeed(StrEnum):
+    NORMAL = "normal"
+    OPTIMUM = "optimum"
+
+
 # auto_refund: an authorization not captured within LSP_CAPTURE_WINDOW_SECONDS, given back to the payer
-REFUND_KINDS = ("refund", "auto_refund")
+class RefundKind(StrEnum):
+    REFUND = "refund"
+    AUTO_REFUND = "auto_refund"
 
 
 class Refund(Base):
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount > 0", name="ck_refunds_amount_positive"),
-        CheckConstraint(f"status IN {REFUND_STATUSES}", name="ck_refunds_status"),
-        CheckConstraint(f"speed IN {REFUND_SPEEDS}", name="ck_refunds_speed"),
-        CheckConstraint(f"kind IN {REFUND_KINDS}", name="ck_refunds_kind"),
+        CheckConstraint(f"status IN {sql_in(RefundStatus)}", name="ck_refunds_status"),
+        CheckConstraint(f"speed IN {sql_in(RefundSpeed)}", name="ck_refunds_speed"),
+        CheckConstraint(f"kind IN {sql_in(RefundKind)}", name="ck_refunds_kind"),
         Index("ix_refunds_client_created", "client_id", "created_at", "id"),
         Index("ix_refunds_transaction", "transaction_id"),
         Index("ix_refunds_gateway_refund", "gateway_refund_id"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -21,16 +22,21 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-SETTLEMENT_STATUSES = ("pending", "processing", "completed", "failed")
+
+class SettlementStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
 
 
 class Settlement(Base):
     __tablename__ = "settlements"
     __table_args__ = (
         UniqueConstraint("client_id", "period_start", "period_end", name="uq_settlements_client_period"),
-        CheckConstraint(f"status IN {SETTLEMENT_STATUSES}", name="ck_settlements_status"),
+        CheckConstraint(f"status IN {sql_in(SettlementStatus)}", name="ck_settlements_status"),
         CheckConstraint("period_end > period_start", name="ck_settlements_period"),
         Index("ix_settlements_client_created", "client_id", "created_at", "id"),
         Index("ix_settlements_status", "status"),

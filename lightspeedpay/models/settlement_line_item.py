@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-LINE_KINDS = ("payment", "refund")
+
+class SettlementLineKind(StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
 
 
 class SettlementLineItem(Base):
     __tablename__ = "settlement_line_items"
     __table_args__ = (
-        CheckConstraint(f"kind IN {LINE_KINDS}", name="ck_settlement_line_items_kind"),
+        CheckConstraint(f"kind IN {sql_in(SettlementLineKind)}", name="ck_settlement_line_items_kind"),
         Index("ix_settlement_line_items_settlement", "settlement_id", "occurred_at"),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -22,10 +23,18 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-TRANSACTION_STATUSES = ("created", "pending", "authorized", "paid", "partially_refunded", "refunded",
-                        "failed", "expired")
+
+class TransactionStatus(StrEnum):
+    CREATED = "created"
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    EXPIRED = "expired"
 
 
 class Transaction(Base):
@@ -34,7 +43,7 @@ class Transaction(Base):
         UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
         CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
         CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
-        CheckConstraint(f"status IN {TRANSACTION_STATUSES}", name="ck_transactions_status"),
+        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
         Index("ix_transactions_client_created", "client_id", "created_at", "id"),
         Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),

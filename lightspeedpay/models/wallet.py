@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-ENTRY_TYPES = ("COMMISSION", "COMMISSION_REVERSAL", "COMMISSION_PAYOUT", "ADJUSTMENT")
+
+class WalletEntryType(StrEnum):
+    COMMISSION = "COMMISSION"
+    COMMISSION_REVERSAL = "COMMISSION_REVERSAL"
+    COMMISSION_PAYOUT = "COMMISSION_PAYOUT"
+    ADJUSTMENT = "ADJUSTMENT"
 
 
 class Wallet(Base):
@@ -39,7 +45,7 @@ class WalletEntry(Base):
     __table_args__ = (
         UniqueConstraint("type", "transaction_id", name="uq_wallet_entries_type_transaction"),
         Index("ix_wallet_entries_wallet_created", "wallet_id", "created_at", "id"),
-        CheckConstraint(f"type IN {ENTRY_TYPES}", name="ck_wallet_entries_type"),
+        CheckConstraint(f"type IN {sql_in(WalletEntryType)}", name="ck_wallet_entries_type"),
         CheckConstraint("amount <> 0", name="ck_wallet_entries_amount_nonzero"),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -21,18 +22,26 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+class WebhookDeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 # "event": part of the endpoint's ordered stream; "test": a ping, sent once and out of order
-DELIVERY_KINDS = ("event", "test")
+class WebhookDeliveryKind(StrEnum):
+    EVENT = "event"
+    TEST = "test"
 
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        CheckConstraint(f"status IN {DELIVERY_STATUSES}", name="ck_webhook_deliveries_status"),
-        CheckConstraint(f"kind IN {DELIVERY_KINDS}", name="ck_webhook_deliveries_kind"),
+        CheckConstraint(f"status IN {sql_in(WebhookDeliveryStatus)}", name="ck_webhook_deliveries_status"),
+        CheckConstraint(f"kind IN {sql_in(WebhookDeliveryKind)}", name="ck_webhook_deliveries_kind"),
         UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
         # the head of an endpoint's queue: its pending event with the smallest seq
         Index("ix_webhook_deliveries_endpoint_pending", "endpoint_id", "seq",

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-ATTEMPT_STATUSES = ("succeeded", "failed")
+
+class WebhookDeliveryAttemptStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 # "scheduled": the automatic delivery and its retries; "manual": a merchant's retry; "test": a ping
-ATTEMPT_TRIGGERS = ("scheduled", "manual", "test")
+class WebhookDeliveryAttemptTrigger(StrEnum):
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    TEST = "test"
 
 
 class WebhookDeliveryAttempt(Base):
@@ -22,8 +31,8 @@ class WebhookDeliveryAttempt(Base):
 
     __tablename__ = "webhook_delivery_attempts"
     __table_args__ = (
-        CheckConstraint(f"status IN {ATTEMPT_STATUSES}", name="ck_webhook_delivery_attempts_status"),
-        CheckConstraint(f"trigger IN {ATTEMPT_TRIGGERS}", name="ck_webhook_delivery_attempts_trigger"),
+        CheckConstraint(f"status IN {sql_in(WebhookDeliveryAttemptStatus)}", name="ck_webhook_delivery_attempts_status"),
+        CheckConstraint(f"trigger IN {sql_in(WebhookDeliveryAttemptTrigger)}", name="ck_webhook_delivery_attempts_trigger"),
         Index("ix_webhook_delivery_attempts_endpoint_created", "endpoint_id", "created_at", "id"),
         Index("ix_webhook_delivery_attempts_created", "created_at"),
     )

@@ -6,21 +6,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
 
-EVENT_STATUSES = ("pending", "delivered", "failed")
+
+class WebhookEventStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
 
 
 class WebhookEvent(Base):
     __tablename__ = "webhook_events"
     __table_args__ = (
-        CheckConstraint(f"status IN {EVENT_STATUSES}", name="ck_webhook_events_status"),
+        CheckConstraint(f"status IN {sql_in(WebhookEventStatus)}", name="ck_webhook_events_status"),
         Index("ix_webhook_events_client_created", "client_id", "created_at"),
     )
 

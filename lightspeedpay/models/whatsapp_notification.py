@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
 
-NOTIFICATION_TYPES = ("LOW_BALANCE", "TXN_UPDATE")
-NOTIFICATION_STATUSES = ("queued", "sent", "failed")
+
+class WhatsAppNotificationType(StrEnum):
+    LOW_BALANCE = "LOW_BALANCE"
+    TXN_UPDATE = "TXN_UPDATE"
+
+
+class WhatsAppNotificationStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
 
 
 class WhatsAppNotification(Base):
     __tablename__ = "whatsapp_notifications"
     __table_args__ = (
-        CheckConstraint(f"type IN {NOTIFICATION_TYPES}", name="ck_whatsapp_notifications_type"),
-        CheckConstraint(f"status IN {NOTIFICATION_STATUSES}", name="ck_whatsapp_notifications_status"),
+        CheckConstraint(f"type IN {sql_in(WhatsAppNotificationType)}", name="ck_whatsapp_notifications_type"),
+        CheckConstraint(f"status IN {sql_in(WhatsAppNotificationStatus)}", name="ck_whatsapp_notifications_status"),
         Index("ix_whatsapp_notifications_client_created", "client_id", "created_at", "id"),
         Index("ix_whatsapp_notifications_created", "created_at", "id"),
     )

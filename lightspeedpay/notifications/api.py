@@ -10,7 +10,8 @@ from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import WhatsAppNotification
-from lightspeedpay.models.whatsapp_notification import NOTIFICATION_STATUSES, NOTIFICATION_TYPES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.whatsapp_notification import WhatsAppNotificationStatus, WhatsAppNotificationType
 from lightspeedpay.notifications.schemas import NotificationList, NotificationOut, WhatsAppUsage
 from lightspeedpay.notifications.service import NotificationFilter, notification_service
 from lightspeedpay.sessions import ReadSession
@@ -45,8 +46,8 @@ async def usage(merchant: CurrentMerchant, session: ReadSession,
 async def whatsapp_log(
     session: ReadSession,
     merchant: Annotated[str | None, Query(max_length=100, description="merchant id, or part of its name")] = None,
-    type: Annotated[Literal[NOTIFICATION_TYPES] | None, Query()] = None,  # type: ignore[valid-type]
-    status: Annotated[Literal[NOTIFICATION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    type: Annotated[Literal[values(WhatsAppNotificationType)] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[values(WhatsAppNotificationStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> NotificationList:

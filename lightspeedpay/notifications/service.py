@@ -13,6 +13,7 @@ from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
+from lightspeedpay.models.whatsapp_notification import WhatsAppNotificationStatus, WhatsAppNotificationType
 from lightspeedpay.notifications.repository import NotificationFilter, notification_repo
 
 
@@ -20,14 +21,16 @@ class NotificationService:
     async def queue_low_balance(self, session: AsyncSession, client: Client, wallet: Wallet) -> WhatsAppNotification:
         s = get_settings()
         params = [client.company_name, format_inr(wallet.balance_due), format_inr(client.suspend_threshold)]
-        return self._queue(session, client, "LOW_BALANCE", s.wa_template_low_balance, params,
+        return self._queue(session, client, WhatsAppNotificationType.LOW_BALANCE, s.wa_template_low_balance,
+                           params,
                            {"balance_due": wallet.balance_due, "warn_threshold": wallet.warn_threshold,
                             "suspend_threshold": client.suspend_threshold})
 
     async def queue_txn_update(self, session: AsyncSession, client: Client, txn: Transaction) -> WhatsAppNotification:
         s = get_settings()
         params = [txn.order_id, format_inr(txn.amount), txn.status]
-        return self._queue(session, client, "TXN_UPDATE", s.wa_template_txn_update, params,
+        return self._queue(session, client, WhatsAppNotificationType.TXN_UPDATE, s.wa_template_txn_update,
+                           params,
                            {"transaction_id": str(txn.id), "amount": txn.amount, "status": txn.status})
 
     def _queue(self, session: AsyncSession, client: Client, type: str, template: str, parameters: list[str],
@@ -37,10 +40,11 @@ class NotificationService:
                                    payload_json={"parameters": parameters,
                                                  "language": get_settings().wa_template_language, **context})
         if client.whatsapp_phone:
-            row.status = "queued"
+            row.status = WhatsAppNotificationStatus.QUEUED
             jobs.enqueue(session, "whatsapp.send", notification_id=str(row.id), attempt=1)
         else:
-            row.status, row.error = "failed", "The merchant has no WhatsApp number (whatsapp_phone)."
+            row.status = WhatsAppNotificationStatus.FAILED
+            row.error = "The merchant has no WhatsApp number (whatsapp_phone)."
         session.add(row)
         return row
 

@@ -14,6 +14,7 @@ from lightspeedpay.jobs.queues import WHATSAPP_NOTIFICATIONS
 from lightspeedpay.jobs.registry import task
 from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
+from lightspeedpay.models.whatsapp_notification import WhatsAppNotificationStatus
 from lightspeedpay.notifications.repository import notification_repo
 from lightspeedpay.notifications.whatsapp import whatsapp_sender
 
@@ -21,10 +22,11 @@ from lightspeedpay.notifications.whatsapp import whatsapp_sender
 @task("whatsapp.send", queue=WHATSAPP_NOTIFICATIONS)
 async def send(session: AsyncSession, notification_id: str, attempt: int) -> None:
     row = await notification_repo.lock(session, uuid.UUID(notification_id))
-    if row is None or row.status != "queued" or row.attempts >= attempt:
+    if row is None or row.status != WhatsAppNotificationStatus.QUEUED or row.attempts >= attempt:
         return  # sent, given up, or this attempt already ran
     if not row.to_phone:
-        row.status, row.error = "failed", "The merchant has no WhatsApp number (whatsapp_phone)."
+        row.status = WhatsAppNotificationStatus.FAILED
+        row.error = "The merchant has no WhatsApp number (whatsapp_phone)."
         return
     payload = row.payload_json
     result = await whatsapp_sender.send(to=row.to_phone, template=row.template,
@@ -33,7 +35,8 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
     row.attempts = attempt
     now = datetime.now(UTC)
     if result.ok:
-        row.status, row.sent_at, row.provider_message_id = "sent", now, result.message_id
+        row.status = WhatsAppNotificationStatus.SENT
+        row.sent_at, row.provider_message_id = now, result.message_id
         row.error, row.next_retry_at = None, None
         return
     row.error = result.error
@@ -43,5 +46,5 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
         jobs.enqueue(session, "whatsapp.send", delay_seconds=delay,
                      notification_id=notification_id, attempt=attempt + 1)
         return
-    row.status, row.next_retry_at = "failed", None
+    row.status, row.next_retry_at = WhatsAppNotificationStatus.FAILED, None
     log.warning("whatsapp_failed", notification_id=notification_id, attempts=attempt, error=result.error)

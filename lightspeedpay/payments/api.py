@@ -15,7 +15,8 @@ from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
 from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
-from lightspeedpay.models.transaction import TRANSACTION_STATUSES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.schemas import (
     PayRequest,
     PayResponse,
@@ -65,7 +66,7 @@ async def get_transaction(transaction_id: str, merchant: CurrentMerchant, sessio
 @router.get("/transactions", response_model=TransactionList)
 async def list_transactions(
     merchant: CurrentMerchant, session: ReadSession,
-    status: Annotated[Literal[TRANSACTION_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[values(TransactionStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     created_from: Annotated[datetime | None, Query(alias="from")] = None,
     created_to: Annotated[datetime | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,

@@ -13,6 +13,7 @@ from lightspeedpay.errors import NotFound
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Order, Transaction
+from lightspeedpay.models.order import OrderStatus
 from lightspeedpay.payments.repository import order_repo, transaction_repo
 from lightspeedpay.payments.schemas import OrderFilter
 
@@ -21,7 +22,7 @@ class OrderService:
     async def create(self, session: AsyncSession, merchant: MerchantAuth, *, amount: int, currency: str,
                      receipt: str | None, notes: dict[str, Any] | None) -> Order:
         order = Order(id=uuid.uuid4(), public_id=new_id("order"), client_id=merchant.id, amount=amount,
-                      currency=currency, receipt=receipt, notes=notes, status="created", attempts=0)
+                      currency=currency, receipt=receipt, notes=notes, status=OrderStatus.CREATED, attempts=0)
         session.add(order)
         await session.flush()
         await session.refresh(order)

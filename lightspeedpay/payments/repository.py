@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.models.order import OrderStatus
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.schemas import OrderFilter, TransactionFilter
 
 
@@ -26,7 +28,8 @@ class StaleClaim:
     gateway_txn_id: str | None
 
 
-CAPTURED_OR_AUTHORIZED = ("authorized", "paid", "partially_refunded", "refunded")
+CAPTURED_OR_AUTHORIZED = (TransactionStatus.AUTHORIZED, TransactionStatus.PAID,
+                          TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED)
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
 # so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
@@ -204,7 +207,8 @@ class TransactionRepository:
                                         limit: int) -> list[Transaction]:
         """Authorized payments past the capture window, locked (concurrent sweeps skip each other's rows)."""
         stmt = (select(Transaction)
-                .where(Transaction.status == "authorized", Transaction.authorized_at < authorized_before)
+                .where(Transaction.status == TransactionStatus.AUTHORIZED,
+                       Transaction.authorized_at < authorized_before)
                 .order_by(Transaction.authorized_at).limit(limit).with_for_update(skip_locked=True))
         return list((await session.execute(stmt)).scalars())
 
@@ -217,7 +221,8 @@ class TransactionRepository:
         one statement, so once the caller commits, concurrent janitors and the next tick leave them alone for
         another interval. Rows locked by someone else are skipped; no lock outlives the caller's short commit."""
         picked = (select(Transaction.id)
-                  .where(Transaction.status.in_(("created", "pending", "authorized")),
+                  .where(Transaction.status.in_((TransactionStatus.CREATED, TransactionStatus.PENDING,
+                                                 TransactionStatus.AUTHORIZED)),
                          Transaction.updated_at < older_than)
                   .order_by(Transaction.updated_at).limit(limit).with_for_update(skip_locked=True)
                   .cte("picked"))  # a CTE is evaluated once: the LIMIT and the locks apply to one pick
@@ -285,8 +290,10 @@ class OrderRepository:
 
     async def mark_paid(self, session: AsyncSession, order_id: uuid.UUID) -> bool:
         """True when this call moved the order to paid (it stays paid whatever happens to the payment)."""
-        moved = await session.execute(update(Order).where(Order.id == order_id, Order.status != "paid")
-                                      .values(status="paid", updated_at=func.now()).returning(Order.id))
+        moved = await session.execute(update(Order)
+                                      .where(Order.id == order_id, Order.status != OrderStatus.PAID)
+                                      .values(status=OrderStatus.PAID, updated_at=func.now())
+                                      .returning(Order.id))
         return moved.scalar_one_or_none() is not None
 
     async def public_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -11,6 +11,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.models.transaction import TransactionStatus
 
 NoteValue = Annotated[str, Field(max_length=256)] | StrictInt | float | bool
 
@@ -52,7 +53,8 @@ class PayResponse(BaseModel):
 
 def pay_response_body(transaction_id: uuid.UUID, payment_id: str) -> bytes:
     """The 201 answer of POST /api/v1/pay, byte for byte: sent, and stored for idempotent replays."""
-    return orjson.dumps({"transaction_id": str(transaction_id), "payment_id": payment_id, "status": "created"})
+    return orjson.dumps({"transaction_id": str(transaction_id), "payment_id": payment_id,
+                         "status": TransactionStatus.CREATED})
 
 
 class TransactionOut(BaseModel):

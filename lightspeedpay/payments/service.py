@@ -34,6 +34,7 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.errors import (
     CaptureAmountMismatch,
     OrderNotPayable,
@@ -199,18 +200,20 @@ class PaymentService:
         txn.status = outcome
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
-        if outcome == "authorized":
+        if outcome == TransactionStatus.AUTHORIZED:
             txn.authorized_at = datetime.now(UTC)
-        if outcome == "paid":
+        if outcome == TransactionStatus.PAID:
             txn.paid_at = datetime.now(UTC)
             await ledger_service.record_commission(session, client, txn)
-        elif outcome in ("failed", "expired"):
-            txn.error_code = error_code or ("PAYMENT_FAILED" if outcome == "failed" else "PAYMENT_EXPIRED")
+        elif outcome in (TransactionStatus.FAILED, TransactionStatus.EXPIRED):
+            txn.error_code = error_code or (
+                "PAYMENT_FAILED" if outcome == TransactionStatus.FAILED else "PAYMENT_EXPIRED")
             txn.error_message = error_message
             await self.release_volume(session, txn)
         await webhook_service.emit(session, client, f"payment.{outcome}", self.event_data(txn),
                                    transaction_id=txn.id)
-        if outcome == "paid" and txn.parent_order_id and await order_repo.mark_paid(session, txn.parent_order_id):
+        if (outcome == TransactionStatus.PAID and txn.parent_order_id
+                and await order_repo.mark_paid(session, txn.parent_order_id)):
             order = await session.get(Order, txn.parent_order_id)
             assert order is not None
             await webhook_service.emit(session, client, "order.paid", {
@@ -228,7 +231,7 @@ class PaymentService:
             raise NotFound("The id provided does not exist", field="payment_id")
         if txn.paid_at is not None:
             raise PaymentNotCapturable("This payment has already been captured")
-        if txn.status != "authorized":
+        if txn.status != TransactionStatus.AUTHORIZED:
             raise PaymentNotCapturable("Only payments which have been authorized and not yet captured can be "
                                        f"captured; this payment is {txn.status}.")
         if amount != txn.amount:
@@ -256,7 +259,7 @@ class PaymentService:
         except PspTechnicalError as exc:
             raise PspUnavailable(f"The payment gateway did not answer the capture ({exc.code}); try again with a "
                                  "new Idempotency-Key.") from None
-        await self.apply_outcome(session, txn, "paid")
+        await self.apply_outcome(session, txn, TransactionStatus.PAID)
         return txn
 
     async def reconcile_stale(self) -> dict[str, int]:
@@ -330,12 +333,14 @@ class PaymentService:
             txn = await transaction_repo.get_for_update(session, claim.transaction_id)
             if txn is None:
                 return None
-            if status is not None and status.outcome != "pending" and await self.apply_outcome(
-                    session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id):
+            if (status is not None and status.outcome != TransactionStatus.PENDING
+                    and await self.apply_outcome(session, txn, status.outcome,
+                                                 gateway_payment_id=status.gateway_payment_id)):
                 return "moved"
-            if txn.created_at < expire_before and txn.status != "authorized" and await self.apply_outcome(
-                    session, txn, "expired",
-                    error_message="No outcome from the payer or the PSP before the payment expired."):
+            if (txn.created_at < expire_before and txn.status != TransactionStatus.AUTHORIZED
+                    and await self.apply_outcome(
+                        session, txn, TransactionStatus.EXPIRED,
+                        error_message="No outcome from the payer or the PSP before the payment expired.")):
                 return "expired"
         return None
 

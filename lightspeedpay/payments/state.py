@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "created": frozenset({"pending", "authorized", "paid", "failed", "expired"}),
-    "pending": frozenset({"authorized", "paid", "failed", "expired"}),
+from lightspeedpay.models.transaction import TransactionStatus as S
+
+TRANSITIONS: dict[S, frozenset[S]] = {
+    S.CREATED: frozenset({S.PENDING, S.AUTHORIZED, S.PAID, S.FAILED, S.EXPIRED}),
+    S.PENDING: frozenset({S.AUTHORIZED, S.PAID, S.FAILED, S.EXPIRED}),
     # refunded without paid: the authorization was never captured and went back to the payer
-    "authorized": frozenset({"paid", "refunded"}),
-    "paid": frozenset({"partially_refunded", "refunded"}),
-    "partially_refunded": frozenset({"partially_refunded", "refunded"}),
-    "refunded": frozenset(),
-    "failed": frozenset(),
-    "expired": frozenset(),
+    S.AUTHORIZED: frozenset({S.PAID, S.REFUNDED}),
+    S.PAID: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset({S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.REFUNDED: frozenset(),
+    S.FAILED: frozenset(),
+    S.EXPIRED: frozenset(),
 }
 
 
 def can_move(current: str, new: str) -> bool:
-    return new in TRANSITIONS.get(current, frozenset())
+    # plain strings are accepted too (a row's status, a PSP's parsed verdict): a StrEnum equals and hashes as its
+    # value; an unknown status moves nowhere
+    return current in TRANSITIONS and new in TRANSITIONS[S(current)]

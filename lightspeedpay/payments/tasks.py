@@ -22,6 +22,8 @@ from lightspeedpay.kit import retry
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Transaction
+from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 
@@ -33,7 +35,7 @@ def psp_webhook_url(provider: str, gateway_id: uuid.UUID) -> str:
 @task("transaction.process", queue=TRANSACTION_PROCESSING)
 async def process_transaction(session: AsyncSession, transaction_id: str) -> None:
     txn = await transaction_repo.get_for_update(session, uuid.UUID(transaction_id))
-    if txn is None or txn.status != "created":
+    if txn is None or txn.status != TransactionStatus.CREATED:
         return  # already processed
     tried = await gateway_repo.attempted_for(session, txn.id)
     attempt = len(tried) + 1
@@ -49,17 +51,20 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
         psp_order = await get_adapter(gateway.provider).create_order(gateway_service.account(gateway), order)
     except PspDeclined as exc:
         await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome="declined", latency_ms=_ms(started), error=exc)
-        await payment_service.apply_outcome(session, txn, "failed", error_code=exc.code, error_message=exc.message)
+                                             outcome=GatewayAttemptOutcome.DECLINED, latency_ms=_ms(started),
+                                             error=exc)
+        await payment_service.apply_outcome(session, txn, TransactionStatus.FAILED, error_code=exc.code,
+                                            error_message=exc.message)
         return
     except PspTechnicalError as exc:
         await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome="technical_error", latency_ms=_ms(started), error=exc)
+                                             outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
+                                             latency_ms=_ms(started), error=exc)
         await _fail_over(session, txn, [*tried, gateway.id], attempt, exc)
         return
     await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                         outcome="created", latency_ms=_ms(started))
-    txn.status = "pending"
+                                         outcome=GatewayAttemptOutcome.CREATED, latency_ms=_ms(started))
+    txn.status = TransactionStatus.PENDING
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw
@@ -90,7 +95,7 @@ async def _fail_over(session: AsyncSession, txn: Transaction, tried: list[uuid.U
                      transaction_id=str(txn.id))
         return
     await payment_service.apply_outcome(
-        session, txn, "failed", error_code="PSP_UNAVAILABLE",
+        session, txn, TransactionStatus.FAILED, error_code="PSP_UNAVAILABLE",
         error_message=f"No payment gateway could create the order after {attempt} attempt(s); last error {exc.code}.")
 
 

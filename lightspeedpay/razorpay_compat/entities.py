@@ -7,13 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from lightspeedpay.models import Order, Refund, Transaction
+from lightspeedpay.models.order import OrderStatus
+from lightspeedpay.models.refund import RefundSpeed
+from lightspeedpay.models.transaction import TransactionStatus
 
 # a PSP that reports a payment paid has captured it (auto-capture); a refund keeps it captured until whole
-PAYMENT_STATUS = {
-    "created": "created", "pending": "created", "authorized": "authorized", "paid": "captured",
-    "partially_refunded": "captured", "refunded": "refunded", "failed": "failed", "expired": "failed",
+PAYMENT_STATUS: dict[str, str] = {
+    TransactionStatus.CREATED: "created", TransactionStatus.PENDING: "created", TransactionStatus.AUTHORIZED: "authorized",
+    TransactionStatus.PAID: "captured", TransactionStatus.PARTIALLY_REFUNDED: "captured", TransactionStatus.REFUNDED: "refunded",
+    TransactionStatus.FAILED: "failed", TransactionStatus.EXPIRED: "failed",
 }
-REFUND_STATUS = {"partially_refunded": "partial", "refunded": "full"}
+REFUND_STATUS: dict[str, str] = {TransactionStatus.PARTIALLY_REFUNDED: "partial", TransactionStatus.REFUNDED: "full"}
 
 
 def payment_status(txn: Transaction) -> str:
@@ -25,7 +29,7 @@ def _ts(value: datetime) -> int:
 
 
 def order_entity(order: Order) -> dict[str, Any]:
-    paid = order.amount if order.status == "paid" else 0
+    paid = order.amount if order.status == OrderStatus.PAID else 0
     return {"id": order.public_id, "entity": "order", "amount": order.amount, "amount_paid": paid,
             "amount_due": order.amount - paid, "currency": order.currency, "receipt": order.receipt,
             "offer_id": None, "status": order.status, "attempts": order.attempts, "notes": order.notes or [],
@@ -34,7 +38,7 @@ def order_entity(order: Order) -> dict[str, Any]:
 
 def payment_entity(txn: Transaction, order_public_id: str | None) -> dict[str, Any]:
     customer = txn.customer or {}
-    failed = txn.status in ("failed", "expired")
+    failed = txn.status in (TransactionStatus.FAILED, TransactionStatus.EXPIRED)
     return {
         "id": txn.payment_id, "entity": "payment", "amount": txn.amount, "currency": txn.currency,
         "status": payment_status(txn), "order_id": order_public_id, "invoice_id": None, "international": False,
@@ -56,7 +60,7 @@ def refund_entity(refund: Refund, payment_id: str) -> dict[str, Any]:
     return {"id": refund.public_id, "entity": "refund", "amount": refund.amount, "currency": refund.currency,
             "payment_id": payment_id, "notes": refund.notes or [], "receipt": refund.receipt,
             "acquirer_data": {"arn": None}, "created_at": _ts(refund.created_at), "batch_id": None,
-            "status": refund.status, "speed_processed": "normal", "speed_requested": refund.speed}
+            "status": refund.status, "speed_processed": RefundSpeed.NORMAL, "speed_requested": refund.speed}
 
 
 def collection(items: list[dict[str, Any]]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import OffsetWindow, newest_first
 from lightspeedpay.models import Refund, Transaction
+from lightspeedpay.models.refund import RefundStatus
 
 
 class RefundRepository:
@@ -36,11 +37,12 @@ class RefundRepository:
     async def committed_total(self, session: AsyncSession, transaction_id: uuid.UUID) -> int:
         """What refunds already take of the payment: processed ones and those still pending."""
         stmt = (select(func.coalesce(func.sum(Refund.amount), 0))
-                .where(Refund.transaction_id == transaction_id, Refund.status != "failed"))
+                .where(Refund.transaction_id == transaction_id, Refund.status != RefundStatus.FAILED))
         return int((await session.execute(stmt)).scalar_one())
 
     async def has_open(self, session: AsyncSession, transaction_id: uuid.UUID) -> bool:
-        stmt = select(Refund.id).where(Refund.transaction_id == transaction_id, Refund.status == "pending").limit(1)
+        stmt = select(Refund.id).where(Refund.transaction_id == transaction_id,
+                                       Refund.status == RefundStatus.PENDING).limit(1)
         return (await session.execute(stmt)).first() is not None
 
     async def get_for_update(self, session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:

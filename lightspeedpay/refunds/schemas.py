@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from lightspeedpay.models.base import values
+from lightspeedpay.models.refund import RefundKind, RefundSpeed, RefundStatus
 from lightspeedpay.payments.schemas import NoteValue
 
 
@@ -18,7 +20,7 @@ class RefundCreate(BaseModel):
 
     amount: StrictInt | None = Field(default=None, description="Amount in paise; omit to refund the rest.",
                                      examples=[5000])
-    speed: Literal["normal", "optimum"] = "normal"
+    speed: Literal[values(RefundSpeed)] = RefundSpeed.NORMAL  # type: ignore[valid-type]
     notes: dict[Annotated[str, Field(max_length=64)], NoteValue] | None = Field(default=None, max_length=15)
     receipt: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
@@ -36,8 +38,8 @@ class RefundOut(BaseModel):
     payment_id: str
     amount: int
     currency: str
-    status: Literal["pending", "processed", "failed"]
-    kind: Literal["refund", "auto_refund"]
+    status: Literal[values(RefundStatus)]  # type: ignore[valid-type]
+    kind: Literal[values(RefundKind)]  # type: ignore[valid-type]
     speed: str
     notes: dict[str, Any] | None
     receipt: str | None

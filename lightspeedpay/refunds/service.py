@@ -24,6 +24,8 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Refund, Transaction
+from lightspeedpay.models.refund import RefundKind, RefundSpeed, RefundStatus
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.payments.state import can_move
@@ -54,14 +56,14 @@ class RefundService:
         """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
         committed = await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
         amount = refund_amount(status=txn.status, amount=txn.amount, committed=committed, requested=body.amount)
-        return await self._add(session, txn, amount=amount, kind="refund", speed=body.speed, notes=body.notes,
-                               receipt=body.receipt)
+        return await self._add(session, txn, amount=amount, kind=RefundKind.REFUND, speed=body.speed,
+                               notes=body.notes, receipt=body.receipt)
 
     async def _add(self, session: AsyncSession, txn: Transaction, *, amount: int, kind: str, speed: str,
                    notes: dict[str, Any] | None, receipt: str | None) -> Refund:
         refund = Refund(id=uuid.uuid4(), public_id=new_id("rfnd"), client_id=txn.client_id, transaction_id=txn.id,
-                        amount=amount, currency=txn.currency, status="pending", kind=kind, speed=speed, notes=notes,
-                        receipt=receipt, attempts=0)
+                        amount=amount, currency=txn.currency, status=RefundStatus.PENDING, kind=kind,
+                        speed=speed, notes=notes, receipt=receipt, attempts=0)
         session.add(refund)
         await session.flush()
         await session.refresh(refund)
@@ -78,8 +80,8 @@ class RefundService:
         for txn in await transaction_repo.authorizations_to_release(session, authorized_before=before, limit=200):
             if await refund_repo.has_open(session, txn.id):
                 continue
-            await self._add(session, txn, amount=txn.amount, kind="auto_refund", speed="normal", notes=None,
-                            receipt=None)
+            await self._add(session, txn, amount=txn.amount, kind=RefundKind.AUTO_REFUND,
+                            speed=RefundSpeed.NORMAL, notes=None, receipt=None)
             released += 1
         return {"released": released} if released else {}
 
@@ -116,14 +118,14 @@ class RefundService:
         """One call to the PSP for a pending refund. Safe to run twice: the refund's id is the PSP's
         idempotency reference, and a refund the PSP already answered for is not sent again."""
         refund = await refund_repo.get_for_update(session, refund_id)
-        if refund is None or refund.status != "pending" or refund.gateway_refund_id:
+        if refund is None or refund.status != RefundStatus.PENDING or refund.gateway_refund_id:
             return "already_done"
         txn = await session.get(Transaction, refund.transaction_id)
         assert txn is not None
         if not txn.gateway_payment_id:
             await self._fail(session, refund, "NO_GATEWAY_PAYMENT", "The PSP never reported a payment id for this "
                              "payment, so it cannot be refunded there.")
-            return "failed"
+            return RefundStatus.FAILED
         gateway = await gateway_repo.get(session, txn.gateway_id)
         assert gateway is not None
         try:
@@ -132,7 +134,7 @@ class RefundService:
                 notes={**(refund.notes or {}), "lsp_refund_id": refund.public_id})
         except PspDeclined as exc:
             await self._fail(session, refund, exc.code, exc.message)
-            return "failed"
+            return RefundStatus.FAILED
         except PspTechnicalError as exc:
             refund.attempts += 1
             refund.error_code, refund.error_message = exc.code, exc.message
@@ -140,7 +142,7 @@ class RefundService:
             if wait is None:
                 await self._fail(session, refund, exc.code, f"The PSP did not answer after {refund.attempts} "
                                  f"attempts: {exc.message}")
-                return "failed"
+                return RefundStatus.FAILED
             # a fresh intent after a back-off; this one completes, so nothing is retried twice
             jobs.enqueue(session, "refund.process", delay_seconds=wait, refund_id=str(refund.id))
             log.info("refund_retry", refund_id=refund.public_id, attempt=refund.attempts, error=exc.code)
@@ -151,27 +153,28 @@ class RefundService:
     async def apply_psp_outcome(self, session: AsyncSession, refund: Refund, outcome: str, *,
                                 error_code: str | None = None, error_message: str | None = None) -> str:
         """What the PSP said about a (locked) refund, from its API answer or its webhook; only pending moves."""
-        if refund.status != "pending" or outcome == "pending":
+        if refund.status != RefundStatus.PENDING or outcome == RefundStatus.PENDING:
             return "unchanged"
-        if outcome == "failed":
+        if outcome == RefundStatus.FAILED:
             await self._fail(session, refund, error_code or "REFUND_FAILED",
                              error_message or "The PSP could not carry out the refund.")
-            return "failed"
+            return RefundStatus.FAILED
         await self._processed(session, refund)
-        return "processed"
+        return RefundStatus.PROCESSED
 
     async def _processed(self, session: AsyncSession, refund: Refund) -> None:
         txn = await transaction_repo.get_for_update(session, refund.transaction_id)
         assert txn is not None
-        refund.status, refund.processed_at = "processed", datetime.now(UTC)
+        refund.status, refund.processed_at = RefundStatus.PROCESSED, datetime.now(UTC)
         refund.error_code = refund.error_message = None
         txn.amount_refunded = min(txn.amount_refunded + refund.amount, txn.amount)
-        status = "refunded" if txn.amount_refunded >= txn.amount else "partially_refunded"
+        status = (TransactionStatus.REFUNDED if txn.amount_refunded >= txn.amount
+                  else TransactionStatus.PARTIALLY_REFUNDED)
         if can_move(txn.status, status):
             txn.status = status
         client = await session.get(Client, txn.client_id)
         assert client is not None
-        if refund.kind == "auto_refund":
+        if refund.kind == RefundKind.AUTO_REFUND:
             # never captured: no commission was charged; the reserved volume goes back to the gateway
             await payment_service.release_volume(session, txn)
         else:
@@ -179,7 +182,7 @@ class RefundService:
         await self._emit(session, "refund.processed", refund, txn, client=client)
 
     async def _fail(self, session: AsyncSession, refund: Refund, code: str, message: str) -> None:
-        refund.status, refund.error_code, refund.error_message = "failed", code[:100], message
+        refund.status, refund.error_code, refund.error_message = RefundStatus.FAILED, code[:100], message
         txn = await session.get(Transaction, refund.transaction_id)
         assert txn is not None
         await self._emit(session, "refund.failed", refund, txn)

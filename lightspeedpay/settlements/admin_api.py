@@ -13,7 +13,8 @@ from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
-from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.sessions import ReadSession, WriteSession
 from lightspeedpay.settlements.schemas import (
     SettlementList,
@@ -52,7 +53,7 @@ async def run_settlements(request: Request, admin: CurrentAdmin, session: WriteS
 async def list_settlements(
     session: ReadSession,
     merchant_id: uuid.UUID | None = None,
-    status: Annotated[Literal[SETTLEMENT_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[values(SettlementStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> SettlementList:

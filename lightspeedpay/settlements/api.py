@@ -13,7 +13,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from lightspeedpay.auth.signature import CurrentMerchant
-from lightspeedpay.models.settlement import SETTLEMENT_STATUSES
+from lightspeedpay.models.base import values
+from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.sessions import ReadSession
 from lightspeedpay.settlements.schemas import (
     GatewayTotals,
@@ -38,7 +39,7 @@ def _settlement_id(raw: str) -> uuid.UUID:
 @router.get("/settlements", response_model=SettlementList, summary="Your settlements, newest first")
 async def list_settlements(
     merchant: CurrentMerchant, session: ReadSession,
-    status: Annotated[Literal[SETTLEMENT_STATUSES] | None, Query()] = None,  # type: ignore[valid-type]
+    status: Annotated[Literal[values(SettlementStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> SettlementList:

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from lightspeedpay.models.settlement import SettlementStatus
+
 settlements_app = typer.Typer(help="Settlements.", no_args_is_help=True)
 
 
@@ -88,5 +90,5 @@ def run_settlements(
                 f"refunds {s.refund_count}  gross {s.gross_amount}  net {s.net_amount}  "
                 f"dues deducted {s.dues_deducted}  payable {s.payable_amount}")
         typer.echo(line + (f"  ({s.failure_reason})" if s.failure_reason else ""))
-    if any(s.status == "failed" for s in settled):
+    if any(s.status == SettlementStatus.FAILED for s in settled):
         raise typer.Exit(1)

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.models import JobIntent, PaymentGateway, Settlement, SettlementLineItem, Transaction
+from lightspeedpay.models.job_intent import JobIntentStatus
+from lightspeedpay.models.settlement import SettlementStatus
+from lightspeedpay.models.settlement_line_item import SettlementLineKind
 
 # A ledger posting is settled at most once (UNIQUE(posting_id)): whatever ran before, overlapping runs or a
 # re-run of the period can only take what no settlement holds yet.
@@ -49,8 +52,8 @@ class SettlementRepository:
         """(settlement id, created): the period's one settlement for this merchant."""
         new_id = (await session.execute(
             insert(Settlement).values(id=uuid.uuid4(), client_id=client_id, period_date=period_date,
-                                      period_start=period_start, period_end=period_end, status="pending",
-                                      requested_by=requested_by)
+                                      period_start=period_start, period_end=period_end,
+                                      status=SettlementStatus.PENDING, requested_by=requested_by)
             .on_conflict_do_nothing(constraint="uq_settlements_client_period").returning(Settlement.id)
         )).scalar_one_or_none()
         if new_id is not None:
@@ -80,9 +83,10 @@ class SettlementRepository:
     async def totals(self, session: AsyncSession, settlement_id: uuid.UUID) -> dict[str, int]:
         li = SettlementLineItem
         row = (await session.execute(select(
-            func.count().filter(li.kind == "payment"), func.count().filter(li.kind == "refund"),
-            func.coalesce(func.sum(li.amount).filter(li.kind == "payment"), 0),
-            func.coalesce(func.sum(li.amount).filter(li.kind == "refund"), 0),
+            func.count().filter(li.kind == SettlementLineKind.PAYMENT),
+            func.count().filter(li.kind == SettlementLineKind.REFUND),
+            func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0),
+            func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0),
             func.coalesce(func.sum(li.commission), 0), func.coalesce(func.sum(li.net), 0),
         ).where(li.settlement_id == settlement_id))).one()
         keys = ("payment_count", "refund_count", "gross_amount", "refunds_amount", "commission_amount", "net_amount")
@@ -92,10 +96,12 @@ class SettlementRepository:
         li = SettlementLineItem
         rows = (await session.execute(
             select(li.gateway_id, PaymentGateway.name, PaymentGateway.provider,
-                   func.count().filter(li.kind == "payment").label("payment_count"),
-                   func.count().filter(li.kind == "refund").label("refund_count"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == "payment"), 0).label("gross_amount"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == "refund"), 0).label("refunds_amount"),
+                   func.count().filter(li.kind == SettlementLineKind.PAYMENT).label("payment_count"),
+                   func.count().filter(li.kind == SettlementLineKind.REFUND).label("refund_count"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0)
+                   .label("gross_amount"),
+                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0)
+                   .label("refunds_amount"),
                    func.coalesce(func.sum(li.commission), 0).label("commission_amount"),
                    func.coalesce(func.sum(li.net), 0).label("net_amount"))
             .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
@@ -117,7 +123,8 @@ class SettlementRepository:
     async def pending_intents(self, session: AsyncSession, settlement_ids: list[uuid.UUID]) -> list[uuid.UUID]:
         if not settlement_ids:
             return []
-        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == "pending",
+        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements",
+                                           JobIntent.status == JobIntentStatus.PENDING,
                                            JobIntent.payload["settlement_id"].astext.in_([str(s) for s in settlement_ids]))
                 .order_by(JobIntent.created_at))
         return list((await session.execute(stmt)).scalars())
@@ -125,12 +132,14 @@ class SettlementRepository:
     async def stuck(self, session: AsyncSession) -> list[tuple[uuid.UUID, str | None]]:
         """Settlements whose job gave up (a failed intent, nothing pending): with the job's last error."""
         failed = select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error).where(
-            JobIntent.queue == "settlements", JobIntent.status == "failed").subquery()
-        pending = select(JobIntent.id).where(JobIntent.queue == "settlements", JobIntent.status == "pending",
+            JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.FAILED).subquery()
+        pending = select(JobIntent.id).where(JobIntent.queue == "settlements",
+                                             JobIntent.status == JobIntentStatus.PENDING,
                                              JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String))
         stmt = (select(Settlement.id, failed.c.last_error)
                 .join(failed, failed.c.sid == cast(Settlement.id, String))
-                .where(Settlement.status.in_(("pending", "processing")), ~pending.exists()))
+                .where(Settlement.status.in_((SettlementStatus.PENDING, SettlementStatus.PROCESSING)),
+                       ~pending.exists()))
         return [(sid, err) for sid, err in (await session.execute(stmt)).all()]
 
     # ---- reads
@@ -155,7 +164,8 @@ class SettlementRepository:
     async def count_finished(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
         """How many of these settlements have finished (completed or failed)."""
         stmt = select(func.count()).select_from(Settlement).where(
-            Settlement.id.in_(ids), Settlement.status.in_(("completed", "failed")))
+            Settlement.id.in_(ids),
+            Settlement.status.in_((SettlementStatus.COMPLETED, SettlementStatus.FAILED)))
         return int((await session.execute(stmt)).scalar_one())
 
 

@@ -25,6 +25,8 @@ from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Settlement
+from lightspeedpay.models.client import ClientStatus
+from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.monitoring import audit
 from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.webhooks.service import webhook_service
@@ -79,28 +81,28 @@ class SettlementService:
                              subject_type="settlement", subject_id=sid, details={"period_date": day.isoformat()})
                 await self._emit(session, client, "settlement.created", settlement)
                 jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
-            elif settlement.status == "failed" and retry_failed:
+            elif settlement.status == SettlementStatus.FAILED and retry_failed:
                 audit.record(session, actor=actor, action="settlement.retried", client_id=cid,
                              subject_type="settlement", subject_id=sid,
                              details={"previous_failure": settlement.failure_reason})
-                settlement.status, settlement.failure_reason = "pending", None
+                settlement.status, settlement.failure_reason = SettlementStatus.PENDING, None
                 jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
             out.append((settlement, created))
         return out
 
     async def process(self, session: AsyncSession, settlement_id: uuid.UUID) -> None:
         settlement = await settlement_repo.get_for_update(session, settlement_id)
-        if settlement is None or settlement.status != "pending":
+        if settlement is None or settlement.status != SettlementStatus.PENDING:
             return  # already processed
         client = await session.get(Client, settlement.client_id)
         assert client is not None
         # one settlement of a merchant at a time: they take line items from the same postings
         await ledger_repo.lock_wallet(session, client.id)
-        if client.status == "disabled":
+        if client.status == ClientStatus.DISABLED:
             self._fail(session, settlement, "The merchant account is disabled.")
             return
         cutoff = min(settlement.period_end, datetime.now(UTC))
-        settlement.status, settlement.cutoff_at = "processing", cutoff
+        settlement.status, settlement.cutoff_at = SettlementStatus.PROCESSING, cutoff
         await settlement_repo.take_line_items(session, settlement, cutoff=cutoff)
         for key, value in (await settlement_repo.totals(session, settlement.id)).items():
             setattr(settlement, key, value)
@@ -116,7 +118,7 @@ class SettlementService:
     async def commission_payout(self, session: AsyncSession, settlement_id: uuid.UUID) -> None:
         """The daily commission payout: dues settled out of the settlement's proceeds."""
         settlement = await settlement_repo.get_for_update(session, settlement_id)
-        if settlement is None or settlement.status != "processing":
+        if settlement is None or settlement.status != SettlementStatus.PROCESSING:
             return
         client = await session.get(Client, settlement.client_id)
         assert client is not None
@@ -132,7 +134,8 @@ class SettlementService:
         stuck = await settlement_repo.stuck(session)
         for sid, error in stuck:
             settlement = await settlement_repo.get_for_update(session, sid)
-            if settlement is not None and settlement.status in ("pending", "processing"):
+            if settlement is not None and settlement.status in (SettlementStatus.PENDING,
+                                                                SettlementStatus.PROCESSING):
                 self._fail(session, settlement, error or "The settlement job failed.")
         return len(stuck)
 
@@ -147,13 +150,13 @@ class SettlementService:
         return {"created": created, "failed": failed} if created or failed else {}
 
     def _fail(self, session: AsyncSession, settlement: Settlement, reason: str) -> None:
-        settlement.status, settlement.failure_reason = "failed", reason[:2000]
+        settlement.status, settlement.failure_reason = SettlementStatus.FAILED, reason[:2000]
         audit.record(session, actor="settlement", action="settlement.failed", client_id=settlement.client_id,
                      subject_type="settlement", subject_id=settlement.id, details={"reason": reason[:2000]})
         log.warning("settlement_failed", settlement_id=str(settlement.id), reason=reason)
 
     async def _complete(self, session: AsyncSession, client: Client, settlement: Settlement) -> None:
-        settlement.status, settlement.completed_at = "completed", datetime.now(UTC)
+        settlement.status, settlement.completed_at = SettlementStatus.COMPLETED, datetime.now(UTC)
         audit.record(session, actor="settlement", action="settlement.completed", client_id=client.id,
                      subject_type="settlement", subject_id=settlement.id,
                      details={"net_amount": settlement.net_amount, "dues_deducted": settlement.dues_deducted,

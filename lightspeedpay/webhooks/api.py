@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.models.base import values
+from lightspeedpay.models.webhook_delivery_attempt import WebhookDeliveryAttemptStatus
 from lightspeedpay.sessions import ReadSession, WriteSession
 from lightspeedpay.webhooks.endpoint_service import (
     TooManyEndpoints,
@@ -138,7 +140,7 @@ async def rotate_secret(endpoint_id: str, merchant: CurrentMerchant, session: Wr
 async def list_deliveries(
     endpoint_id: str, merchant: CurrentMerchant, session: ReadSession,
     event_type: Annotated[str | None, Query(max_length=100)] = None,
-    status: Annotated[Literal["succeeded", "failed"] | None, Query()] = None,
+    status: Annotated[Literal[values(WebhookDeliveryAttemptStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> DeliveryList:

@@ -17,6 +17,7 @@ from lightspeedpay.errors import AppError, Conflict, NotFound
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Alert, Client, WebhookEndpoint
+from lightspeedpay.models.alert import AlertSeverity
 from lightspeedpay.webhooks import targets
 from lightspeedpay.webhooks.repository import delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import EndpointCreate, EndpointOut, EndpointUpdate
@@ -140,7 +141,7 @@ class WebhookEndpointService:
                                                      exclude=exclude)
         await delivery_repo.refresh_events(session, event_ids)
         if alert:
-            session.add(Alert(kind="webhook_endpoint_disabled", severity="warning",
+            session.add(Alert(kind="webhook_endpoint_disabled", severity=AlertSeverity.WARNING,
                               message=f"Webhook endpoint {endpoint.url} of merchant {endpoint.client_id} was "
                                       f"disabled: {reason}",
                               details={"client_id": str(endpoint.client_id), "endpoint_id": str(endpoint.id),

@@ -27,6 +27,7 @@ from lightspeedpay.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
 
 
 class EndpointRepository:
@@ -111,15 +112,18 @@ class DeliveryRepository:
 
     async def has_earlier_pending(self, session: AsyncSession, delivery: WebhookDelivery) -> bool:
         stmt = select(select(WebhookDelivery.id).where(
-            WebhookDelivery.endpoint_id == delivery.endpoint_id, WebhookDelivery.kind == "event",
-            WebhookDelivery.status == "pending", WebhookDelivery.seq < delivery.seq).exists())
+            WebhookDelivery.endpoint_id == delivery.endpoint_id,
+            WebhookDelivery.kind == WebhookDeliveryKind.EVENT,
+            WebhookDelivery.status == WebhookDeliveryStatus.PENDING,
+            WebhookDelivery.seq < delivery.seq).exists())
         return bool((await session.execute(stmt)).scalar())
 
     async def next_pending(self, session: AsyncSession, endpoint_id: uuid.UUID,
                            exclude: uuid.UUID) -> WebhookDelivery | None:
         stmt = (select(WebhookDelivery)
-                .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.kind == "event",
-                       WebhookDelivery.status == "pending", WebhookDelivery.id != exclude)
+                .where(WebhookDelivery.endpoint_id == endpoint_id,
+                       WebhookDelivery.kind == WebhookDeliveryKind.EVENT,
+                       WebhookDelivery.status == WebhookDeliveryStatus.PENDING, WebhookDelivery.id != exclude)
                 .order_by(WebhookDelivery.seq).limit(1))
         return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -127,13 +131,15 @@ class DeliveryRepository:
                            exclude: uuid.UUID | None = None) -> list[uuid.UUID]:
         """Every pending delivery of an endpoint that was disabled ends failed; returns their event ids.
         Rows another worker holds are skipped: that worker finds the endpoint disabled or finishes its attempt."""
-        cond = [WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending"]
+        cond = [WebhookDelivery.endpoint_id == endpoint_id,
+                WebhookDelivery.status == WebhookDeliveryStatus.PENDING]
         if exclude is not None:
             cond.append(WebhookDelivery.id != exclude)
         locked = (select(WebhookDelivery.id).where(*cond)
                   .with_for_update(skip_locked=True, key_share=True)).scalar_subquery()
         stmt = (update(WebhookDelivery).where(WebhookDelivery.id.in_(locked))
-                .values(status="failed", last_error=reason, next_attempt_at=None, finished_at=func.now())
+                .values(status=WebhookDeliveryStatus.FAILED, last_error=reason, next_attempt_at=None,
+                        finished_at=func.now())
                 .returning(WebhookDelivery.event_id))
         return list((await session.execute(stmt)).scalars())
 

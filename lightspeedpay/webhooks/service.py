@@ -14,6 +14,8 @@ from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
+from lightspeedpay.models.webhook_event import WebhookEventStatus
 from lightspeedpay.webhooks.endpoint_service import WebhookEndpointNotFound, endpoint_service
 from lightspeedpay.webhooks.repository import attempt_repo, delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import DeliveryList, DeliveryOut, DeliveryRequest, DeliveryResponse
@@ -48,17 +50,18 @@ class WebhookService:
         insert, so events of many payments of one merchant do not queue behind one hot row."""
         event_id = uuid.uuid4()
         event = WebhookEvent(id=event_id, client_id=client.id, transaction_id=transaction_id, type=event_type,
-                             payload=new_payload(event_id, event_type, data), status="pending", attempts=0)
+                             payload=new_payload(event_id, event_type, data),
+                             status=WebhookEventStatus.PENDING, attempts=0)
         session.add(event)
         endpoints = await self._endpoints(session, client)
         targets = [e for e in endpoints if e.enabled and e.subscribes(event_type)]
         if not targets:
-            event.status = "failed"
+            event.status = WebhookEventStatus.FAILED
             event.last_error = (f"no enabled webhook endpoint subscribes to {event_type}" if endpoints
                                 else "the merchant has no webhook endpoint")
             return event
         for endpoint in targets:
-            self._add_delivery(session, event, endpoint, kind="event")
+            self._add_delivery(session, event, endpoint, kind=WebhookDeliveryKind.EVENT)
         return event
 
     async def _endpoints(self, session: AsyncSession, client: Client) -> list[WebhookEndpoint]:
@@ -72,7 +75,8 @@ class WebhookService:
     def _add_delivery(self, session: AsyncSession, event: WebhookEvent, endpoint: WebhookEndpoint, *,
                   kind: str) -> WebhookDelivery:
         delivery = WebhookDelivery(id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id,
-                                   client_id=event.client_id, kind=kind, status="pending", attempts=0)
+                                   client_id=event.client_id, kind=kind, status=WebhookDeliveryStatus.PENDING,
+                                   attempts=0)
         session.add(delivery)
         jobs.enqueue(session, DELIVER, delivery_id=str(delivery.id), attempt=1)
         return delivery
@@ -97,7 +101,7 @@ class WebhookService:
         session.add(event)
         await session.flush()
         for endpoint in endpoints:
-            self._add_delivery(session, event, endpoint, kind="test")
+            self._add_delivery(session, event, endpoint, kind=WebhookDeliveryKind.TEST)
         await session.flush()
         return event, [e.id for e in endpoints]
 
@@ -115,7 +119,7 @@ class WebhookService:
         delivery = await delivery_repo.lock_for_retry(session, row[0].delivery_id)
         if delivery is None:
             raise DeliveryNotFound("No delivery with this id belongs to this endpoint.", field="delivery_id")
-        if delivery.status == "pending":
+        if delivery.status == WebhookDeliveryStatus.PENDING:
             when = delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else "as soon as the events " \
                 "before it are delivered"
             raise DeliveryNotRetryable(f"This event is still being delivered; its next attempt is {when}.",

@@ -24,6 +24,11 @@ from lightspeedpay.jobs.registry import task
 from lightspeedpay.kit import retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint, WebhookEvent
+from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
+from lightspeedpay.models.webhook_delivery_attempt import (
+    WebhookDeliveryAttemptStatus,
+    WebhookDeliveryAttemptTrigger,
+)
 from lightspeedpay.webhooks import rules, sender
 from lightspeedpay.webhooks.endpoint_service import endpoint_service
 from lightspeedpay.webhooks.repository import delivery_repo, endpoint_repo
@@ -44,9 +49,10 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
     delivery = await delivery_repo.lock(session, uuid.UUID(delivery_id))
     if delivery is None:
         return "missing_or_busy"  # gone, or another worker is sending it right now
-    if delivery.status != "pending" or delivery.attempts >= attempt:
+    if delivery.status != WebhookDeliveryStatus.PENDING or delivery.attempts >= attempt:
         return "done"  # finished, or this attempt already ran (a duplicate job)
-    if delivery.kind == "event" and await delivery_repo.has_earlier_pending(session, delivery):
+    if (delivery.kind == WebhookDeliveryKind.EVENT
+            and await delivery_repo.has_earlier_pending(session, delivery)):
         # decide under the endpoint's lock: a delivery finishing right now either sees this one and hands
         # over to it, or has committed before we look again and is no longer pending
         await delivery_repo.lock_endpoint_queue(session, delivery.endpoint_id)
@@ -59,7 +65,8 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
         return await _endpoint_disabled(session, delivery, endpoint)
     event = await session.get(WebhookEvent, delivery.event_id)
     assert event is not None
-    trigger = "test" if delivery.kind == "test" else "scheduled"
+    trigger = (WebhookDeliveryAttemptTrigger.TEST if delivery.kind == WebhookDeliveryKind.TEST
+               else WebhookDeliveryAttemptTrigger.SCHEDULED)
     outcome, record = await _attempt(session, delivery, endpoint, event, trigger=trigger)
     if outcome.verdict is rules.Verdict.DELIVERED:
         result = await _on_delivered(session, delivery, endpoint)
@@ -69,7 +76,7 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
         result = await _on_endpoint_gone(session, delivery, endpoint)
     else:
         result = await _on_failed_for_good(session, delivery, endpoint)
-    if result == "failed" and delivery.kind == "event":
+    if result == WebhookDeliveryStatus.FAILED and delivery.kind == WebhookDeliveryKind.EVENT:
         log.warning("merchant_webhook_failed", delivery_id=str(delivery.id), event_id=str(event.id),
                     attempts=delivery.attempts, error=outcome.error)
     await delivery_repo.refresh_events(session, [delivery.event_id])
@@ -77,7 +84,7 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
 
 
 async def _endpoint_disabled(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
-    delivery.status, delivery.finished_at = "failed", datetime.now(UTC)
+    delivery.status, delivery.finished_at = WebhookDeliveryStatus.FAILED, datetime.now(UTC)
     delivery.last_error = f"endpoint disabled: {endpoint.disabled_reason or 'deleted'}"
     delivery.next_attempt_at = None
     await delivery_repo.refresh_events(session, [delivery.event_id])
@@ -86,16 +93,16 @@ async def _endpoint_disabled(session: AsyncSession, delivery: WebhookDelivery, e
 
 async def _on_delivered(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
     _delivered(delivery, datetime.now(UTC))
-    if delivery.kind == "event":
+    if delivery.kind == WebhookDeliveryKind.EVENT:
         await delivery_repo.lock_endpoint_queue(session, endpoint.id)
         await endpoint_repo.reset_failures(session, endpoint.id)
         await _hand_over(session, delivery)
-    return "delivered"
+    return WebhookDeliveryStatus.DELIVERED
 
 
 def _retries_left(delivery: WebhookDelivery, outcome: sender.Outcome) -> bool:
     """Only events retry (a ping is sent once), and only while the policy has a retry left."""
-    return (outcome.verdict is rules.Verdict.RETRY and delivery.kind == "event"
+    return (outcome.verdict is rules.Verdict.RETRY and delivery.kind == WebhookDeliveryKind.EVENT
             and delivery.attempts < retry.merchant_webhook().max_attempts)
 
 
@@ -111,28 +118,29 @@ def _on_retry_later(session: AsyncSession, delivery: WebhookDelivery, record: We
 
 
 def _finish_failed(delivery: WebhookDelivery) -> None:
-    delivery.status, delivery.finished_at, delivery.next_attempt_at = "failed", datetime.now(UTC), None
+    delivery.status = WebhookDeliveryStatus.FAILED
+    delivery.finished_at, delivery.next_attempt_at = datetime.now(UTC), None
 
 
 async def _on_endpoint_gone(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
     """410 Gone: the receiver says the endpoint no longer exists; stop sending to it (a ping included)."""
     _finish_failed(delivery)
-    if delivery.kind == "event":
+    if delivery.kind == WebhookDeliveryKind.EVENT:
         await delivery_repo.lock_endpoint_queue(session, endpoint.id)
         locked = await endpoint_repo.lock(session, endpoint.id)
         assert locked is not None
         endpoint = locked
     await endpoint_service.disable(session, endpoint, reason="the endpoint answered 410 Gone", alert=True,
                                    exclude=delivery.id)
-    return "failed"
+    return WebhookDeliveryStatus.FAILED
 
 
 async def _on_failed_for_good(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
     """This event is not delivered to this endpoint. An event counts against the endpoint (enough in a row
     disable it); otherwise the endpoint's next event may go. A failed ping counts for nothing."""
     _finish_failed(delivery)
-    if delivery.kind != "event":
-        return "failed"
+    if delivery.kind != WebhookDeliveryKind.EVENT:
+        return WebhookDeliveryStatus.FAILED
     await delivery_repo.lock_endpoint_queue(session, endpoint.id)
     locked = await endpoint_repo.lock(session, endpoint.id)
     assert locked is not None
@@ -143,7 +151,7 @@ async def _on_failed_for_good(session: AsyncSession, delivery: WebhookDelivery, 
                                        exclude=delivery.id)
     else:
         await _hand_over(session, delivery)
-    return "failed"
+    return WebhookDeliveryStatus.FAILED
 
 
 @task(REDELIVER, queue=MERCHANT_WEBHOOKS)
@@ -156,14 +164,15 @@ async def redeliver(session: AsyncSession, delivery_id: str | None = None, attem
     delivery = await delivery_repo.lock(session, uuid.UUID(delivery_id))
     if delivery is None:
         return "missing_or_busy"
-    if delivery.status == "pending" or delivery.attempts >= attempt:
+    if delivery.status == WebhookDeliveryStatus.PENDING or delivery.attempts >= attempt:
         return "done"
     endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
     event = await session.get(WebhookEvent, delivery.event_id)
     assert endpoint is not None and event is not None
     if not endpoint.enabled or endpoint.deleted_at is not None:
         return "endpoint_disabled"
-    outcome, _ = await _attempt(session, delivery, endpoint, event, trigger="manual")
+    outcome, _ = await _attempt(session, delivery, endpoint, event,
+                                trigger=WebhookDeliveryAttemptTrigger.MANUAL)
     now = datetime.now(UTC)
     if outcome.verdict is rules.Verdict.DELIVERED:
         _delivered(delivery, now)
@@ -177,7 +186,8 @@ async def redeliver(session: AsyncSession, delivery_id: str | None = None, attem
             await endpoint_service.disable(session, locked, reason="the endpoint answered 410 Gone", alert=True,
                                            exclude=delivery.id)
     await delivery_repo.refresh_events(session, [delivery.event_id])
-    return "delivered" if outcome.verdict is rules.Verdict.DELIVERED else "failed"
+    return (WebhookDeliveryStatus.DELIVERED if outcome.verdict is rules.Verdict.DELIVERED
+            else WebhookDeliveryStatus.FAILED)
 
 
 async def _attempt(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint,
@@ -193,7 +203,8 @@ async def _attempt(session: AsyncSession, delivery: WebhookDelivery, endpoint: W
     record = WebhookDeliveryAttempt(
         id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id, delivery_id=delivery.id,
         attempt=delivery.attempts, trigger=trigger,
-        status="succeeded" if outcome.verdict is rules.Verdict.DELIVERED else "failed",
+        status=(WebhookDeliveryAttemptStatus.SUCCEEDED if outcome.verdict is rules.Verdict.DELIVERED
+                else WebhookDeliveryAttemptStatus.FAILED),
         url=endpoint.url, request_headers=request.headers, request_body=body.decode(),
         status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error,
         response_excerpt=outcome.response_excerpt,
@@ -203,7 +214,7 @@ async def _attempt(session: AsyncSession, delivery: WebhookDelivery, endpoint: W
 
 
 def _delivered(delivery: WebhookDelivery, now: datetime) -> None:
-    delivery.status, delivery.delivered_at, delivery.finished_at = "delivered", now, now
+    delivery.status, delivery.delivered_at, delivery.finished_at = WebhookDeliveryStatus.DELIVERED, now, now
     delivery.last_error, delivery.next_attempt_at = None, None
 
 
@@ -232,8 +243,11 @@ async def housekeeping(*, now: datetime | None = None, stalled_after_seconds: fl
     counts = {"purged_delivered": 0, "purged_failed": 0, "purged_unlinked_attempts": 0, "purged_endpoints": 0,
               "requeued": 0}
     async with sessionmaker()() as session:
-        for status, attempt_status, days in (("delivered", "succeeded", s.webhook_retention_success_days),
-                                             ("failed", "failed", s.webhook_retention_failed_days)):
+        retention = ((WebhookDeliveryStatus.DELIVERED, WebhookDeliveryAttemptStatus.SUCCEEDED,
+                      s.webhook_retention_success_days),
+                     (WebhookDeliveryStatus.FAILED, WebhookDeliveryAttemptStatus.FAILED,
+                      s.webhook_retention_failed_days))
+        for status, attempt_status, days in retention:
             cutoff = now - timedelta(days=days)
             while True:
                 n = await delivery_repo.purge(session, status=status, finished_before=cutoff, batch=batch)

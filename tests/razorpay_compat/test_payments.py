@@ -20,7 +20,7 @@ from lightspeedpay.models import (
     Wallet,
     WalletEntry,
 )
-from lightspeedpay.models.transaction import TRANSACTION_STATUSES
+from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.razorpay_compat.entities import PAYMENT_STATUS
 from tests.factories import count, create_merchant, wait_for
 from tests.paying import (
@@ -41,7 +41,7 @@ async def shop(platform, session):
 
 
 def test_every_transaction_status_has_one_payment_status():
-    assert set(PAYMENT_STATUS) == set(TRANSACTION_STATUSES)
+    assert set(PAYMENT_STATUS) == set(TransactionStatus)
     assert set(PAYMENT_STATUS.values()) == {"created", "authorized", "captured", "refunded", "failed"}
 
 
