@@ -20,8 +20,21 @@ from lightspeedpay.webhooks.api import router as merchant_webhooks_router
 
 router = APIRouter()
 # in the order app.py included them before, so the OpenAPI document keeps its order
-for _router in (payments_router, refunds_router, razorpay_router, psp_router, monitoring_router,
-                admin_gateways_router, wallet_router, settlements_router, whatsapp_router, admin_ledger_router,
-                admin_merchants_router, admin_settlements_router, admin_whatsapp_router, checkout_router,
-                merchant_webhooks_router):
+for _router in (
+    payments_router,
+    refunds_router,
+    razorpay_router,
+    psp_router,
+    monitoring_router,
+    admin_gateways_router,
+    wallet_router,
+    settlements_router,
+    whatsapp_router,
+    admin_ledger_router,
+    admin_merchants_router,
+    admin_settlements_router,
+    admin_whatsapp_router,
+    checkout_router,
+    merchant_webhooks_router,
+):
     router.include_router(_router)

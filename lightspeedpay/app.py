@@ -33,12 +33,14 @@ def create_app() -> FastAPI:
     settings.check_production()
     lsp_logging.configure(json=settings.log_json, level=settings.log_level)
     app = FastAPI(
-        title="LightSpeedPay API", version=__version__, lifespan=lifespan,
+        title="LightSpeedPay API",
+        version=__version__,
+        lifespan=lifespan,
         description="Payment aggregation: one integration, a pool of PSPs. Two faces of one payments domain: "
-                    "the native API under `/api/v1` (requests signed with X-Client-Key, X-Timestamp and "
-                    "X-Signature; see the README) and a Razorpay-compatible API under `/v1` (HTTP Basic auth with "
-                    "your client_key and client_salt, Razorpay's entities and error body), so a Razorpay client "
-                    "library pointed at this base URL works. Every POST takes an `Idempotency-Key`.",
+        "the native API under `/api/v1` (requests signed with X-Client-Key, X-Timestamp and "
+        "X-Signature; see the README) and a Razorpay-compatible API under `/v1` (HTTP Basic auth with "
+        "your client_key and client_salt, Razorpay's entities and error body), so a Razorpay client "
+        "library pointed at this base URL works. Every POST takes an `Idempotency-Key`.",
         # a body sent to a JSON route must be declared JSON (415 otherwise), on every route of both faces
         dependencies=[Depends(require_json_media_type)],
     )

@@ -157,8 +157,10 @@ class Settings(BaseSettings):
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
         if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
-            raise RuntimeError("LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
-                               "set a long random token in production")
+            raise RuntimeError(
+                "LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
+                "set a long random token in production"
+            )
 
 
 @lru_cache

@@ -84,7 +84,9 @@ class MerchantSuspended(AppError):
     def __init__(self, due: int, threshold: int, status: str = "active") -> None:
         # suspended for dues (status "suspended" and due >= threshold): say how much is due
         if status != "active" and (status != "suspended" or due < threshold):
-            super().__init__(f"This merchant account is {status}; contact the operator to re-enable payments.")
+            super().__init__(
+                f"This merchant account is {status}; contact the operator to re-enable payments."
+            )
         else:
             super().__init__(
                 f"Commission due ₹{due / 100:,.2f} has reached the limit ₹{threshold / 100:,.2f}; "
@@ -96,7 +98,9 @@ class NoGatewayAvailable(AppError):
     status_code, code = 503, "NO_GATEWAY_AVAILABLE"
 
     def __init__(self) -> None:
-        super().__init__("No payment gateway can take this amount right now; try again later or a smaller amount.")
+        super().__init__(
+            "No payment gateway can take this amount right now; try again later or a smaller amount."
+        )
 
 
 class IdempotencyKeyInvalid(AppError):

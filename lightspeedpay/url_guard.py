@@ -35,6 +35,10 @@ def _problem(scope: Scope) -> AppError | None:
         for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
             if "\x00" in name or "\x00" in value:
                 field = name if "\x00" not in name else None
-                return ValidationFailed(f"The query parameter {field or ''} must not contain a NUL character "
-                                        "(%00).".replace("  ", " "), field=field)
+                return ValidationFailed(
+                    f"The query parameter {field or ''} must not contain a NUL character (%00).".replace(
+                        "  ", " "
+                    ),
+                    field=field,
+                )
     return None

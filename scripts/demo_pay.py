@@ -18,29 +18,42 @@ from lightspeedpay.kit.signing import sign_merchant_request
 
 def signed(method: str, path: str, body: bytes, key: str, salt: str) -> dict[str, str]:
     ts = str(int(time.time()))
-    return {"X-Client-Key": key, "X-Timestamp": ts, "Content-Type": "application/json",
-            "X-Signature": sign_merchant_request(salt, ts, method, path, body)}
+    return {
+        "X-Client-Key": key,
+        "X-Timestamp": ts,
+        "Content-Type": "application/json",
+        "X-Signature": sign_merchant_request(salt, ts, method, path, body),
+    }
 
 
 def main() -> None:
     creds = asyncio.run(demo.seed())
     base = get_settings().public_base_url
     amount = int(sys.argv[1]) if len(sys.argv) > 1 else 49900
-    body = json.dumps({"amount": amount, "order_id": f"demo-{uuid.uuid4().hex[:10]}", "currency": "INR"}).encode()
-    r = httpx.post(f"{base}/api/v1/pay", content=body,
-                   headers=signed("POST", "/api/v1/pay", body, creds["client_key"], creds["client_salt"]))
+    body = json.dumps(
+        {"amount": amount, "order_id": f"demo-{uuid.uuid4().hex[:10]}", "currency": "INR"}
+    ).encode()
+    r = httpx.post(
+        f"{base}/api/v1/pay",
+        content=body,
+        headers=signed("POST", "/api/v1/pay", body, creds["client_key"], creds["client_salt"]),
+    )
     print("POST /api/v1/pay ->", r.status_code, r.text)
     txn_id = r.json()["transaction_id"]
     path = f"/api/v1/transactions/{txn_id}"
     for _ in range(50):
-        t = httpx.get(base + path, headers=signed("GET", path, b"", creds["client_key"], creds["client_salt"])).json()
+        t = httpx.get(
+            base + path, headers=signed("GET", path, b"", creds["client_key"], creds["client_salt"])
+        ).json()
         if t.get("checkout_url"):
             break
         time.sleep(0.2)
     print("checkout_url:", t["checkout_url"])
     httpx.post(t["checkout_url"], data={"outcome": "success"}, headers={"accept": "application/json"})
     for _ in range(50):
-        t = httpx.get(base + path, headers=signed("GET", path, b"", creds["client_key"], creds["client_salt"])).json()
+        t = httpx.get(
+            base + path, headers=signed("GET", path, b"", creds["client_key"], creds["client_salt"])
+        ).json()
         if t["status"] in ("paid", "failed"):
             break
         time.sleep(0.2)

@@ -161,8 +161,16 @@ class Processes:
 
 
 class Chaos:
-    def __init__(self, platform: Any, client_key: str, salt: str, gateway_keys: list[str], cfg: ChaosConfig,
-                 *, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        platform: Any,
+        client_key: str,
+        salt: str,
+        gateway_keys: list[str],
+        cfg: ChaosConfig,
+        *,
+        progress: Progress | None = None,
+    ) -> None:
         self.platform = platform
         self.procs = Processes(platform)
         self.cfg = cfg
@@ -180,8 +188,14 @@ class Chaos:
 
     def _payment(self, i: int) -> Payment:
         order_id = f"chaos-{self.run_id}-{i:05d}"
-        body = json.dumps({"amount": self.cfg.amount, "order_id": order_id, "currency": "INR",
-                           "notes": {"chaos": self.run_id}}).encode()
+        body = json.dumps(
+            {
+                "amount": self.cfg.amount,
+                "order_id": order_id,
+                "currency": "INR",
+                "notes": {"chaos": self.run_id},
+            }
+        ).encode()
         return Payment(key=str(uuid.uuid4()), order_id=order_id, body=body)
 
     def now(self) -> float:
@@ -202,8 +216,12 @@ class Chaos:
             headers = {**client.headers("POST", PAY_PATH, p.body, timestamp=ts), "Idempotency-Key": p.key}
             self.progress.requests += 1
             try:
-                r = await http.post(self.platform.api_url + PAY_PATH, content=p.body, headers=headers,
-                                    timeout=self.cfg.request_timeout)
+                r = await http.post(
+                    self.platform.api_url + PAY_PATH,
+                    content=p.body,
+                    headers=headers,
+                    timeout=self.cfg.request_timeout,
+                )
             except httpx.TransportError as e:
                 self.progress.transport_errors += 1
                 answer = Answer(self.now(), None, error=type(e).__name__)
@@ -213,8 +231,9 @@ class Chaos:
                 except ValueError:
                     body = r.text[:500]
                 self.progress.statuses[r.status_code] += 1
-                answer = Answer(self.now(), r.status_code, body,
-                                replayed=r.headers.get("idempotent-replayed") == "true")
+                answer = Answer(
+                    self.now(), r.status_code, body, replayed=r.headers.get("idempotent-replayed") == "true"
+                )
         p.answers.append(answer)
         return answer
 
@@ -243,8 +262,11 @@ class Chaos:
         shop does not stop taking orders while one payment's retries wait out a dead request's key. At most
         `concurrency` requests are in flight at once; a client backing off holds none."""
         n = len(self.payments)
-        limits = httpx.Limits(max_connections=self.cfg.concurrency, max_keepalive_connections=self.cfg.concurrency)
+        limits = httpx.Limits(
+            max_connections=self.cfg.concurrency, max_keepalive_connections=self.cfg.concurrency
+        )
         async with httpx.AsyncClient(limits=limits) as http:
+
             async def client(i: int, p: Payment) -> None:
                 await asyncio.sleep(self.cfg.seconds * i / max(n, 1))
                 self.progress.released += 1
@@ -297,7 +319,7 @@ class Chaos:
         try:
             keys = [k async for k in r.scan_iter(f"{prefix}:*", count=1000)]
             for i in range(0, len(keys), 500):
-                await r.delete(*keys[i:i + 500])
+                await r.delete(*keys[i : i + 500])
         finally:
             await r.aclose()
         self.event(f"Redis wiped ({len(keys)} keys under {prefix}:)")
@@ -312,8 +334,15 @@ class Chaos:
 
     async def run(self) -> Verdict:
         self.progress.phase = "payments under chaos"
-        chaos = [asyncio.create_task(c) for c in (
-            *(self.killer(name) for name in KILLABLE), self.psp_outage(), self.wipe_redis(), self.watch_crashes())]
+        chaos = [
+            asyncio.create_task(c)
+            for c in (
+                *(self.killer(name) for name in KILLABLE),
+                self.psp_outage(),
+                self.wipe_redis(),
+                self.watch_crashes(),
+            )
+        ]
         try:
             await self.clients()
         finally:
@@ -345,16 +374,22 @@ class Chaos:
 
     async def _open_work(self) -> tuple[int, int]:
         async with self._db() as conn:
-            open_txns = (await conn.execute(text(
-                "SELECT count(*) FROM transactions t JOIN clients c ON c.id = t.client_id "
-                "WHERE c.client_key = :k AND NOT (t.status = ANY(:final))"),
-                {"k": self._client_key, "final": list(FINAL_TXN_STATUSES)})).scalar_one()
-            pending = (await conn.execute(text("SELECT count(*) FROM job_intents WHERE status = 'pending'")))
+            open_txns = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM transactions t JOIN clients c ON c.id = t.client_id "
+                        "WHERE c.client_key = :k AND NOT (t.status = ANY(:final))"
+                    ),
+                    {"k": self._client_key, "final": list(FINAL_TXN_STATUSES)},
+                )
+            ).scalar_one()
+            pending = await conn.execute(text("SELECT count(*) FROM job_intents WHERE status = 'pending'"))
             return int(open_txns), int(pending.scalar_one())
 
     async def replay_all(self) -> None:
         """Every key once more, after everything settled: the answer a client got must not have changed."""
         async with httpx.AsyncClient() as http:
+
             async def one(p: Payment) -> None:
                 a = await self.send(http, p)
                 for _ in range(3):  # the api is up now; a transport error here is a blip, not an answer
@@ -387,8 +422,13 @@ class Chaos:
             await engine.dispose()
 
     def ledger_check(self) -> list[dict[str, Any]]:
-        r = subprocess.run([sys.executable, "-m", "lightspeedpay.cli", "ledger", "check", "--json", "--no-alert"],
-                           env=self.platform.env, capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            [sys.executable, "-m", "lightspeedpay.cli", "ledger", "check", "--json", "--no-alert"],
+            env=self.platform.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         try:
             return list(json.loads(r.stdout or "[]"))
         except ValueError:
@@ -396,33 +436,78 @@ class Chaos:
 
     async def verdict(self, settled_in: float) -> Verdict:
         async with self._db() as conn:
-            client_id = (await conn.execute(text("SELECT id FROM clients WHERE client_key = :k"),
-                                            {"k": self._client_key})).scalar_one()
-            txns = (await conn.execute(text(
-                "SELECT id::text, order_id, status, error_code, extract(epoch FROM created_at)::float8 AS created, "
-                "extract(epoch FROM updated_at)::float8 AS updated FROM transactions WHERE client_id = :c"),
-                {"c": client_id})).mappings().all()
-            intents = (await conn.execute(text(
-                "SELECT status, name, last_error, count(*) AS n FROM job_intents GROUP BY status, name, last_error"
-            ))).mappings().all()
+            client_id = (
+                await conn.execute(
+                    text("SELECT id FROM clients WHERE client_key = :k"), {"k": self._client_key}
+                )
+            ).scalar_one()
+            txns = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT id::text, order_id, status, error_code, extract(epoch FROM created_at)::float8 AS created, "
+                            "extract(epoch FROM updated_at)::float8 AS updated FROM transactions WHERE client_id = :c"
+                        ),
+                        {"c": client_id},
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            intents = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT status, name, last_error, count(*) AS n FROM job_intents GROUP BY status, name, last_error"
+                        )
+                    )
+                )
+                .mappings()
+                .all()
+            )
             # what a stuck intent was waiting for, to tell a lost job from a slow one
-            pending = (await conn.execute(text(
-                "SELECT id::text, name, payload, attempts, last_error, run_after, created_at, updated_at "
-                "FROM job_intents WHERE status = 'pending' ORDER BY created_at LIMIT 20"))).mappings().all()
-        verdict = judge(self.payments, [dict(t) for t in txns], [dict(i) for i in intents],
-                        await asyncio.to_thread(self.ledger_check), outage=self.outage,
-                        failure_grace=self.cfg.failure_grace,
-                        extra={"settled in s": round(settled_in, 1), "kills": dict(self.progress.kills),
-                               "crashed on their own": Counter(self.crashes), "requests": self.progress.requests,
-                               "transport errors": self.progress.transport_errors})
+            pending = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT id::text, name, payload, attempts, last_error, run_after, created_at, updated_at "
+                            "FROM job_intents WHERE status = 'pending' ORDER BY created_at LIMIT 20"
+                        )
+                    )
+                )
+                .mappings()
+                .all()
+            )
+        verdict = judge(
+            self.payments,
+            [dict(t) for t in txns],
+            [dict(i) for i in intents],
+            await asyncio.to_thread(self.ledger_check),
+            outage=self.outage,
+            failure_grace=self.cfg.failure_grace,
+            extra={
+                "settled in s": round(settled_in, 1),
+                "kills": dict(self.progress.kills),
+                "crashed on their own": Counter(self.crashes),
+                "requests": self.progress.requests,
+                "transport errors": self.progress.transport_errors,
+            },
+        )
         if pending:
             verdict.examples["pending job intents"] = [dict(row) for row in pending]
         return verdict
 
 
-def judge(payments: list[Payment], txns: list[dict[str, Any]], intents: list[dict[str, Any]],
-          ledger: list[dict[str, Any]], *, outage: tuple[float, float] | None, failure_grace: float,
-          extra: dict[str, Any] | None = None) -> Verdict:
+def judge(
+    payments: list[Payment],
+    txns: list[dict[str, Any]],
+    intents: list[dict[str, Any]],
+    ledger: list[dict[str, Any]],
+    *,
+    outage: tuple[float, float] | None,
+    failure_grace: float,
+    extra: dict[str, Any] | None = None,
+) -> Verdict:
     """The verdict, from the clients' answers and the database's rows (a pure function: see its tests)."""
     by_order: dict[str, list[dict[str, Any]]] = {}
     for t in txns:
@@ -432,17 +517,40 @@ def judge(payments: list[Payment], txns: list[dict[str, Any]], intents: list[dic
     ex: dict[str, list[Any]] = {}
 
     def bad(kind: str, p: Payment | None, **more: Any) -> None:
-        row = {"key": p.key, "order_id": p.order_id, "answers": [(a.at, a.status, a.code or a.error)
-                                                                 for a in p.answers]} if p else {}
+        row = (
+            {
+                "key": p.key,
+                "order_id": p.order_id,
+                "answers": [(a.at, a.status, a.code or a.error) for a in p.answers],
+            }
+            if p
+            else {}
+        )
         ex.setdefault(kind, []).append({**row, **more})
 
-    counts = Counter({k: 0 for k in ("lost", "doubled", "orphaned", "changed", "500s", "never accepted", "stuck",
-                                     "failed outside the outage", "ledger violations")})
+    counts = Counter(
+        {
+            k: 0
+            for k in (
+                "lost",
+                "doubled",
+                "orphaned",
+                "changed",
+                "500s",
+                "never accepted",
+                "stuck",
+                "failed outside the outage",
+                "ledger violations",
+            )
+        }
+    )
     statuses: Counter[str] = Counter()
     orphaned: dict[str, str] = {}  # key -> why
     for p in payments:
         for a in p.answers:
-            statuses[str(a.status) + (f" {a.code}" if a.code else "") if a.status else f"no answer ({a.error})"] += 1
+            statuses[
+                str(a.status) + (f" {a.code}" if a.code else "") if a.status else f"no answer ({a.error})"
+            ] += 1
             if a.status == 500:
                 counts["500s"] += 1
                 bad("500s", p, body=a.body)
@@ -468,58 +576,93 @@ def judge(payments: list[Payment], txns: list[dict[str, Any]], intents: list[dic
         if any(a.code == "DUPLICATE_ORDER_ID" for a in p.answers) and p.key not in orphaned:
             orphaned[p.key] = "a retry of the key answered DUPLICATE_ORDER_ID"
             bad("orphaned", p, why=orphaned[p.key])
-        later = p.answers[p.answers.index(first) + 1:]
+        later = p.answers[p.answers.index(first) + 1 :]
         if any(a.status is not None and (a.status != first.status or a.body != first.body) for a in later):
             counts["changed"] += 1
             bad("changed", p, first=first.body)
     counts["orphaned"] = len(orphaned)
     unknown = [t for t in txns if t["order_id"] not in ours]
     counts["doubled"] += len(unknown)
-    ex.setdefault("doubled", []).extend({"unasked transaction": t["id"], "order_id": t["order_id"]}
-                                        for t in unknown[:5])
+    ex.setdefault("doubled", []).extend(
+        {"unasked transaction": t["id"], "order_id": t["order_id"]} for t in unknown[:5]
+    )
     txn_statuses = Counter(t["status"] for t in txns)
     for t in txns:
         if t["status"] not in FINAL_TXN_STATUSES:
             counts["stuck"] += 1
             ex.setdefault("stuck", []).append({"transaction": t["id"], "status": t["status"]})
         elif t["status"] in ("failed", "expired"):
-            explained = outage is not None and t["updated"] >= outage[0] and t["created"] <= outage[1] + failure_grace
+            explained = (
+                outage is not None and t["updated"] >= outage[0] and t["created"] <= outage[1] + failure_grace
+            )
             if not explained:
                 counts["failed outside the outage"] += 1
                 ex.setdefault("failed outside the outage", []).append(
-                    {"transaction": t["id"], "status": t["status"], "error_code": t["error_code"]})
+                    {"transaction": t["id"], "status": t["status"], "error_code": t["error_code"]}
+                )
     intent_counts: Counter[str] = Counter()
     failed_intents: list[dict[str, Any]] = []
     for i in intents:
         intent_counts[i["status"]] += i["n"]
         if i["status"] == "pending" or (i["status"] == "failed" and not i["last_error"]):
             counts["stuck"] += i["n"]
-            ex.setdefault("stuck", []).append({"job intents": i["n"], "name": i["name"], "status": i["status"]})
+            ex.setdefault("stuck", []).append(
+                {"job intents": i["n"], "name": i["name"], "status": i["status"]}
+            )
         elif i["status"] == "failed":
             failed_intents.append({"name": i["name"], "n": i["n"], "reason": (i["last_error"] or "")[:200]})
     counts["ledger violations"] = len(ledger)
     if ledger:
         ex["ledger violations"] = ledger[:5]
     info: dict[str, Any] = {
-        "logical payments": len(payments), "accepted (2xx)": sum(1 for p in payments if p.first_success),
-        "transactions": len(txns), "transaction statuses": dict(txn_statuses),
-        "failed/expired error codes": dict(Counter(t["error_code"] for t in txns
-                                                   if t["status"] in ("failed", "expired"))),
-        "answers": dict(statuses.most_common()), "job intents": dict(intent_counts),
-        "failed job intents (reported)": failed_intents, **(extra or {})}
+        "logical payments": len(payments),
+        "accepted (2xx)": sum(1 for p in payments if p.first_success),
+        "transactions": len(txns),
+        "transaction statuses": dict(txn_statuses),
+        "failed/expired error codes": dict(
+            Counter(t["error_code"] for t in txns if t["status"] in ("failed", "expired"))
+        ),
+        "answers": dict(statuses.most_common()),
+        "job intents": dict(intent_counts),
+        "failed job intents (reported)": failed_intents,
+        **(extra or {}),
+    }
     return Verdict(dict(counts), info, ex)
 
 
 def client_answers(payments: list[Payment]) -> list[dict[str, Any]]:
     """Every key's answers, for a results file."""
-    return [{"key": p.key, "order_id": p.order_id, "gave_up": p.gave_up,
-             "answers": [{"at": round(a.at, 2), "status": a.status, "code": a.code, "error": a.error,
-                          "replayed": a.replayed, "body": a.body} for a in p.answers]} for p in payments]
+    return [
+        {
+            "key": p.key,
+            "order_id": p.order_id,
+            "gave_up": p.gave_up,
+            "answers": [
+                {
+                    "at": round(a.at, 2),
+                    "status": a.status,
+                    "code": a.code,
+                    "error": a.error,
+                    "replayed": a.replayed,
+                    "body": a.body,
+                }
+                for a in p.answers
+            ],
+        }
+        for p in payments
+    ]
 
 
-async def run_chaos(platform: Any, client_key: str, salt: str, gateway_keys: list[str], cfg: ChaosConfig,
-                    *, progress: Progress | None = None,
-                    on_chaos: Callable[[Chaos], None] | None = None) -> tuple[Verdict, Chaos]:
+async def run_chaos(
+    platform: Any,
+    client_key: str,
+    salt: str,
+    gateway_keys: list[str],
+    cfg: ChaosConfig,
+    *,
+    progress: Progress | None = None,
+    on_chaos: Callable[[Chaos], None] | None = None,
+) -> tuple[Verdict, Chaos]:
     """Run a chaos round against a running platform for one merchant (its client key and salt) whose sandbox
     gateways are `gateway_keys` (simulator key ids, set to auto_outcome "success")."""
     chaos = Chaos(platform, client_key, salt, gateway_keys, cfg, progress=progress)

@@ -20,8 +20,9 @@ API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
 WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
 TEST_ENV = {
     "LSP_ENV": "test",
-    "LSP_DATABASE_URL": os.environ.get("LSP_TEST_DATABASE_URL",
-                                       "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay_test"),
+    "LSP_DATABASE_URL": os.environ.get(
+        "LSP_TEST_DATABASE_URL", "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay_test"
+    ),
     "LSP_REDIS_URL": os.environ.get("LSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
     "LSP_QUEUE_PREFIX": f"lsptest{uuid.uuid4().hex[:6]}",
     "LSP_API_PORT": str(API_PORT),

@@ -24,14 +24,26 @@ from lightspeedpay.models import PaymentGateway
 T = TypeVar("T")
 
 
-async def create_merchant(session: AsyncSession, *, receiver_url: str | None = None, name: str | None = None,
-                          fee_percent: Decimal | None = None, suspend_threshold: int | None = None,
-                          **settings: Any) -> NewMerchant:
+async def create_merchant(
+    session: AsyncSession,
+    *,
+    receiver_url: str | None = None,
+    name: str | None = None,
+    fee_percent: Decimal | None = None,
+    suspend_threshold: int | None = None,
+    **settings: Any,
+) -> NewMerchant:
     """`settings`: more of merchant_service.create's options (warn_threshold, whatsapp_phone, ...)."""
     endpoint = name or f"m{secrets.token_hex(4)}"
     webhook_url = f"{receiver_url}/webhooks/{endpoint}" if receiver_url else None
-    new = await merchant_service.create(session, company_name=f"Shop {endpoint}", webhook_url=webhook_url,
-                                        fee_percent=fee_percent, suspend_threshold=suspend_threshold, **settings)
+    new = await merchant_service.create(
+        session,
+        company_name=f"Shop {endpoint}",
+        webhook_url=webhook_url,
+        fee_percent=fee_percent,
+        suspend_threshold=suspend_threshold,
+        **settings,
+    )
     await session.commit()
     if receiver_url:
         async with httpx.AsyncClient() as c:
@@ -39,18 +51,36 @@ async def create_merchant(session: AsyncSession, *, receiver_url: str | None = N
     return new
 
 
-async def create_sandbox_gateway(session: AsyncSession, simulator_url: str, *, name: str | None = None,
-                                 monthly_limit: int = 10_000_000_00, priority: int = 1,
-                                 auto_outcome: str | None = None, delay_ms: int = 0) -> PaymentGateway:
-    creds = {"key_id": f"sbx_{secrets.token_hex(5)}", "key_secret": secrets.token_hex(12),
-             "webhook_secret": secrets.token_hex(12)}
-    gw = await gateway_service.add(session, name=name or f"sandbox_{secrets.token_hex(3)}", provider="sandbox",
-                                   base_url=simulator_url, credentials=creds, monthly_limit=monthly_limit,
-                                   priority=priority)
+async def create_sandbox_gateway(
+    session: AsyncSession,
+    simulator_url: str,
+    *,
+    name: str | None = None,
+    monthly_limit: int = 10_000_000_00,
+    priority: int = 1,
+    auto_outcome: str | None = None,
+    delay_ms: int = 0,
+) -> PaymentGateway:
+    creds = {
+        "key_id": f"sbx_{secrets.token_hex(5)}",
+        "key_secret": secrets.token_hex(12),
+        "webhook_secret": secrets.token_hex(12),
+    }
+    gw = await gateway_service.add(
+        session,
+        name=name or f"sandbox_{secrets.token_hex(3)}",
+        provider="sandbox",
+        base_url=simulator_url,
+        credentials=creds,
+        monthly_limit=monthly_limit,
+        priority=priority,
+    )
     await session.commit()
     async with httpx.AsyncClient() as c:
-        r = await c.put(f"{simulator_url}/_sim/accounts/{creds['key_id']}",
-                        json={**creds, "provider": "sandbox", "auto_outcome": auto_outcome, "delay_ms": delay_ms})
+        r = await c.put(
+            f"{simulator_url}/_sim/accounts/{creds['key_id']}",
+            json={**creds, "provider": "sandbox", "auto_outcome": auto_outcome, "delay_ms": delay_ms},
+        )
         r.raise_for_status()
     return gw
 
@@ -68,27 +98,40 @@ class MerchantClient:
         # milliseconds by default: a test may send the same request twice within a second, which the replay
         # check would refuse if both were signed to the same bytes (the README's seconds are tested explicitly)
         ts = str(timestamp if timestamp is not None else int(time.time() * 1000))
-        return {"X-Client-Key": self.client_key, "X-Timestamp": ts, "content-type": "application/json",
-                "X-Signature": sign_merchant_request(self.salt, ts, method, path, body)}
+        return {
+            "X-Client-Key": self.client_key,
+            "X-Timestamp": ts,
+            "content-type": "application/json",
+            "X-Signature": sign_merchant_request(self.salt, ts, method, path, body),
+        }
 
     async def pay(self, amount: int = 10_000, order_id: str | None = None, **extra: Any) -> httpx.Response:
-        payload = {"amount": amount, "order_id": order_id or f"ord_{uuid.uuid4().hex[:12]}", "currency": "INR",
-                   **extra}
+        payload = {
+            "amount": amount,
+            "order_id": order_id or f"ord_{uuid.uuid4().hex[:12]}",
+            "currency": "INR",
+            **extra,
+        }
         return await self.post("/api/v1/pay", json.dumps(payload).encode())
 
     async def post(self, path: str, body: bytes) -> httpx.Response:
-        return await self.http.post(self.base_url + path, content=body, headers=self.headers("POST", path, body))
+        return await self.http.post(
+            self.base_url + path, content=body, headers=self.headers("POST", path, body)
+        )
 
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(self.base_url + path, headers=self.headers("GET", path, b""))
 
 
 def merchant_client(base_url: str, new: NewMerchant, http: httpx.AsyncClient) -> MerchantClient:
-    return MerchantClient(base_url=base_url, client_key=new.client.client_key, salt=new.client_salt, http=http)
+    return MerchantClient(
+        base_url=base_url, client_key=new.client.client_key, salt=new.client_salt, http=http
+    )
 
 
-async def wait_for(check: Callable[[], Awaitable[T]], *, timeout: float = 20, every: float = 0.2,
-                   what: str = "condition") -> T:
+async def wait_for(
+    check: Callable[[], Awaitable[T]], *, timeout: float = 20, every: float = 0.2, what: str = "condition"
+) -> T:
     deadline = time.monotonic() + timeout
     while True:
         result = await check()

@@ -23,6 +23,7 @@ from lightspeedpay.kit.readiness import wait_http
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = Path(os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs"))
 
+
 def app_tables() -> list[str]:
     """Every table of the models, discovered (a new model's table is emptied between tests without listing it)."""
     from lightspeedpay.models import Base
@@ -72,8 +73,13 @@ class Platform:
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen([sys.executable, "-m", "lightspeedpay.cli", *args], env=self.env, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lightspeedpay.cli", *args],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
         self.procs[name] = proc
         return proc
 
@@ -116,7 +122,7 @@ def platform() -> Iterator[Platform]:
         r = redis.Redis.from_url(env["LSP_REDIS_URL"])
         keys = list(r.scan_iter(f"{env['LSP_QUEUE_PREFIX']}:*", count=1000))
         for i in range(0, len(keys), 500):
-            r.delete(*keys[i:i + 500])
+            r.delete(*keys[i : i + 500])
         r.close()
 
 
@@ -154,10 +160,16 @@ async def _dispose_engine() -> AsyncIterator[None]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "ledger_violation: the test breaks a ledger invariant on purpose, so the "
-                                       "ledger check after it is skipped")
-    config.addinivalue_line("markers", "chaos: the chaos test (tests/test_chaos.py): processes killed under load; "
-                                       "`-m chaos` selects it, `-m 'not chaos'` leaves it out")
+    config.addinivalue_line(
+        "markers",
+        "ledger_violation: the test breaks a ledger invariant on purpose, so the "
+        "ledger check after it is skipped",
+    )
+    config.addinivalue_line(
+        "markers",
+        "chaos: the chaos test (tests/test_chaos.py): processes killed under load; "
+        "`-m chaos` selects it, `-m 'not chaos'` leaves it out",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -169,5 +181,6 @@ async def _ledger_check_after_test(request: pytest.FixtureRequest) -> AsyncItera
     from lightspeedpay.ledger.checker import ledger_checker
 
     violations = await ledger_checker.run(alert=False)
-    assert not violations, "ledger invariants violated:\n" + "\n".join(f"  {v.check}: {v.message}"
-                                                                        for v in violations)
+    assert not violations, "ledger invariants violated:\n" + "\n".join(
+        f"  {v.check}: {v.message}" for v in violations
+    )

@@ -38,7 +38,9 @@ class Shop:
         r = await self.client.pay(amount=amount)
         assert r.status_code == 201, r.text
         txn_id = r.json()["transaction_id"]
-        await wait_for(lambda: self._status_in(txn_id, ("paid",)), what=f"transaction {txn_id} paid", timeout=30)
+        await wait_for(
+            lambda: self._status_in(txn_id, ("paid",)), what=f"transaction {txn_id} paid", timeout=30
+        )
         return txn_id
 
     async def _status_in(self, txn_id: str, statuses: tuple[str, ...]) -> dict[str, Any] | None:
@@ -48,9 +50,11 @@ class Shop:
     async def refund(self, txn_id: str, amount: int) -> dict[str, Any]:
         body = json.dumps({"amount": amount}).encode()
         path = f"/api/v1/transactions/{txn_id}/refunds"
-        r = await self.client.http.post(self.client.base_url + path, content=body,
-                                        headers={**self.client.headers("POST", path, body),
-                                                 "Idempotency-Key": uuid.uuid4().hex})
+        r = await self.client.http.post(
+            self.client.base_url + path,
+            content=body,
+            headers={**self.client.headers("POST", path, body), "Idempotency-Key": uuid.uuid4().hex},
+        )
         assert r.status_code == 201, r.text
         refund = r.json()
 
@@ -68,7 +72,9 @@ class Shop:
     async def events(self) -> list[dict[str, Any]]:
         """Every event the merchant's endpoint received, verified with the Standard Webhooks reference library."""
         async with httpx.AsyncClient() as c:
-            got = (await c.get(f"{self.platform.receiver_url}/_receiver/endpoints/{self.endpoint}/deliveries")).json()
+            got = (
+                await c.get(f"{self.platform.receiver_url}/_receiver/endpoints/{self.endpoint}/deliveries")
+            ).json()
         return [Webhook(self.new.webhook_secret).verify(d["body"], d["headers"]) for d in got]
 
     async def wait_event(self, event_type: str, count: int = 1) -> list[dict[str, Any]]:
@@ -80,8 +86,9 @@ class Shop:
 
 
 @asynccontextmanager
-async def open_shop(platform: Platform, session: AsyncSession, *, gateway: bool = True,
-                    **merchant: Any) -> AsyncIterator[Shop]:
+async def open_shop(
+    platform: Platform, session: AsyncSession, *, gateway: bool = True, **merchant: Any
+) -> AsyncIterator[Shop]:
     """A merchant with a webhook endpoint on the receiver; with `gateway`, a sandbox gateway that completes
     every payment as soon as it is created."""
     endpoint = f"m{secrets.token_hex(5)}"
@@ -89,18 +96,29 @@ async def open_shop(platform: Platform, session: AsyncSession, *, gateway: bool 
     if gateway:
         await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
     async with httpx.AsyncClient(timeout=20) as http:
-        yield Shop(new, merchant_client(platform.api_url, new, http), endpoint, platform, new.client.id,
-                   new.client.company_name)
+        yield Shop(
+            new,
+            merchant_client(platform.api_url, new, http),
+            endpoint,
+            platform,
+            new.client.id,
+            new.client.company_name,
+        )
 
 
 async def add_gateway(platform: Platform, session: AsyncSession, *, priority: int) -> PaymentGateway:
-    return await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success", priority=priority)
+    return await create_sandbox_gateway(
+        session, platform.simulator_url, auto_outcome="success", priority=priority
+    )
 
 
 @asynccontextmanager
 async def admin_client(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=platform.api_url, timeout=20,
-                                 headers={"Authorization": f"Bearer {get_settings().admin_token}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=platform.api_url,
+        timeout=20,
+        headers={"Authorization": f"Bearer {get_settings().admin_token}"},
+    ) as http:
         yield http
 
 
@@ -113,9 +131,16 @@ class CliResult:
 
 async def cli(platform: Platform, *args: str, timeout: float = 120) -> CliResult:
     """`lightspeedpay …` as an operator runs it, against the test platform's database."""
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "lightspeedpay.cli", *args, env=platform.env,
-                                                cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lightspeedpay.cli",
+        *args,
+        env=platform.env,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     assert proc.returncode is not None
     return CliResult(proc.returncode, out.decode(), err.decode())

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.chaos
 def chaos_platform(platform: Platform) -> Iterator[Platform]:
     """The platform, its api restarted with a 15 s idempotency lock (production: 90 s), the test clock's speed:
     a key whose request died with a killed api is free again within the short form's retry budget."""
+
     def restart_api() -> None:
         if "api" in platform.procs:
             platform.kill("api")
@@ -50,18 +51,37 @@ def chaos_platform(platform: Platform) -> Iterator[Platform]:
 async def test_payments_survive_kills_a_redis_wipe_and_a_psp_outage(chaos_platform, session):
     platform = chaos_platform
     new = await create_merchant(session, receiver_url=platform.receiver_url)
-    gateways = [await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
-                for _ in range(2)]
+    gateways = [
+        await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
+        for _ in range(2)
+    ]
     keys = [gateway_service.account(g).credentials["key_id"] for g in gateways]
-    cfg = ChaosConfig(payments=200, concurrency=12, seconds=40, kill_every=8, outage_seconds=8,
-                      retry_for=60, settle_seconds=60)
+    cfg = ChaosConfig(
+        payments=200,
+        concurrency=12,
+        seconds=40,
+        kill_every=8,
+        outage_seconds=8,
+        retry_for=60,
+        settle_seconds=60,
+    )
     verdict, chaos = await run_chaos(platform, new.client.client_key, new.client_salt, keys, cfg)
 
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     results = LOG_DIR / f"chaos-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    results.write_text(json.dumps({"counts": verdict.counts, "info": verdict.info, "examples": verdict.examples,
-                                   "events": chaos.progress.events, "keys": client_answers(chaos.payments)},
-                                  default=str, indent=1))
+    results.write_text(
+        json.dumps(
+            {
+                "counts": verdict.counts,
+                "info": verdict.info,
+                "examples": verdict.examples,
+                "events": chaos.progress.events,
+                "keys": client_answers(chaos.payments),
+            },
+            default=str,
+            indent=1,
+        )
+    )
     assert not verdict.failed, f"chaos verdict (every answer in {results}):\n{verdict.describe()}"
 
 
@@ -81,8 +101,14 @@ def _payment(n: int, *answers: Answer) -> Payment:
 
 
 def _txn(n: int, status: str = "paid", order: int | None = None) -> dict:
-    return {"id": f"t{n}", "order_id": f"o{n if order is None else order}", "status": status, "error_code": None,
-            "created": 100.0, "updated": 110.0}
+    return {
+        "id": f"t{n}",
+        "order_id": f"o{n if order is None else order}",
+        "status": status,
+        "error_code": None,
+        "created": 100.0,
+        "updated": 110.0,
+    }
 
 
 def _judge(payments, txns, intents=(), ledger=(), outage=None):
@@ -91,10 +117,16 @@ def _judge(payments, txns, intents=(), ledger=(), outage=None):
 
 def test_verdict_is_clean_for_retries_that_replay_the_first_payment():
     no_answer = Answer(0.5, None, error="ConnectError")
-    payments = [_payment(1, no_answer, _err(409, "IDEMPOTENCY_KEY_IN_USE"), _ok("t1"), _ok("t1")),
-                _payment(2, _err(503, "NO_GATEWAY_AVAILABLE"), _ok("t2"))]
-    verdict = _judge(payments, [_txn(1), _txn(2, "failed")], [{"status": "completed", "name": "x", "last_error": None,
-                                                              "n": 3}], outage=(105.0, 108.0))
+    payments = [
+        _payment(1, no_answer, _err(409, "IDEMPOTENCY_KEY_IN_USE"), _ok("t1"), _ok("t1")),
+        _payment(2, _err(503, "NO_GATEWAY_AVAILABLE"), _ok("t2")),
+    ]
+    verdict = _judge(
+        payments,
+        [_txn(1), _txn(2, "failed")],
+        [{"status": "completed", "name": "x", "last_error": None, "n": 3}],
+        outage=(105.0, 108.0),
+    )
     assert not verdict.failed, verdict.describe()
 
 
@@ -105,24 +137,36 @@ def test_a_retry_answered_duplicate_order_id_is_an_orphan():
 
 
 def test_answers_that_change_after_a_2xx_are_counted_once_per_key():
-    payments = [_payment(1, _ok("t1"), _err(409, "IDEMPOTENCY_KEY_IN_USE")), _payment(2, _ok("t2"), _ok("t9")),
-                _payment(3, _ok("t3"), Answer(2.0, None, error="ReadTimeout"), _ok("t3"))]
+    payments = [
+        _payment(1, _ok("t1"), _err(409, "IDEMPOTENCY_KEY_IN_USE")),
+        _payment(2, _ok("t2"), _ok("t9")),
+        _payment(3, _ok("t3"), Answer(2.0, None, error="ReadTimeout"), _ok("t3")),
+    ]
     verdict = _judge(payments, [_txn(1), _txn(2), _txn(3)])
     assert verdict.failed == {"changed": 2}
 
 
 def test_lost_doubled_500s_stuck_and_unexplained_failures():
-    payments = [_payment(1, _ok("t1")), _payment(2, _err(500, "INTERNAL_ERROR"), _ok("t2")), _payment(3, _ok("t3"))]
+    payments = [
+        _payment(1, _ok("t1")),
+        _payment(2, _err(500, "INTERNAL_ERROR"), _ok("t2")),
+        _payment(3, _ok("t3")),
+    ]
     txns = [_txn(2), _txn(3, "pending"), _txn(4, order=3), _txn(5, order=99), _txn(6, "failed", order=1)]
-    intents = [{"status": "pending", "name": "payment.create_order", "last_error": None, "n": 2},
-               {"status": "failed", "name": "webhook.deliver", "last_error": "gave up after 5", "n": 1}]
+    intents = [
+        {"status": "pending", "name": "payment.create_order", "last_error": None, "n": 2},
+        {"status": "failed", "name": "webhook.deliver", "last_error": "gave up after 5", "n": 1},
+    ]
     verdict = _judge(payments, txns, intents, ledger=[{"check": "c", "message": "m"}], outage=None)
     assert verdict.counts["lost"] == 1  # t1 answered, not in the database
     assert verdict.counts["orphaned"] == 1  # order o1 has t6, its key was answered t1
     assert verdict.counts["doubled"] == 2  # o3 twice, and o99 that no client asked for
     assert verdict.counts["500s"] == 1
-    assert verdict.counts["stuck"] == 3  # t3 pending, 2 pending intents; the failed intent with a reason is reported
+    assert (
+        verdict.counts["stuck"] == 3
+    )  # t3 pending, 2 pending intents; the failed intent with a reason is reported
     assert verdict.counts["failed outside the outage"] == 1  # t6, and no outage to explain it
     assert verdict.counts["ledger violations"] == 1
-    assert verdict.info["failed job intents (reported)"] == [{"name": "webhook.deliver", "n": 1,
-                                                              "reason": "gave up after 5"}]
+    assert verdict.info["failed job intents (reported)"] == [
+        {"name": "webhook.deliver", "n": 1, "reason": "gave up after 5"}
+    ]

@@ -55,8 +55,13 @@ class Signed(requests.auth.AuthBase):
             if digest not in self.sent:
                 break
         self.sent.add(digest)
-        r.headers.update({"X-Client-Key": self.client_key, "X-Timestamp": str(ts),
-                          "X-Signature": sign_merchant_request(self.salt, str(ts), method, path, body)})
+        r.headers.update(
+            {
+                "X-Client-Key": self.client_key,
+                "X-Timestamp": str(ts),
+                "X-Signature": sign_merchant_request(self.salt, str(ts), method, path, body),
+            }
+        )
         return r
 
 
@@ -82,20 +87,38 @@ async def fuzz_target(platform, session) -> Target:
         r = await native.pay(amount=50_000)
         assert r.status_code == 201, r.text
         txn = await wait_status(native, r.json()["transaction_id"], "paid")
-        r = await native.post(f"/api/v1/transactions/{txn['id']}/refunds", json.dumps({"amount": 1_000}).encode())
+        r = await native.post(
+            f"/api/v1/transactions/{txn['id']}/refunds", json.dumps({"amount": 1_000}).encode()
+        )
         assert r.status_code == 201, r.text
         refund_id = r.json()["id"]
-        r = await http.post(platform.api_url + "/v1/orders", json={"amount": 10_000, "currency": "INR"},
-                            auth=(new.client.client_key, new.client_salt))
+        r = await http.post(
+            platform.api_url + "/v1/orders",
+            json={"amount": 10_000, "currency": "INR"},
+            auth=(new.client.client_key, new.client_salt),
+        )
         assert r.status_code == 200, r.text
         order_id = r.json()["id"]
         r = await native.get("/api/v1/merchant/webhooks")
         endpoint_id = r.json()["items"][0]["id"]
-    ids = {"transaction_id": txn["id"], "payment_id": txn["payment_id"], "refund_id": refund_id,
-           "order_id": order_id, "gateway_id": str(gateway.id), "merchant_id": str(new.client.id),
-           "endpoint_id": endpoint_id, "provider": "sandbox"}
-    return Target(platform.api_url, platform.receiver_url, platform.simulator_url, new.client.client_key,
-                  new.client_salt, ids)
+    ids = {
+        "transaction_id": txn["id"],
+        "payment_id": txn["payment_id"],
+        "refund_id": refund_id,
+        "order_id": order_id,
+        "gateway_id": str(gateway.id),
+        "merchant_id": str(new.client.id),
+        "endpoint_id": endpoint_id,
+        "provider": "sandbox",
+    }
+    return Target(
+        platform.api_url,
+        platform.receiver_url,
+        platform.simulator_url,
+        new.client.client_key,
+        new.client_salt,
+        ids,
+    )
 
 
 # what a stranger tries that random generation seldom hits in a few examples: a NUL, digits that are not ASCII,
@@ -118,7 +141,9 @@ def _aim(case: Any, target: Target) -> None:
         spots += [(case.query, name) for name in case.query or {}]
         if isinstance(case.body, dict):
             spots += [(case.body, name) for name in case.body]
-            spots += [(value, name) for value in case.body.values() if isinstance(value, dict) for name in value]
+            spots += [
+                (value, name) for value in case.body.values() if isinstance(value, dict) for name in value
+            ]
         if spots:
             container, name = spots[(h // 3) % len(spots)]
             nasty = NASTY[(h // 7) % len(NASTY)]
@@ -164,8 +189,13 @@ def _verdict(case: Any, status: int, content_type: str, content: bytes) -> str |
 def _fuzz(strategy: Any, target: Target, failures: dict[tuple[str, str], str], examples: int) -> None:
     # no assertion inside: a bad answer is recorded and the run goes on, so there is no shrinking and every
     # operation gets its turn; the test fails at the end with the whole list
-    @settings(max_examples=examples, deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=strategy)
     def run(case: Any) -> None:
         _aim(case, target)

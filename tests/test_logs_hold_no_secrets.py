@@ -57,8 +57,11 @@ def _variants(secret: str) -> set[str]:
 async def _held_secrets(session) -> dict[str, str]:
     """Every secret the platform holds, from its settings and (decrypted) from its database."""
     s = get_settings()
-    held = {"LSP_ADMIN_TOKEN": s.admin_token, "LSP_WA_APP_SECRET": s.wa_app_secret,
-            "LSP_WA_ACCESS_TOKEN": s.wa_access_token}
+    held = {
+        "LSP_ADMIN_TOKEN": s.admin_token,
+        "LSP_WA_APP_SECRET": s.wa_app_secret,
+        "LSP_WA_ACCESS_TOKEN": s.wa_access_token,
+    }
     for i, entry in enumerate(s.encryption_keys.split(",")):
         held[f"LSP_ENCRYPTION_KEYS[{i}]"] = entry.strip().split(":", 1)[1]
     await session.rollback()
@@ -71,7 +74,13 @@ async def _held_secrets(session) -> dict[str, str]:
             held[f"endpoint {endpoint.id} previous secret"] = crypto.decrypt(endpoint.previous_secret_enc)
     for gateway in (await session.execute(select(PaymentGateway))).scalars():
         for field, value in json.loads(crypto.decrypt(gateway.credentials_enc)).items():
-            if field not in ("key_id", "key", "client_id", "client_version", "webhook_username"):  # identifiers
+            if field not in (
+                "key_id",
+                "key",
+                "client_id",
+                "client_version",
+                "webhook_username",
+            ):  # identifiers
                 held[f"gateway {gateway.name} {field}"] = str(value)
     for i, token in enumerate((await session.execute(select(WhatsAppProviderToken))).scalars()):
         held[f"WhatsApp access token {i}"] = crypto.decrypt(token.token_enc)
@@ -79,8 +88,12 @@ async def _held_secrets(session) -> dict[str, str]:
 
 
 async def test_a_full_run_at_info_logs_no_secret(info_platform, platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("2.00"), whatsapp_phone=PHONE,
-                         whatsapp_txn_updates=True) as shop, admin_client(platform) as admin:
+    async with (
+        open_shop(
+            platform, session, fee_percent=Decimal("2.00"), whatsapp_phone=PHONE, whatsapp_txn_updates=True
+        ) as shop,
+        admin_client(platform) as admin,
+    ):
         # a payment, paid at the PSP; its merchant webhook delivered; the WhatsApp notice of it sent, with the
         # first access token obtained by a token exchange
         txn_id = await shop.pay(12_345)
@@ -92,28 +105,59 @@ async def test_a_full_run_at_info_logs_no_secret(info_platform, platform, sessio
 
         # the operator adds a gateway of each kind and checks it: the PSP calls carry their credentials
         for provider, credentials in (
-                ("razorpay", {"key_id": f"rzp_test_{secrets.token_hex(6)}", "key_secret": secrets.token_hex(12),
-                              "webhook_secret": secrets.token_hex(12)}),
-                ("payu", {"key": f"payu{secrets.token_hex(5)}", "salt": secrets.token_hex(16)}),
-                ("phonepe", {"client_id": f"PP{secrets.token_hex(5)}", "client_secret": secrets.token_hex(16),
-                             "client_version": "1", "webhook_username": "lsp_hooks",
-                             "webhook_password": secrets.token_hex(10)})):
-            r = await admin.post("/api/v1/admin/gateways", json={
-                "name": f"{provider}_{secrets.token_hex(3)}", "provider": provider, "base_url": platform.simulator_url,
-                "credentials": credentials, "monthly_limit": 1_000_000, "priority": 9, "is_active": False})
+            (
+                "razorpay",
+                {
+                    "key_id": f"rzp_test_{secrets.token_hex(6)}",
+                    "key_secret": secrets.token_hex(12),
+                    "webhook_secret": secrets.token_hex(12),
+                },
+            ),
+            ("payu", {"key": f"payu{secrets.token_hex(5)}", "salt": secrets.token_hex(16)}),
+            (
+                "phonepe",
+                {
+                    "client_id": f"PP{secrets.token_hex(5)}",
+                    "client_secret": secrets.token_hex(16),
+                    "client_version": "1",
+                    "webhook_username": "lsp_hooks",
+                    "webhook_password": secrets.token_hex(10),
+                },
+            ),
+        ):
+            r = await admin.post(
+                "/api/v1/admin/gateways",
+                json={
+                    "name": f"{provider}_{secrets.token_hex(3)}",
+                    "provider": provider,
+                    "base_url": platform.simulator_url,
+                    "credentials": credentials,
+                    "monthly_limit": 1_000_000,
+                    "priority": 9,
+                    "is_active": False,
+                },
+            )
             assert r.status_code == 201, r.text
             r = await admin.post(f"/api/v1/admin/gateways/{r.json()['id']}/test")
             assert r.status_code == 200, r.text
 
         held = await _held_secrets(session)
 
-    logs = {name: (LOG_DIR / name).read_bytes()[start:].decode(errors="replace")
-            for name, start in info_platform.items()}
-    assert any("whatsapp_token_refreshed" in text for text in logs.values()), "the processes did not log at INFO"
+    logs = {
+        name: (LOG_DIR / name).read_bytes()[start:].decode(errors="replace")
+        for name, start in info_platform.items()
+    }
+    assert any("whatsapp_token_refreshed" in text for text in logs.values()), (
+        "the processes did not log at INFO"
+    )
     assert all(len(secret) >= 8 for secret in held.values()), held  # a short one could match by chance
-    leaks = [f"{what} in {name}: …{text[max(0, at - 120):at + 40]}…"
-             for what, secret in held.items() for variant in _variants(secret)
-             for name, text in logs.items() if (at := text.find(variant)) >= 0]
+    leaks = [
+        f"{what} in {name}: …{text[max(0, at - 120) : at + 40]}…"
+        for what, secret in held.items()
+        for variant in _variants(secret)
+        for name, text in logs.items()
+        if (at := text.find(variant)) >= 0
+    ]
     assert not leaks, "secrets in the logs:\n" + "\n".join(leaks)
 
 
@@ -121,14 +165,31 @@ async def test_the_whatsapp_stand_in_refuses_secrets_in_a_url(platform):
     """A sender that put the app secret or a token in a query string again would fail the WhatsApp tests."""
     s = get_settings()
     async with httpx.AsyncClient(base_url=platform.whatsapp_url, timeout=10) as wa:
-        r = await wa.get(f"/{s.wa_api_version}/oauth/access_token", params={
-            "grant_type": "fb_exchange_token", "client_id": s.wa_app_id, "client_secret": s.wa_app_secret,
-            "fb_exchange_token": s.wa_access_token})
-        assert r.status_code == 400 and "client_secret, fb_exchange_token" in r.json()["error"]["message"], r.text
-        r = await wa.post(f"/{s.wa_api_version}/{s.wa_phone_number_id}/messages",
-                          params={"access_token": s.wa_access_token}, json={"messaging_product": "whatsapp"})
+        r = await wa.get(
+            f"/{s.wa_api_version}/oauth/access_token",
+            params={
+                "grant_type": "fb_exchange_token",
+                "client_id": s.wa_app_id,
+                "client_secret": s.wa_app_secret,
+                "fb_exchange_token": s.wa_access_token,
+            },
+        )
+        assert r.status_code == 400 and "client_secret, fb_exchange_token" in r.json()["error"]["message"], (
+            r.text
+        )
+        r = await wa.post(
+            f"/{s.wa_api_version}/{s.wa_phone_number_id}/messages",
+            params={"access_token": s.wa_access_token},
+            json={"messaging_product": "whatsapp"},
+        )
         assert r.status_code == 400 and "access_token" in r.json()["error"]["message"], r.text
-        r = await wa.post(f"/{s.wa_api_version}/oauth/access_token", data={
-            "grant_type": "fb_exchange_token", "client_id": s.wa_app_id, "client_secret": s.wa_app_secret,
-            "fb_exchange_token": s.wa_access_token})
+        r = await wa.post(
+            f"/{s.wa_api_version}/oauth/access_token",
+            data={
+                "grant_type": "fb_exchange_token",
+                "client_id": s.wa_app_id,
+                "client_secret": s.wa_app_secret,
+                "fb_exchange_token": s.wa_access_token,
+            },
+        )
         assert r.status_code == 200 and r.json()["access_token"], r.text

@@ -13,7 +13,9 @@ from lightspeedpay.models import Base
 
 async def _changes(metadata: MetaData) -> list:
     def diff(sync_conn):  # type: ignore[no-untyped-def]
-        ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True, "compare_server_default": False})
+        ctx = MigrationContext.configure(
+            sync_conn, opts={"compare_type": True, "compare_server_default": False}
+        )
         return compare_metadata(ctx, metadata)
 
     async with engine().connect() as conn:
@@ -22,7 +24,9 @@ async def _changes(metadata: MetaData) -> list:
 
 async def test_autogenerate_finds_nothing(platform):
     changes = await _changes(Base.metadata)
-    assert changes == [], "models and migrations differ; write a migration step:\n" + "\n".join(map(str, changes))
+    assert changes == [], "models and migrations differ; write a migration step:\n" + "\n".join(
+        map(str, changes)
+    )
 
 
 async def test_the_check_sees_a_column_no_migration_made(platform):

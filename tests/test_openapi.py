@@ -8,8 +8,16 @@ from openapi_spec_validator import validate
 
 NATIVE_POSTS = ["/api/v1/pay", "/api/v1/transactions/{transaction_id}/refunds"]
 V1_POSTS = ["/v1/orders", "/v1/payments/{payment_id}/capture", "/v1/payments/{payment_id}/refund"]
-V1_GETS = ["/v1/orders", "/v1/orders/{order_id}", "/v1/orders/{order_id}/payments", "/v1/payments",
-           "/v1/payments/{payment_id}", "/v1/payments/{payment_id}/refunds", "/v1/refunds", "/v1/refunds/{refund_id}"]
+V1_GETS = [
+    "/v1/orders",
+    "/v1/orders/{order_id}",
+    "/v1/orders/{order_id}/payments",
+    "/v1/payments",
+    "/v1/payments/{payment_id}",
+    "/v1/payments/{payment_id}/refunds",
+    "/v1/refunds",
+    "/v1/refunds/{refund_id}",
+]
 
 
 def _refs(node, found):
@@ -44,15 +52,24 @@ async def test_openapi_is_valid_and_covers_both_surfaces(platform):
         post = spec["paths"][path]["post"]
         body = post["requestBody"]["content"]["application/json"]
         assert body["schema"]["properties"] and body["examples"], path
-        assert "Idempotency-Key" in [p["name"] for p in post.get("parameters", []) if p["in"] == "header"], path
-    assert "X-Refund-Idempotency" in [p["name"] for p in spec["paths"]["/v1/payments/{payment_id}/refund"]["post"]
-                                      ["parameters"]]
+        assert "Idempotency-Key" in [p["name"] for p in post.get("parameters", []) if p["in"] == "header"], (
+            path
+        )
+    assert "X-Refund-Idempotency" in [
+        p["name"] for p in spec["paths"]["/v1/payments/{payment_id}/refund"]["post"]["parameters"]
+    ]
     for path in V1_GETS:
         get = spec["paths"][path]["get"]
         assert get["responses"]["200"]["content"]["application/json"]["example"], path
-    assert spec["paths"]["/v1/orders"]["post"]["responses"]["400"]["content"]["application/json"]["example"][
-        "error"]["code"] == "BAD_REQUEST_ERROR"
-    assert {"count", "skip", "from", "to"} <= {p["name"] for p in spec["paths"]["/v1/payments"]["get"]["parameters"]}
+    assert (
+        spec["paths"]["/v1/orders"]["post"]["responses"]["400"]["content"]["application/json"]["example"][
+            "error"
+        ]["code"]
+        == "BAD_REQUEST_ERROR"
+    )
+    assert {"count", "skip", "from", "to"} <= {
+        p["name"] for p in spec["paths"]["/v1/payments"]["get"]["parameters"]
+    }
     # the nested customer of /api/v1/pay is inlined, not a dangling reference
     pay = spec["paths"]["/api/v1/pay"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "$ref" not in str(pay)

@@ -23,7 +23,9 @@ DDL_ONLY = {"models": {"text"}}
 def _sql_calls(source: str) -> list[tuple[int, str]]:
     """(line, what) for every SQL statement built or run, or row lock taken, in a module's source."""
     tree = ast.parse(source)
-    imported: dict[str, str] = {}  # local name -> sqlalchemy's name, for `from sqlalchemy... import select as s`
+    imported: dict[
+        str, str
+    ] = {}  # local name -> sqlalchemy's name, for `from sqlalchemy... import select as s`
     modules = {"sqlalchemy", "sa"}  # `import sqlalchemy as sa` and friends
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "sqlalchemy":
@@ -67,8 +69,9 @@ def test_only_repositories_issue_sql() -> None:
             continue
         for line, what in _offences(rel, path.read_text()):
             offenders.append(f"lightspeedpay/{rel}:{line}: {what}")
-    assert not offenders, ("SQL outside a repository; move it into the domain's repository.py:\n"
-                           + "\n".join(offenders))
+    assert not offenders, "SQL outside a repository; move it into the domain's repository.py:\n" + "\n".join(
+        offenders
+    )
 
 
 def test_every_exception_is_still_needed() -> None:
@@ -96,6 +99,13 @@ async def f(session, conn, model):
     select_thing(model)
 """
     assert [what for _, what in _sql_calls(source)] == [
-        "select", "text", "insert", "update", ".execute(", ".exec_driver_sql(", "get(with_for_update=…)"]
+        "select",
+        "text",
+        "insert",
+        "update",
+        ".execute(",
+        ".exec_driver_sql(",
+        "get(with_for_update=…)",
+    ]
     assert _offences("models/x.py", 'from sqlalchemy import text\ntext("now()")') == []
     assert _offences("webhooks/x.py", 'from sqlalchemy import text\ntext("now()")') == [(2, "text")]

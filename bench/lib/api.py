@@ -24,9 +24,14 @@ class Api:
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
-        self.proc = subprocess.Popen([PY, "-m", "lightspeedpay.cli", "api", "--workers", str(self.workers),
-                                      "--port", str(self.port)], env=self.env, cwd=ROOT, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [PY, "-m", "lightspeedpay.cli", "api", "--workers", str(self.workers), "--port", str(self.port)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def worker_pids(self) -> list[int]:
         assert self.proc is not None
@@ -87,8 +92,12 @@ async def http_status(port: int, path: str) -> int:
 def connections_per_worker(port: int, pids: list[int]) -> list[int]:
     """Established client connections each API worker holds (the kernel, not us, spreads them)."""
     try:
-        out = subprocess.run(["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
-                             capture_output=True, text=True, timeout=5).stdout
+        out = subprocess.run(
+            ["ss", "-Htnp", "state", "established", f"( sport = :{port} )"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout
     except (OSError, subprocess.TimeoutExpired):
         return []
     counts = Counter(int(m) for m in re.findall(r"pid=(\d+)", out))

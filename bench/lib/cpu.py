@@ -23,7 +23,7 @@ def proc_table() -> dict[int, tuple[int, int, int]]:
                 data = f.read()
         except OSError:
             continue
-        rest = data[data.rindex(b")") + 2:].split()
+        rest = data[data.rindex(b")") + 2 :].split()
         out[int(name)] = (int(rest[1]), int(rest[11]) + int(rest[12]), int(rest[13]) + int(rest[14]))
     return out
 
@@ -44,8 +44,11 @@ def _tree_ticks(table: dict[int, tuple[int, int, int]], root: int) -> int:
 def system_cpu() -> dict[str, int]:
     with open("/proc/stat") as f:
         user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in f.readline().split()[1:9])
-    return {"busy": user + nice + system + irq + softirq + steal, "total": user + nice + system + idle + iowait + irq
-            + softirq + steal, "irq": irq + softirq}
+    return {
+        "busy": user + nice + system + irq + softirq + steal,
+        "total": user + nice + system + idle + iowait + irq + softirq + steal,
+        "irq": irq + softirq,
+    }
 
 
 def _psi_cpu_some_us() -> int | None:
@@ -95,8 +98,11 @@ class CpuMeter:
             vals[f"_w_{name}"] = table.get(pid, (0, 0, 0))[1] / CLK_TCK
             vals[f"_v_{name}"], vals[f"_i_{name}"] = _ctx_switches(pid)
         sysc = system_cpu()
-        vals["_busy"], vals["_total"], vals["_irq"] = (sysc["busy"] / CLK_TCK, sysc["total"] / CLK_TCK,
-                                                       sysc["irq"] / CLK_TCK)
+        vals["_busy"], vals["_total"], vals["_irq"] = (
+            sysc["busy"] / CLK_TCK,
+            sysc["total"] / CLK_TCK,
+            sysc["irq"] / CLK_TCK,
+        )
         psi = _psi_cpu_some_us()
         if psi is not None:
             vals["_psi"] = psi / 1e6
@@ -124,7 +130,12 @@ class CpuMeter:
             delta = (ticks - self._table0[pid][1]) / CLK_TCK / wall
             if delta >= 0.01:
                 try:
-                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                    cmd = (
+                        Path(f"/proc/{pid}/cmdline")
+                        .read_bytes()
+                        .replace(b"\0", b" ")
+                        .decode(errors="replace")
+                    )
                 except OSError:
                     cmd = "?"
                 rows.append({"pid": pid, "cmdline": cmd.strip()[:100], "cores": round(delta, 3)})
@@ -138,12 +149,22 @@ class CpuMeter:
         out["machine_busy"] = round(d["_busy"] / max(d["_total"], 1e-9) * ncpu, 3)
         out["irq_softirq"] = round(d["_irq"] / max(d["_total"], 1e-9) * ncpu, 3)
         # kernel work not charged to any process (loopback networking in softirq) and anything else running
-        out["other"] = round(max(out["machine_busy"] - sum(out[k] for k in out if k not in (
-            "machine_busy", "irq_softirq")), 0), 3)
+        out["other"] = round(
+            max(
+                out["machine_busy"] - sum(out[k] for k in out if k not in ("machine_busy", "irq_softirq")), 0
+            ),
+            3,
+        )
         if "_psi" in d:
             out["cpu_pressure"] = round(d["_psi"] / wall, 3)  # share of time some task waited for a CPU
-        out["workers"] = {name: {"cores": round(d[f"_w_{name}"] / wall, 3), "voluntary_switches": int(d[f"_v_{name}"]),
-                                 "involuntary_switches": int(d[f"_i_{name}"])} for name in self.watch}
+        out["workers"] = {
+            name: {
+                "cores": round(d[f"_w_{name}"] / wall, 3),
+                "voluntary_switches": int(d[f"_v_{name}"]),
+                "involuntary_switches": int(d[f"_i_{name}"]),
+            }
+            for name in self.watch
+        }
         out["other_processes"] = self._others(wall)
         out["wall"] = round(wall, 3)
         return out

@@ -25,15 +25,19 @@ def build_requests(creds: dict[str, str], port: int, tag: str, count: int) -> li
 
     ts = str(int(time.time()))
     key, salt = creds["client_key"], creds["client_salt"]
-    head = (f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
-            f"X-Client-Key: {key}\r\nX-Timestamp: {ts}\r\n").encode()
+    head = (
+        f"POST {PATH} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+        f"X-Client-Key: {key}\r\nX-Timestamp: {ts}\r\n"
+    ).encode()
     out = []
     sigs = set()
     for i in range(count):
         body = b'{"amount":49900,"order_id":"%s-%d","currency":"INR"}' % (tag.encode(), i)
         sig = sign_merchant_request(salt, ts, "POST", PATH, body)
         sigs.add(sig)
-        out.append(head + b"X-Signature: %s\r\nContent-Length: %d\r\n\r\n%s" % (sig.encode(), len(body), body))
+        out.append(
+            head + b"X-Signature: %s\r\nContent-Length: %d\r\n\r\n%s" % (sig.encode(), len(body), body)
+        )
     if len(sigs) != count:  # built before the phase, so checking costs the measurement nothing
         raise RuntimeError(f"{count - len(sigs)} of {count} pre-built requests repeat a signature")
     return out
@@ -72,8 +76,16 @@ def pct(sorted_vals: list[float], q: float) -> float | None:
     return round(sorted_vals[idx] * 1000, 2)
 
 
-async def drive(requests: list[bytes], port: int, concurrency: int, warmup: float, seconds: float,
-                progress: Progress, task: Any, on_measure_start: Any = None) -> dict[str, Any]:
+async def drive(
+    requests: list[bytes],
+    port: int,
+    concurrency: int,
+    warmup: float,
+    seconds: float,
+    progress: Progress,
+    task: Any,
+    on_measure_start: Any = None,
+) -> dict[str, Any]:
     """Closed loop: `concurrency` keep-alive connections, each sending the next pre-built request as soon as
     the previous answer is read. Only answers that complete inside the measured window count."""
     now = time.perf_counter  # uvloop's loop.time() has only millisecond resolution
@@ -115,7 +127,7 @@ async def drive(requests: list[bytes], port: int, concurrency: int, warmup: floa
                 status = head[9:12]
                 low = head.lower()
                 i = low.find(b"content-length:")
-                length = int(low[i + 15:low.index(b"\r\n", i)]) if i >= 0 else 0
+                length = int(low[i + 15 : low.index(b"\r\n", i)]) if i >= 0 else 0
                 body = await reader.readexactly(length) if length else b""
                 close = b"connection: close" in low
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
@@ -165,15 +177,24 @@ async def drive(requests: list[bytes], port: int, concurrency: int, warmup: floa
     per_second = []
     for sec in range(int(seconds)):
         vals = sorted(buckets.get(sec, []))
-        per_second.append({"second": sec, "completed": len(vals), "p50_ms": pct(vals, 0.5), "p99_ms": pct(vals, 0.99)})
+        per_second.append(
+            {"second": sec, "completed": len(vals), "p50_ms": pct(vals, 0.5), "p99_ms": pct(vals, 0.99)}
+        )
     lat.sort()
     completed = len(lat)
     errors = sum(v for k, v in statuses.items() if k != "201")
     return {
-        "completed": completed, "rps": round(completed / seconds, 1),
-        "p50_ms": pct(lat, 0.50), "p90_ms": pct(lat, 0.90), "p99_ms": pct(lat, 0.99),
+        "completed": completed,
+        "rps": round(completed / seconds, 1),
+        "p50_ms": pct(lat, 0.50),
+        "p90_ms": pct(lat, 0.90),
+        "p99_ms": pct(lat, 0.99),
         "max_ms": round(lat[-1] * 1000, 2) if lat else None,
         "mean_ms": round(sum(lat) / completed * 1000, 2) if completed else None,
-        "errors": errors, "statuses": dict(statuses), "error_samples": samples,
-        "exhausted": exhausted, "unfinished": len(pending), "per_second": per_second,
+        "errors": errors,
+        "statuses": dict(statuses),
+        "error_samples": samples,
+        "exhausted": exhausted,
+        "unfinished": len(pending),
+        "per_second": per_second,
     }

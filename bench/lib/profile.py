@@ -29,7 +29,7 @@ def _short(path: str) -> str:
             return path.split(marker, 1)[1]
     root = str(ROOT) + "/"
     if path.startswith(root):
-        return path[len(root):]
+        return path[len(root) :]
     m = re.search(r"/python3\.\d+/(.*)$", path)
     return f"stdlib/{m.group(1)}" if m else path
 
@@ -58,8 +58,10 @@ def _component(file: str) -> str:
 # Where a sample is spent, decided by the innermost frame of the request's own call chain that matches.
 _STAGES = (
     ("BullMQ job push (redis-py, Lua script)", ("lightspeedpay/jobs/queues.py",)),
-    ("initiation SQL (SQLAlchemy + asyncpg)", ("lightspeedpay/payments/repository.py",
-                                               "lightspeedpay/gateways/repository.py")),
+    (
+        "initiation SQL (SQLAlchemy + asyncpg)",
+        ("lightspeedpay/payments/repository.py", "lightspeedpay/gateways/repository.py"),
+    ),
     ("connection checkout/return (SQLAlchemy pool)", ("lightspeedpay/payments/service.py",)),
     ("auth: headers, HMAC, merchant cache", ("lightspeedpay/auth/signature.py",)),
     ("body validation (Pydantic)", ("lightspeedpay/kit/parsing.py",)),
@@ -105,25 +107,37 @@ def summarise_profile(raw_files: list[Path], seconds: float, rate: int) -> dict[
         return {"samples": 0}
 
     def top(counter: Counter[Any], k: int) -> list[dict[str, Any]]:
-        return [{"name": key if isinstance(key, str) else f"{key[0]}  ({key[1]})",
-                 "samples": n, "share": round(n / total, 4)} for key, n in counter.most_common(k)]
+        return [
+            {
+                "name": key if isinstance(key, str) else f"{key[0]}  ({key[1]})",
+                "samples": n,
+                "share": round(n / total, 4),
+            }
+            for key, n in counter.most_common(k)
+        ]
 
     app_incl = Counter({k: v for k, v in incl.items() if k[1].startswith("lightspeedpay/")})
     return {
-        "samples": total, "cpu_seconds": round(total / rate, 2), "samples_per_worker": per_file,
+        "samples": total,
+        "cpu_seconds": round(total / rate, 2),
+        "samples_per_worker": per_file,
         # py-spy counts a thread as active when Linux says it is runnable: on a CPU *or waiting for one*
         "active_share_per_worker": [round(n / (rate * seconds), 3) for n in per_file],
         "worker_cores": round(total / rate / seconds, 2),
-        "top_own": top(own, 25), "components": top(comp, 14), "stages": top(stage, 12),
-        "app_inclusive": top(app_incl, 12), "raw_files": [str(p.relative_to(ROOT)) for p in raw_files],
+        "top_own": top(own, 25),
+        "components": top(comp, 14),
+        "stages": top(stage, 12),
+        "app_inclusive": top(app_incl, 12),
+        "raw_files": [str(p.relative_to(ROOT)) for p in raw_files],
     }
 
 
 class PhaseProfiler:
     """py-spy on each API worker and pg_stat_activity sampling over one phase's measured window."""
 
-    def __init__(self, workers: list[int], raw_files: list[Path], seconds: int, rate: int,
-                 database_url: str) -> None:
+    def __init__(
+        self, workers: list[int], raw_files: list[Path], seconds: int, rate: int, database_url: str
+    ) -> None:
         self.workers, self.raw_files, self.seconds, self.rate = workers, raw_files, seconds, rate
         self.database_url = database_url
         self._spy: list[asyncio.Future[asyncio.subprocess.Process]] = []
@@ -133,10 +147,28 @@ class PhaseProfiler:
     def start(self) -> None:
         """Called by the load driver when the measured window opens (not awaited: the phase is running)."""
         for pid, out in zip(self.workers, self.raw_files, strict=True):
-            self._spy.append(asyncio.ensure_future(asyncio.create_subprocess_exec(
-                PY_SPY, "record", "--pid", str(pid), "--duration", str(self.seconds), "--rate",
-                str(self.rate), "--format", "raw", "--full-filenames", "--nonblocking",
-                "--output", str(out), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)))
+            self._spy.append(
+                asyncio.ensure_future(
+                    asyncio.create_subprocess_exec(
+                        PY_SPY,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--duration",
+                        str(self.seconds),
+                        "--rate",
+                        str(self.rate),
+                        "--format",
+                        "raw",
+                        "--full-filenames",
+                        "--nonblocking",
+                        "--output",
+                        str(out),
+                        stdout=asyncio.subprocess.DEVNULL,
+                        stderr=asyncio.subprocess.PIPE,
+                    )
+                )
+            )
         self._pg_task = asyncio.ensure_future(sample_pg_activity(self.database_url, self._stop_pg))
 
     async def finish(self) -> dict[str, Any]:
@@ -152,8 +184,11 @@ class PhaseProfiler:
         after = os.times()
         prof["py_spy"] = summarise_profile(self.raw_files, self.seconds, self.rate)
         # py-spy's own CPU: it is a reaped child of this process
-        prof["py_spy_cpu_cores"] = round((after.children_user + after.children_system
-                                          - before.children_user - before.children_system) / self.seconds, 3)
+        prof["py_spy_cpu_cores"] = round(
+            (after.children_user + after.children_system - before.children_user - before.children_system)
+            / self.seconds,
+            3,
+        )
         if errs:
             prof["py_spy_error"] = " | ".join(errs)
         if self._pg_task is not None:

@@ -12,7 +12,7 @@ async def clear_redis(redis_url: str, prefix: str) -> int:
     try:
         keys = [k async for k in r.scan_iter(f"{prefix}:*", count=1000)]
         for i in range(0, len(keys), 500):
-            await r.delete(*keys[i:i + 500])
+            await r.delete(*keys[i : i + 500])
         return len(keys)
     finally:
         await r.aclose()

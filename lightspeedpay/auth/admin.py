@@ -14,8 +14,9 @@ from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
 
 # auto_error=False: a missing or malformed header is answered in our error shape, not FastAPI's
-_bearer = HTTPBearer(auto_error=False, scheme_name="AdminToken",
-                     description="The operator's admin token (LSP_ADMIN_TOKEN).")
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="AdminToken", description="The operator's admin token (LSP_ADMIN_TOKEN)."
+)
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,18 @@ def _digest(token: str) -> bytes:
 
 
 async def authenticate_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Admin:
     if credentials is None:
         if request.headers.get("authorization"):
-            raise Unauthorized("The Authorization header must be `Bearer <admin token>`.", field="Authorization")
-        raise Unauthorized("The Authorization header is missing; send `Authorization: Bearer <admin token>`.",
-                           field="Authorization")
+            raise Unauthorized(
+                "The Authorization header must be `Bearer <admin token>`.", field="Authorization"
+            )
+        raise Unauthorized(
+            "The Authorization header is missing; send `Authorization: Bearer <admin token>`.",
+            field="Authorization",
+        )
     expected = get_settings().admin_token
     if not expected or not equal(_digest(credentials.credentials.strip()), _digest(expected)):
         raise Unauthorized("The admin token is not valid.", field="Authorization")

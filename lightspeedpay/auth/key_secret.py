@@ -28,7 +28,9 @@ def credentials(request: Request) -> tuple[str, str]:
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
-            raise Unauthorized("The Authorization header is not valid Basic auth.", field="Authorization") from None
+            raise Unauthorized(
+                "The Authorization header is not valid Basic auth.", field="Authorization"
+            ) from None
         key, _, secret = decoded.partition(":")
         if "\x00" in decoded:  # no key has one, and PostgreSQL text cannot hold it: refuse before the lookup
             raise Unauthorized("The api key provided is invalid", field="Authorization")
@@ -39,8 +41,10 @@ def credentials(request: Request) -> tuple[str, str]:
 async def authenticate(request: Request) -> MerchantAuth:
     key, secret = credentials(request)
     if not key or not secret:
-        raise Unauthorized("Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
-                           "client_salt), or the X-Api-Key and X-Api-Secret headers.")
+        raise Unauthorized(
+            "Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
+            "client_salt), or the X-Api-Key and X-Api-Secret headers."
+        )
     merchant = None
     for fresh in (False, True):  # a cached merchant is read again once: its salt may have been rotated
         async with sessionmaker()() as session:

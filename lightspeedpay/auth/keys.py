@@ -35,8 +35,6 @@ class KeyRotationError(RuntimeError):
     pass
 
 
-
-
 def _reencrypt(ring: KeyRing, target: SecretColumns, row: Any, column: str) -> bool:
     token = getattr(row, column)
     if token is None:  # an optional secret column (a webhook endpoint's previous secret)
@@ -45,18 +43,27 @@ def _reencrypt(ring: KeyRing, target: SecretColumns, row: Any, column: str) -> b
     if kid == ring.primary:
         return False
     if kid not in ring.keys:
-        raise KeyRotationError(f"{target.table} {row.id}: {column} is under key {kid!r}, which "
-                               "LSP_ENCRYPTION_KEYS does not hold; add that key (after the primary) and run again")
+        raise KeyRotationError(
+            f"{target.table} {row.id}: {column} is under key {kid!r}, which "
+            "LSP_ENCRYPTION_KEYS does not hold; add that key (after the primary) and run again"
+        )
     try:
         plaintext = ring.decrypt(token)
     except (InvalidTag, ValueError) as exc:
-        raise KeyRotationError(f"{target.table} {row.id}: {column} does not decrypt with key {kid!r}") from exc
+        raise KeyRotationError(
+            f"{target.table} {row.id}: {column} does not decrypt with key {kid!r}"
+        ) from exc
     setattr(row, column, ring.encrypt(plaintext))
     return True
 
 
-async def rotate_keys(session_factory: async_sessionmaker[AsyncSession], *, batch: int = 200,
-                      on_progress: Progress | None = None, ring: KeyRing | None = None) -> dict[str, int]:
+async def rotate_keys(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    batch: int = 200,
+    on_progress: Progress | None = None,
+    ring: KeyRing | None = None,
+) -> dict[str, int]:
     """Re-encrypt secrets under the primary key; returns how many values changed per `table.column`.
 
     Each batch commits on its own, so an interrupted run keeps its progress and a second run finishes it.
@@ -74,7 +81,9 @@ async def rotate_keys(session_factory: async_sessionmaker[AsyncSession], *, batc
         after: uuid.UUID | None = None
         while True:
             async with session_factory() as session, session.begin():
-                rows = await secret_repo.lock_stale_batch(session, target, ring.primary, after=after, limit=batch)
+                rows = await secret_repo.lock_stale_batch(
+                    session, target, ring.primary, after=after, limit=batch
+                )
                 for row in rows:
                     for column in target.columns:
                         if _reencrypt(ring, target, row, column):

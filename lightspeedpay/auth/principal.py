@@ -34,7 +34,9 @@ class PrincipalService:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, MerchantAuth]] = {}
 
-    async def by_key(self, session: AsyncSession, client_key: str, *, fresh: bool = False) -> MerchantAuth | None:
+    async def by_key(
+        self, session: AsyncSession, client_key: str, *, fresh: bool = False
+    ) -> MerchantAuth | None:
         """From the per-process cache unless `fresh` (a signature that matched no cached salt is checked once
         more against the database, so a rotation made through another process counts at once)."""
         now = time.monotonic()
@@ -45,10 +47,14 @@ class PrincipalService:
         if client is None:
             return None
         previous = await principal_repo.previous_salts(session, client.id, datetime.now(UTC))
-        auth = MerchantAuth(id=client.id, client_key=client.client_key, salt=crypto.decrypt(client.client_salt_enc),
-                            status=client.status, company_name=client.company_name,
-                            previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp())
-                                                 for p in previous))
+        auth = MerchantAuth(
+            id=client.id,
+            client_key=client.client_key,
+            salt=crypto.decrypt(client.client_salt_enc),
+            status=client.status,
+            company_name=client.company_name,
+            previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp()) for p in previous),
+        )
         self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)
         return auth
 

@@ -39,12 +39,16 @@ async def accept_once(method: str, client_id: uuid.UUID, signature: str, idempot
         async with asyncio.timeout(s.replay_check_timeout_seconds):
             seen = await queues.redis_client().set(key, mark, nx=True, ex=ttl, get=True)
     except (RedisError, OSError, TimeoutError):
-        raise ReplayCheckUnavailable("The replay check is unavailable for a moment; send the request again "
-                                     "shortly (it has not been carried out).") from None
+        raise ReplayCheckUnavailable(
+            "The replay check is unavailable for a moment; send the request again "
+            "shortly (it has not been carried out)."
+        ) from None
     if seen is not None and (mark == "-" or _text(seen) != mark):
-        raise RequestReplayed("This signed request was already received; sign each request anew with the "
-                              "current X-Timestamp (a retry must be signed again).", field="X-Signature")
-
+        raise RequestReplayed(
+            "This signed request was already received; sign each request anew with the "
+            "current X-Timestamp (a retry must be signed again).",
+            field="X-Signature",
+        )
 
 
 def _text(value: object) -> str:

@@ -18,14 +18,19 @@ from lightspeedpay.models import Client, ClientPreviousSalt
 
 class PrincipalRepository:
     async def client_by_key(self, session: AsyncSession, client_key: str) -> Client | None:
-        return (await session.execute(select(Client).where(Client.client_key == client_key))).scalar_one_or_none()
+        return (
+            await session.execute(select(Client).where(Client.client_key == client_key))
+        ).scalar_one_or_none()
 
-    async def previous_salts(self, session: AsyncSession, client_id: uuid.UUID,
-                             now: datetime) -> list[ClientPreviousSalt]:
+    async def previous_salts(
+        self, session: AsyncSession, client_id: uuid.UUID, now: datetime
+    ) -> list[ClientPreviousSalt]:
         """Salts rotated away from that still verify requests (newest first)."""
-        stmt = (select(ClientPreviousSalt)
-                .where(ClientPreviousSalt.client_id == client_id, ClientPreviousSalt.expires_at > now)
-                .order_by(ClientPreviousSalt.retired_at.desc()))
+        stmt = (
+            select(ClientPreviousSalt)
+            .where(ClientPreviousSalt.client_id == client_id, ClientPreviousSalt.expires_at > now)
+            .order_by(ClientPreviousSalt.retired_at.desc())
+        )
         return list((await session.execute(stmt)).scalars())
 
 
@@ -54,14 +59,23 @@ class SecretRepository:
         stmt = select(func.count()).select_from(target.model).where(self._stale(target, primary))
         return int((await session.execute(stmt)).scalar_one())
 
-    async def lock_stale_batch(self, session: AsyncSession, target: SecretColumns, primary: str, *,
-                               after: uuid.UUID | None, limit: int) -> Sequence[Any]:
+    async def lock_stale_batch(
+        self,
+        session: AsyncSession,
+        target: SecretColumns,
+        primary: str,
+        *,
+        after: uuid.UUID | None,
+        limit: int,
+    ) -> Sequence[Any]:
         """The next rows by id after `after`, locked; keyset order means each row is visited once per run."""
         model = target.model
         stmt = select(model).where(self._stale(target, primary))
         if after is not None:
             stmt = stmt.where(model.id > after)
-        stmt = stmt.order_by(model.id).limit(limit).with_for_update().execution_options(populate_existing=True)
+        stmt = (
+            stmt.order_by(model.id).limit(limit).with_for_update().execution_options(populate_existing=True)
+        )
         return (await session.execute(stmt)).scalars().all()
 
 

@@ -57,26 +57,37 @@ async def authenticate(request: Request) -> MerchantAuth:
             raise Unauthorized(f"The {name} header is missing; every API request must be signed.", field=name)
     assert client_key and timestamp and signature
     if not _ascii_digits(timestamp) or len(timestamp) > _MAX_TIMESTAMP_DIGITS:
-        raise Unauthorized("X-Timestamp must be Unix time in whole seconds (or milliseconds, 13 digits).",
-                           field="X-Timestamp")
+        raise Unauthorized(
+            "X-Timestamp must be Unix time in whole seconds (or milliseconds, 13 digits).",
+            field="X-Timestamp",
+        )
     tolerance = get_settings().signature_tolerance_seconds
     sent_at = int(timestamp) / 1000 if len(timestamp) == _MILLISECOND_DIGITS else int(timestamp)
     if abs(time.time() - sent_at) > tolerance:
-        raise StaleTimestamp(f"X-Timestamp is more than {tolerance} s from the server clock; sign the request "
-                             "again with the current time.", field="X-Timestamp")
+        raise StaleTimestamp(
+            f"X-Timestamp is more than {tolerance} s from the server clock; sign the request "
+            "again with the current time.",
+            field="X-Timestamp",
+        )
     body = await read_body(request)
-    merchant = await _verified_merchant(client_key, timestamp, request.method, path_with_query(request), body,
-                                        signature.lower())
-    await replay.accept_once(request.method, merchant.id, signature.lower(),
-                             headers.get("idempotency-key") or headers.get("x-refund-idempotency"))
+    merchant = await _verified_merchant(
+        client_key, timestamp, request.method, path_with_query(request), body, signature.lower()
+    )
+    await replay.accept_once(
+        request.method,
+        merchant.id,
+        signature.lower(),
+        headers.get("idempotency-key") or headers.get("x-refund-idempotency"),
+    )
     if merchant.status == ClientStatus.DISABLED:
         raise Unauthorized("This merchant account is disabled.")
     request.state.raw_body = body
     return merchant
 
 
-async def _verified_merchant(client_key: str, timestamp: str, method: str, path: str, body: bytes,
-                             signature: str) -> MerchantAuth:
+async def _verified_merchant(
+    client_key: str, timestamp: str, method: str, path: str, body: bytes, signature: str
+) -> MerchantAuth:
     """The merchant whose current or still-valid previous salt signed this request. A cached merchant whose
     salts match nothing is read again once: its salt may have been rotated through another process."""
     for fresh in (False, True):
@@ -90,8 +101,11 @@ async def _verified_merchant(client_key: str, timestamp: str, method: str, path:
             matched |= equal(sign_merchant_request(salt, timestamp, method, path, body), signature)
         if matched:
             return merchant
-    raise InvalidSignature("The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
-                           "{raw body}` with your client salt (hex HMAC-SHA256).", field="X-Signature")
+    raise InvalidSignature(
+        "The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
+        "{raw body}` with your client salt (hex HMAC-SHA256).",
+        field="X-Signature",
+    )
 
 
 CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate)]

@@ -24,9 +24,6 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(tags=["checkout"])
 
 
-
-
-
 def _origin(value: str | None) -> str | None:
     """The embedding page's origin, to address postMessage to it alone."""
     if value and value.startswith(("http://", "https://")) and value.count("/") == 2:
@@ -44,32 +41,63 @@ def _error_page(request: Request, exc: AppError) -> HTMLResponse:
 
 @router.get("/checkout.js", include_in_schema=False)
 async def checkout_js() -> Response:
-    return FileResponse(HERE / "static" / "checkout.js", media_type="application/javascript",
-                        headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"})
+    return FileResponse(
+        HERE / "static" / "checkout.js",
+        media_type="application/javascript",
+        headers={"cache-control": "public, max-age=300", "access-control-allow-origin": "*"},
+    )
 
 
 @router.get("/checkout/{order_id}", response_class=HTMLResponse, summary="Hosted checkout page for an order")
-async def checkout_page(request: Request, order_id: str, session: ReadSession, key: str = "", embed: bool = False,
-                        origin: str | None = None, redirect_url: str | None = None) -> HTMLResponse:
+async def checkout_page(
+    request: Request,
+    order_id: str,
+    session: ReadSession,
+    key: str = "",
+    embed: bool = False,
+    origin: str | None = None,
+    redirect_url: str | None = None,
+) -> HTMLResponse:
     try:
         co = await checkout_service.order(session, order_id, key)
     except AppError as exc:
         return _error_page(request, exc)
-    return _page(request, "checkout.html", _context(co, key=key, embed=embed, origin=_origin(origin),
-                                                   redirect_url=redirect_url))
+    return _page(
+        request,
+        "checkout.html",
+        _context(co, key=key, embed=embed, origin=_origin(origin), redirect_url=redirect_url),
+    )
 
 
 def _context(co: CheckoutOrder, **extra: object) -> dict[str, object]:
-    return {"order": co.order, "merchant": co.client.company_name, "amount": format_inr(co.order.amount),
-            "methods": co.methods, "paid": co.order.status == OrderStatus.PAID, **extra}
+    return {
+        "order": co.order,
+        "merchant": co.client.company_name,
+        "amount": format_inr(co.order.amount),
+        "methods": co.methods,
+        "paid": co.order.status == OrderStatus.PAID,
+        **extra,
+    }
 
 
 @router.post("/checkout/{order_id}/pay", include_in_schema=False)
-async def start_payment(request: Request, order_id: str, session: ReadSession, key: Annotated[str, Form()] = "",
-                        embed: Annotated[str, Form()] = "", origin: Annotated[str, Form()] = "",
-                        redirect_url: Annotated[str, Form()] = "") -> Response:
-    query = urlencode({"key": key, "embed": "1" if embed in ("1", "true") else "0", "origin": _origin(origin) or "",
-                       "redirect_url": redirect_url})
+async def start_payment(
+    request: Request,
+    order_id: str,
+    session: ReadSession,
+    key: Annotated[str, Form()] = "",
+    embed: Annotated[str, Form()] = "",
+    origin: Annotated[str, Form()] = "",
+    redirect_url: Annotated[str, Form()] = "",
+) -> Response:
+    query = urlencode(
+        {
+            "key": key,
+            "embed": "1" if embed in ("1", "true") else "0",
+            "origin": _origin(origin) or "",
+            "redirect_url": redirect_url,
+        }
+    )
     try:
         co = await checkout_service.order(session, order_id, key)
         # the PSP sends the payer back to /return, which finds this payment
@@ -77,26 +105,51 @@ async def start_payment(request: Request, order_id: str, session: ReadSession, k
         started = await payment_service.start_for_order(co.order.public_id, redirect_url=back)
     except AppError as exc:
         return _error_page(request, exc)
-    return RedirectResponse(f"/checkout/{quote(order_id)}/payments/{started.payment_id}?{query}&go=1", status_code=303)
+    return RedirectResponse(
+        f"/checkout/{quote(order_id)}/payments/{started.payment_id}?{query}&go=1", status_code=303
+    )
 
 
 @router.get("/checkout/{order_id}/return", include_in_schema=False)
-async def payer_returns(request: Request, order_id: str, session: ReadSession, key: str = "", embed: str = "",
-                        origin: str = "", redirect_url: str = "") -> Response:
+async def payer_returns(
+    request: Request,
+    order_id: str,
+    session: ReadSession,
+    key: str = "",
+    embed: str = "",
+    origin: str = "",
+    redirect_url: str = "",
+) -> Response:
     try:
         co = await checkout_service.order(session, order_id, key)
         payment_id = await checkout_service.latest_payment_id(session, co)
     except AppError as exc:
         return _error_page(request, exc)
-    query = urlencode({"key": key, "embed": "1" if embed in ("1", "true") else "0", "origin": _origin(origin) or "",
-                       "redirect_url": redirect_url})
+    query = urlencode(
+        {
+            "key": key,
+            "embed": "1" if embed in ("1", "true") else "0",
+            "origin": _origin(origin) or "",
+            "redirect_url": redirect_url,
+        }
+    )
     return RedirectResponse(f"/checkout/{quote(order_id)}/payments/{payment_id}?{query}", status_code=303)
 
 
-@router.get("/checkout/{order_id}/payments/{payment_id}", response_class=HTMLResponse, include_in_schema=False)
-async def payment_page(request: Request, order_id: str, payment_id: str, session: ReadSession, key: str = "",
-                       embed: bool = False, origin: str | None = None, redirect_url: str | None = None,
-                       go: bool = False) -> HTMLResponse:
+@router.get(
+    "/checkout/{order_id}/payments/{payment_id}", response_class=HTMLResponse, include_in_schema=False
+)
+async def payment_page(
+    request: Request,
+    order_id: str,
+    payment_id: str,
+    session: ReadSession,
+    key: str = "",
+    embed: bool = False,
+    origin: str | None = None,
+    redirect_url: str | None = None,
+    go: bool = False,
+) -> HTMLResponse:
     """Waits for the PSP order and sends the payer to the PSP's page (go=1); when the payer comes back, waits
     for the outcome and reports it (to the embedding page by postMessage, or by redirect)."""
     try:
@@ -104,12 +157,23 @@ async def payment_page(request: Request, order_id: str, payment_id: str, session
         progress = await checkout_service.progress(session, co, payment_id)
     except AppError as exc:
         return _error_page(request, exc)
-    query = urlencode({"key": key, "embed": int(embed), "origin": _origin(origin) or "",
-                       "redirect_url": redirect_url or ""})
-    return _page(request, "payment.html", _context(
-        co, payment_id=payment_id, progress=progress.as_json(order_id, payment_id), go=go, embed=embed,
-        origin=_origin(origin), redirect_url=redirect_url or "",
-        status_url=f"/checkout/{quote(order_id)}/payments/{quote(payment_id)}/status?{query}"))
+    query = urlencode(
+        {"key": key, "embed": int(embed), "origin": _origin(origin) or "", "redirect_url": redirect_url or ""}
+    )
+    return _page(
+        request,
+        "payment.html",
+        _context(
+            co,
+            payment_id=payment_id,
+            progress=progress.as_json(order_id, payment_id),
+            go=go,
+            embed=embed,
+            origin=_origin(origin),
+            redirect_url=redirect_url or "",
+            status_url=f"/checkout/{quote(order_id)}/payments/{quote(payment_id)}/status?{query}",
+        ),
+    )
 
 
 @router.get("/checkout/{order_id}/payments/{payment_id}/status", include_in_schema=False)

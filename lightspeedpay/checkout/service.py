@@ -25,8 +25,14 @@ METHODS: dict[str, list[str]] = {
     Provider.PAYU: ["Cards", "Netbanking", "UPI"],
     Provider.PHONEPE: ["UPI", "Cards"],
 }
-_TERMINAL = {TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED,
-             TransactionStatus.AUTHORIZED, TransactionStatus.FAILED, TransactionStatus.EXPIRED}
+_TERMINAL = {
+    TransactionStatus.PAID,
+    TransactionStatus.PARTIALLY_REFUNDED,
+    TransactionStatus.REFUNDED,
+    TransactionStatus.AUTHORIZED,
+    TransactionStatus.FAILED,
+    TransactionStatus.EXPIRED,
+}
 
 
 @dataclass(frozen=True)
@@ -46,9 +52,17 @@ class PaymentProgress:
     error_message: str | None
 
     def as_json(self, order_id: str, payment_id: str) -> dict[str, Any]:
-        return {"order_id": order_id, "payment_id": payment_id, "status": self.status, "done": self.done,
-                "checkout_url": self.checkout_url, "signature": self.signature,
-                "error": {"code": self.error_code, "description": self.error_message} if self.error_code else None}
+        return {
+            "order_id": order_id,
+            "payment_id": payment_id,
+            "status": self.status,
+            "done": self.done,
+            "checkout_url": self.checkout_url,
+            "signature": self.signature,
+            "error": {"code": self.error_code, "description": self.error_message}
+            if self.error_code
+            else None,
+        }
 
 
 class CheckoutService:
@@ -68,16 +82,33 @@ class CheckoutService:
             raise NotFound("No payment was started for this order.", field="order_id")
         return payment_id
 
-    async def progress(self, session: AsyncSession, checkout: CheckoutOrder, payment_id: str) -> PaymentProgress:
+    async def progress(
+        self, session: AsyncSession, checkout: CheckoutOrder, payment_id: str
+    ) -> PaymentProgress:
         txn = await transaction_repo.of_order(session, checkout.order.id, payment_id)
         if txn is None:
             raise NotFound("No such payment for this order.", field="payment_id")
-        succeeded = txn.status in (TransactionStatus.PAID, TransactionStatus.PARTIALLY_REFUNDED,
-                                   TransactionStatus.REFUNDED, TransactionStatus.AUTHORIZED)
-        signature = payment_signature(merchant_service.salt(checkout.client), checkout.order.public_id,
-                                      txn.payment_id) if succeeded else None
-        return PaymentProgress(status=txn.status, done=txn.status in _TERMINAL, checkout_url=txn.checkout_url,
-                               signature=signature, error_code=txn.error_code, error_message=txn.error_message)
+        succeeded = txn.status in (
+            TransactionStatus.PAID,
+            TransactionStatus.PARTIALLY_REFUNDED,
+            TransactionStatus.REFUNDED,
+            TransactionStatus.AUTHORIZED,
+        )
+        signature = (
+            payment_signature(
+                merchant_service.salt(checkout.client), checkout.order.public_id, txn.payment_id
+            )
+            if succeeded
+            else None
+        )
+        return PaymentProgress(
+            status=txn.status,
+            done=txn.status in _TERMINAL,
+            checkout_url=txn.checkout_url,
+            signature=signature,
+            error_code=txn.error_code,
+            error_message=txn.error_message,
+        )
 
 
 checkout_service = CheckoutService()

@@ -55,19 +55,31 @@ def _configure_logging() -> None:
 
 
 @app.command()
-def api(host: str = typer.Option(None), port: int = typer.Option(None),
-        workers: int = typer.Option(None, help="uvicorn worker processes")) -> None:
+def api(
+    host: str = typer.Option(None),
+    port: int = typer.Option(None),
+    workers: int = typer.Option(None, help="uvicorn worker processes"),
+) -> None:
     """Run the HTTP API."""
     import uvicorn
 
     s = get_settings()
-    uvicorn.run("lightspeedpay.app:create_app", factory=True, host=host or s.api_host, port=port or s.api_port,
-                workers=workers or s.api_workers, log_level="warning", access_log=False,
-                timeout_keep_alive=s.api_keepalive_seconds)
+    uvicorn.run(
+        "lightspeedpay.app:create_app",
+        factory=True,
+        host=host or s.api_host,
+        port=port or s.api_port,
+        workers=workers or s.api_workers,
+        log_level="warning",
+        access_log=False,
+        timeout_keep_alive=s.api_keepalive_seconds,
+    )
 
 
 @app.command()
-def worker(queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queue(s) to serve")] = None) -> None:
+def worker(
+    queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queue(s) to serve")] = None,
+) -> None:
     """Run queue workers (all queues unless --queue is given)."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler
     from lightspeedpay.jobs import queues
@@ -98,8 +110,14 @@ def simulator(port: int = typer.Option(None)) -> None:
     import uvicorn
 
     s = get_settings()
-    uvicorn.run("lightspeedpay.gateways.simulator.app:create_app", factory=True, host=s.simulator_host,
-                port=port or s.simulator_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        "lightspeedpay.gateways.simulator.app:create_app",
+        factory=True,
+        host=s.simulator_host,
+        port=port or s.simulator_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -108,8 +126,14 @@ def receiver(port: int = typer.Option(None)) -> None:
     import uvicorn
 
     s = get_settings()
-    uvicorn.run("lightspeedpay.devtools.receiver:create_app", factory=True, host="127.0.0.1",
-                port=port or s.receiver_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        "lightspeedpay.devtools.receiver:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port or s.receiver_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command("whatsapp-standin")
@@ -118,8 +142,14 @@ def whatsapp_standin(port: int = typer.Option(None)) -> None:
     import uvicorn
 
     s = get_settings()
-    uvicorn.run("lightspeedpay.devtools.whatsapp:create_app", factory=True, host="127.0.0.1",
-                port=port or s.wa_standin_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        "lightspeedpay.devtools.whatsapp:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port or s.wa_standin_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 @app.command()
@@ -129,8 +159,14 @@ def shop(port: int = typer.Option(None)) -> None:
 
     s = get_settings()
     os.environ.setdefault("LSP_SHOP_PLATFORM_URL", s.public_base_url)
-    uvicorn.run("lightspeedpay.devtools.shop:create_app", factory=True, host="127.0.0.1",
-                port=port or s.shop_port, log_level="warning", access_log=False)
+    uvicorn.run(
+        "lightspeedpay.devtools.shop:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port or s.shop_port,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 # ---- database -----------------------------------------------------------------------------------------
@@ -154,7 +190,9 @@ def merchant_create(
     name: Annotated[str, typer.Option("--name", help="company name")],
     webhook_url: Annotated[str | None, typer.Option("--webhook-url")] = None,
     fee_percent: Annotated[str | None, typer.Option("--fee-percent")] = None,
-    whatsapp_phone: Annotated[str | None, typer.Option("--whatsapp-phone", help="E.164, for dues notices")] = None,
+    whatsapp_phone: Annotated[
+        str | None, typer.Option("--whatsapp-phone", help="E.164, for dues notices")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Create a merchant and print its credentials (shown once)."""
@@ -163,23 +201,40 @@ def merchant_create(
 
     async def run() -> dict[str, str]:
         async with sessionmaker()() as session:
-            new = await merchant_service.create(session, company_name=name, webhook_url=webhook_url,
-                                                fee_percent=Decimal(fee_percent) if fee_percent else None,
-                                                whatsapp_phone=whatsapp_phone)
+            new = await merchant_service.create(
+                session,
+                company_name=name,
+                webhook_url=webhook_url,
+                fee_percent=Decimal(fee_percent) if fee_percent else None,
+                whatsapp_phone=whatsapp_phone,
+            )
             await session.commit()
-            return {"id": str(new.client.id), "company_name": name, "client_key": new.client.client_key,
-                    "client_salt": new.client_salt, "webhook_secret": new.webhook_secret,
-                    "fee_percent": str(new.client.fee_percent)}
+            return {
+                "id": str(new.client.id),
+                "company_name": name,
+                "client_key": new.client.client_key,
+                "client_salt": new.client_salt,
+                "webhook_secret": new.webhook_secret,
+                "fee_percent": str(new.client.fee_percent),
+            }
 
-    _show_once(asyncio.run(run()), as_json=as_json, note="Keep client_salt and webhook_secret safe: they are not "
-               "shown again.")
+    _show_once(
+        asyncio.run(run()),
+        as_json=as_json,
+        note="Keep client_salt and webhook_secret safe: they are not shown again.",
+    )
 
 
 @merchant_app.command("rotate-salt")
 def merchant_rotate_salt(
     client_key: Annotated[str, typer.Argument(help="the merchant's client key (lsp_…)")],
-    grace_seconds: Annotated[int, typer.Option("--grace-seconds", help="how long the old salt keeps verifying "
-                                               "requests; 0 refuses it at once (a leaked salt)")] = 86_400,
+    grace_seconds: Annotated[
+        int,
+        typer.Option(
+            "--grace-seconds",
+            help="how long the old salt keeps verifying requests; 0 refuses it at once (a leaked salt)",
+        ),
+    ] = 86_400,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Issue a new client salt (shown once); the old one verifies requests until the grace period ends."""
@@ -192,9 +247,14 @@ def merchant_rotate_salt(
             client = await merchant_repo.by_key(session, client_key)
             if client is None:
                 raise typer.BadParameter(f"no merchant has the client key {client_key!r}")
-            salt = await merchant_service.rotate_salt(session, client.id, grace_seconds=grace_seconds,
-                                                      actor="cli")
-            return {"client_key": client_key, "client_salt": salt, "old_salt_valid_for_seconds": str(grace_seconds)}
+            salt = await merchant_service.rotate_salt(
+                session, client.id, grace_seconds=grace_seconds, actor="cli"
+            )
+            return {
+                "client_key": client_key,
+                "client_salt": salt,
+                "old_salt_valid_for_seconds": str(grace_seconds),
+            }
 
     _show_once(asyncio.run(run()), as_json=as_json, note="Keep client_salt safe: it is not shown again.")
 
@@ -215,7 +275,9 @@ def gateway_add(
     name: Annotated[str, typer.Option("--name")],
     provider: Annotated[str, typer.Option("--provider")] = "sandbox",
     base_url: Annotated[str | None, typer.Option("--base-url", help="defaults to the PSP simulator")] = None,
-    credentials: Annotated[str | None, typer.Option("--credentials", help="JSON object; sandbox: generated")] = None,
+    credentials: Annotated[
+        str | None, typer.Option("--credentials", help="JSON object; sandbox: generated")
+    ] = None,
     monthly_limit: Annotated[int, typer.Option("--monthly-limit", help="paise")] = 100_000_000,
     priority: Annotated[int, typer.Option("--priority")] = 1,
 ) -> None:
@@ -223,10 +285,19 @@ def gateway_add(
     from lightspeedpay.gateways.provisioning import add_gateway
     from lightspeedpay.kit.crypto import mask
 
-    gateway_id, creds = asyncio.run(add_gateway(name=name, provider=provider, base_url=base_url,
-                                                credentials=json.loads(credentials) if credentials else None,
-                                                monthly_limit=monthly_limit, priority=priority))
-    typer.echo(f"gateway {name} ({provider}) added: id {gateway_id}, key {mask(next(iter(creds.values()), ''))}")
+    gateway_id, creds = asyncio.run(
+        add_gateway(
+            name=name,
+            provider=provider,
+            base_url=base_url,
+            credentials=json.loads(credentials) if credentials else None,
+            monthly_limit=monthly_limit,
+            priority=priority,
+        )
+    )
+    typer.echo(
+        f"gateway {name} ({provider}) added: id {gateway_id}, key {mask(next(iter(creds.values()), ''))}"
+    )
 
 
 # ---- encryption keys ---------------------------------------------------------------------------------------
@@ -242,12 +313,17 @@ def keys_new(kid: Annotated[str, typer.Option("--kid", help="key id, e.g. k2025a
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", kid):
         raise typer.BadParameter("--kid must be 1-32 letters, digits, '_' or '-'")
     typer.echo(new_key_spec(kid))
-    typer.echo(f"Prepend it to LSP_ENCRYPTION_KEYS (\"{kid}:...,<current keys>\"), restart every process, then "
-               "run `lightspeedpay keys rotate`. Keep the old keys until the rotation has finished.", err=True)
+    typer.echo(
+        f'Prepend it to LSP_ENCRYPTION_KEYS ("{kid}:...,<current keys>"), restart every process, then '
+        "run `lightspeedpay keys rotate`. Keep the old keys until the rotation has finished.",
+        err=True,
+    )
 
 
 @keys_app.command("rotate")
-def keys_rotate(batch: Annotated[int, typer.Option("--batch", min=1, help="rows per transaction")] = 200) -> None:
+def keys_rotate(
+    batch: Annotated[int, typer.Option("--batch", min=1, help="rows per transaction")] = 200,
+) -> None:
     """Re-encrypt every stored secret that is not under the primary (first) key of LSP_ENCRYPTION_KEYS."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -258,9 +334,11 @@ def keys_rotate(batch: Annotated[int, typer.Option("--batch", min=1, help="rows 
     async def run(progress: Progress) -> dict[str, int]:
         task = progress.add_task(f"re-encrypting under {keyring().primary!r}", total=None)
         try:
-            return await rotate_keys(sessionmaker(), batch=batch,
-                                     on_progress=lambda done, total: progress.update(task, completed=done,
-                                                                                     total=total))
+            return await rotate_keys(
+                sessionmaker(),
+                batch=batch,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
         finally:
             await engine().dispose()
 
@@ -280,17 +358,24 @@ def keys_rotate(batch: Annotated[int, typer.Option("--batch", min=1, help="rows 
 
 
 @simulate_app.command("pay")
-def simulate_pay(transaction_id: str,
-                 outcome: Annotated[str, typer.Option("--outcome", help="success or failure")] = "success",
-                 wait: Annotated[float, typer.Option(help="seconds to wait for the PSP order")] = 15.0) -> None:
+def simulate_pay(
+    transaction_id: str,
+    outcome: Annotated[str, typer.Option("--outcome", help="success or failure")] = "success",
+    wait: Annotated[float, typer.Option(help="seconds to wait for the PSP order")] = 15.0,
+) -> None:
     """Complete a transaction's payment on the simulator's hosted page, as the payer would."""
     import httpx
 
     if outcome not in ("success", "failure"):
         raise typer.BadParameter("--outcome must be success or failure")
     checkout_url = asyncio.run(_checkout_url(transaction_id, wait))
-    resp = httpx.post(checkout_url, data={"outcome": outcome}, headers={"accept": "application/json"},
-                      follow_redirects=False, timeout=10)
+    resp = httpx.post(
+        checkout_url,
+        data={"outcome": outcome},
+        headers={"accept": "application/json"},
+        follow_redirects=False,
+        timeout=10,
+    )
     if resp.status_code >= 400:
         typer.echo(f"the simulator refused: {resp.status_code} {resp.text}", err=True)
         raise typer.Exit(1)
@@ -323,7 +408,9 @@ def _simulator_put(path: str, body: Mapping[str, object]) -> dict[str, object]:
 def simulate_fault(
     gateway: Annotated[str, typer.Argument(help="gateway name, e.g. sandbox_1")],
     decline: Annotated[bool, typer.Option(help="order creation answers a business error")] = False,
-    http_5xx: Annotated[int | None, typer.Option("--http-5xx", help="answer every API call with this 5xx")] = None,
+    http_5xx: Annotated[
+        int | None, typer.Option("--http-5xx", help="answer every API call with this 5xx")
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="sleep this many seconds before answering")] = None,
     slow_ms: Annotated[int, typer.Option(help="added latency on every API answer")] = 0,
     duplicate_webhook: Annotated[bool, typer.Option(help="send every webhook twice")] = False,
@@ -331,8 +418,13 @@ def simulate_fault(
     drop_webhook: Annotated[bool, typer.Option(help="never send webhooks")] = False,
 ) -> None:
     """Switch a gateway's PSP faults on the simulator (no option clears them)."""
-    body: dict[str, object] = {"decline": decline, "slow_ms": slow_ms, "duplicate_webhook": duplicate_webhook,
-                               "out_of_order": out_of_order, "drop_webhook": drop_webhook}
+    body: dict[str, object] = {
+        "decline": decline,
+        "slow_ms": slow_ms,
+        "duplicate_webhook": duplicate_webhook,
+        "out_of_order": out_of_order,
+        "drop_webhook": drop_webhook,
+    }
     if http_5xx is not None:
         body["http_5xx"] = http_5xx
     if timeout is not None:
@@ -344,7 +436,9 @@ def simulate_fault(
 @simulate_app.command("mode")
 def simulate_mode(
     gateway: Annotated[str, typer.Argument(help="gateway name, e.g. sandbox_1")],
-    auto: Annotated[str, typer.Option(help="success, failure or off: resolve every payment without a payer")] = "off",
+    auto: Annotated[
+        str, typer.Option(help="success, failure or off: resolve every payment without a payer")
+    ] = "off",
     delay_ms: Annotated[int, typer.Option(help="processing delay before the PSP's webhook")] = 0,
 ) -> None:
     """Test modes of a gateway's PSP account: always succeed, always fail, processing delay."""
@@ -392,13 +486,24 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
     asyncio.run(create_database_if_missing(s.database_url))
     upgrade_database()
     creds = asyncio.run(demo.seed())
-    env = dict(os.environ, LSP_RECEIVER_SECRET=creds["webhook_secret"], LSP_API_PORT=str(api_port),
-               LSP_SHOP_CLIENT_KEY=creds["client_key"], LSP_SHOP_CLIENT_SALT=creds["client_salt"])
+    env = dict(
+        os.environ,
+        LSP_RECEIVER_SECRET=creds["webhook_secret"],
+        LSP_API_PORT=str(api_port),
+        LSP_SHOP_CLIENT_KEY=creds["client_key"],
+        LSP_SHOP_CLIENT_SALT=creds["client_salt"],
+    )
     env.setdefault("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # the demo receiver is on loopback
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
-    specs = {"api": [*exe, "api"], "worker": [*exe, "worker"], "scheduler": [*exe, "scheduler"],
-             "simulator": [*exe, "simulator"], "receiver": [*exe, "receiver"],
-             "shop": [*exe, "shop"], "whatsapp": [*exe, "whatsapp-standin"]}
+    specs = {
+        "api": [*exe, "api"],
+        "worker": [*exe, "worker"],
+        "scheduler": [*exe, "scheduler"],
+        "simulator": [*exe, "simulator"],
+        "receiver": [*exe, "receiver"],
+        "shop": [*exe, "shop"],
+        "whatsapp": [*exe, "whatsapp-standin"],
+    }
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 
     def stop(*_: object) -> None:
@@ -431,4 +536,3 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
 
 def main() -> None:
     app()
-

@@ -19,11 +19,18 @@ async def seed() -> dict[str, str]:
         client = await merchant_repo.by_name(session, DEMO_MERCHANT)
         if client is None:
             new = await merchant_service.create(
-                session, company_name=DEMO_MERCHANT, webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo")
+                session,
+                company_name=DEMO_MERCHANT,
+                webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo",
+            )
             await session.commit()
             client = new.client
-        creds = {"client_id": str(client.id), "client_key": client.client_key,
-                 "client_salt": merchant_service.salt(client), "webhook_secret": merchant_service.webhook_secret(client)}
+        creds = {
+            "client_id": str(client.id),
+            "client_key": client.client_key,
+            "client_salt": merchant_service.salt(client),
+            "webhook_secret": merchant_service.webhook_secret(client),
+        }
         existing = {g.name: g for g in await gateway_repo.all(session)}
     for i, priority in ((1, 2), (2, 2), (3, 1)):
         name = f"sandbox_{i}"
@@ -32,8 +39,14 @@ async def seed() -> dict[str, str]:
             account = gateway_service.account(existing[name])
             register_simulator_account(account.credentials, "sandbox")
             continue
-        await add_gateway(name=name, provider="sandbox", base_url=None, credentials=None,
-                          monthly_limit=50_000_000_00, priority=priority)
+        await add_gateway(
+            name=name,
+            provider="sandbox",
+            base_url=None,
+            credentials=None,
+            monthly_limit=50_000_000_00,
+            priority=priority,
+        )
     return creds
 
 
@@ -47,9 +60,9 @@ LightSpeedPay is running.
   PSP simulator  {s.simulator_url}
   Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
 Demo merchant "{DEMO_MERCHANT}"
-  client_key     {creds['client_key']}
-  client_salt    {creds['client_salt']}
-  webhook secret {creds['webhook_secret']}
+  client_key     {creds["client_key"]}
+  client_salt    {creds["client_salt"]}
+  webhook secret {creds["webhook_secret"]}
 Try a payment:   .venv/bin/python scripts/demo_pay.py   (signs POST /api/v1/pay with the demo keys)
 Ctrl-C stops everything.
 """

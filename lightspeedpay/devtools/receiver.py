@@ -62,9 +62,13 @@ def create_app() -> FastAPI:
         body = await request.body()
         headers = dict(request.headers.items())
         verified = verify(ep.secret, headers, body) if ep.secret else None
-        record: dict[str, Any] = {"headers": headers, "body": body.decode(), "verified": verified,
-                                  "received_at": received_at,
-                                  "verified_with": "standardwebhooks" if ReferenceWebhook else "lightspeedpay"}
+        record: dict[str, Any] = {
+            "headers": headers,
+            "body": body.decode(),
+            "verified": verified,
+            "received_at": received_at,
+            "verified_with": "standardwebhooks" if ReferenceWebhook else "lightspeedpay",
+        }
         answer: dict[str, Any]
         if ep.responses:
             answer = ep.responses.pop(0)
@@ -83,8 +87,9 @@ def create_app() -> FastAPI:
         if delay_ms:
             await asyncio.sleep(delay_ms / 1000)
         if "body" in answer:
-            return Response(str(answer["body"]), status_code=status, headers=out_headers,
-                            media_type="text/plain")
+            return Response(
+                str(answer["body"]), status_code=status, headers=out_headers, media_type="text/plain"
+            )
         return JSONResponse({"ok": 200 <= status < 300}, status_code=status, headers=out_headers)
 
     @app.get("/_receiver/endpoints/{name}/deliveries")

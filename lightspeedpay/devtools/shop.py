@@ -48,8 +48,12 @@ document.getElementById("pay").onclick = async function () {{
 </script></body></html>"""
 
 
-def create_app(platform_url: str | None = None, client_key: str | None = None,
-               client_salt: str | None = None, amount: int = 49_900) -> FastAPI:
+def create_app(
+    platform_url: str | None = None,
+    client_key: str | None = None,
+    client_salt: str | None = None,
+    amount: int = 49_900,
+) -> FastAPI:
     platform = (platform_url or os.environ.get("LSP_SHOP_PLATFORM_URL", "http://127.0.0.1:8000")).rstrip("/")
     key = client_key or os.environ.get("LSP_SHOP_CLIENT_KEY", "")
     salt = client_salt or os.environ.get("LSP_SHOP_CLIENT_SALT", "")
@@ -57,15 +61,23 @@ def create_app(platform_url: str | None = None, client_key: str | None = None,
 
     @app.get("/", response_class=HTMLResponse)
     async def page() -> HTMLResponse:
-        return HTMLResponse(PAGE.format(platform=html.escape(platform), key=html.escape(key),
-                                        rupees=f"{amount / 100:,.2f}"))
+        return HTMLResponse(
+            PAGE.format(platform=html.escape(platform), key=html.escape(key), rupees=f"{amount / 100:,.2f}")
+        )
 
     @app.post("/orders")
     async def create_order() -> JSONResponse:
         async with httpx.AsyncClient(timeout=10) as client:
-            resp = await client.post(f"{platform}/v1/orders", auth=(key, salt),
-                                     json={"amount": amount, "currency": "INR", "receipt": f"chai-{uuid.uuid4().hex[:8]}",
-                                           "notes": {"product": "masala chai 250g"}})
+            resp = await client.post(
+                f"{platform}/v1/orders",
+                auth=(key, salt),
+                json={
+                    "amount": amount,
+                    "currency": "INR",
+                    "receipt": f"chai-{uuid.uuid4().hex[:8]}",
+                    "notes": {"product": "masala chai 250g"},
+                },
+            )
         return JSONResponse(resp.json(), status_code=resp.status_code)
 
     @app.post("/verify")
@@ -73,6 +85,8 @@ def create_app(platform_url: str | None = None, client_key: str | None = None,
         body = await request.json()
         message = f"{body.get('razorpay_order_id', '')}|{body.get('razorpay_payment_id', '')}".encode()
         expected = hmac.new(salt.encode(), message, hashlib.sha256).hexdigest()
-        return JSONResponse({"verified": hmac.compare_digest(expected, str(body.get("razorpay_signature", "")))})
+        return JSONResponse(
+            {"verified": hmac.compare_digest(expected, str(body.get("razorpay_signature", "")))}
+        )
 
     return app

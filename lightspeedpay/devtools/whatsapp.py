@@ -61,14 +61,22 @@ class StandIn:
     exchange_faults: Faults = field(default_factory=Faults)
 
 
-def _error(status: int, message: str, code: int, *, subcode: int | None = None,
-           type_: str = "OAuthException") -> JSONResponse:
-    err: dict[str, Any] = {"message": message, "type": type_, "code": code,
-                           "fbtrace_id": secrets.token_urlsafe(9)}
+def _error(
+    status: int, message: str, code: int, *, subcode: int | None = None, type_: str = "OAuthException"
+) -> JSONResponse:
+    err: dict[str, Any] = {
+        "message": message,
+        "type": type_,
+        "code": code,
+        "fbtrace_id": secrets.token_urlsafe(9),
+    }
     if subcode is not None:
         err["error_subcode"] = subcode
-    return JSONResponse({"error": err}, status_code=status, headers={"www-authenticate": 'OAuth "Facebook Platform"'}
-                        if status == 401 else None)
+    return JSONResponse(
+        {"error": err},
+        status_code=status,
+        headers={"www-authenticate": 'OAuth "Facebook Platform"'} if status == 401 else None,
+    )
 
 
 def _bearer(request: Request) -> str | None:
@@ -116,10 +124,13 @@ def create_app() -> FastAPI:
         leaked = _secrets_in_query(request)
         if not leaked:
             return None
-        state.rejected.append({"reason": "secret_in_query", "params": leaked, "path": request.url.path,
-                               "at": time.time()})
-        return _invalid_param(f"{', '.join(leaked)} must be sent in the request body or the Authorization header, "
-                              "never in the URL")
+        state.rejected.append(
+            {"reason": "secret_in_query", "params": leaked, "path": request.url.path, "at": time.time()}
+        )
+        return _invalid_param(
+            f"{', '.join(leaked)} must be sent in the request body or the Authorization header, "
+            "never in the URL"
+        )
 
     @app.post("/{version}/{phone_number_id}/messages")
     async def messages(version: str, phone_number_id: str, request: Request) -> JSONResponse:
@@ -133,14 +144,18 @@ def create_app() -> FastAPI:
             return _error(504, "Request timed out", 2, type_="OAuthException")
         if fault == "http_5xx":
             state.rejected.append({"reason": "http_5xx", "at": time.time()})
-            return _error(state.faults.status, "An unexpected error has occurred. Please retry your request later.",
-                          2)
+            return _error(
+                state.faults.status, "An unexpected error has occurred. Please retry your request later.", 2
+            )
         checked = token_state(token)
         if fault == "unauthorized" or checked in ("expired", "unknown", "missing"):
             state.rejected.append({"reason": "unauthorized", "token_state": checked, "at": time.time()})
             if checked == "missing":
-                return _error(401, "An active access token must be used to query information about the current "
-                              "user.", 2500)
+                return _error(
+                    401,
+                    "An active access token must be used to query information about the current user.",
+                    2500,
+                )
             if checked == "unknown":
                 return _error(401, "Invalid OAuth access token - Cannot parse access token", 190)
             return _error(401, "Error validating access token: Session has expired.", 190, subcode=463)
@@ -154,27 +169,53 @@ def create_app() -> FastAPI:
         if not re.fullmatch(r"\+?\d{8,15}", to):
             return _invalid_param("to must be a phone number with its country code")
         template = body.get("template") or {}
-        if body.get("type") != "template" or not template.get("name") or not (template.get("language") or {}).get(
-                "code"):
+        if (
+            body.get("type") != "template"
+            or not template.get("name")
+            or not (template.get("language") or {}).get("code")
+        ):
             return _invalid_param("a template message needs template.name and template.language.code")
         message_id = "wamid." + secrets.token_urlsafe(24)
-        state.messages.append({"id": message_id, "phone_number_id": phone_number_id, "version": version, "to": to,
-                               "template": template["name"], "language": template["language"]["code"],
-                               "parameters": [p.get("text") for c in template.get("components", [])
-                                              if c.get("type") == "body" for p in c.get("parameters", [])],
-                               "token": token, "at": time.time()})
-        return JSONResponse({"messaging_product": "whatsapp",
-                             "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
-                             "messages": [{"id": message_id, "message_status": "accepted"}]})
+        state.messages.append(
+            {
+                "id": message_id,
+                "phone_number_id": phone_number_id,
+                "version": version,
+                "to": to,
+                "template": template["name"],
+                "language": template["language"]["code"],
+                "parameters": [
+                    p.get("text")
+                    for c in template.get("components", [])
+                    if c.get("type") == "body"
+                    for p in c.get("parameters", [])
+                ],
+                "token": token,
+                "at": time.time(),
+            }
+        )
+        return JSONResponse(
+            {
+                "messaging_product": "whatsapp",
+                "contacts": [{"input": to, "wa_id": to.lstrip("+")}],
+                "messages": [{"id": message_id, "message_status": "accepted"}],
+            }
+        )
 
     @app.api_route("/{version}/oauth/access_token", methods=["GET", "POST"])
     async def access_token(version: str, request: Request) -> JSONResponse:
         if (refused := refuse_secrets_in_query(request)) is not None:
             return refused
         q = {**request.query_params, **await _form(request)}
-        state.token_requests.append({"method": request.method, "grant_type": q.get("grant_type"),
-                                     "client_id": q.get("client_id"), "fb_exchange_token": q.get("fb_exchange_token"),
-                                     "at": time.time()})
+        state.token_requests.append(
+            {
+                "method": request.method,
+                "grant_type": q.get("grant_type"),
+                "client_id": q.get("client_id"),
+                "fb_exchange_token": q.get("fb_exchange_token"),
+                "at": time.time(),
+            }
+        )
         if state.exchange_faults.take() == "http_5xx":
             return _error(503, "Service temporarily unavailable", 2)
         if q.get("grant_type") != "fb_exchange_token":
@@ -212,14 +253,23 @@ def create_app() -> FastAPI:
         """{"mode": "http_5xx" | "timeout" | "unauthorized" | null, "status": 503, "count": N | null,
         "seconds": 15, "expire_tokens": bool, "exchange_5xx": N}"""
         body = await request.json()
-        state.faults = Faults(mode=body.get("mode"), status=int(body.get("status", 503)),
-                              count=body.get("count"), seconds=float(body.get("seconds", 15.0)))
-        state.exchange_faults = Faults(mode="http_5xx", count=int(body["exchange_5xx"])) \
-            if body.get("exchange_5xx") else Faults()
+        state.faults = Faults(
+            mode=body.get("mode"),
+            status=int(body.get("status", 503)),
+            count=body.get("count"),
+            seconds=float(body.get("seconds", 15.0)),
+        )
+        state.exchange_faults = (
+            Faults(mode="http_5xx", count=int(body["exchange_5xx"])) if body.get("exchange_5xx") else Faults()
+        )
         if body.get("expire_tokens"):
             now = time.time()
             state.tokens = {t: min(exp, now - 1) for t, exp in state.tokens.items()}
-        return {"mode": state.faults.mode, "count": state.faults.count, "tokens_expired": bool(body.get("expire_tokens"))}
+        return {
+            "mode": state.faults.mode,
+            "count": state.faults.count,
+            "tokens_expired": bool(body.get("expire_tokens")),
+        }
 
     @app.put("/_wa/config")
     async def configure(request: Request) -> dict[str, Any]:
@@ -228,4 +278,3 @@ def create_app() -> FastAPI:
         return {"token_ttl_seconds": state.token_ttl}
 
     return app
-

@@ -31,8 +31,10 @@ def eligible_sql(alias: str = "pg") -> str:
     """THE gateway-eligibility rule, the only copy: whether the gateway `alias` may take a new reservation of
     :amount paise in :month (active, breaker closed, within its monthly limit after the monthly reset). Every
     query that selects a gateway embeds it, the one-statement initiation included, so they cannot drift."""
-    return (f"({alias}.is_active AND NOT {alias}.temp_failed"
-            f" AND {volume_sql(alias)} + :amount <= {alias}.monthly_limit)")
+    return (
+        f"({alias}.is_active AND NOT {alias}.temp_failed"
+        f" AND {volume_sql(alias)} + :amount <= {alias}.monthly_limit)"
+    )
 
 
 def routing_order_sql(alias: str = "pg", *, explore: str | None = None) -> str:
@@ -44,8 +46,10 @@ def routing_order_sql(alias: str = "pg", *, explore: str | None = None) -> str:
 
 def reserve_set_sql(alias: str = "pg") -> str:
     """The SET list that reserves :amount on the gateway for :month (a new month starts from zero)."""
-    return (f"current_volume = {volume_sql(alias)} + :amount, volume_month = :month, "
-            "last_used_at = clock_timestamp()")
+    return (
+        f"current_volume = {volume_sql(alias)} + :amount, volume_month = :month, "
+        "last_used_at = clock_timestamp()"
+    )
 
 
 # every gateway row a failover may write, locked in id order before the first write: the failing gateway (its
@@ -116,7 +120,9 @@ class GatewayRepository:
         return await session.get(PaymentGateway, gateway_id)
 
     async def by_name(self, session: AsyncSession, name: str) -> PaymentGateway | None:
-        return (await session.execute(select(PaymentGateway).where(PaymentGateway.name == name))).scalar_one_or_none()
+        return (
+            await session.execute(select(PaymentGateway).where(PaymentGateway.name == name))
+        ).scalar_one_or_none()
 
     async def all(self, session: AsyncSession, *, fresh: bool = False) -> list[PaymentGateway]:
         """Every gateway, best first; `fresh` re-reads rows this session has already loaded and changed."""
@@ -126,26 +132,41 @@ class GatewayRepository:
         return list((await session.execute(stmt)).scalars())
 
     async def lock(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
-        stmt = (select(PaymentGateway).where(PaymentGateway.id == gateway_id).with_for_update()
-                .execution_options(populate_existing=True))
+        stmt = (
+            select(PaymentGateway)
+            .where(PaymentGateway.id == gateway_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
 
-    async def lock_many(self, session: AsyncSession, gateway_ids: Sequence[uuid.UUID]) -> list[PaymentGateway]:
+    async def lock_many(
+        self, session: AsyncSession, gateway_ids: Sequence[uuid.UUID]
+    ) -> list[PaymentGateway]:
         """Lock in id order, so two bulk changes cannot deadlock on each other (NO KEY: see the module's note)."""
-        stmt = (select(PaymentGateway).where(PaymentGateway.id.in_(gateway_ids)).order_by(PaymentGateway.id)
-                .with_for_update(key_share=True).execution_options(populate_existing=True))
+        stmt = (
+            select(PaymentGateway)
+            .where(PaymentGateway.id.in_(gateway_ids))
+            .order_by(PaymentGateway.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        )
         return list((await session.execute(stmt)).scalars())
 
     async def has_history(self, session: AsyncSession, gateway_id: uuid.UUID) -> bool:
         """Whether any payment, PSP event, attempt or alert refers to the gateway (it must then be kept)."""
-        checks = [exists().where(model.gateway_id == gateway_id)
-                  for model in (Transaction, PspEvent, GatewayAttempt, Alert)]
+        checks = [
+            exists().where(model.gateway_id == gateway_id)
+            for model in (Transaction, PspEvent, GatewayAttempt, Alert)
+        ]
         return bool((await session.execute(select(checks[0] | checks[1] | checks[2] | checks[3]))).scalar())
 
     async def delete(self, session: AsyncSession, gateway_id: uuid.UUID) -> None:
         await session.execute(delete(PaymentGateway).where(PaymentGateway.id == gateway_id))
 
-    async def attempt_figures(self, session: AsyncSession, *, window_minutes: int) -> dict[uuid.UUID, Row[Any]]:
+    async def attempt_figures(
+        self, session: AsyncSession, *, window_minutes: int
+    ) -> dict[uuid.UUID, Row[Any]]:
         """Per gateway over the last `window_minutes`: attempts by outcome and latency percentiles (ms)."""
         a = GatewayAttempt
         stmt = (
@@ -154,7 +175,8 @@ class GatewayRepository:
                 func.count().label("attempts"),
                 func.count().filter(a.outcome == GatewayAttemptOutcome.CREATED).label("created"),
                 func.count().filter(a.outcome == GatewayAttemptOutcome.DECLINED).label("declines"),
-                func.count().filter(a.outcome == GatewayAttemptOutcome.TECHNICAL_ERROR)
+                func.count()
+                .filter(a.outcome == GatewayAttemptOutcome.TECHNICAL_ERROR)
                 .label("technical_errors"),
                 func.percentile_cont(0.5).within_group(a.latency_ms).label("p50"),
                 func.percentile_cont(0.95).within_group(a.latency_ms).label("p95"),
@@ -173,48 +195,95 @@ class GatewayRepository:
         )
 
     async def any_eligible(self, conn: AsyncConnection | AsyncSession, amount: int, month: date) -> bool:
-        return bool((await conn.execute(text(
-            f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE {eligible_sql()})"),
-            {"amount": amount, "month": month})).scalar())
+        return bool(
+            (
+                await conn.execute(
+                    text(f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE {eligible_sql()})"),
+                    {"amount": amount, "month": month},
+                )
+            ).scalar()
+        )
 
-    async def is_eligible(self, session: AsyncSession, gateway_id: uuid.UUID, amount: int, month: date) -> bool:
-        return bool((await session.execute(text(
-            f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE pg.id = :id AND {eligible_sql()})"),
-            {"id": gateway_id, "amount": amount, "month": month})).scalar())
+    async def is_eligible(
+        self, session: AsyncSession, gateway_id: uuid.UUID, amount: int, month: date
+    ) -> bool:
+        return bool(
+            (
+                await session.execute(
+                    text(
+                        f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE pg.id = :id AND {eligible_sql()})"
+                    ),
+                    {"id": gateway_id, "amount": amount, "month": month},
+                )
+            ).scalar()
+        )
 
     async def best_eligible_provider(self, session: AsyncSession, amount: int, month: date) -> str | None:
         """The provider of the gateway the router would pick now, without reserving anything."""
-        return (await session.execute(text(
-            f"SELECT pg.provider FROM payment_gateways pg WHERE {eligible_sql()} "
-            f"ORDER BY {routing_order_sql()} LIMIT 1"), {"amount": amount, "month": month})).scalar_one_or_none()
+        return (
+            await session.execute(
+                text(
+                    f"SELECT pg.provider FROM payment_gateways pg WHERE {eligible_sql()} "
+                    f"ORDER BY {routing_order_sql()} LIMIT 1"
+                ),
+                {"amount": amount, "month": month},
+            )
+        ).scalar_one_or_none()
 
-    async def lock_for_failover(self, session: AsyncSession, *, current: uuid.UUID, move: bool,
-                                exclude: Sequence[uuid.UUID], amount: int, month: date) -> list[uuid.UUID]:
+    async def lock_for_failover(
+        self,
+        session: AsyncSession,
+        *,
+        current: uuid.UUID,
+        move: bool,
+        exclude: Sequence[uuid.UUID],
+        amount: int,
+        month: date,
+    ) -> list[uuid.UUID]:
         """Lock, in id order, the failing gateway `current` and (if `move`) every eligible gateway not in
         `exclude`; returns the locked ids."""
-        params = {"current": current, "move": move, "exclude": list(exclude), "amount": amount, "month": month}
+        params = {
+            "current": current,
+            "move": move,
+            "exclude": list(exclude),
+            "amount": amount,
+            "month": month,
+        }
         return list((await session.execute(_LOCK_FOR_FAILOVER, params)).scalars())
 
-    async def reserve_among(self, session: AsyncSession, *, among: Sequence[uuid.UUID],
-                            exclude: Sequence[uuid.UUID], amount: int, month: date) -> uuid.UUID | None:
+    async def reserve_among(
+        self,
+        session: AsyncSession,
+        *,
+        among: Sequence[uuid.UUID],
+        exclude: Sequence[uuid.UUID],
+        amount: int,
+        month: date,
+    ) -> uuid.UUID | None:
         """Reserve the amount on the best eligible gateway of `among` (rows the caller has locked)."""
         params = {"among": list(among), "exclude": list(exclude), "amount": amount, "month": month}
         return (await session.execute(_RESERVE_AMONG, params)).scalar_one_or_none()
 
-    async def count_technical_failure(self, session: AsyncSession, gateway_id: uuid.UUID,
-                                      threshold: int) -> Row[Any]:
+    async def count_technical_failure(
+        self, session: AsyncSession, gateway_id: uuid.UUID, threshold: int
+    ) -> Row[Any]:
         """One more failure in the streak; the breaker opens at `threshold`. Returns name,
         consecutive_failures and tripped (whether this failure opened it)."""
-        return (await session.execute(_COUNT_TECHNICAL_FAILURE, {"id": gateway_id, "threshold": threshold})).one()
+        return (
+            await session.execute(_COUNT_TECHNICAL_FAILURE, {"id": gateway_id, "threshold": threshold})
+        ).one()
 
     async def end_failure_streak(self, session: AsyncSession, gateway_id: uuid.UUID) -> None:
         """The PSP answered: the streak is over (no write when there is none)."""
-        await session.execute(update(PaymentGateway)
-                              .where(PaymentGateway.id == gateway_id, PaymentGateway.consecutive_failures > 0)
-                              .values(consecutive_failures=0))
+        await session.execute(
+            update(PaymentGateway)
+            .where(PaymentGateway.id == gateway_id, PaymentGateway.consecutive_failures > 0)
+            .values(consecutive_failures=0)
+        )
 
-    async def refresh_success_rates(self, session: AsyncSession, *, window_minutes: int,
-                                    min_sample: int) -> list[Row[Any]]:
+    async def refresh_success_rates(
+        self, session: AsyncSession, *, window_minutes: int, min_sample: int
+    ) -> list[Row[Any]]:
         """Recompute each gateway's success rate; returns (name, success_rate) of those that changed."""
         params = {"window": window_minutes, "min_sample": min_sample}
         return list((await session.execute(_REFRESH_SUCCESS, params)).all())
@@ -225,9 +294,15 @@ class GatewayRepository:
 
     async def attempted_for(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[uuid.UUID]:
         """The gateways a payment was tried on, in order."""
-        return list((await session.execute(
-            select(GatewayAttempt.gateway_id).where(GatewayAttempt.transaction_id == transaction_id)
-            .order_by(GatewayAttempt.created_at))).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(GatewayAttempt.gateway_id)
+                    .where(GatewayAttempt.transaction_id == transaction_id)
+                    .order_by(GatewayAttempt.created_at)
+                )
+            ).scalars()
+        )
 
 
 gateway_repo = GatewayRepository()

@@ -34,19 +34,36 @@ class Reservation:
 
 
 class RoutingService:
-    async def record_attempt(self, session: AsyncSession, *, transaction_id: uuid.UUID, gateway_id: uuid.UUID,
-                             attempt: int, outcome: str, latency_ms: int, error: PspError | None = None) -> None:
+    async def record_attempt(
+        self,
+        session: AsyncSession,
+        *,
+        transaction_id: uuid.UUID,
+        gateway_id: uuid.UUID,
+        attempt: int,
+        outcome: str,
+        latency_ms: int,
+        error: PspError | None = None,
+    ) -> None:
         """The attempt's row; when the PSP answered (created or declined), its failure streak is over. A
         technical error is counted by `technical_failure`, which takes the gateway locks in order."""
-        session.add(GatewayAttempt(transaction_id=transaction_id, gateway_id=gateway_id, attempt=attempt,
-                                   outcome=outcome, latency_ms=latency_ms,
-                                   error_code=error.code if error else None,
-                                   error_message=error.message[:500] if error else None))
+        session.add(
+            GatewayAttempt(
+                transaction_id=transaction_id,
+                gateway_id=gateway_id,
+                attempt=attempt,
+                outcome=outcome,
+                latency_ms=latency_ms,
+                error_code=error.code if error else None,
+                error_message=error.message[:500] if error else None,
+            )
+        )
         if outcome != GatewayAttemptOutcome.TECHNICAL_ERROR:
             await gateway_repo.end_failure_streak(session, gateway_id)
 
-    async def technical_failure(self, session: AsyncSession, gateway_id: uuid.UUID, *,
-                                move: Reservation | None = None) -> uuid.UUID | None:
+    async def technical_failure(
+        self, session: AsyncSession, gateway_id: uuid.UUID, *, move: Reservation | None = None
+    ) -> uuid.UUID | None:
         """Count a technical failure of `gateway_id` on its breaker (an alert when it trips) and, given a
         `move`, move that reservation to the best eligible gateway outside `move.exclude`; returns the gateway it
         moved to (None: it stays).
@@ -57,27 +74,42 @@ class RoutingService:
         (`kit.db_conflicts.retry_on_conflict` with the session): the trip, its alert and the move then commit
         with the job, or are all redone."""
         locked = await gateway_repo.lock_for_failover(
-            session, current=gateway_id, move=move is not None, exclude=move.exclude if move else [],
-            amount=move.amount if move else 0, month=move.month if move else volume_month())
-        trip = await gateway_repo.count_technical_failure(session, gateway_id, get_settings().breaker_threshold)
+            session,
+            current=gateway_id,
+            move=move is not None,
+            exclude=move.exclude if move else [],
+            amount=move.amount if move else 0,
+            month=move.month if move else volume_month(),
+        )
+        trip = await gateway_repo.count_technical_failure(
+            session, gateway_id, get_settings().breaker_threshold
+        )
         if trip.tripped:
             message = f"gateway {trip.name} tripped its breaker after {trip.consecutive_failures} technical failures"
-            session.add(Alert(kind="gateway_breaker_tripped", severity=AlertSeverity.CRITICAL,
-                              gateway_id=gateway_id, message=message,
-                              details={"consecutive_failures": trip.consecutive_failures}))
+            session.add(
+                Alert(
+                    kind="gateway_breaker_tripped",
+                    severity=AlertSeverity.CRITICAL,
+                    gateway_id=gateway_id,
+                    message=message,
+                    details={"consecutive_failures": trip.consecutive_failures},
+                )
+            )
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
         if move is None:
             return None
-        moved_to = await gateway_repo.reserve_among(session, among=locked, exclude=move.exclude,
-                                                    amount=move.amount, month=move.month)
+        moved_to = await gateway_repo.reserve_among(
+            session, among=locked, exclude=move.exclude, amount=move.amount, month=move.month
+        )
         if moved_to is not None:
             await gateway_repo.release(session, gateway_id, move.amount, move.reserved_month)
         return moved_to
 
     async def refresh_success_rates(self, session: AsyncSession) -> dict[str, float]:
         s = get_settings()
-        rows = await gateway_repo.refresh_success_rates(session, window_minutes=s.success_window_minutes,
-                                                        min_sample=s.success_min_sample)
+        rows = await gateway_repo.refresh_success_rates(
+            session, window_minutes=s.success_window_minutes, min_sample=s.success_min_sample
+        )
         return {r.name: float(r.success_rate) for r in rows}
 
     async def probe_tripped(self) -> list[str]:
@@ -85,8 +117,10 @@ class RoutingService:
         is asked with no transaction open; each recovery is written in its own short unit of work, and only if
         the gateway is still tripped then."""
         async with sessionmaker()() as session:
-            tripped = [(g.id, g.name, g.provider, gateway_service.account(g))
-                       for g in await gateway_repo.tripped(session)]
+            tripped = [
+                (g.id, g.name, g.provider, gateway_service.account(g))
+                for g in await gateway_repo.tripped(session)
+            ]
         recovered = []
         for gateway_id, name, provider, account in tripped:
             started = time.perf_counter()
@@ -101,9 +135,14 @@ class RoutingService:
                 if gateway is None or not gateway.temp_failed:
                     continue  # cleared meanwhile (an operator, another probe)
                 gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
-                session.add(Alert(kind="gateway_recovered", severity=AlertSeverity.INFO,
-                                  gateway_id=gateway.id,
-                                  message=f"gateway {name} answers again ({latency} ms); breaker cleared"))
+                session.add(
+                    Alert(
+                        kind="gateway_recovered",
+                        severity=AlertSeverity.INFO,
+                        gateway_id=gateway.id,
+                        message=f"gateway {name} answers again ({latency} ms); breaker cleared",
+                    )
+                )
             log.info("gateway_recovered", gateway=name, latency_ms=latency)
             recovered.append(name)
         return recovered

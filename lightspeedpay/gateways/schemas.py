@@ -18,17 +18,30 @@ from pydantic import (
     field_validator,
 )
 
-GatewayName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
-                                   examples=["razorpay_1"])]
-BaseUrl = Annotated[str, Field(min_length=8, max_length=500, pattern=r"^https?://[^\s/?#]+[^\s]*$",
-                               examples=["https://api.razorpay.com"])]
+GatewayName = Annotated[
+    str,
+    Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", examples=["razorpay_1"]),
+]
+BaseUrl = Annotated[
+    str,
+    Field(
+        min_length=8,
+        max_length=500,
+        pattern=r"^https?://[^\s/?#]+[^\s]*$",
+        examples=["https://api.razorpay.com"],
+    ),
+]
 # PostgreSQL BIGINT, and INTEGER for priority
 MonthlyLimit = Annotated[StrictInt, Field(gt=0, le=2**63 - 1, description="paise per calendar month (IST)")]
 Priority = Annotated[StrictInt, Field(ge=-1000, le=1000, description="higher is tried first")]
-Credentials = Annotated[dict[Annotated[str, Field(min_length=1, max_length=64)],
-                             Annotated[StrictStr, Field(max_length=4000)]],
-                        Field(min_length=1, max_length=20,
-                              description="the provider's credential fields; stored encrypted, never returned")]
+Credentials = Annotated[
+    dict[Annotated[str, Field(min_length=1, max_length=64)], Annotated[StrictStr, Field(max_length=4000)]],
+    Field(
+        min_length=1,
+        max_length=20,
+        description="the provider's credential fields; stored encrypted, never returned",
+    ),
+]
 
 
 class GatewayCreate(BaseModel):

@@ -72,19 +72,35 @@ class GatewayService:
     def __init__(self) -> None:
         self._accounts: dict[tuple[uuid.UUID, str, str, str], GatewayAccount] = {}
 
-    async def add(self, session: AsyncSession, *, name: str, provider: str, base_url: str,
-                  credentials: dict[str, str], monthly_limit: int = 100_000_000, priority: int = 1,
-                  gateway_id: uuid.UUID | None = None) -> PaymentGateway:
+    async def add(
+        self,
+        session: AsyncSession,
+        *,
+        name: str,
+        provider: str,
+        base_url: str,
+        credentials: dict[str, str],
+        monthly_limit: int = 100_000_000,
+        priority: int = 1,
+        gateway_id: uuid.UUID | None = None,
+    ) -> PaymentGateway:
         adapter = get_adapter(provider)
         missing = [f for f in adapter.credential_fields if not credentials.get(f)]
         if missing:
             raise ValueError(f"{provider} gateways need credentials: {', '.join(missing)}")
         gateway = PaymentGateway(
-            id=gateway_id or uuid.uuid4(), name=name, provider=provider, base_url=base_url,
+            id=gateway_id or uuid.uuid4(),
+            name=name,
+            provider=provider,
+            base_url=base_url,
             credentials_enc=crypto.encrypt(json.dumps(credentials)),
             credentials_hint=self.credentials_hint(provider, credentials),
-            monthly_limit=monthly_limit, current_volume=0, volume_month=volume_month(), priority=priority,
-            is_active=True, temp_failed=False,
+            monthly_limit=monthly_limit,
+            current_volume=0,
+            volume_month=volume_month(),
+            priority=priority,
+            is_active=True,
+            temp_failed=False,
         )
         session.add(gateway)
         await session.flush()
@@ -104,8 +120,10 @@ class GatewayService:
             raise UnknownProvider(f"provider must be one of: {', '.join(providers())}.", field="provider")
         missing = [f for f in get_adapter(provider).credential_fields if not credentials.get(f, "").strip()]
         if missing:
-            raise InvalidCredentials(f"{provider} gateways need credentials: {', '.join(missing)}.",
-                                     field=f"credentials.{missing[0]}")
+            raise InvalidCredentials(
+                f"{provider} gateways need credentials: {', '.join(missing)}.",
+                field=f"credentials.{missing[0]}",
+            )
 
     async def all(self, session: AsyncSession) -> list[PaymentGateway]:
         return await gateway_repo.all(session)
@@ -113,8 +131,12 @@ class GatewayService:
     async def find(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
         return await gateway_repo.get(session, gateway_id)
 
-    async def get(self, session: AsyncSession, gateway_id: uuid.UUID, *, lock: bool = False) -> PaymentGateway:
-        gateway = await (gateway_repo.lock(session, gateway_id) if lock else gateway_repo.get(session, gateway_id))
+    async def get(
+        self, session: AsyncSession, gateway_id: uuid.UUID, *, lock: bool = False
+    ) -> PaymentGateway:
+        gateway = await (
+            gateway_repo.lock(session, gateway_id) if lock else gateway_repo.get(session, gateway_id)
+        )
         if gateway is None:
             raise GatewayNotFound("No gateway with this id.", field="gateway_id")
         return gateway
@@ -124,9 +146,15 @@ class GatewayService:
         if await gateway_repo.by_name(session, body.name) is not None:
             raise GatewayNameTaken(body.name)
         try:
-            gateway = await self.add(session, name=body.name, provider=body.provider, base_url=body.base_url,
-                                     credentials=body.credentials, monthly_limit=body.monthly_limit,
-                                     priority=body.priority)
+            gateway = await self.add(
+                session,
+                name=body.name,
+                provider=body.provider,
+                base_url=body.base_url,
+                credentials=body.credentials,
+                monthly_limit=body.monthly_limit,
+                priority=body.priority,
+            )
             gateway.is_active = body.is_active
             await session.flush()
         except IntegrityError as exc:  # a concurrent create took the name between the check and the insert
@@ -136,7 +164,9 @@ class GatewayService:
         await session.refresh(gateway)
         return gateway
 
-    async def update(self, session: AsyncSession, gateway_id: uuid.UUID, body: GatewayUpdate) -> PaymentGateway:
+    async def update(
+        self, session: AsyncSession, gateway_id: uuid.UUID, body: GatewayUpdate
+    ) -> PaymentGateway:
         gateway = await self.get(session, gateway_id, lock=True)
         changes = body.changes()
         name = changes.pop("name", gateway.name)
@@ -186,7 +216,7 @@ class GatewayService:
     async def set_priorities(self, session: AsyncSession, items: list[PriorityItem]) -> list[PaymentGateway]:
         """All the priorities change, or (an unknown or repeated id) none do."""
         if not items:
-            raise ValidationFailed("Send at least one {\"id\", \"priority\"} item.")
+            raise ValidationFailed('Send at least one {"id", "priority"} item.')
         seen: set[uuid.UUID] = set()
         for i, item in enumerate(items):
             if item.id in seen:
@@ -195,7 +225,9 @@ class GatewayService:
         locked = {g.id: g for g in await gateway_repo.lock_many(session, [item.id for item in items])}
         for i, item in enumerate(items):
             if item.id not in locked:
-                raise GatewayNotFound(f"No gateway with id {item.id}; no priority was changed.", field=f"{i}.id")
+                raise GatewayNotFound(
+                    f"No gateway with id {item.id}; no priority was changed.", field=f"{i}.id"
+                )
         for item in items:
             locked[item.id].priority = item.priority
         await session.flush()
@@ -209,20 +241,37 @@ class GatewayService:
             f = figures.get(g.id)
             attempts = f.attempts if f else 0
             used = self.volume_used(g)
-            out.append(GatewayHealth(
-                id=g.id, name=g.name, provider=g.provider, is_active=g.is_active, priority=g.priority,
-                success_rate=g.success_rate, last_used_at=g.last_used_at,
-                window=WindowFigures(
-                    minutes=window_minutes, attempts=attempts, created=f.created if f else 0,
-                    declines=f.declines if f else 0, technical_errors=f.technical_errors if f else 0,
-                    technical_error_rate=_percent(f.technical_errors, attempts) if f and attempts else None,
-                    latency_p50_ms=round(f.p50, 2) if f and f.p50 is not None else None,
-                    latency_p95_ms=round(f.p95, 2) if f and f.p95 is not None else None,
-                ),
-                volume=VolumeFigures(used=used, monthly_limit=g.monthly_limit, percent=_percent(used, g.monthly_limit)),
-                breaker=BreakerState(temp_failed=g.temp_failed, consecutive_failures=g.consecutive_failures,
-                                     temp_failed_at=g.temp_failed_at),
-            ))
+            out.append(
+                GatewayHealth(
+                    id=g.id,
+                    name=g.name,
+                    provider=g.provider,
+                    is_active=g.is_active,
+                    priority=g.priority,
+                    success_rate=g.success_rate,
+                    last_used_at=g.last_used_at,
+                    window=WindowFigures(
+                        minutes=window_minutes,
+                        attempts=attempts,
+                        created=f.created if f else 0,
+                        declines=f.declines if f else 0,
+                        technical_errors=f.technical_errors if f else 0,
+                        technical_error_rate=_percent(f.technical_errors, attempts)
+                        if f and attempts
+                        else None,
+                        latency_p50_ms=round(f.p50, 2) if f and f.p50 is not None else None,
+                        latency_p95_ms=round(f.p95, 2) if f and f.p95 is not None else None,
+                    ),
+                    volume=VolumeFigures(
+                        used=used, monthly_limit=g.monthly_limit, percent=_percent(used, g.monthly_limit)
+                    ),
+                    breaker=BreakerState(
+                        temp_failed=g.temp_failed,
+                        consecutive_failures=g.consecutive_failures,
+                        temp_failed_at=g.temp_failed_at,
+                    ),
+                )
+            )
         return out
 
     async def check_connectivity(self, session: AsyncSession, gateway_id: uuid.UUID) -> ConnectivityResult:
@@ -233,11 +282,16 @@ class GatewayService:
         try:
             await get_adapter(gateway.provider).check_connectivity(account)
         except PspError as exc:
-            return ConnectivityResult(ok=False, latency_ms=self._elapsed_ms(started), error_code=exc.code,
-                                      message=exc.message)
+            return ConnectivityResult(
+                ok=False, latency_ms=self._elapsed_ms(started), error_code=exc.code, message=exc.message
+            )
         except httpx.InvalidURL as exc:
-            return ConnectivityResult(ok=False, latency_ms=self._elapsed_ms(started), error_code="INVALID_BASE_URL",
-                                      message=str(exc))
+            return ConnectivityResult(
+                ok=False,
+                latency_ms=self._elapsed_ms(started),
+                error_code="INVALID_BASE_URL",
+                message=str(exc),
+            )
         return ConnectivityResult(ok=True, latency_ms=self._elapsed_ms(started))
 
     @staticmethod
@@ -249,7 +303,10 @@ class GatewayService:
         key = (gateway.id, gateway.credentials_enc, gateway.base_url, gateway.name)
         if key not in self._accounts:
             self._accounts[key] = GatewayAccount(
-                gateway_id=gateway.id, name=gateway.name, provider=gateway.provider, base_url=gateway.base_url,
+                gateway_id=gateway.id,
+                name=gateway.name,
+                provider=gateway.provider,
+                base_url=gateway.base_url,
                 credentials=json.loads(crypto.decrypt(gateway.credentials_enc)),
             )
         return self._accounts[key]

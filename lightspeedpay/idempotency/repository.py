@@ -43,23 +43,56 @@ DELETE FROM idempotency_keys WHERE id IN (
 
 
 class IdempotencyKeyRepository:
-    async def claim(self, conn: AsyncConnection, *, client_id: uuid.UUID, key: str, method: str, path: str,
-                    fingerprint: str, token: uuid.UUID, ttl: float, lock: float) -> uuid.UUID | None:
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        *,
+        client_id: uuid.UUID,
+        key: str,
+        method: str,
+        path: str,
+        fingerprint: str,
+        token: uuid.UUID,
+        ttl: float,
+        lock: float,
+    ) -> uuid.UUID | None:
         """The key's id when this request now holds it (new, expired, or abandoned by a request with the same
         fingerprint), else None."""
-        return (await conn.execute(_CLAIM, {
-            "id": uuid.uuid4(), "client_id": client_id, "key": key, "method": method, "path": path,
-            "fingerprint": fingerprint, "token": token, "ttl": ttl, "lock": lock,
-        })).scalar_one_or_none()
+        return (
+            await conn.execute(
+                _CLAIM,
+                {
+                    "id": uuid.uuid4(),
+                    "client_id": client_id,
+                    "key": key,
+                    "method": method,
+                    "path": path,
+                    "fingerprint": fingerprint,
+                    "token": token,
+                    "ttl": ttl,
+                    "lock": lock,
+                },
+            )
+        ).scalar_one_or_none()
 
     async def read(self, conn: AsyncConnection, *, client_id: uuid.UUID, key: str) -> Any:
         return (await conn.execute(_READ, {"client_id": client_id, "key": key})).one_or_none()
 
-    async def complete(self, session: AsyncSession, *, key_id: uuid.UUID, token: uuid.UUID, code: int, body: bytes,
-                       content_type: str) -> bool:
+    async def complete(
+        self,
+        session: AsyncSession,
+        *,
+        key_id: uuid.UUID,
+        token: uuid.UUID,
+        code: int,
+        body: bytes,
+        content_type: str,
+    ) -> bool:
         """Store the answer, fenced on the claim's token; False when the claim is no longer ours."""
-        stored = await session.execute(_COMPLETE, {"id": key_id, "token": token, "code": code, "body": body,
-                                                   "content_type": content_type})
+        stored = await session.execute(
+            _COMPLETE,
+            {"id": key_id, "token": token, "code": code, "body": body, "content_type": content_type},
+        )
         return stored.first() is not None
 
     async def release(self, session: AsyncSession, *, key_id: uuid.UUID, token: uuid.UUID) -> None:

@@ -48,6 +48,7 @@ MAX_KEY_LENGTH = 255
 
 Work = Callable[[AsyncSession], Awaitable[Response]]
 
+
 @dataclass
 class Claim:
     """A request's hold on its key. Work that commits its effect outside the session (the one-statement
@@ -69,11 +70,15 @@ def key_from(request: Request, names: Sequence[str] = (HEADER,)) -> str | None:
         return None
     key = values[0]
     if any(v != key for v in values):
-        raise IdempotencyKeyInvalid(f"{' and '.join(names)} differ; send one key, or the same in both.",
-                                    field=names[0])
+        raise IdempotencyKeyInvalid(
+            f"{' and '.join(names)} differ; send one key, or the same in both.", field=names[0]
+        )
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or key.strip() != key:
-        raise IdempotencyKeyInvalid(f"{names[0]} must be 1 to {MAX_KEY_LENGTH} printable characters without "
-                                    "leading or trailing spaces; a UUID v4 is a good choice.", field=names[0])
+        raise IdempotencyKeyInvalid(
+            f"{names[0]} must be 1 to {MAX_KEY_LENGTH} printable characters without "
+            "leading or trailing spaces; a UUID v4 is a good choice.",
+            field=names[0],
+        )
     return key
 
 
@@ -94,8 +99,9 @@ class _Stored:
     content_type: str | None
 
 
-async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *,
-              key_headers: Sequence[str] = (HEADER,)) -> Response:
+async def run(
+    request: Request, client_id: uuid.UUID, params: Any, work: Work, *, key_headers: Sequence[str] = (HEADER,)
+) -> Response:
     """Run `work` as one unit of work (commit, then push queued jobs) under the request's idempotency key, if
     it sent one. Call this only once the request has passed validation: failures before it store nothing."""
     key = key_from(request, key_headers)
@@ -110,9 +116,17 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
         token = uuid.uuid4()
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
-            key_id = await idempotency_repo.claim(conn, client_id=client_id, key=key, method=request.method,
-                                                  path=path, fingerprint=fp, token=token,
-                                                  ttl=s.idempotency_ttl_seconds, lock=s.idempotency_lock_seconds)
+            key_id = await idempotency_repo.claim(
+                conn,
+                client_id=client_id,
+                key=key,
+                method=request.method,
+                path=path,
+                fingerprint=fp,
+                token=token,
+                ttl=s.idempotency_ttl_seconds,
+                lock=s.idempotency_lock_seconds,
+            )
             row = None if key_id else await idempotency_repo.read(conn, client_id=client_id, key=key)
         if key_id is not None:
             return await _execute(path, work, Claim(key_id, token), key_header=key_headers[0])
@@ -122,11 +136,17 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
         if stored.fingerprint != fp:
             raise IdempotencyKeyReused(
                 f"This Idempotency-Key was used for a different request ({stored.method} {stored.path} with other "
-                "parameters) in the last 24 hours; use a new key for a new request.", field=key_headers[0])
+                "parameters) in the last 24 hours; use a new key for a new request.",
+                field=key_headers[0],
+            )
         if stored.status == IdempotencyKeyStatus.COMPLETED:
             assert stored.code is not None and stored.body is not None
-            return Response(stored.body, status_code=stored.code, media_type=stored.content_type,
-                            headers={REPLAYED_HEADER: "true"})
+            return Response(
+                stored.body,
+                status_code=stored.code,
+                media_type=stored.content_type,
+                headers={REPLAYED_HEADER: "true"},
+            )
         if time.monotonic() >= deadline:
             raise _in_use(key_headers[0])
         await asyncio.sleep(pause)
@@ -134,8 +154,11 @@ async def run(request: Request, client_id: uuid.UUID, params: Any, work: Work, *
 
 
 def _in_use(field: str) -> IdempotencyKeyInUse:
-    return IdempotencyKeyInUse("A request with this Idempotency-Key is still being processed; retry it in a few "
-                               "seconds to get its response.", field=field)
+    return IdempotencyKeyInUse(
+        "A request with this Idempotency-Key is still being processed; retry it in a few "
+        "seconds to get its response.",
+        field=field,
+    )
 
 
 def claim_of(session: AsyncSession) -> Claim | None:
@@ -183,8 +206,13 @@ async def _finish_alone(claim: Claim | None, response: Response) -> Response:
 
 
 def _stored_values(claim: Claim, response: Response) -> dict[str, Any]:
-    return {"key_id": claim.key_id, "token": claim.token, "code": response.status_code,
-            "body": bytes(response.body), "content_type": response.media_type or "application/json"}
+    return {
+        "key_id": claim.key_id,
+        "token": claim.token,
+        "code": response.status_code,
+        "body": bytes(response.body),
+        "content_type": response.media_type or "application/json",
+    }
 
 
 async def purge_expired(session: AsyncSession, *, batch: int = 1000) -> int:

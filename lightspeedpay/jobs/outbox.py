@@ -20,9 +20,15 @@ _PENDING = "lsp_pending_jobs"
 def enqueue(session: AsyncSession, name: str, *, delay_seconds: float = 0, **payload: Any) -> JobIntent:
     """Write the intent for the task registered as `name`; the registry knows its queue."""
     queue = registry.queue_of(name)
-    intent = JobIntent(id=uuid.uuid4(), queue=queue, name=name, payload=payload,
-                       status=JobIntentStatus.PENDING, attempts=0,
-                       run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds))
+    intent = JobIntent(
+        id=uuid.uuid4(),
+        queue=queue,
+        name=name,
+        payload=payload,
+        status=JobIntentStatus.PENDING,
+        attempts=0,
+        run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds),
+    )
     session.add(intent)
     session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))
     return intent
@@ -31,7 +37,8 @@ def enqueue(session: AsyncSession, name: str, *, delay_seconds: float = 0, **pay
 def remember(session: AsyncSession, name: str, intent_id: uuid.UUID, delay_seconds: float = 0) -> None:
     """Note an intent written by raw SQL so that it is pushed after commit too (on its task's queue)."""
     session.info.setdefault(_PENDING, []).append(
-        (registry.queue_of(name), name, str(intent_id), int(delay_seconds * 1000)))
+        (registry.queue_of(name), name, str(intent_id), int(delay_seconds * 1000))
+    )
 
 
 async def push_after_commit(session: AsyncSession) -> None:
@@ -43,8 +50,14 @@ async def push_after_commit(session: AsyncSession) -> None:
         try:
             await queues.push(queue, name, intent_id, delay_ms=delay_ms)
         except (TimeoutError, RedisError) as exc:
-            log.warning("job_push_failed", queue=queue, job=name, intent_id=intent_id,
-                        error=str(exc) or type(exc).__name__, left_to_sweeper=len(pending) - i)
+            log.warning(
+                "job_push_failed",
+                queue=queue,
+                job=name,
+                intent_id=intent_id,
+                error=str(exc) or type(exc).__name__,
+                left_to_sweeper=len(pending) - i,
+            )
             return
         except Exception as exc:  # noqa: BLE001 - a committed request must not fail over its jobs
             log.warning("job_push_failed", queue=queue, job=name, intent_id=intent_id, error=str(exc))

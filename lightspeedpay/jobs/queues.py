@@ -17,8 +17,14 @@ MERCHANT_WEBHOOKS = "merchant-webhooks"
 WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
 SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
-QUEUE_NAMES = (TRANSACTION_PROCESSING, WEBHOOK_PROCESSING, MERCHANT_WEBHOOKS, WHATSAPP_NOTIFICATIONS, SETTLEMENTS,
-               REFUNDS)
+QUEUE_NAMES = (
+    TRANSACTION_PROCESSING,
+    WEBHOOK_PROCESSING,
+    MERCHANT_WEBHOOKS,
+    WHATSAPP_NOTIFICATIONS,
+    SETTLEMENTS,
+    REFUNDS,
+)
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler
 # raises is run again by BullMQ after the `job` retry policy's wait (kit/retry.py), as many times as the policy
@@ -36,6 +42,7 @@ def job_backoff_ms(attempts_made: int, *_: Any) -> int:
     wait = retry.job().wait(attempts_made)
     return -1 if wait is None else max(1, int(wait * 1000))
 
+
 _redis: redis.Redis | None = None
 _queues: dict[str, Queue] = {}
 
@@ -49,8 +56,13 @@ def redis_client() -> redis.Redis:
     if _redis is None:
         s = get_settings()
         pool = redis.BlockingConnectionPool.from_url(
-            s.redis_url, max_connections=s.redis_max_connections, timeout=10, decode_responses=True,
-            socket_timeout=s.redis_socket_timeout_seconds, socket_connect_timeout=s.redis_connect_timeout_seconds)
+            s.redis_url,
+            max_connections=s.redis_max_connections,
+            timeout=10,
+            decode_responses=True,
+            socket_timeout=s.redis_socket_timeout_seconds,
+            socket_connect_timeout=s.redis_connect_timeout_seconds,
+        )
         _redis = redis.Redis(connection_pool=pool)
     return _redis
 

@@ -29,9 +29,11 @@ class RetryLater(Exception):
 
 class UnknownTask(LookupError):
     def __init__(self, name: str) -> None:
-        super().__init__(f"no job handler is registered as {name!r}: register it with @task in its domain's "
-                         "tasks.py, list that module in lightspeedpay/tasks.py, and import lightspeedpay.tasks "
-                         "in the process's entry point")
+        super().__init__(
+            f"no job handler is registered as {name!r}: register it with @task in its domain's "
+            "tasks.py, list that module in lightspeedpay/tasks.py, and import lightspeedpay.tasks "
+            "in the process's entry point"
+        )
 
 
 def task(name: str, *, queue: str) -> Callable[[Handler], Handler]:

@@ -43,4 +43,3 @@ async def record_failure(intent_id: uuid.UUID, exc: Exception) -> None:
         await session.commit()
     level = "info" if isinstance(exc, registry.RetryLater) else "warning"
     getattr(log, level)("job_failed", intent_id=str(intent_id), error=reason)
-

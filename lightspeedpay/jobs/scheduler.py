@@ -35,7 +35,9 @@ async def run(periodic: Callable[[], list[Periodic]]) -> None:
             await _wait(stop, 5)
         tasks = periodic()
         timeout = get_settings().scheduler_task_timeout_seconds
-        log.info("scheduler_started", tasks={name: every for name, every, _ in tasks}, timeout_seconds=timeout)
+        log.info(
+            "scheduler_started", tasks={name: every for name, every, _ in tasks}, timeout_seconds=timeout
+        )
         due = {name: 0.0 for name, _, _ in tasks}
         # each periodic task runs as its own asyncio task, so a slow one (a PSP that hangs) never holds up
         # the sweeper, the settlements or the ledger check; one still running when due again is left alone
@@ -50,7 +52,9 @@ async def run(periodic: Callable[[], list[Periodic]]) -> None:
                     if name in running and not running[name].done():
                         log.info("scheduled_run_skipped", task=name, reason="previous run still going")
                         continue
-                    running[name] = asyncio.create_task(_run_once(name, work, timeout), name=f"scheduled:{name}")
+                    running[name] = asyncio.create_task(
+                        _run_once(name, work, timeout), name=f"scheduled:{name}"
+                    )
                 await _wait(stop, max(0.05, min(due.values()) - time.monotonic()))
         finally:
             pending = [t for t in running.values() if not t.done()]
@@ -74,8 +78,12 @@ async def _run_once(name: str, work: Callable[[], Awaitable[Any]], timeout: floa
         if not deadline.expired():
             log.warning("scheduled_run_failed", task=name, error="TimeoutError")
             return
-        log.warning("scheduled_run_timeout", task=name, timeout_seconds=timeout,
-                    elapsed_seconds=round(time.monotonic() - started, 1))
+        log.warning(
+            "scheduled_run_timeout",
+            task=name,
+            timeout_seconds=timeout,
+            elapsed_seconds=round(time.monotonic() - started, 1),
+        )
     except Exception as exc:  # noqa: BLE001 - the loop must outlive a bad tick
         log.warning("scheduled_run_failed", task=name, error=f"{type(exc).__name__}: {exc}")
 

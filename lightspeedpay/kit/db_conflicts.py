@@ -35,8 +35,9 @@ def is_conflict(exc: BaseException) -> bool:
     return False
 
 
-async def retry_on_conflict(work: Callable[[], Awaitable[T]], *, what: str, session: AsyncSession | None = None,
-                            tries: int = 4) -> T:
+async def retry_on_conflict(
+    work: Callable[[], Awaitable[T]], *, what: str, session: AsyncSession | None = None, tries: int = 4
+) -> T:
     """Run `work`, again (after a short random pause, so the two sides do not collide again) when PostgreSQL
     aborted it as a deadlock victim or a serialization failure.
 
@@ -53,6 +54,8 @@ async def retry_on_conflict(work: Callable[[], Awaitable[T]], *, what: str, sess
             if attempt == tries or not is_conflict(exc):
                 raise
             # a warning: the lock order should make this impossible, so each one deserves a look
-            log.warning("db_conflict_retried", what=what, attempt=attempt, error=str(exc.orig).splitlines()[0])
+            log.warning(
+                "db_conflict_retried", what=what, attempt=attempt, error=str(exc.orig).splitlines()[0]
+            )
             await asyncio.sleep(_CONFLICT_RETRY.wait(attempt) or 0)
     raise AssertionError("unreachable")

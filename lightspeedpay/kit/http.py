@@ -22,8 +22,10 @@ class SharedClient:
         if self._client is None or self._client.is_closed:
             timeout = self._timeout_seconds()
             self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)), follow_redirects=False,
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50))
+                timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)),
+                follow_redirects=False,
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+            )
         return self._client
 
     async def close(self) -> None:

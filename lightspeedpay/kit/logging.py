@@ -17,15 +17,32 @@ from lightspeedpay.config import Settings, get_settings
 REDACTED = "[redacted]"
 
 # event keys whose values are secrets; any key ending in one of _SECRET_SUFFIXES is one too
-_SECRET_KEYS = {"client_salt", "salt", "secret", "api_secret", "key_secret", "webhook_secret", "client_secret",
-                "app_secret", "password", "authorization", "x-signature", "token", "access_token", "credentials",
-                "fb_exchange_token", "admin_token", "encryption_keys"}
+_SECRET_KEYS = {
+    "client_salt",
+    "salt",
+    "secret",
+    "api_secret",
+    "key_secret",
+    "webhook_secret",
+    "client_secret",
+    "app_secret",
+    "password",
+    "authorization",
+    "x-signature",
+    "token",
+    "access_token",
+    "credentials",
+    "fb_exchange_token",
+    "admin_token",
+    "encryption_keys",
+}
 _SECRET_SUFFIXES = ("_secret", "_salt", "_password", "_token")
 
 # In free text (a library's message, an exception, a URL): `name=value` whose name says secret, as in a query
 # string or a form; credentials after an auth scheme; the password in a URL's user-info.
 _SECRET_PARAM = re.compile(
-    r"(?i)(\b[\w.-]*(?:secret|token|password|passwd|salt|signature|api_?key)[\w.-]*=)[^&\s\"',;)]+")
+    r"(?i)(\b[\w.-]*(?:secret|token|password|passwd|salt|signature|api_?key)[\w.-]*=)[^&\s\"',;)]+"
+)
 _AUTH_SCHEME = re.compile(r"(?i)\b(bearer|basic)(\s+)[A-Za-z0-9._~+/=-]{8,}")
 _URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s/]+@")
 
@@ -43,7 +60,10 @@ def _is_secret_key(key: str) -> bool:
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: REDACTED if isinstance(k, str) and _is_secret_key(k) else _redact_value(v) for k, v in value.items()}
+        return {
+            k: REDACTED if isinstance(k, str) and _is_secret_key(k) else _redact_value(v)
+            for k, v in value.items()
+        }
     return value
 
 
@@ -64,8 +84,12 @@ def configured_secrets(settings: Settings) -> list[str]:
     for url in (settings.database_url, settings.redis_url):
         found.append(urlsplit(url).password or "")
     # shorter values could be ordinary words; the production check insists on long ones anyway
-    values = {variant for secret in found if len(secret) >= 8
-              for variant in (secret, quote(secret, safe=""), quote_plus(secret))}
+    values = {
+        variant
+        for secret in found
+        if len(secret) >= 8
+        for variant in (secret, quote(secret, safe=""), quote_plus(secret))
+    }
     return sorted(values, key=len, reverse=True)
 
 
@@ -109,8 +133,11 @@ class _StderrHandler(logging.StreamHandler):
 def configure(*, json: bool = False, level: str = "INFO", secrets: Iterable[str] | None = None) -> None:
     """`secrets`: values never to print; by default those in the settings (configured_secrets)."""
     scrub = scrubber(configured_secrets(get_settings()) if secrets is None else secrets)
-    renderer: Any = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(
-        colors=False, exception_formatter=structlog.dev.plain_traceback)
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json
+        else structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+    )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -126,10 +153,12 @@ def configure(*, json: bool = False, level: str = "INFO", secrets: Iterable[str]
 
     handler = _StderrHandler()
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
-    ))
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *tail],
+        )
+    )
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)  # configure() again (a test, a second app) replaces ours, nobody else's

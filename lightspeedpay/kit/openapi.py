@@ -27,13 +27,25 @@ def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
     return inline(schema)
 
 
-def request_body(model: type[BaseModel], examples: dict[str, Any], *, required: bool = True,
-                 headers: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def request_body(
+    model: type[BaseModel],
+    examples: dict[str, Any],
+    *,
+    required: bool = True,
+    headers: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """`openapi_extra` for a route: the body schema, named examples, and extra header parameters."""
-    extra: dict[str, Any] = {"requestBody": {"required": required, "content": {"application/json": {
-        "schema": inline_schema(model),
-        "examples": {name: {"value": value} for name, value in examples.items()},
-    }}}}
+    extra: dict[str, Any] = {
+        "requestBody": {
+            "required": required,
+            "content": {
+                "application/json": {
+                    "schema": inline_schema(model),
+                    "examples": {name: {"value": value} for name, value in examples.items()},
+                }
+            },
+        }
+    }
     if headers:
         extra["parameters"] = headers
     return extra
@@ -47,12 +59,19 @@ def header(name: str, description: str, *, max_length: int | None = None) -> dic
 
 
 IDEMPOTENCY_HEADERS = [
-    header("Idempotency-Key", "Up to 255 characters, unique per request you mean once (a UUID v4 is good). "
-           "A retry with the same key and the same request replays the first response, marked "
-           "`Idempotent-Replayed: true`; kept for 24 hours.", max_length=255),
+    header(
+        "Idempotency-Key",
+        "Up to 255 characters, unique per request you mean once (a UUID v4 is good). "
+        "A retry with the same key and the same request replays the first response, marked "
+        "`Idempotent-Replayed: true`; kept for 24 hours.",
+        max_length=255,
+    ),
 ]
 REFUND_IDEMPOTENCY_HEADERS = [
     *IDEMPOTENCY_HEADERS,
-    header("X-Refund-Idempotency", "Razorpay's name for the same thing on refunds; either header works.",
-           max_length=255),
+    header(
+        "X-Refund-Idempotency",
+        "Razorpay's name for the same thing on refunds; either header works.",
+        max_length=255,
+    ),
 ]

@@ -50,7 +50,9 @@ def newest_first(stmt: _S, model: Any, *, after: tuple[datetime, uuid.UUID] | No
     keyset condition every repository's list uses (the ties on created_at are broken by id)."""
     if after is not None:
         created, row_id = after
-        stmt = stmt.where(or_(model.created_at < created, and_(model.created_at == created, model.id < row_id)))
+        stmt = stmt.where(
+            or_(model.created_at < created, and_(model.created_at == created, model.id < row_id))
+        )
     return stmt.order_by(model.created_at.desc(), model.id.desc()).limit(limit)
 
 
@@ -64,7 +66,9 @@ def parse_cursor(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
         raise ValidationFailed("cursor is not one this API returned.", field="cursor") from None
 
 
-def page_cursor(rows: Sequence[Any], limit: int, *, key: Callable[[Any], Any] = lambda row: row) -> str | None:
+def page_cursor(
+    rows: Sequence[Any], limit: int, *, key: Callable[[Any], Any] = lambda row: row
+) -> str | None:
     """Lists fetch limit + 1 rows; the extra one says there is a next page, which starts after row `limit`."""
     if len(rows) <= limit:
         return None

@@ -16,7 +16,11 @@ from lightspeedpay.errors import AppError, BadRequest, UnsupportedMediaType, Val
 M = TypeVar("M", bound=BaseModel)
 
 # stable codes for the fields merchants most often get wrong
-_FIELD_CODES = {"amount": "INVALID_AMOUNT", "currency": "UNSUPPORTED_CURRENCY", "order_id": "INVALID_ORDER_ID"}
+_FIELD_CODES = {
+    "amount": "INVALID_AMOUNT",
+    "currency": "UNSUPPORTED_CURRENCY",
+    "order_id": "INVALID_ORDER_ID",
+}
 
 
 class FieldError(AppError):
@@ -74,17 +78,23 @@ def _unstorable(raw: bytes) -> InitErrorDetails | None:
         if isinstance(node, dict):
             for key, child in node.items():
                 if "\x00" in key:
-                    return _problem(loc or ("body",), "nul_character",
-                                    "must not have a key with a NUL character (\\u0000)")
+                    return _problem(
+                        loc or ("body",),
+                        "nul_character",
+                        "must not have a key with a NUL character (\\u0000)",
+                    )
                 stack.append(((*loc, key), child))
         elif isinstance(node, list):
             stack.extend(((*loc, i), child) for i, child in enumerate(node))
         elif isinstance(node, str):
             if "\x00" in node:
                 return _problem(loc, "nul_character", "must not contain a NUL character (\\u0000)")
-        elif node is _TOO_LONG or (isinstance(node, int) and not isinstance(node, bool)
-                                   and not -_INT64 <= node < _INT64):
-            return _problem(loc, "int_too_large", "must be an integer within 64 bits (at most 9223372036854775807)")
+        elif node is _TOO_LONG or (
+            isinstance(node, int) and not isinstance(node, bool) and not -_INT64 <= node < _INT64
+        ):
+            return _problem(
+                loc, "int_too_large", "must be an integer within 64 bits (at most 9223372036854775807)"
+            )
         elif isinstance(node, float) and not math.isfinite(node):
             return _problem(loc, "finite_number", "must be a finite number")
     return None
@@ -98,7 +108,9 @@ def _problem(loc: tuple[str | int, ...], kind: str, message: str) -> InitErrorDe
 
 
 def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json"))
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 _JSON_ONLY: dict[int, bool] = {}
@@ -109,7 +121,9 @@ def _takes_json_only(route: Any) -> bool:
     say so in `openapi_extra`; PSP webhooks and the checkout's forms do not)."""
     known = _JSON_ONLY.get(id(route))
     if known is None:
-        content = ((getattr(route, "openapi_extra", None) or {}).get("requestBody") or {}).get("content") or {}
+        content = ((getattr(route, "openapi_extra", None) or {}).get("requestBody") or {}).get(
+            "content"
+        ) or {}
         known = _JSON_ONLY[id(route)] = bool(content) and all(_is_json(t) for t in content)
     return known
 
@@ -128,7 +142,9 @@ async def require_json_media_type(request: Request) -> None:
     if not _is_json(media_type):
         raise UnsupportedMediaType(
             f"Send the request body as JSON with `Content-Type: application/json` (got "
-            f"{'no Content-Type' if not media_type else repr(media_type[:100])}).", field="Content-Type")
+            f"{'no Content-Type' if not media_type else repr(media_type[:100])}).",
+            field="Content-Type",
+        )
 
 
 def from_validation_error(exc: ValidationError) -> AppError:

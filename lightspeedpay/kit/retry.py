@@ -32,14 +32,18 @@ class RetryPolicy:
 
     @classmethod
     def exponential(cls, name: str, *, first: float, retries: int, cap: float | None = None) -> RetryPolicy:
-        return cls(name, tuple(first * 2**i if cap is None else min(first * 2**i, cap) for i in range(max(retries, 0))))
+        return cls(
+            name,
+            tuple(first * 2**i if cap is None else min(first * 2**i, cap) for i in range(max(retries, 0))),
+        )
 
     @property
     def max_attempts(self) -> int:
         return len(self.waits) + 1
 
-    def wait(self, failed_attempts: int, *, retry_after: float | None = None,
-             retry_after_cap: float | None = None) -> float | None:
+    def wait(
+        self, failed_attempts: int, *, retry_after: float | None = None, retry_after_cap: float | None = None
+    ) -> float | None:
         """The wait before the next attempt once `failed_attempts` attempts have failed; None when the policy
         has no retry left. `retry_after` (a server's Retry-After) can make it longer, up to `retry_after_cap`,
         never shorter: a broken or hostile header must not park a queue for days, nor hurry us."""
@@ -57,7 +61,9 @@ def job() -> RetryPolicy:
 
 
 def psp_order() -> RetryPolicy:
-    return RetryPolicy.exponential("psp_order", first=2, cap=30, retries=get_settings().failover_max_attempts - 1)
+    return RetryPolicy.exponential(
+        "psp_order", first=2, cap=30, retries=get_settings().failover_max_attempts - 1
+    )
 
 
 def refund() -> RetryPolicy:

@@ -35,8 +35,9 @@ def signature_header(secrets: list[str], msg_id: str, timestamp: int, payload: b
     return " ".join(sign(s, msg_id, timestamp, payload) for s in secrets)
 
 
-def verify(secret: str, headers: dict[str, str], payload: bytes, *, tolerance: int = 300,
-           now: float | None = None) -> None:
+def verify(
+    secret: str, headers: dict[str, str], payload: bytes, *, tolerance: int = 300, now: float | None = None
+) -> None:
     lowered = {k.lower(): v for k, v in headers.items()}
     msg_id = lowered.get("webhook-id")
     ts = lowered.get("webhook-timestamp")

@@ -32,6 +32,7 @@ CHECKS: dict[str, str] = {
     "leg_wrong_merchant": "each leg belongs to its posting's merchant",
 }
 
+
 @dataclass(frozen=True)
 class Violation:
     check: str
@@ -44,17 +45,36 @@ def _posting_violations(row: dict[str, Any]) -> list[Violation]:
     out = []
     subject, details = row["subject"], {k: v for k, v in row.items() if k != "subject"}
     if row["off"] != 0:
-        out.append(Violation("posting_unbalanced", subject,
-                             f"{row['type']} posting {row['correlation_key']} is off by {row['off']} paise", details))
+        out.append(
+            Violation(
+                "posting_unbalanced",
+                subject,
+                f"{row['type']} posting {row['correlation_key']} is off by {row['off']} paise",
+                details,
+            )
+        )
     if row["amount"] != row["dues"]:
-        out.append(Violation("posting_amount_mismatch", subject,
-                             f"{row['type']} posting {row['correlation_key']} says {row['amount']} but its dues "
-                             f"legs sum to {row['dues']}", details))
+        out.append(
+            Violation(
+                "posting_amount_mismatch",
+                subject,
+                f"{row['type']} posting {row['correlation_key']} says {row['amount']} but its dues "
+                f"legs sum to {row['dues']}",
+                details,
+            )
+        )
     wrong_sign = (row["type"] == PostingType.COMMISSION and row["amount"] < 0) or (
-        row["type"] in (PostingType.COMMISSION_REVERSAL, PostingType.COMMISSION_PAYOUT) and row["amount"] > 0)
+        row["type"] in (PostingType.COMMISSION_REVERSAL, PostingType.COMMISSION_PAYOUT) and row["amount"] > 0
+    )
     if wrong_sign:
-        out.append(Violation("posting_sign", subject,
-                             f"{row['type']} posting {row['correlation_key']} moves dues by {row['amount']}", details))
+        out.append(
+            Violation(
+                "posting_sign",
+                subject,
+                f"{row['type']} posting {row['correlation_key']} moves dues by {row['amount']}",
+                details,
+            )
+        )
     return out
 
 
@@ -63,29 +83,67 @@ def _violations(name: str, row: dict[str, Any]) -> list[Violation]:
     if name == "postings":
         return _posting_violations(row)
     if name == "balance_mismatch":
-        return [Violation(name, subject, f"merchant {subject}: balance_due {row['balance_due']} but its entries "
-                                         f"sum to {row['entries']}", details)]
+        return [
+            Violation(
+                name,
+                subject,
+                f"merchant {subject}: balance_due {row['balance_due']} but its entries "
+                f"sum to {row['entries']}",
+                details,
+            )
+        ]
     if name == "duplicate_commission":
-        return [Violation(name, subject, f"transaction {subject} has {row['n']} COMMISSION rows in {row['source']}",
-                          details)]
+        return [
+            Violation(
+                name,
+                subject,
+                f"transaction {subject} has {row['n']} COMMISSION rows in {row['source']}",
+                details,
+            )
+        ]
     if name == "reversals":
         out = []
         if row["reversed"] > row["charged"]:
-            out.append(Violation("reversal_exceeds_commission", subject,
-                                 f"transaction {subject}: {row['reversed']} reversed of {row['charged']} charged",
-                                 details))
+            out.append(
+                Violation(
+                    "reversal_exceeds_commission",
+                    subject,
+                    f"transaction {subject}: {row['reversed']} reversed of {row['charged']} charged",
+                    details,
+                )
+            )
         if row["refunded"] > row["payment"]:
-            out.append(Violation("refunds_exceed_payment", subject,
-                                 f"transaction {subject}: refunds of {row['refunded']} against a payment of "
-                                 f"{row['payment']}", details))
+            out.append(
+                Violation(
+                    "refunds_exceed_payment",
+                    subject,
+                    f"transaction {subject}: refunds of {row['refunded']} against a payment of "
+                    f"{row['payment']}",
+                    details,
+                )
+            )
         return out
     if name == "paid_without_commission":
-        return [Violation(name, subject, f"transaction {subject} is {row['status']} but has no COMMISSION", details)]
+        return [
+            Violation(
+                name, subject, f"transaction {subject} is {row['status']} but has no COMMISSION", details
+            )
+        ]
     if name == "commission_without_payment":
-        return [Violation(name, subject, f"COMMISSION {subject} belongs to transaction {row['transaction_id']} which "
-                                         f"is {row['status']}", details)]
-    return [Violation(name, subject, f"{row['source']} row {subject} is on another merchant than its posting",
-                      details)]
+        return [
+            Violation(
+                name,
+                subject,
+                f"COMMISSION {subject} belongs to transaction {row['transaction_id']} which "
+                f"is {row['status']}",
+                details,
+            )
+        ]
+    return [
+        Violation(
+            name, subject, f"{row['source']} row {subject} is on another merchant than its posting", details
+        )
+    ]
 
 
 class LedgerChecker:
@@ -108,9 +166,14 @@ class LedgerChecker:
         for v in violations:
             if (v.check, v.subject) in seen:
                 continue
-            session.add(Alert(kind=ALERT_KIND, severity=AlertSeverity.CRITICAL,
-                              message=f"{CHECKS[v.check]}: {v.message}",
-                              details={"check": v.check, "subject": v.subject, **_jsonable(v.details)}))
+            session.add(
+                Alert(
+                    kind=ALERT_KIND,
+                    severity=AlertSeverity.CRITICAL,
+                    message=f"{CHECKS[v.check]}: {v.message}",
+                    details={"check": v.check, "subject": v.subject, **_jsonable(v.details)},
+                )
+            )
             raised += 1
         now = datetime.now(UTC)
         for key, alert in seen.items():
@@ -127,13 +190,19 @@ class LedgerChecker:
                 raised = await self.record_alerts(session, violations)
                 await session.commit()
             if violations:
-                log.error("ledger_invariants_violated", count=len(violations), new_alerts=raised,
-                          checks=sorted({v.check for v in violations}))
+                log.error(
+                    "ledger_invariants_violated",
+                    count=len(violations),
+                    new_alerts=raised,
+                    checks=sorted({v.check for v in violations}),
+                )
         return violations
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (int, str, float, bool, type(None))) else str(v) for k, v in details.items()}
+    return {
+        k: v if isinstance(v, (int, str, float, bool, type(None))) else str(v) for k, v in details.items()
+    }
 
 
 ledger_checker = LedgerChecker()

@@ -51,7 +51,9 @@ def check(
     with console.status("checking the ledger's invariants…"):
         violations = asyncio.run(run())
     if as_json:
-        typer.echo(json.dumps([{"check": v.check, "subject": v.subject, "message": v.message} for v in violations]))
+        typer.echo(
+            json.dumps([{"check": v.check, "subject": v.subject, "message": v.message} for v in violations])
+        )
     elif violations:
         table = Table(title=f"{len(violations)} ledger invariant violation(s)")
         for column in ("check", "rule", "subject", "what is wrong"):

@@ -23,16 +23,35 @@ DUES = "dues"  # the suspension reason that lifts itself
 
 
 class DuesService:
-    async def balance_changed(self, session: AsyncSession, client: Client, wallet: Wallet, *, before: int, after: int,
-                              cause: LedgerPosting | None, actor: str) -> None:
+    async def balance_changed(
+        self,
+        session: AsyncSession,
+        client: Client,
+        wallet: Wallet,
+        *,
+        before: int,
+        after: int,
+        cause: LedgerPosting | None,
+        actor: str,
+    ) -> None:
         if after > before and after >= wallet.warn_threshold:
             await self._notice(session, client, wallet)
-        if (after >= client.suspend_threshold or before >= client.suspend_threshold
-                or client.status == ClientStatus.SUSPENDED):
+        if (
+            after >= client.suspend_threshold
+            or before >= client.suspend_threshold
+            or client.status == ClientStatus.SUSPENDED
+        ):
             await self.apply_threshold(session, client, wallet, actor=actor, cause=cause)
 
-    async def apply_threshold(self, session: AsyncSession, client: Client, wallet: Wallet, *, actor: str,
-                              cause: LedgerPosting | None = None) -> str | None:
+    async def apply_threshold(
+        self,
+        session: AsyncSession,
+        client: Client,
+        wallet: Wallet,
+        *,
+        actor: str,
+        cause: LedgerPosting | None = None,
+    ) -> str | None:
         """Suspend or resume on the locked wallet's balance; returns "suspended", "resumed" or None."""
         client = await ledger_repo.lock_client(session, client.id)
         due, threshold = wallet.balance_due, client.suspend_threshold
@@ -46,18 +65,41 @@ class DuesService:
             return "resumed"
         return None
 
-    async def _changed(self, session: AsyncSession, client: Client, wallet: Wallet, event: str, *, actor: str,
-                       cause: LedgerPosting | None) -> None:
+    async def _changed(
+        self,
+        session: AsyncSession,
+        client: Client,
+        wallet: Wallet,
+        event: str,
+        *,
+        actor: str,
+        cause: LedgerPosting | None,
+    ) -> None:
         data: dict[str, Any] = {
-            "merchant_id": str(client.id), "status": client.status, "reason": DUES,
-            "balance_due": wallet.balance_due, "suspend_threshold": client.suspend_threshold, "currency": "INR",
+            "merchant_id": str(client.id),
+            "status": client.status,
+            "reason": DUES,
+            "balance_due": wallet.balance_due,
+            "suspend_threshold": client.suspend_threshold,
+            "currency": "INR",
             "cause": {"posting_id": str(cause.id), "type": cause.type} if cause is not None else None,
         }
-        audit.record(session, actor=actor, action=event, client_id=client.id, subject_type="merchant",
-                     subject_id=client.id, details=data)
+        audit.record(
+            session,
+            actor=actor,
+            action=event,
+            client_id=client.id,
+            subject_type="merchant",
+            subject_id=client.id,
+            details=data,
+        )
         await webhook_service.emit(session, client, event, data)
-        log.info(event.replace(".", "_"), merchant_id=str(client.id), balance_due=wallet.balance_due,
-                 suspend_threshold=client.suspend_threshold)
+        log.info(
+            event.replace(".", "_"),
+            merchant_id=str(client.id),
+            balance_due=wallet.balance_due,
+            suspend_threshold=client.suspend_threshold,
+        )
 
     async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
         now = datetime.now(UTC)

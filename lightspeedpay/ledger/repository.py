@@ -20,13 +20,21 @@ class LedgerRepository:
     async def lock_wallet(self, session: AsyncSession, client_id: uuid.UUID) -> Wallet:
         """Every change to a merchant's ledger takes this lock first (then, if needed, the client row), so
         balance_due, reversal bounds and suspension are decided on what is committed."""
-        stmt = (select(Wallet).where(Wallet.client_id == client_id).with_for_update()
-                .execution_options(populate_existing=True))
+        stmt = (
+            select(Wallet)
+            .where(Wallet.client_id == client_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await session.execute(stmt)).scalar_one()
 
     async def lock_client(self, session: AsyncSession, client_id: uuid.UUID) -> Client:
-        stmt = (select(Client).where(Client.id == client_id).with_for_update()
-                .execution_options(populate_existing=True))
+        stmt = (
+            select(Client)
+            .where(Client.id == client_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
         return (await session.execute(stmt)).scalar_one()
 
     async def insert_posting(self, session: AsyncSession, values: dict[str, Any]) -> LedgerPosting | None:
@@ -41,39 +49,79 @@ class LedgerRepository:
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def commission_of(self, session: AsyncSession, transaction_id: uuid.UUID) -> LedgerPosting | None:
-        stmt = select(LedgerPosting).where(LedgerPosting.type == PostingType.COMMISSION,
-                                           LedgerPosting.transaction_id == transaction_id)
+        stmt = select(LedgerPosting).where(
+            LedgerPosting.type == PostingType.COMMISSION, LedgerPosting.transaction_id == transaction_id
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def reversal_totals(self, session: AsyncSession, transaction_id: uuid.UUID) -> tuple[int, int]:
         """(refunded, reversed): the refunds recorded against this payment's commission so far, and the
         commission they gave back (positive)."""
-        stmt = select(func.coalesce(func.sum(LedgerPosting.subject_amount), 0),
-                      func.coalesce(func.sum(-LedgerPosting.amount), 0)).where(
+        stmt = select(
+            func.coalesce(func.sum(LedgerPosting.subject_amount), 0),
+            func.coalesce(func.sum(-LedgerPosting.amount), 0),
+        ).where(
             LedgerPosting.type == PostingType.COMMISSION_REVERSAL,
-            LedgerPosting.transaction_id == transaction_id)
+            LedgerPosting.transaction_id == transaction_id,
+        )
         refunded, reversed_ = (await session.execute(stmt)).one()
         return int(refunded or 0), int(reversed_ or 0)
 
-    def add_legs(self, session: AsyncSession, *, posting_id: uuid.UUID, client_id: uuid.UUID, wallet_id: uuid.UUID,
-                 type: str, dues: int, counter_account: str, transaction_id: uuid.UUID | None,
-                 refund_id: uuid.UUID | None, reference: str | None) -> None:
-        session.add(WalletEntry(id=uuid.uuid4(), wallet_id=wallet_id, posting_id=posting_id, amount=dues, type=type,
-                                transaction_id=transaction_id, refund_id=refund_id, reference=reference))
-        session.add(PlatformEntry(id=uuid.uuid4(), posting_id=posting_id, account=counter_account,
-                                  client_id=client_id, amount=-dues))
+    def add_legs(
+        self,
+        session: AsyncSession,
+        *,
+        posting_id: uuid.UUID,
+        client_id: uuid.UUID,
+        wallet_id: uuid.UUID,
+        type: str,
+        dues: int,
+        counter_account: str,
+        transaction_id: uuid.UUID | None,
+        refund_id: uuid.UUID | None,
+        reference: str | None,
+    ) -> None:
+        session.add(
+            WalletEntry(
+                id=uuid.uuid4(),
+                wallet_id=wallet_id,
+                posting_id=posting_id,
+                amount=dues,
+                type=type,
+                transaction_id=transaction_id,
+                refund_id=refund_id,
+                reference=reference,
+            )
+        )
+        session.add(
+            PlatformEntry(
+                id=uuid.uuid4(),
+                posting_id=posting_id,
+                account=counter_account,
+                client_id=client_id,
+                amount=-dues,
+            )
+        )
 
     # ---- merchant reads
 
     def entries_readable(self, client_id: uuid.UUID) -> Any:
-        return (select(WalletEntry, LedgerPosting)
-                .join(LedgerPosting, LedgerPosting.id == WalletEntry.posting_id)
-                .join(Wallet, Wallet.id == WalletEntry.wallet_id)
-                .where(Wallet.client_id == client_id))
+        return (
+            select(WalletEntry, LedgerPosting)
+            .join(LedgerPosting, LedgerPosting.id == WalletEntry.posting_id)
+            .join(Wallet, Wallet.id == WalletEntry.wallet_id)
+            .where(Wallet.client_id == client_id)
+        )
 
-    async def entries_for_merchant(self, session: AsyncSession, client_id: uuid.UUID, *, type: str | None,
-                                   limit: int, after: tuple[datetime, uuid.UUID] | None
-                                   ) -> list[tuple[WalletEntry, LedgerPosting]]:
+    async def entries_for_merchant(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        *,
+        type: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[tuple[WalletEntry, LedgerPosting]]:
         stmt = self.entries_readable(client_id)
         if type:
             stmt = stmt.where(WalletEntry.type == type)
@@ -93,15 +141,23 @@ class LedgerRepository:
             stmt = stmt.where(LedgerPosting.created_at < flt.created_to)
         return stmt
 
-    async def postings(self, session: AsyncSession, flt: LedgerFilter, *, limit: int,
-                       after: tuple[datetime, uuid.UUID] | None) -> list[tuple[LedgerPosting, str]]:
-        stmt = self._filtered(select(LedgerPosting, Client.company_name)
-                              .join(Client, Client.id == LedgerPosting.client_id), flt)
+    async def postings(
+        self,
+        session: AsyncSession,
+        flt: LedgerFilter,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[tuple[LedgerPosting, str]]:
+        stmt = self._filtered(
+            select(LedgerPosting, Client.company_name).join(Client, Client.id == LedgerPosting.client_id), flt
+        )
         stmt = newest_first(stmt, LedgerPosting, after=after, limit=limit)
         return [(p, name) for p, name in (await session.execute(stmt)).all()]
 
-    async def totals(self, session: AsyncSession, flt: LedgerFilter, *, period: str,
-                     timezone: str) -> list[dict[str, Any]]:
+    async def totals(
+        self, session: AsyncSession, flt: LedgerFilter, *, period: str, timezone: str
+    ) -> list[dict[str, Any]]:
         """Per merchant and period (day or month, in the settlement time zone): the sum of each posting type's
         effect on balance_due, and the net change."""
         local = func.timezone(timezone, LedgerPosting.created_at)
@@ -111,34 +167,47 @@ class LedgerRepository:
             return func.coalesce(func.sum(LedgerPosting.amount).filter(LedgerPosting.type == kind), 0)
 
         stmt = self._filtered(
-            select(LedgerPosting.client_id, Client.company_name, bucket,
-                   of(PostingType.COMMISSION).label("commission"),
-                   of(PostingType.COMMISSION_REVERSAL).label("reversals"),
-                   of(PostingType.COMMISSION_PAYOUT).label("payouts"),
-                   of(PostingType.ADJUSTMENT).label("adjustments"),
-                   func.sum(LedgerPosting.amount).label("net_change"), func.count().label("postings"))
+            select(
+                LedgerPosting.client_id,
+                Client.company_name,
+                bucket,
+                of(PostingType.COMMISSION).label("commission"),
+                of(PostingType.COMMISSION_REVERSAL).label("reversals"),
+                of(PostingType.COMMISSION_PAYOUT).label("payouts"),
+                of(PostingType.ADJUSTMENT).label("adjustments"),
+                func.sum(LedgerPosting.amount).label("net_change"),
+                func.count().label("postings"),
+            )
             .join(Client, Client.id == LedgerPosting.client_id)
-            .group_by(LedgerPosting.client_id, Client.company_name, text("period")), flt,
+            .group_by(LedgerPosting.client_id, Client.company_name, text("period")),
+            flt,
         ).order_by(text("period DESC"), Client.company_name)
         return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
 
-    async def legs(self, session: AsyncSession, posting_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    async def legs(
+        self, session: AsyncSession, posting_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
         """Both sides of each posting: the merchant's dues leg and the platform's counter-leg."""
         out: dict[uuid.UUID, list[dict[str, Any]]] = {pid: [] for pid in posting_ids}
         if not posting_ids:
             return out
-        for pid, amount in (await session.execute(
-                select(WalletEntry.posting_id, WalletEntry.amount).where(WalletEntry.posting_id.in_(posting_ids)))):
+        for pid, amount in await session.execute(
+            select(WalletEntry.posting_id, WalletEntry.amount).where(WalletEntry.posting_id.in_(posting_ids))
+        ):
             out[pid].append({"account": "merchant_dues", "amount": amount})
-        for pid, account, amount in (await session.execute(
-                select(PlatformEntry.posting_id, PlatformEntry.account, PlatformEntry.amount)
-                .where(PlatformEntry.posting_id.in_(posting_ids)))):
+        for pid, account, amount in await session.execute(
+            select(PlatformEntry.posting_id, PlatformEntry.account, PlatformEntry.amount).where(
+                PlatformEntry.posting_id.in_(posting_ids)
+            )
+        ):
             out[pid].append({"account": account, "amount": amount})
         return out
 
 
 # paid, or refunded after it was paid (an authorization refunded without capture was never charged)
-_WAS_PAID = "(t.status IN ('paid', 'partially_refunded') OR (t.status = 'refunded' AND t.paid_at IS NOT NULL))"
+_WAS_PAID = (
+    "(t.status IN ('paid', 'partially_refunded') OR (t.status = 'refunded' AND t.paid_at IS NOT NULL))"
+)
 
 # the ledger checker's invariants (ledger/checker.py): each query returns the rows that break one
 INVARIANT_QUERIES: dict[str, str] = {
@@ -199,11 +268,16 @@ class InvariantRepository:
     async def violations(self, session: AsyncSession, name: str, *, limit: int) -> list[dict[str, Any]]:
         """Up to `limit` rows that break the invariant `name` (a key of INVARIANT_QUERIES)."""
         sql = INVARIANT_QUERIES[name]
-        return [dict(row) for row in (await session.execute(text(f"{sql} LIMIT {int(limit)}"))).mappings().all()]
+        return [
+            dict(row) for row in (await session.execute(text(f"{sql} LIMIT {int(limit)}"))).mappings().all()
+        ]
 
     async def open_alerts(self, session: AsyncSession, kind: str) -> list[Alert]:
-        return list((await session.execute(
-            select(Alert).where(Alert.kind == kind, Alert.resolved_at.is_(None)))).scalars())
+        return list(
+            (
+                await session.execute(select(Alert).where(Alert.kind == kind, Alert.resolved_at.is_(None)))
+            ).scalars()
+        )
 
 
 ledger_repo = LedgerRepository()

@@ -7,7 +7,9 @@ from decimal import Decimal
 from lightspeedpay.kit.money import round_paise
 
 
-def commission_reversal(*, charged: int, amount: int, refunded_before: int, refund: int, reversed_before: int) -> int:
+def commission_reversal(
+    *, charged: int, amount: int, refunded_before: int, refund: int, reversed_before: int
+) -> int:
     """The commission to give back for a processed refund of `refund` paise of a payment of `amount` that was
     charged `charged`. Proportional and cumulative: after refunds totalling R the reversals total
     round_paise(charged * R / amount), so partial refunds never drift from one full refund and never give

@@ -9,8 +9,15 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator
 
-Reference = Annotated[StrictStr, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-./:#]*$",
-                                       examples=["UTR-2026-000123"])]
+Reference = Annotated[
+    StrictStr,
+    Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-./:#]*$",
+        examples=["UTR-2026-000123"],
+    ),
+]
 Paise = Annotated[StrictInt, Field(le=10**15, ge=-(10**15), description="paise (₹1 = 100)")]
 
 
@@ -18,8 +25,9 @@ class PayoutCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Paise = Field(description="dues paid, in paise", examples=[250_000])
-    reference: Reference = Field(description="the payment's reference (bank UTR, receipt); the same reference "
-                                             "again is the same payout")
+    reference: Reference = Field(
+        description="the payment's reference (bank UTR, receipt); the same reference again is the same payout"
+    )
 
     @field_validator("amount")
     @classmethod
@@ -32,8 +40,10 @@ class PayoutCreate(BaseModel):
 class AdjustmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Paise = Field(description="the change to balance_due in paise: positive raises the dues, negative "
-                                      "lowers them", examples=[-5_000])
+    amount: Paise = Field(
+        description="the change to balance_due in paise: positive raises the dues, negative lowers them",
+        examples=[-5_000],
+    )
     reason: Annotated[StrictStr, Field(max_length=500)] = Field(description="why; mandatory and kept")
     reference: Reference | None = Field(default=None, description="optional; makes the request idempotent")
 
@@ -53,8 +63,10 @@ class AdjustmentCreate(BaseModel):
 
 
 class LegOut(BaseModel):
-    account: str = Field(description="merchant_dues, or the platform's commission_revenue, cash, "
-                                     "settlement_clearing or adjustments")
+    account: str = Field(
+        description="merchant_dues, or the platform's commission_revenue, cash, "
+        "settlement_clearing or adjustments"
+    )
     amount: int = Field(description="paise; positive is a debit, negative a credit")
 
 
@@ -64,8 +76,9 @@ class PostingOut(BaseModel):
     merchant_id: uuid.UUID
     company_name: str | None = None
     amount: int = Field(description="the change to balance_due, in paise")
-    subject_amount: int | None = Field(description="the payment (COMMISSION) or refund (COMMISSION_REVERSAL) "
-                                                   "amount it was computed from")
+    subject_amount: int | None = Field(
+        description="the payment (COMMISSION) or refund (COMMISSION_REVERSAL) amount it was computed from"
+    )
     transaction_id: uuid.UUID | None
     refund_id: uuid.UUID | None
     settlement_id: uuid.UUID | None

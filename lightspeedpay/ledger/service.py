@@ -55,42 +55,80 @@ class Recorded:
     balance_due: int
 
 
-_COUNTER_ACCOUNT: dict[str, str] = {PostingType.COMMISSION: PlatformAccount.COMMISSION_REVENUE,
-                                     PostingType.COMMISSION_REVERSAL: PlatformAccount.COMMISSION_REVENUE,
-                                     PostingType.ADJUSTMENT: PlatformAccount.ADJUSTMENTS}
+_COUNTER_ACCOUNT: dict[str, str] = {
+    PostingType.COMMISSION: PlatformAccount.COMMISSION_REVENUE,
+    PostingType.COMMISSION_REVERSAL: PlatformAccount.COMMISSION_REVENUE,
+    PostingType.ADJUSTMENT: PlatformAccount.ADJUSTMENTS,
+}
 
 
 class LedgerService:
-    async def post(self, session: AsyncSession, client: Client, wallet: Wallet, *, type: str, correlation_key: str,
-                   dues: int, counter_account: str | None = None, actor: str = "system",
-                   transaction_id: uuid.UUID | None = None, refund_id: uuid.UUID | None = None,
-                   settlement_id: uuid.UUID | None = None, subject_amount: int | None = None,
-                   reference: str | None = None, reason: str | None = None) -> Recorded:
+    async def post(
+        self,
+        session: AsyncSession,
+        client: Client,
+        wallet: Wallet,
+        *,
+        type: str,
+        correlation_key: str,
+        dues: int,
+        counter_account: str | None = None,
+        actor: str = "system",
+        transaction_id: uuid.UUID | None = None,
+        refund_id: uuid.UUID | None = None,
+        settlement_id: uuid.UUID | None = None,
+        subject_amount: int | None = None,
+        reference: str | None = None,
+        reason: str | None = None,
+    ) -> Recorded:
         """Record one posting on a wallet the caller has locked (`ledger_repo.lock_wallet`). A posting whose
         dues change is zero (a commission that rounds to nothing) is kept without legs, so "charged nothing"
         stays distinguishable from "never charged"."""
         counter = counter_account or _COUNTER_ACCOUNT[type]
-        posting = await ledger_repo.insert_posting(session, {
-            "id": uuid.uuid4(), "correlation_key": correlation_key, "type": type, "client_id": client.id,
-            "wallet_id": wallet.id, "amount": dues, "subject_amount": subject_amount,
-            "transaction_id": transaction_id, "refund_id": refund_id, "settlement_id": settlement_id,
-            "reference": reference, "reason": reason, "actor": actor,
-        })
+        posting = await ledger_repo.insert_posting(
+            session,
+            {
+                "id": uuid.uuid4(),
+                "correlation_key": correlation_key,
+                "type": type,
+                "client_id": client.id,
+                "wallet_id": wallet.id,
+                "amount": dues,
+                "subject_amount": subject_amount,
+                "transaction_id": transaction_id,
+                "refund_id": refund_id,
+                "settlement_id": settlement_id,
+                "reference": reference,
+                "reason": reason,
+                "actor": actor,
+            },
+        )
         if posting is None:
             existing = await ledger_repo.by_key(session, correlation_key)
             if existing is None:
-                raise LedgerReferenceConflict(f"A {type} for this subject is already recorded under another key.")
+                raise LedgerReferenceConflict(
+                    f"A {type} for this subject is already recorded under another key."
+                )
             return Recorded(existing, False, wallet.balance_due)
         before = wallet.balance_due
         if dues:
-            ledger_repo.add_legs(session, posting_id=posting.id, client_id=client.id, wallet_id=wallet.id, type=type,
-                                 dues=dues, counter_account=counter,
-                                 transaction_id=transaction_id if type == PostingType.COMMISSION else None,
-                                 refund_id=refund_id, reference=reference or correlation_key)
+            ledger_repo.add_legs(
+                session,
+                posting_id=posting.id,
+                client_id=client.id,
+                wallet_id=wallet.id,
+                type=type,
+                dues=dues,
+                counter_account=counter,
+                transaction_id=transaction_id if type == PostingType.COMMISSION else None,
+                refund_id=refund_id,
+                reference=reference or correlation_key,
+            )
             wallet.balance_due = before + dues
             await session.flush()
-            await dues_service.balance_changed(session, client, wallet, before=before, after=wallet.balance_due,
-                                               cause=posting, actor=actor)
+            await dues_service.balance_changed(
+                session, client, wallet, before=before, after=wallet.balance_due, cause=posting, actor=actor
+            )
         return Recorded(posting, True, wallet.balance_due)
 
     async def record_commission(self, session: AsyncSession, client: Client, txn: Transaction) -> int | None:
@@ -98,18 +136,26 @@ class LedgerService:
         commission was already recorded."""
         wallet = await ledger_repo.lock_wallet(session, client.id)
         amount = commission(txn.amount, client.fee_percent)
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION,
-                                   correlation_key=f"commission:{txn.id}", dues=amount, transaction_id=txn.id,
-                                   subject_amount=txn.amount,
-                                   reference=f"commission:{txn.id}")
+        recorded = await self.post(
+            session,
+            client,
+            wallet,
+            type=PostingType.COMMISSION,
+            correlation_key=f"commission:{txn.id}",
+            dues=amount,
+            transaction_id=txn.id,
+            subject_amount=txn.amount,
+            reference=f"commission:{txn.id}",
+        )
         if not recorded.created:
             return None
         if client.whatsapp_txn_updates:
             await notification_service.queue_txn_update(session, client, txn)
         return amount
 
-    async def reverse_commission(self, session: AsyncSession, client: Client, txn: Transaction,
-                                 refund: RefundLike) -> int | None:
+    async def reverse_commission(
+        self, session: AsyncSession, client: Client, txn: Transaction, refund: RefundLike
+    ) -> int | None:
         """Give back the commission share of a processed refund (rules.commission_reversal), once per refund.
         Returns the reversal in paise (0 when the share rounds to nothing), or None when this refund was
         already recorded."""
@@ -120,36 +166,58 @@ class LedgerService:
         charged = await ledger_repo.commission_of(session, txn.id)
         charged_amount = charged.amount if charged is not None else 0
         refunded_before, reversed_before = await ledger_repo.reversal_totals(session, txn.id)
-        reversal = commission_reversal(charged=charged_amount, amount=txn.amount, refunded_before=refunded_before,
-                                       refund=refund.amount, reversed_before=reversed_before)
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_REVERSAL,
-                                   correlation_key=key, dues=-reversal, transaction_id=txn.id, refund_id=refund.id,
-                                   subject_amount=refund.amount, reference=key)
+        reversal = commission_reversal(
+            charged=charged_amount,
+            amount=txn.amount,
+            refunded_before=refunded_before,
+            refund=refund.amount,
+            reversed_before=reversed_before,
+        )
+        recorded = await self.post(
+            session,
+            client,
+            wallet,
+            type=PostingType.COMMISSION_REVERSAL,
+            correlation_key=key,
+            dues=-reversal,
+            transaction_id=txn.id,
+            refund_id=refund.id,
+            subject_amount=refund.amount,
+            reference=key,
+        )
         return reversal if recorded.created else None
 
-    async def entries_page(self, session: AsyncSession, client_id: uuid.UUID, *, type: str | None, limit: int,
-                           cursor: str | None) -> tuple[list[tuple[WalletEntry, LedgerPosting]], str | None]:
+    async def entries_page(
+        self, session: AsyncSession, client_id: uuid.UUID, *, type: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[WalletEntry, LedgerPosting]], str | None]:
         """A merchant's wallet entries with their postings, newest first, keyset-paginated."""
-        rows = await ledger_repo.entries_for_merchant(session, client_id, type=type, limit=limit + 1,
-                                                      after=parse_cursor(cursor))
+        rows = await ledger_repo.entries_for_merchant(
+            session, client_id, type=type, limit=limit + 1, after=parse_cursor(cursor)
+        )
         return rows[:limit], page_cursor(rows, limit, key=lambda r: r[0])
 
-    async def postings_page(self, session: AsyncSession, flt: LedgerFilter, *, limit: int, cursor: str | None
-                            ) -> tuple[list[tuple[LedgerPosting, str]], dict[uuid.UUID, list[dict[str, Any]]], str | None]:
+    async def postings_page(
+        self, session: AsyncSession, flt: LedgerFilter, *, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[LedgerPosting, str]], dict[uuid.UUID, list[dict[str, Any]]], str | None]:
         """Postings (with the merchant's name) newest first, their legs, and the next cursor."""
         rows = await ledger_repo.postings(session, flt, limit=limit + 1, after=parse_cursor(cursor))
         next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
         rows = rows[:limit]
         return rows, await ledger_repo.legs(session, [p.id for p, _ in rows]), next_cursor
 
-    async def legs(self, session: AsyncSession, posting_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict[str, Any]]]:
+    async def legs(
+        self, session: AsyncSession, posting_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, list[dict[str, Any]]]:
         return await ledger_repo.legs(session, posting_ids)
 
     async def totals(self, session: AsyncSession, flt: LedgerFilter, *, period: str) -> list[dict[str, Any]]:
-        return await ledger_repo.totals(session, flt, period=period, timezone=get_settings().settlement_timezone)
+        return await ledger_repo.totals(
+            session, flt, period=period, timezone=get_settings().settlement_timezone
+        )
 
-    async def record_payout(self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reference: str,
-                            actor: str) -> Recorded:
+    async def record_payout(
+        self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reference: str, actor: str
+    ) -> Recorded:
         """Dues paid by the merchant. The reference (a bank UTR, a receipt number) makes it idempotent: the same
         reference and amount again is the same payout; the same reference with another amount is refused."""
         client = await self._client(session, client_id)
@@ -160,21 +228,48 @@ class LedgerService:
             if existing.amount != -amount:
                 raise LedgerReferenceConflict(
                     f"Payout reference {reference!r} was already recorded for {format_inr(-existing.amount)}; "
-                    "use a new reference for a different payout.", field="reference")
+                    "use a new reference for a different payout.",
+                    field="reference",
+                )
             return Recorded(existing, False, wallet.balance_due)
         if amount > wallet.balance_due:
-            raise PayoutExceedsDues(f"The payout {format_inr(amount)} is more than the dues "
-                                    f"{format_inr(max(wallet.balance_due, 0))}.", field="amount")
-        recorded = await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT,
-                                   correlation_key=key, dues=-amount, counter_account=PlatformAccount.CASH,
-                                   reference=reference, actor=actor)
-        audit.record(session, actor=actor, action="ledger.payout_recorded", client_id=client.id,
-                     subject_type="ledger_posting", subject_id=recorded.posting.id,
-                     details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due})
+            raise PayoutExceedsDues(
+                f"The payout {format_inr(amount)} is more than the dues "
+                f"{format_inr(max(wallet.balance_due, 0))}.",
+                field="amount",
+            )
+        recorded = await self.post(
+            session,
+            client,
+            wallet,
+            type=PostingType.COMMISSION_PAYOUT,
+            correlation_key=key,
+            dues=-amount,
+            counter_account=PlatformAccount.CASH,
+            reference=reference,
+            actor=actor,
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="ledger.payout_recorded",
+            client_id=client.id,
+            subject_type="ledger_posting",
+            subject_id=recorded.posting.id,
+            details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due},
+        )
         return recorded
 
-    async def record_adjustment(self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reason: str,
-                                actor: str, reference: str | None = None) -> Recorded:
+    async def record_adjustment(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        *,
+        amount: int,
+        reason: str,
+        actor: str,
+        reference: str | None = None,
+    ) -> Recorded:
         """An operator's correction of a merchant's dues, either way, with a reason that is kept."""
         reason = reason.strip()
         if not reason:
@@ -185,18 +280,36 @@ class LedgerService:
         existing = await ledger_repo.by_key(session, key)
         if existing is not None:
             if existing.amount != amount:
-                raise LedgerReferenceConflict(f"Adjustment reference {reference!r} was already used for another "
-                                              "amount.", field="reference")
+                raise LedgerReferenceConflict(
+                    f"Adjustment reference {reference!r} was already used for another amount.",
+                    field="reference",
+                )
             return Recorded(existing, False, wallet.balance_due)
-        recorded = await self.post(session, client, wallet, type=PostingType.ADJUSTMENT, correlation_key=key,
-                                   dues=amount, reason=reason, reference=reference, actor=actor)
-        audit.record(session, actor=actor, action="ledger.adjustment_recorded", client_id=client.id,
-                     subject_type="ledger_posting", subject_id=recorded.posting.id,
-                     details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due})
+        recorded = await self.post(
+            session,
+            client,
+            wallet,
+            type=PostingType.ADJUSTMENT,
+            correlation_key=key,
+            dues=amount,
+            reason=reason,
+            reference=reference,
+            actor=actor,
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="ledger.adjustment_recorded",
+            client_id=client.id,
+            subject_type="ledger_posting",
+            subject_id=recorded.posting.id,
+            details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due},
+        )
         return recorded
 
-    async def deduct_from_settlement(self, session: AsyncSession, client: Client, *, settlement_id: uuid.UUID,
-                                     available: int, label: str) -> int:
+    async def deduct_from_settlement(
+        self, session: AsyncSession, client: Client, *, settlement_id: uuid.UUID, available: int, label: str
+    ) -> int:
         """Settle dues out of a settlement's proceeds: a COMMISSION_PAYOUT of min(balance_due, available),
         at most once per settlement. Returns the amount deducted."""
         wallet = await ledger_repo.lock_wallet(session, client.id)
@@ -207,9 +320,18 @@ class LedgerService:
         deduct = min(max(wallet.balance_due, 0), max(available, 0))
         if deduct <= 0:
             return 0
-        await self.post(session, client, wallet, type=PostingType.COMMISSION_PAYOUT, correlation_key=key,
-                        dues=-deduct, counter_account=PlatformAccount.SETTLEMENT_CLEARING,
-                        settlement_id=settlement_id, reference=label, actor="settlement")
+        await self.post(
+            session,
+            client,
+            wallet,
+            type=PostingType.COMMISSION_PAYOUT,
+            correlation_key=key,
+            dues=-deduct,
+            counter_account=PlatformAccount.SETTLEMENT_CLEARING,
+            settlement_id=settlement_id,
+            reference=label,
+            actor="settlement",
+        )
         return deduct
 
     @staticmethod

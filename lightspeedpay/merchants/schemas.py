@@ -10,8 +10,14 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 Threshold = Annotated[StrictInt, Field(gt=0, le=10**15, description="paise")]
-WhatsAppPhone = Annotated[str, Field(pattern=r"^\+?[1-9][0-9]{7,14}$", examples=["919876543210"],
-                                     description="E.164 without spaces: country code and number")]
+WhatsAppPhone = Annotated[
+    str,
+    Field(
+        pattern=r"^\+?[1-9][0-9]{7,14}$",
+        examples=["919876543210"],
+        description="E.164 without spaces: country code and number",
+    ),
+]
 
 
 class WalletOut(BaseModel):

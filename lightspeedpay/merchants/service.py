@@ -32,31 +32,50 @@ class NewMerchant:
 
 
 class MerchantService:
-    async def create(self, session: AsyncSession, *, company_name: str, webhook_url: str | None,
-                     fee_percent: Decimal | None = None, suspend_threshold: int | None = None,
-                     warn_threshold: int | None = None, whatsapp_phone: str | None = None,
-                     whatsapp_txn_updates: bool = False, settle_dues_from_settlement: bool = False) -> NewMerchant:
+    async def create(
+        self,
+        session: AsyncSession,
+        *,
+        company_name: str,
+        webhook_url: str | None,
+        fee_percent: Decimal | None = None,
+        suspend_threshold: int | None = None,
+        warn_threshold: int | None = None,
+        whatsapp_phone: str | None = None,
+        whatsapp_txn_updates: bool = False,
+        settle_dues_from_settlement: bool = False,
+    ) -> NewMerchant:
         s = get_settings()
         salt = secrets.token_hex(32)
         webhook_secret = standard_webhooks.new_secret()
         client = Client(
-            id=uuid.uuid4(), client_key="lsp_" + secrets.token_hex(12), client_salt_enc=crypto.encrypt(salt),
-            webhook_secret_enc=crypto.encrypt(webhook_secret), company_name=company_name, webhook_url=webhook_url,
+            id=uuid.uuid4(),
+            client_key="lsp_" + secrets.token_hex(12),
+            client_salt_enc=crypto.encrypt(salt),
+            webhook_secret_enc=crypto.encrypt(webhook_secret),
+            company_name=company_name,
+            webhook_url=webhook_url,
             fee_percent=fee_percent if fee_percent is not None else Decimal(s.default_fee_percent),
-            suspend_threshold=suspend_threshold or s.default_suspend_threshold, status=ClientStatus.ACTIVE,
-            whatsapp_phone=whatsapp_phone, whatsapp_txn_updates=whatsapp_txn_updates,
+            suspend_threshold=suspend_threshold or s.default_suspend_threshold,
+            status=ClientStatus.ACTIVE,
+            whatsapp_phone=whatsapp_phone,
+            whatsapp_txn_updates=whatsapp_txn_updates,
             settle_dues_from_settlement=settle_dues_from_settlement,
         )
         session.add(client)
         await session.flush()
-        session.add(Wallet(client_id=client.id, balance_due=0,
-                           warn_threshold=warn_threshold or s.default_warn_threshold))
+        session.add(
+            Wallet(
+                client_id=client.id, balance_due=0, warn_threshold=warn_threshold or s.default_warn_threshold
+            )
+        )
         await session.flush()
         await endpoint_service.create_default(session, client, webhook_secret)  # webhook_url as an endpoint
         return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
 
-    async def rotate_salt(self, session: AsyncSession, client_id: uuid.UUID, *, grace_seconds: int,
-                          actor: str) -> str:
+    async def rotate_salt(
+        self, session: AsyncSession, client_id: uuid.UUID, *, grace_seconds: int, actor: str
+    ) -> str:
         """A new client salt, returned once (it is stored encrypted); the old one keeps verifying requests for
         `grace_seconds` (0: refused at once, for a leaked salt) so the merchant can roll its servers over."""
         if grace_seconds < 0:
@@ -66,13 +85,26 @@ class MerchantService:
             raise NotFound("No merchant with this id.", field="merchant_id")
         now = datetime.now(UTC)
         if grace_seconds > 0:
-            session.add(ClientPreviousSalt(client_id=client.id, salt_enc=client.client_salt_enc, retired_at=now,
-                                           expires_at=now + timedelta(seconds=grace_seconds)))
+            session.add(
+                ClientPreviousSalt(
+                    client_id=client.id,
+                    salt_enc=client.client_salt_enc,
+                    retired_at=now,
+                    expires_at=now + timedelta(seconds=grace_seconds),
+                )
+            )
         salt = secrets.token_hex(32)
         client.client_salt_enc = crypto.encrypt(salt)
         await session.flush()
-        audit.record(session, actor=actor, action="merchant.salt_rotated", client_id=client.id,
-                     subject_type="merchant", subject_id=client.id, details={"grace_seconds": grace_seconds})
+        audit.record(
+            session,
+            actor=actor,
+            action="merchant.salt_rotated",
+            client_id=client.id,
+            subject_type="merchant",
+            subject_id=client.id,
+            details={"grace_seconds": grace_seconds},
+        )
         principal_service.forget(client.client_key)
         return salt
 
@@ -83,16 +115,24 @@ class MerchantService:
             raise NotFound("No merchant with this id.", field="merchant_id")
         return client, await merchant_repo.wallet(session, client.id)
 
-    async def update_settings(self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *,
-                              actor: str) -> tuple[Client, Wallet]:
+    async def update_settings(
+        self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *, actor: str
+    ) -> tuple[Client, Wallet]:
         """Dues and notification settings; a new suspend_threshold suspends or resumes at once."""
         if await merchant_repo.get(session, client_id) is None:
             raise NotFound("No merchant with this id.", field="merchant_id")
-        for name in ("warn_threshold", "suspend_threshold", "fee_percent", "whatsapp_txn_updates",
-                     "settle_dues_from_settlement"):
+        for name in (
+            "warn_threshold",
+            "suspend_threshold",
+            "fee_percent",
+            "whatsapp_txn_updates",
+            "settle_dues_from_settlement",
+        ):
             if name in changes and changes[name] is None:
                 raise ValidationFailed(f"{name} cannot be null.", field=name)
-        wallet = await ledger_repo.lock_wallet(session, client_id)  # the ledger's lock order: wallet, then client
+        wallet = await ledger_repo.lock_wallet(
+            session, client_id
+        )  # the ledger's lock order: wallet, then client
         client = await ledger_repo.lock_client(session, client_id)
         before: dict[str, Any] = {}
         for name, value in changes.items():
@@ -100,9 +140,15 @@ class MerchantService:
             before[name] = getattr(target, name)
             setattr(target, name, value)
         await session.flush()
-        audit.record(session, actor=actor, action="merchant.settings_updated", client_id=client_id,
-                     subject_type="merchant", subject_id=client_id,
-                     details={"before": _plain(before), "after": _plain(changes)})
+        audit.record(
+            session,
+            actor=actor,
+            action="merchant.settings_updated",
+            client_id=client_id,
+            subject_type="merchant",
+            subject_id=client_id,
+            details={"before": _plain(before), "after": _plain(changes)},
+        )
         if "suspend_threshold" in changes:
             await dues_service.apply_threshold(session, client, wallet, actor=actor)
         return client, wallet

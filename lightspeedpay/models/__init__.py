@@ -25,8 +25,30 @@ from lightspeedpay.models.webhook_event import WebhookEvent
 from lightspeedpay.models.whatsapp_notification import WhatsAppNotification
 from lightspeedpay.models.whatsapp_provider_token import WhatsAppProviderToken
 
-__all__ = ["Alert", "Base", "Client", "GatewayAttempt", "JobIntent", "PaymentGateway", "PspEvent", "Transaction", "Wallet", "WalletEntry",
-           "WebhookDeliveryAttempt", "WebhookEvent", "IdempotencyKey", "Order", "Refund"]
-__all__ += ["AuditLog", "LedgerPosting", "PlatformEntry", "Settlement", "SettlementLineItem", "WhatsAppNotification",
-            "WhatsAppProviderToken"]
+__all__ = [
+    "Alert",
+    "Base",
+    "Client",
+    "GatewayAttempt",
+    "JobIntent",
+    "PaymentGateway",
+    "PspEvent",
+    "Transaction",
+    "Wallet",
+    "WalletEntry",
+    "WebhookDeliveryAttempt",
+    "WebhookEvent",
+    "IdempotencyKey",
+    "Order",
+    "Refund",
+]
+__all__ += [
+    "AuditLog",
+    "LedgerPosting",
+    "PlatformEntry",
+    "Settlement",
+    "SettlementLineItem",
+    "WhatsAppNotification",
+    "WhatsAppProviderToken",
+]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]

@@ -16,8 +16,9 @@ class Base(DeclarativeBase):
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:
-    return mapped_column(UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid(),
-                         default=uuid.uuid4)
+    return mapped_column(
+        UUID(as_uuid=True), primary_key=True, server_default=func.gen_random_uuid(), default=uuid.uuid4
+    )
 
 
 def created_at() -> Mapped[datetime]:
@@ -25,7 +26,9 @@ def created_at() -> Mapped[datetime]:
 
 
 def updated_at() -> Mapped[datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
+    return mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
 
 
 def sql_in(group: type[StrEnum]) -> str:

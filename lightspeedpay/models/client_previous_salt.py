@@ -17,8 +17,9 @@ class ClientPreviousSalt(Base):
     __table_args__ = (Index("ix_client_previous_salts_client", "client_id", "expires_at"),)
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"),
-                                                 nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id", ondelete="CASCADE"), nullable=False
+    )
     salt_enc: Mapped[str] = mapped_column(Text, nullable=False)  # AES-256-GCM, like clients.client_salt_enc
     retired_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

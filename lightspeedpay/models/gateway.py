@@ -57,6 +57,8 @@ class PaymentGateway(Base):
     # technical failures (timeouts, 5xx) in a row; the breaker trips at LSP_BREAKER_THRESHOLD
     consecutive_failures: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     temp_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+    last_used_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -27,10 +27,12 @@ class GatewayAttempt(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"),
-                                                      nullable=False, index=True)
-    gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
-                                                  nullable=False)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False, index=True
+    )
+    gateway_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False
+    )
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     outcome: Mapped[str] = mapped_column(String(30), nullable=False)
     error_code: Mapped[str | None] = mapped_column(String(100))

@@ -25,17 +25,31 @@ class LedgerPosting(Base):
     __tablename__ = "ledger_postings"
     __table_args__ = (
         CheckConstraint(f"type IN {sql_in(PostingType)}", name="ck_ledger_postings_type"),
-        CheckConstraint("type <> 'ADJUSTMENT' OR length(btrim(coalesce(reason, ''))) > 0",
-                        name="ck_ledger_postings_adjustment_reason"),
-        CheckConstraint("type <> 'COMMISSION' OR transaction_id IS NOT NULL",
-                        name="ck_ledger_postings_commission_transaction"),
-        CheckConstraint("type <> 'COMMISSION_REVERSAL' OR (transaction_id IS NOT NULL AND refund_id IS NOT NULL)",
-                        name="ck_ledger_postings_reversal_refund"),
+        CheckConstraint(
+            "type <> 'ADJUSTMENT' OR length(btrim(coalesce(reason, ''))) > 0",
+            name="ck_ledger_postings_adjustment_reason",
+        ),
+        CheckConstraint(
+            "type <> 'COMMISSION' OR transaction_id IS NOT NULL",
+            name="ck_ledger_postings_commission_transaction",
+        ),
+        CheckConstraint(
+            "type <> 'COMMISSION_REVERSAL' OR (transaction_id IS NOT NULL AND refund_id IS NOT NULL)",
+            name="ck_ledger_postings_reversal_refund",
+        ),
         # at most one COMMISSION per transaction and one reversal per refund, whatever the correlation key says
-        Index("uq_ledger_postings_commission_transaction", "transaction_id", unique=True,
-              postgresql_where=text("type = 'COMMISSION'")),
-        Index("uq_ledger_postings_reversal_refund", "refund_id", unique=True,
-              postgresql_where=text("type = 'COMMISSION_REVERSAL'")),
+        Index(
+            "uq_ledger_postings_commission_transaction",
+            "transaction_id",
+            unique=True,
+            postgresql_where=text("type = 'COMMISSION'"),
+        ),
+        Index(
+            "uq_ledger_postings_reversal_refund",
+            "refund_id",
+            unique=True,
+            postgresql_where=text("type = 'COMMISSION_REVERSAL'"),
+        ),
         Index("ix_ledger_postings_client_created", "client_id", "created_at", "id"),
         Index("ix_ledger_postings_created", "created_at", "id"),
         Index("ix_ledger_postings_transaction", "transaction_id"),
@@ -50,7 +64,9 @@ class LedgerPosting(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # what it was computed from: the payment's amount (COMMISSION) or the refund's (COMMISSION_REVERSAL)
     subject_amount: Mapped[int | None] = mapped_column(BigInteger)
-    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"))
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id")
+    )
     refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     settlement_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("settlements.id"))
     reference: Mapped[str | None] = mapped_column(String(200))

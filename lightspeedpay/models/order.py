@@ -33,7 +33,9 @@ class Order(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the id merchants see: "order_" + 14 base62 characters, as Razorpay's
-    public_id: Mapped[str] = mapped_column(String(20), nullable=False, unique=True, default=lambda: new_id("order"))
+    public_id: Mapped[str] = mapped_column(
+        String(20), nullable=False, unique=True, default=lambda: new_id("order")
+    )
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")

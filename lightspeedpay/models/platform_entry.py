@@ -30,8 +30,9 @@ class PlatformEntry(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    posting_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_postings.id"),
-                                                  nullable=False, index=True)
+    posting_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("ledger_postings.id"), nullable=False, index=True
+    )
     account: Mapped[str] = mapped_column(String(40), nullable=False)
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -19,13 +19,16 @@ class PspEvent(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     provider: Mapped[str] = mapped_column(String(50), nullable=False)
-    gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
-                                                  nullable=False)
+    gateway_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False
+    )
     external_id: Mapped[str] = mapped_column(String(200), nullable=False)
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
     raw_body: Mapped[str] = mapped_column(Text, nullable=False)
     parsed: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"))
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id")
+    )
     outcome: Mapped[str | None] = mapped_column(String(100))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = created_at()

@@ -46,10 +46,13 @@ class Refund(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the id merchants see: "rfnd_" + 14 base62 characters, as Razorpay's
-    public_id: Mapped[str] = mapped_column(String(20), nullable=False, unique=True, default=lambda: new_id("rfnd"))
+    public_id: Mapped[str] = mapped_column(
+        String(20), nullable=False, unique=True, default=lambda: new_id("rfnd")
+    )
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
-    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"),
-                                                      nullable=False)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False
+    )
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")

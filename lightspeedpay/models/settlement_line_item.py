@@ -27,16 +27,20 @@ class SettlementLineItem(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    settlement_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("settlements.id"),
-                                                     nullable=False)
+    settlement_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("settlements.id"), nullable=False
+    )
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
-    posting_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_postings.id"),
-                                                  nullable=False, unique=True)
-    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"),
-                                                      nullable=False)
+    posting_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("ledger_postings.id"), nullable=False, unique=True
+    )
+    transaction_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False
+    )
     refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
-                                                  nullable=False)
+    gateway_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False
+    )
     # the payment's or the refund's amount, positive
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # commission charged on a payment (positive) or reversed by a refund (negative)

@@ -49,7 +49,9 @@ class Transaction(Base):
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
         Index("ix_transactions_parent_order", "parent_order_id"),
         Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
-        CheckConstraint("amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -60,8 +62,9 @@ class Transaction(Base):
     # the order this payment is an attempt to pay, if it was started for one
     parent_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("orders.id"))
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
-    gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_gateways.id"),
-                                                  nullable=False)
+    gateway_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False
+    )
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="created")

@@ -25,8 +25,9 @@ class Wallet(Base):
     __tablename__ = "wallets"
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), unique=True,
-                                                 nullable=False)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("clients.id"), unique=True, nullable=False
+    )
     balance_due: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="0")
     warn_threshold: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="500000")
     wa_last_sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -50,13 +51,17 @@ class WalletEntry(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    wallet_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("wallets.id"), nullable=False,
-                                                 index=True)
-    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("transactions.id"))
+    wallet_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("wallets.id"), nullable=False, index=True
+    )
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("transactions.id")
+    )
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     type: Mapped[str] = mapped_column(String(30), nullable=False)
     reference: Mapped[str | None] = mapped_column(String(200))
-    posting_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("ledger_postings.id"),
-                                                  nullable=False, index=True)
+    posting_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("ledger_postings.id"), nullable=False, index=True
+    )
     refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_at()

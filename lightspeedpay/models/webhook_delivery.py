@@ -44,8 +44,12 @@ class WebhookDelivery(Base):
         CheckConstraint(f"kind IN {sql_in(WebhookDeliveryKind)}", name="ck_webhook_deliveries_kind"),
         UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
         # the head of an endpoint's queue: its pending event with the smallest seq
-        Index("ix_webhook_deliveries_endpoint_pending", "endpoint_id", "seq",
-              postgresql_where=text("status = 'pending' AND kind = 'event'")),
+        Index(
+            "ix_webhook_deliveries_endpoint_pending",
+            "endpoint_id",
+            "seq",
+            postgresql_where=text("status = 'pending' AND kind = 'event'"),
+        ),
         Index("ix_webhook_deliveries_finished", "status", "finished_at"),
     )
     __mapper_args__ = {"eager_defaults": True}
@@ -53,10 +57,12 @@ class WebhookDelivery(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     # the order of creation across all events; an endpoint delivers its events in this order
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=False), nullable=False, unique=True)
-    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_events.id"), nullable=False,
-                                                index=True)
-    endpoint_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"),
-                                                   nullable=False)
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_events.id"), nullable=False, index=True
+    )
+    endpoint_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"), nullable=False
+    )
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
     kind: Mapped[str] = mapped_column(String(10), nullable=False, server_default="event")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")

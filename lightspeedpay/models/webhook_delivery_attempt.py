@@ -31,21 +31,29 @@ class WebhookDeliveryAttempt(Base):
 
     __tablename__ = "webhook_delivery_attempts"
     __table_args__ = (
-        CheckConstraint(f"status IN {sql_in(WebhookDeliveryAttemptStatus)}", name="ck_webhook_delivery_attempts_status"),
-        CheckConstraint(f"trigger IN {sql_in(WebhookDeliveryAttemptTrigger)}", name="ck_webhook_delivery_attempts_trigger"),
+        CheckConstraint(
+            f"status IN {sql_in(WebhookDeliveryAttemptStatus)}", name="ck_webhook_delivery_attempts_status"
+        ),
+        CheckConstraint(
+            f"trigger IN {sql_in(WebhookDeliveryAttemptTrigger)}", name="ck_webhook_delivery_attempts_trigger"
+        ),
         Index("ix_webhook_delivery_attempts_endpoint_created", "endpoint_id", "created_at", "id"),
         Index("ix_webhook_delivery_attempts_created", "created_at"),
     )
     __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_events.id"),
-                                                nullable=False, index=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_events.id"), nullable=False, index=True
+    )
     # null only on attempts recorded before endpoints existed (migration 0005 links them where it can)
-    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("webhook_endpoints.id"))
+    endpoint_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("webhook_endpoints.id")
+    )
     # the delivery (event × endpoint) this attempt belongs to
     delivery_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+        UUID(as_uuid=True), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True
+    )
     attempt: Mapped[int] = mapped_column(Integer, nullable=False)
     trigger: Mapped[str] = mapped_column(String(20), nullable=False, server_default="scheduled")
     status: Mapped[str] = mapped_column(String(20), nullable=False)

@@ -29,7 +29,9 @@ class WhatsAppNotification(Base):
     __tablename__ = "whatsapp_notifications"
     __table_args__ = (
         CheckConstraint(f"type IN {sql_in(WhatsAppNotificationType)}", name="ck_whatsapp_notifications_type"),
-        CheckConstraint(f"status IN {sql_in(WhatsAppNotificationStatus)}", name="ck_whatsapp_notifications_status"),
+        CheckConstraint(
+            f"status IN {sql_in(WhatsAppNotificationStatus)}", name="ck_whatsapp_notifications_status"
+        ),
         Index("ix_whatsapp_notifications_client_created", "client_id", "created_at", "id"),
         Index("ix_whatsapp_notifications_created", "created_at", "id"),
     )

@@ -16,7 +16,9 @@ router = APIRouter(tags=["monitoring"])
 async def health() -> Response:
     checks = await health_checks()
     ok = all(v == "ok" for v in checks.values())
-    return json_response({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
+    return json_response(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503
+    )
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -7,7 +7,7 @@ from lightspeedpay.monitoring.repository import ping_database
 
 
 async def health_checks() -> dict[str, str]:
-    """"ok" or the error's type per dependency; never raises (a health check reports, it does not fail)."""
+    """ "ok" or the error's type per dependency; never raises (a health check reports, it does not fail)."""
     checks: dict[str, str] = {}
     try:
         await ping_database()

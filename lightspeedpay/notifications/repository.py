@@ -27,16 +27,27 @@ class NotificationRepository:
     async def lock(self, session: AsyncSession, notification_id: uuid.UUID) -> WhatsAppNotification | None:
         return await session.get(WhatsAppNotification, notification_id, with_for_update=True)
 
-    async def operator_log(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
-                   after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
-        stmt = select(WhatsAppNotification, Client.company_name).join(Client,
-                                                                      Client.id == WhatsAppNotification.client_id)
+    async def operator_log(
+        self,
+        session: AsyncSession,
+        flt: NotificationFilter,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[tuple[WhatsAppNotification, str]]:
+        stmt = select(WhatsAppNotification, Client.company_name).join(
+            Client, Client.id == WhatsAppNotification.client_id
+        )
         if flt.merchant:
             try:
                 stmt = stmt.where(WhatsAppNotification.client_id == uuid.UUID(flt.merchant))
             except ValueError:
-                stmt = stmt.where(or_(Client.company_name.ilike(f"%{_like(flt.merchant)}%"),
-                                      cast(Client.id, String).startswith(flt.merchant)))
+                stmt = stmt.where(
+                    or_(
+                        Client.company_name.ilike(f"%{_like(flt.merchant)}%"),
+                        cast(Client.id, String).startswith(flt.merchant),
+                    )
+                )
         if flt.type:
             stmt = stmt.where(WhatsAppNotification.type == flt.type)
         if flt.status:
@@ -44,22 +55,40 @@ class NotificationRepository:
         stmt = newest_first(stmt, WhatsAppNotification, after=after, limit=limit)
         return [(n, name) for n, name in (await session.execute(stmt)).all()]
 
-    async def counts_by_type_and_status(self, session: AsyncSession, client_id: uuid.UUID, *,
-                                        since: datetime) -> list[Any]:
+    async def counts_by_type_and_status(
+        self, session: AsyncSession, client_id: uuid.UUID, *, since: datetime
+    ) -> list[Any]:
         """Rows of (type, status, count, last sent_at) of a merchant's notices since a time."""
-        return list((await session.execute(
-            select(WhatsAppNotification.type, WhatsAppNotification.status, func.count(),
-                   func.max(WhatsAppNotification.sent_at))
-            .where(WhatsAppNotification.client_id == client_id, WhatsAppNotification.created_at >= since)
-            .group_by(WhatsAppNotification.type, WhatsAppNotification.status)
-        )).all())
+        return list(
+            (
+                await session.execute(
+                    select(
+                        WhatsAppNotification.type,
+                        WhatsAppNotification.status,
+                        func.count(),
+                        func.max(WhatsAppNotification.sent_at),
+                    )
+                    .where(
+                        WhatsAppNotification.client_id == client_id, WhatsAppNotification.created_at >= since
+                    )
+                    .group_by(WhatsAppNotification.type, WhatsAppNotification.status)
+                )
+            ).all()
+        )
 
-    async def recent(self, session: AsyncSession, client_id: uuid.UUID, *,
-                     limit: int = 10) -> list[WhatsAppNotification]:
-        return list((await session.execute(
-            select(WhatsAppNotification).where(WhatsAppNotification.client_id == client_id)
-            .order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc()).limit(limit)
-        )).scalars())
+    async def recent(
+        self, session: AsyncSession, client_id: uuid.UUID, *, limit: int = 10
+    ) -> list[WhatsAppNotification]:
+        return list(
+            (
+                await session.execute(
+                    select(WhatsAppNotification)
+                    .where(WhatsAppNotification.client_id == client_id)
+                    .order_by(WhatsAppNotification.created_at.desc(), WhatsAppNotification.id.desc())
+                    .limit(limit)
+                )
+            ).scalars()
+        )
 
 
 class ProviderTokenRepository:
@@ -68,9 +97,11 @@ class ProviderTokenRepository:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _TOKEN_LOCK})
 
     async def latest(self, session: AsyncSession) -> WhatsAppProviderToken | None:
-        return (await session.execute(
-            select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at.desc()).limit(1)
-        )).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at.desc()).limit(1)
+            )
+        ).scalar_one_or_none()
 
 
 def _like(value: str) -> str:

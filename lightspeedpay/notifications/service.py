@@ -18,27 +18,60 @@ from lightspeedpay.notifications.repository import NotificationFilter, notificat
 
 
 class NotificationService:
-    async def queue_low_balance(self, session: AsyncSession, client: Client, wallet: Wallet) -> WhatsAppNotification:
+    async def queue_low_balance(
+        self, session: AsyncSession, client: Client, wallet: Wallet
+    ) -> WhatsAppNotification:
         s = get_settings()
         params = [client.company_name, format_inr(wallet.balance_due), format_inr(client.suspend_threshold)]
-        return self._queue(session, client, WhatsAppNotificationType.LOW_BALANCE, s.wa_template_low_balance,
-                           params,
-                           {"balance_due": wallet.balance_due, "warn_threshold": wallet.warn_threshold,
-                            "suspend_threshold": client.suspend_threshold})
+        return self._queue(
+            session,
+            client,
+            WhatsAppNotificationType.LOW_BALANCE,
+            s.wa_template_low_balance,
+            params,
+            {
+                "balance_due": wallet.balance_due,
+                "warn_threshold": wallet.warn_threshold,
+                "suspend_threshold": client.suspend_threshold,
+            },
+        )
 
-    async def queue_txn_update(self, session: AsyncSession, client: Client, txn: Transaction) -> WhatsAppNotification:
+    async def queue_txn_update(
+        self, session: AsyncSession, client: Client, txn: Transaction
+    ) -> WhatsAppNotification:
         s = get_settings()
         params = [txn.order_id, format_inr(txn.amount), txn.status]
-        return self._queue(session, client, WhatsAppNotificationType.TXN_UPDATE, s.wa_template_txn_update,
-                           params,
-                           {"transaction_id": str(txn.id), "amount": txn.amount, "status": txn.status})
+        return self._queue(
+            session,
+            client,
+            WhatsAppNotificationType.TXN_UPDATE,
+            s.wa_template_txn_update,
+            params,
+            {"transaction_id": str(txn.id), "amount": txn.amount, "status": txn.status},
+        )
 
-    def _queue(self, session: AsyncSession, client: Client, type: str, template: str, parameters: list[str],
-               context: dict[str, Any]) -> WhatsAppNotification:
-        row = WhatsAppNotification(id=uuid.uuid4(), client_id=client.id, template=template, type=type,
-                                   to_phone=client.whatsapp_phone, attempts=0,
-                                   payload_json={"parameters": parameters,
-                                                 "language": get_settings().wa_template_language, **context})
+    def _queue(
+        self,
+        session: AsyncSession,
+        client: Client,
+        type: str,
+        template: str,
+        parameters: list[str],
+        context: dict[str, Any],
+    ) -> WhatsAppNotification:
+        row = WhatsAppNotification(
+            id=uuid.uuid4(),
+            client_id=client.id,
+            template=template,
+            type=type,
+            to_phone=client.whatsapp_phone,
+            attempts=0,
+            payload_json={
+                "parameters": parameters,
+                "language": get_settings().wa_template_language,
+                **context,
+            },
+        )
         if client.whatsapp_phone:
             row.status = WhatsAppNotificationStatus.QUEUED
             jobs.enqueue(session, "whatsapp.send", notification_id=str(row.id), attempt=1)
@@ -48,8 +81,14 @@ class NotificationService:
         session.add(row)
         return row
 
-    async def list(self, session: AsyncSession, flt: NotificationFilter, *, limit: int,
-                   after: tuple[datetime, uuid.UUID] | None) -> list[tuple[WhatsAppNotification, str]]:
+    async def list(
+        self,
+        session: AsyncSession,
+        flt: NotificationFilter,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[tuple[WhatsAppNotification, str]]:
         return await notification_repo.operator_log(session, flt, limit=limit, after=after)
 
     async def usage(self, session: AsyncSession, client_id: uuid.UUID, *, days: int) -> dict[str, Any]:
@@ -63,9 +102,14 @@ class NotificationService:
                 last_sent = sent_at
         totals = {k: sum(v[k] for v in by_type.values()) for k in ("queued", "sent", "failed")}
         recent = await notification_repo.recent(session, client_id)
-        return {"since": since, "days": days, "totals": totals,
-                "by_type": [{"type": t, **counts} for t, counts in sorted(by_type.items())],
-                "last_sent_at": last_sent, "recent": list(recent)}
+        return {
+            "since": since,
+            "days": days,
+            "totals": totals,
+            "by_type": [{"type": t, **counts} for t, counts in sorted(by_type.items())],
+            "last_sent_at": last_sent,
+            "recent": list(recent),
+        }
 
     async def whatsapp_phone(self, session: AsyncSession, client_id: uuid.UUID) -> str | None:
         client = await session.get(Client, client_id)

@@ -29,9 +29,12 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
         row.error = "The merchant has no WhatsApp number (whatsapp_phone)."
         return
     payload = row.payload_json
-    result = await whatsapp_sender.send(to=row.to_phone, template=row.template,
-                                        language=payload.get("language") or get_settings().wa_template_language,
-                                        parameters=[str(p) for p in payload.get("parameters", [])])
+    result = await whatsapp_sender.send(
+        to=row.to_phone,
+        template=row.template,
+        language=payload.get("language") or get_settings().wa_template_language,
+        parameters=[str(p) for p in payload.get("parameters", [])],
+    )
     row.attempts = attempt
     now = datetime.now(UTC)
     if result.ok:
@@ -43,8 +46,13 @@ async def send(session: AsyncSession, notification_id: str, attempt: int) -> Non
     delay = retry.whatsapp().wait(attempt) if result.retryable else None
     if delay is not None:
         row.next_retry_at = now + timedelta(seconds=delay)
-        jobs.enqueue(session, "whatsapp.send", delay_seconds=delay,
-                     notification_id=notification_id, attempt=attempt + 1)
+        jobs.enqueue(
+            session,
+            "whatsapp.send",
+            delay_seconds=delay,
+            notification_id=notification_id,
+            attempt=attempt + 1,
+        )
         return
     row.status, row.next_retry_at = WhatsAppNotificationStatus.FAILED, None
     log.warning("whatsapp_failed", notification_id=notification_id, attempts=attempt, error=result.error)

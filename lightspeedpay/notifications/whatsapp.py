@@ -55,10 +55,15 @@ class TokenError(Exception):
 
 def template_message(to: str, template: str, language: str, parameters: list[str]) -> dict[str, Any]:
     return {
-        "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template",
-        "template": {"name": template, "language": {"code": language},
-                     "components": [{"type": "body",
-                                     "parameters": [{"type": "text", "text": p} for p in parameters]}]},
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "template",
+        "template": {
+            "name": template,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}],
+        },
     }
 
 
@@ -67,7 +72,9 @@ def _error_text(resp: httpx.Response) -> str:
         err = resp.json().get("error") or {}
     except ValueError:
         return f"HTTP {resp.status_code}: {resp.text[:200]}"
-    code = f" (code {err.get('code')}" + (f"/{err['error_subcode']}" if err.get("error_subcode") else "") + ")"
+    code = (
+        f" (code {err.get('code')}" + (f"/{err['error_subcode']}" if err.get("error_subcode") else "") + ")"
+    )
     return f"HTTP {resp.status_code}: {err.get('message') or resp.reason_phrase}{code if err.get('code') else ''}"
 
 
@@ -76,12 +83,16 @@ class CloudApi:
         s = get_settings()
         return f"{s.wa_base_url.rstrip('/')}/{s.wa_api_version}/{path}"
 
-    async def send_template(self, token: str, *, to: str, template: str, language: str,
-                            parameters: list[str]) -> SendResult:
+    async def send_template(
+        self, token: str, *, to: str, template: str, language: str, parameters: list[str]
+    ) -> SendResult:
         url = self._url(f"{get_settings().wa_phone_number_id}/messages")
         try:
-            resp = await _http().post(url, json=template_message(to, template, language, parameters),
-                                      headers={"Authorization": f"Bearer {token}"})
+            resp = await _http().post(
+                url,
+                json=template_message(to, template, language, parameters),
+                headers={"Authorization": f"Bearer {token}"},
+            )
         except httpx.TimeoutException as exc:
             return SendResult(False, error=f"timeout: {type(exc).__name__}", retryable=True)
         except httpx.HTTPError as exc:
@@ -89,21 +100,31 @@ class CloudApi:
         if 200 <= resp.status_code < 300:
             messages = resp.json().get("messages") or [{}]
             return SendResult(True, resp.status_code, message_id=messages[0].get("id"))
-        return SendResult(False, resp.status_code, error=_error_text(resp),
-                          retryable=resp.status_code >= 500 or resp.status_code == 429,
-                          unauthorized=resp.status_code == 401)
+        return SendResult(
+            False,
+            resp.status_code,
+            error=_error_text(resp),
+            retryable=resp.status_code >= 500 or resp.status_code == 429,
+            unauthorized=resp.status_code == 401,
+        )
 
     async def exchange_token(self, token: str) -> tuple[str, int]:
         s = get_settings()
-        form = {"grant_type": "fb_exchange_token", "client_id": s.wa_app_id, "client_secret": s.wa_app_secret,
-                "fb_exchange_token": token}
+        form = {
+            "grant_type": "fb_exchange_token",
+            "client_id": s.wa_app_id,
+            "client_secret": s.wa_app_secret,
+            "fb_exchange_token": token,
+        }
         try:
             # secrets in the body, never in the URL (see the module's docstring)
             resp = await _http().post(self._url("oauth/access_token"), data=form)
         except httpx.HTTPError as exc:
             raise TokenError(f"token exchange failed: {type(exc).__name__}", retryable=True) from None
         if resp.status_code != 200:
-            raise TokenError(f"token exchange refused: {_error_text(resp)}", retryable=resp.status_code >= 500)
+            raise TokenError(
+                f"token exchange refused: {_error_text(resp)}", retryable=resp.status_code >= 500
+            )
         body = resp.json()
         return str(body["access_token"]), int(body.get("expires_in") or 3600)
 
@@ -137,7 +158,9 @@ class TokenStore:
             else:
                 reason = "before_expiry"
             # an unexpired token is exchanged for a fresh one; otherwise the system user's token is used
-            sources = [current] if current and latest and latest.expires_at > now and current != rejected else []
+            sources = (
+                [current] if current and latest and latest.expires_at > now and current != rejected else []
+            )
             sources.append(s.wa_access_token)
             error: TokenError | None = None
             for source in sources:
@@ -149,8 +172,14 @@ class TokenStore:
             else:
                 assert error is not None
                 raise error
-            session.add(WhatsAppProviderToken(id=uuid.uuid4(), token_enc=crypto.encrypt(token),
-                                              expires_at=now + timedelta(seconds=expires_in), reason=reason))
+            session.add(
+                WhatsAppProviderToken(
+                    id=uuid.uuid4(),
+                    token_enc=crypto.encrypt(token),
+                    expires_at=now + timedelta(seconds=expires_in),
+                    reason=reason,
+                )
+            )
             await session.commit()
             log.info("whatsapp_token_refreshed", reason=reason, expires_in=expires_in)
             return token
@@ -174,17 +203,21 @@ class WhatsAppSender:
             token = await self.tokens.access_token()
         except TokenError as exc:
             return SendResult(False, error=str(exc), retryable=exc.retryable)
-        result = await self.api.send_template(token, to=to, template=template, language=language,
-                                              parameters=parameters)
+        result = await self.api.send_template(
+            token, to=to, template=template, language=language, parameters=parameters
+        )
         if not result.unauthorized:
             return result
         log.info("whatsapp_unauthorized", error=result.error)
         try:
             token = await self.tokens.access_token(rejected=token)
         except TokenError as exc:
-            return SendResult(False, result.status_code, error=f"{result.error}; {exc}", retryable=exc.retryable)
-        again = await self.api.send_template(token, to=to, template=template, language=language,
-                                             parameters=parameters)
+            return SendResult(
+                False, result.status_code, error=f"{result.error}; {exc}", retryable=exc.retryable
+            )
+        again = await self.api.send_template(
+            token, to=to, template=template, language=language, parameters=parameters
+        )
         if again.unauthorized:
             return SendResult(False, again.status_code, error=f"{again.error} (after a token refresh)")
         return again

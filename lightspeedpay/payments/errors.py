@@ -25,8 +25,11 @@ class RefundExceedsPaid(AppError):
     status_code, code = 422, "REFUND_EXCEEDS_PAID"
 
     def __init__(self, requested: int, refundable: int) -> None:
-        super().__init__(f"The refund amount ({requested} paise) is greater than what is left to refund of the "
-                         f"captured amount ({refundable} paise, counting refunds still pending).", field="amount")
+        super().__init__(
+            f"The refund amount ({requested} paise) is greater than what is left to refund of the "
+            f"captured amount ({refundable} paise, counting refunds still pending).",
+            field="amount",
+        )
 
 
 class PspRefused(AppError):

@@ -19,10 +19,27 @@ from lightspeedpay.payments.schemas import OrderFilter
 
 
 class OrderService:
-    async def create(self, session: AsyncSession, merchant: MerchantAuth, *, amount: int, currency: str,
-                     receipt: str | None, notes: dict[str, Any] | None) -> Order:
-        order = Order(id=uuid.uuid4(), public_id=new_id("order"), client_id=merchant.id, amount=amount,
-                      currency=currency, receipt=receipt, notes=notes, status=OrderStatus.CREATED, attempts=0)
+    async def create(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        *,
+        amount: int,
+        currency: str,
+        receipt: str | None,
+        notes: dict[str, Any] | None,
+    ) -> Order:
+        order = Order(
+            id=uuid.uuid4(),
+            public_id=new_id("order"),
+            client_id=merchant.id,
+            amount=amount,
+            currency=currency,
+            receipt=receipt,
+            notes=notes,
+            status=OrderStatus.CREATED,
+            attempts=0,
+        )
         session.add(order)
         await session.flush()
         await session.refresh(order)
@@ -34,18 +51,22 @@ class OrderService:
             raise NotFound("The id provided does not exist", field="order_id")
         return order
 
-    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow,
-                   flt: OrderFilter) -> list[Order]:
+    async def page(
+        self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow, flt: OrderFilter
+    ) -> list[Order]:
         return await order_repo.page(session, merchant.id, window, flt)
 
-    async def payments(self, session: AsyncSession, merchant: MerchantAuth, public_id: str,
-                       window: OffsetWindow) -> list[Transaction]:
+    async def payments(
+        self, session: AsyncSession, merchant: MerchantAuth, public_id: str, window: OffsetWindow
+    ) -> list[Transaction]:
         order = await self.get(session, merchant, public_id)
         return await transaction_repo.page(session, merchant.id, window, parent_order_id=order.id)
 
     async def public_ids(self, session: AsyncSession, txns: list[Transaction]) -> dict[uuid.UUID, str]:
         """order uuid -> order_… for the payments given (one query)."""
-        return await order_repo.public_ids(session, {t.parent_order_id for t in txns if t.parent_order_id is not None})
+        return await order_repo.public_ids(
+            session, {t.parent_order_id for t in txns if t.parent_order_id is not None}
+        )
 
 
 order_service = OrderService()

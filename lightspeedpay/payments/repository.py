@@ -28,8 +28,12 @@ class StaleClaim:
     gateway_txn_id: str | None
 
 
-CAPTURED_OR_AUTHORIZED = (TransactionStatus.AUTHORIZED, TransactionStatus.PAID,
-                          TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED)
+CAPTURED_OR_AUTHORIZED = (
+    TransactionStatus.AUTHORIZED,
+    TransactionStatus.PAID,
+    TransactionStatus.PARTIALLY_REFUNDED,
+    TransactionStatus.REFUNDED,
+)
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
 # so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
@@ -105,8 +109,11 @@ FROM m
 # waits for that one row and re-checks the rule on its newest version (no row: it was taken meanwhile, try
 # again). Either way the statement never holds one gateway row while waiting for another, so it cannot be
 # part of a deadlock with the worker's failovers (issue 8, defect 9).
-_GATEWAY_PARTS = {"eligible": eligible_sql("pg"), "routing_order": routing_order_sql("pg", explore=":explore"),
-                  "reserve": reserve_set_sql("pg")}
+_GATEWAY_PARTS = {
+    "eligible": eligible_sql("pg"),
+    "routing_order": routing_order_sql("pg", explore=":explore"),
+    "reserve": reserve_set_sql("pg"),
+}
 _INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="FOR NO KEY UPDATE SKIP LOCKED", **_GATEWAY_PARTS))
 _INITIATE_WAIT = text(_INITIATE.format(lock="", **_GATEWAY_PARTS))
 
@@ -135,45 +142,98 @@ class StoredAnswer:
 
 
 class TransactionRepository:
-    async def initiate(self, conn: AsyncConnection, *, client_id: uuid.UUID, order_id: str | None, amount: int,
-                       currency: str, customer: dict[str, Any] | None, notes: dict[str, Any] | None,
-                       redirect_url: str | None, month: date, wait_for_lock: bool,
-                       explore: bool = False, parent_order_id: uuid.UUID | None = None,
-                       txn_id: uuid.UUID, payment_id: str, answer: StoredAnswer | None = None) -> InitiateResult:
+    async def initiate(
+        self,
+        conn: AsyncConnection,
+        *,
+        client_id: uuid.UUID,
+        order_id: str | None,
+        amount: int,
+        currency: str,
+        customer: dict[str, Any] | None,
+        notes: dict[str, Any] | None,
+        redirect_url: str | None,
+        month: date,
+        wait_for_lock: bool,
+        explore: bool = False,
+        parent_order_id: uuid.UUID | None = None,
+        txn_id: uuid.UUID,
+        payment_id: str,
+        answer: StoredAnswer | None = None,
+    ) -> InitiateResult:
         """`order_id` is the merchant's reference; None for a payment of an order (`parent_order_id`), which
         takes `{order public id}/{attempt}`. `answer`: the idempotent response to store with the payment."""
         params = {
-            "client_id": client_id, "order_id": order_id, "amount": amount, "currency": currency,
-            "payment_id": payment_id, "parent_order_id": parent_order_id,
+            "client_id": client_id,
+            "order_id": order_id,
+            "amount": amount,
+            "currency": currency,
+            "payment_id": payment_id,
+            "parent_order_id": parent_order_id,
             "customer": orjson.dumps(customer).decode() if customer is not None else None,
             "notes": orjson.dumps(notes).decode() if notes is not None else None,
-            "redirect_url": redirect_url, "month": month, "txn_id": txn_id, "intent_id": uuid.uuid4(),
-            "explore": explore, "idem_id": answer.key_id if answer else None,
-            "idem_token": answer.token if answer else None, "idem_body": answer.body if answer else None,
+            "redirect_url": redirect_url,
+            "month": month,
+            "txn_id": txn_id,
+            "intent_id": uuid.uuid4(),
+            "explore": explore,
+            "idem_id": answer.key_id if answer else None,
+            "idem_token": answer.token if answer else None,
+            "idem_body": answer.body if answer else None,
         }
-        row = (await conn.execute(_INITIATE_WAIT if wait_for_lock else _INITIATE_SKIP_LOCKED, params)).one_or_none()
+        row = (
+            await conn.execute(_INITIATE_WAIT if wait_for_lock else _INITIATE_SKIP_LOCKED, params)
+        ).one_or_none()
         if row is None:
             return InitiateResult(False, "unknown", 0, 0, None, None)
-        return InitiateResult(bool(row.ok), row.status, row.balance_due, row.suspend_threshold,
-                              row.transaction_id, row.intent_id, row.order_open,
-                              payment_id if row.transaction_id else None, claim_held=bool(row.claim_held))
+        return InitiateResult(
+            bool(row.ok),
+            row.status,
+            row.balance_due,
+            row.suspend_threshold,
+            row.transaction_id,
+            row.intent_id,
+            row.order_open,
+            payment_id if row.transaction_id else None,
+            claim_held=bool(row.claim_held),
+        )
 
-    async def payment_id_for_order(self, conn: AsyncConnection, client_id: uuid.UUID, order_id: str) -> str | None:
-        return (await conn.execute(select(Transaction.payment_id).where(
-            Transaction.client_id == client_id, Transaction.order_id == order_id))).scalar_one_or_none()
+    async def payment_id_for_order(
+        self, conn: AsyncConnection, client_id: uuid.UUID, order_id: str
+    ) -> str | None:
+        return (
+            await conn.execute(
+                select(Transaction.payment_id).where(
+                    Transaction.client_id == client_id, Transaction.order_id == order_id
+                )
+            )
+        ).scalar_one_or_none()
 
     def readable(self, client_id: uuid.UUID) -> Select[Transaction]:
         return select(Transaction).where(Transaction.client_id == client_id)
 
-    async def get_for_merchant(self, session: AsyncSession, client_id: uuid.UUID,
-                               transaction_id: uuid.UUID, *, for_update: bool = False) -> Transaction | None:
+    async def get_for_merchant(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+    ) -> Transaction | None:
         stmt = self.readable(client_id).where(Transaction.id == transaction_id)
         if for_update:
             stmt = stmt.with_for_update()
         return (await session.execute(stmt)).scalar_one_or_none()
 
-    async def list_for_merchant(self, session: AsyncSession, client_id: uuid.UUID, flt: TransactionFilter, *,
-                                limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[Transaction]:
+    async def list_for_merchant(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        flt: TransactionFilter,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Transaction]:
         stmt = self.readable(client_id)
         if flt.status:
             stmt = stmt.where(Transaction.status == flt.status)
@@ -183,59 +243,92 @@ class TransactionRepository:
             stmt = stmt.where(Transaction.created_at < flt.created_to)
         if after:
             created, row_id = after
-            stmt = stmt.where(or_(Transaction.created_at < created,
-                                  and_(Transaction.created_at == created, Transaction.id < row_id)))
+            stmt = stmt.where(
+                or_(
+                    Transaction.created_at < created,
+                    and_(Transaction.created_at == created, Transaction.id < row_id),
+                )
+            )
         stmt = stmt.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
-    async def by_payment_id(self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *,
-                            for_update: bool = False) -> Transaction | None:
+    async def by_payment_id(
+        self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *, for_update: bool = False
+    ) -> Transaction | None:
         stmt = self.readable(client_id).where(Transaction.payment_id == payment_id)
         if for_update:
             stmt = stmt.with_for_update()
         return (await session.execute(stmt)).scalar_one_or_none()
 
-    async def page(self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow, *,
-                   parent_order_id: uuid.UUID | None = None) -> list[Transaction]:
+    async def page(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        window: OffsetWindow,
+        *,
+        parent_order_id: uuid.UUID | None = None,
+    ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
         stmt = self.readable(client_id)
         if parent_order_id is not None:
             stmt = stmt.where(Transaction.parent_order_id == parent_order_id)
         return list((await session.execute(window.apply(stmt, Transaction))).scalars())
 
-    async def authorizations_to_release(self, session: AsyncSession, *, authorized_before: datetime,
-                                        limit: int) -> list[Transaction]:
+    async def authorizations_to_release(
+        self, session: AsyncSession, *, authorized_before: datetime, limit: int
+    ) -> list[Transaction]:
         """Authorized payments past the capture window, locked (concurrent sweeps skip each other's rows)."""
-        stmt = (select(Transaction)
-                .where(Transaction.status == TransactionStatus.AUTHORIZED,
-                       Transaction.authorized_at < authorized_before)
-                .order_by(Transaction.authorized_at).limit(limit).with_for_update(skip_locked=True))
+        stmt = (
+            select(Transaction)
+            .where(
+                Transaction.status == TransactionStatus.AUTHORIZED,
+                Transaction.authorized_at < authorized_before,
+            )
+            .order_by(Transaction.authorized_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return list((await session.execute(stmt)).scalars())
 
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
         return await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
 
-    async def claim_stale(self, session: AsyncSession, *, older_than: datetime, now: datetime,
-                          limit: int) -> list[StaleClaim]:
+    async def claim_stale(
+        self, session: AsyncSession, *, older_than: datetime, now: datetime, limit: int
+    ) -> list[StaleClaim]:
         """Payments still waiting for an outcome, claimed for the janitor: their `updated_at` is set to `now` in
         one statement, so once the caller commits, concurrent janitors and the next tick leave them alone for
         another interval. Rows locked by someone else are skipped; no lock outlives the caller's short commit."""
-        picked = (select(Transaction.id)
-                  .where(Transaction.status.in_((TransactionStatus.CREATED, TransactionStatus.PENDING,
-                                                 TransactionStatus.AUTHORIZED)),
-                         Transaction.updated_at < older_than)
-                  .order_by(Transaction.updated_at).limit(limit).with_for_update(skip_locked=True)
-                  .cte("picked"))  # a CTE is evaluated once: the LIMIT and the locks apply to one pick
-        stmt = (update(Transaction).where(Transaction.id == picked.c.id).values(updated_at=now)
-                .returning(Transaction.id, Transaction.gateway_id, Transaction.gateway_txn_id)
-                .execution_options(synchronize_session=False))
+        picked = (
+            select(Transaction.id)
+            .where(
+                Transaction.status.in_(
+                    (TransactionStatus.CREATED, TransactionStatus.PENDING, TransactionStatus.AUTHORIZED)
+                ),
+                Transaction.updated_at < older_than,
+            )
+            .order_by(Transaction.updated_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
+        )  # a CTE is evaluated once: the LIMIT and the locks apply to one pick
+        stmt = (
+            update(Transaction)
+            .where(Transaction.id == picked.c.id)
+            .values(updated_at=now)
+            .returning(Transaction.id, Transaction.gateway_id, Transaction.gateway_txn_id)
+            .execution_options(synchronize_session=False)
+        )
         return [StaleClaim(r.id, r.gateway_id, r.gateway_txn_id) for r in await session.execute(stmt)]
 
-    async def by_gateway_txn(self, session: AsyncSession, gateway_id: uuid.UUID,
-                             gateway_txn_id: str) -> Transaction | None:
-        stmt = (select(Transaction)
-                .where(Transaction.gateway_id == gateway_id, Transaction.gateway_txn_id == gateway_txn_id)
-                .with_for_update())
+    async def by_gateway_txn(
+        self, session: AsyncSession, gateway_id: uuid.UUID, gateway_txn_id: str
+    ) -> Transaction | None:
+        stmt = (
+            select(Transaction)
+            .where(Transaction.gateway_id == gateway_id, Transaction.gateway_txn_id == gateway_txn_id)
+            .with_for_update()
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def payment_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
@@ -246,14 +339,26 @@ class TransactionRepository:
         return {row.id: row.payment_id for row in await session.execute(stmt)}
 
     async def latest_payment_id_of_order(self, session: AsyncSession, order_id: uuid.UUID) -> str | None:
-        return (await session.execute(
-            select(Transaction.payment_id).where(Transaction.parent_order_id == order_id)
-            .order_by(Transaction.created_at.desc()).limit(1))).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Transaction.payment_id)
+                .where(Transaction.parent_order_id == order_id)
+                .order_by(Transaction.created_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
 
-    async def of_order(self, session: AsyncSession, order_id: uuid.UUID, payment_id: str) -> Transaction | None:
+    async def of_order(
+        self, session: AsyncSession, order_id: uuid.UUID, payment_id: str
+    ) -> Transaction | None:
         """Not scoped to a merchant: for the payer's side, which knows the order and the payment only."""
-        return (await session.execute(select(Transaction).where(
-            Transaction.payment_id == payment_id, Transaction.parent_order_id == order_id))).scalar_one_or_none()
+        return (
+            await session.execute(
+                select(Transaction).where(
+                    Transaction.payment_id == payment_id, Transaction.parent_order_id == order_id
+                )
+            )
+        ).scalar_one_or_none()
 
 
 transaction_repo = TransactionRepository()
@@ -269,31 +374,40 @@ class OrderRepository:
 
     async def with_merchant(self, session: AsyncSession, public_id: str) -> tuple[Order, Client] | None:
         """Not scoped: the order of a checkout link and its merchant."""
-        row = (await session.execute(select(Order, Client).join(Client, Client.id == Order.client_id)
-                                     .where(Order.public_id == public_id))).one_or_none()
+        row = (
+            await session.execute(
+                select(Order, Client)
+                .join(Client, Client.id == Order.client_id)
+                .where(Order.public_id == public_id)
+            )
+        ).one_or_none()
         return (row.Order, row.Client) if row is not None else None
 
     async def any_by_public_id(self, session: AsyncSession, public_id: str) -> Order | None:
         """Not scoped: for the payer's side (hosted checkout), which knows only the order id."""
         return (await session.execute(select(Order).where(Order.public_id == public_id))).scalar_one_or_none()
 
-    async def page(self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow,
-                   flt: OrderFilter) -> list[Order]:
+    async def page(
+        self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow, flt: OrderFilter
+    ) -> list[Order]:
         stmt = self.readable(client_id)
         if flt.receipt is not None:
             stmt = stmt.where(Order.receipt == flt.receipt)
         if flt.authorized is not None:
-            with_payment = exists().where(Transaction.parent_order_id == Order.id,
-                                          Transaction.status.in_(CAPTURED_OR_AUTHORIZED))
+            with_payment = exists().where(
+                Transaction.parent_order_id == Order.id, Transaction.status.in_(CAPTURED_OR_AUTHORIZED)
+            )
             stmt = stmt.where(with_payment if flt.authorized else ~with_payment)
         return list((await session.execute(window.apply(stmt, Order))).scalars())
 
     async def mark_paid(self, session: AsyncSession, order_id: uuid.UUID) -> bool:
         """True when this call moved the order to paid (it stays paid whatever happens to the payment)."""
-        moved = await session.execute(update(Order)
-                                      .where(Order.id == order_id, Order.status != OrderStatus.PAID)
-                                      .values(status=OrderStatus.PAID, updated_at=func.now())
-                                      .returning(Order.id))
+        moved = await session.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.status != OrderStatus.PAID)
+            .values(status=OrderStatus.PAID, updated_at=func.now())
+            .returning(Order.id)
+        )
         return moved.scalar_one_or_none() is not None
 
     async def public_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:

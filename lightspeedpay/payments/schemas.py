@@ -53,8 +53,9 @@ class PayResponse(BaseModel):
 
 def pay_response_body(transaction_id: uuid.UUID, payment_id: str) -> bytes:
     """The 201 answer of POST /api/v1/pay, byte for byte: sent, and stored for idempotent replays."""
-    return orjson.dumps({"transaction_id": str(transaction_id), "payment_id": payment_id,
-                         "status": TransactionStatus.CREATED})
+    return orjson.dumps(
+        {"transaction_id": str(transaction_id), "payment_id": payment_id, "status": TransactionStatus.CREATED}
+    )
 
 
 class TransactionOut(BaseModel):

@@ -66,17 +66,26 @@ class StartedPayment:
 
 
 class PaymentService:
-    async def initiate(self, merchant: MerchantAuth, body: PayRequest, *,
-                       claim: idempotency.Claim | None = None) -> StartedPayment:
+    async def initiate(
+        self, merchant: MerchantAuth, body: PayRequest, *, claim: idempotency.Claim | None = None
+    ) -> StartedPayment:
         """`claim`: the request's Idempotency-Key claim; the answer is then stored in the initiation statement
         itself, so the payment and the answer a retry gets commit together."""
         customer = body.customer.model_dump(exclude_none=True) if body.customer else None
-        return await self._initiate(merchant.id, order_id=body.order_id, amount=body.amount,
-                                    currency=body.currency, customer=customer, notes=body.notes,
-                                    redirect_url=body.redirect_url, claim=claim)
+        return await self._initiate(
+            merchant.id,
+            order_id=body.order_id,
+            amount=body.amount,
+            currency=body.currency,
+            customer=customer,
+            notes=body.notes,
+            redirect_url=body.redirect_url,
+            claim=claim,
+        )
 
-    async def start_for_order(self, order_id: str, *, customer: dict[str, Any] | None = None,
-                              redirect_url: str | None = None) -> StartedPayment:
+    async def start_for_order(
+        self, order_id: str, *, customer: dict[str, Any] | None = None, redirect_url: str | None = None
+    ) -> StartedPayment:
         """A payment attempt for an order (`order_…`), for the payer's side (the hosted checkout), through the
         same one-statement initiation: it also locks the order, checks that it can still be paid (not paid, no
         payment authorized or captured) and counts the attempt (created → attempted). The payment takes the
@@ -85,46 +94,86 @@ class PaymentService:
             order = await order_repo.any_by_public_id(session, order_id)
         if order is None:
             raise NotFound("No order with this id.", field="order_id")
-        return await self._initiate(order.client_id, order_id=None, amount=order.amount, currency=order.currency,
-                                    customer=customer, notes=order.notes, redirect_url=redirect_url,
-                                    parent_order_id=order.id)
+        return await self._initiate(
+            order.client_id,
+            order_id=None,
+            amount=order.amount,
+            currency=order.currency,
+            customer=customer,
+            notes=order.notes,
+            redirect_url=redirect_url,
+            parent_order_id=order.id,
+        )
 
-    async def _initiate(self, client_id: uuid.UUID, *, order_id: str | None, amount: int, currency: str,
-                        customer: dict[str, Any] | None, notes: dict[str, Any] | None, redirect_url: str | None,
-                        parent_order_id: uuid.UUID | None = None,
-                        claim: idempotency.Claim | None = None) -> StartedPayment:
+    async def _initiate(
+        self,
+        client_id: uuid.UUID,
+        *,
+        order_id: str | None,
+        amount: int,
+        currency: str,
+        customer: dict[str, Any] | None,
+        notes: dict[str, Any] | None,
+        redirect_url: str | None,
+        parent_order_id: uuid.UUID | None = None,
+        claim: idempotency.Claim | None = None,
+    ) -> StartedPayment:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
         month = volume_month()
         explore = random.random() < get_settings().routing_exploration
         txn_id, payment_id = uuid.uuid4(), new_id("pay")
-        answer = (StoredAnswer(claim.key_id, claim.token, pay_response_body(txn_id, payment_id))
-                  if claim is not None else None)
+        answer = (
+            StoredAnswer(claim.key_id, claim.token, pay_response_body(txn_id, payment_id))
+            if claim is not None
+            else None
+        )
         async with engine().connect() as raw:
             conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
             for attempt in range(_SELECTION_TRIES):
                 try:
                     # a deadlock victim (the statement alone, on this autocommit connection) runs again
-                    result = await retry_on_conflict(partial(
-                        transaction_repo.initiate,
-                        conn, client_id=client_id, order_id=order_id, amount=amount, currency=currency,
-                        customer=customer, notes=notes, redirect_url=redirect_url, month=month,
-                        wait_for_lock=attempt > 0, explore=explore, parent_order_id=parent_order_id,
-                        txn_id=txn_id, payment_id=payment_id, answer=answer),
-                        what="payment_initiation")
+                    result = await retry_on_conflict(
+                        partial(
+                            transaction_repo.initiate,
+                            conn,
+                            client_id=client_id,
+                            order_id=order_id,
+                            amount=amount,
+                            currency=currency,
+                            customer=customer,
+                            notes=notes,
+                            redirect_url=redirect_url,
+                            month=month,
+                            wait_for_lock=attempt > 0,
+                            explore=explore,
+                            parent_order_id=parent_order_id,
+                            txn_id=txn_id,
+                            payment_id=payment_id,
+                            answer=answer,
+                        ),
+                        what="payment_initiation",
+                    )
                 except IntegrityError as exc:
                     if "uq_transactions_client_order" in str(exc.orig) and order_id is not None:
                         raise await self._duplicate(conn, client_id, order_id) from None
                     raise
                 if not result.claim_held:
-                    raise IdempotencyKeyInUse("A later request with this Idempotency-Key took it over; retry "
-                                              "with the key to get that request's answer.",
-                                              field=idempotency.HEADER)
+                    raise IdempotencyKeyInUse(
+                        "A later request with this Idempotency-Key took it over; retry "
+                        "with the key to get that request's answer.",
+                        field=idempotency.HEADER,
+                    )
                 if not result.merchant_ok:
-                    raise MerchantSuspended(result.balance_due, result.suspend_threshold, result.merchant_status)
+                    raise MerchantSuspended(
+                        result.balance_due, result.suspend_threshold, result.merchant_status
+                    )
                 if parent_order_id is not None and not result.order_open:
-                    raise OrderNotPayable("This order is paid, or has a payment authorized or captured; it takes "
-                                          "no further payments.", field="order_id")
+                    raise OrderNotPayable(
+                        "This order is paid, or has a payment authorized or captured; it takes "
+                        "no further payments.",
+                        field="order_id",
+                    )
                 if result.transaction_id is not None:
                     break
                 # every eligible row was locked by a concurrent request (the next try waits for a lock), or
@@ -150,15 +199,21 @@ class PaymentService:
         return DuplicateOrderId(
             f"order_id {order_id!r} already belongs to payment {existing}. If this is a retry of that request, "
             f"send it with the same Idempotency-Key to get its answer, or read it with GET "
-            f"/api/v1/transactions/{existing}; use a new order_id only for a new payment.", field="order_id")
+            f"/api/v1/transactions/{existing}; use a new order_id only for a new payment.",
+            field="order_id",
+        )
 
-    async def get(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID) -> Transaction:
+    async def get(
+        self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID
+    ) -> Transaction:
         txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id)
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return txn
 
-    async def find(self, session: AsyncSession, merchant: MerchantAuth, transaction_or_payment_id: str) -> Transaction:
+    async def find(
+        self, session: AsyncSession, merchant: MerchantAuth, transaction_or_payment_id: str
+    ) -> Transaction:
         """By transaction id (a UUID) or payment id (pay_…), the merchant's own only."""
         if transaction_or_payment_id.startswith("pay_"):
             txn = await transaction_repo.by_payment_id(session, merchant.id, transaction_or_payment_id)
@@ -168,30 +223,52 @@ class PaymentService:
         try:
             tid = uuid.UUID(transaction_or_payment_id)
         except ValueError:
-            raise NotFound("No transaction with this id belongs to your account.", field="transaction_id") from None
+            raise NotFound(
+                "No transaction with this id belongs to your account.", field="transaction_id"
+            ) from None
         return await self.get(session, merchant, tid)
 
-    async def by_payment_id(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str) -> Transaction:
+    async def by_payment_id(
+        self, session: AsyncSession, merchant: MerchantAuth, payment_id: str
+    ) -> Transaction:
         """The merchant's payment `pay_…` (Razorpay's wording when there is none)."""
         txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
         return txn
 
-    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow) -> list[Transaction]:
+    async def page(
+        self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow
+    ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
         return await transaction_repo.page(session, merchant.id, window)
 
-    async def list(self, session: AsyncSession, merchant: MerchantAuth, flt: TransactionFilter, *, limit: int,
-                   cursor: str | None) -> tuple[list[Transaction], str | None]:
+    async def list(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        flt: TransactionFilter,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Transaction], str | None]:
         after = parse_cursor(cursor)
-        rows = await transaction_repo.list_for_merchant(session, merchant.id, flt, limit=limit + 1, after=after)
+        rows = await transaction_repo.list_for_merchant(
+            session, merchant.id, flt, limit=limit + 1, after=after
+        )
         next_cursor = page_cursor(rows, limit)
         return rows[:limit], next_cursor
 
-    async def apply_outcome(self, session: AsyncSession, txn: Transaction, outcome: str, *,
-                            gateway_payment_id: str | None = None, error_code: str | None = None,
-                            error_message: str | None = None) -> bool:
+    async def apply_outcome(
+        self,
+        session: AsyncSession,
+        txn: Transaction,
+        outcome: str,
+        *,
+        gateway_payment_id: str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> bool:
         """Move the (locked) transaction forward; a late or duplicate outcome changes nothing."""
         if not can_move(txn.status, outcome):
             return False
@@ -207,23 +284,45 @@ class PaymentService:
             await ledger_service.record_commission(session, client, txn)
         elif outcome in (TransactionStatus.FAILED, TransactionStatus.EXPIRED):
             txn.error_code = error_code or (
-                "PAYMENT_FAILED" if outcome == TransactionStatus.FAILED else "PAYMENT_EXPIRED")
+                "PAYMENT_FAILED" if outcome == TransactionStatus.FAILED else "PAYMENT_EXPIRED"
+            )
             txn.error_message = error_message
             await self.release_volume(session, txn)
-        await webhook_service.emit(session, client, f"payment.{outcome}", self.event_data(txn),
-                                   transaction_id=txn.id)
-        if (outcome == TransactionStatus.PAID and txn.parent_order_id
-                and await order_repo.mark_paid(session, txn.parent_order_id)):
+        await webhook_service.emit(
+            session, client, f"payment.{outcome}", self.event_data(txn), transaction_id=txn.id
+        )
+        if (
+            outcome == TransactionStatus.PAID
+            and txn.parent_order_id
+            and await order_repo.mark_paid(session, txn.parent_order_id)
+        ):
             order = await session.get(Order, txn.parent_order_id)
             assert order is not None
-            await webhook_service.emit(session, client, "order.paid", {
-                "order_id": order.public_id, "payment_id": txn.payment_id, "amount": order.amount,
-                "currency": order.currency, "receipt": order.receipt, "notes": order.notes},
-                transaction_id=txn.id)
+            await webhook_service.emit(
+                session,
+                client,
+                "order.paid",
+                {
+                    "order_id": order.public_id,
+                    "payment_id": txn.payment_id,
+                    "amount": order.amount,
+                    "currency": order.currency,
+                    "receipt": order.receipt,
+                    "notes": order.notes,
+                },
+                transaction_id=txn.id,
+            )
         return True
 
-    async def capture(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str, *, amount: int,
-                      currency: str | None = None) -> Transaction:
+    async def capture(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        payment_id: str,
+        *,
+        amount: int,
+        currency: str | None = None,
+    ) -> Transaction:
         """Capture an authorized payment for exactly its amount: the PSP captures it, then it is paid here
         (commission, payment.paid). A PSP that reports `paid` directly has captured it already (auto-capture)."""
         txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
@@ -232,19 +331,24 @@ class PaymentService:
         if txn.paid_at is not None:
             raise PaymentNotCapturable("This payment has already been captured")
         if txn.status != TransactionStatus.AUTHORIZED:
-            raise PaymentNotCapturable("Only payments which have been authorized and not yet captured can be "
-                                       f"captured; this payment is {txn.status}.")
+            raise PaymentNotCapturable(
+                "Only payments which have been authorized and not yet captured can be "
+                f"captured; this payment is {txn.status}."
+            )
         if amount != txn.amount:
-            raise CaptureAmountMismatch(f"Capture amount must be equal to the amount authorized ({txn.amount} "
-                                        "paise).", field="amount")
+            raise CaptureAmountMismatch(
+                f"Capture amount must be equal to the amount authorized ({txn.amount} paise).", field="amount"
+            )
         if currency is not None and currency != txn.currency:
-            raise CaptureAmountMismatch(f"The currency must be the payment's currency, {txn.currency}.",
-                                        field="currency")
+            raise CaptureAmountMismatch(
+                f"The currency must be the payment's currency, {txn.currency}.", field="currency"
+            )
         window = get_settings().capture_window_seconds
         assert txn.authorized_at is not None
         if txn.authorized_at < datetime.now(UTC) - timedelta(seconds=window):
-            raise PaymentNotCapturable("The authorization was not captured in time and is being refunded to "
-                                       "the payer.")
+            raise PaymentNotCapturable(
+                "The authorization was not captured in time and is being refunded to the payer."
+            )
         from lightspeedpay.gateways.adapters import get_adapter
         from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
         from lightspeedpay.gateways.service import gateway_service
@@ -252,13 +356,16 @@ class PaymentService:
         gateway = await gateway_repo.get(session, txn.gateway_id)
         assert gateway is not None and txn.gateway_payment_id is not None
         try:
-            await get_adapter(gateway.provider).capture(gateway_service.account(gateway), txn.gateway_payment_id,
-                                                        txn.amount, txn.currency)
+            await get_adapter(gateway.provider).capture(
+                gateway_service.account(gateway), txn.gateway_payment_id, txn.amount, txn.currency
+            )
         except PspDeclined as exc:
             raise PspRefused(f"The payment gateway refused the capture: {exc.message}") from None
         except PspTechnicalError as exc:
-            raise PspUnavailable(f"The payment gateway did not answer the capture ({exc.code}); try again with a "
-                                 "new Idempotency-Key.") from None
+            raise PspUnavailable(
+                f"The payment gateway did not answer the capture ({exc.code}); try again with a "
+                "new Idempotency-Key."
+            ) from None
         await self.apply_outcome(session, txn, TransactionStatus.PAID)
         return txn
 
@@ -271,7 +378,11 @@ class PaymentService:
         now = datetime.now(UTC)
         async with unit_of_work() as session:
             claims = await transaction_repo.claim_stale(
-                session, older_than=now - timedelta(seconds=s.janitor_pending_after_seconds), now=now, limit=200)
+                session,
+                older_than=now - timedelta(seconds=s.janitor_pending_after_seconds),
+                now=now,
+                limit=200,
+            )
         counts = {"checked": len(claims), "moved": 0, "expired": 0}
         if not claims:
             return counts
@@ -287,13 +398,17 @@ class PaymentService:
             async with applying:
                 return await self._apply_stale(claim, status, expire_before)
 
-        for claim, result in zip(claims, await asyncio.gather(*(one(c) for c in claims), return_exceptions=True),
-                                 strict=True):
+        for claim, result in zip(
+            claims, await asyncio.gather(*(one(c) for c in claims), return_exceptions=True), strict=True
+        ):
             if isinstance(result, BaseException):
                 if isinstance(result, asyncio.CancelledError):
                     raise result
-                log.warning("janitor_apply_failed", transaction_id=str(claim.transaction_id),
-                            error=f"{type(result).__name__}: {result}")
+                log.warning(
+                    "janitor_apply_failed",
+                    transaction_id=str(claim.transaction_id),
+                    error=f"{type(result).__name__}: {result}",
+                )
             elif result:
                 counts[result] += 1
         return counts
@@ -326,21 +441,33 @@ class PaymentService:
             log.info("janitor_status_failed", transaction_id=str(claim.transaction_id), error=exc.code)
             return None
 
-    async def _apply_stale(self, claim: StaleClaim, status: PspStatus | None, expire_before: datetime) -> str | None:
+    async def _apply_stale(
+        self, claim: StaleClaim, status: PspStatus | None, expire_before: datetime
+    ) -> str | None:
         """Apply one PSP answer under a short lock of that one row; "moved", "expired" or None. The row is read
         again: a webhook may have moved it while the PSP was asked, and a late answer never moves it back."""
         async with unit_of_work() as session:
             txn = await transaction_repo.get_for_update(session, claim.transaction_id)
             if txn is None:
                 return None
-            if (status is not None and status.outcome != TransactionStatus.PENDING
-                    and await self.apply_outcome(session, txn, status.outcome,
-                                                 gateway_payment_id=status.gateway_payment_id)):
+            if (
+                status is not None
+                and status.outcome != TransactionStatus.PENDING
+                and await self.apply_outcome(
+                    session, txn, status.outcome, gateway_payment_id=status.gateway_payment_id
+                )
+            ):
                 return "moved"
-            if (txn.created_at < expire_before and txn.status != TransactionStatus.AUTHORIZED
-                    and await self.apply_outcome(
-                        session, txn, TransactionStatus.EXPIRED,
-                        error_message="No outcome from the payer or the PSP before the payment expired.")):
+            if (
+                txn.created_at < expire_before
+                and txn.status != TransactionStatus.AUTHORIZED
+                and await self.apply_outcome(
+                    session,
+                    txn,
+                    TransactionStatus.EXPIRED,
+                    error_message="No outcome from the payer or the PSP before the payment expired.",
+                )
+            ):
                 return "expired"
         return None
 
@@ -351,11 +478,18 @@ class PaymentService:
 
     @staticmethod
     def event_data(txn: Transaction) -> dict[str, Any]:
-        return {"transaction_id": str(txn.id), "payment_id": txn.payment_id, "order_id": txn.order_id,
-                "amount": txn.amount,
-                "currency": txn.currency, "status": txn.status, "notes": txn.notes,
-                "error_code": txn.error_code, "error_message": txn.error_message,
-                "paid_at": txn.paid_at.isoformat() if txn.paid_at else None}
+        return {
+            "transaction_id": str(txn.id),
+            "payment_id": txn.payment_id,
+            "order_id": txn.order_id,
+            "amount": txn.amount,
+            "currency": txn.currency,
+            "status": txn.status,
+            "notes": txn.notes,
+            "error_code": txn.error_code,
+            "error_message": txn.error_message,
+            "paid_at": txn.paid_at.isoformat() if txn.paid_at else None,
+        }
 
 
 payment_service = PaymentService()

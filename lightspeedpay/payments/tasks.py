@@ -42,65 +42,110 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
     gateway = await gateway_repo.get(session, txn.gateway_id)
     assert gateway is not None
     order = OrderRequest(
-        transaction_id=txn.id, amount=txn.amount, currency=txn.currency, receipt=str(txn.id),
-        notes={**(txn.notes or {}), "lsp_transaction_id": str(txn.id)}, customer=txn.customer or {},
-        webhook_url=psp_webhook_url(gateway.provider, gateway.id), return_url=txn.redirect_url or "",
+        transaction_id=txn.id,
+        amount=txn.amount,
+        currency=txn.currency,
+        receipt=str(txn.id),
+        notes={**(txn.notes or {}), "lsp_transaction_id": str(txn.id)},
+        customer=txn.customer or {},
+        webhook_url=psp_webhook_url(gateway.provider, gateway.id),
+        return_url=txn.redirect_url or "",
     )
     started = time.perf_counter()
     try:
         psp_order = await get_adapter(gateway.provider).create_order(gateway_service.account(gateway), order)
     except PspDeclined as exc:
-        await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome=GatewayAttemptOutcome.DECLINED, latency_ms=_ms(started),
-                                             error=exc)
-        await payment_service.apply_outcome(session, txn, TransactionStatus.FAILED, error_code=exc.code,
-                                            error_message=exc.message)
+        await routing_service.record_attempt(
+            session,
+            transaction_id=txn.id,
+            gateway_id=gateway.id,
+            attempt=attempt,
+            outcome=GatewayAttemptOutcome.DECLINED,
+            latency_ms=_ms(started),
+            error=exc,
+        )
+        await payment_service.apply_outcome(
+            session, txn, TransactionStatus.FAILED, error_code=exc.code, error_message=exc.message
+        )
         return
     except PspTechnicalError as exc:
-        await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                             outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
-                                             latency_ms=_ms(started), error=exc)
+        await routing_service.record_attempt(
+            session,
+            transaction_id=txn.id,
+            gateway_id=gateway.id,
+            attempt=attempt,
+            outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
+            latency_ms=_ms(started),
+            error=exc,
+        )
         await _fail_over(session, txn, [*tried, gateway.id], attempt, exc)
         return
-    await routing_service.record_attempt(session, transaction_id=txn.id, gateway_id=gateway.id, attempt=attempt,
-                                         outcome=GatewayAttemptOutcome.CREATED, latency_ms=_ms(started))
+    await routing_service.record_attempt(
+        session,
+        transaction_id=txn.id,
+        gateway_id=gateway.id,
+        attempt=attempt,
+        outcome=GatewayAttemptOutcome.CREATED,
+        latency_ms=_ms(started),
+    )
     txn.status = TransactionStatus.PENDING
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw
 
 
-async def _fail_over(session: AsyncSession, txn: Transaction, tried: list[uuid.UUID], attempt: int,
-                     exc: PspTechnicalError) -> None:
+async def _fail_over(
+    session: AsyncSession, txn: Transaction, tried: list[uuid.UUID], attempt: int, exc: PspTechnicalError
+) -> None:
     """Count the failure on the gateway's breaker and move the reservation to the next eligible gateway,
     queueing a fresh attempt there. The gateway rows are touched only after the PSP call (no PSP latency is
     spent holding their locks), all in one unit that takes them in id order and is redone if PostgreSQL
     still picks it as a deadlock victim, so the breaker trip and its alert are never lost with the job."""
     may_move = attempt < get_settings().failover_max_attempts
-    move = Reservation(amount=txn.amount, exclude=tried, month=volume_month(),
-                       reserved_month=volume_month(txn.created_at)) if may_move else None
+    move = (
+        Reservation(
+            amount=txn.amount,
+            exclude=tried,
+            month=volume_month(),
+            reserved_month=volume_month(txn.created_at),
+        )
+        if may_move
+        else None
+    )
     next_id = await retry_on_conflict(
         partial(routing_service.technical_failure, session, txn.gateway_id, move=move),
-        what="payment_failover", session=session)
+        what="payment_failover",
+        session=session,
+    )
     if next_id is not None:
-        log.info("payment_failover", transaction_id=str(txn.id), to_gateway=str(next_id), attempt=attempt,
-                 error=exc.code)
+        log.info(
+            "payment_failover",
+            transaction_id=str(txn.id),
+            to_gateway=str(next_id),
+            attempt=attempt,
+            error=exc.code,
+        )
         txn.gateway_id = next_id
         jobs.enqueue(session, "transaction.process", transaction_id=str(txn.id))
         return
     # the reservation is already on this gateway, so it needs room for nothing more (amount 0)
     if may_move and await gateway_repo.is_eligible(session, txn.gateway_id, 0, volume_month()):
         # no other gateway can take it: try this one again shortly (the attempt stays recorded)
-        jobs.enqueue(session, "transaction.process", delay_seconds=retry.psp_order().wait(attempt) or 0,
-                     transaction_id=str(txn.id))
+        jobs.enqueue(
+            session,
+            "transaction.process",
+            delay_seconds=retry.psp_order().wait(attempt) or 0,
+            transaction_id=str(txn.id),
+        )
         return
     await payment_service.apply_outcome(
-        session, txn, TransactionStatus.FAILED, error_code="PSP_UNAVAILABLE",
-        error_message=f"No payment gateway could create the order after {attempt} attempt(s); last error {exc.code}.")
+        session,
+        txn,
+        TransactionStatus.FAILED,
+        error_code="PSP_UNAVAILABLE",
+        error_message=f"No payment gateway could create the order after {attempt} attempt(s); last error {exc.code}.",
+    )
 
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
-
-
-

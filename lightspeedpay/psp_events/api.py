@@ -19,10 +19,14 @@ from lightspeedpay.sessions import WriteSession
 router = APIRouter(tags=["psp webhooks"])
 
 
-@router.post("/api/v1/webhooks/psp/{provider}/{gateway_id}", include_in_schema=True,
-             summary="Receive a PSP's webhook (called by PSPs, not merchants)")
-async def receive_psp_webhook(provider: str, gateway_id: str, request: Request,
-                              session: WriteSession) -> Response:
+@router.post(
+    "/api/v1/webhooks/psp/{provider}/{gateway_id}",
+    include_in_schema=True,
+    summary="Receive a PSP's webhook (called by PSPs, not merchants)",
+)
+async def receive_psp_webhook(
+    provider: str, gateway_id: str, request: Request, session: WriteSession
+) -> Response:
     body = await read_body(request)
     try:
         gid = uuid.UUID(gateway_id)
@@ -32,7 +36,9 @@ async def receive_psp_webhook(provider: str, gateway_id: str, request: Request,
     if gateway is None or gateway.provider != provider:
         raise NotFound("No such gateway for this provider.", field="gateway_id")
     try:
-        event = get_adapter(provider).parse_webhook(gateway_service.account(gateway), dict(request.headers), body)
+        event = get_adapter(provider).parse_webhook(
+            gateway_service.account(gateway), dict(request.headers), body
+        )
     except InvalidPspSignature:
         raise InvalidSignature("The PSP signature does not verify.") from None
     created = await psp_event_service.record(session, gateway, event, body)

@@ -12,16 +12,34 @@ from lightspeedpay.models import PspEvent
 
 
 class PspEventRepository:
-    async def insert_once(self, session: AsyncSession, *, provider: str, gateway_id: uuid.UUID, external_id: str,
-                          event_type: str | None, raw_body: str, parsed: dict[str, Any]) -> uuid.UUID | None:
+    async def insert_once(
+        self,
+        session: AsyncSession,
+        *,
+        provider: str,
+        gateway_id: uuid.UUID,
+        external_id: str,
+        event_type: str | None,
+        raw_body: str,
+        parsed: dict[str, Any],
+    ) -> uuid.UUID | None:
         """The new event's id, or None when this (provider, PSP event id) is already stored."""
-        result: uuid.UUID | None = (await session.execute(
-            insert(PspEvent)
-            .values(id=uuid.uuid4(), provider=provider, gateway_id=gateway_id, external_id=external_id,
-                    event_type=event_type, raw_body=raw_body, parsed=parsed)
-            .on_conflict_do_nothing(constraint="uq_psp_events_provider_external")
-            .returning(PspEvent.id)
-        )).scalar_one_or_none()
+        result: uuid.UUID | None = (
+            await session.execute(
+                insert(PspEvent)
+                .values(
+                    id=uuid.uuid4(),
+                    provider=provider,
+                    gateway_id=gateway_id,
+                    external_id=external_id,
+                    event_type=event_type,
+                    raw_body=raw_body,
+                    parsed=parsed,
+                )
+                .on_conflict_do_nothing(constraint="uq_psp_events_provider_external")
+                .returning(PspEvent.id)
+            )
+        ).scalar_one_or_none()
         return result
 
     async def lock(self, session: AsyncSession, psp_event_id: uuid.UUID) -> PspEvent | None:

@@ -23,13 +23,20 @@ from lightspeedpay.refunds.service import refund_service
 
 
 class PspEventService:
-    async def record(self, session: AsyncSession, gateway: PaymentGateway, event: PspEventData,
-                     raw_body: bytes) -> bool:
+    async def record(
+        self, session: AsyncSession, gateway: PaymentGateway, event: PspEventData, raw_body: bytes
+    ) -> bool:
         """Insert once per (provider, PSP event id); only a new event is queued for processing."""
         parsed = {k: v for k, v in dataclasses.asdict(event).items() if k != "raw"}
         event_id = await psp_event_repo.insert_once(
-            session, provider=gateway.provider, gateway_id=gateway.id, external_id=event.external_id,
-            event_type=event.event_type, raw_body=raw_body.decode("utf-8", "replace"), parsed=parsed)
+            session,
+            provider=gateway.provider,
+            gateway_id=gateway.id,
+            external_id=event.external_id,
+            event_type=event.event_type,
+            raw_body=raw_body.decode("utf-8", "replace"),
+            parsed=parsed,
+        )
         if event_id is None:
             return False
         jobs.enqueue(session, "psp_event.process", psp_event_id=str(event_id))
@@ -55,8 +62,13 @@ class PspEventService:
                 status = await adapter.fetch_status(gateway_service.account(gateway), data["gateway_txn_id"])
                 outcome = status.outcome
             moved = await payment_service.apply_outcome(
-                session, txn, outcome, gateway_payment_id=data.get("gateway_payment_id"),
-                error_code=data.get("error_code"), error_message=data.get("error_message"))
+                session,
+                txn,
+                outcome,
+                gateway_payment_id=data.get("gateway_payment_id"),
+                error_code=data.get("error_code"),
+                error_message=data.get("error_message"),
+            )
             outcome_label = f"{outcome}" if moved else f"stale:{outcome}"
         elif data.get("refund_id") and data.get("refund_outcome"):
             outcome_label, txn_id = await self._apply_refund_event(session, event, data)
@@ -69,8 +81,9 @@ class PspEventService:
         event.processed_at = datetime.now(UTC)
         return outcome_label
 
-    async def _apply_refund_event(self, session: AsyncSession, event: PspEvent,
-                                  data: dict[str, Any]) -> tuple[str, uuid.UUID | None]:
+    async def _apply_refund_event(
+        self, session: AsyncSession, event: PspEvent, data: dict[str, Any]
+    ) -> tuple[str, uuid.UUID | None]:
         """A PSP's word on a refund we asked for (PSPs that settle refunds later say so by webhook)."""
         refund = await refund_repo.by_gateway_refund(session, event.gateway_id, data["refund_id"])
         if refund is None:
@@ -78,9 +91,13 @@ class PspEventService:
             if event.received_at > datetime.now(UTC) - timedelta(minutes=5):
                 raise RetryLater(f"no refund yet for {event.provider} refund {data['refund_id']}")
             return "ignored:unknown_refund", None
-        result = await refund_service.apply_psp_outcome(session, refund, data["refund_outcome"],
-                                                        error_code=data.get("error_code"),
-                                                        error_message=data.get("error_message"))
+        result = await refund_service.apply_psp_outcome(
+            session,
+            refund,
+            data["refund_outcome"],
+            error_code=data.get("error_code"),
+            error_message=data.get("error_message"),
+        )
         return f"refund:{result}", refund.transaction_id
 
 

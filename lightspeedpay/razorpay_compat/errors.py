@@ -13,10 +13,12 @@ from fastapi.responses import Response
 from lightspeedpay.errors import AppError, HttpError
 from lightspeedpay.kit.responses import json_response
 
-VALIDATION_CODES = frozenset({"VALIDATION_ERROR", "BAD_REQUEST", "INVALID_AMOUNT", "UNSUPPORTED_CURRENCY",
-                              "INVALID_ORDER_ID"})
-_KEEP_STATUS = frozenset({"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE", "PAYLOAD_TOO_LARGE",
-                          "UNSUPPORTED_MEDIA_TYPE"})
+VALIDATION_CODES = frozenset(
+    {"VALIDATION_ERROR", "BAD_REQUEST", "INVALID_AMOUNT", "UNSUPPORTED_CURRENCY", "INVALID_ORDER_ID"}
+)
+_KEEP_STATUS = frozenset(
+    {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"}
+)
 
 
 def render(exc: AppError) -> Response:
@@ -30,7 +32,9 @@ def render(exc: AppError) -> Response:
         if status != 401 and code not in _KEEP_STATUS and not isinstance(exc, HttpError):
             status = 400
     error: dict[str, object] = {
-        "code": rzp_code, "description": exc.message, "field": exc.field,
+        "code": rzp_code,
+        "description": exc.message,
+        "field": exc.field,
         "source": "business" if validation or (status == 400 and code != "NOT_FOUND") else "NA",
         "step": "payment_initiation" if validation else "NA",
         "reason": "input_validation_failed" if validation else code.lower(),

@@ -108,13 +108,15 @@ def _error(exc: ValidationError) -> AppError:
     if kind in ("int_type", "int_from_float", "int_parsing"):
         return ValidationFailed(f"The {field} must be an integer.", field=field)
     if kind == "string_too_long":
-        return ValidationFailed(f"The {field} may not be greater than {first['ctx']['max_length']} characters.",
-                                field=field)
+        return ValidationFailed(
+            f"The {field} may not be greater than {first['ctx']['max_length']} characters.", field=field
+        )
     if kind == "too_long" and field == "notes":
         return ValidationFailed("Number of fields in notes should be less than or equal to 15", field=field)
     if kind in ("bool_type", "string_type"):
-        return ValidationFailed(f"The {field} must be a {'boolean' if kind == 'bool_type' else 'string'}.",
-                                field=field)
+        return ValidationFailed(
+            f"The {field} must be a {'boolean' if kind == 'bool_type' else 'string'}.", field=field
+        )
     if kind == "literal_error":
         return ValidationFailed(f"The selected {field} is invalid.", field=field)
     message = str(first["msg"]).removeprefix("Value error, ")
@@ -123,7 +125,9 @@ def _error(exc: ValidationError) -> AppError:
     return ValidationFailed(message if message[:1].isupper() else f"The {field} {message}.", field=field)
 
 
-def _int_param(request: Request, name: str, default: int | None, *, low: int, high: int | None = None) -> int | None:
+def _int_param(
+    request: Request, name: str, default: int | None, *, low: int, high: int | None = None
+) -> int | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
@@ -153,6 +157,9 @@ def window(request: Request, *, extra: tuple[str, ...] = ()) -> OffsetWindow:
     if start is not None and end is not None and end < start:
         raise ValidationFailed("The to must be greater than or equal to from.", field="to")
     assert count is not None and skip is not None
-    return OffsetWindow(count=count, skip=skip,
-                        created_from=datetime.fromtimestamp(start, UTC) if start is not None else None,
-                        created_to=datetime.fromtimestamp(end, UTC) if end is not None else None)
+    return OffsetWindow(
+        count=count,
+        skip=skip,
+        created_from=datetime.fromtimestamp(start, UTC) if start is not None else None,
+        created_to=datetime.fromtimestamp(end, UTC) if end is not None else None,
+    )

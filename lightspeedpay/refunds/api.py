@@ -23,28 +23,47 @@ from lightspeedpay.sessions import ReadSession
 router = APIRouter(prefix="/api/v1", tags=["refunds"])
 
 
-
-
-
 def refund_out(refund: Refund, txn_or_payment_id: Transaction | str) -> RefundOut:
     payment_id = txn_or_payment_id if isinstance(txn_or_payment_id, str) else txn_or_payment_id.payment_id
-    return RefundOut(id=refund.public_id, transaction_id=refund.transaction_id, payment_id=payment_id,
-                     amount=refund.amount, currency=refund.currency, status=refund.status,  # type: ignore[arg-type]
-                     kind=refund.kind, speed=refund.speed, notes=refund.notes,  # type: ignore[arg-type]
-                     receipt=refund.receipt, gateway_refund_id=refund.gateway_refund_id,
-                     error_code=refund.error_code, error_message=refund.error_message,
-                     processed_at=refund.processed_at, created_at=refund.created_at)
+    return RefundOut(
+        id=refund.public_id,
+        transaction_id=refund.transaction_id,
+        payment_id=payment_id,
+        amount=refund.amount,
+        currency=refund.currency,
+        status=refund.status,  # type: ignore[arg-type]
+        kind=refund.kind,
+        speed=refund.speed,
+        notes=refund.notes,  # type: ignore[arg-type]
+        receipt=refund.receipt,
+        gateway_refund_id=refund.gateway_refund_id,
+        error_code=refund.error_code,
+        error_message=refund.error_message,
+        processed_at=refund.processed_at,
+        created_at=refund.created_at,
+    )
 
 
 @router.post(
-    "/transactions/{transaction_id}/refunds", status_code=201, response_model=RefundOut,
+    "/transactions/{transaction_id}/refunds",
+    status_code=201,
+    response_model=RefundOut,
     summary="Refund a paid transaction, fully (no amount) or in part; carried out in the background",
-    responses={**RefundNotAllowed.openapi(), 422: {"description": "REFUND_EXCEEDS_PAID, a field is invalid, or "
-                                                   "IDEMPOTENCY_KEY_REUSED"},
-               404: {"description": "NOT_FOUND"}, 401: {"description": "INVALID_SIGNATURE / STALE_TIMESTAMP"}},
-    openapi_extra=request_body(RefundCreate, {
-        "partial": {"amount": 5000, "notes": {"reason": "one item returned"}, "receipt": "RF-1001"},
-        "full": {}}, required=False, headers=REFUND_IDEMPOTENCY_HEADERS),
+    responses={
+        **RefundNotAllowed.openapi(),
+        422: {"description": "REFUND_EXCEEDS_PAID, a field is invalid, or IDEMPOTENCY_KEY_REUSED"},
+        404: {"description": "NOT_FOUND"},
+        401: {"description": "INVALID_SIGNATURE / STALE_TIMESTAMP"},
+    },
+    openapi_extra=request_body(
+        RefundCreate,
+        {
+            "partial": {"amount": 5000, "notes": {"reason": "one item returned"}, "receipt": "RF-1001"},
+            "full": {},
+        },
+        required=False,
+        headers=REFUND_IDEMPOTENCY_HEADERS,
+    ),
 )
 async def create_refund(transaction_id: str, request: Request, merchant: CurrentMerchant) -> Response:
     raw = request.state.raw_body
@@ -58,17 +77,31 @@ async def create_refund(transaction_id: str, request: Request, merchant: Current
             refund, txn = await refund_service.create_for_transaction(session, merchant, txn.id, body)
         return json_response(refund_out(refund, txn).model_dump(mode="json"), status_code=201)
 
-    return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work,
-                                 key_headers=(idempotency.HEADER, idempotency.REFUND_HEADER))
+    return await idempotency.run(
+        request,
+        merchant.id,
+        body.model_dump(mode="json"),
+        work,
+        key_headers=(idempotency.HEADER, idempotency.REFUND_HEADER),
+    )
 
 
-@router.get("/transactions/{transaction_id}/refunds", response_model=RefundList,
-            summary="A transaction's refunds, newest first")
-async def list_refunds(transaction_id: str, merchant: CurrentMerchant, session: ReadSession,
-                       limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None) -> RefundList:
+@router.get(
+    "/transactions/{transaction_id}/refunds",
+    response_model=RefundList,
+    summary="A transaction's refunds, newest first",
+)
+async def list_refunds(
+    transaction_id: str,
+    merchant: CurrentMerchant,
+    session: ReadSession,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> RefundList:
     txn = await payment_service.find(session, merchant, transaction_id)
-    rows, next_cursor = await refund_service.list_for_transaction(session, merchant, txn.id, limit=limit,
-                                                                  cursor=cursor)
+    rows, next_cursor = await refund_service.list_for_transaction(
+        session, merchant, txn.id, limit=limit, cursor=cursor
+    )
     return RefundList(items=[refund_out(r, txn) for r in rows], next_cursor=next_cursor)
 
 

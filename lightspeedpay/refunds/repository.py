@@ -17,42 +17,65 @@ class RefundRepository:
     def readable(self, client_id: uuid.UUID) -> Select[Refund]:
         return select(Refund).where(Refund.client_id == client_id)
 
-    async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Refund | None:
+    async def by_public_id(
+        self, session: AsyncSession, client_id: uuid.UUID, public_id: str
+    ) -> Refund | None:
         stmt = self.readable(client_id).where(Refund.public_id == public_id)
         return (await session.execute(stmt)).scalar_one_or_none()
 
-    async def page(self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow, *,
-                   transaction_id: uuid.UUID | None = None) -> list[Refund]:
+    async def page(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        window: OffsetWindow,
+        *,
+        transaction_id: uuid.UUID | None = None,
+    ) -> list[Refund]:
         stmt = self.readable(client_id)
         if transaction_id is not None:
             stmt = stmt.where(Refund.transaction_id == transaction_id)
         return list((await session.execute(window.apply(stmt, Refund))).scalars())
 
-    async def list_for_transaction(self, session: AsyncSession, client_id: uuid.UUID, transaction_id: uuid.UUID, *,
-                                   limit: int, after: tuple[datetime, uuid.UUID] | None) -> list[Refund]:
+    async def list_for_transaction(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        transaction_id: uuid.UUID,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Refund]:
         stmt = self.readable(client_id).where(Refund.transaction_id == transaction_id)
         stmt = newest_first(stmt, Refund, after=after, limit=limit)
         return list((await session.execute(stmt)).scalars())
 
     async def committed_total(self, session: AsyncSession, transaction_id: uuid.UUID) -> int:
         """What refunds already take of the payment: processed ones and those still pending."""
-        stmt = (select(func.coalesce(func.sum(Refund.amount), 0))
-                .where(Refund.transaction_id == transaction_id, Refund.status != RefundStatus.FAILED))
+        stmt = select(func.coalesce(func.sum(Refund.amount), 0)).where(
+            Refund.transaction_id == transaction_id, Refund.status != RefundStatus.FAILED
+        )
         return int((await session.execute(stmt)).scalar_one())
 
     async def has_open(self, session: AsyncSession, transaction_id: uuid.UUID) -> bool:
-        stmt = select(Refund.id).where(Refund.transaction_id == transaction_id,
-                                       Refund.status == RefundStatus.PENDING).limit(1)
+        stmt = (
+            select(Refund.id)
+            .where(Refund.transaction_id == transaction_id, Refund.status == RefundStatus.PENDING)
+            .limit(1)
+        )
         return (await session.execute(stmt)).first() is not None
 
     async def get_for_update(self, session: AsyncSession, refund_id: uuid.UUID) -> Refund | None:
         return await session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
 
-    async def by_gateway_refund(self, session: AsyncSession, gateway_id: uuid.UUID,
-                                gateway_refund_id: str) -> Refund | None:
-        stmt = (select(Refund).join(Transaction, Transaction.id == Refund.transaction_id)
-                .where(Transaction.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
-                .with_for_update(of=Refund))
+    async def by_gateway_refund(
+        self, session: AsyncSession, gateway_id: uuid.UUID, gateway_refund_id: str
+    ) -> Refund | None:
+        stmt = (
+            select(Refund)
+            .join(Transaction, Transaction.id == Refund.transaction_id)
+            .where(Transaction.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
+            .with_for_update(of=Refund)
+        )
         return (await session.execute(stmt)).scalar_one_or_none()
 
 

@@ -14,8 +14,9 @@ def refund_amount(*, status: str, amount: int, committed: int, requested: int | 
     if status not in REFUNDABLE_STATUSES:
         if status == TransactionStatus.REFUNDED:
             raise RefundNotAllowed("The payment has been fully refunded already.", field="payment_id")
-        raise RefundNotAllowed(f"Only captured payments can be refunded; this payment is {status}.",
-                               field="payment_id")
+        raise RefundNotAllowed(
+            f"Only captured payments can be refunded; this payment is {status}.", field="payment_id"
+        )
     refundable = amount - committed
     chosen = requested if requested is not None else refundable
     if refundable <= 0 or chosen > refundable:

@@ -18,8 +18,9 @@ class RefundCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    amount: StrictInt | None = Field(default=None, description="Amount in paise; omit to refund the rest.",
-                                     examples=[5000])
+    amount: StrictInt | None = Field(
+        default=None, description="Amount in paise; omit to refund the rest.", examples=[5000]
+    )
     speed: Literal[values(RefundSpeed)] = RefundSpeed.NORMAL  # type: ignore[valid-type]
     notes: dict[Annotated[str, Field(max_length=64)], NoteValue] | None = Field(default=None, max_length=15)
     receipt: Annotated[str, Field(min_length=1, max_length=40)] | None = None

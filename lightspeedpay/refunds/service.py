@@ -38,15 +38,17 @@ from lightspeedpay.webhooks.service import webhook_service
 class RefundService:
     # --- creating (request transaction) -------------------------------------------------------------------
 
-    async def create_for_payment(self, session: AsyncSession, merchant: MerchantAuth, payment_id: str,
-                                 body: RefundCreate) -> tuple[Refund, Transaction]:
+    async def create_for_payment(
+        self, session: AsyncSession, merchant: MerchantAuth, payment_id: str, body: RefundCreate
+    ) -> tuple[Refund, Transaction]:
         txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
         return await self._create(session, txn, body), txn
 
-    async def create_for_transaction(self, session: AsyncSession, merchant: MerchantAuth,
-                                     transaction_id: uuid.UUID, body: RefundCreate) -> tuple[Refund, Transaction]:
+    async def create_for_transaction(
+        self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID, body: RefundCreate
+    ) -> tuple[Refund, Transaction]:
         txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id, for_update=True)
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
@@ -54,16 +56,47 @@ class RefundService:
 
     async def _create(self, session: AsyncSession, txn: Transaction, body: RefundCreate) -> Refund:
         """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
-        committed = await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
-        amount = refund_amount(status=txn.status, amount=txn.amount, committed=committed, requested=body.amount)
-        return await self._add(session, txn, amount=amount, kind=RefundKind.REFUND, speed=body.speed,
-                               notes=body.notes, receipt=body.receipt)
+        committed = (
+            await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
+        )
+        amount = refund_amount(
+            status=txn.status, amount=txn.amount, committed=committed, requested=body.amount
+        )
+        return await self._add(
+            session,
+            txn,
+            amount=amount,
+            kind=RefundKind.REFUND,
+            speed=body.speed,
+            notes=body.notes,
+            receipt=body.receipt,
+        )
 
-    async def _add(self, session: AsyncSession, txn: Transaction, *, amount: int, kind: str, speed: str,
-                   notes: dict[str, Any] | None, receipt: str | None) -> Refund:
-        refund = Refund(id=uuid.uuid4(), public_id=new_id("rfnd"), client_id=txn.client_id, transaction_id=txn.id,
-                        amount=amount, currency=txn.currency, status=RefundStatus.PENDING, kind=kind,
-                        speed=speed, notes=notes, receipt=receipt, attempts=0)
+    async def _add(
+        self,
+        session: AsyncSession,
+        txn: Transaction,
+        *,
+        amount: int,
+        kind: str,
+        speed: str,
+        notes: dict[str, Any] | None,
+        receipt: str | None,
+    ) -> Refund:
+        refund = Refund(
+            id=uuid.uuid4(),
+            public_id=new_id("rfnd"),
+            client_id=txn.client_id,
+            transaction_id=txn.id,
+            amount=amount,
+            currency=txn.currency,
+            status=RefundStatus.PENDING,
+            kind=kind,
+            speed=speed,
+            notes=notes,
+            receipt=receipt,
+            attempts=0,
+        )
         session.add(refund)
         await session.flush()
         await session.refresh(refund)
@@ -77,11 +110,20 @@ class RefundService:
         window = get_settings().capture_window_seconds
         before = datetime.now(UTC) - timedelta(seconds=window)
         released = 0
-        for txn in await transaction_repo.authorizations_to_release(session, authorized_before=before, limit=200):
+        for txn in await transaction_repo.authorizations_to_release(
+            session, authorized_before=before, limit=200
+        ):
             if await refund_repo.has_open(session, txn.id):
                 continue
-            await self._add(session, txn, amount=txn.amount, kind=RefundKind.AUTO_REFUND,
-                            speed=RefundSpeed.NORMAL, notes=None, receipt=None)
+            await self._add(
+                session,
+                txn,
+                amount=txn.amount,
+                kind=RefundKind.AUTO_REFUND,
+                speed=RefundSpeed.NORMAL,
+                notes=None,
+                receipt=None,
+            )
             released += 1
         return {"released": released} if released else {}
 
@@ -93,8 +135,14 @@ class RefundService:
             raise NotFound("The id provided does not exist", field="refund_id")
         return refund
 
-    async def page(self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow, *,
-                   payment_id: str | None = None) -> list[Refund]:
+    async def page(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        window: OffsetWindow,
+        *,
+        payment_id: str | None = None,
+    ) -> list[Refund]:
         transaction_id = None
         if payment_id is not None:
             txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
@@ -103,12 +151,20 @@ class RefundService:
             transaction_id = txn.id
         return await refund_repo.page(session, merchant.id, window, transaction_id=transaction_id)
 
-    async def list_for_transaction(self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID,
-                                   *, limit: int, cursor: str | None) -> tuple[list[Refund], str | None]:
+    async def list_for_transaction(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        transaction_id: uuid.UUID,
+        *,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Refund], str | None]:
         await payment_service.get(session, merchant, transaction_id)  # 404 unless it is the merchant's
         after = parse_cursor(cursor)
-        rows = await refund_repo.list_for_transaction(session, merchant.id, transaction_id, limit=limit + 1,
-                                                      after=after)
+        rows = await refund_repo.list_for_transaction(
+            session, merchant.id, transaction_id, limit=limit + 1, after=after
+        )
         next_cursor = page_cursor(rows, limit)
         return rows[:limit], next_cursor
 
@@ -123,15 +179,23 @@ class RefundService:
         txn = await session.get(Transaction, refund.transaction_id)
         assert txn is not None
         if not txn.gateway_payment_id:
-            await self._fail(session, refund, "NO_GATEWAY_PAYMENT", "The PSP never reported a payment id for this "
-                             "payment, so it cannot be refunded there.")
+            await self._fail(
+                session,
+                refund,
+                "NO_GATEWAY_PAYMENT",
+                "The PSP never reported a payment id for this payment, so it cannot be refunded there.",
+            )
             return RefundStatus.FAILED
         gateway = await gateway_repo.get(session, txn.gateway_id)
         assert gateway is not None
         try:
             psp = await get_adapter(gateway.provider).refund(
-                gateway_service.account(gateway), txn.gateway_payment_id, refund.amount, refund_ref=refund.public_id,
-                notes={**(refund.notes or {}), "lsp_refund_id": refund.public_id})
+                gateway_service.account(gateway),
+                txn.gateway_payment_id,
+                refund.amount,
+                refund_ref=refund.public_id,
+                notes={**(refund.notes or {}), "lsp_refund_id": refund.public_id},
+            )
         except PspDeclined as exc:
             await self._fail(session, refund, exc.code, exc.message)
             return RefundStatus.FAILED
@@ -140,8 +204,12 @@ class RefundService:
             refund.error_code, refund.error_message = exc.code, exc.message
             wait = retry.refund().wait(refund.attempts)
             if wait is None:
-                await self._fail(session, refund, exc.code, f"The PSP did not answer after {refund.attempts} "
-                                 f"attempts: {exc.message}")
+                await self._fail(
+                    session,
+                    refund,
+                    exc.code,
+                    f"The PSP did not answer after {refund.attempts} attempts: {exc.message}",
+                )
                 return RefundStatus.FAILED
             # a fresh intent after a back-off; this one completes, so nothing is retried twice
             jobs.enqueue(session, "refund.process", delay_seconds=wait, refund_id=str(refund.id))
@@ -150,14 +218,25 @@ class RefundService:
         refund.gateway_refund_id = psp.refund_id
         return await self.apply_psp_outcome(session, refund, psp.outcome)
 
-    async def apply_psp_outcome(self, session: AsyncSession, refund: Refund, outcome: str, *,
-                                error_code: str | None = None, error_message: str | None = None) -> str:
+    async def apply_psp_outcome(
+        self,
+        session: AsyncSession,
+        refund: Refund,
+        outcome: str,
+        *,
+        error_code: str | None = None,
+        error_message: str | None = None,
+    ) -> str:
         """What the PSP said about a (locked) refund, from its API answer or its webhook; only pending moves."""
         if refund.status != RefundStatus.PENDING or outcome == RefundStatus.PENDING:
             return "unchanged"
         if outcome == RefundStatus.FAILED:
-            await self._fail(session, refund, error_code or "REFUND_FAILED",
-                             error_message or "The PSP could not carry out the refund.")
+            await self._fail(
+                session,
+                refund,
+                error_code or "REFUND_FAILED",
+                error_message or "The PSP could not carry out the refund.",
+            )
             return RefundStatus.FAILED
         await self._processed(session, refund)
         return RefundStatus.PROCESSED
@@ -168,8 +247,11 @@ class RefundService:
         refund.status, refund.processed_at = RefundStatus.PROCESSED, datetime.now(UTC)
         refund.error_code = refund.error_message = None
         txn.amount_refunded = min(txn.amount_refunded + refund.amount, txn.amount)
-        status = (TransactionStatus.REFUNDED if txn.amount_refunded >= txn.amount
-                  else TransactionStatus.PARTIALLY_REFUNDED)
+        status = (
+            TransactionStatus.REFUNDED
+            if txn.amount_refunded >= txn.amount
+            else TransactionStatus.PARTIALLY_REFUNDED
+        )
         if can_move(txn.status, status):
             txn.status = status
         client = await session.get(Client, txn.client_id)
@@ -187,19 +269,40 @@ class RefundService:
         assert txn is not None
         await self._emit(session, "refund.failed", refund, txn)
 
-    async def _emit(self, session: AsyncSession, event_type: str, refund: Refund, txn: Transaction, *,
-                    client: Client | None = None) -> None:
+    async def _emit(
+        self,
+        session: AsyncSession,
+        event_type: str,
+        refund: Refund,
+        txn: Transaction,
+        *,
+        client: Client | None = None,
+    ) -> None:
         client = client or await session.get(Client, txn.client_id)
         assert client is not None
-        await webhook_service.emit(session, client, event_type, self.event_data(refund, txn), transaction_id=txn.id)
+        await webhook_service.emit(
+            session, client, event_type, self.event_data(refund, txn), transaction_id=txn.id
+        )
 
     @staticmethod
     def event_data(refund: Refund, txn: Transaction) -> dict[str, Any]:
-        return {"refund_id": refund.public_id, "payment_id": txn.payment_id, "transaction_id": str(txn.id),
-                "order_id": txn.order_id, "amount": refund.amount, "currency": refund.currency,
-                "status": refund.status, "kind": refund.kind, "speed": refund.speed, "notes": refund.notes,
-                "receipt": refund.receipt, "error_code": refund.error_code, "error_message": refund.error_message,
-                "payment_status": txn.status, "payment_amount_refunded": txn.amount_refunded}
+        return {
+            "refund_id": refund.public_id,
+            "payment_id": txn.payment_id,
+            "transaction_id": str(txn.id),
+            "order_id": txn.order_id,
+            "amount": refund.amount,
+            "currency": refund.currency,
+            "status": refund.status,
+            "kind": refund.kind,
+            "speed": refund.speed,
+            "notes": refund.notes,
+            "receipt": refund.receipt,
+            "error_code": refund.error_code,
+            "error_message": refund.error_message,
+            "payment_status": txn.status,
+            "payment_amount_refunded": txn.amount_refunded,
+        }
 
     async def payment_ids(self, session: AsyncSession, refunds: list[Refund]) -> dict[uuid.UUID, str]:
         """transaction uuid -> pay_… for the payments these refunds are of (one query)."""

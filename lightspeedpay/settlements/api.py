@@ -33,52 +33,110 @@ def _settlement_id(raw: str) -> uuid.UUID:
     try:
         return uuid.UUID(raw)
     except ValueError:
-        raise SettlementNotFound("No settlement with this id belongs to your account.", field="settlement_id") from None
+        raise SettlementNotFound(
+            "No settlement with this id belongs to your account.", field="settlement_id"
+        ) from None
 
 
 @router.get("/settlements", response_model=SettlementList, summary="Your settlements, newest first")
 async def list_settlements(
-    merchant: CurrentMerchant, session: ReadSession,
+    merchant: CurrentMerchant,
+    session: ReadSession,
     status: Annotated[Literal[values(SettlementStatus)] | None, Query()] = None,  # type: ignore[valid-type]
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> SettlementList:
-    rows, next_cursor = await settlement_service.page(session, client_id=merchant.id, status=status, limit=limit,
-                                                      cursor=cursor)
+    rows, next_cursor = await settlement_service.page(
+        session, client_id=merchant.id, status=status, limit=limit, cursor=cursor
+    )
     return SettlementList(items=[SettlementOut.model_validate(s) for s in rows], next_cursor=next_cursor)
 
 
 # declared before /settlements/{settlement_id}, which would otherwise take "….csv" as an id
-@router.get("/settlements/{settlement_id}.csv", responses={200: {"content": {"text/csv": {}}}, **_NOT_FOUND},
-            response_class=Response, summary="A settlement's line items as CSV")
+@router.get(
+    "/settlements/{settlement_id}.csv",
+    responses={200: {"content": {"text/csv": {}}}, **_NOT_FOUND},
+    response_class=Response,
+    summary="A settlement's line items as CSV",
+)
 async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session: ReadSession) -> Response:
     settlement = await settlement_service.get(session, merchant.id, _settlement_id(settlement_id))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["settlement_id", "period_date", "kind", "occurred_at", "transaction_id", "order_id", "refund_id",
-                     "gateway", "currency", "amount_paise", "commission_paise", "net_paise", "amount_inr",
-                     "commission_inr", "net_inr"])
+    writer.writerow(
+        [
+            "settlement_id",
+            "period_date",
+            "kind",
+            "occurred_at",
+            "transaction_id",
+            "order_id",
+            "refund_id",
+            "gateway",
+            "currency",
+            "amount_paise",
+            "commission_paise",
+            "net_paise",
+            "amount_inr",
+            "commission_inr",
+            "net_inr",
+        ]
+    )
     for row in await settlement_service.line_items(session, settlement):
         item = row["item"]
-        writer.writerow([settlement.id, settlement.period_date.isoformat(), item.kind, item.occurred_at.isoformat(),
-                         item.transaction_id, row["order_id"], item.refund_id or "", row["gateway_name"],
-                         settlement.currency, item.amount, item.commission, item.net, _inr(item.amount),
-                         _inr(item.commission), _inr(item.net)])
+        writer.writerow(
+            [
+                settlement.id,
+                settlement.period_date.isoformat(),
+                item.kind,
+                item.occurred_at.isoformat(),
+                item.transaction_id,
+                row["order_id"],
+                item.refund_id or "",
+                row["gateway_name"],
+                settlement.currency,
+                item.amount,
+                item.commission,
+                item.net,
+                _inr(item.amount),
+                _inr(item.commission),
+                _inr(item.net),
+            ]
+        )
     filename = f"settlement-{settlement.period_date.isoformat()}-{settlement.id}.csv"
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
-@router.get("/settlements/{settlement_id}", response_model=SettlementDetail, responses=_NOT_FOUND,
-            summary="One settlement with its totals per gateway and its line items")
-async def get_settlement(settlement_id: str, merchant: CurrentMerchant, session: ReadSession) -> SettlementDetail:
+@router.get(
+    "/settlements/{settlement_id}",
+    response_model=SettlementDetail,
+    responses=_NOT_FOUND,
+    summary="One settlement with its totals per gateway and its line items",
+)
+async def get_settlement(
+    settlement_id: str, merchant: CurrentMerchant, session: ReadSession
+) -> SettlementDetail:
     settlement = await settlement_service.get(session, merchant.id, _settlement_id(settlement_id))
     gateways = [GatewayTotals(**g) for g in await settlement_service.per_gateway(session, settlement)]
-    items = [LineItemOut(kind=r["item"].kind, transaction_id=r["item"].transaction_id, order_id=r["order_id"],
-                         refund_id=r["item"].refund_id, gateway_id=r["item"].gateway_id, gateway=r["gateway_name"],
-                         amount=r["item"].amount, commission=r["item"].commission, net=r["item"].net,
-                         occurred_at=r["item"].occurred_at)
-             for r in await settlement_service.line_items(session, settlement)]
+    items = [
+        LineItemOut(
+            kind=r["item"].kind,
+            transaction_id=r["item"].transaction_id,
+            order_id=r["order_id"],
+            refund_id=r["item"].refund_id,
+            gateway_id=r["item"].gateway_id,
+            gateway=r["gateway_name"],
+            amount=r["item"].amount,
+            commission=r["item"].commission,
+            net=r["item"].net,
+            occurred_at=r["item"].occurred_at,
+        )
+        for r in await settlement_service.line_items(session, settlement)
+    ]
     base = SettlementOut.model_validate(settlement).model_dump()
     return SettlementDetail(**base, gateways=gateways, line_items=items)
 

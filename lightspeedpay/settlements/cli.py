@@ -17,8 +17,10 @@ settlements_app = typer.Typer(help="Settlements.", no_args_is_help=True)
 @settlements_app.command("run")
 def run_settlements(
     day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD (default: yesterday, IST)")] = None,
-    merchant: Annotated[str | None, typer.Option("--merchant", help="a merchant id (default: every merchant with "
-                                                                     "something unsettled)")] = None,
+    merchant: Annotated[
+        str | None,
+        typer.Option("--merchant", help="a merchant id (default: every merchant with something unsettled)"),
+    ] = None,
 ) -> None:
     """Create the day's settlements (a period is never settled twice) and process them here, showing progress."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -47,13 +49,15 @@ def run_settlements(
                 await session.commit()
                 outbox.forget(session)  # processed below, in this process; the sweeper covers a crash
             ids = [s.id for s, _ in results]
+
             async def show_progress() -> None:
                 async with sessionmaker()() as session:
                     finished = await settlement_repo.count_finished(session, ids)
                 progress.update(task, completed=finished)
 
-            task = progress.add_task(f"settling {results[0][0].period_date if results else period or 'yesterday'}",
-                                     total=len(ids))
+            task = progress.add_task(
+                f"settling {results[0][0].period_date if results else period or 'yesterday'}", total=len(ids)
+            )
             while True:
                 async with sessionmaker()() as session:
                     intents = await settlement_repo.pending_intents(session, ids)
@@ -86,9 +90,11 @@ def run_settlements(
         typer.echo("nothing to settle")
         return
     for s in settled:
-        line = (f"{s.id}  merchant {s.client_id}  {s.period_date}  {s.status:10}  payments {s.payment_count}  "
-                f"refunds {s.refund_count}  gross {s.gross_amount}  net {s.net_amount}  "
-                f"dues deducted {s.dues_deducted}  payable {s.payable_amount}")
+        line = (
+            f"{s.id}  merchant {s.client_id}  {s.period_date}  {s.status:10}  payments {s.payment_count}  "
+            f"refunds {s.refund_count}  gross {s.gross_amount}  net {s.net_amount}  "
+            f"dues deducted {s.dues_deducted}  payable {s.payable_amount}"
+        )
         typer.echo(line + (f"  ({s.failure_reason})" if s.failure_reason else ""))
     if any(s.status == SettlementStatus.FAILED for s in settled):
         raise typer.Exit(1)

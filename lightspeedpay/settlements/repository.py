@@ -47,20 +47,44 @@ WHERE p.type IN ('COMMISSION', 'COMMISSION_REVERSAL') AND p.created_at < :cutoff
 
 
 class SettlementRepository:
-    async def insert_once(self, session: AsyncSession, *, client_id: uuid.UUID, period_date: date,
-                          period_start: datetime, period_end: datetime, requested_by: str) -> tuple[uuid.UUID, bool]:
+    async def insert_once(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: uuid.UUID,
+        period_date: date,
+        period_start: datetime,
+        period_end: datetime,
+        requested_by: str,
+    ) -> tuple[uuid.UUID, bool]:
         """(settlement id, created): the period's one settlement for this merchant."""
-        new_id = (await session.execute(
-            insert(Settlement).values(id=uuid.uuid4(), client_id=client_id, period_date=period_date,
-                                      period_start=period_start, period_end=period_end,
-                                      status=SettlementStatus.PENDING, requested_by=requested_by)
-            .on_conflict_do_nothing(constraint="uq_settlements_client_period").returning(Settlement.id)
-        )).scalar_one_or_none()
+        new_id = (
+            await session.execute(
+                insert(Settlement)
+                .values(
+                    id=uuid.uuid4(),
+                    client_id=client_id,
+                    period_date=period_date,
+                    period_start=period_start,
+                    period_end=period_end,
+                    status=SettlementStatus.PENDING,
+                    requested_by=requested_by,
+                )
+                .on_conflict_do_nothing(constraint="uq_settlements_client_period")
+                .returning(Settlement.id)
+            )
+        ).scalar_one_or_none()
         if new_id is not None:
             return new_id, True
-        existing = (await session.execute(
-            select(Settlement.id).where(Settlement.client_id == client_id, Settlement.period_start == period_start,
-                                        Settlement.period_end == period_end))).scalar_one()
+        existing = (
+            await session.execute(
+                select(Settlement.id).where(
+                    Settlement.client_id == client_id,
+                    Settlement.period_start == period_start,
+                    Settlement.period_end == period_end,
+                )
+            )
+        ).scalar_one()
         return existing, False
 
     async def get_for_update(self, session: AsyncSession, settlement_id: uuid.UUID) -> Settlement | None:
@@ -69,77 +93,121 @@ class SettlementRepository:
     async def unsettled_merchants(self, session: AsyncSession, *, cutoff: datetime) -> list[uuid.UUID]:
         return list((await session.execute(_UNSETTLED_MERCHANTS, {"cutoff": cutoff})).scalars())
 
-    async def merchants_of_period(self, session: AsyncSession, *, period_start: datetime,
-                                  period_end: datetime) -> list[uuid.UUID]:
-        stmt = select(Settlement.client_id).where(Settlement.period_start == period_start,
-                                                  Settlement.period_end == period_end)
+    async def merchants_of_period(
+        self, session: AsyncSession, *, period_start: datetime, period_end: datetime
+    ) -> list[uuid.UUID]:
+        stmt = select(Settlement.client_id).where(
+            Settlement.period_start == period_start, Settlement.period_end == period_end
+        )
         return list((await session.execute(stmt)).scalars())
 
-    async def take_line_items(self, session: AsyncSession, settlement: Settlement, *, cutoff: datetime) -> None:
+    async def take_line_items(
+        self, session: AsyncSession, settlement: Settlement, *, cutoff: datetime
+    ) -> None:
         params = {"settlement_id": settlement.id, "client_id": settlement.client_id, "cutoff": cutoff}
         await session.execute(_TAKE_PAYMENTS, params)
         await session.execute(_TAKE_REFUNDS, params)
 
     async def totals(self, session: AsyncSession, settlement_id: uuid.UUID) -> dict[str, int]:
         li = SettlementLineItem
-        row = (await session.execute(select(
-            func.count().filter(li.kind == SettlementLineKind.PAYMENT),
-            func.count().filter(li.kind == SettlementLineKind.REFUND),
-            func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0),
-            func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0),
-            func.coalesce(func.sum(li.commission), 0), func.coalesce(func.sum(li.net), 0),
-        ).where(li.settlement_id == settlement_id))).one()
-        keys = ("payment_count", "refund_count", "gross_amount", "refunds_amount", "commission_amount", "net_amount")
+        row = (
+            await session.execute(
+                select(
+                    func.count().filter(li.kind == SettlementLineKind.PAYMENT),
+                    func.count().filter(li.kind == SettlementLineKind.REFUND),
+                    func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0),
+                    func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0),
+                    func.coalesce(func.sum(li.commission), 0),
+                    func.coalesce(func.sum(li.net), 0),
+                ).where(li.settlement_id == settlement_id)
+            )
+        ).one()
+        keys = (
+            "payment_count",
+            "refund_count",
+            "gross_amount",
+            "refunds_amount",
+            "commission_amount",
+            "net_amount",
+        )
         return {k: int(v) for k, v in zip(keys, row, strict=True)}
 
     async def per_gateway(self, session: AsyncSession, settlement_id: uuid.UUID) -> list[dict[str, Any]]:
         li = SettlementLineItem
-        rows = (await session.execute(
-            select(li.gateway_id, PaymentGateway.name, PaymentGateway.provider,
-                   func.count().filter(li.kind == SettlementLineKind.PAYMENT).label("payment_count"),
-                   func.count().filter(li.kind == SettlementLineKind.REFUND).label("refund_count"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0)
-                   .label("gross_amount"),
-                   func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0)
-                   .label("refunds_amount"),
-                   func.coalesce(func.sum(li.commission), 0).label("commission_amount"),
-                   func.coalesce(func.sum(li.net), 0).label("net_amount"))
-            .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
-            .where(li.settlement_id == settlement_id)
-            .group_by(li.gateway_id, PaymentGateway.name, PaymentGateway.provider)
-            .order_by(PaymentGateway.name))).all()
+        rows = (
+            await session.execute(
+                select(
+                    li.gateway_id,
+                    PaymentGateway.name,
+                    PaymentGateway.provider,
+                    func.count().filter(li.kind == SettlementLineKind.PAYMENT).label("payment_count"),
+                    func.count().filter(li.kind == SettlementLineKind.REFUND).label("refund_count"),
+                    func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.PAYMENT), 0).label(
+                        "gross_amount"
+                    ),
+                    func.coalesce(func.sum(li.amount).filter(li.kind == SettlementLineKind.REFUND), 0).label(
+                        "refunds_amount"
+                    ),
+                    func.coalesce(func.sum(li.commission), 0).label("commission_amount"),
+                    func.coalesce(func.sum(li.net), 0).label("net_amount"),
+                )
+                .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
+                .where(li.settlement_id == settlement_id)
+                .group_by(li.gateway_id, PaymentGateway.name, PaymentGateway.provider)
+                .order_by(PaymentGateway.name)
+            )
+        ).all()
         return [dict(r._mapping) for r in rows]
 
     async def line_items(self, session: AsyncSession, settlement_id: uuid.UUID) -> list[dict[str, Any]]:
         li = SettlementLineItem
-        rows = (await session.execute(
-            select(li, Transaction.order_id, PaymentGateway.name)
-            .join(Transaction, Transaction.id == li.transaction_id)
-            .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
-            .where(li.settlement_id == settlement_id)
-            .order_by(li.occurred_at, li.id))).all()
+        rows = (
+            await session.execute(
+                select(li, Transaction.order_id, PaymentGateway.name)
+                .join(Transaction, Transaction.id == li.transaction_id)
+                .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
+                .where(li.settlement_id == settlement_id)
+                .order_by(li.occurred_at, li.id)
+            )
+        ).all()
         return [{"item": item, "order_id": order_id, "gateway_name": name} for item, order_id, name in rows]
 
-    async def pending_intents(self, session: AsyncSession, settlement_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    async def pending_intents(
+        self, session: AsyncSession, settlement_ids: list[uuid.UUID]
+    ) -> list[uuid.UUID]:
         if not settlement_ids:
             return []
-        stmt = (select(JobIntent.id).where(JobIntent.queue == "settlements",
-                                           JobIntent.status == JobIntentStatus.PENDING,
-                                           JobIntent.payload["settlement_id"].astext.in_([str(s) for s in settlement_ids]))
-                .order_by(JobIntent.created_at))
+        stmt = (
+            select(JobIntent.id)
+            .where(
+                JobIntent.queue == "settlements",
+                JobIntent.status == JobIntentStatus.PENDING,
+                JobIntent.payload["settlement_id"].astext.in_([str(s) for s in settlement_ids]),
+            )
+            .order_by(JobIntent.created_at)
+        )
         return list((await session.execute(stmt)).scalars())
 
     async def stuck(self, session: AsyncSession) -> list[tuple[uuid.UUID, str | None]]:
         """Settlements whose job gave up (a failed intent, nothing pending): with the job's last error."""
-        failed = select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error).where(
-            JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.FAILED).subquery()
-        pending = select(JobIntent.id).where(JobIntent.queue == "settlements",
-                                             JobIntent.status == JobIntentStatus.PENDING,
-                                             JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String))
-        stmt = (select(Settlement.id, failed.c.last_error)
-                .join(failed, failed.c.sid == cast(Settlement.id, String))
-                .where(Settlement.status.in_((SettlementStatus.PENDING, SettlementStatus.PROCESSING)),
-                       ~pending.exists()))
+        failed = (
+            select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error)
+            .where(JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.FAILED)
+            .subquery()
+        )
+        pending = select(JobIntent.id).where(
+            JobIntent.queue == "settlements",
+            JobIntent.status == JobIntentStatus.PENDING,
+            JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String),
+        )
+        stmt = (
+            select(Settlement.id, failed.c.last_error)
+            .join(failed, failed.c.sid == cast(Settlement.id, String))
+            .where(
+                Settlement.status.in_((SettlementStatus.PENDING, SettlementStatus.PROCESSING)),
+                ~pending.exists(),
+            )
+        )
         return [(sid, err) for sid, err in (await session.execute(stmt)).all()]
 
     # ---- reads
@@ -147,14 +215,22 @@ class SettlementRepository:
     def readable(self, client_id: uuid.UUID) -> Select[Any]:
         return select(Settlement).where(Settlement.client_id == client_id)
 
-    async def get_for_merchant(self, session: AsyncSession, client_id: uuid.UUID,
-                               settlement_id: uuid.UUID) -> Settlement | None:
+    async def get_for_merchant(
+        self, session: AsyncSession, client_id: uuid.UUID, settlement_id: uuid.UUID
+    ) -> Settlement | None:
         stmt = self.readable(client_id).where(Settlement.id == settlement_id)
         found: Settlement | None = (await session.execute(stmt)).scalar_one_or_none()
         return found
 
-    async def list(self, session: AsyncSession, *, client_id: uuid.UUID | None, status: str | None, limit: int,
-                   after: tuple[datetime, uuid.UUID] | None) -> list[Settlement]:
+    async def list(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: uuid.UUID | None,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Settlement]:
         stmt = self.readable(client_id) if client_id else select(Settlement)
         if status:
             stmt = stmt.where(Settlement.status == status)
@@ -163,9 +239,14 @@ class SettlementRepository:
 
     async def count_finished(self, session: AsyncSession, ids: Sequence[uuid.UUID]) -> int:
         """How many of these settlements have finished (completed or failed)."""
-        stmt = select(func.count()).select_from(Settlement).where(
-            Settlement.id.in_(ids),
-            Settlement.status.in_((SettlementStatus.COMPLETED, SettlementStatus.FAILED)))
+        stmt = (
+            select(func.count())
+            .select_from(Settlement)
+            .where(
+                Settlement.id.in_(ids),
+                Settlement.status.in_((SettlementStatus.COMPLETED, SettlementStatus.FAILED)),
+            )
+        )
         return int((await session.execute(stmt)).scalar_one())
 
 

@@ -27,7 +27,9 @@ class SettlementOut(BaseModel):
     refunds_amount: int = Field(description="refunds processed, paise")
     commission_amount: int = Field(description="commission charged less commission reversed, paise")
     net_amount: int = Field(description="gross - refunds - commission")
-    dues_deducted: int = Field(description="commission dues settled out of this settlement (COMMISSION_PAYOUT)")
+    dues_deducted: int = Field(
+        description="commission dues settled out of this settlement (COMMISSION_PAYOUT)"
+    )
     payable_amount: int = Field(description="gross - refunds - dues_deducted: what is paid to the merchant")
     created_at: datetime
     completed_at: datetime | None
@@ -72,8 +74,9 @@ class SettlementRunRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     date: dt.date | None = Field(default=None, description="the day to settle (default: yesterday, IST)")
-    merchant_id: uuid.UUID | None = Field(default=None, description="one merchant (default: every merchant with "
-                                                                    "something unsettled)")
+    merchant_id: uuid.UUID | None = Field(
+        default=None, description="one merchant (default: every merchant with something unsettled)"
+    )
 
 
 class SettlementRunItem(BaseModel):

@@ -46,12 +46,21 @@ def today() -> date:
 
 def period_of(day: date) -> tuple[datetime, datetime]:
     tz = local_zone()
-    return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+    return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(
+        day + timedelta(days=1), time(0), tzinfo=tz
+    )
 
 
 class SettlementService:
-    async def run(self, session: AsyncSession, *, day: date | None = None, client_id: uuid.UUID | None = None,
-                  actor: str, retry_failed: bool = True) -> list[tuple[Settlement, bool]]:
+    async def run(
+        self,
+        session: AsyncSession,
+        *,
+        day: date | None = None,
+        client_id: uuid.UUID | None = None,
+        actor: str,
+        retry_failed: bool = True,
+    ) -> list[tuple[Settlement, bool]]:
         """Create (at most once) the settlements of a day and queue their processing. Without a merchant,
         every merchant with something unsettled in the period gets one. Returns (settlement, created)."""
         day = day or today() - timedelta(days=1)
@@ -70,21 +79,40 @@ class SettlementService:
             targets = list(dict.fromkeys([*settled, *unsettled]))
         out: list[tuple[Settlement, bool]] = []
         for cid in targets:
-            sid, created = await settlement_repo.insert_once(session, client_id=cid, period_date=day,
-                                                             period_start=start, period_end=end, requested_by=actor)
+            sid, created = await settlement_repo.insert_once(
+                session,
+                client_id=cid,
+                period_date=day,
+                period_start=start,
+                period_end=end,
+                requested_by=actor,
+            )
             settlement = await settlement_repo.get_for_update(session, sid)
             assert settlement is not None
             if created:
                 client = await session.get(Client, cid)
                 assert client is not None
-                audit.record(session, actor=actor, action="settlement.created", client_id=cid,
-                             subject_type="settlement", subject_id=sid, details={"period_date": day.isoformat()})
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="settlement.created",
+                    client_id=cid,
+                    subject_type="settlement",
+                    subject_id=sid,
+                    details={"period_date": day.isoformat()},
+                )
                 await self._emit(session, client, "settlement.created", settlement)
                 jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
             elif settlement.status == SettlementStatus.FAILED and retry_failed:
-                audit.record(session, actor=actor, action="settlement.retried", client_id=cid,
-                             subject_type="settlement", subject_id=sid,
-                             details={"previous_failure": settlement.failure_reason})
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="settlement.retried",
+                    client_id=cid,
+                    subject_type="settlement",
+                    subject_id=sid,
+                    details={"previous_failure": settlement.failure_reason},
+                )
                 settlement.status, settlement.failure_reason = SettlementStatus.PENDING, None
                 jobs.enqueue(session, "settlement.process", settlement_id=str(sid))
             out.append((settlement, created))
@@ -107,9 +135,15 @@ class SettlementService:
         for key, value in (await settlement_repo.totals(session, settlement.id)).items():
             setattr(settlement, key, value)
         settlement.payable_amount = settlement.gross_amount - settlement.refunds_amount
-        audit.record(session, actor="settlement", action="settlement.processing", client_id=client.id,
-                     subject_type="settlement", subject_id=settlement.id,
-                     details={"payments": settlement.payment_count, "refunds": settlement.refund_count})
+        audit.record(
+            session,
+            actor="settlement",
+            action="settlement.processing",
+            client_id=client.id,
+            subject_type="settlement",
+            subject_id=settlement.id,
+            details={"payments": settlement.payment_count, "refunds": settlement.refund_count},
+        )
         if client.settle_dues_from_settlement:
             jobs.enqueue(session, "commission.payout", settlement_id=str(settlement.id))
             return
@@ -124,8 +158,12 @@ class SettlementService:
         assert client is not None
         proceeds = settlement.gross_amount - settlement.refunds_amount
         settlement.dues_deducted = await ledger_service.deduct_from_settlement(
-            session, client, settlement_id=settlement.id, available=proceeds,
-            label=f"settlement {settlement.period_date.isoformat()}")
+            session,
+            client,
+            settlement_id=settlement.id,
+            available=proceeds,
+            label=f"settlement {settlement.period_date.isoformat()}",
+        )
         settlement.payable_amount = proceeds - settlement.dues_deducted
         await self._complete(session, client, settlement)
 
@@ -134,8 +172,10 @@ class SettlementService:
         stuck = await settlement_repo.stuck(session)
         for sid, error in stuck:
             settlement = await settlement_repo.get_for_update(session, sid)
-            if settlement is not None and settlement.status in (SettlementStatus.PENDING,
-                                                                SettlementStatus.PROCESSING):
+            if settlement is not None and settlement.status in (
+                SettlementStatus.PENDING,
+                SettlementStatus.PROCESSING,
+            ):
                 self._fail(session, settlement, error or "The settlement job failed.")
         return len(stuck)
 
@@ -145,22 +185,40 @@ class SettlementService:
         now = datetime.now(local_zone())
         if now.hour < get_settings().settlement_after_hour:
             return {"created": 0, "failed": failed} if failed else {}
-        results = await self.run(session, day=now.date() - timedelta(days=1), actor="scheduler", retry_failed=False)
+        results = await self.run(
+            session, day=now.date() - timedelta(days=1), actor="scheduler", retry_failed=False
+        )
         created = sum(1 for _, c in results if c)
         return {"created": created, "failed": failed} if created or failed else {}
 
     def _fail(self, session: AsyncSession, settlement: Settlement, reason: str) -> None:
         settlement.status, settlement.failure_reason = SettlementStatus.FAILED, reason[:2000]
-        audit.record(session, actor="settlement", action="settlement.failed", client_id=settlement.client_id,
-                     subject_type="settlement", subject_id=settlement.id, details={"reason": reason[:2000]})
+        audit.record(
+            session,
+            actor="settlement",
+            action="settlement.failed",
+            client_id=settlement.client_id,
+            subject_type="settlement",
+            subject_id=settlement.id,
+            details={"reason": reason[:2000]},
+        )
         log.warning("settlement_failed", settlement_id=str(settlement.id), reason=reason)
 
     async def _complete(self, session: AsyncSession, client: Client, settlement: Settlement) -> None:
         settlement.status, settlement.completed_at = SettlementStatus.COMPLETED, datetime.now(UTC)
-        audit.record(session, actor="settlement", action="settlement.completed", client_id=client.id,
-                     subject_type="settlement", subject_id=settlement.id,
-                     details={"net_amount": settlement.net_amount, "dues_deducted": settlement.dues_deducted,
-                              "payable_amount": settlement.payable_amount})
+        audit.record(
+            session,
+            actor="settlement",
+            action="settlement.completed",
+            client_id=client.id,
+            subject_type="settlement",
+            subject_id=settlement.id,
+            details={
+                "net_amount": settlement.net_amount,
+                "dues_deducted": settlement.dues_deducted,
+                "payable_amount": settlement.payable_amount,
+            },
+        )
         await self._emit(session, client, "settlement.completed", settlement)
 
     async def _emit(self, session: AsyncSession, client: Client, event: str, settlement: Settlement) -> None:
@@ -169,25 +227,43 @@ class SettlementService:
     @staticmethod
     def summary(s: Settlement) -> dict[str, Any]:
         return {
-            "settlement_id": str(s.id), "period_date": s.period_date.isoformat(),
-            "period_start": s.period_start.isoformat(), "period_end": s.period_end.isoformat(),
-            "status": s.status, "currency": s.currency, "payment_count": s.payment_count,
-            "refund_count": s.refund_count, "gross_amount": s.gross_amount, "refunds_amount": s.refunds_amount,
-            "commission_amount": s.commission_amount, "net_amount": s.net_amount, "dues_deducted": s.dues_deducted,
+            "settlement_id": str(s.id),
+            "period_date": s.period_date.isoformat(),
+            "period_start": s.period_start.isoformat(),
+            "period_end": s.period_end.isoformat(),
+            "status": s.status,
+            "currency": s.currency,
+            "payment_count": s.payment_count,
+            "refund_count": s.refund_count,
+            "gross_amount": s.gross_amount,
+            "refunds_amount": s.refunds_amount,
+            "commission_amount": s.commission_amount,
+            "net_amount": s.net_amount,
+            "dues_deducted": s.dues_deducted,
             "payable_amount": s.payable_amount,
         }
 
     async def get(self, session: AsyncSession, client_id: uuid.UUID, settlement_id: uuid.UUID) -> Settlement:
         settlement = await settlement_repo.get_for_merchant(session, client_id, settlement_id)
         if settlement is None:
-            raise SettlementNotFound("No settlement with this id belongs to your account.", field="settlement_id")
+            raise SettlementNotFound(
+                "No settlement with this id belongs to your account.", field="settlement_id"
+            )
         return settlement
 
-    async def page(self, session: AsyncSession, *, client_id: uuid.UUID | None, status: str | None, limit: int,
-                   cursor: str | None) -> tuple[list[Settlement], str | None]:
+    async def page(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: uuid.UUID | None,
+        status: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Settlement], str | None]:
         """Newest first, keyset-paginated; one merchant's (`client_id`) or everyone's (the operator)."""
-        rows = await settlement_repo.list(session, client_id=client_id, status=status, limit=limit + 1,
-                                          after=parse_cursor(cursor))
+        rows = await settlement_repo.list(
+            session, client_id=client_id, status=status, limit=limit + 1, after=parse_cursor(cursor)
+        )
         return rows[:limit], page_cursor(rows, limit)
 
     async def line_items(self, session: AsyncSession, settlement: Settlement) -> list[dict[str, Any]]:

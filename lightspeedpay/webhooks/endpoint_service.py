@@ -45,43 +45,73 @@ class WebhookEndpointService:
     async def list_for_merchant(self, session: AsyncSession, merchant: MerchantAuth) -> list[WebhookEndpoint]:
         return await endpoint_repo.list_for_merchant(session, merchant.id)
 
-    async def get(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, *,
-                  for_update: bool = False) -> WebhookEndpoint:
-        endpoint = await endpoint_repo.get_for_merchant(session, merchant.id, endpoint_id, for_update=for_update)
+    async def get(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        endpoint_id: uuid.UUID,
+        *,
+        for_update: bool = False,
+    ) -> WebhookEndpoint:
+        endpoint = await endpoint_repo.get_for_merchant(
+            session, merchant.id, endpoint_id, for_update=for_update
+        )
         if endpoint is None:
-            raise WebhookEndpointNotFound("No webhook endpoint with this id belongs to your account.",
-                                          field="endpoint_id")
+            raise WebhookEndpointNotFound(
+                "No webhook endpoint with this id belongs to your account.", field="endpoint_id"
+            )
         return endpoint
 
-    async def create(self, session: AsyncSession, merchant: MerchantAuth,
-                     body: EndpointCreate) -> tuple[WebhookEndpoint, str]:
+    async def create(
+        self, session: AsyncSession, merchant: MerchantAuth, body: EndpointCreate
+    ) -> tuple[WebhookEndpoint, str]:
         self._check_target(body.url)
         if await endpoint_repo.count_for_merchant(session, merchant.id) >= MAX_ENDPOINTS:
-            raise TooManyEndpoints(f"An account can have at most {MAX_ENDPOINTS} webhook endpoints; delete one "
-                                   "you no longer use first.")
+            raise TooManyEndpoints(
+                f"An account can have at most {MAX_ENDPOINTS} webhook endpoints; delete one "
+                "you no longer use first."
+            )
         secret = standard_webhooks.new_secret()
-        endpoint = WebhookEndpoint(id=uuid.uuid4(), client_id=merchant.id, url=body.url, description=body.description,
-                                   event_types=body.event_types, secret_enc=crypto.encrypt(secret),
-                                   enabled=body.enabled, consecutive_failures=0, is_default=False,
-                                   disabled_reason=None if body.enabled else "disabled by the merchant",
-                                   disabled_at=None if body.enabled else datetime.now(UTC))
+        endpoint = WebhookEndpoint(
+            id=uuid.uuid4(),
+            client_id=merchant.id,
+            url=body.url,
+            description=body.description,
+            event_types=body.event_types,
+            secret_enc=crypto.encrypt(secret),
+            enabled=body.enabled,
+            consecutive_failures=0,
+            is_default=False,
+            disabled_reason=None if body.enabled else "disabled by the merchant",
+            disabled_at=None if body.enabled else datetime.now(UTC),
+        )
         session.add(endpoint)
         await session.flush()
         return endpoint, secret
 
-    async def create_default(self, session: AsyncSession, client: Client, secret: str) -> WebhookEndpoint | None:
+    async def create_default(
+        self, session: AsyncSession, client: Client, secret: str
+    ) -> WebhookEndpoint | None:
         """The endpoint behind a new merchant's webhook_url, signing with the merchant's webhook secret."""
         if not client.webhook_url:
             return None
-        endpoint = WebhookEndpoint(id=uuid.uuid4(), client_id=client.id, url=client.webhook_url, event_types=[],
-                                   secret_enc=client.webhook_secret_enc or crypto.encrypt(secret), enabled=True,
-                                   consecutive_failures=0, is_default=True)
+        endpoint = WebhookEndpoint(
+            id=uuid.uuid4(),
+            client_id=client.id,
+            url=client.webhook_url,
+            event_types=[],
+            secret_enc=client.webhook_secret_enc or crypto.encrypt(secret),
+            enabled=True,
+            consecutive_failures=0,
+            is_default=True,
+        )
         session.add(endpoint)
         await session.flush()
         return endpoint
 
-    async def update(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID,
-                     body: EndpointUpdate) -> WebhookEndpoint:
+    async def update(
+        self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, body: EndpointUpdate
+    ) -> WebhookEndpoint:
         endpoint = await self.get(session, merchant, endpoint_id, for_update=True)
         fields = body.model_fields_set
         if "url" in fields and body.url is not None and body.url != endpoint.url:
@@ -114,8 +144,9 @@ class WebhookEndpointService:
             await endpoint_repo.mirror_to_client(session, endpoint.client_id, webhook_url=None)
         await session.flush()
 
-    async def rotate(self, session: AsyncSession, merchant: MerchantAuth,
-                     endpoint_id: uuid.UUID) -> tuple[WebhookEndpoint, str]:
+    async def rotate(
+        self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID
+    ) -> tuple[WebhookEndpoint, str]:
         """A new secret signs from now on; the one it replaces keeps signing too for the grace period, so a
         receiver can switch whenever it likes within it. A second rotation inside the grace period drops the
         oldest secret: at most two signatures are ever sent."""
@@ -123,39 +154,66 @@ class WebhookEndpointService:
         secret = standard_webhooks.new_secret()
         endpoint.previous_secret_enc = endpoint.secret_enc
         endpoint.previous_secret_expires_at = datetime.now(UTC) + timedelta(
-            seconds=get_settings().webhook_secret_grace_seconds)
+            seconds=get_settings().webhook_secret_grace_seconds
+        )
         endpoint.secret_enc = crypto.encrypt(secret)
         if endpoint.is_default:
-            await endpoint_repo.mirror_to_client(session, endpoint.client_id, webhook_secret_enc=endpoint.secret_enc)
+            await endpoint_repo.mirror_to_client(
+                session, endpoint.client_id, webhook_secret_enc=endpoint.secret_enc
+            )
         await session.flush()
         return endpoint, secret
 
-    async def disable(self, session: AsyncSession, endpoint: WebhookEndpoint, *, reason: str, alert: bool,
-                      exclude: uuid.UUID | None = None) -> None:
+    async def disable(
+        self,
+        session: AsyncSession,
+        endpoint: WebhookEndpoint,
+        *,
+        reason: str,
+        alert: bool,
+        exclude: uuid.UUID | None = None,
+    ) -> None:
         """Stop delivering: no new deliveries, and pending ones end failed (they can be retried by hand once
         the endpoint is enabled again). Automatic disabling raises an alert for the operator."""
         endpoint.enabled = False
         endpoint.disabled_reason = reason
         endpoint.disabled_at = datetime.now(UTC)
-        event_ids = await delivery_repo.fail_pending(session, endpoint.id, reason=f"endpoint disabled: {reason}",
-                                                     exclude=exclude)
+        event_ids = await delivery_repo.fail_pending(
+            session, endpoint.id, reason=f"endpoint disabled: {reason}", exclude=exclude
+        )
         await delivery_repo.refresh_events(session, event_ids)
         if alert:
-            session.add(Alert(kind="webhook_endpoint_disabled", severity=AlertSeverity.WARNING,
-                              message=f"Webhook endpoint {endpoint.url} of merchant {endpoint.client_id} was "
-                                      f"disabled: {reason}",
-                              details={"client_id": str(endpoint.client_id), "endpoint_id": str(endpoint.id),
-                                       "url": endpoint.url, "reason": reason,
-                                       "consecutive_failures": endpoint.consecutive_failures}))
-            log.warning("webhook_endpoint_disabled", endpoint_id=str(endpoint.id), client_id=str(endpoint.client_id),
-                        reason=reason)
+            session.add(
+                Alert(
+                    kind="webhook_endpoint_disabled",
+                    severity=AlertSeverity.WARNING,
+                    message=f"Webhook endpoint {endpoint.url} of merchant {endpoint.client_id} was "
+                    f"disabled: {reason}",
+                    details={
+                        "client_id": str(endpoint.client_id),
+                        "endpoint_id": str(endpoint.id),
+                        "url": endpoint.url,
+                        "reason": reason,
+                        "consecutive_failures": endpoint.consecutive_failures,
+                    },
+                )
+            )
+            log.warning(
+                "webhook_endpoint_disabled",
+                endpoint_id=str(endpoint.id),
+                client_id=str(endpoint.client_id),
+                reason=reason,
+            )
 
     def signing_secrets(self, endpoint: WebhookEndpoint, *, now: datetime | None = None) -> list[str]:
         """The current secret first, then the previous one while its grace period lasts."""
         now = now or datetime.now(UTC)
         secrets = [crypto.decrypt(endpoint.secret_enc)]
-        if (endpoint.previous_secret_enc and endpoint.previous_secret_expires_at
-                and endpoint.previous_secret_expires_at > now):
+        if (
+            endpoint.previous_secret_enc
+            and endpoint.previous_secret_expires_at
+            and endpoint.previous_secret_expires_at > now
+        ):
             secrets.append(crypto.decrypt(endpoint.previous_secret_enc))
         return secrets
 
@@ -163,13 +221,19 @@ class WebhookEndpointService:
         now = datetime.now(UTC)
         expires = endpoint.previous_secret_expires_at
         return EndpointOut(
-            id=endpoint.id, url=endpoint.url, description=endpoint.description,
-            event_types=list(endpoint.event_types or []), enabled=endpoint.enabled,
-            disabled_reason=endpoint.disabled_reason, disabled_at=endpoint.disabled_at,
-            consecutive_failures=endpoint.consecutive_failures, is_default=endpoint.is_default,
+            id=endpoint.id,
+            url=endpoint.url,
+            description=endpoint.description,
+            event_types=list(endpoint.event_types or []),
+            enabled=endpoint.enabled,
+            disabled_reason=endpoint.disabled_reason,
+            disabled_at=endpoint.disabled_at,
+            consecutive_failures=endpoint.consecutive_failures,
+            is_default=endpoint.is_default,
             secret_hint=secret_hint(crypto.decrypt(endpoint.secret_enc)),
             previous_secret_expires_at=expires if expires and expires > now else None,
-            created_at=endpoint.created_at, updated_at=endpoint.updated_at,
+            created_at=endpoint.created_at,
+            updated_at=endpoint.updated_at,
         )
 
     def _check_target(self, url: str) -> None:

@@ -39,8 +39,9 @@ class EndpointCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(description="Where events are POSTed; http(s), no redirects are followed.")
-    event_types: list[EventType] = Field(default_factory=list, max_length=50,
-                                         description="Event types to receive; empty receives every type.")
+    event_types: list[EventType] = Field(
+        default_factory=list, max_length=50, description="Event types to receive; empty receives every type."
+    )
     description: Annotated[str, Field(max_length=200)] | None = None
     enabled: bool = True
 
@@ -61,8 +62,10 @@ class EndpointUpdate(BaseModel):
     url: str | None = None
     event_types: list[EventType] | None = Field(default=None, max_length=50)
     description: Annotated[str, Field(max_length=200)] | None = None
-    enabled: bool | None = Field(default=None, description="false stops deliveries (pending ones end failed); "
-                                                           "true re-enables a disabled endpoint.")
+    enabled: bool | None = Field(
+        default=None,
+        description="false stops deliveries (pending ones end failed); true re-enables a disabled endpoint.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -87,7 +90,8 @@ class EndpointOut(BaseModel):
     is_default: bool = Field(description="The endpoint behind the merchant's webhook_url.")
     secret_hint: str = Field(description="Enough of the signing secret to recognise it; never the secret.")
     previous_secret_expires_at: datetime | None = Field(
-        description="After a rotation, deliveries are also signed with the previous secret until then.")
+        description="After a rotation, deliveries are also signed with the previous secret until then."
+    )
     created_at: datetime
     updated_at: datetime
 
@@ -139,8 +143,9 @@ class DeliveryOut(BaseModel):
     attempt: int
     trigger: str = Field(description="scheduled, manual (a retry you asked for) or test (a ping)")
     status: str = Field(description="succeeded or failed: this attempt's outcome")
-    delivery_status: str | None = Field(description="The event's delivery to this endpoint now: pending, "
-                                                    "delivered or failed")
+    delivery_status: str | None = Field(
+        description="The event's delivery to this endpoint now: pending, delivered or failed"
+    )
     request: DeliveryRequest
     response: DeliveryResponse
     latency_ms: int

@@ -16,6 +16,7 @@ from lightspeedpay.webhooks import rules, targets
 EXCERPT_BYTES = 1024
 USER_AGENT = "LightSpeedPay-Webhooks/1.0"
 
+
 def _webhook_timeout() -> float:
     return get_settings().webhook_timeout_seconds
 
@@ -48,7 +49,9 @@ class Outcome:
         return rules.Verdict.FINAL if self.refused else rules.verdict(self.status_code)
 
 
-def build_request(url: str, *, msg_id: str, body: bytes, secrets: list[str], timestamp: int | None = None) -> Request:
+def build_request(
+    url: str, *, msg_id: str, body: bytes, secrets: list[str], timestamp: int | None = None
+) -> Request:
     """Standard Webhooks headers; during a secret rotation one signature per secret, the newest first."""
     ts = int(time.time()) if timestamp is None else timestamp
     headers = {
@@ -69,8 +72,11 @@ async def send(request: Request) -> Outcome:
         return int((time.perf_counter() - started) * 1000)
 
     try:
-        target = await targets.resolve(request.url, allow_private=bool(s.webhook_allow_private_targets),
-                                       timeout=s.webhook_timeout_seconds)
+        target = await targets.resolve(
+            request.url,
+            allow_private=bool(s.webhook_allow_private_targets),
+            timeout=s.webhook_timeout_seconds,
+        )
     except targets.TargetRefused as exc:
         return Outcome(None, None, f"refused: {exc}", elapsed(), None, refused=True)
     except (OSError, TimeoutError) as exc:  # socket.gaierror is an OSError
@@ -79,9 +85,13 @@ async def send(request: Request) -> Outcome:
     except httpx.InvalidURL as exc:
         return Outcome(None, None, f"refused: invalid URL: {exc}", elapsed(), None, refused=True)
     try:
-        async with http().stream("POST", target.url, content=request.body,
-                                 headers={**request.headers, **target.headers},
-                                 extensions=target.extensions or None) as resp:
+        async with http().stream(
+            "POST",
+            target.url,
+            content=request.body,
+            headers={**request.headers, **target.headers},
+            extensions=target.extensions or None,
+        ) as resp:
             excerpt = bytearray()
             async for chunk in resp.aiter_bytes():
                 excerpt += chunk
@@ -90,7 +100,9 @@ async def send(request: Request) -> Outcome:
             code = resp.status_code
             text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", "replace")
             error = None if 200 <= code < 300 else _http_error(resp)
-            return Outcome(code, text, error, elapsed(), rules.retry_after_seconds(resp.headers.get("retry-after")))
+            return Outcome(
+                code, text, error, elapsed(), rules.retry_after_seconds(resp.headers.get("retry-after"))
+            )
     except httpx.HTTPError as exc:
         detail = str(exc) or type(exc).__name__
         return Outcome(None, None, f"{type(exc).__name__}: {detail}"[:500], elapsed(), None)

@@ -51,7 +51,9 @@ def check_addresses(host: str, addresses: list[str]) -> list[str]:
     if not addresses:
         raise TargetRefused(f"{host} does not resolve to any address")
     for address in addresses:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])  # an IPv6 zone id ("fe80::1%eth0") is not part of it
+        ip = ipaddress.ip_address(
+            address.split("%", 1)[0]
+        )  # an IPv6 zone id ("fe80::1%eth0") is not part of it
         reason = refusal_reason(ip)
         if reason:
             shown = host if host == address else f"{host} resolves to {address}, which"

@@ -36,8 +36,13 @@ from lightspeedpay.webhooks.service import DELIVER, REDELIVER
 
 
 @task(DELIVER, queue=MERCHANT_WEBHOOKS)
-async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt: int = 1,
-                  event_id: str | None = None, dispatch_id: str | None = None) -> str:
+async def deliver(
+    session: AsyncSession,
+    delivery_id: str | None = None,
+    attempt: int = 1,
+    event_id: str | None = None,
+    dispatch_id: str | None = None,
+) -> str:
     """One scheduled attempt of a delivery, then its verdict: delivered, retry later, failed for good, or
     endpoint gone. `dispatch_id` is the name intents queued before the webhook renames (0007) carry."""
     delivery_id = delivery_id or dispatch_id
@@ -51,8 +56,9 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
         return "missing_or_busy"  # gone, or another worker is sending it right now
     if delivery.status != WebhookDeliveryStatus.PENDING or delivery.attempts >= attempt:
         return "done"  # finished, or this attempt already ran (a duplicate job)
-    if (delivery.kind == WebhookDeliveryKind.EVENT
-            and await delivery_repo.has_earlier_pending(session, delivery)):
+    if delivery.kind == WebhookDeliveryKind.EVENT and await delivery_repo.has_earlier_pending(
+        session, delivery
+    ):
         # decide under the endpoint's lock: a delivery finishing right now either sees this one and hands
         # over to it, or has committed before we look again and is no longer pending
         await delivery_repo.lock_endpoint_queue(session, delivery.endpoint_id)
@@ -65,8 +71,11 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
         return await _endpoint_disabled(session, delivery, endpoint)
     event = await session.get(WebhookEvent, delivery.event_id)
     assert event is not None
-    trigger = (WebhookDeliveryAttemptTrigger.TEST if delivery.kind == WebhookDeliveryKind.TEST
-               else WebhookDeliveryAttemptTrigger.SCHEDULED)
+    trigger = (
+        WebhookDeliveryAttemptTrigger.TEST
+        if delivery.kind == WebhookDeliveryKind.TEST
+        else WebhookDeliveryAttemptTrigger.SCHEDULED
+    )
     outcome, record = await _attempt(session, delivery, endpoint, event, trigger=trigger)
     if outcome.verdict is rules.Verdict.DELIVERED:
         result = await _on_delivered(session, delivery, endpoint)
@@ -77,13 +86,20 @@ async def deliver(session: AsyncSession, delivery_id: str | None = None, attempt
     else:
         result = await _on_failed_for_good(session, delivery, endpoint)
     if result == WebhookDeliveryStatus.FAILED and delivery.kind == WebhookDeliveryKind.EVENT:
-        log.warning("merchant_webhook_failed", delivery_id=str(delivery.id), event_id=str(event.id),
-                    attempts=delivery.attempts, error=outcome.error)
+        log.warning(
+            "merchant_webhook_failed",
+            delivery_id=str(delivery.id),
+            event_id=str(event.id),
+            attempts=delivery.attempts,
+            error=outcome.error,
+        )
     await delivery_repo.refresh_events(session, [delivery.event_id])
     return result
 
 
-async def _endpoint_disabled(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
+async def _endpoint_disabled(
+    session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+) -> str:
     delivery.status, delivery.finished_at = WebhookDeliveryStatus.FAILED, datetime.now(UTC)
     delivery.last_error = f"endpoint disabled: {endpoint.disabled_reason or 'deleted'}"
     delivery.next_attempt_at = None
@@ -102,18 +118,26 @@ async def _on_delivered(session: AsyncSession, delivery: WebhookDelivery, endpoi
 
 def _retries_left(delivery: WebhookDelivery, outcome: sender.Outcome) -> bool:
     """Only events retry (a ping is sent once), and only while the policy has a retry left."""
-    return (outcome.verdict is rules.Verdict.RETRY and delivery.kind == WebhookDeliveryKind.EVENT
-            and delivery.attempts < retry.merchant_webhook().max_attempts)
+    return (
+        outcome.verdict is rules.Verdict.RETRY
+        and delivery.kind == WebhookDeliveryKind.EVENT
+        and delivery.attempts < retry.merchant_webhook().max_attempts
+    )
 
 
-def _on_retry_later(session: AsyncSession, delivery: WebhookDelivery, record: WebhookDeliveryAttempt,
-                    outcome: sender.Outcome) -> str:
-    delay = retry.merchant_webhook().wait(delivery.attempts, retry_after=outcome.retry_after,
-                                          retry_after_cap=get_settings().webhook_retry_after_max_seconds)
+def _on_retry_later(
+    session: AsyncSession, delivery: WebhookDelivery, record: WebhookDeliveryAttempt, outcome: sender.Outcome
+) -> str:
+    delay = retry.merchant_webhook().wait(
+        delivery.attempts,
+        retry_after=outcome.retry_after,
+        retry_after_cap=get_settings().webhook_retry_after_max_seconds,
+    )
     assert delay is not None  # _retries_left said so
     delivery.next_attempt_at = record.retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-    jobs.enqueue(session, DELIVER, delay_seconds=delay, delivery_id=str(delivery.id),
-                 attempt=delivery.attempts + 1)
+    jobs.enqueue(
+        session, DELIVER, delay_seconds=delay, delivery_id=str(delivery.id), attempt=delivery.attempts + 1
+    )
     return "retry_scheduled"
 
 
@@ -122,7 +146,9 @@ def _finish_failed(delivery: WebhookDelivery) -> None:
     delivery.finished_at, delivery.next_attempt_at = datetime.now(UTC), None
 
 
-async def _on_endpoint_gone(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
+async def _on_endpoint_gone(
+    session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+) -> str:
     """410 Gone: the receiver says the endpoint no longer exists; stop sending to it (a ping included)."""
     _finish_failed(delivery)
     if delivery.kind == WebhookDeliveryKind.EVENT:
@@ -130,12 +156,15 @@ async def _on_endpoint_gone(session: AsyncSession, delivery: WebhookDelivery, en
         locked = await endpoint_repo.lock(session, endpoint.id)
         assert locked is not None
         endpoint = locked
-    await endpoint_service.disable(session, endpoint, reason="the endpoint answered 410 Gone", alert=True,
-                                   exclude=delivery.id)
+    await endpoint_service.disable(
+        session, endpoint, reason="the endpoint answered 410 Gone", alert=True, exclude=delivery.id
+    )
     return WebhookDeliveryStatus.FAILED
 
 
-async def _on_failed_for_good(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> str:
+async def _on_failed_for_good(
+    session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint
+) -> str:
     """This event is not delivered to this endpoint. An event counts against the endpoint (enough in a row
     disable it); otherwise the endpoint's next event may go. A failed ping counts for nothing."""
     _finish_failed(delivery)
@@ -147,16 +176,18 @@ async def _on_failed_for_good(session: AsyncSession, delivery: WebhookDelivery, 
     failures, enabled = await endpoint_repo.add_failure(session, endpoint.id)
     if enabled and failures >= get_settings().webhook_disable_after_failures:
         await session.refresh(locked)
-        await endpoint_service.disable(session, locked, reason=f"{failures} events in a row failed", alert=True,
-                                       exclude=delivery.id)
+        await endpoint_service.disable(
+            session, locked, reason=f"{failures} events in a row failed", alert=True, exclude=delivery.id
+        )
     else:
         await _hand_over(session, delivery)
     return WebhookDeliveryStatus.FAILED
 
 
 @task(REDELIVER, queue=MERCHANT_WEBHOOKS)
-async def redeliver(session: AsyncSession, delivery_id: str | None = None, attempt: int = 1,
-                    dispatch_id: str | None = None) -> str:
+async def redeliver(
+    session: AsyncSession, delivery_id: str | None = None, attempt: int = 1, dispatch_id: str | None = None
+) -> str:
     """A merchant's retry of a finished delivery: one attempt now, outside the endpoint's order."""
     delivery_id = delivery_id or dispatch_id  # `dispatch_id`: intents queued before 0007
     if delivery_id is None:
@@ -171,8 +202,9 @@ async def redeliver(session: AsyncSession, delivery_id: str | None = None, attem
     assert endpoint is not None and event is not None
     if not endpoint.enabled or endpoint.deleted_at is not None:
         return "endpoint_disabled"
-    outcome, _ = await _attempt(session, delivery, endpoint, event,
-                                trigger=WebhookDeliveryAttemptTrigger.MANUAL)
+    outcome, _ = await _attempt(
+        session, delivery, endpoint, event, trigger=WebhookDeliveryAttemptTrigger.MANUAL
+    )
     now = datetime.now(UTC)
     if outcome.verdict is rules.Verdict.DELIVERED:
         _delivered(delivery, now)
@@ -183,30 +215,55 @@ async def redeliver(session: AsyncSession, delivery_id: str | None = None, attem
         if outcome.verdict is rules.Verdict.GONE:
             locked = await endpoint_repo.lock(session, endpoint.id)
             assert locked is not None
-            await endpoint_service.disable(session, locked, reason="the endpoint answered 410 Gone", alert=True,
-                                           exclude=delivery.id)
+            await endpoint_service.disable(
+                session, locked, reason="the endpoint answered 410 Gone", alert=True, exclude=delivery.id
+            )
     await delivery_repo.refresh_events(session, [delivery.event_id])
-    return (WebhookDeliveryStatus.DELIVERED if outcome.verdict is rules.Verdict.DELIVERED
-            else WebhookDeliveryStatus.FAILED)
+    return (
+        WebhookDeliveryStatus.DELIVERED
+        if outcome.verdict is rules.Verdict.DELIVERED
+        else WebhookDeliveryStatus.FAILED
+    )
 
 
-async def _attempt(session: AsyncSession, delivery: WebhookDelivery, endpoint: WebhookEndpoint,
-                   event: WebhookEvent, *, trigger: str) -> tuple[sender.Outcome, WebhookDeliveryAttempt]:
+async def _attempt(
+    session: AsyncSession,
+    delivery: WebhookDelivery,
+    endpoint: WebhookEndpoint,
+    event: WebhookEvent,
+    *,
+    trigger: str,
+) -> tuple[sender.Outcome, WebhookDeliveryAttempt]:
     """Sign, send, and log the attempt (the webhook-id is the event's, the same on every retry and endpoint)."""
     body = orjson.dumps(event.payload)
-    request = sender.build_request(endpoint.url, msg_id=f"msg_{event.id.hex}", body=body,
-                                     secrets=endpoint_service.signing_secrets(endpoint))
+    request = sender.build_request(
+        endpoint.url,
+        msg_id=f"msg_{event.id.hex}",
+        body=body,
+        secrets=endpoint_service.signing_secrets(endpoint),
+    )
     outcome = await sender.send(request)
     delivery.attempts += 1
     delivery.last_status_code = outcome.status_code
     delivery.last_error = outcome.error
     record = WebhookDeliveryAttempt(
-        id=uuid.uuid4(), event_id=event.id, endpoint_id=endpoint.id, delivery_id=delivery.id,
-        attempt=delivery.attempts, trigger=trigger,
-        status=(WebhookDeliveryAttemptStatus.SUCCEEDED if outcome.verdict is rules.Verdict.DELIVERED
-                else WebhookDeliveryAttemptStatus.FAILED),
-        url=endpoint.url, request_headers=request.headers, request_body=body.decode(),
-        status_code=outcome.status_code, latency_ms=outcome.latency_ms, error=outcome.error,
+        id=uuid.uuid4(),
+        event_id=event.id,
+        endpoint_id=endpoint.id,
+        delivery_id=delivery.id,
+        attempt=delivery.attempts,
+        trigger=trigger,
+        status=(
+            WebhookDeliveryAttemptStatus.SUCCEEDED
+            if outcome.verdict is rules.Verdict.DELIVERED
+            else WebhookDeliveryAttemptStatus.FAILED
+        ),
+        url=endpoint.url,
+        request_headers=request.headers,
+        request_body=body.decode(),
+        status_code=outcome.status_code,
+        latency_ms=outcome.latency_ms,
+        error=outcome.error,
         response_excerpt=outcome.response_excerpt,
     )
     session.add(record)
@@ -226,27 +283,44 @@ async def _hand_over(session: AsyncSession, finished: WebhookDelivery) -> None:
     _enqueue(session, following.id, following.attempts, following.next_attempt_at)
 
 
-def _enqueue(session: AsyncSession, delivery_id: uuid.UUID, attempts: int, not_before: datetime | None) -> None:
+def _enqueue(
+    session: AsyncSession, delivery_id: uuid.UUID, attempts: int, not_before: datetime | None
+) -> None:
     delay = max(0.0, (not_before - datetime.now(UTC)).total_seconds()) if not_before else 0.0
-    jobs.enqueue(session, DELIVER, delay_seconds=delay, delivery_id=str(delivery_id),
-                 attempt=attempts + 1)
+    jobs.enqueue(session, DELIVER, delay_seconds=delay, delivery_id=str(delivery_id), attempt=attempts + 1)
 
 
-async def housekeeping(*, now: datetime | None = None, stalled_after_seconds: float | None = None,
-                       batch: int = 1000) -> dict[str, int]:
+async def housekeeping(
+    *, now: datetime | None = None, stalled_after_seconds: float | None = None, batch: int = 1000
+) -> dict[str, int]:
     """Scheduled: purge deliveries past retention (delivered after LSP_WEBHOOK_RETENTION_SUCCESS_DAYS, failed
     after LSP_WEBHOOK_RETENTION_FAILED_DAYS, with their attempts), then give a job back to any endpoint queue
     whose head has none (its intent failed for good, say), so no endpoint stalls for ever."""
     s = get_settings()
     now = now or datetime.now(UTC)
-    stalled_after = stalled_after_seconds if stalled_after_seconds is not None else 10 * s.sweeper_grace_seconds
-    counts = {"purged_delivered": 0, "purged_failed": 0, "purged_unlinked_attempts": 0, "purged_endpoints": 0,
-              "requeued": 0}
+    stalled_after = (
+        stalled_after_seconds if stalled_after_seconds is not None else 10 * s.sweeper_grace_seconds
+    )
+    counts = {
+        "purged_delivered": 0,
+        "purged_failed": 0,
+        "purged_unlinked_attempts": 0,
+        "purged_endpoints": 0,
+        "requeued": 0,
+    }
     async with sessionmaker()() as session:
-        retention = ((WebhookDeliveryStatus.DELIVERED, WebhookDeliveryAttemptStatus.SUCCEEDED,
-                      s.webhook_retention_success_days),
-                     (WebhookDeliveryStatus.FAILED, WebhookDeliveryAttemptStatus.FAILED,
-                      s.webhook_retention_failed_days))
+        retention = (
+            (
+                WebhookDeliveryStatus.DELIVERED,
+                WebhookDeliveryAttemptStatus.SUCCEEDED,
+                s.webhook_retention_success_days,
+            ),
+            (
+                WebhookDeliveryStatus.FAILED,
+                WebhookDeliveryAttemptStatus.FAILED,
+                s.webhook_retention_failed_days,
+            ),
+        )
         for status, attempt_status, days in retention:
             cutoff = now - timedelta(days=days)
             while True:
@@ -256,14 +330,16 @@ async def housekeeping(*, now: datetime | None = None, stalled_after_seconds: fl
                 if n < batch:
                     break
             while True:
-                n = await delivery_repo.purge_unlinked_attempts(session, status=attempt_status, before=cutoff,
-                                                                batch=batch)
+                n = await delivery_repo.purge_unlinked_attempts(
+                    session, status=attempt_status, before=cutoff, batch=batch
+                )
                 await session.commit()
                 counts["purged_unlinked_attempts"] += n
                 if n < batch:
                     break
         counts["purged_endpoints"] = await delivery_repo.purge_deleted_endpoints(
-            session, deleted_before=now - timedelta(days=s.webhook_retention_failed_days))
+            session, deleted_before=now - timedelta(days=s.webhook_retention_failed_days)
+        )
         await session.commit()
         stalled = await delivery_repo.stalled(session, older_than=now - timedelta(seconds=stalled_after))
         for row in stalled:

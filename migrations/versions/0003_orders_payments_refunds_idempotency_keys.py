@@ -3,6 +3,7 @@
 Revision ID: 0003
 Revises: 0002
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -49,15 +50,26 @@ def upgrade() -> None:
     op.alter_column("transactions", "payment_id", nullable=False)
     op.create_unique_constraint("uq_transactions_payment_id", "transactions", ["payment_id"])
     op.add_column("transactions", sa.Column("parent_order_id", sa.UUID(), nullable=True))
-    op.create_foreign_key("transactions_parent_order_id_fkey", "transactions", "orders", ["parent_order_id"], ["id"])
+    op.create_foreign_key(
+        "transactions_parent_order_id_fkey", "transactions", "orders", ["parent_order_id"], ["id"]
+    )
     op.create_index("ix_transactions_parent_order", "transactions", ["parent_order_id"])
-    op.add_column("transactions", sa.Column("amount_refunded", sa.BigInteger(), server_default="0", nullable=False))
-    op.create_check_constraint("ck_transactions_amount_refunded", "transactions",
-                               "amount_refunded >= 0 AND amount_refunded <= amount")
+    op.add_column(
+        "transactions", sa.Column("amount_refunded", sa.BigInteger(), server_default="0", nullable=False)
+    )
+    op.create_check_constraint(
+        "ck_transactions_amount_refunded",
+        "transactions",
+        "amount_refunded >= 0 AND amount_refunded <= amount",
+    )
     op.add_column("transactions", sa.Column("authorized_at", sa.DateTime(timezone=True), nullable=True))
     op.execute("UPDATE transactions SET authorized_at = updated_at WHERE status = 'authorized'")
-    op.create_index("ix_transactions_authorized", "transactions", ["authorized_at"],
-                    postgresql_where=sa.text("status = 'authorized'"))
+    op.create_index(
+        "ix_transactions_authorized",
+        "transactions",
+        ["authorized_at"],
+        postgresql_where=sa.text("status = 'authorized'"),
+    )
 
     op.create_table(
         "refunds",
@@ -108,7 +120,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("status IN ('running', 'completed')", name="ck_idempotency_keys_status"),
-        sa.CheckConstraint("char_length(idempotency_key) BETWEEN 1 AND 255", name="ck_idempotency_keys_length"),
+        sa.CheckConstraint(
+            "char_length(idempotency_key) BETWEEN 1 AND 255", name="ck_idempotency_keys_length"
+        ),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("client_id", "idempotency_key", name="uq_idempotency_keys_client_key"),

@@ -47,9 +47,13 @@ def upgrade() -> None:
     # ---- merchants: WhatsApp number, dues settings, why suspended
     op.add_column("clients", sa.Column("suspension_reason", sa.String(length=30), nullable=True))
     op.add_column("clients", sa.Column("whatsapp_phone", sa.String(length=20), nullable=True))
-    op.add_column("clients", sa.Column("whatsapp_txn_updates", sa.Boolean(), server_default="false", nullable=False))
-    op.add_column("clients", sa.Column("settle_dues_from_settlement", sa.Boolean(), server_default="false",
-                                       nullable=False))
+    op.add_column(
+        "clients", sa.Column("whatsapp_txn_updates", sa.Boolean(), server_default="false", nullable=False)
+    )
+    op.add_column(
+        "clients",
+        sa.Column("settle_dues_from_settlement", sa.Boolean(), server_default="false", nullable=False),
+    )
     op.execute("UPDATE clients SET suspension_reason = 'dues' WHERE status = 'suspended'")
 
     # ---- settlements (before ledger_postings, which refer to them)
@@ -76,7 +80,9 @@ def upgrade() -> None:
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
-        sa.CheckConstraint("status IN ('pending', 'processing', 'completed', 'failed')", name="ck_settlements_status"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'processing', 'completed', 'failed')", name="ck_settlements_status"
+        ),
         sa.CheckConstraint("period_end > period_start", name="ck_settlements_period"),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.PrimaryKeyConstraint("id"),
@@ -102,14 +108,22 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=True),
         sa.Column("actor", sa.String(length=100), server_default="system", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
-        sa.CheckConstraint("type IN ('COMMISSION', 'COMMISSION_REVERSAL', 'COMMISSION_PAYOUT', 'ADJUSTMENT')",
-                           name="ck_ledger_postings_type"),
-        sa.CheckConstraint("type <> 'ADJUSTMENT' OR length(btrim(coalesce(reason, ''))) > 0",
-                           name="ck_ledger_postings_adjustment_reason"),
-        sa.CheckConstraint("type <> 'COMMISSION' OR transaction_id IS NOT NULL",
-                           name="ck_ledger_postings_commission_transaction"),
-        sa.CheckConstraint("type <> 'COMMISSION_REVERSAL' OR (transaction_id IS NOT NULL AND refund_id IS NOT NULL)",
-                           name="ck_ledger_postings_reversal_refund"),
+        sa.CheckConstraint(
+            "type IN ('COMMISSION', 'COMMISSION_REVERSAL', 'COMMISSION_PAYOUT', 'ADJUSTMENT')",
+            name="ck_ledger_postings_type",
+        ),
+        sa.CheckConstraint(
+            "type <> 'ADJUSTMENT' OR length(btrim(coalesce(reason, ''))) > 0",
+            name="ck_ledger_postings_adjustment_reason",
+        ),
+        sa.CheckConstraint(
+            "type <> 'COMMISSION' OR transaction_id IS NOT NULL",
+            name="ck_ledger_postings_commission_transaction",
+        ),
+        sa.CheckConstraint(
+            "type <> 'COMMISSION_REVERSAL' OR (transaction_id IS NOT NULL AND refund_id IS NOT NULL)",
+            name="ck_ledger_postings_reversal_refund",
+        ),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.ForeignKeyConstraint(["wallet_id"], ["wallets.id"]),
         sa.ForeignKeyConstraint(["transaction_id"], ["transactions.id"]),
@@ -117,10 +131,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("correlation_key"),
     )
-    op.create_index("uq_ledger_postings_commission_transaction", "ledger_postings", ["transaction_id"], unique=True,
-                    postgresql_where=sa.text("type = 'COMMISSION'"))
-    op.create_index("uq_ledger_postings_reversal_refund", "ledger_postings", ["refund_id"], unique=True,
-                    postgresql_where=sa.text("type = 'COMMISSION_REVERSAL'"))
+    op.create_index(
+        "uq_ledger_postings_commission_transaction",
+        "ledger_postings",
+        ["transaction_id"],
+        unique=True,
+        postgresql_where=sa.text("type = 'COMMISSION'"),
+    )
+    op.create_index(
+        "uq_ledger_postings_reversal_refund",
+        "ledger_postings",
+        ["refund_id"],
+        unique=True,
+        postgresql_where=sa.text("type = 'COMMISSION_REVERSAL'"),
+    )
     op.create_index("ix_ledger_postings_client_created", "ledger_postings", ["client_id", "created_at", "id"])
     op.create_index("ix_ledger_postings_created", "ledger_postings", ["created_at", "id"])
     op.create_index("ix_ledger_postings_transaction", "ledger_postings", ["transaction_id"])
@@ -133,8 +157,10 @@ def upgrade() -> None:
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
-        sa.CheckConstraint("account IN ('commission_revenue', 'cash', 'settlement_clearing', 'adjustments')",
-                           name="ck_platform_entries_account"),
+        sa.CheckConstraint(
+            "account IN ('commission_revenue', 'cash', 'settlement_clearing', 'adjustments')",
+            name="ck_platform_entries_account",
+        ),
         sa.CheckConstraint("amount <> 0", name="ck_platform_entries_amount_nonzero"),
         sa.ForeignKeyConstraint(["posting_id"], ["ledger_postings.id"]),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
@@ -176,18 +202,24 @@ def upgrade() -> None:
           AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
     """)
     op.alter_column("wallet_entries", "posting_id", nullable=False)
-    op.create_foreign_key("wallet_entries_posting_id_fkey", "wallet_entries", "ledger_postings", ["posting_id"], ["id"])
+    op.create_foreign_key(
+        "wallet_entries_posting_id_fkey", "wallet_entries", "ledger_postings", ["posting_id"], ["id"]
+    )
     op.create_index(op.f("ix_wallet_entries_posting_id"), "wallet_entries", ["posting_id"])
     op.create_index("ix_wallet_entries_wallet_created", "wallet_entries", ["wallet_id", "created_at", "id"])
 
     op.execute(_IMMUTABLE)
     op.execute(_BALANCED)
     for table in ("ledger_postings", "wallet_entries", "platform_entries"):
-        op.execute(f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
-                   "FOR EACH ROW EXECUTE FUNCTION ledger_row_immutable()")
+        op.execute(
+            f"CREATE TRIGGER {table}_immutable BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_row_immutable()"
+        )
     for table in ("wallet_entries", "platform_entries"):
-        op.execute(f"CREATE CONSTRAINT TRIGGER {table}_balanced AFTER INSERT ON {table} "
-                   "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_posting_balanced()")
+        op.execute(
+            f"CREATE CONSTRAINT TRIGGER {table}_balanced AFTER INSERT ON {table} "
+            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_posting_balanced()"
+        )
 
     op.create_table(
         "settlement_line_items",
@@ -211,7 +243,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("posting_id"),
     )
-    op.create_index("ix_settlement_line_items_settlement", "settlement_line_items", ["settlement_id", "occurred_at"])
+    op.create_index(
+        "ix_settlement_line_items_settlement", "settlement_line_items", ["settlement_id", "occurred_at"]
+    )
 
     # ---- audit
     op.create_table(
@@ -252,8 +286,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_whatsapp_notifications_client_created", "whatsapp_notifications",
-                    ["client_id", "created_at", "id"])
+    op.create_index(
+        "ix_whatsapp_notifications_client_created",
+        "whatsapp_notifications",
+        ["client_id", "created_at", "id"],
+    )
     op.create_index("ix_whatsapp_notifications_created", "whatsapp_notifications", ["created_at", "id"])
     op.create_table(
         "whatsapp_provider_tokens",

@@ -7,6 +7,7 @@ existing webhook secret; its past events and attempts are linked to that endpoin
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -24,8 +25,12 @@ def upgrade() -> None:
         sa.Column("client_id", sa.UUID(), nullable=False),
         sa.Column("url", sa.String(length=500), nullable=False),
         sa.Column("description", sa.String(length=200), nullable=True),
-        sa.Column("event_types", postgresql.JSONB(astext_type=sa.Text()), server_default=sa.text("'[]'::jsonb"),
-                  nullable=False),
+        sa.Column(
+            "event_types",
+            postgresql.JSONB(astext_type=sa.Text()),
+            server_default=sa.text("'[]'::jsonb"),
+            nullable=False,
+        ),
         sa.Column("secret_enc", sa.Text(), nullable=False),
         sa.Column("previous_secret_enc", sa.Text(), nullable=True),
         sa.Column("previous_secret_expires_at", sa.DateTime(timezone=True), nullable=True),
@@ -40,10 +45,19 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_webhook_endpoints_client", "webhook_endpoints", ["client_id"],
-                    postgresql_where=sa.text("deleted_at IS NULL"))
-    op.create_index("uq_webhook_endpoints_default", "webhook_endpoints", ["client_id"], unique=True,
-                    postgresql_where=sa.text("is_default"))
+    op.create_index(
+        "ix_webhook_endpoints_client",
+        "webhook_endpoints",
+        ["client_id"],
+        postgresql_where=sa.text("deleted_at IS NULL"),
+    )
+    op.create_index(
+        "uq_webhook_endpoints_default",
+        "webhook_endpoints",
+        ["client_id"],
+        unique=True,
+        postgresql_where=sa.text("is_default"),
+    )
 
     op.create_table(
         "webhook_dispatches",
@@ -62,7 +76,9 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="ck_webhook_dispatches_status"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'delivered', 'failed')", name="ck_webhook_dispatches_status"
+        ),
         sa.CheckConstraint("kind IN ('event', 'test')", name="ck_webhook_dispatches_kind"),
         sa.ForeignKeyConstraint(["client_id"], ["clients.id"]),
         sa.ForeignKeyConstraint(["endpoint_id"], ["webhook_endpoints.id"]),
@@ -72,26 +88,46 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_dispatches_event_endpoint"),
     )
     op.create_index("ix_webhook_dispatches_event_id", "webhook_dispatches", ["event_id"])
-    op.create_index("ix_webhook_dispatches_endpoint_pending", "webhook_dispatches", ["endpoint_id", "seq"],
-                    postgresql_where=sa.text("status = 'pending' AND kind = 'event'"))
+    op.create_index(
+        "ix_webhook_dispatches_endpoint_pending",
+        "webhook_dispatches",
+        ["endpoint_id", "seq"],
+        postgresql_where=sa.text("status = 'pending' AND kind = 'event'"),
+    )
     op.create_index("ix_webhook_dispatches_finished", "webhook_dispatches", ["status", "finished_at"])
 
     op.add_column("webhook_deliveries", sa.Column("endpoint_id", sa.UUID(), nullable=True))
     op.add_column("webhook_deliveries", sa.Column("dispatch_id", sa.UUID(), nullable=True))
-    op.add_column("webhook_deliveries", sa.Column("trigger", sa.String(length=20), server_default="scheduled",
-                                                  nullable=False))
+    op.add_column(
+        "webhook_deliveries",
+        sa.Column("trigger", sa.String(length=20), server_default="scheduled", nullable=False),
+    )
     op.add_column("webhook_deliveries", sa.Column("status", sa.String(length=20), nullable=True))
-    op.add_column("webhook_deliveries", sa.Column("request_headers", postgresql.JSONB(astext_type=sa.Text()),
-                                                  nullable=True))
+    op.add_column(
+        "webhook_deliveries",
+        sa.Column("request_headers", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+    )
     op.add_column("webhook_deliveries", sa.Column("request_body", sa.Text(), nullable=True))
     op.add_column("webhook_deliveries", sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
-    op.create_foreign_key("webhook_deliveries_endpoint_id_fkey", "webhook_deliveries", "webhook_endpoints",
-                          ["endpoint_id"], ["id"])
-    op.create_foreign_key("webhook_deliveries_dispatch_id_fkey", "webhook_deliveries", "webhook_dispatches",
-                          ["dispatch_id"], ["id"], ondelete="CASCADE")
+    op.create_foreign_key(
+        "webhook_deliveries_endpoint_id_fkey",
+        "webhook_deliveries",
+        "webhook_endpoints",
+        ["endpoint_id"],
+        ["id"],
+    )
+    op.create_foreign_key(
+        "webhook_deliveries_dispatch_id_fkey",
+        "webhook_deliveries",
+        "webhook_dispatches",
+        ["dispatch_id"],
+        ["id"],
+        ondelete="CASCADE",
+    )
     op.create_index("ix_webhook_deliveries_dispatch_id", "webhook_deliveries", ["dispatch_id"])
-    op.create_index("ix_webhook_deliveries_endpoint_created", "webhook_deliveries",
-                    ["endpoint_id", "created_at", "id"])
+    op.create_index(
+        "ix_webhook_deliveries_endpoint_created", "webhook_deliveries", ["endpoint_id", "created_at", "id"]
+    )
     op.create_index("ix_webhook_deliveries_created", "webhook_deliveries", ["created_at"])
 
     # every merchant's webhook_url becomes its default endpoint, with the merchant's existing secret
@@ -123,10 +159,12 @@ def upgrade() -> None:
         SET status = CASE WHEN status_code BETWEEN 200 AND 299 THEN 'succeeded' ELSE 'failed' END
     """)
     op.alter_column("webhook_deliveries", "status", nullable=False)
-    op.create_check_constraint("ck_webhook_deliveries_status", "webhook_deliveries",
-                               "status IN ('succeeded', 'failed')")
-    op.create_check_constraint("ck_webhook_deliveries_trigger", "webhook_deliveries",
-                               "trigger IN ('scheduled', 'manual', 'test')")
+    op.create_check_constraint(
+        "ck_webhook_deliveries_status", "webhook_deliveries", "status IN ('succeeded', 'failed')"
+    )
+    op.create_check_constraint(
+        "ck_webhook_deliveries_trigger", "webhook_deliveries", "trigger IN ('scheduled', 'manual', 'test')"
+    )
 
 
 def downgrade() -> None:
@@ -137,7 +175,15 @@ def downgrade() -> None:
     op.drop_index("ix_webhook_deliveries_dispatch_id", table_name="webhook_deliveries")
     op.drop_constraint("webhook_deliveries_dispatch_id_fkey", "webhook_deliveries", type_="foreignkey")
     op.drop_constraint("webhook_deliveries_endpoint_id_fkey", "webhook_deliveries", type_="foreignkey")
-    for column in ("retry_at", "request_body", "request_headers", "status", "trigger", "dispatch_id", "endpoint_id"):
+    for column in (
+        "retry_at",
+        "request_body",
+        "request_headers",
+        "status",
+        "trigger",
+        "dispatch_id",
+        "endpoint_id",
+    ):
         op.drop_column("webhook_deliveries", column)
     op.drop_index("ix_webhook_dispatches_finished", table_name="webhook_dispatches")
     op.drop_index("ix_webhook_dispatches_endpoint_pending", table_name="webhook_dispatches")

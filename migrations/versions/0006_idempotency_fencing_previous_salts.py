@@ -7,6 +7,7 @@ check can hold more than one secret per merchant during a rotation.
 Revision ID: 0006
 Revises: 0005
 """
+
 import sqlalchemy as sa
 from alembic import op
 

@@ -8,6 +8,7 @@ their table's name, so the database reads like the models.
 Revision ID: 0007
 Revises: 0006
 """
+
 from alembic import op
 
 revision = "0007"

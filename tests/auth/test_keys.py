@@ -43,17 +43,33 @@ def use_keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str], None]]
 
 
 async def add_gateway(session: AsyncSession) -> dict[str, str]:
-    creds = {"key_id": f"sbx_{secrets.token_hex(5)}", "key_secret": secrets.token_hex(12),
-             "webhook_secret": secrets.token_hex(12)}
-    await gateway_service.add(session, name=f"gw_{secrets.token_hex(4)}", provider="sandbox",
-                              base_url="http://127.0.0.1:9", credentials=creds)
+    creds = {
+        "key_id": f"sbx_{secrets.token_hex(5)}",
+        "key_secret": secrets.token_hex(12),
+        "webhook_secret": secrets.token_hex(12),
+    }
+    await gateway_service.add(
+        session,
+        name=f"gw_{secrets.token_hex(4)}",
+        provider="sandbox",
+        base_url="http://127.0.0.1:9",
+        credentials=creds,
+    )
     await session.commit()
     return creds
 
 
 async def cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "lightspeedpay.cli", *args, cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "lightspeedpay.cli",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()
@@ -61,10 +77,16 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 async def stored(session: AsyncSession) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     await session.rollback()
-    clients = {c.client_key: (c.client_salt_enc, c.webhook_secret_enc)
-               for c in (await session.execute(select(Client).execution_options(populate_existing=True))).scalars()}
-    gateways = {g.name: g.credentials_enc for g in (await session.execute(
-        select(PaymentGateway).execution_options(populate_existing=True))).scalars()}
+    clients = {
+        c.client_key: (c.client_salt_enc, c.webhook_secret_enc)
+        for c in (await session.execute(select(Client).execution_options(populate_existing=True))).scalars()
+    }
+    gateways = {
+        g.name: g.credentials_enc
+        for g in (
+            await session.execute(select(PaymentGateway).execution_options(populate_existing=True))
+        ).scalars()
+    }
     return clients, gateways
 
 
@@ -74,26 +96,37 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
     gateway_creds = [await add_gateway(session) for _ in range(3)]
     # a salt rotated away from, still valid for its grace period, is a secret at rest too
     rotated_from = merchants[1].client_salt
-    new_salt = await merchant_service.rotate_salt(session, merchants[1].client.id, grace_seconds=3600, actor="test")
+    new_salt = await merchant_service.rotate_salt(
+        session, merchants[1].client.id, grace_seconds=3600, actor="test"
+    )
     await session.commit()
-    merchants[1] = NewMerchant(client=merchants[1].client, client_salt=new_salt,
-                               webhook_secret=merchants[1].webhook_secret)
+    merchants[1] = NewMerchant(
+        client=merchants[1].client, client_salt=new_salt, webhook_secret=merchants[1].webhook_secret
+    )
 
     use_keys(f"{K2},{K1}")  # the operator prepends the new key
     already = await create_merchant(session)  # written after the switch: already under k2
     merchants.append(already)
     # one merchant half-rotated (a run stopped midway would leave none like this, but columns are independent)
-    half = (await session.execute(select(Client).where(Client.client_key == merchants[0].client.client_key))
-            ).scalar_one()
+    half = (
+        await session.execute(select(Client).where(Client.client_key == merchants[0].client.client_key))
+    ).scalar_one()
     half.webhook_secret_enc = keyring().encrypt(merchants[0].webhook_secret)
     await session.commit()
 
     progress: list[tuple[int, int]] = []
-    counts = await rotate_keys(sessionmaker(), batch=2, on_progress=lambda done, total: progress.append((done, total)))
-    assert counts == {"clients.client_salt_enc": 5, "clients.webhook_secret_enc": 4,
-                      "client_previous_salts.salt_enc": 1, "payment_gateways.credentials_enc": 3,
-                      # these merchants have no webhook URL, so no endpoint (tests/webhooks covers those)
-                      "webhook_endpoints.secret_enc": 0, "webhook_endpoints.previous_secret_enc": 0}
+    counts = await rotate_keys(
+        sessionmaker(), batch=2, on_progress=lambda done, total: progress.append((done, total))
+    )
+    assert counts == {
+        "clients.client_salt_enc": 5,
+        "clients.webhook_secret_enc": 4,
+        "client_previous_salts.salt_enc": 1,
+        "payment_gateways.credentials_enc": 3,
+        # these merchants have no webhook URL, so no endpoint (tests/webhooks covers those)
+        "webhook_endpoints.secret_enc": 0,
+        "webhook_endpoints.previous_secret_enc": 0,
+    }
     assert progress[0] == (0, 9) and progress[-1] == (9, 9)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
 
@@ -109,7 +142,8 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
     assert len(gateways) == 3
     assert all(enc.startswith("k2:") for enc in gateways.values())
     assert sorted(json.loads(only_k2.decrypt(enc))["key_secret"] for enc in gateways.values()) == sorted(
-        c["key_secret"] for c in gateway_creds)
+        c["key_secret"] for c in gateway_creds
+    )
 
     again = await rotate_keys(sessionmaker(), batch=2)
     assert again == dict.fromkeys(counts, 0)
@@ -146,7 +180,9 @@ async def test_cli_new_and_rotate(session, use_keys):
     assert spec.startswith("k2:") and KeyRing(spec).primary == "k2"
     assert "LSP_ENCRYPTION_KEYS" in err
 
-    code, out, err = await cli("keys", "rotate", "--batch", "1", env={**os.environ, "LSP_ENCRYPTION_KEYS": f"{spec},{K1}"})
+    code, out, err = await cli(
+        "keys", "rotate", "--batch", "1", env={**os.environ, "LSP_ENCRYPTION_KEYS": f"{spec},{K1}"}
+    )
     assert code == 0, out + err
     assert "clients.client_salt_enc" in out and "payment_gateways.credentials_enc" in out
     assert "1 re-encrypted" in out

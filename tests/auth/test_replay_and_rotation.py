@@ -31,12 +31,16 @@ async def test_a_replayed_signed_refund_is_refused_and_refunds_once(platform, se
         first = await http.post(platform.api_url + path, content=body, headers=headers)
         replayed = await http.post(platform.api_url + path, content=body, headers=headers)
         # a replay with an Idempotency-Key it did not have is still a replay
-        with_key = await http.post(platform.api_url + path, content=body,
-                                   headers={**headers, "Idempotency-Key": "sneaky-key"})
+        with_key = await http.post(
+            platform.api_url + path, content=body, headers={**headers, "Idempotency-Key": "sneaky-key"}
+        )
         assert first.status_code == 201, first.text
         for r in (replayed, with_key):
             assert r.status_code == 401 and r.json()["error"] == {
-                "code": "REQUEST_REPLAYED", "field": "X-Signature", "message": r.json()["error"]["message"]}
+                "code": "REQUEST_REPLAYED",
+                "field": "X-Signature",
+                "message": r.json()["error"]["message"],
+            }
         assert await count(session, Refund) == 1
         # reads may repeat: polling the same GET within a second signs to the same bytes
         get_headers = client.headers("GET", f"/api/v1/transactions/{txn['id']}", b"")
@@ -79,14 +83,18 @@ async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platfo
             assert (await basic.get("/v1/payments")).status_code == 200
 
         # the grace period is over: only the new salt verifies
-        await session.execute(update(ClientPreviousSalt).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        await session.execute(
+            update(ClientPreviousSalt).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
         await session.commit()
         refused = await old.pay()
         assert refused.status_code == 401 and refused.json()["error"]["code"] == "INVALID_SIGNATURE"
         assert (await current.pay()).status_code == 201
         async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
             assert (await basic.get("/v1/payments")).status_code == 401
-    audit = (await session.execute(select(AuditLog).where(AuditLog.action == "merchant.salt_rotated"))).scalar_one()
+    audit = (
+        await session.execute(select(AuditLog).where(AuditLog.action == "merchant.salt_rotated"))
+    ).scalar_one()
     assert audit.details == {"grace_seconds": 3600} and old_salt not in str(audit.details)
 
 
@@ -104,17 +112,32 @@ async def test_the_cli_rotates_a_salt(platform, session):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "lightspeedpay.cli", "merchant", "rotate-salt", new.client.client_key,
-        "--grace-seconds", "0", "--json", cwd=ROOT, env=platform.env, stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "lightspeedpay.cli",
+        "merchant",
+        "rotate-salt",
+        new.client.client_key,
+        "--grace-seconds",
+        "0",
+        "--json",
+        cwd=ROOT,
+        env=platform.env,
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=60)
     assert proc.returncode == 0
     salt = json.loads(out)["client_salt"]
     async with httpx.AsyncClient(timeout=30) as http:
         assert (await merchant_client(platform.api_url, new, http).pay()).status_code == 401
-        assert (await MerchantClient(platform.api_url, new.client.client_key, salt, http).pay()).status_code == 201
+        assert (
+            await MerchantClient(platform.api_url, new.client.client_key, salt, http).pay()
+        ).status_code == 201
 
 
-async def test_two_identical_requests_in_one_second_are_told_apart_by_a_millisecond_timestamp(platform, session):
+async def test_two_identical_requests_in_one_second_are_told_apart_by_a_millisecond_timestamp(
+    platform, session
+):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
     async with httpx.AsyncClient(timeout=30) as http:
@@ -123,11 +146,19 @@ async def test_two_identical_requests_in_one_second_are_told_apart_by_a_millisec
         path = f"/api/v1/transactions/{txn['id']}/refunds"
         body = json.dumps({"amount": 500}).encode()
         now_ms = int(time.time() * 1000)
-        answers = [await http.post(platform.api_url + path, content=body,
-                                   headers=client.headers("POST", path, body, timestamp=now_ms + i))
-                   for i in range(2)]
-        stale = await http.post(platform.api_url + path, content=body,
-                                headers=client.headers("POST", path, body, timestamp=now_ms - 301_000))
+        answers = [
+            await http.post(
+                platform.api_url + path,
+                content=body,
+                headers=client.headers("POST", path, body, timestamp=now_ms + i),
+            )
+            for i in range(2)
+        ]
+        stale = await http.post(
+            platform.api_url + path,
+            content=body,
+            headers=client.headers("POST", path, body, timestamp=now_ms - 301_000),
+        )
     assert [r.status_code for r in answers] == [201, 201]
     assert stale.status_code == 401 and stale.json()["error"]["code"] == "STALE_TIMESTAMP"
     assert await count(session, Refund) == 2

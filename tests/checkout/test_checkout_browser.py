@@ -18,8 +18,15 @@ from tests.conftest import _free_port
 from tests.factories import create_merchant, create_sandbox_gateway
 
 SCREENS = Path(os.environ.get("LSP_TEST_SCREENSHOTS", "/tmp/lsp-screens"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 @pytest.fixture
@@ -28,8 +35,12 @@ async def shop(platform, session) -> AsyncIterator[str]:
     new = await create_merchant(session, name="chai")
     await create_sandbox_gateway(session, platform.simulator_url)
     port = _free_port()
-    env = dict(platform.env, LSP_SHOP_CLIENT_KEY=new.client.client_key, LSP_SHOP_CLIENT_SALT=new.client_salt,
-               LSP_SHOP_PLATFORM_URL=platform.api_url)
+    env = dict(
+        platform.env,
+        LSP_SHOP_CLIENT_KEY=new.client.client_key,
+        LSP_SHOP_CLIENT_SALT=new.client_salt,
+        LSP_SHOP_PLATFORM_URL=platform.api_url,
+    )
     proc = subprocess.Popen([sys.executable, "-m", "lightspeedpay.cli", "shop", "--port", str(port)], env=env)
     try:
         wait_http(f"http://127.0.0.1:{port}/", 30)
@@ -111,7 +122,9 @@ async def test_standalone_hosted_page_redirects_with_a_signature(platform, shop,
     async with httpx.AsyncClient() as http:
         order = (await http.post(f"{shop}/orders")).json()
         key = os.environ["LSP_TEST_SHOP_KEY"]
-        await page.goto(f"{platform.api_url}/checkout/{order['id']}?key={key}&redirect_url={quote(shop + '/thanks')}")
+        await page.goto(
+            f"{platform.api_url}/checkout/{order['id']}?key={key}&redirect_url={quote(shop + '/thanks')}"
+        )
         await page.get_by_test_id("pay").click()
         await page.get_by_role("button", name="Pay successfully").click(timeout=20_000)
         await page.wait_for_url(f"{shop}/thanks?*", timeout=30_000)

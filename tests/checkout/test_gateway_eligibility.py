@@ -30,8 +30,11 @@ async def test_a_gateway_full_last_month_is_eligible_this_month_for_checkout_and
     gw_id = gw.id
     # the gateway used its whole limit last month; this month it has used nothing yet
     last_month = (volume_month() - timedelta(days=1)).replace(day=1)
-    await session.execute(update(PaymentGateway).where(PaymentGateway.id == gw_id)
-                          .values(current_volume=LIMIT, volume_month=last_month))
+    await session.execute(
+        update(PaymentGateway)
+        .where(PaymentGateway.id == gw_id)
+        .values(current_volume=LIMIT, volume_month=last_month)
+    )
     await session.commit()
     async with rzp_http(platform, new) as rzp, httpx.AsyncClient(timeout=30) as http:
         r = await rzp.post("/v1/orders", json={"amount": AMOUNT, "currency": "INR"})
@@ -45,8 +48,11 @@ async def test_a_gateway_full_last_month_is_eligible_this_month_for_checkout_and
         assert paid.status_code == 201, paid.text
 
         # and both refuse alike once this month's volume is at the limit
-        await session.execute(update(PaymentGateway).where(PaymentGateway.id == gw_id)
-                              .values(current_volume=LIMIT, volume_month=volume_month()))
+        await session.execute(
+            update(PaymentGateway)
+            .where(PaymentGateway.id == gw_id)
+            .values(current_volume=LIMIT, volume_month=volume_month())
+        )
         await session.commit()
         assert NO_METHOD in await _checkout_page(platform, new, order_id)
         refused = await merchant_client(platform.api_url, new, http).pay(amount=AMOUNT)

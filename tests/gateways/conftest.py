@@ -75,7 +75,9 @@ class Receiver:
             more = message.get("more_body", False)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         self.hooks.append(Hook(scope["path"], headers, body))
-        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+        await send(
+            {"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]}
+        )
         await send({"type": "http.response.body", "body": b"ok"})
 
     def at(self, path: str) -> list[Hook]:
@@ -183,22 +185,32 @@ class Gateway:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _accounts(provider: str, key_id: str, webhook_url: str, extra: dict[str, Any]) -> tuple[dict[str, str],
-                                                                                              dict[str, Any]]:
+def _accounts(
+    provider: str, key_id: str, webhook_url: str, extra: dict[str, Any]
+) -> tuple[dict[str, str], dict[str, Any]]:
     """A gateway's credentials and the matching simulator account for one provider."""
     secret, webhook_secret = secrets.token_hex(12), secrets.token_hex(12)
-    sim: dict[str, Any] = {"provider": provider, "key_secret": secret, "webhook_secret": "",
-                           "webhook_url": webhook_url, "extra": extra}
+    sim: dict[str, Any] = {
+        "provider": provider,
+        "key_secret": secret,
+        "webhook_secret": "",
+        "webhook_url": webhook_url,
+        "extra": extra,
+    }
     if provider in ("sandbox", "razorpay"):
-        return ({"key_id": key_id, "key_secret": secret, "webhook_secret": webhook_secret},
-                {**sim, "webhook_secret": webhook_secret})
+        return (
+            {"key_id": key_id, "key_secret": secret, "webhook_secret": webhook_secret},
+            {**sim, "webhook_secret": webhook_secret},
+        )
     if provider == "payu":
         return {"key": key_id, "salt": secret}, sim
     if provider == "phonepe":
-        hooks = {"client_version": "1", "webhook_username": f"lsp_{key_id[-8:]}",
-                 "webhook_password": f"Pw0{secrets.token_hex(6)}"}
-        return ({"client_id": key_id, "client_secret": secret, **hooks},
-                {**sim, "extra": {**hooks, **extra}})
+        hooks = {
+            "client_version": "1",
+            "webhook_username": f"lsp_{key_id[-8:]}",
+            "webhook_password": f"Pw0{secrets.token_hex(6)}",
+        }
+        return ({"client_id": key_id, "client_secret": secret, **hooks}, {**sim, "extra": {**hooks, **extra}})
     raise ValueError(provider)
 
 
@@ -211,8 +223,13 @@ def new_gateway(simulator: Simulator, receiver: Receiver) -> Callable[..., Await
         hook_path = f"/hooks/{key_id}"
         credentials, sim_account = _accounts(provider, key_id, receiver.url + hook_path, extra)
         await simulator.register(key_id, **sim_account)
-        account = GatewayAccount(gateway_id=uuid.uuid4(), name=f"{provider}_test", provider=provider,
-                                 base_url=simulator.url, credentials=credentials)
+        account = GatewayAccount(
+            gateway_id=uuid.uuid4(),
+            name=f"{provider}_test",
+            provider=provider,
+            base_url=simulator.url,
+            credentials=credentials,
+        )
         return Gateway(provider, key_id, get_adapter(provider), account, hook_path, extra)
 
     return make

@@ -30,11 +30,18 @@ NewGateway = Callable[..., Awaitable[Gateway]]
 
 PROVIDERS = ("sandbox", "razorpay", "payu", "phonepe")
 # the webhooks one successful payment sends, in the order a PSP sends them
-PAID_EVENTS = {"sandbox": ["payment.succeeded"],
-               "razorpay": ["payment.authorized", "payment.captured", "order.paid"],
-               "payu": ["payment.success"], "phonepe": ["checkout.order.completed"]}
-FAILED_EVENTS = {"sandbox": "payment.failed", "razorpay": "payment.failed", "payu": "payment.failure",
-                 "phonepe": "checkout.order.failed"}
+PAID_EVENTS = {
+    "sandbox": ["payment.succeeded"],
+    "razorpay": ["payment.authorized", "payment.captured", "order.paid"],
+    "payu": ["payment.success"],
+    "phonepe": ["checkout.order.completed"],
+}
+FAILED_EVENTS = {
+    "sandbox": "payment.failed",
+    "razorpay": "payment.failed",
+    "payu": "payment.failure",
+    "phonepe": "checkout.order.failed",
+}
 # the refund webhook, for the PSPs that send one (PayU's refund callback is unsigned; the sandbox sends none)
 REFUND_EVENTS = {"razorpay": "refund.processed", "phonepe": "pg.refund.completed"}
 # what a PSP says about a refund it has just accepted
@@ -47,10 +54,15 @@ AMOUNT = 50_000
 
 
 def _order(receiver: Receiver) -> OrderRequest:
-    return OrderRequest(transaction_id=uuid.uuid4(), amount=AMOUNT, currency="INR",
-                        receipt=f"rcpt_{uuid.uuid4().hex[:12]}", notes={"description": "Two notebooks"},
-                        customer={"name": "Asha Rao", "email": "asha@example.com", "phone": "9999999999"},
-                        return_url=f"{receiver.url}/return")
+    return OrderRequest(
+        transaction_id=uuid.uuid4(),
+        amount=AMOUNT,
+        currency="INR",
+        receipt=f"rcpt_{uuid.uuid4().hex[:12]}",
+        notes={"description": "Two notebooks"},
+        customer={"name": "Asha Rao", "email": "asha@example.com", "phone": "9999999999"},
+        return_url=f"{receiver.url}/return",
+    )
 
 
 def _parse(gw: Gateway, hooks: list[Any]) -> list[PspEventData]:
@@ -70,8 +82,9 @@ def test_every_psp_has_an_adapter() -> None:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_pay_webhook_status_and_refund_in_two_parts(provider: str, new_gateway: NewGateway,
-                                                          receiver: Receiver, payer: Payer) -> None:
+async def test_pay_webhook_status_and_refund_in_two_parts(
+    provider: str, new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     await gw.adapter.check_connectivity(gw.account)
     order, _ = await _paid(gw, receiver, payer)
@@ -83,11 +96,19 @@ async def test_pay_webhook_status_and_refund_in_two_parts(provider: str, new_gat
     assert len({e.external_id for e in events}) == len(events)
 
     status = await gw.adapter.fetch_status(gw.account, order.gateway_txn_id)
-    assert (status.outcome, status.amount, status.gateway_payment_id) == ("paid", AMOUNT, paid.gateway_payment_id)
+    assert (status.outcome, status.amount, status.gateway_payment_id) == (
+        "paid",
+        AMOUNT,
+        paid.gateway_payment_id,
+    )
 
     assert status.gateway_payment_id is not None
-    first = await gw.adapter.refund(gw.account, status.gateway_payment_id, 20_000, refund_ref=f"rf_{uuid.uuid4().hex}")
-    rest = await gw.adapter.refund(gw.account, status.gateway_payment_id, 30_000, refund_ref=f"rf_{uuid.uuid4().hex}")
+    first = await gw.adapter.refund(
+        gw.account, status.gateway_payment_id, 20_000, refund_ref=f"rf_{uuid.uuid4().hex}"
+    )
+    rest = await gw.adapter.refund(
+        gw.account, status.gateway_payment_id, 30_000, refund_ref=f"rf_{uuid.uuid4().hex}"
+    )
     assert first.refund_id != rest.refund_id
     assert first.outcome == rest.outcome == REFUND_ACCEPTED[provider]
     with pytest.raises(PspDeclined):  # nothing is left to refund
@@ -98,26 +119,34 @@ async def test_pay_webhook_status_and_refund_in_two_parts(provider: str, new_gat
         refunds = _parse(gw, (await receiver.wait(gw.hook_path, sent + 2))[sent:])
         assert {e.event_type for e in refunds} == {REFUND_EVENTS[provider]}
         assert {(e.refund_id, e.amount, e.refund_outcome) for e in refunds} == {
-            (first.refund_id, 20_000, "processed"), (rest.refund_id, 30_000, "processed")}
+            (first.refund_id, 20_000, "processed"),
+            (rest.refund_id, 30_000, "processed"),
+        }
         assert all(e.gateway_txn_id == order.gateway_txn_id for e in refunds)
     # the order is still paid after its refunds, as every PSP reports it
     assert (await gw.adapter.fetch_status(gw.account, order.gateway_txn_id)).outcome == "paid"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_failed_payment(provider: str, new_gateway: NewGateway, receiver: Receiver, payer: Payer) -> None:
+async def test_failed_payment(
+    provider: str, new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     order, _ = await _paid(gw, receiver, payer, "failure")
     [event] = _parse(gw, await receiver.wait(gw.hook_path, 1))
     assert (event.event_type, event.payment_outcome, event.gateway_txn_id) == (
-        FAILED_EVENTS[provider], "failed", order.gateway_txn_id)
+        FAILED_EVENTS[provider],
+        "failed",
+        order.gateway_txn_id,
+    )
     assert event.error_code
     assert (await gw.adapter.fetch_status(gw.account, order.gateway_txn_id)).outcome == "failed"
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_refund_retried_with_the_same_reference_is_one_refund(provider: str, new_gateway: NewGateway,
-                                                                   receiver: Receiver, payer: Payer) -> None:
+async def test_refund_retried_with_the_same_reference_is_one_refund(
+    provider: str, new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     order, _ = await _paid(gw, receiver, payer)
     payment_id = (await gw.adapter.fetch_status(gw.account, order.gateway_txn_id)).gateway_payment_id
@@ -130,8 +159,9 @@ async def test_refund_retried_with_the_same_reference_is_one_refund(provider: st
     await gw.adapter.refund(gw.account, payment_id, 40_000, refund_ref=f"rf_{uuid.uuid4().hex}")
 
 
-async def test_razorpay_checkout_returns_a_signed_callback(new_gateway: NewGateway, receiver: Receiver,
-                                                           payer: Payer) -> None:
+async def test_razorpay_checkout_returns_a_signed_callback(
+    new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway("razorpay")
     order, result = await _paid(gw, receiver, payer)
     [callback] = forms_in(result.text)
@@ -140,15 +170,18 @@ async def test_razorpay_checkout_returns_a_signed_callback(new_gateway: NewGatew
     assert fields["razorpay_order_id"] == order.gateway_txn_id
     key_secret = gw.account.credentials["key_secret"]
     # verified against the order id we stored, never the one in the callback
-    assert verify_checkout_signature(key_secret, order.gateway_txn_id, fields["razorpay_payment_id"],
-                                     fields["razorpay_signature"])
-    assert not verify_checkout_signature(key_secret, "order_someoneelse", fields["razorpay_payment_id"],
-                                         fields["razorpay_signature"])
+    assert verify_checkout_signature(
+        key_secret, order.gateway_txn_id, fields["razorpay_payment_id"], fields["razorpay_signature"]
+    )
+    assert not verify_checkout_signature(
+        key_secret, "order_someoneelse", fields["razorpay_payment_id"], fields["razorpay_signature"]
+    )
 
 
 @pytest.mark.parametrize("provider", ["sandbox", "razorpay", "payu"])
-async def test_tampered_webhook_is_rejected(provider: str, new_gateway: NewGateway, receiver: Receiver,
-                                            payer: Payer) -> None:
+async def test_tampered_webhook_is_rejected(
+    provider: str, new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     await _paid(gw, receiver, payer)
     hook = (await receiver.wait(gw.hook_path, len(PAID_EVENTS[provider])))[-1]
@@ -164,8 +197,9 @@ async def test_tampered_webhook_is_rejected(provider: str, new_gateway: NewGatew
             gw.adapter.parse_webhook(gw.account, unsigned, hook.body)
 
 
-async def test_phonepe_callback_authorization_does_not_cover_the_body(new_gateway: NewGateway,
-                                                                      receiver: Receiver, payer: Payer) -> None:
+async def test_phonepe_callback_authorization_does_not_cover_the_body(
+    new_gateway: NewGateway, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway("phonepe")
     order, _ = await _paid(gw, receiver, payer)
     [hook] = await receiver.wait(gw.hook_path, 1)
@@ -183,13 +217,20 @@ async def test_phonepe_callback_authorization_does_not_cover_the_body(new_gatewa
 # ---- faults ----------------------------------------------------------------------------------------------------
 
 
-async def test_faults_are_set_read_and_cleared_over_http(new_gateway: NewGateway, simulator: Simulator) -> None:
+async def test_faults_are_set_read_and_cleared_over_http(
+    new_gateway: NewGateway, simulator: Simulator
+) -> None:
     gw = await new_gateway("razorpay")
     url = f"{simulator.url}/_sim/accounts/{gw.key_id}/faults"
     set_ = await simulator.client.put(url, json={"http_5xx": 502, "slow_ms": 10, "duplicate_webhook": True})
     assert set_.status_code == 200
     got = (await simulator.client.get(url)).json()
-    assert (got["http_5xx"], got["slow_ms"], got["duplicate_webhook"], got["decline"]) == (502, 10, True, False)
+    assert (got["http_5xx"], got["slow_ms"], got["duplicate_webhook"], got["decline"]) == (
+        502,
+        10,
+        True,
+        False,
+    )
     assert (await simulator.client.put(url, content=b"")).status_code == 200  # an empty body clears them
     assert (await simulator.client.get(url)).json()["http_5xx"] is False
     assert (await simulator.client.put(url, json={"http_5xx": 404})).status_code == 422
@@ -215,8 +256,9 @@ async def test_5xx_is_a_technical_error(provider: str, new_gateway: NewGateway, 
 
 
 @pytest.mark.parametrize("provider", ["sandbox", "razorpay", "phonepe"])
-async def test_decline_at_order_creation(provider: str, new_gateway: NewGateway, simulator: Simulator,
-                                         receiver: Receiver) -> None:
+async def test_decline_at_order_creation(
+    provider: str, new_gateway: NewGateway, simulator: Simulator, receiver: Receiver
+) -> None:
     gw = await new_gateway(provider)
     await simulator.set_faults(gw.key_id, decline=True)
     with pytest.raises(PspDeclined) as raised:
@@ -226,8 +268,9 @@ async def test_decline_at_order_creation(provider: str, new_gateway: NewGateway,
     await gw.adapter.check_connectivity(gw.account)  # only order creation is declined
 
 
-async def test_payu_decline_shows_on_the_hosted_form(new_gateway: NewGateway, simulator: Simulator,
-                                                     receiver: Receiver, payer: Payer) -> None:
+async def test_payu_decline_shows_on_the_hosted_form(
+    new_gateway: NewGateway, simulator: Simulator, receiver: Receiver, payer: Payer
+) -> None:
     # PayU's order is created by the payer's form post, not by an API call of ours
     gw = await new_gateway("payu")
     await simulator.set_faults(gw.key_id, decline=True)
@@ -246,8 +289,9 @@ async def short_client_timeout(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_timeout_is_a_technical_error(provider: str, new_gateway: NewGateway, simulator: Simulator,
-                                            short_client_timeout: None) -> None:
+async def test_timeout_is_a_technical_error(
+    provider: str, new_gateway: NewGateway, simulator: Simulator, short_client_timeout: None
+) -> None:
     gw = await new_gateway(provider)
     await simulator.set_faults(gw.key_id, timeout=True, timeout_seconds=1.0)
     started = time.monotonic()
@@ -266,8 +310,9 @@ async def test_slow_ms_adds_latency(new_gateway: NewGateway, simulator: Simulato
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_duplicate_webhook_is_sent_twice(provider: str, new_gateway: NewGateway, simulator: Simulator,
-                                               receiver: Receiver, payer: Payer) -> None:
+async def test_duplicate_webhook_is_sent_twice(
+    provider: str, new_gateway: NewGateway, simulator: Simulator, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     await simulator.set_faults(gw.key_id, duplicate_webhook=True)
     await _paid(gw, receiver, payer)
@@ -281,8 +326,9 @@ async def test_duplicate_webhook_is_sent_twice(provider: str, new_gateway: NewGa
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_out_of_order_webhooks(provider: str, new_gateway: NewGateway, simulator: Simulator,
-                                     receiver: Receiver, payer: Payer) -> None:
+async def test_out_of_order_webhooks(
+    provider: str, new_gateway: NewGateway, simulator: Simulator, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     await simulator.set_faults(gw.key_id, out_of_order=True)
     await _paid(gw, receiver, payer)
@@ -299,9 +345,9 @@ async def test_out_of_order_webhooks(provider: str, new_gateway: NewGateway, sim
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
-async def test_dropped_webhook_leaves_status_to_reconcile(provider: str, new_gateway: NewGateway,
-                                                          simulator: Simulator, receiver: Receiver,
-                                                          payer: Payer) -> None:
+async def test_dropped_webhook_leaves_status_to_reconcile(
+    provider: str, new_gateway: NewGateway, simulator: Simulator, receiver: Receiver, payer: Payer
+) -> None:
     gw = await new_gateway(provider)
     await simulator.set_faults(gw.key_id, drop_webhook=True)
     order, _ = await _paid(gw, receiver, payer)
@@ -318,8 +364,9 @@ def _tokens_issued(simulator: Simulator, key_id: str) -> int:
     return sum(1 for holder, _ in simulator.state.tokens.values() if holder == key_id)
 
 
-async def test_phonepe_token_is_cached_per_account(new_gateway: NewGateway, simulator: Simulator,
-                                                   receiver: Receiver) -> None:
+async def test_phonepe_token_is_cached_per_account(
+    new_gateway: NewGateway, simulator: Simulator, receiver: Receiver
+) -> None:
     gw = await new_gateway("phonepe")
     order = await gw.adapter.create_order(gw.account, _order(receiver))
     await asyncio.gather(*(gw.adapter.fetch_status(gw.account, order.gateway_txn_id) for _ in range(5)))
@@ -329,8 +376,9 @@ async def test_phonepe_token_is_cached_per_account(new_gateway: NewGateway, simu
     assert _tokens_issued(simulator, other.key_id) == 1
 
 
-async def test_phonepe_token_is_refreshed_before_it_expires(new_gateway: NewGateway, simulator: Simulator,
-                                                            receiver: Receiver) -> None:
+async def test_phonepe_token_is_refreshed_before_it_expires(
+    new_gateway: NewGateway, simulator: Simulator, receiver: Receiver
+) -> None:
     gw = await new_gateway("phonepe", token_ttl_seconds=2)
     order = await gw.adapter.create_order(gw.account, _order(receiver))
     await asyncio.sleep(1.1)  # past half its lifetime, before it expires
@@ -338,8 +386,9 @@ async def test_phonepe_token_is_refreshed_before_it_expires(new_gateway: NewGate
     assert _tokens_issued(simulator, gw.key_id) == 2
 
 
-async def test_phonepe_revoked_token_is_replaced_once(new_gateway: NewGateway, simulator: Simulator,
-                                                      receiver: Receiver) -> None:
+async def test_phonepe_revoked_token_is_replaced_once(
+    new_gateway: NewGateway, simulator: Simulator, receiver: Receiver
+) -> None:
     gw = await new_gateway("phonepe")
     order = await gw.adapter.create_order(gw.account, _order(receiver))
     for token, (holder, _) in list(simulator.state.tokens.items()):

@@ -27,8 +27,11 @@ BASE = "/api/v1/admin/gateways"
 
 
 def sandbox_credentials() -> dict[str, str]:
-    return {"key_id": f"sbx_{secrets.token_hex(6)}", "key_secret": secrets.token_hex(12),
-            "webhook_secret": secrets.token_hex(12)}
+    return {
+        "key_id": f"sbx_{secrets.token_hex(6)}",
+        "key_secret": secrets.token_hex(12),
+        "webhook_secret": secrets.token_hex(12),
+    }
 
 
 def closed_port() -> int:
@@ -45,17 +48,34 @@ class AdminClient:
     bodies: list[str] = field(default_factory=list)
     secrets: set[str] = field(default_factory=set)
 
-    async def request(self, method: str, path: str, *, json_body: Any = None, raw: bytes | None = None,
-                      headers: dict[str, str] | None = None, **kwargs: Any) -> httpx.Response:
-        content = raw if raw is not None else (json.dumps(json_body).encode() if json_body is not None else None)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        content = (
+            raw if raw is not None else (json.dumps(json_body).encode() if json_body is not None else None)
+        )
         hdrs = {"content-type": "application/json", **(headers or {})}
         resp = await self.http.request(method, BASE + path, content=content, headers=hdrs, **kwargs)
         self.bodies.append(resp.text)
         return resp
 
     async def create(self, **overrides: Any) -> httpx.Response:
-        body = {"name": f"gw_{secrets.token_hex(4)}", "provider": "sandbox", "base_url": "http://127.0.0.1:9",
-                "credentials": sandbox_credentials(), "monthly_limit": 1_000_000, "priority": 1, **overrides}
+        body = {
+            "name": f"gw_{secrets.token_hex(4)}",
+            "provider": "sandbox",
+            "base_url": "http://127.0.0.1:9",
+            "credentials": sandbox_credentials(),
+            "monthly_limit": 1_000_000,
+            "priority": 1,
+            **overrides,
+        }
         if isinstance(body.get("credentials"), dict):
             self.secrets.update(v for v in body["credentials"].values() if isinstance(v, str))
         return await self.request("POST", "", json_body=body)
@@ -67,8 +87,9 @@ class AdminClient:
 @pytest.fixture
 async def admin(platform, session) -> AsyncIterator[AdminClient]:
     token = get_settings().admin_token
-    async with httpx.AsyncClient(base_url=platform.api_url, timeout=20,
-                                 headers={"Authorization": f"Bearer {token}"}) as http:
+    async with httpx.AsyncClient(
+        base_url=platform.api_url, timeout=20, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
         client = AdminClient(http)
         yield client
     # invariant 7: no response, success or error, carries a credential beyond its masked hint
@@ -83,9 +104,19 @@ async def gateway_row(session: AsyncSession, gateway_id: str) -> PaymentGateway 
     return await session.get(PaymentGateway, uuid.UUID(gateway_id), populate_existing=True)
 
 
-async def insert_transaction(session: AsyncSession, client_id: uuid.UUID, gateway_id: uuid.UUID) -> Transaction:
-    txn = Transaction(id=uuid.uuid4(), order_id=f"ord_{secrets.token_hex(5)}", client_id=client_id,
-                      gateway_id=gateway_id, amount=10_000, currency="INR", status="failed", volume_released=True)
+async def insert_transaction(
+    session: AsyncSession, client_id: uuid.UUID, gateway_id: uuid.UUID
+) -> Transaction:
+    txn = Transaction(
+        id=uuid.uuid4(),
+        order_id=f"ord_{secrets.token_hex(5)}",
+        client_id=client_id,
+        gateway_id=gateway_id,
+        amount=10_000,
+        currency="INR",
+        status="failed",
+        volume_released=True,
+    )
     session.add(txn)
     await session.commit()
     return txn
@@ -102,13 +133,22 @@ def assert_error(resp: httpx.Response, status: int, code: str, field: str | None
 
 # ---- auth ------------------------------------------------------------------------------------------------
 
-ROUTES = [("GET", ""), ("POST", ""), ("GET", "/health"), ("PUT", "/priority"), ("GET", f"/{uuid.uuid4()}"),
-          ("PATCH", f"/{uuid.uuid4()}"), ("DELETE", f"/{uuid.uuid4()}"), ("POST", f"/{uuid.uuid4()}/test")]
+ROUTES = [
+    ("GET", ""),
+    ("POST", ""),
+    ("GET", "/health"),
+    ("PUT", "/priority"),
+    ("GET", f"/{uuid.uuid4()}"),
+    ("PATCH", f"/{uuid.uuid4()}"),
+    ("DELETE", f"/{uuid.uuid4()}"),
+    ("POST", f"/{uuid.uuid4()}/test"),
+]
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES)
-@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", "Basic ZGV2OmRldg==", "Bearer",
-                                           "dev-admin-token", ""])
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer wrong-token", "Basic ZGV2OmRldg==", "Bearer", "dev-admin-token", ""]
+)
 async def test_every_route_needs_the_admin_token(admin, method, path, authorization):
     headers = {"Authorization": authorization} if authorization is not None else {}
     headers["content-type"] = "application/json"  # a body of another type is refused first, with 415
@@ -134,18 +174,25 @@ def test_production_refuses_the_default_admin_token():
         Settings(env="production", encryption_keys=strong_key).check_production()
     with pytest.raises(RuntimeError, match="LSP_ADMIN_TOKEN"):
         Settings(env="production", encryption_keys=strong_key, admin_token="short").check_production()
-    Settings(env="production", encryption_keys=strong_key, admin_token=secrets.token_urlsafe(32)).check_production()
+    Settings(
+        env="production", encryption_keys=strong_key, admin_token=secrets.token_urlsafe(32)
+    ).check_production()
     Settings(env="development").check_production()
 
 
 # ---- create, list, get -------------------------------------------------------------------------------------
+
 
 async def test_create_list_and_get(admin, session):
     creds = sandbox_credentials()
     resp = await admin.create(name="sandbox_main", credentials=creds, monthly_limit=5_000_000, priority=7)
     assert resp.status_code == 201, resp.text
     gw = resp.json()
-    assert gw["name"] == "sandbox_main" and gw["provider"] == "sandbox" and gw["base_url"] == "http://127.0.0.1:9"
+    assert (
+        gw["name"] == "sandbox_main"
+        and gw["provider"] == "sandbox"
+        and gw["base_url"] == "http://127.0.0.1:9"
+    )
     assert gw["monthly_limit"] == 5_000_000 and gw["priority"] == 7 and gw["is_active"] is True
     assert gw["current_volume"] == 0 and gw["temp_failed"] is False and gw["consecutive_failures"] == 0
     assert gw["success_rate"] == "100.00"
@@ -155,8 +202,13 @@ async def test_create_list_and_get(admin, session):
     assert row is not None and json.loads(crypto.decrypt(row.credentials_enc)) == creds
     assert creds["key_secret"] not in row.credentials_enc
 
-    inactive = await admin.create(name="payu_backup", provider="payu", credentials={"key": "payu_key_1234567",
-                                  "salt": secrets.token_hex(10)}, priority=2, is_active=False)
+    inactive = await admin.create(
+        name="payu_backup",
+        provider="payu",
+        credentials={"key": "payu_key_1234567", "salt": secrets.token_hex(10)},
+        priority=2,
+        is_active=False,
+    )
     assert inactive.status_code == 201, inactive.text
     assert inactive.json()["is_active"] is False
 
@@ -168,12 +220,23 @@ async def test_create_list_and_get(admin, session):
     assert one.status_code == 200 and one.json() == listed.json()["items"][0]
 
 
-@pytest.mark.parametrize("provider, credentials", [
-    ("razorpay", {"key_id": "rzp_test_abcdef123", "key_secret": "s" * 20, "webhook_secret": "w" * 20}),
-    ("payu", {"key": "gtKFFx123", "salt": "eCwWELxi" * 3}),
-    ("phonepe", {"client_id": "PHONEPE_CLIENT_1", "client_secret": "c" * 24, "client_version": "1",
-                 "webhook_username": "lsp_hooks", "webhook_password": "Pw0" + "p" * 12}),
-])
+@pytest.mark.parametrize(
+    "provider, credentials",
+    [
+        ("razorpay", {"key_id": "rzp_test_abcdef123", "key_secret": "s" * 20, "webhook_secret": "w" * 20}),
+        ("payu", {"key": "gtKFFx123", "salt": "eCwWELxi" * 3}),
+        (
+            "phonepe",
+            {
+                "client_id": "PHONEPE_CLIENT_1",
+                "client_secret": "c" * 24,
+                "client_version": "1",
+                "webhook_username": "lsp_hooks",
+                "webhook_password": "Pw0" + "p" * 12,
+            },
+        ),
+    ],
+)
 async def test_create_each_provider(admin, provider, credentials):
     resp = await admin.create(provider=provider, credentials=credentials)
     assert resp.status_code == 201, resp.text
@@ -194,13 +257,30 @@ BAD_CREATE = [
     ({"base_url": "not a url"}, 422, "VALIDATION_ERROR", "base_url"),
     ({"credentials": "key:secret"}, 422, "VALIDATION_ERROR", "credentials"),
     ({"credentials": {}}, 422, "VALIDATION_ERROR", "credentials"),
-    ({"credentials": {"key_id": "sbx_1234567", "key_secret": 12345678, "webhook_secret": "w" * 12}}, 422,
-     "VALIDATION_ERROR", "credentials.key_secret"),
-    ({"credentials": {"key_id": "sbx_1234567", "key_secret": "k" * 12}}, 422, "INVALID_CREDENTIALS",
-     "credentials.webhook_secret"),
-    ({"credentials": {"key_id": "sbx_1234567", "key_secret": "k" * 12, "webhook_secret": "   "}}, 422,
-     "INVALID_CREDENTIALS", "credentials.webhook_secret"),
-    ({"provider": "payu", "credentials": {"key_id": "sbx_1234567"}}, 422, "INVALID_CREDENTIALS", "credentials.key"),
+    (
+        {"credentials": {"key_id": "sbx_1234567", "key_secret": 12345678, "webhook_secret": "w" * 12}},
+        422,
+        "VALIDATION_ERROR",
+        "credentials.key_secret",
+    ),
+    (
+        {"credentials": {"key_id": "sbx_1234567", "key_secret": "k" * 12}},
+        422,
+        "INVALID_CREDENTIALS",
+        "credentials.webhook_secret",
+    ),
+    (
+        {"credentials": {"key_id": "sbx_1234567", "key_secret": "k" * 12, "webhook_secret": "   "}},
+        422,
+        "INVALID_CREDENTIALS",
+        "credentials.webhook_secret",
+    ),
+    (
+        {"provider": "payu", "credentials": {"key_id": "sbx_1234567"}},
+        422,
+        "INVALID_CREDENTIALS",
+        "credentials.key",
+    ),
     ({"monthly_limit": 0}, 422, "VALIDATION_ERROR", "monthly_limit"),
     ({"monthly_limit": -100}, 422, "VALIDATION_ERROR", "monthly_limit"),
     ({"monthly_limit": 100.5}, 422, "VALIDATION_ERROR", "monthly_limit"),
@@ -219,8 +299,14 @@ async def test_create_refuses_bad_input(admin, session, overrides, status, code,
     if isinstance(overrides, bytes):
         resp = await admin.request("POST", "", raw=overrides)
     else:
-        body = {"name": "gw_bad", "provider": "sandbox", "base_url": "http://127.0.0.1:9",
-                "credentials": sandbox_credentials(), "monthly_limit": 1_000_000, **overrides}
+        body = {
+            "name": "gw_bad",
+            "provider": "sandbox",
+            "base_url": "http://127.0.0.1:9",
+            "credentials": sandbox_credentials(),
+            "monthly_limit": 1_000_000,
+            **overrides,
+        }
         if isinstance(body["credentials"], dict):
             admin.secrets.update(v for v in body["credentials"].values() if isinstance(v, str))
         resp = await admin.request("POST", "", json_body=body)
@@ -237,6 +323,7 @@ async def test_create_refuses_a_taken_name(admin, session):
 
 # ---- update ------------------------------------------------------------------------------------------------
 
+
 async def test_update_fields_and_reencrypt_credentials(admin, session):
     gw = (await admin.create(name="gw_a", monthly_limit=1_000)).json()
     before = await gateway_row(session, gw["id"])
@@ -245,13 +332,27 @@ async def test_update_fields_and_reencrypt_credentials(admin, session):
 
     new_creds = sandbox_credentials()
     admin.secrets.update(new_creds.values())
-    resp = await admin.request("PATCH", f"/{gw['id']}", json_body={
-        "name": "gw_renamed", "base_url": "https://psp.example.com/api", "monthly_limit": 9_000_000,
-        "priority": 4, "is_active": False, "credentials": new_creds})
+    resp = await admin.request(
+        "PATCH",
+        f"/{gw['id']}",
+        json_body={
+            "name": "gw_renamed",
+            "base_url": "https://psp.example.com/api",
+            "monthly_limit": 9_000_000,
+            "priority": 4,
+            "is_active": False,
+            "credentials": new_creds,
+        },
+    )
     assert resp.status_code == 200, resp.text
     out = resp.json()
     assert (out["name"], out["base_url"], out["monthly_limit"], out["priority"], out["is_active"]) == (
-        "gw_renamed", "https://psp.example.com/api", 9_000_000, 4, False)
+        "gw_renamed",
+        "https://psp.example.com/api",
+        9_000_000,
+        4,
+        False,
+    )
     assert out["credentials_hint"] == crypto.mask(new_creds["key_id"])
     assert out["updated_at"] >= gw["updated_at"]
 
@@ -281,8 +382,12 @@ BAD_UPDATE = [
     ({"temp_failed": "no"}, 422, "VALIDATION_ERROR", "temp_failed"),
     ({"provider": "razorpay"}, 422, "VALIDATION_ERROR", "provider"),  # a gateway's provider is for life
     ({"current_volume": 0}, 422, "VALIDATION_ERROR", "current_volume"),
-    ({"priority": 3, "credentials": {"key_id": "sbx_12345678"}}, 422, "INVALID_CREDENTIALS",
-     "credentials.key_secret"),
+    (
+        {"priority": 3, "credentials": {"key_id": "sbx_12345678"}},
+        422,
+        "INVALID_CREDENTIALS",
+        "credentials.key_secret",
+    ),
 ]
 
 
@@ -299,14 +404,24 @@ async def test_update_refuses_bad_input_and_changes_nothing(admin, session, chan
     assert_error(resp, status, code, field)
     after = await gateway_row(session, gw["id"])
     assert after is not None
-    assert (after.name, after.priority, after.monthly_limit, after.base_url, after.credentials_enc) == snapshot
+    assert (
+        after.name,
+        after.priority,
+        after.monthly_limit,
+        after.base_url,
+        after.credentials_enc,
+    ) == snapshot
 
 
 async def test_update_rename_to_a_taken_name(admin, session):
     await admin.create(name="taken")
     gw = (await admin.create(name="mine")).json()
-    assert_error(await admin.request("PATCH", f"/{gw['id']}", json_body={"name": "taken", "priority": 9}),
-                 409, "GATEWAY_NAME_TAKEN", "name")
+    assert_error(
+        await admin.request("PATCH", f"/{gw['id']}", json_body={"name": "taken", "priority": 9}),
+        409,
+        "GATEWAY_NAME_TAKEN",
+        "name",
+    )
     row = await gateway_row(session, gw["id"])
     assert row is not None and (row.name, row.priority) == ("mine", 1)
     # renaming to its own name is not a conflict
@@ -324,8 +439,11 @@ async def test_breaker_clear_and_manual_trip(admin, session):
     # base_url on a closed port: the scheduler's health probe cannot clear the breaker behind the test's back
     gw = (await admin.create(base_url=f"http://127.0.0.1:{closed_port()}")).json()
     tripped_at = datetime.now(UTC) - timedelta(minutes=3)
-    await session.execute(update(PaymentGateway).where(PaymentGateway.id == uuid.UUID(gw["id"]))
-                          .values(temp_failed=True, consecutive_failures=7, temp_failed_at=tripped_at))
+    await session.execute(
+        update(PaymentGateway)
+        .where(PaymentGateway.id == uuid.UUID(gw["id"]))
+        .values(temp_failed=True, consecutive_failures=7, temp_failed_at=tripped_at)
+    )
     await session.commit()
 
     resp = await admin.request("PATCH", f"/{gw['id']}", json_body={"temp_failed": False})
@@ -333,7 +451,11 @@ async def test_breaker_clear_and_manual_trip(admin, session):
     out = resp.json()
     assert (out["temp_failed"], out["consecutive_failures"], out["temp_failed_at"]) == (False, 0, None)
     row = await gateway_row(session, gw["id"])
-    assert row is not None and (row.temp_failed, row.consecutive_failures, row.temp_failed_at) == (False, 0, None)
+    assert row is not None and (row.temp_failed, row.consecutive_failures, row.temp_failed_at) == (
+        False,
+        0,
+        None,
+    )
 
     resp = await admin.request("PATCH", f"/{gw['id']}", json_body={"temp_failed": True})
     out = resp.json()
@@ -341,6 +463,7 @@ async def test_breaker_clear_and_manual_trip(admin, session):
 
 
 # ---- delete ------------------------------------------------------------------------------------------------
+
 
 async def test_delete_a_gateway_without_history(admin, session):
     gw = (await admin.create()).json()
@@ -369,13 +492,24 @@ async def test_delete_a_gateway_with_transactions_deactivates_it(admin, session)
 
 # ---- bulk priority -----------------------------------------------------------------------------------------
 
+
 async def test_bulk_priority(admin, session):
     a, b, c = [(await admin.create(name=n, priority=1)).json() for n in ("a_gw", "b_gw", "c_gw")]
-    resp = await admin.request("PUT", "/priority", json_body=[{"id": a["id"], "priority": 1},
-                                                               {"id": c["id"], "priority": 30},
-                                                               {"id": b["id"], "priority": 20}])
+    resp = await admin.request(
+        "PUT",
+        "/priority",
+        json_body=[
+            {"id": a["id"], "priority": 1},
+            {"id": c["id"], "priority": 30},
+            {"id": b["id"], "priority": 20},
+        ],
+    )
     assert resp.status_code == 200, resp.text
-    assert [(g["name"], g["priority"]) for g in resp.json()["items"]] == [("c_gw", 30), ("b_gw", 20), ("a_gw", 1)]
+    assert [(g["name"], g["priority"]) for g in resp.json()["items"]] == [
+        ("c_gw", 30),
+        ("b_gw", 20),
+        ("a_gw", 1),
+    ]
     rows = {str(g.id): g.priority for g in (await session.execute(select(PaymentGateway))).scalars()}
     assert rows == {a["id"]: 1, b["id"]: 20, c["id"]: 30}
 
@@ -407,6 +541,7 @@ async def test_bulk_priority_is_all_or_nothing(admin, session, body, status, cod
 
 # ---- health ------------------------------------------------------------------------------------------------
 
+
 async def test_health_figures(admin, session, platform):
     busy = (await admin.create(name="busy", monthly_limit=1_000_000, priority=2)).json()
     idle = (await admin.create(name="idle", monthly_limit=500, priority=1)).json()
@@ -416,20 +551,46 @@ async def test_health_figures(admin, session, platform):
     # ten recent attempts, 10..100 ms: 7 created, 2 declined, 1 technical error
     outcomes = ["created"] * 7 + ["declined"] * 2 + ["technical_error"]
     for i, outcome in enumerate(outcomes):
-        session.add(GatewayAttempt(transaction_id=txn.id, gateway_id=busy_id, attempt=i + 1, outcome=outcome,
-                                   latency_ms=(i + 1) * 10))
+        session.add(
+            GatewayAttempt(
+                transaction_id=txn.id,
+                gateway_id=busy_id,
+                attempt=i + 1,
+                outcome=outcome,
+                latency_ms=(i + 1) * 10,
+            )
+        )
     # three slow failures two hours ago: outside the default window, inside a three-hour one
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
     for i in range(3):
-        session.add(GatewayAttempt(transaction_id=txn.id, gateway_id=busy_id, attempt=20 + i,
-                                   outcome="technical_error", latency_ms=5_000, created_at=two_hours_ago))
+        session.add(
+            GatewayAttempt(
+                transaction_id=txn.id,
+                gateway_id=busy_id,
+                attempt=20 + i,
+                outcome="technical_error",
+                latency_ms=5_000,
+                created_at=two_hours_ago,
+            )
+        )
     tripped_at = datetime.now(UTC) - timedelta(minutes=1)
-    await session.execute(update(PaymentGateway).where(PaymentGateway.id == busy_id).values(
-        current_volume=250_000, volume_month=volume_month(), consecutive_failures=2, temp_failed=True,
-        temp_failed_at=tripped_at))
+    await session.execute(
+        update(PaymentGateway)
+        .where(PaymentGateway.id == busy_id)
+        .values(
+            current_volume=250_000,
+            volume_month=volume_month(),
+            consecutive_failures=2,
+            temp_failed=True,
+            temp_failed_at=tripped_at,
+        )
+    )
     # a volume from an earlier month is no volume this month
-    await session.execute(update(PaymentGateway).where(PaymentGateway.id == uuid.UUID(idle["id"])).values(
-        current_volume=400, volume_month=volume_month() - timedelta(days=40)))
+    await session.execute(
+        update(PaymentGateway)
+        .where(PaymentGateway.id == uuid.UUID(idle["id"]))
+        .values(current_volume=400, volume_month=volume_month() - timedelta(days=40))
+    )
     await session.commit()
 
     resp = await admin.request("GET", "/health")
@@ -438,8 +599,16 @@ async def test_health_figures(admin, session, platform):
     assert report["window_minutes"] == 60
     by_name = {g["name"]: g for g in report["items"]}
     h = by_name["busy"]
-    assert h["window"] == {"minutes": 60, "attempts": 10, "created": 7, "declines": 2, "technical_errors": 1,
-                           "technical_error_rate": "10.00", "latency_p50_ms": 55.0, "latency_p95_ms": 95.5}
+    assert h["window"] == {
+        "minutes": 60,
+        "attempts": 10,
+        "created": 7,
+        "declines": 2,
+        "technical_errors": 1,
+        "technical_error_rate": "10.00",
+        "latency_p50_ms": 55.0,
+        "latency_p95_ms": 95.5,
+    }
     assert h["volume"] == {"used": 250_000, "monthly_limit": 1_000_000, "percent": "25.00"}
     assert h["breaker"]["temp_failed"] is True and h["breaker"]["consecutive_failures"] == 2
     assert datetime.fromisoformat(h["breaker"]["temp_failed_at"]) == tripped_at
@@ -450,14 +619,27 @@ async def test_health_figures(admin, session, platform):
     assert (h["provider"], h["is_active"], h["priority"]) == ("sandbox", True, 2)
 
     quiet = by_name["idle"]
-    assert quiet["window"] == {"minutes": 60, "attempts": 0, "created": 0, "declines": 0, "technical_errors": 0,
-                               "technical_error_rate": None, "latency_p50_ms": None, "latency_p95_ms": None}
+    assert quiet["window"] == {
+        "minutes": 60,
+        "attempts": 0,
+        "created": 0,
+        "declines": 0,
+        "technical_errors": 0,
+        "technical_error_rate": None,
+        "latency_p50_ms": None,
+        "latency_p95_ms": None,
+    }
     assert quiet["volume"] == {"used": 0, "monthly_limit": 500, "percent": "0.00"}
 
     wide = (await admin.request("GET", "/health", params={"window_minutes": 180})).json()
     h = {g["name"]: g for g in wide["items"]}["busy"]["window"]
     # 13 latencies: 10..100 and 3 x 5000; p50 is the 7th (70), p95 sits between the two last 5000s
-    assert (h["attempts"], h["technical_errors"], h["latency_p50_ms"], h["latency_p95_ms"]) == (13, 4, 70.0, 5000.0)
+    assert (h["attempts"], h["technical_errors"], h["latency_p50_ms"], h["latency_p95_ms"]) == (
+        13,
+        4,
+        70.0,
+        5000.0,
+    )
     assert h["technical_error_rate"] == "30.77"
 
 
@@ -468,6 +650,7 @@ async def test_health_refuses_a_bad_window(admin, window):
 
 
 # ---- connectivity ------------------------------------------------------------------------------------------
+
 
 async def test_connectivity_against_the_simulator(admin, session, platform):
     gw = await create_sandbox_gateway(session, platform.simulator_url)
@@ -501,7 +684,9 @@ async def test_connectivity_follows_a_changed_base_url(admin, session, platform)
     gw = await create_sandbox_gateway(session, platform.simulator_url)
     admin.remember(gw)
     assert (await admin.request("POST", f"/{gw.id}/test")).json()["ok"] is True
-    moved = await admin.request("PATCH", f"/{gw.id}", json_body={"base_url": f"http://127.0.0.1:{closed_port()}"})
+    moved = await admin.request(
+        "PATCH", f"/{gw.id}", json_body={"base_url": f"http://127.0.0.1:{closed_port()}"}
+    )
     assert moved.status_code == 200, moved.text
     assert (await admin.request("POST", f"/{gw.id}/test")).json()["error_code"] == "PSP_UNREACHABLE"
     await admin.request("PATCH", f"/{gw.id}", json_body={"base_url": platform.simulator_url})

@@ -31,8 +31,11 @@ class LogTail:
         for name, path in self.files.items():
             with open(path, "rb") as f:
                 f.seek(self.offsets[name])
-                found += [f"{name}: {line.strip()[:300]}" for line in f.read().decode(errors="replace").splitlines()
-                          if word.lower() in line.lower()]
+                found += [
+                    f"{name}: {line.strip()[:300]}"
+                    for line in f.read().decode(errors="replace").splitlines()
+                    if word.lower() in line.lower()
+                ]
         return found
 
 
@@ -47,11 +50,15 @@ async def http():
         yield c
 
 
-async def test_every_gateway_failing_at_once_gives_no_500_no_deadlock_and_one_alert_per_trip(platform, session,
-                                                                                              http):
+async def test_every_gateway_failing_at_once_gives_no_500_no_deadlock_and_one_alert_per_trip(
+    platform, session, http
+):
     logs = LogTail("api", "worker", "scheduler")
     new = await create_merchant(session)
-    down = [await create_sandbox_gateway(session, platform.simulator_url, name=f"down{i}") for i in range(GATEWAYS)]
+    down = [
+        await create_sandbox_gateway(session, platform.simulator_url, name=f"down{i}")
+        for i in range(GATEWAYS)
+    ]
     down_ids = [gw.id for gw in down]
     async with httpx.AsyncClient() as c:
         for gw in down:
@@ -69,7 +76,10 @@ async def test_every_gateway_failing_at_once_gives_no_500_no_deadlock_and_one_al
 
     # 201 while some gateway could still take the payment, 503 once every breaker is open; never a 500
     codes = Counter(r.status_code for r in responses)
-    assert set(codes) <= {201, 503}, (codes, [r.text[:300] for r in responses if r.status_code not in (201, 503)][:3])
+    assert set(codes) <= {201, 503}, (
+        codes,
+        [r.text[:300] for r in responses if r.status_code not in (201, 503)][:3],
+    )
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 503} <= {"NO_GATEWAY_AVAILABLE"}
     started = codes[201]
     assert started > 0
@@ -89,17 +99,30 @@ async def test_every_gateway_failing_at_once_gives_no_500_no_deadlock_and_one_al
     assert volumes == dict.fromkeys(down_ids, 0)
 
     # every breaker tripped, and each trip left exactly one alert
-    tripped = (await session.execute(select(PaymentGateway.id).where(PaymentGateway.temp_failed))).scalars().all()
+    tripped = (
+        (await session.execute(select(PaymentGateway.id).where(PaymentGateway.temp_failed))).scalars().all()
+    )
     assert set(tripped) == set(down_ids)
-    alerts = Counter((await session.execute(select(Alert.gateway_id).where(Alert.kind == "gateway_breaker_tripped"))
-                      ).scalars())
+    alerts = Counter(
+        (
+            await session.execute(select(Alert.gateway_id).where(Alert.kind == "gateway_breaker_tripped"))
+        ).scalars()
+    )
     assert alerts == Counter(dict.fromkeys(down_ids, 1))
 
     # every job ran to completion without a deadlock victim on the way
-    intents = (await session.execute(select(JobIntent.status, func.count()).where(
-        JobIntent.name == "transaction.process").group_by(JobIntent.status))).all()
+    intents = (
+        await session.execute(
+            select(JobIntent.status, func.count())
+            .where(JobIntent.name == "transaction.process")
+            .group_by(JobIntent.status)
+        )
+    ).all()
     assert {status for status, _ in intents} == {"completed"}, intents
-    victims = (await session.execute(select(func.count()).select_from(JobIntent).where(
-        JobIntent.last_error.ilike("%deadlock%")))).scalar_one()
+    victims = (
+        await session.execute(
+            select(func.count()).select_from(JobIntent).where(JobIntent.last_error.ilike("%deadlock%"))
+        )
+    ).scalar_one()
     assert victims == 0
     assert logs.lines("deadlock") == []

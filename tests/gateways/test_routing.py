@@ -42,12 +42,20 @@ async def http():
         yield c
 
 
-async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_recovers(platform, session, http):
+async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_recovers(
+    platform, session, http
+):
     new = await create_merchant(session)
-    good = [await create_sandbox_gateway(session, platform.simulator_url, name=f"good{i}", auto_outcome="success")
-            for i in range(2)]
+    good = [
+        await create_sandbox_gateway(session, platform.simulator_url, name=f"good{i}", auto_outcome="success")
+        for i in range(2)
+    ]
     bad = await create_sandbox_gateway(session, platform.simulator_url, name="bad", auto_outcome="success")
-    bad_id, bad_key, good_ids = bad.id, gateway_service.account(bad).credentials["key_id"], [g.id for g in good]
+    bad_id, bad_key, good_ids = (
+        bad.id,
+        gateway_service.account(bad).credentials["key_id"],
+        [g.id for g in good],
+    )
     await _faults(platform, bad_key, http_5xx=502)
     client = merchant_client(platform.api_url, new, http)
     for _ in range(10):
@@ -60,19 +68,36 @@ async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_re
     await wait_for(all_paid, timeout=120, every=1, what="all 500 payments paid")
     # none of them was paid through the failing gateway; every attempt there was a technical error
     assert await count(session, Transaction, Transaction.gateway_id == bad_id) == 0
-    bad_attempts = (await session.execute(select(GatewayAttempt.outcome).where(GatewayAttempt.gateway_id == bad_id))).scalars().all()
+    bad_attempts = (
+        (await session.execute(select(GatewayAttempt.outcome).where(GatewayAttempt.gateway_id == bad_id)))
+        .scalars()
+        .all()
+    )
     assert bad_attempts and set(bad_attempts) == {"technical_error"}
     assert await count(session, WalletEntry) == 500
-    tripped = (await session.execute(select(PaymentGateway.temp_failed, PaymentGateway.temp_failed_at)
-                                     .where(PaymentGateway.id == bad_id))).one()
+    tripped = (
+        await session.execute(
+            select(PaymentGateway.temp_failed, PaymentGateway.temp_failed_at).where(
+                PaymentGateway.id == bad_id
+            )
+        )
+    ).one()
     assert tripped.temp_failed and tripped.temp_failed_at is not None
-    assert await count(session, Alert, Alert.kind == "gateway_breaker_tripped", Alert.gateway_id == bad_id) == 1
+    assert (
+        await count(session, Alert, Alert.kind == "gateway_breaker_tripped", Alert.gateway_id == bad_id) == 1
+    )
     # fewer attempts on the bad gateway than payments: once tripped it got no more traffic
     assert len(bad_attempts) < 500
     # every reservation moved with its payment
     for gw_id in [*good_ids, bad_id]:
-        gw = (await session.execute(select(PaymentGateway.current_volume).where(PaymentGateway.id == gw_id))).one()
-        reserved = sum((await session.execute(select(Transaction.amount).where(Transaction.gateway_id == gw_id))).scalars())
+        gw = (
+            await session.execute(select(PaymentGateway.current_volume).where(PaymentGateway.id == gw_id))
+        ).one()
+        reserved = sum(
+            (
+                await session.execute(select(Transaction.amount).where(Transaction.gateway_id == gw_id))
+            ).scalars()
+        )
         assert gw.current_volume == reserved
 
     # the PSP answers again: the health probe clears the breaker and the gateway gets traffic back
@@ -80,7 +105,9 @@ async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_re
 
     async def recovered():
         await session.rollback()
-        return not (await session.execute(select(PaymentGateway.temp_failed).where(PaymentGateway.id == bad_id))).scalar_one()
+        return not (
+            await session.execute(select(PaymentGateway.temp_failed).where(PaymentGateway.id == bad_id))
+        ).scalar_one()
 
     await wait_for(recovered, timeout=20, what="the breaker to clear")
     assert await count(session, Alert, Alert.kind == "gateway_recovered", Alert.gateway_id == bad_id) == 1
@@ -95,14 +122,22 @@ async def test_a_decline_is_never_retried_elsewhere(platform, session, http):
     await create_sandbox_gateway(session, platform.simulator_url, name="other", priority=1)
     declining_id = declining.id
     await _faults(platform, declining, decline=True)
-    txn_id = uuid.UUID((await merchant_client(platform.api_url, new, http).pay(amount=5_000)).json()["transaction_id"])
+    txn_id = uuid.UUID(
+        (await merchant_client(platform.api_url, new, http).pay(amount=5_000)).json()["transaction_id"]
+    )
 
     async def failed():
         await session.rollback()
-        return (await session.execute(select(Transaction).where(Transaction.id == txn_id))).scalar_one().status == "failed"
+        return (
+            await session.execute(select(Transaction).where(Transaction.id == txn_id))
+        ).scalar_one().status == "failed"
 
     await wait_for(failed, what="the declined payment to fail")
-    attempts = (await session.execute(select(GatewayAttempt).where(GatewayAttempt.transaction_id == txn_id))).scalars().all()
+    attempts = (
+        (await session.execute(select(GatewayAttempt).where(GatewayAttempt.transaction_id == txn_id)))
+        .scalars()
+        .all()
+    )
     assert [(a.gateway_id, a.outcome) for a in attempts] == [(declining_id, "declined")]
     assert attempts[0].error_code
 
@@ -141,10 +176,14 @@ async def test_a_missing_webhook_is_resolved_by_the_janitor(platform, session, h
         return t if t.get("checkout_url") else None
 
     t = await wait_for(checkout, what="the PSP order")
-    r = await http.post(t["checkout_url"], data={"outcome": "success"}, headers={"accept": "application/json"})
+    r = await http.post(
+        t["checkout_url"], data={"outcome": "success"}, headers={"accept": "application/json"}
+    )
     assert r.status_code == 200
     await asyncio.sleep(0.5)
-    assert (await client.get(f"/api/v1/transactions/{txn_id}")).json()["status"] == "pending"  # no webhook came
+    assert (await client.get(f"/api/v1/transactions/{txn_id}")).json()[
+        "status"
+    ] == "pending"  # no webhook came
 
     async def paid():
         return (await client.get(f"/api/v1/transactions/{txn_id}")).json()["status"] == "paid"
@@ -163,18 +202,27 @@ async def test_a_payment_nobody_completes_expires_and_releases_its_volume(platfo
 
     async def pending():
         await session.rollback()
-        return (await session.execute(select(Transaction.status).where(Transaction.id == txn_id))).scalar_one() == "pending"
+        return (
+            await session.execute(select(Transaction.status).where(Transaction.id == txn_id))
+        ).scalar_one() == "pending"
 
     await wait_for(pending, what="the PSP order")
     # as if the payer had walked away two hours ago
-    await session.execute(update(Transaction).where(Transaction.id == txn_id)
-                          .values(created_at=Transaction.created_at - __import__("datetime").timedelta(hours=2)))
+    await session.execute(
+        update(Transaction)
+        .where(Transaction.id == txn_id)
+        .values(created_at=Transaction.created_at - __import__("datetime").timedelta(hours=2))
+    )
     await session.commit()
 
     async def expired():
         await session.rollback()
-        return (await session.execute(select(Transaction.status).where(Transaction.id == txn_id))).scalar_one() == "expired"
+        return (
+            await session.execute(select(Transaction.status).where(Transaction.id == txn_id))
+        ).scalar_one() == "expired"
 
     await wait_for(expired, timeout=20, what="the janitor to expire the payment")
-    volume = (await session.execute(select(PaymentGateway.current_volume).where(PaymentGateway.id == gw_id))).scalar_one()
+    volume = (
+        await session.execute(select(PaymentGateway.current_volume).where(PaymentGateway.id == gw_id))
+    ).scalar_one()
     assert volume == 0

@@ -20,17 +20,26 @@ from tests.redis_proxy import FreezingRedisProxy
 
 
 def _api_behind(platform, port: int, redis_url: str, socket_timeout: str) -> Platform:
-    return Platform(env={**platform.env, "LSP_REDIS_URL": redis_url, "LSP_API_PORT": str(port),
-                         "LSP_REDIS_SOCKET_TIMEOUT_SECONDS": socket_timeout,
-                         "LSP_REDIS_CONNECT_TIMEOUT_SECONDS": socket_timeout, "LSP_JOB_PUSH_TIMEOUT_SECONDS": "1",
-                         "LSP_REPLAY_CHECK_TIMEOUT_SECONDS": "1"})
+    return Platform(
+        env={
+            **platform.env,
+            "LSP_REDIS_URL": redis_url,
+            "LSP_API_PORT": str(port),
+            "LSP_REDIS_SOCKET_TIMEOUT_SECONDS": socket_timeout,
+            "LSP_REDIS_CONNECT_TIMEOUT_SECONDS": socket_timeout,
+            "LSP_JOB_PUSH_TIMEOUT_SECONDS": "1",
+            "LSP_REPLAY_CHECK_TIMEOUT_SECONDS": "1",
+        }
+    )
 
 
 @pytest.mark.parametrize("socket_timeout", ["0.5", "30"], ids=["short-socket-timeout", "long-socket-timeout"])
 async def test_pay_answers_when_redis_stops_answering_after_the_commit(platform, session, socket_timeout):
     """With a short socket timeout the read gives up; with a long one the push's own bound does."""
-    async with open_shop(platform, session) as shop, \
-            FreezingRedisProxy(b"transaction-processing", redis_url=platform.env["LSP_REDIS_URL"]) as proxy:
+    async with (
+        open_shop(platform, session) as shop,
+        FreezingRedisProxy(b"transaction-processing", redis_url=platform.env["LSP_REDIS_URL"]) as proxy,
+    ):
         port = _free_port()
         name = f"api-silent-redis-{port}"
         log_file = LOG_DIR / f"{name}.log"
@@ -59,17 +68,27 @@ async def test_pay_answers_when_redis_stops_answering_after_the_commit(platform,
         logged = log_file.read_bytes()[cut:].decode(errors="replace")
         assert "job_push_failed" in logged, logged[-2000:]
         await session.rollback()
-        intent_status = (await session.execute(select(JobIntent.status).where(
-            JobIntent.payload["transaction_id"].astext == txn_id))).scalar_one()
-        assert intent_status in ("pending", "completed")  # the real platform's sweeper may already have run it
+        intent_status = (
+            await session.execute(
+                select(JobIntent.status).where(JobIntent.payload["transaction_id"].astext == txn_id)
+            )
+        ).scalar_one()
+        assert intent_status in (
+            "pending",
+            "completed",
+        )  # the real platform's sweeper may already have run it
 
         # the real platform's sweeper pushes it and the payment goes on as usual
-        await wait_for(lambda: shop._status_in(txn_id, ("paid",)), what=f"transaction {txn_id} paid", timeout=60)
+        await wait_for(
+            lambda: shop._status_in(txn_id, ("paid",)), what=f"transaction {txn_id} paid", timeout=60
+        )
 
 
 async def test_a_signed_post_is_refused_at_once_when_redis_answers_nothing(platform, session):
-    async with open_shop(platform, session) as shop, \
-            FreezingRedisProxy(b"", redis_url=platform.env["LSP_REDIS_URL"]) as silent:
+    async with (
+        open_shop(platform, session) as shop,
+        FreezingRedisProxy(b"", redis_url=platform.env["LSP_REDIS_URL"]) as silent,
+    ):
         port = _free_port()
         stalled = _api_behind(platform, port, silent.url(platform.env["LSP_REDIS_URL"]), "30")
         stalled.start(f"api-silent-redis-{port}", "api")
@@ -105,5 +124,3 @@ async def _up(port: int) -> None:
             return False
 
     await wait_for(answers, timeout=60, what="the API behind the proxy")
-
-

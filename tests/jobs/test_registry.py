@@ -34,7 +34,11 @@ def test_the_initiation_sql_writes_the_registered_queue_and_name() -> None:
 def test_enqueue_by_name_writes_the_task_queue() -> None:
     session = AsyncSession()
     intent = outbox.enqueue(session, "refund.process", delay_seconds=2, refund_id="r1")
-    assert (intent.queue, intent.name, intent.payload) == (queues.REFUNDS, "refund.process", {"refund_id": "r1"})
+    assert (intent.queue, intent.name, intent.payload) == (
+        queues.REFUNDS,
+        "refund.process",
+        {"refund_id": "r1"},
+    )
     raw_id = uuid.uuid4()
     outbox.remember(session, "transaction.process", raw_id)
     assert session.info["lsp_pending_jobs"] == [

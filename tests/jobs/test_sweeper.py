@@ -16,8 +16,15 @@ from tests.factories import create_merchant, create_sandbox_gateway, wait_for
 async def test_sweeper_pushes_an_intent_redis_never_saw(platform, session):
     new = await create_merchant(session)
     gw = await create_sandbox_gateway(session, platform.simulator_url)
-    txn = Transaction(id=uuid.uuid4(), order_id="swept-1", client_id=new.client.id, gateway_id=gw.id,
-                      amount=5_000, currency="INR", status="created")
+    txn = Transaction(
+        id=uuid.uuid4(),
+        order_id="swept-1",
+        client_id=new.client.id,
+        gateway_id=gw.id,
+        amount=5_000,
+        currency="INR",
+        status="created",
+    )
     gw.current_volume, gw.volume_month = 5_000, volume_month()
     session.add(txn)
     intent = outbox.enqueue(session, "transaction.process", transaction_id=str(txn.id))
@@ -27,16 +34,24 @@ async def test_sweeper_pushes_an_intent_redis_never_saw(platform, session):
 
     async def processed():
         await session.rollback()
-        row = (await session.execute(select(JobIntent.status, JobIntent.attempts)
-                                     .where(JobIntent.id == intent_id))).one()
+        row = (
+            await session.execute(
+                select(JobIntent.status, JobIntent.attempts).where(JobIntent.id == intent_id)
+            )
+        ).one()
         return row if row.status == "completed" else None
 
     done = await wait_for(processed, timeout=20, what="the sweeper to re-enqueue the intent")
     assert done.attempts == 1
     await session.rollback()
-    status, checkout_url = (await session.execute(select(Transaction.status, Transaction.checkout_url)
-                                                  .where(Transaction.id == txn_id))).one()
+    status, checkout_url = (
+        await session.execute(
+            select(Transaction.status, Transaction.checkout_url).where(Transaction.id == txn_id)
+        )
+    ).one()
     assert status == "pending" and checkout_url
     async with httpx.AsyncClient() as http:
-        orders = (await http.get(f"{platform.simulator_url}/_sim/orders", params={"receipt": str(txn_id)})).json()
+        orders = (
+            await http.get(f"{platform.simulator_url}/_sim/orders", params={"receipt": str(txn_id)})
+        ).json()
     assert len(orders) == 1

@@ -19,8 +19,15 @@ from tests.factories import count, create_merchant, create_sandbox_gateway
 async def _new_transaction(session, platform) -> uuid.UUID:
     new = await create_merchant(session)
     gw = await create_sandbox_gateway(session, platform.simulator_url)
-    txn = Transaction(id=uuid.uuid4(), order_id=f"uow-{uuid.uuid4().hex[:8]}", client_id=new.client.id,
-                      gateway_id=gw.id, amount=5_000, currency="INR", status="created")
+    txn = Transaction(
+        id=uuid.uuid4(),
+        order_id=f"uow-{uuid.uuid4().hex[:8]}",
+        client_id=new.client.id,
+        gateway_id=gw.id,
+        amount=5_000,
+        currency="INR",
+        status="created",
+    )
     gw.current_volume, gw.volume_month = 5_000, volume_month()
     session.add(txn)
     await session.commit()
@@ -32,8 +39,7 @@ async def test_a_scheduled_task_pushes_what_it_queued_at_once(platform, session)
     queued: list[uuid.UUID] = []
 
     async def periodic_work(s):
-        queued.append(outbox.enqueue(s, "transaction.process",
-                                     transaction_id=str(txn_id)).id)
+        queued.append(outbox.enqueue(s, "transaction.process", transaction_id=str(txn_id)).id)
 
     await schedule._in_session(periodic_work)
     # right after the commit, long before the sweeper's grace period: BullMQ has the job
@@ -46,8 +52,7 @@ async def test_a_rollback_drops_the_queued_jobs(platform, session):
     queued: list[uuid.UUID] = []
     with pytest.raises(RuntimeError):
         async with unit_of_work() as s:
-            queued.append(outbox.enqueue(s, "transaction.process",
-                                         transaction_id=str(txn_id)).id)
+            queued.append(outbox.enqueue(s, "transaction.process", transaction_id=str(txn_id)).id)
             await s.flush()
             raise RuntimeError("the block failed")
     assert await count(session, JobIntent, JobIntent.id == queued[0]) == 0

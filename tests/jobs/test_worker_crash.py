@@ -47,21 +47,32 @@ async def test_sigkill_mid_batch_loses_and_doubles_nothing(platform, session):
 
         # exactly one PSP order per transaction at the PSP, one PSP event, one commission, one merchant event
         for txn_id in ids:
-            orders = (await http.get(f"{platform.simulator_url}/_sim/orders", params={"receipt": str(txn_id)})).json()
+            orders = (
+                await http.get(f"{platform.simulator_url}/_sim/orders", params={"receipt": str(txn_id)})
+            ).json()
             assert len(orders) == 1, txn_id
     assert await count(session, PspEvent) == BATCH
     assert await count(session, WalletEntry, WalletEntry.type == "COMMISSION") == BATCH
     assert await count(session, WebhookEvent, WebhookEvent.type == "payment.paid") == BATCH
-    per_txn = (await session.execute(select(WalletEntry.transaction_id, func.count()).group_by(WalletEntry.transaction_id)
-                                     .having(func.count() > 1))).all()
+    per_txn = (
+        await session.execute(
+            select(WalletEntry.transaction_id, func.count())
+            .group_by(WalletEntry.transaction_id)
+            .having(func.count() > 1)
+        )
+    ).all()
     assert per_txn == []
     wallet = (await session.execute(select(Wallet).where(Wallet.client_id == client_id))).scalar_one()
     total = (await session.execute(select(func.sum(WalletEntry.amount)))).scalar_one()
     assert wallet.balance_due == total
 
     async def intents_done():
-        return await count(session, JobIntent, JobIntent.queue != "merchant-webhooks",
-                           JobIntent.status != "completed") == 0
+        return (
+            await count(
+                session, JobIntent, JobIntent.queue != "merchant-webhooks", JobIntent.status != "completed"
+            )
+            == 0
+        )
 
     await wait_for(intents_done, timeout=30, what="every job intent to complete")
 

@@ -21,11 +21,15 @@ async def test_the_victim_of_a_deadlock_is_redone_in_its_savepoint(platform, ses
     runs = {"a": 0, "b": 0}
 
     async def bump(s, gateway_id: uuid.UUID) -> None:
-        await s.execute(update(PaymentGateway).where(PaymentGateway.id == gateway_id)
-                        .values(consecutive_failures=PaymentGateway.consecutive_failures + 1))
+        await s.execute(
+            update(PaymentGateway)
+            .where(PaymentGateway.id == gateway_id)
+            .values(consecutive_failures=PaymentGateway.consecutive_failures + 1)
+        )
 
     async def unit(me: str, other: str, mine: uuid.UUID, theirs: uuid.UUID) -> None:
         async with sessionmaker()() as s:
+
             async def work() -> None:
                 runs[me] += 1
                 await bump(s, mine)
@@ -40,6 +44,13 @@ async def test_the_victim_of_a_deadlock_is_redone_in_its_savepoint(platform, ses
 
     assert sorted(runs.values()) == [1, 2]  # the victim ran twice, the other once
     await session.rollback()
-    failures = (await session.execute(select(PaymentGateway.consecutive_failures)
-                                      .where(PaymentGateway.id.in_([first, second])))).scalars().all()
+    failures = (
+        (
+            await session.execute(
+                select(PaymentGateway.consecutive_failures).where(PaymentGateway.id.in_([first, second]))
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert failures == [2, 2]  # each unit's two updates took effect once

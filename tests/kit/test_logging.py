@@ -22,11 +22,19 @@ def configured(capsys: pytest.CaptureFixture[str]) -> Iterator[pytest.CaptureFix
     """The process's logging as the platform sets it up, writing to the captured stderr; put back afterwards."""
     root = logging.getLogger()
     level = root.level
-    named = {name: (logging.getLogger(name).level, logging.getLogger(name).propagate,
-                    logging.getLogger(name).handlers[:])
-             for name in ("httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")}
-    settings = Settings(admin_token=ADMIN_TOKEN, wa_app_secret=APP_SECRET,
-                        redis_url="redis://default:redis-password-1@127.0.0.1:6379/0")
+    named = {
+        name: (
+            logging.getLogger(name).level,
+            logging.getLogger(name).propagate,
+            logging.getLogger(name).handlers[:],
+        )
+        for name in ("httpx", "httpcore", "uvicorn", "uvicorn.error", "uvicorn.access")
+    }
+    settings = Settings(
+        admin_token=ADMIN_TOKEN,
+        wa_app_secret=APP_SECRET,
+        redis_url="redis://default:redis-password-1@127.0.0.1:6379/0",
+    )
     lsp_logging.configure(level="INFO", secrets=lsp_logging.configured_secrets(settings))
     yield capsys
     for handler in [h for h in root.handlers if h.get_name() == "lightspeedpay"]:
@@ -44,11 +52,19 @@ def test_a_library_logger_prints_no_secret(configured):
     logging.getLogger("some.library").warning(
         "GET https://graph.example/v21.0/oauth/access_token?grant_type=fb_exchange_token&client_id=app"
         "&client_secret=s3cr3t-value&fb_exchange_token=EAAGtoken123 with Authorization: Bearer abcdefghijklmnop "
-        "via redis://default:redis-password-1@127.0.0.1:6379/0; admin %s; app %s", ADMIN_TOKEN,
-        "wa%2Bapp%2Fsecret%3Dvalue")
+        "via redis://default:redis-password-1@127.0.0.1:6379/0; admin %s; app %s",
+        ADMIN_TOKEN,
+        "wa%2Bapp%2Fsecret%3Dvalue",
+    )
     err = configured.readouterr().err
-    for secret in ("s3cr3t-value", "EAAGtoken123", "abcdefghijklmnop", "redis-password-1", ADMIN_TOKEN,
-                   "wa%2Bapp%2Fsecret%3Dvalue"):
+    for secret in (
+        "s3cr3t-value",
+        "EAAGtoken123",
+        "abcdefghijklmnop",
+        "redis-password-1",
+        ADMIN_TOKEN,
+        "wa%2Bapp%2Fsecret%3Dvalue",
+    ):
         assert secret not in err, err
     assert "client_id=app" in err and "grant_type=fb_exchange_token" in err and "[some.library]" in err, err
 
@@ -70,8 +86,14 @@ def test_a_traceback_is_redacted_too(configured):
 
 
 def test_our_events_redact_secret_fields_and_values(configured):
-    lsp_logging.log.warning("gateway_added", key_secret="ks-1", client_salt="salt-1", credentials={"k": "v"},
-                            result={"access_token": "at-1", "count": 2}, note=f"admin {ADMIN_TOKEN}")
+    lsp_logging.log.warning(
+        "gateway_added",
+        key_secret="ks-1",
+        client_salt="salt-1",
+        credentials={"k": "v"},
+        result={"access_token": "at-1", "count": 2},
+        note=f"admin {ADMIN_TOKEN}",
+    )
     out = configured.readouterr()
     text = out.out + out.err
     for secret in ("ks-1", "salt-1", "at-1", ADMIN_TOKEN, "'v'"):

@@ -14,16 +14,19 @@ from lightspeedpay.kit.money import commission, format_inr, round_paise
 from lightspeedpay.kit.signing import sign_merchant_request
 
 
-@pytest.mark.parametrize(("amount", "fee", "expected"), [
-    (49_900, "3.50", 1747),    # 1746.5 rounds half up
-    (10_000, "3.50", 350),
-    (1, "3.50", 0),            # 0.035 paise
-    (15, "3.50", 1),           # 0.525 rounds up
-    (14, "3.50", 0),           # 0.49
-    (100, "2.5", 3),           # 2.5 rounds up, never to even
-    (10_000_000_000, "3.50", 350_000_000),
-    (333, "0", 0),
-])
+@pytest.mark.parametrize(
+    ("amount", "fee", "expected"),
+    [
+        (49_900, "3.50", 1747),  # 1746.5 rounds half up
+        (10_000, "3.50", 350),
+        (1, "3.50", 0),  # 0.035 paise
+        (15, "3.50", 1),  # 0.525 rounds up
+        (14, "3.50", 0),  # 0.49
+        (100, "2.5", 3),  # 2.5 rounds up, never to even
+        (10_000_000_000, "3.50", 350_000_000),
+        (333, "0", 0),
+    ],
+)
 def test_commission_rounds_half_up_to_the_paisa(amount, fee, expected):
     assert commission(amount, Decimal(fee)) == expected
 
@@ -68,9 +71,19 @@ def test_mask_never_reveals_the_secret():
 
 def test_merchant_signature_is_over_timestamp_method_path_and_body():
     # a fixed vector so merchants can check their own implementation (also in the README)
-    sig = sign_merchant_request("demo_salt", "1700000000", "post", "/api/v1/pay",
-                                b'{"amount":49900,"order_id":"ORD-1","currency":"INR"}')
+    sig = sign_merchant_request(
+        "demo_salt",
+        "1700000000",
+        "post",
+        "/api/v1/pay",
+        b'{"amount":49900,"order_id":"ORD-1","currency":"INR"}',
+    )
     # = hmac.new(b"demo_salt", b'1700000000.POST./api/v1/pay.{"amount":...}', sha256).hexdigest()
     assert sig == "94c643f9f98bd60b1941af35a5627934b84525cabae87cf83a22667ff0b52e2b"
-    assert sig != sign_merchant_request("demo_salt", "1700000000", "POST", "/api/v1/pay?x=1",
-                                        b'{"amount":49900,"order_id":"ORD-1","currency":"INR"}')
+    assert sig != sign_merchant_request(
+        "demo_salt",
+        "1700000000",
+        "POST",
+        "/api/v1/pay?x=1",
+        b'{"amount":49900,"order_id":"ORD-1","currency":"INR"}',
+    )

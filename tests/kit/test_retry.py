@@ -47,6 +47,9 @@ def test_the_named_policies_follow_their_settings():
 
 @pytest.mark.parametrize("attempts_made", [1, 2, 3])
 def test_bullmq_reruns_a_failed_job_after_the_job_policys_wait(attempts_made):
-    assert 0.9 * 1000 * 2 ** (attempts_made - 1) <= job_backoff_ms(attempts_made, "lsp_retry_policy", None, None) \
+    assert (
+        0.9 * 1000 * 2 ** (attempts_made - 1)
+        <= job_backoff_ms(attempts_made, "lsp_retry_policy", None, None)
         <= 1.1 * 1000 * 2 ** (attempts_made - 1)
+    )
     assert job_backoff_ms(get_settings().job_max_attempts, "lsp_retry_policy", None, None) == -1

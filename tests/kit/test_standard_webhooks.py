@@ -9,10 +9,20 @@ from standardwebhooks import Webhook
 
 from lightspeedpay.kit import standard_webhooks as sw
 
-SW_A = ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-        b'{"test": 2432232314}', "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")
-SW_B = ("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD", "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk", 1649367553,
-        b'{"email":"test@example.com","username":"test_user"}', "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=")
+SW_A = (
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "msg_p5jXN8AQM9LWM0D4loKWxJek",
+    1614265330,
+    b'{"test": 2432232314}',
+    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+)
+SW_B = (
+    "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+    "msg_27UH4WbU6Z5A5EzD8u03UvzRbpk",
+    1649367553,
+    b'{"email":"test@example.com","username":"test_user"}',
+    "v1,tZ1I4/hDygAJgO5TYxiSd6Sd0kDW6hPenDe+bTa3Kkw=",
+)
 
 
 @pytest.mark.parametrize("vector", [SW_A, SW_B], ids=["SW-A", "SW-B"])
@@ -20,16 +30,28 @@ def test_published_vectors(vector):
     secret, msg_id, ts, payload, expected = vector
     assert sw.sign(secret, msg_id, ts, payload) == expected
     assert sw.sign(secret.removeprefix("whsec_"), msg_id, ts, payload) == expected
-    sw.verify(secret, {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": expected}, payload,
-              now=ts)
+    sw.verify(
+        secret,
+        {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": expected},
+        payload,
+        now=ts,
+    )
 
 
 def _headers(sig: str, msg_id: str = SW_A[1], ts: int = SW_A[2]) -> dict[str, str]:
     return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": sig}
 
 
-@pytest.mark.parametrize("sig", ["v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=", "v1,dawfeoifkpqwoekfpqoekf",
-                                 "v1,", "nocomma", "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="])
+@pytest.mark.parametrize(
+    "sig",
+    [
+        "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=",
+        "v1,dawfeoifkpqwoekfpqoekf",
+        "v1,",
+        "nocomma",
+        "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+    ],
+)
 def test_rejects_wrong_signatures(sig):
     secret, _, ts, payload, _ = SW_A
     with pytest.raises(sw.WebhookVerificationError):

@@ -30,11 +30,15 @@ async def test_entries_cannot_be_changed_or_removed_or_unbalanced(platform, sess
     async with open_shop(platform, session) as shop:
         await shop.pay(10_000)
     await session.rollback()
-    entry = (await session.execute(select(WalletEntry).join(Wallet).where(Wallet.client_id == shop.id))).scalar_one()
+    entry = (
+        await session.execute(select(WalletEntry).join(Wallet).where(Wallet.client_id == shop.id))
+    ).scalar_one()
     entry_id, wallet_id, posting_id = entry.id, entry.wallet_id, entry.posting_id
-    for statement in (f"UPDATE wallet_entries SET amount = 1 WHERE id = '{entry_id}'",
-                      f"DELETE FROM platform_entries WHERE posting_id = '{posting_id}'",
-                      f"UPDATE ledger_postings SET amount = 0 WHERE id = '{posting_id}'"):
+    for statement in (
+        f"UPDATE wallet_entries SET amount = 1 WHERE id = '{entry_id}'",
+        f"DELETE FROM platform_entries WHERE posting_id = '{posting_id}'",
+        f"UPDATE ledger_postings SET amount = 0 WHERE id = '{posting_id}'",
+    ):
         with pytest.raises(DBAPIError, match="immutable"):
             await session.execute(text(statement))
         await session.rollback()
@@ -54,18 +58,33 @@ async def test_ledger_check_reports_every_broken_invariant_and_raises_alerts(pla
     await session.rollback()
 
     # balance_due drifts from its entries
-    await session.execute(update(Wallet).where(Wallet.client_id == shop.id).values(balance_due=Wallet.balance_due + 7))
+    await session.execute(
+        update(Wallet).where(Wallet.client_id == shop.id).values(balance_due=Wallet.balance_due + 7)
+    )
     # a transaction marked paid behind the ledger's back
-    await session.execute(update(Transaction).where(Transaction.id == uuid.UUID(waiting.json()["transaction_id"]))
-                          .values(status="paid"))
+    await session.execute(
+        update(Transaction)
+        .where(Transaction.id == uuid.UUID(waiting.json()["transaction_id"]))
+        .values(status="paid")
+    )
     # an unbalanced posting and a second COMMISSION, written with the database's guards switched off
-    posting = (await session.execute(select(LedgerPosting).where(
-        LedgerPosting.transaction_id == uuid.UUID(paid)))).scalar_one()
+    posting = (
+        await session.execute(select(LedgerPosting).where(LedgerPosting.transaction_id == uuid.UUID(paid)))
+    ).scalar_one()
     posting_id = posting.id
     await session.execute(text("ALTER TABLE wallet_entries DISABLE TRIGGER wallet_entries_balanced"))
-    await session.execute(text("ALTER TABLE wallet_entries DROP CONSTRAINT uq_wallet_entries_type_transaction"))
-    session.add(WalletEntry(wallet_id=posting.wallet_id, posting_id=posting.id, amount=1, type="COMMISSION",
-                            transaction_id=posting.transaction_id))
+    await session.execute(
+        text("ALTER TABLE wallet_entries DROP CONSTRAINT uq_wallet_entries_type_transaction")
+    )
+    session.add(
+        WalletEntry(
+            wallet_id=posting.wallet_id,
+            posting_id=posting.id,
+            amount=1,
+            type="COMMISSION",
+            transaction_id=posting.transaction_id,
+        )
+    )
     await session.flush()
     await session.execute(text("ALTER TABLE wallet_entries ENABLE TRIGGER wallet_entries_balanced"))
     await session.commit()
@@ -80,7 +99,11 @@ async def test_ledger_check_reports_every_broken_invariant_and_raises_alerts(pla
         assert ("duplicate_commission", paid) in found
 
         table = await cli(platform, "ledger", "check")
-        assert table.returncode == 1 and "balance_mismatch" in table.stdout and "paid_without_commission" in table.stdout
+        assert (
+            table.returncode == 1
+            and "balance_mismatch" in table.stdout
+            and "paid_without_commission" in table.stdout
+        )
 
         # one open alert per violation, however often the check runs (the scheduler's too)
         alerts = await wait_for(lambda: _alerts(session), what="ledger alerts")
@@ -90,8 +113,9 @@ async def test_ledger_check_reports_every_broken_invariant_and_raises_alerts(pla
         assert len(await _alerts(session)) == len(alerts)
 
         # fixed (balance_due = its entries, the stray +1 leg included): the next check resolves that alert
-        await session.execute(update(Wallet).where(Wallet.client_id == shop.id)
-                              .values(balance_due=Wallet.balance_due - 6))
+        await session.execute(
+            update(Wallet).where(Wallet.client_id == shop.id).values(balance_due=Wallet.balance_due - 6)
+        )
         await session.commit()
         await cli(platform, "ledger", "check")
         open_checks = {a.details["check"] for a in await _alerts(session)}
@@ -99,12 +123,21 @@ async def test_ledger_check_reports_every_broken_invariant_and_raises_alerts(pla
     finally:
         await session.rollback()
         await session.execute(text("TRUNCATE wallet_entries, platform_entries, ledger_postings CASCADE"))
-        await session.execute(text("ALTER TABLE wallet_entries ADD CONSTRAINT uq_wallet_entries_type_transaction "
-                                   "UNIQUE (type, transaction_id)"))
+        await session.execute(
+            text(
+                "ALTER TABLE wallet_entries ADD CONSTRAINT uq_wallet_entries_type_transaction "
+                "UNIQUE (type, transaction_id)"
+            )
+        )
         await session.commit()
 
 
 async def _alerts(session) -> list[Alert]:
     await session.rollback()
-    return list((await session.execute(select(Alert).where(Alert.kind == "ledger_invariant",
-                                                           Alert.resolved_at.is_(None)))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Alert).where(Alert.kind == "ledger_invariant", Alert.resolved_at.is_(None))
+            )
+        ).scalars()
+    )

@@ -37,7 +37,9 @@ async def test_commission_and_proportional_reversals_of_partial_refunds(platform
             refunded += amount
             expected_total = round_paise(Decimal(charged) * refunded / 10_001)
             reversals.append(expected_total - sum(reversals))
-        assert refunded == 10_001 and sum(reversals) == charged  # a full refund gives back exactly what was charged
+        assert (
+            refunded == 10_001 and sum(reversals) == charged
+        )  # a full refund gives back exactly what was charged
 
         wallet = await shop.wallet()
         assert wallet["balance_due"] == 0
@@ -58,12 +60,21 @@ async def test_commission_and_proportional_reversals_of_partial_refunds(platform
 
     # the seed's UNIQUE(type, transaction_id) still holds: only the COMMISSION leg carries the transaction
     await session.rollback()
-    legs = (await session.execute(select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn_id)))).scalars()
+    legs = (
+        await session.execute(select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn_id)))
+    ).scalars()
     assert [(e.type, e.amount) for e in legs] == [("COMMISSION", charged)]
     # every posting has its counter-leg on commission revenue
-    revenue = (await session.execute(select(func.sum(PlatformEntry.amount)).join(
-        LedgerPosting, LedgerPosting.id == PlatformEntry.posting_id).where(
-        LedgerPosting.transaction_id == uuid.UUID(txn_id), PlatformEntry.account == "commission_revenue"))).scalar_one()
+    revenue = (
+        await session.execute(
+            select(func.sum(PlatformEntry.amount))
+            .join(LedgerPosting, LedgerPosting.id == PlatformEntry.posting_id)
+            .where(
+                LedgerPosting.transaction_id == uuid.UUID(txn_id),
+                PlatformEntry.account == "commission_revenue",
+            )
+        )
+    ).scalar_one()
     assert revenue == 0  # -350 credited, +350 debited back
 
 
@@ -98,7 +109,9 @@ async def test_payouts_and_adjustments_by_the_operator(platform, session):
         assert payout["created"] and payout["balance_due"] == 2_500
         assert payout["posting"]["type"] == "COMMISSION_PAYOUT" and payout["posting"]["amount"] == -1_000
         assert sorted((leg["account"], leg["amount"]) for leg in payout["posting"]["legs"]) == [
-            ("cash", 1_000), ("merchant_dues", -1_000)]
+            ("cash", 1_000),
+            ("merchant_dues", -1_000),
+        ]
 
         # the same reference again is the same payout; with another amount it is refused
         r = await admin.post(f"{base}/payouts", json={"amount": 1_000, "reference": "UTR-1"})
@@ -113,14 +126,22 @@ async def test_payouts_and_adjustments_by_the_operator(platform, session):
         r = await admin.post(f"{base}/adjustments", json={"amount": -500, "reason": "goodwill for an outage"})
         assert r.status_code == 201, r.text
         assert r.json()["posting"]["reason"] == "goodwill for an outage" and r.json()["balance_due"] == 2_000
-        r = await admin.post(f"{base}/adjustments", json={"amount": 250, "reason": "missed fee", "reference": "ADJ-7"})
+        r = await admin.post(
+            f"{base}/adjustments", json={"amount": 250, "reason": "missed fee", "reference": "ADJ-7"}
+        )
         assert r.status_code == 201 and r.json()["balance_due"] == 2_250
-        r = await admin.post(f"{base}/adjustments", json={"amount": 250, "reason": "missed fee", "reference": "ADJ-7"})
+        r = await admin.post(
+            f"{base}/adjustments", json={"amount": 250, "reason": "missed fee", "reference": "ADJ-7"}
+        )
         assert r.status_code == 200 and r.json()["balance_due"] == 2_250
 
-        r = await admin.post(f"/api/v1/admin/merchants/{uuid.uuid4()}/payouts", json={"amount": 1, "reference": "x"})
+        r = await admin.post(
+            f"/api/v1/admin/merchants/{uuid.uuid4()}/payouts", json={"amount": 1, "reference": "x"}
+        )
         assert r.status_code == 404
-        r = await shop.client.http.post(platform.api_url + f"{base}/payouts", json={"amount": 1, "reference": "x"})
+        r = await shop.client.http.post(
+            platform.api_url + f"{base}/payouts", json={"amount": 1, "reference": "x"}
+        )
         assert r.status_code == 401
 
         assert (await shop.wallet())["balance_due"] == 2_250
@@ -129,24 +150,45 @@ async def test_payouts_and_adjustments_by_the_operator(platform, session):
         r = await admin.get("/api/v1/admin/commission/ledger", params={"merchant_id": str(shop.id)})
         assert r.status_code == 200, r.text
         ledger = r.json()
-        assert [p["type"] for p in ledger["items"]] == ["ADJUSTMENT", "ADJUSTMENT", "COMMISSION_PAYOUT", "COMMISSION"]
+        assert [p["type"] for p in ledger["items"]] == [
+            "ADJUSTMENT",
+            "ADJUSTMENT",
+            "COMMISSION_PAYOUT",
+            "COMMISSION",
+        ]
         for posting in ledger["items"]:
             assert sum(leg["amount"] for leg in posting["legs"]) == 0
             assert posting["company_name"] == shop.company_name
         [total] = ledger["totals"]
-        assert (total["commission"], total["payouts"], total["adjustments"], total["reversals"]) == (3_500, -1_000, -250, 0)
+        assert (total["commission"], total["payouts"], total["adjustments"], total["reversals"]) == (
+            3_500,
+            -1_000,
+            -250,
+            0,
+        )
         assert total["net_change"] == 2_250 and total["postings"] == 4 and len(total["period"]) == 10
 
-        r = await admin.get("/api/v1/admin/commission/ledger",
-                            params={"merchant_id": str(shop.id), "type": "ADJUSTMENT", "period": "month", "limit": 1})
+        r = await admin.get(
+            "/api/v1/admin/commission/ledger",
+            params={"merchant_id": str(shop.id), "type": "ADJUSTMENT", "period": "month", "limit": 1},
+        )
         page = r.json()
         assert len(page["items"]) == 1 and page["next_cursor"] and len(page["totals"][0]["period"]) == 7
-        r = await admin.get("/api/v1/admin/commission/ledger",
-                            params={"merchant_id": str(shop.id), "type": "ADJUSTMENT", "cursor": page["next_cursor"]})
+        r = await admin.get(
+            "/api/v1/admin/commission/ledger",
+            params={"merchant_id": str(shop.id), "type": "ADJUSTMENT", "cursor": page["next_cursor"]},
+        )
         assert len(r.json()["items"]) == 1 and r.json()["next_cursor"] is None
 
-    assert await count(session, AuditLog, AuditLog.client_id == shop.id,
-                       AuditLog.action.in_(("ledger.payout_recorded", "ledger.adjustment_recorded"))) == 3
+    assert (
+        await count(
+            session,
+            AuditLog,
+            AuditLog.client_id == shop.id,
+            AuditLog.action.in_(("ledger.payout_recorded", "ledger.adjustment_recorded")),
+        )
+        == 3
+    )
 
 
 @pytest.mark.parametrize("fee", ["0.00", "0.01"])
@@ -156,7 +198,16 @@ async def test_a_commission_that_rounds_to_nothing_is_still_recorded(platform, s
         assert (await shop.wallet())["balance_due"] == 0
         await shop.refund(txn_id, 40)
     await session.rollback()
-    postings = (await session.execute(select(LedgerPosting).where(
-        LedgerPosting.transaction_id == uuid.UUID(txn_id)).order_by(LedgerPosting.created_at))).scalars().all()
+    postings = (
+        (
+            await session.execute(
+                select(LedgerPosting)
+                .where(LedgerPosting.transaction_id == uuid.UUID(txn_id))
+                .order_by(LedgerPosting.created_at)
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert [(p.type, p.amount) for p in postings] == [("COMMISSION", 0), ("COMMISSION_REVERSAL", 0)]
     assert await count(session, WalletEntry, WalletEntry.posting_id.in_([p.id for p in postings])) == 0

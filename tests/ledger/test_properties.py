@@ -33,14 +33,22 @@ from tests.factories import create_sandbox_gateway
 
 OPEN = "open"  # created or pending: the worker may move created -> pending at any time
 
-outcome = st.tuples(st.just("outcome"), st.integers(0, 2), st.sampled_from(["paid", "failed", "expired", "pending"]))
+outcome = st.tuples(
+    st.just("outcome"), st.integers(0, 2), st.sampled_from(["paid", "failed", "expired", "pending"])
+)
 # the refund's share of the payment, in percent; over 100 (or more than is left) must be refused
-refund = st.tuples(st.just("refund"), st.integers(0, 2), st.integers(1, 120),
-                   st.sampled_from(["processed", "processed", "failed"]))
+refund = st.tuples(
+    st.just("refund"),
+    st.integers(0, 2),
+    st.integers(1, 120),
+    st.sampled_from(["processed", "processed", "failed"]),
+)
 replay = st.tuples(st.just("replay_refund"), st.integers(0, 50), st.sampled_from(["processed", "failed"]))
 payout = st.tuples(st.just("payout"), st.integers(1, 200_000), st.booleans())
 adjustment = st.tuples(st.just("adjustment"), st.integers(-50_000, 50_000).filter(bool))
-operation = st.tuples(st.one_of(outcome, refund, replay, payout, adjustment), st.booleans())  # (op, twice at once)
+operation = st.tuples(
+    st.one_of(outcome, refund, replay, payout, adjustment), st.booleans()
+)  # (op, twice at once)
 
 
 @dataclass
@@ -70,8 +78,11 @@ class Model:
 
     @property
     def balance(self) -> int:
-        return (sum(self.charged(i) - self.reversed(i) for i in range(len(self.amounts)))
-                - self.payouts + self.adjustments)
+        return (
+            sum(self.charged(i) - self.reversed(i) for i in range(len(self.amounts)))
+            - self.payouts
+            + self.adjustments
+        )
 
     def outcome(self, i: int, outcome: str) -> None:
         if self.status[i] == OPEN and outcome in ("paid", "failed", "expired"):
@@ -79,7 +90,10 @@ class Model:
 
     def refund(self, i: int, amount: int, result: str) -> bool:
         """Whether the refund service accepts it; a processed one moves the payment."""
-        if self.status[i] not in ("paid", "partially_refunded") or amount > self.amounts[i] - self.refunded[i]:
+        if (
+            self.status[i] not in ("paid", "partially_refunded")
+            or amount > self.amounts[i] - self.refunded[i]
+        ):
             return False
         if result == "processed":
             self.refunded[i] += amount
@@ -94,8 +108,14 @@ async def _in_tx(work: Any) -> Any:
         return result
 
 
-async def _apply(op: tuple[Any, ...], model: Model, txn_ids: list[uuid.UUID], client_id: uuid.UUID,
-                 merchant: Any, refund_ids: list[uuid.UUID]) -> Any:
+async def _apply(
+    op: tuple[Any, ...],
+    model: Model,
+    txn_ids: list[uuid.UUID],
+    client_id: uuid.UUID,
+    merchant: Any,
+    refund_ids: list[uuid.UUID],
+) -> Any:
     kind = op[0]
     if kind == "outcome":
         _, i, result = op
@@ -110,8 +130,9 @@ async def _apply(op: tuple[Any, ...], model: Model, txn_ids: list[uuid.UUID], cl
         amount = max(1, model.amounts[i] * share // 100)
 
         async def create(s: Any) -> Refund:
-            created, _ = await refund_service.create_for_transaction(s, merchant, txn_ids[i],
-                                                                     RefundCreate(amount=amount))
+            created, _ = await refund_service.create_for_transaction(
+                s, merchant, txn_ids[i], RefundCreate(amount=amount)
+            )
             # the PSP answers at once (its webhook or API reply)
             await refund_service.apply_psp_outcome(s, created, result)
             return created
@@ -136,13 +157,19 @@ async def _apply(op: tuple[Any, ...], model: Model, txn_ids: list[uuid.UUID], cl
         _, amount, reuse = op
         reference, amount = model.payout_refs[-1] if reuse else (f"UTR-{secrets.token_hex(4)}", amount)
         try:
-            return await _in_tx(lambda s: ledger_service.record_payout(s, client_id, amount=amount,
-                                                                       reference=reference, actor="test"))
+            return await _in_tx(
+                lambda s: ledger_service.record_payout(
+                    s, client_id, amount=amount, reference=reference, actor="test"
+                )
+            )
         except PayoutExceedsDues as exc:
             return exc
     _, amount = op
-    return await _in_tx(lambda s: ledger_service.record_adjustment(s, client_id, amount=amount,
-                                                                   reason="property test", actor="test"))
+    return await _in_tx(
+        lambda s: ledger_service.record_adjustment(
+            s, client_id, amount=amount, reason="property test", actor="test"
+        )
+    )
 
 
 @pytest.fixture
@@ -150,20 +177,37 @@ async def gateway(platform, session):
     return await create_sandbox_gateway(session, platform.simulator_url)
 
 
-@settings(max_examples=60, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(fee=st.decimals(min_value=0, max_value=10, places=2), threshold=st.integers(1, 300_000),
-       amounts=st.lists(st.integers(1, 2_000_000), min_size=1, max_size=3), ops=st.lists(operation, max_size=18))
-async def test_random_event_orders_keep_the_ledger_exact(platform, session, gateway, fee, threshold, amounts, ops):
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    fee=st.decimals(min_value=0, max_value=10, places=2),
+    threshold=st.integers(1, 300_000),
+    amounts=st.lists(st.integers(1, 2_000_000), min_size=1, max_size=3),
+    ops=st.lists(operation, max_size=18),
+)
+async def test_random_event_orders_keep_the_ledger_exact(
+    platform, session, gateway, fee, threshold, amounts, ops
+):
     async with sessionmaker()() as s:
-        new = await merchant_service.create(s, company_name=f"prop {secrets.token_hex(3)}", webhook_url=None,
-                                            fee_percent=fee, suspend_threshold=threshold)
+        new = await merchant_service.create(
+            s,
+            company_name=f"prop {secrets.token_hex(3)}",
+            webhook_url=None,
+            fee_percent=fee,
+            suspend_threshold=threshold,
+        )
         await s.commit()
         merchant = await principal_service.by_key(s, new.client.client_key)
     client_id = new.client.id
     txn_ids = []
     for amount in amounts:
-        started = await payment_service.initiate(merchant, PayRequest(amount=amount, order_id=uuid.uuid4().hex))
+        started = await payment_service.initiate(
+            merchant, PayRequest(amount=amount, order_id=uuid.uuid4().hex)
+        )
         txn_ids.append(started.transaction_id)
 
     model = Model(fee=fee, threshold=threshold, amounts=amounts)
@@ -174,8 +218,9 @@ async def test_random_event_orders_keep_the_ledger_exact(platform, session, gate
         if op[0] in ("outcome", "refund"):
             op = (op[0], op[1] % len(amounts), *op[2:])
         runs = 2 if twice and op[0] != "refund" else 1  # (two refunds at once are two refunds: below)
-        results = await asyncio.gather(*(_apply(op, model, txn_ids, client_id, merchant, refund_ids)
-                                         for _ in range(runs)))
+        results = await asyncio.gather(
+            *(_apply(op, model, txn_ids, client_id, merchant, refund_ids) for _ in range(runs))
+        )
         if op[0] == "outcome":
             model.outcome(op[1], op[2])
         elif op[0] == "refund":
@@ -204,23 +249,45 @@ async def test_random_event_orders_keep_the_ledger_exact(platform, session, gate
     async with sessionmaker()() as s:
         wallet = (await s.execute(select(Wallet).where(Wallet.client_id == client_id))).scalar_one()
         client = await s.get(Client, client_id)
-        txns = {t.id: t for t in (await s.execute(select(Transaction).where(Transaction.id.in_(txn_ids)))).scalars()}
-        commissions = (await s.execute(select(LedgerPosting.transaction_id, func.count()).where(
-            LedgerPosting.client_id == client_id, LedgerPosting.type == "COMMISSION")
-            .group_by(LedgerPosting.transaction_id))).all()
-        audits = list((await s.execute(select(AuditLog.action).where(
-            AuditLog.client_id == client_id, AuditLog.action.in_(("merchant.suspended", "merchant.resumed")))
-            .order_by(AuditLog.created_at))).scalars())
+        txns = {
+            t.id: t
+            for t in (await s.execute(select(Transaction).where(Transaction.id.in_(txn_ids)))).scalars()
+        }
+        commissions = (
+            await s.execute(
+                select(LedgerPosting.transaction_id, func.count())
+                .where(LedgerPosting.client_id == client_id, LedgerPosting.type == "COMMISSION")
+                .group_by(LedgerPosting.transaction_id)
+            )
+        ).all()
+        audits = list(
+            (
+                await s.execute(
+                    select(AuditLog.action)
+                    .where(
+                        AuditLog.client_id == client_id,
+                        AuditLog.action.in_(("merchant.suspended", "merchant.resumed")),
+                    )
+                    .order_by(AuditLog.created_at)
+                )
+            ).scalars()
+        )
 
     assert wallet.balance_due == model.balance
     for i, txn_id in enumerate(txn_ids):
         expected = model.status[i]
-        assert (txns[txn_id].status in ("created", "pending")) if expected == OPEN else txns[txn_id].status == expected
+        assert (
+            (txns[txn_id].status in ("created", "pending"))
+            if expected == OPEN
+            else txns[txn_id].status == expected
+        )
     assert sorted(str(t) for t, n in commissions if n == 1) == sorted(
-        str(txn_ids[i]) for i in range(len(amounts)) if model.was_paid(i))
+        str(txn_ids[i]) for i in range(len(amounts)) if model.was_paid(i)
+    )
     assert all(n == 1 for _, n in commissions)
     assert client is not None and client.status == ("suspended" if model.balance >= threshold else "active")
     # suspensions and resumptions alternate, starting with a suspension
     assert audits == ["merchant.suspended", "merchant.resumed"] * (len(audits) // 2) + (
-        ["merchant.suspended"] if len(audits) % 2 else [])
+        ["merchant.suspended"] if len(audits) % 2 else []
+    )
     assert await ledger_checker.run(alert=False) == []

@@ -15,8 +15,15 @@ def _reverse_all(charged: int, amount: int, refunds: list[int]) -> list[int]:
     reversals: list[int] = []
     refunded = 0
     for r in refunds:
-        reversals.append(commission_reversal(charged=charged, amount=amount, refunded_before=refunded, refund=r,
-                                             reversed_before=sum(reversals)))
+        reversals.append(
+            commission_reversal(
+                charged=charged,
+                amount=amount,
+                refunded_before=refunded,
+                refund=r,
+                reversed_before=sum(reversals),
+            )
+        )
         refunded += r
     return reversals
 
@@ -37,6 +44,11 @@ def test_rounding_is_half_up_and_cumulative():
     # ₹100.01 at 3.50 % is charged 350 paise (350.035 rounded); three thirds give back 117 + 116 + 117
     assert commission(10_001, Decimal("3.50")) == 350
     assert _reverse_all(350, 10_001, [3_333, 3_334, 3_334]) == [117, 116, 117]
-    assert commission_reversal(charged=0, amount=5_000, refunded_before=0, refund=5_000, reversed_before=0) == 0
+    assert (
+        commission_reversal(charged=0, amount=5_000, refunded_before=0, refund=5_000, reversed_before=0) == 0
+    )
     # a refund past the amount (never allowed upstream) still gives back no more than was charged
-    assert commission_reversal(charged=100, amount=1_000, refunded_before=900, refund=500, reversed_before=90) == 10
+    assert (
+        commission_reversal(charged=100, amount=1_000, refunded_before=900, refund=500, reversed_before=90)
+        == 10
+    )

@@ -30,8 +30,15 @@ async def clean_standin(platform):
 
 async def _notifications(session, client_id) -> list[WhatsAppNotification]:
     await session.rollback()
-    return list((await session.execute(select(WhatsAppNotification).where(
-        WhatsAppNotification.client_id == client_id).order_by(WhatsAppNotification.created_at))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(WhatsAppNotification)
+                .where(WhatsAppNotification.client_id == client_id)
+                .order_by(WhatsAppNotification.created_at)
+            )
+        ).scalars()
+    )
 
 
 async def _settled(session, client_id, n: int) -> list[WhatsAppNotification]:
@@ -43,8 +50,9 @@ async def _settled(session, client_id, n: int) -> list[WhatsAppNotification]:
 
 
 async def test_low_balance_notice_at_most_once_a_day(platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("5.00"), warn_threshold=400,
-                         whatsapp_phone=PHONE_A) as shop:
+    async with open_shop(
+        platform, session, fee_percent=Decimal("5.00"), warn_threshold=400, whatsapp_phone=PHONE_A
+    ) as shop:
         await shop.pay(6_000)  # 300 due: under the warning
         await shop.pay(4_000)  # 500 due: crossed
         [notice] = await _settled(session, shop.id, 1)
@@ -53,7 +61,9 @@ async def test_low_balance_notice_at_most_once_a_day(platform, session):
 
         [message] = await wa_messages(platform, PHONE_A)
         s = get_settings()
-        assert message["template"] == s.wa_template_low_balance and message["language"] == s.wa_template_language
+        assert (
+            message["template"] == s.wa_template_low_balance and message["language"] == s.wa_template_language
+        )
         assert message["phone_number_id"] == s.wa_phone_number_id and message["version"] == s.wa_api_version
         assert message["parameters"] == [shop.company_name, "₹5.00", "₹10,000.00"]
 
@@ -61,8 +71,11 @@ async def test_low_balance_notice_at_most_once_a_day(platform, session):
         assert len(await _notifications(session, shop.id)) == 1
 
         # a day later the next increase is noticed again
-        await session.execute(update(Wallet).where(Wallet.client_id == shop.id)
-                              .values(wa_last_sent=datetime.now(UTC) - timedelta(hours=25)))
+        await session.execute(
+            update(Wallet)
+            .where(Wallet.client_id == shop.id)
+            .values(wa_last_sent=datetime.now(UTC) - timedelta(hours=25))
+        )
         await session.commit()
         await shop.pay(2_000)
         rows = await _settled(session, shop.id, 2)
@@ -79,15 +92,28 @@ async def test_a_merchant_without_a_number_gets_a_failed_row_not_a_message(platf
 
 
 async def test_tokens_are_stored_encrypted_and_refreshed_before_expiry_and_on_a_401(platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("1.00"), warn_threshold=10**9,
-                         whatsapp_phone=PHONE_B, whatsapp_txn_updates=True) as shop:
+    async with open_shop(
+        platform,
+        session,
+        fee_percent=Decimal("1.00"),
+        warn_threshold=10**9,
+        whatsapp_phone=PHONE_B,
+        whatsapp_txn_updates=True,
+    ) as shop:
         await shop.pay(1_000)  # TXN_UPDATE: the first token is obtained with the system user's token
         await _settled(session, shop.id, 1)
-        tokens = list((await session.execute(select(WhatsAppProviderToken)
-                                             .order_by(WhatsAppProviderToken.created_at))).scalars())
+        tokens = list(
+            (
+                await session.execute(
+                    select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at)
+                )
+            ).scalars()
+        )
         assert [t.reason for t in tokens] == ["bootstrap"]
         first = crypto.decrypt(tokens[0].token_enc)
-        assert first not in tokens[0].token_enc and tokens[0].expires_at > datetime.now(UTC) + timedelta(days=50)
+        assert first not in tokens[0].token_enc and tokens[0].expires_at > datetime.now(UTC) + timedelta(
+            days=50
+        )
         [message] = await wa_messages(platform, PHONE_B)
         assert message["token"] == first and message["template"] == get_settings().wa_template_txn_update
 
@@ -96,8 +122,13 @@ async def test_tokens_are_stored_encrypted_and_refreshed_before_expiry_and_on_a_
         await shop.pay(1_100)
         rows = await _settled(session, shop.id, 2)
         assert rows[-1].status == "sent" and rows[-1].attempts == 1
-        tokens = list((await session.execute(select(WhatsAppProviderToken)
-                                             .order_by(WhatsAppProviderToken.created_at))).scalars())
+        tokens = list(
+            (
+                await session.execute(
+                    select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at)
+                )
+            ).scalars()
+        )
         assert [t.reason for t in tokens] == ["bootstrap", "unauthorized"]
         second = crypto.decrypt(tokens[1].token_enc)
         assert (await wa_messages(platform, PHONE_B))[-1]["token"] == second
@@ -110,11 +141,18 @@ async def test_tokens_are_stored_encrypted_and_refreshed_before_expiry_and_on_a_
         await _settled(session, shop.id, 3)
         await shop.pay(1_300)  # that token is inside the refresh window: exchanged for a fresh one first
         await _settled(session, shop.id, 4)
-        tokens = list((await session.execute(select(WhatsAppProviderToken)
-                                             .order_by(WhatsAppProviderToken.created_at))).scalars())
+        tokens = list(
+            (
+                await session.execute(
+                    select(WhatsAppProviderToken).order_by(WhatsAppProviderToken.created_at)
+                )
+            ).scalars()
+        )
         assert [t.reason for t in tokens] == ["bootstrap", "unauthorized", "unauthorized", "before_expiry"]
         exchanged = (await wa_get(platform, "token-requests"))[-1]["fb_exchange_token"]
-        assert exchanged == crypto.decrypt(tokens[2].token_enc)  # the live token was exchanged, not the system one
+        assert exchanged == crypto.decrypt(
+            tokens[2].token_enc
+        )  # the live token was exchanged, not the system one
 
         # a 401 that a fresh token does not cure fails the message, without retrying
         await wa_control(platform, "faults", {"mode": "unauthorized", "count": 2})
@@ -124,8 +162,14 @@ async def test_tokens_are_stored_encrypted_and_refreshed_before_expiry_and_on_a_
 
 
 async def test_5xx_and_timeouts_are_retried_four_times_at_most(platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("1.00"), warn_threshold=10**9,
-                         whatsapp_phone=PHONE_C, whatsapp_txn_updates=True) as shop:
+    async with open_shop(
+        platform,
+        session,
+        fee_percent=Decimal("1.00"),
+        warn_threshold=10**9,
+        whatsapp_phone=PHONE_C,
+        whatsapp_txn_updates=True,
+    ) as shop:
         await wa_control(platform, "faults", {"mode": "http_5xx", "status": 503, "count": 2})
         await shop.pay(1_000)
         [row] = await _settled(session, shop.id, 1)
@@ -145,25 +189,42 @@ async def test_5xx_and_timeouts_are_retried_four_times_at_most(platform, session
 
 
 async def test_the_operators_log_and_the_merchants_usage(platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("5.00"), warn_threshold=100,
-                         whatsapp_phone=PHONE_A, whatsapp_txn_updates=True) as shop, \
-            open_shop(platform, session, gateway=False, fee_percent=Decimal("5.00")) as other, \
-            admin_client(platform) as admin:
+    async with (
+        open_shop(
+            platform,
+            session,
+            fee_percent=Decimal("5.00"),
+            warn_threshold=100,
+            whatsapp_phone=PHONE_A,
+            whatsapp_txn_updates=True,
+        ) as shop,
+        open_shop(platform, session, gateway=False, fee_percent=Decimal("5.00")) as other,
+        admin_client(platform) as admin,
+    ):
         await shop.pay(4_000)  # TXN_UPDATE and LOW_BALANCE
         await shop.pay(1_000)  # TXN_UPDATE
         await _settled(session, shop.id, 3)
 
         r = await admin.get("/api/v1/admin/whatsapp", params={"merchant": shop.company_name[-8:]})
         assert r.status_code == 200, r.text
-        assert len(r.json()["items"]) == 3 and {i["company_name"] for i in r.json()["items"]} == {shop.company_name}
-        r = await admin.get("/api/v1/admin/whatsapp", params={"merchant": str(shop.id), "type": "LOW_BALANCE",
-                                                              "status": "sent"})
+        assert len(r.json()["items"]) == 3 and {i["company_name"] for i in r.json()["items"]} == {
+            shop.company_name
+        }
+        r = await admin.get(
+            "/api/v1/admin/whatsapp",
+            params={"merchant": str(shop.id), "type": "LOW_BALANCE", "status": "sent"},
+        )
         [low] = r.json()["items"]
         assert low["to_phone"] == PHONE_A and low["parameters"][0] == shop.company_name
-        page = (await admin.get("/api/v1/admin/whatsapp", params={"merchant": str(shop.id), "limit": 2})).json()
+        page = (
+            await admin.get("/api/v1/admin/whatsapp", params={"merchant": str(shop.id), "limit": 2})
+        ).json()
         assert len(page["items"]) == 2 and page["next_cursor"]
-        rest = (await admin.get("/api/v1/admin/whatsapp", params={"merchant": str(shop.id),
-                                                                  "cursor": page["next_cursor"]})).json()
+        rest = (
+            await admin.get(
+                "/api/v1/admin/whatsapp", params={"merchant": str(shop.id), "cursor": page["next_cursor"]}
+            )
+        ).json()
         assert len(rest["items"]) == 1 and rest["next_cursor"] is None
         r = await admin.get("/api/v1/admin/whatsapp", params={"status": "nope"})
         assert r.status_code == 422

@@ -38,12 +38,25 @@ BODY_CASES = [
     (b'{"amount": 100, "order_id": ""}', 422, "INVALID_ORDER_ID", "order_id"),
     (b'{"amount": 100, "order_id": "has space"}', 422, "INVALID_ORDER_ID", "order_id"),
     (json.dumps({"amount": 100, "order_id": "x" * 101}).encode(), 422, "INVALID_ORDER_ID", "order_id"),
-    (b'{"amount": 100, "order_id": "o1", "customer": {"email": "nope"}}', 422, "VALIDATION_ERROR", "customer.email"),
-    (b'{"amount": 100, "order_id": "o1", "redirect_url": "javascript:alert(1)"}', 422, "VALIDATION_ERROR",
-     "redirect_url"),
+    (
+        b'{"amount": 100, "order_id": "o1", "customer": {"email": "nope"}}',
+        422,
+        "VALIDATION_ERROR",
+        "customer.email",
+    ),
+    (
+        b'{"amount": 100, "order_id": "o1", "redirect_url": "javascript:alert(1)"}',
+        422,
+        "VALIDATION_ERROR",
+        "redirect_url",
+    ),
     (b'{"amount": 100, "order_id": "o1", "surprise": 1}', 422, "VALIDATION_ERROR", "surprise"),
-    (json.dumps({"amount": 100, "order_id": "o1", "notes": {f"k{i}": "v" for i in range(16)}}).encode(), 422,
-     "VALIDATION_ERROR", "notes"),
+    (
+        json.dumps({"amount": 100, "order_id": "o1", "notes": {f"k{i}": "v" for i in range(16)}}).encode(),
+        422,
+        "VALIDATION_ERROR",
+        "notes",
+    ),
 ]
 
 
@@ -70,8 +83,11 @@ async def test_duplicate_order_id(client, session):
     assert (await client.pay(amount=100, order_id="same")).status_code == 201
     r = await client.pay(amount=200, order_id="same")
     assert r.status_code == 409
-    assert r.json()["error"] == {"code": "DUPLICATE_ORDER_ID", "field": "order_id",
-                                 "message": r.json()["error"]["message"]}
+    assert r.json()["error"] == {
+        "code": "DUPLICATE_ORDER_ID",
+        "field": "order_id",
+        "message": r.json()["error"]["message"],
+    }
     assert await count(session, Transaction) == 1
     assert await count(session, JobIntent) == 1
 

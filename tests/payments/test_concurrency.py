@@ -22,9 +22,13 @@ async def _volumes_match_reservations(session) -> list[PaymentGateway]:
     await session.rollback()
     gateways = (await session.execute(select(PaymentGateway))).scalars().all()
     for gw in gateways:
-        reserved = (await session.execute(
-            select(func.coalesce(func.sum(Transaction.amount), 0))
-            .where(Transaction.gateway_id == gw.id, Transaction.volume_released.is_(False)))).scalar_one()
+        reserved = (
+            await session.execute(
+                select(func.coalesce(func.sum(Transaction.amount), 0)).where(
+                    Transaction.gateway_id == gw.id, Transaction.volume_released.is_(False)
+                )
+            )
+        ).scalar_one()
         assert gw.current_volume == reserved, gw.name
         assert gw.current_volume <= gw.monthly_limit, gw.name
     return list(gateways)
@@ -51,8 +55,9 @@ async def test_64_concurrent_payments_fill_the_limits_exactly(platform, session)
     new = await create_merchant(session)
     # room for 10 + 7 + 3 = 20 payments of ₹100 in all
     for i, slots in enumerate((10, 7, 3)):
-        await create_sandbox_gateway(session, platform.simulator_url, name=f"gw{i}", monthly_limit=slots * 10_000,
-                                     priority=3 - i)
+        await create_sandbox_gateway(
+            session, platform.simulator_url, name=f"gw{i}", monthly_limit=slots * 10_000, priority=3 - i
+        )
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(timeout=30, limits=limits) as http:
         statuses = await _burst(merchant_client(platform.api_url, new, http), 64, 10_000)

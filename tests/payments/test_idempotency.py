@@ -41,8 +41,11 @@ async def test_a_retry_replays_the_first_response(shop, session):
     key = {"Idempotency-Key": str(uuid.uuid4())}
     first = await shop.rzp.post("/v1/orders", json=ORDER, headers=key)
     # the same parameters, written differently, are the same request
-    again = await shop.rzp.post("/v1/orders", content=json.dumps(dict(reversed(ORDER.items())), indent=2),
-                                headers={**key, "content-type": "application/json"})
+    again = await shop.rzp.post(
+        "/v1/orders",
+        content=json.dumps(dict(reversed(ORDER.items())), indent=2),
+        headers={**key, "content-type": "application/json"},
+    )
     assert first.status_code == again.status_code == 200
     assert first.content == again.content
     assert again.headers["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first.headers
@@ -53,8 +56,11 @@ async def test_a_retry_replays_the_first_response(shop, session):
     assert error["field"] == "Idempotency-Key"
     # another endpoint with the same key is another request too
     native_body = json.dumps({"amount": 5000, "order_id": "o-1"}).encode()
-    r = await shop.native.http.post(shop.native.base_url + "/api/v1/pay", content=native_body,
-                                    headers=_signed(shop.native, "/api/v1/pay", native_body, **key))
+    r = await shop.native.http.post(
+        shop.native.base_url + "/api/v1/pay",
+        content=native_body,
+        headers=_signed(shop.native, "/api/v1/pay", native_body, **key),
+    )
     assert r.status_code == 422 and r.json()["error"]["code"] == "IDEMPOTENCY_KEY_REUSED"
     assert await count(session, Order) == 1 and await count(session, Transaction) == 0
 
@@ -64,8 +70,9 @@ async def test_native_pay_with_a_key(shop, session):
     headers = _signed(shop.native, "/api/v1/pay", body, **{"Idempotency-Key": "pay-7"})
     url = shop.native.base_url + "/api/v1/pay"
     first = await shop.native.http.post(url, content=body, headers=headers)
-    second = await shop.native.http.post(url, content=body,
-                                         headers=_signed(shop.native, "/api/v1/pay", body, **{"Idempotency-Key": "pay-7"}))
+    second = await shop.native.http.post(
+        url, content=body, headers=_signed(shop.native, "/api/v1/pay", body, **{"Idempotency-Key": "pay-7"})
+    )
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json() and second.headers["Idempotent-Replayed"] == "true"
     assert await count(session, Transaction) == 1
@@ -104,19 +111,24 @@ async def test_keys_are_per_merchant(platform, shop, session):
     assert await count(session, Order) == 2
 
 
-@pytest.mark.parametrize("headers", [
-    {"Idempotency-Key": "x" * 256},
-    {"Idempotency-Key": ""},
-    {"Idempotency-Key": "tab\there"},
-    {"Idempotency-Key": "one", "X-Refund-Idempotency": "two"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Idempotency-Key": "x" * 256},
+        {"Idempotency-Key": ""},
+        {"Idempotency-Key": "tab\there"},
+        {"Idempotency-Key": "one", "X-Refund-Idempotency": "two"},
+    ],
+)
 async def test_bad_keys(shop, session, headers):
     txn = await paid_payment(shop.native, amount=1_000)
     r = await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={}, headers=headers)
     assert_rzp_error(r, 400, field="Idempotency-Key", reason="idempotency_key_invalid")
     native = await shop.native.http.post(
-        shop.native.base_url + f"/api/v1/transactions/{txn['id']}/refunds", content=b"{}",
-        headers=_signed(shop.native, f"/api/v1/transactions/{txn['id']}/refunds", b"{}", **headers))
+        shop.native.base_url + f"/api/v1/transactions/{txn['id']}/refunds",
+        content=b"{}",
+        headers=_signed(shop.native, f"/api/v1/transactions/{txn['id']}/refunds", b"{}", **headers),
+    )
     assert native.status_code == 400 and native.json()["error"]["code"] == "IDEMPOTENCY_KEY_INVALID"
     assert await count(session, Refund) == 0 and await count(session, IdempotencyKey) == 0
 
@@ -126,8 +138,11 @@ async def test_the_refund_header_and_the_standard_header_are_one_key(shop, sessi
     path = f"/v1/payments/{txn['payment_id']}/refund"
     a = await shop.rzp.post(path, json={"amount": 1_000}, headers={"X-Refund-Idempotency": "same-refund-01"})
     b = await shop.rzp.post(path, json={"amount": 1_000}, headers={"Idempotency-Key": "same-refund-01"})
-    c = await shop.rzp.post(path, json={"amount": 1_000}, headers={"Idempotency-Key": "same-refund-01",
-                                                                   "X-Refund-Idempotency": "same-refund-01"})
+    c = await shop.rzp.post(
+        path,
+        json={"amount": 1_000},
+        headers={"Idempotency-Key": "same-refund-01", "X-Refund-Idempotency": "same-refund-01"},
+    )
     assert a.content == b.content == c.content and b.headers["Idempotent-Replayed"] == "true"
     assert await count(session, Refund) == 1
 
@@ -135,8 +150,12 @@ async def test_the_refund_header_and_the_standard_header_are_one_key(shop, sessi
 async def test_expired_keys_are_new_requests_and_are_purged(shop, session):
     key = {"Idempotency-Key": "old-key"}
     first = (await shop.rzp.post("/v1/orders", json=ORDER, headers=key)).json()
-    await session.execute(update(IdempotencyKey).values(created_at=datetime.now(UTC) - timedelta(hours=25),
-                                                        expires_at=datetime.now(UTC) - timedelta(hours=1)))
+    await session.execute(
+        update(IdempotencyKey).values(
+            created_at=datetime.now(UTC) - timedelta(hours=25),
+            expires_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+    )
     await session.commit()
     second = await shop.rzp.post("/v1/orders", json=ORDER, headers=key)
     assert second.status_code == 200 and second.json()["id"] != first["id"]
@@ -163,15 +182,30 @@ async def test_200_concurrent_requests_with_one_key_have_one_effect(shop, sessio
 
     body = json.dumps({"amount": 2500, "order_id": "ORD-200"}).encode()
     url = shop.native.base_url + "/api/v1/pay"
-    pays = await asyncio.gather(*(shop.native.http.post(url, content=body, headers=_signed(
-        shop.native, "/api/v1/pay", body, **{"Idempotency-Key": "pay-200"})) for _ in range(200)))
+    pays = await asyncio.gather(
+        *(
+            shop.native.http.post(
+                url,
+                content=body,
+                headers=_signed(shop.native, "/api/v1/pay", body, **{"Idempotency-Key": "pay-200"}),
+            )
+            for _ in range(200)
+        )
+    )
     assert {r.status_code for r in pays} == {201} and len({r.content for r in pays}) == 1
     assert await count(session, Transaction) == 1
 
     txn = await paid_payment(shop.native, amount=9_000)
-    refunds = await asyncio.gather(*(shop.rzp.post(
-        f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 100},
-        headers={"X-Refund-Idempotency": "refund-200-once"}) for _ in range(200)))
+    refunds = await asyncio.gather(
+        *(
+            shop.rzp.post(
+                f"/v1/payments/{txn['payment_id']}/refund",
+                json={"amount": 100},
+                headers={"X-Refund-Idempotency": "refund-200-once"},
+            )
+            for _ in range(200)
+        )
+    )
     assert {r.status_code for r in refunds} == {200} and len({r.content for r in refunds}) == 1
     assert await count(session, Refund) == 1
 
@@ -189,8 +223,13 @@ def impatient_api(platform):
     env = {**platform.env, "LSP_API_PORT": str(port), "LSP_IDEMPOTENCY_WAIT_SECONDS": "0"}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / "api-impatient.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "lightspeedpay.cli", "api"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, cwd=ROOT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lightspeedpay.cli", "api"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
     try:
         wait_http(f"http://127.0.0.1:{port}/health", 30)
         yield f"http://127.0.0.1:{port}"
@@ -209,8 +248,9 @@ async def test_a_retry_while_the_first_is_running(platform, shop, session, impat
         # the PSP takes 1.5 s to answer the capture
         await sim.put(f"{platform.simulator_url}/_sim/accounts/{key_id}/faults", json={"slow_ms": 1500})
         try:
-            async with httpx.AsyncClient(base_url=impatient_api, timeout=30,
-                                         auth=(shop.new.client.client_key, shop.new.client_salt)) as impatient:
+            async with httpx.AsyncClient(
+                base_url=impatient_api, timeout=30, auth=(shop.new.client.client_key, shop.new.client_salt)
+            ) as impatient:
                 first = asyncio.create_task(shop.rzp.post(path, json={"amount": 11_000}, headers=key))
                 await asyncio.sleep(0.5)
                 busy = await impatient.post(path, json={"amount": 11_000}, headers=key)

@@ -49,9 +49,13 @@ def second_api(platform) -> Iterator[Callable[..., Awaitable[tuple[str, subproce
         port = _free_port()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         with open(LOG_DIR / "api-second.log", "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "lightspeedpay.cli", "api"],
-                                    env={**platform.env, "LSP_API_PORT": str(port), **env}, stdout=log,
-                                    stderr=subprocess.STDOUT, cwd=ROOT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "lightspeedpay.cli", "api"],
+                env={**platform.env, "LSP_API_PORT": str(port), **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
         # waited for asynchronously: the Redis proxy serving its health check runs on this event loop
@@ -65,20 +69,32 @@ def second_api(platform) -> Iterator[Callable[..., Awaitable[tuple[str, subproce
             proc.wait(timeout=15)
 
 
-async def test_a_payment_committed_before_the_process_died_is_replayed_not_refused(platform, session, second_api):
+async def test_a_payment_committed_before_the_process_died_is_replayed_not_refused(
+    platform, session, second_api
+):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
     redis_url = platform.env["LSP_REDIS_URL"]
-    async with FreezingRedisProxy(b"transaction-processing", redis_url=redis_url) as proxy, \
-            httpx.AsyncClient(timeout=30) as http:
+    async with (
+        FreezingRedisProxy(b"transaction-processing", redis_url=redis_url) as proxy,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
         # pushes are bounded now (LSP_JOB_PUSH_TIMEOUT_SECONDS): a long bound keeps the process at the push
-        url, proc = await second_api(LSP_REDIS_URL=proxy.url(redis_url), LSP_JOB_PUSH_TIMEOUT_SECONDS="60",
-                                     LSP_REDIS_SOCKET_TIMEOUT_SECONDS="60")
+        url, proc = await second_api(
+            LSP_REDIS_URL=proxy.url(redis_url),
+            LSP_JOB_PUSH_TIMEOUT_SECONDS="60",
+            LSP_REDIS_SOCKET_TIMEOUT_SECONDS="60",
+        )
         doomed = merchant_client(url, new, http)
         body = json.dumps({"amount": 4_200, "order_id": "ORD-KILLED", "currency": "INR"}).encode()
         key = {"Idempotency-Key": "pay-before-the-crash"}
-        request = asyncio.create_task(http.post(url + "/api/v1/pay", content=body,
-                                                headers={**doomed.headers("POST", "/api/v1/pay", body), **key}))
+        request = asyncio.create_task(
+            http.post(
+                url + "/api/v1/pay",
+                content=body,
+                headers={**doomed.headers("POST", "/api/v1/pay", body), **key},
+            )
+        )
         # the payment is committed and the API is pushing its job: the process dies right there
         await asyncio.wait_for(proxy.frozen.wait(), 20)
         proc.send_signal(signal.SIGKILL)
@@ -91,8 +107,11 @@ async def test_a_payment_committed_before_the_process_died_is_replayed_not_refus
     await session.commit()
     async with httpx.AsyncClient(timeout=30) as http:
         live = merchant_client(platform.api_url, new, http)
-        retry = await http.post(platform.api_url + "/api/v1/pay", content=body,
-                                headers={**live.headers("POST", "/api/v1/pay", body), **key})
+        retry = await http.post(
+            platform.api_url + "/api/v1/pay",
+            content=body,
+            headers={**live.headers("POST", "/api/v1/pay", body), **key},
+        )
     assert retry.status_code == 201, retry.text
     assert retry.headers.get("Idempotent-Replayed") == "true"
     txn = (await session.execute(select(Transaction))).scalar_one()
@@ -107,8 +126,15 @@ async def _status(session, txn_id: uuid.UUID, status: str) -> bool:
 
 
 def _request(key: str) -> Request:
-    return Request({"type": "http", "method": "POST", "path": "/v1/orders", "query_string": b"",
-                    "headers": [(b"idempotency-key", key.encode())]})
+    return Request(
+        {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/orders",
+            "query_string": b"",
+            "headers": [(b"idempotency-key", key.encode())],
+        }
+    )
 
 
 async def test_a_claim_taken_over_cannot_overwrite_its_successors_answer(platform, session):
@@ -145,13 +171,19 @@ async def test_a_transient_failure_is_not_the_keys_answer(platform, session):
     key = {"Idempotency-Key": "pay-when-a-gateway-is-back"}
     async with httpx.AsyncClient(timeout=30) as http:
         client = merchant_client(platform.api_url, new, http)
-        down = await http.post(platform.api_url + "/api/v1/pay", content=body,
-                               headers={**client.headers("POST", "/api/v1/pay", body), **key})
+        down = await http.post(
+            platform.api_url + "/api/v1/pay",
+            content=body,
+            headers={**client.headers("POST", "/api/v1/pay", body), **key},
+        )
         assert down.status_code == 503 and down.json()["error"]["code"] == "NO_GATEWAY_AVAILABLE"
         assert await count(session, IdempotencyKey) == 0
         await create_sandbox_gateway(session, platform.simulator_url)
-        again = await http.post(platform.api_url + "/api/v1/pay", content=body,
-                                headers={**client.headers("POST", "/api/v1/pay", body), **key})
+        again = await http.post(
+            platform.api_url + "/api/v1/pay",
+            content=body,
+            headers={**client.headers("POST", "/api/v1/pay", body), **key},
+        )
     assert again.status_code == 201, again.text
     assert "Idempotent-Replayed" not in again.headers
     assert await count(session, Transaction) == 1
@@ -171,4 +203,3 @@ async def test_a_500_is_not_stored_either(platform, session):
     assert failed.status_code == 500 and json.loads(failed.body)["error"]["code"] == "INTERNAL_ERROR"
     retried = await idempotency.run(_request(key), client_id, {}, fixed)
     assert (retried.status_code, "Idempotent-Replayed" in retried.headers) == (201, False)
-

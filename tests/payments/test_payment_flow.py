@@ -41,7 +41,9 @@ async def _pay_as_payer(checkout_url: str, outcome: str) -> None:
 
 @pytest.fixture
 async def shop(platform, session):
-    new = await create_merchant(session, receiver_url=platform.receiver_url, name=f"shop{uuid.uuid4().hex[:6]}")
+    new = await create_merchant(
+        session, receiver_url=platform.receiver_url, name=f"shop{uuid.uuid4().hex[:6]}"
+    )
     await create_sandbox_gateway(session, platform.simulator_url, name="sbx_a")
     async with httpx.AsyncClient(timeout=15) as http:
         yield new, merchant_client(platform.api_url, new, http)
@@ -64,7 +66,9 @@ async def test_successful_payment_end_to_end(platform, session, shop):
 
     # commission: 3.50 % of ₹499.00 = 1746.5 paise, rounded half-up
     await session.rollback()
-    entry = (await session.execute(select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn_id)))).scalar_one()
+    entry = (
+        await session.execute(select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn_id)))
+    ).scalar_one()
     assert (entry.type, entry.amount) == ("COMMISSION", 1747)
     wallet = (await session.execute(select(Wallet).where(Wallet.client_id == new.client.id))).scalar_one()
     assert wallet.balance_due == 1747
@@ -97,7 +101,9 @@ async def test_failed_payment_releases_volume_and_notifies(platform, session, sh
     failed = await wait_for(lambda: _status(client, txn_id, "failed"), what="failed")
     assert failed["error_code"] == "PAYMENT_DECLINED"
     assert await count(session, WalletEntry) == 0
-    gw_volume = (await session.execute(select(Transaction.volume_released).where(Transaction.id == uuid.UUID(txn_id)))).scalar_one()
+    gw_volume = (
+        await session.execute(select(Transaction.volume_released).where(Transaction.id == uuid.UUID(txn_id)))
+    ).scalar_one()
     assert gw_volume is True
     deliveries = await wait_for(lambda: _deliveries(platform, endpoint), what="a merchant webhook")
     assert json.loads(deliveries[0]["body"])["type"] == "payment.failed"
@@ -108,21 +114,36 @@ async def test_merchant_webhook_is_retried_until_the_receiver_accepts(platform, 
     new, client = shop
     endpoint = new.client.webhook_url.rsplit("/", 1)[1]
     async with httpx.AsyncClient() as c:
-        await c.put(f"{platform.receiver_url}/_receiver/endpoints/{endpoint}",
-                    json={"secret": new.webhook_secret, "fail_next": 2, "status": 500})
+        await c.put(
+            f"{platform.receiver_url}/_receiver/endpoints/{endpoint}",
+            json={"secret": new.webhook_secret, "fail_next": 2, "status": 500},
+        )
     txn_id = (await client.pay(amount=15_000)).json()["transaction_id"]
     pending = await wait_for(lambda: _checkout(client, txn_id), what="the PSP order")
     await _pay_as_payer(pending["checkout_url"], "success")
 
     async def delivered():
         await session.rollback()
-        ev = (await session.execute(select(WebhookEvent).where(WebhookEvent.transaction_id == uuid.UUID(txn_id)))).scalar_one_or_none()
+        ev = (
+            await session.execute(
+                select(WebhookEvent).where(WebhookEvent.transaction_id == uuid.UUID(txn_id))
+            )
+        ).scalar_one_or_none()
         return ev if ev is not None and ev.status == "delivered" else None
 
     event = await wait_for(delivered, timeout=30, what="delivery after retries")
     assert event.attempts == 3
-    attempts = (await session.execute(select(WebhookDeliveryAttempt).where(WebhookDeliveryAttempt.event_id == event.id)
-                                      .order_by(WebhookDeliveryAttempt.attempt))).scalars().all()
+    attempts = (
+        (
+            await session.execute(
+                select(WebhookDeliveryAttempt)
+                .where(WebhookDeliveryAttempt.event_id == event.id)
+                .order_by(WebhookDeliveryAttempt.attempt)
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert [(a.attempt, a.status_code) for a in attempts] == [(1, 500), (2, 500), (3, 200)]
     assert all(a.latency_ms >= 0 for a in attempts) and attempts[0].error == "HTTP 500"
     received = await _deliveries(platform, endpoint)
@@ -137,15 +158,21 @@ async def test_merchant_webhook_gives_up_after_the_schedule(platform, session, s
     new, client = shop
     endpoint = new.client.webhook_url.rsplit("/", 1)[1]
     async with httpx.AsyncClient() as c:
-        await c.put(f"{platform.receiver_url}/_receiver/endpoints/{endpoint}",
-                    json={"secret": new.webhook_secret, "fail_next": 99, "status": 503})
+        await c.put(
+            f"{platform.receiver_url}/_receiver/endpoints/{endpoint}",
+            json={"secret": new.webhook_secret, "fail_next": 99, "status": 503},
+        )
     txn_id = (await client.pay(amount=15_000)).json()["transaction_id"]
     pending = await wait_for(lambda: _checkout(client, txn_id), what="the PSP order")
     await _pay_as_payer(pending["checkout_url"], "success")
 
     async def failed():
         await session.rollback()
-        ev = (await session.execute(select(WebhookEvent).where(WebhookEvent.transaction_id == uuid.UUID(txn_id)))).scalar_one_or_none()
+        ev = (
+            await session.execute(
+                select(WebhookEvent).where(WebhookEvent.transaction_id == uuid.UUID(txn_id))
+            )
+        ).scalar_one_or_none()
         return ev if ev is not None and ev.status == "failed" else None
 
     event = await wait_for(failed, timeout=40, what="the event to be marked failed")
@@ -161,7 +188,9 @@ async def test_duplicate_and_late_psp_events_change_nothing(platform, session, s
     await wait_for(lambda: _status(client, txn_id, "paid"), what="paid")
 
     await session.rollback()
-    event = (await session.execute(select(PspEvent).where(PspEvent.transaction_id == uuid.UUID(txn_id)))).scalar_one()
+    event = (
+        await session.execute(select(PspEvent).where(PspEvent.transaction_id == uuid.UUID(txn_id)))
+    ).scalar_one()
     url = f"{platform.api_url}/api/v1/webhooks/psp/sandbox/{event.gateway_id}"
     from lightspeedpay.gateways.adapters.sandbox import sign_body
     from lightspeedpay.gateways.repository import gateway_repo
@@ -182,13 +211,18 @@ async def test_duplicate_and_late_psp_events_change_nothing(platform, session, s
         r = await c.post(url, content=late_raw, headers={"X-Sandbox-Signature": sign_body(secret, late_raw)})
         assert r.status_code == 200 and r.json()["duplicate"] is False
         # a forged event is refused and not stored
-        forged = await c.post(url, content=late_raw.replace(b"late1", b"late2"),
-                              headers={"X-Sandbox-Signature": sign_body(secret, late_raw)})
+        forged = await c.post(
+            url,
+            content=late_raw.replace(b"late1", b"late2"),
+            headers={"X-Sandbox-Signature": sign_body(secret, late_raw)},
+        )
         assert forged.status_code == 401 and forged.json()["error"]["code"] == "INVALID_SIGNATURE"
 
     async def late_processed():
         await session.rollback()
-        ev = (await session.execute(select(PspEvent).where(PspEvent.external_id == "sbx_evt_late1"))).scalar_one()
+        ev = (
+            await session.execute(select(PspEvent).where(PspEvent.external_id == "sbx_evt_late1"))
+        ).scalar_one()
         return ev if ev.processed_at else None
 
     processed = await wait_for(late_processed, what="the late event")

@@ -28,14 +28,27 @@ async def shop(platform, session):
 
 
 async def test_create_and_fetch_an_order(shop, session):
-    r = await shop.rzp.post("/v1/orders", json={"amount": 50000, "currency": "INR", "receipt": "receipt#1",
-                                                "notes": {"customer": "Asha"}})
+    r = await shop.rzp.post(
+        "/v1/orders",
+        json={"amount": 50000, "currency": "INR", "receipt": "receipt#1", "notes": {"customer": "Asha"}},
+    )
     assert r.status_code == 200, r.text
     order = r.json()
     assert is_id("order", order["id"])
-    assert order == {"id": order["id"], "entity": "order", "amount": 50000, "amount_paid": 0, "amount_due": 50000,
-                     "currency": "INR", "receipt": "receipt#1", "offer_id": None, "status": "created",
-                     "attempts": 0, "notes": {"customer": "Asha"}, "created_at": order["created_at"]}
+    assert order == {
+        "id": order["id"],
+        "entity": "order",
+        "amount": 50000,
+        "amount_paid": 0,
+        "amount_due": 50000,
+        "currency": "INR",
+        "receipt": "receipt#1",
+        "offer_id": None,
+        "status": "created",
+        "attempts": 0,
+        "notes": {"customer": "Asha"},
+        "created_at": order["created_at"],
+    }
     assert abs(order["created_at"] - time.time()) < 60
     fetched = await shop.rzp.get(f"/v1/orders/{order['id']}")
     assert fetched.status_code == 200 and fetched.json() == order
@@ -47,18 +60,25 @@ async def test_create_and_fetch_an_order(shop, session):
 async def test_seed_api_key_headers_and_bad_credentials(platform, shop, session):
     new = shop.new
     async with httpx.AsyncClient(base_url=platform.api_url, timeout=15) as c:
-        ok = await c.post("/v1/orders", json={"amount": 1000, "currency": "INR"},
-                          headers={"X-Api-Key": new.client.client_key, "X-Api-Secret": new.client_salt})
+        ok = await c.post(
+            "/v1/orders",
+            json={"amount": 1000, "currency": "INR"},
+            headers={"X-Api-Key": new.client.client_key, "X-Api-Secret": new.client_salt},
+        )
         assert ok.status_code == 200, ok.text
-        for auth in ((new.client.client_key, "wrong"), ("lsp_unknown", new.client_salt),
-                     (new.client.client_key, new.client_salt[:-1])):
+        for auth in (
+            (new.client.client_key, "wrong"),
+            ("lsp_unknown", new.client_salt),
+            (new.client.client_key, new.client_salt[:-1]),
+        ):
             bad = await c.post("/v1/orders", json={"amount": 1000, "currency": "INR"}, auth=auth)
             assert_rzp_error(bad, 401)
         assert_rzp_error(await c.get("/v1/orders"), 401)
         garbled = await c.get("/v1/orders", headers={"Authorization": "Basic %%%"})
         assert_rzp_error(garbled, 401, field="Authorization")
-        wrong_header = await c.get("/v1/orders", headers={"X-Api-Key": new.client.client_key,
-                                                          "X-Api-Secret": "nope"})
+        wrong_header = await c.get(
+            "/v1/orders", headers={"X-Api-Key": new.client.client_key, "X-Api-Secret": "nope"}
+        )
         assert_rzp_error(wrong_header, 401)
         token = base64.b64encode(f"{new.client.client_key}:{new.client_salt}".encode()).decode()
         assert (await c.get("/v1/orders", headers={"Authorization": f"Basic {token}"})).status_code == 200
@@ -68,28 +88,41 @@ async def test_seed_api_key_headers_and_bad_credentials(platform, shop, session)
 async def test_lists_count_skip_from_to_and_filters(shop, session):
     ids = []
     for i in range(5):
-        r = await shop.rzp.post("/v1/orders", json={"amount": 1000 + i, "currency": "INR", "receipt": f"r{i % 2}"})
+        r = await shop.rzp.post(
+            "/v1/orders", json={"amount": 1000 + i, "currency": "INR", "receipt": f"r{i % 2}"}
+        )
         ids.append(r.json()["id"])
     page = (await shop.rzp.get("/v1/orders")).json()
     assert page["entity"] == "collection" and page["count"] == 5
     assert [o["id"] for o in page["items"]] == list(reversed(ids))
     two = (await shop.rzp.get("/v1/orders", params={"count": 2, "skip": 1})).json()
     assert [o["id"] for o in two["items"]] == list(reversed(ids))[1:3] and two["count"] == 2
-    assert {o["id"] for o in (await shop.rzp.get("/v1/orders", params={"receipt": "r1"})).json()["items"]} == \
-        {ids[1], ids[3]}
+    assert {
+        o["id"] for o in (await shop.rzp.get("/v1/orders", params={"receipt": "r1"})).json()["items"]
+    } == {ids[1], ids[3]}
     now = int(time.time())
-    assert (await shop.rzp.get("/v1/orders", params={"from": now - 600, "to": now + 600})).json()["count"] == 5
+    assert (await shop.rzp.get("/v1/orders", params={"from": now - 600, "to": now + 600})).json()[
+        "count"
+    ] == 5
     assert (await shop.rzp.get("/v1/orders", params={"from": now + 600})).json()["count"] == 0
     assert (await shop.rzp.get("/v1/orders", params={"to": now - 600})).json()["count"] == 0
     assert (await shop.rzp.get("/v1/orders", params={"authorized": 1})).json()["count"] == 0
     assert (await shop.rzp.get("/v1/orders", params={"authorized": 0})).json()["count"] == 5
 
 
-@pytest.mark.parametrize(("params", "field"), [
-    ({"count": 0}, "count"), ({"count": 101}, "count"), ({"count": "ten"}, "count"), ({"skip": -1}, "skip"),
-    ({"from": "yesterday"}, "from"), ({"from": 200, "to": 100}, "to"), ({"authorized": "maybe"}, "authorized"),
-    ({"expand[]": "payments"}, "expand[]"),
-])
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"count": 0}, "count"),
+        ({"count": 101}, "count"),
+        ({"count": "ten"}, "count"),
+        ({"skip": -1}, "skip"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": 200, "to": 100}, "to"),
+        ({"authorized": "maybe"}, "authorized"),
+        ({"expand[]": "payments"}, "expand[]"),
+    ],
+)
 async def test_bad_list_parameters(shop, params, field):
     r = await shop.rzp.get("/v1/orders", params=params)
     assert_rzp_error(r, 400, field=field, reason="input_validation_failed")
@@ -111,7 +144,10 @@ ORDER_CASES = [
     (b'{"amount": 5000, "currency": "USD"}', "currency"),
     (b'{"amount": 5000, "currency": 5}', "currency"),
     (json.dumps({"amount": 5000, "currency": "INR", "receipt": "x" * 41}).encode(), "receipt"),
-    (json.dumps({"amount": 5000, "currency": "INR", "notes": {f"k{i}": "v" for i in range(16)}}).encode(), "notes"),
+    (
+        json.dumps({"amount": 5000, "currency": "INR", "notes": {f"k{i}": "v" for i in range(16)}}).encode(),
+        "notes",
+    ),
     (json.dumps({"amount": 5000, "currency": "INR", "notes": {"k": "v" * 300}}).encode(), "notes"),
     (b'{"amount": 5000, "currency": "INR", "notes": [1]}', "notes"),
     (b'{"amount": 5000, "currency": "INR", "partial_payment": true}', "partial_payment"),
@@ -121,8 +157,9 @@ ORDER_CASES = [
 
 @pytest.mark.parametrize(("body", "field"), ORDER_CASES)
 async def test_bad_order_bodies(shop, session, body, field):
-    r = await shop.rzp.post("/v1/orders", content=body, headers={"content-type": "application/json",
-                                                                 "Idempotency-Key": "k-bad"})
+    r = await shop.rzp.post(
+        "/v1/orders", content=body, headers={"content-type": "application/json", "Idempotency-Key": "k-bad"}
+    )
     error = assert_rzp_error(r, 400, field=field)
     assert error["code"] == "BAD_REQUEST_ERROR" and error["reason"] == "input_validation_failed"
     assert await count(session, Order) == 0
@@ -167,9 +204,13 @@ async def test_an_orders_payments_through_start_for_order(shop, session):
     payments = (await shop.rzp.get(f"/v1/orders/{order['id']}/payments")).json()
     assert payments["entity"] == "collection" and payments["count"] == 2
     assert [(p["id"], p["status"], p["order_id"]) for p in payments["items"]] == [
-        (second.payment_id, "captured", order["id"]), (failed["payment_id"], "failed", order["id"])]
+        (second.payment_id, "captured", order["id"]),
+        (failed["payment_id"], "failed", order["id"]),
+    ]
     assert payments["items"][0]["email"] == "asha@example.com" and payments["items"][0]["captured"] is True
-    assert (await shop.rzp.get("/v1/orders", params={"authorized": 1})).json()["items"][0]["id"] == order["id"]
+    assert (await shop.rzp.get("/v1/orders", params={"authorized": 1})).json()["items"][0]["id"] == order[
+        "id"
+    ]
 
     # a paid order takes no further payment; an unknown order none at all
     with pytest.raises(OrderNotPayable):
@@ -184,8 +225,15 @@ async def test_concurrent_attempts_on_one_order_are_counted_once_each(shop, sess
     started = await asyncio.gather(*(payment_service.start_for_order(order["id"]) for _ in range(12)))
     assert len({s.payment_id for s in started}) == 12
     await session.rollback()
-    refs = (await session.execute(select(Transaction.order_id).where(
-        Transaction.id.in_([s.transaction_id for s in started])))).scalars().all()
+    refs = (
+        (
+            await session.execute(
+                select(Transaction.order_id).where(Transaction.id.in_([s.transaction_id for s in started]))
+            )
+        )
+        .scalars()
+        .all()
+    )
     assert sorted(refs) == sorted(f"{order['id']}/{i}" for i in range(1, 13))
     fetched = (await shop.rzp.get(f"/v1/orders/{order['id']}")).json()
     assert (fetched["status"], fetched["attempts"]) == ("attempted", 12)

@@ -60,11 +60,24 @@ async def test_a_native_payment_seen_through_v1(shop, session):
     await payer(txn["checkout_url"], "success")
     await wait_status(shop.native, r.json()["transaction_id"], "paid")
     payment = (await shop.rzp.get(f"/v1/payments/{payment_id}")).json()
-    assert payment == {**payment, "id": payment_id, "entity": "payment", "amount": 49_900, "currency": "INR",
-                       "status": "captured", "captured": True, "amount_refunded": 0, "refund_status": None,
-                       "email": "asha@example.com", "contact": "+919876543210", "error_code": None}
+    assert payment == {
+        **payment,
+        "id": payment_id,
+        "entity": "payment",
+        "amount": 49_900,
+        "currency": "INR",
+        "status": "captured",
+        "captured": True,
+        "amount_refunded": 0,
+        "refund_status": None,
+        "email": "asha@example.com",
+        "contact": "+919876543210",
+        "error_code": None,
+    }
     # the native read accepts the payment id too
-    assert (await shop.native.get(f"/api/v1/transactions/{payment_id}")).json()["id"] == r.json()["transaction_id"]
+    assert (await shop.native.get(f"/api/v1/transactions/{payment_id}")).json()["id"] == r.json()[
+        "transaction_id"
+    ]
 
 
 async def test_a_failed_payment_carries_razorpays_error_fields(shop):
@@ -85,7 +98,9 @@ async def test_list_payments_and_scoping(platform, shop, session):
     other = await create_merchant(session)
     async with rzp_http(platform, other) as theirs:
         assert (await theirs.get("/v1/payments")).json()["count"] == 0
-        assert_rzp_error(await theirs.get(f"/v1/payments/{ids[0]}"), 400, field="payment_id", reason="not_found")
+        assert_rzp_error(
+            await theirs.get(f"/v1/payments/{ids[0]}"), 400, field="payment_id", reason="not_found"
+        )
         r = await theirs.post(f"/v1/payments/{ids[0]}/capture", json={"amount": 1000, "currency": "INR"})
         assert_rzp_error(r, 400, field="payment_id", reason="not_found")
     assert_rzp_error(await shop.rzp.get("/v1/payments/pay_nonexistent0000"), 400, reason="not_found")
@@ -100,26 +115,38 @@ async def test_capture_an_authorized_payment(shop, session):
     assert txn["authorized_at"] is not None
 
     # the amount must equal the authorized amount; nothing moves when it does not
-    wrong = await shop.rzp.post(f"/v1/payments/{payment_id}/capture", json={"amount": 29_999, "currency": "INR"})
+    wrong = await shop.rzp.post(
+        f"/v1/payments/{payment_id}/capture", json={"amount": 29_999, "currency": "INR"}
+    )
     assert_rzp_error(wrong, 400, field="amount", reason="capture_amount_mismatch")
-    usd = await shop.rzp.post(f"/v1/payments/{payment_id}/capture", json={"amount": 30_000, "currency": "USD"})
+    usd = await shop.rzp.post(
+        f"/v1/payments/{payment_id}/capture", json={"amount": 30_000, "currency": "USD"}
+    )
     assert_rzp_error(usd, 400, field="currency")
     for body in (b"{}", b'{"amount": "30000"}', b'{"amount": 30000, "extra": 1}', b"nope"):
-        bad = await shop.rzp.post(f"/v1/payments/{payment_id}/capture", content=body,
-                                  headers={"content-type": "application/json"})
+        bad = await shop.rzp.post(
+            f"/v1/payments/{payment_id}/capture", content=body, headers={"content-type": "application/json"}
+        )
         assert_rzp_error(bad, 400, reason="input_validation_failed")
     assert (await shop.rzp.get(f"/v1/payments/{payment_id}")).json()["status"] == "authorized"
 
-    captured = await shop.rzp.post(f"/v1/payments/{payment_id}/capture", json={"amount": 30_000, "currency": "INR"})
+    captured = await shop.rzp.post(
+        f"/v1/payments/{payment_id}/capture", json={"amount": 30_000, "currency": "INR"}
+    )
     assert captured.status_code == 200, captured.text
     assert (captured.json()["status"], captured.json()["captured"]) == ("captured", True)
     assert (await shop.rzp.get(f"/v1/orders/{order['id']}")).json()["status"] == "paid"
     again = await shop.rzp.post(f"/v1/payments/{payment_id}/capture", json={"amount": 30_000})
-    assert "already been captured" in assert_rzp_error(again, 400, reason="payment_not_capturable")["description"]
+    assert (
+        "already been captured"
+        in assert_rzp_error(again, 400, reason="payment_not_capturable")["description"]
+    )
 
     # captured here = paid: the commission is recorded once, and the merchant hears payment.paid and order.paid
     await session.rollback()
-    entry = (await session.execute(select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn["id"]))))
+    entry = await session.execute(
+        select(WalletEntry).where(WalletEntry.transaction_id == uuid.UUID(txn["id"]))
+    )
     assert [(e.type, e.amount) for e in entry.scalars()] == [("COMMISSION", 1050)]
     types = await event_types(session, txn["id"])
     assert types[:1] == ["payment.authorized"] and types.count("payment.paid") == 1 and "order.paid" in types
@@ -130,8 +157,17 @@ async def test_capture_an_authorized_payment(shop, session):
 
 async def _psp_events_processed(session, txn_id, n):
     await session.rollback()
-    rows = (await session.execute(select(PspEvent).where(PspEvent.transaction_id == uuid.UUID(txn_id),
-                                                         PspEvent.processed_at.is_not(None)))).scalars().all()
+    rows = (
+        (
+            await session.execute(
+                select(PspEvent).where(
+                    PspEvent.transaction_id == uuid.UUID(txn_id), PspEvent.processed_at.is_not(None)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     return rows if len(rows) >= n else None
 
 
@@ -149,8 +185,11 @@ async def test_an_authorization_not_captured_in_time_is_refunded(shop, session):
     gateway_before = (await session.execute(select(PaymentGateway.current_volume))).scalar_one()
     assert gateway_before == 12_000
     # five days and a second later (LSP_CAPTURE_WINDOW_SECONDS defaults to Razorpay's five days)
-    await session.execute(update(Transaction).where(Transaction.id == uuid.UUID(txn["id"]))
-                          .values(authorized_at=datetime.now(UTC) - timedelta(days=5, seconds=1)))
+    await session.execute(
+        update(Transaction)
+        .where(Transaction.id == uuid.UUID(txn["id"]))
+        .values(authorized_at=datetime.now(UTC) - timedelta(days=5, seconds=1))
+    )
     await session.commit()
     # past the window the merchant can no longer capture it
     late = await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/capture", json={"amount": 12_000})
@@ -181,11 +220,18 @@ async def test_capture_when_the_psp_refuses(platform, shop, session):
     from lightspeedpay.gateways.service import gateway_service
 
     creds = gateway_service.account(gateway).credentials
-    psp_payment_id = (await session.execute(select(Transaction.gateway_payment_id)
-                                            .where(Transaction.id == uuid.UUID(txn["id"])))).scalar_one()
-    async with httpx.AsyncClient(base_url=platform.simulator_url, auth=(creds["key_id"], creds["key_secret"])) as psp:
-        r = await psp.post(f"/sandbox/v1/payments/{psp_payment_id}/refunds",
-                           content=json.dumps({"amount": 8_000, "reference": "voided-at-the-psp"}))
+    psp_payment_id = (
+        await session.execute(
+            select(Transaction.gateway_payment_id).where(Transaction.id == uuid.UUID(txn["id"]))
+        )
+    ).scalar_one()
+    async with httpx.AsyncClient(
+        base_url=platform.simulator_url, auth=(creds["key_id"], creds["key_secret"])
+    ) as psp:
+        r = await psp.post(
+            f"/sandbox/v1/payments/{psp_payment_id}/refunds",
+            content=json.dumps({"amount": 8_000, "reference": "voided-at-the-psp"}),
+        )
         assert r.status_code == 200, r.text
     refused = await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/capture", json={"amount": 8_000})
     assert_rzp_error(refused, 400, reason="psp_declined")

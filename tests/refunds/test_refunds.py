@@ -49,24 +49,45 @@ async def _refund_status(rzp, refund_id, status):
 async def _psp(platform, session):
     gateway = (await session.execute(select(PaymentGateway))).scalar_one()
     creds = gateway_service.account(gateway).credentials
-    return httpx.AsyncClient(base_url=platform.simulator_url, auth=(creds["key_id"], creds["key_secret"])), creds
+    return httpx.AsyncClient(
+        base_url=platform.simulator_url, auth=(creds["key_id"], creds["key_secret"])
+    ), creds
 
 
 async def test_partial_then_full_refund_on_v1(shop, session):
     order, txn = await order_payment(shop.rzp, shop.native, amount=40_000)
     pay = txn["payment_id"]
-    r = await shop.rzp.post(f"/v1/payments/{pay}/refund",
-                            json={"amount": 10_000, "notes": {"reason": "one item"}, "receipt": "#1"})
+    r = await shop.rzp.post(
+        f"/v1/payments/{pay}/refund",
+        json={"amount": 10_000, "notes": {"reason": "one item"}, "receipt": "#1"},
+    )
     assert r.status_code == 200, r.text
     first = r.json()
     assert is_id("rfnd", first["id"])
-    assert first == {"id": first["id"], "entity": "refund", "amount": 10_000, "currency": "INR", "payment_id": pay,
-                     "notes": {"reason": "one item"}, "receipt": "#1", "acquirer_data": {"arn": None},
-                     "created_at": first["created_at"], "batch_id": None, "status": "pending",
-                     "speed_processed": "normal", "speed_requested": "normal"}
-    await wait_for(lambda: _refund_status(shop.rzp, first["id"], "processed"), what="the refund to be processed")
+    assert first == {
+        "id": first["id"],
+        "entity": "refund",
+        "amount": 10_000,
+        "currency": "INR",
+        "payment_id": pay,
+        "notes": {"reason": "one item"},
+        "receipt": "#1",
+        "acquirer_data": {"arn": None},
+        "created_at": first["created_at"],
+        "batch_id": None,
+        "status": "pending",
+        "speed_processed": "normal",
+        "speed_requested": "normal",
+    }
+    await wait_for(
+        lambda: _refund_status(shop.rzp, first["id"], "processed"), what="the refund to be processed"
+    )
     payment = (await shop.rzp.get(f"/v1/payments/{pay}")).json()
-    assert (payment["status"], payment["amount_refunded"], payment["refund_status"]) == ("captured", 10_000, "partial")
+    assert (payment["status"], payment["amount_refunded"], payment["refund_status"]) == (
+        "captured",
+        10_000,
+        "partial",
+    )
     assert (await wait_status(shop.native, txn["id"], "partially_refunded"))["amount_refunded"] == 10_000
 
     # commission 3.50 % of ₹400 = 1400 paise; a quarter of the payment refunded gives back a quarter of it
@@ -79,13 +100,20 @@ async def test_partial_then_full_refund_on_v1(shop, session):
     assert (rest["amount"], rest["speed_requested"]) == (30_000, "optimum")
     await wait_for(lambda: _refund_status(shop.rzp, rest["id"], "processed"), what="the second refund")
     payment = (await shop.rzp.get(f"/v1/payments/{pay}")).json()
-    assert (payment["status"], payment["amount_refunded"], payment["refund_status"], payment["captured"]) == \
-        ("refunded", 40_000, "full", True)
+    assert (payment["status"], payment["amount_refunded"], payment["refund_status"], payment["captured"]) == (
+        "refunded",
+        40_000,
+        "full",
+        True,
+    )
     assert (await shop.rzp.get(f"/v1/orders/{order['id']}")).json()["status"] == "paid"  # an order stays paid
 
     await session.rollback()
-    entries = (await session.execute(select(WalletEntry.type, func.sum(WalletEntry.amount))
-                                     .group_by(WalletEntry.type))).all()
+    entries = (
+        await session.execute(
+            select(WalletEntry.type, func.sum(WalletEntry.amount)).group_by(WalletEntry.type)
+        )
+    ).all()
     assert dict(entries) == {"COMMISSION": 1400, "COMMISSION_REVERSAL": -1400}
     assert (await session.execute(select(Wallet.balance_due))).scalar_one() == 0
     types = await event_types(session, txn["id"])
@@ -93,8 +121,12 @@ async def test_partial_then_full_refund_on_v1(shop, session):
 
     listed = (await shop.rzp.get(f"/v1/payments/{pay}/refunds")).json()
     assert [x["id"] for x in listed["items"]] == [rest["id"], first["id"]]
-    assert [x["id"] for x in (await shop.rzp.get("/v1/refunds", params={"count": 1})).json()["items"]] == [rest["id"]]
-    assert [x["id"] for x in (await shop.rzp.get("/v1/refunds", params={"skip": 1})).json()["items"]] == [first["id"]]
+    assert [x["id"] for x in (await shop.rzp.get("/v1/refunds", params={"count": 1})).json()["items"]] == [
+        rest["id"]
+    ]
+    assert [x["id"] for x in (await shop.rzp.get("/v1/refunds", params={"skip": 1})).json()["items"]] == [
+        first["id"]
+    ]
 
     # fully refunded: nothing more
     more = await shop.rzp.post(f"/v1/payments/{pay}/refund", json={"amount": 100})
@@ -107,8 +139,13 @@ async def test_native_refund_routes(platform, shop, session):
     r = await shop.native.post(path, json.dumps({"amount": 5_000, "notes": {"why": "late"}}).encode())
     assert r.status_code == 201, r.text
     refund = r.json()
-    assert (refund["transaction_id"], refund["payment_id"], refund["amount"], refund["status"], refund["kind"]) == \
-        (txn["id"], txn["payment_id"], 5_000, "pending", "refund")
+    assert (
+        refund["transaction_id"],
+        refund["payment_id"],
+        refund["amount"],
+        refund["status"],
+        refund["kind"],
+    ) == (txn["id"], txn["payment_id"], 5_000, "pending", "refund")
 
     async def processed():
         got = (await shop.native.get(f"/api/v1/refunds/{refund['id']}")).json()
@@ -178,8 +215,11 @@ RZP_BAD = [
 @pytest.mark.parametrize(("body", "field"), RZP_BAD)
 async def test_bad_v1_refund_bodies(shop, session, body, field):
     _, txn = await order_payment(shop.rzp, shop.native, amount=1_000)
-    r = await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", content=body,
-                            headers={"content-type": "application/json", "X-Refund-Idempotency": "refund-bad-1"})
+    r = await shop.rzp.post(
+        f"/v1/payments/{txn['payment_id']}/refund",
+        content=body,
+        headers={"content-type": "application/json", "X-Refund-Idempotency": "refund-bad-1"},
+    )
     assert_rzp_error(r, 400, field=field, reason="input_validation_failed")
     assert await count(session, Refund) == 0
     assert await count(session, IdempotencyKey) == 0
@@ -196,9 +236,14 @@ async def test_refunds_need_a_captured_payment_and_never_exceed_it(shop, session
     r = await shop.rzp.post(f"/v1/payments/{paid['payment_id']}/refund", json={"amount": 3_001})
     assert_rzp_error(r, 400, field="amount", reason="refund_exceeds_paid")
     r = await shop.native.post(f"/api/v1/transactions/{paid['id']}/refunds", b'{"amount": 3001}')
-    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["field"]) == (422, "REFUND_EXCEEDS_PAID",
-                                                                                       "amount")
-    assert_rzp_error(await shop.rzp.post("/v1/payments/pay_00000000000000/refund", json={}), 400, reason="not_found")
+    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["field"]) == (
+        422,
+        "REFUND_EXCEEDS_PAID",
+        "amount",
+    )
+    assert_rzp_error(
+        await shop.rzp.post("/v1/payments/pay_00000000000000/refund", json={}), 400, reason="not_found"
+    )
     assert await count(session, Refund) == 0
 
 
@@ -210,13 +255,16 @@ async def test_fifty_concurrent_partial_refunds_never_exceed_the_payment(shop, s
         if i % 2:
             return await shop.rzp.post(f"/v1/payments/{pay}/refund", json={"amount": 300})
         # distinct requests: the same signed bytes twice would be refused as a replay
-        return await shop.native.post(f"/api/v1/transactions/{txn['id']}/refunds",
-                                      b'{"amount": 300, "notes": {"n": %d}}' % i)
+        return await shop.native.post(
+            f"/api/v1/transactions/{txn['id']}/refunds", b'{"amount": 300, "notes": {"n": %d}}' % i
+        )
 
     responses = await asyncio.gather(*(one(i) for i in range(50)))
     ok = [r for r in responses if r.status_code in (200, 201)]
     refused = [r for r in responses if r.status_code not in (200, 201)]
-    assert len(ok) == 33 and len(refused) == 17, Counter(r.status_code for r in responses)  # 33 × 300 ≤ 10,000
+    assert len(ok) == 33 and len(refused) == 17, Counter(
+        r.status_code for r in responses
+    )  # 33 × 300 ≤ 10,000
     assert all(r.status_code in (400, 422) and "REFUND_EXCEEDS_PAID" in r.text.upper() for r in refused)
 
     async def all_processed():
@@ -232,33 +280,46 @@ async def test_fifty_concurrent_partial_refunds_never_exceed_the_payment(shop, s
     assert last.json()["amount"] == 100
     assert (await wait_status(shop.native, txn["id"], "refunded"))["amount_refunded"] == 10_000
     await session.rollback()
-    total = (await session.execute(select(func.sum(Refund.amount)).where(Refund.status != "failed"))).scalar_one()
+    total = (
+        await session.execute(select(func.sum(Refund.amount)).where(Refund.status != "failed"))
+    ).scalar_one()
     assert total == 10_000
-    reversal = (await session.execute(select(func.sum(WalletEntry.amount))
-                                      .where(WalletEntry.type == "COMMISSION_REVERSAL"))).scalar_one()
+    reversal = (
+        await session.execute(
+            select(func.sum(WalletEntry.amount)).where(WalletEntry.type == "COMMISSION_REVERSAL")
+        )
+    ).scalar_one()
     assert reversal == -350 and (await session.execute(select(Wallet.balance_due))).scalar_one() == 0
 
 
 async def test_fifty_concurrent_refunds_that_fit_exactly(shop, session):
     txn = await paid_payment(shop.native, amount=10_000)
-    responses = await asyncio.gather(*(shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund",
-                                                     json={"amount": 200}) for _ in range(50)))
+    responses = await asyncio.gather(
+        *(shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 200}) for _ in range(50))
+    )
     assert Counter(r.status_code for r in responses) == Counter({200: 50})
     assert (await wait_status(shop.native, txn["id"], "refunded", timeout=60))["amount_refunded"] == 10_000
 
 
 async def test_a_refund_the_psp_refuses_fails_and_frees_its_amount(platform, shop, session):
     txn = await paid_payment(shop.native, amount=6_000)
-    psp_payment_id = (await session.execute(select(Transaction.gateway_payment_id)
-                                            .where(Transaction.id == uuid.UUID(txn["id"])))).scalar_one()
+    psp_payment_id = (
+        await session.execute(
+            select(Transaction.gateway_payment_id).where(Transaction.id == uuid.UUID(txn["id"]))
+        )
+    ).scalar_one()
     psp, _ = await _psp(platform, session)
     async with psp:
         # someone refunded it on the PSP's dashboard: the PSP refuses our refund
-        r = await psp.post(f"/sandbox/v1/payments/{psp_payment_id}/refunds",
-                           content=json.dumps({"amount": 6_000, "reference": "dashboard-refund"}))
+        r = await psp.post(
+            f"/sandbox/v1/payments/{psp_payment_id}/refunds",
+            content=json.dumps({"amount": 6_000, "reference": "dashboard-refund"}),
+        )
         assert r.status_code == 200, r.text
     refund = (await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 4_000})).json()
-    failed = await wait_for(lambda: _refund_status(shop.rzp, refund["id"], "failed"), what="the refund to fail")
+    failed = await wait_for(
+        lambda: _refund_status(shop.rzp, refund["id"], "failed"), what="the refund to fail"
+    )
     assert failed["amount"] == 4_000
     native = (await shop.native.get(f"/api/v1/refunds/{refund['id']}")).json()
     assert native["error_code"] == "BAD_REQUEST_ERROR" and "exceeds" in native["error_message"]
@@ -269,8 +330,11 @@ async def test_a_refund_the_psp_refuses_fails_and_frees_its_amount(platform, sho
     # its amount is free again: the whole payment may still be asked for
     again = await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 6_000})
     assert again.status_code == 200, again.text
-    assert (await session.execute(select(func.count()).select_from(WalletEntry)
-                                  .where(WalletEntry.type == "COMMISSION_REVERSAL"))).scalar_one() == 0
+    assert (
+        await session.execute(
+            select(func.count()).select_from(WalletEntry).where(WalletEntry.type == "COMMISSION_REVERSAL")
+        )
+    ).scalar_one() == 0
 
 
 async def test_a_refund_survives_a_psp_outage(platform, shop, session):
@@ -278,7 +342,9 @@ async def test_a_refund_survives_a_psp_outage(platform, shop, session):
     psp, creds = await _psp(platform, session)
     async with psp:
         await psp.put(f"/_sim/accounts/{creds['key_id']}/faults", json={"http_5xx": 503})
-        refund = (await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 2_000})).json()
+        refund = (
+            await shop.rzp.post(f"/v1/payments/{txn['payment_id']}/refund", json={"amount": 2_000})
+        ).json()
 
         async def retried():
             await session.rollback()
@@ -288,9 +354,14 @@ async def test_a_refund_survives_a_psp_outage(platform, shop, session):
         row = await wait_for(retried, timeout=30, what="two refund attempts")
         assert row.status == "pending" and row.error_code
         await psp.put(f"/_sim/accounts/{creds['key_id']}/faults", json={})
-    done = await wait_for(lambda: _refund_status(shop.rzp, refund["id"], "processed"), timeout=30,
-                          what="the refund once the PSP is back")
+    done = await wait_for(
+        lambda: _refund_status(shop.rzp, refund["id"], "processed"),
+        timeout=30,
+        what="the refund once the PSP is back",
+    )
     assert done["amount"] == 2_000
     assert (await wait_status(shop.native, txn["id"], "partially_refunded"))["amount_refunded"] == 2_000
     # each retry was a fresh job intent; none is left failed
-    assert await count(session, JobIntent, JobIntent.name == "refund.process", JobIntent.status == "failed") == 0
+    assert (
+        await count(session, JobIntent, JobIntent.name == "refund.process", JobIntent.status == "failed") == 0
+    )

@@ -34,8 +34,9 @@ async def test_a_day_is_settled_once_with_its_payments_and_refunds_per_gateway(p
         second = await shop.pay(40_000)
         await shop.refund(first[1], 5_000)
 
-        r = await admin.post("/api/v1/admin/settlements/run",
-                             json={"date": today().isoformat(), "merchant_id": str(shop.id)})
+        r = await admin.post(
+            "/api/v1/admin/settlements/run", json={"date": today().isoformat(), "merchant_id": str(shop.id)}
+        )
         assert r.status_code == 202, r.text
         [run] = r.json()["settlements"]
         assert run["created"] and run["merchant_id"] == str(shop.id)
@@ -52,7 +53,10 @@ async def test_a_day_is_settled_once_with_its_payments_and_refunds_per_gateway(p
 
         by_gateway = {g["gateway_id"]: g for g in detail["gateways"]}
         assert len(by_gateway) == 2
-        assert by_gateway[gateway_b_id]["gross_amount"] == 40_000 and by_gateway[gateway_b_id]["payment_count"] == 1
+        assert (
+            by_gateway[gateway_b_id]["gross_amount"] == 40_000
+            and by_gateway[gateway_b_id]["payment_count"] == 1
+        )
         assert by_gateway[gateway_b_id]["name"] == gateway_b_name
         other = next(g for gid, g in by_gateway.items() if gid != gateway_b_id)
         assert (other["gross_amount"], other["refunds_amount"], other["refund_count"]) == (35_001, 5_000, 1)
@@ -60,8 +64,13 @@ async def test_a_day_is_settled_once_with_its_payments_and_refunds_per_gateway(p
 
         lines = detail["line_items"]
         assert sorted((li["kind"], li["transaction_id"], li["amount"]) for li in lines) == sorted(
-            [("payment", first[0], 10_000), ("payment", first[1], 25_001), ("payment", second, 40_000),
-             ("refund", first[1], 5_000)])
+            [
+                ("payment", first[0], 10_000),
+                ("payment", first[1], 25_001),
+                ("payment", second, 40_000),
+                ("refund", first[1], 5_000),
+            ]
+        )
         refund_line = next(li for li in lines if li["kind"] == "refund")
         assert refund_line["commission"] == -reversed_ and refund_line["net"] == -5_000 + reversed_
 
@@ -78,11 +87,15 @@ async def test_a_day_is_settled_once_with_its_payments_and_refunds_per_gateway(p
         assert [s["id"] for s in listed["items"]] == [run["id"]]
 
         # re-running the period (API, CLI, scheduler) never creates a second settlement nor moves an item
-        r = await admin.post("/api/v1/admin/settlements/run",
-                             json={"date": today().isoformat(), "merchant_id": str(shop.id)})
-        assert r.status_code == 202 and r.json()["settlements"] == [{**run, "created": False,
-                                                                     "status": "completed"}]
-        result = await cli(platform, "settlements", "run", "--date", today().isoformat(), "--merchant", str(shop.id))
+        r = await admin.post(
+            "/api/v1/admin/settlements/run", json={"date": today().isoformat(), "merchant_id": str(shop.id)}
+        )
+        assert r.status_code == 202 and r.json()["settlements"] == [
+            {**run, "created": False, "status": "completed"}
+        ]
+        result = await cli(
+            platform, "settlements", "run", "--date", today().isoformat(), "--merchant", str(shop.id)
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert run["id"] in result.stdout and "completed" in result.stdout
 
@@ -105,7 +118,9 @@ async def test_later_movements_go_to_the_next_settlement(platform, session):
     async with open_shop(platform, session) as shop, admin_client(platform) as admin:
         txn = await shop.pay(10_000)
         yesterday = (today() - timedelta(days=1)).isoformat()
-        r = await admin.post("/api/v1/admin/settlements/run", json={"date": yesterday, "merchant_id": str(shop.id)})
+        r = await admin.post(
+            "/api/v1/admin/settlements/run", json={"date": yesterday, "merchant_id": str(shop.id)}
+        )
         [empty] = r.json()["settlements"]
         done = await wait_for(lambda: _settlement(shop, empty["id"]), what="yesterday's settlement")
         assert done["payment_count"] == 0 and done["line_items"] == []  # today's payment is not yesterday's
@@ -121,19 +136,27 @@ async def test_later_movements_go_to_the_next_settlement(platform, session):
         assert again == {**mine, "created": False, "status": "completed"}
         unchanged = await _settlement(shop, mine["id"])
         assert unchanged is not None and (unchanged["payment_count"], unchanged["refund_count"]) == (1, 0)
-        tomorrow_run = await admin.post("/api/v1/admin/settlements/run",
-                                        json={"date": (today() + timedelta(days=1)).isoformat()})
+        tomorrow_run = await admin.post(
+            "/api/v1/admin/settlements/run", json={"date": (today() + timedelta(days=1)).isoformat()}
+        )
         assert tomorrow_run.status_code == 422 and tomorrow_run.json()["error"]["field"] == "date"
 
 
 async def test_dues_deducted_from_the_settlement_resume_a_suspended_merchant(platform, session):
-    async with open_shop(platform, session, fee_percent=Decimal("3.00"), suspend_threshold=2_000,
-                         settle_dues_from_settlement=True) as shop:
+    async with open_shop(
+        platform,
+        session,
+        fee_percent=Decimal("3.00"),
+        suspend_threshold=2_000,
+        settle_dues_from_settlement=True,
+    ) as shop:
         await shop.pay(50_000)
         await shop.pay(30_000)  # 2,400 due: suspended
         assert (await shop.wallet())["status"] == "suspended"
 
-        result = await cli(platform, "settlements", "run", "--date", today().isoformat(), "--merchant", str(shop.id))
+        result = await cli(
+            platform, "settlements", "run", "--date", today().isoformat(), "--merchant", str(shop.id)
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         [listed] = (await shop.client.get("/api/v1/settlements")).json()["items"]
         assert listed["status"] == "completed", listed
@@ -149,12 +172,24 @@ async def test_dues_deducted_from_the_settlement_resume_a_suspended_merchant(pla
         assert (await shop.client.pay(amount=1_000)).status_code == 201
 
     await session.rollback()
-    actions = list((await session.execute(select(AuditLog.action).where(
-        AuditLog.subject_id == listed["id"]).order_by(AuditLog.created_at))).scalars())
+    actions = list(
+        (
+            await session.execute(
+                select(AuditLog.action)
+                .where(AuditLog.subject_id == listed["id"])
+                .order_by(AuditLog.created_at)
+            )
+        ).scalars()
+    )
     assert actions == ["settlement.created", "settlement.processing", "settlement.completed"]
-    posting = (await session.execute(select(LedgerPosting).where(
-        LedgerPosting.settlement_id == uuid.UUID(listed["id"])))).scalar_one()
-    assert posting.type == "COMMISSION_PAYOUT" and posting.correlation_key == f"settlement_dues:{listed['id']}"
+    posting = (
+        await session.execute(
+            select(LedgerPosting).where(LedgerPosting.settlement_id == uuid.UUID(listed["id"]))
+        )
+    ).scalar_one()
+    assert (
+        posting.type == "COMMISSION_PAYOUT" and posting.correlation_key == f"settlement_dues:{listed['id']}"
+    )
 
 
 async def test_a_failed_settlement_keeps_its_reason_and_is_retried_on_a_rerun(platform, session):

@@ -22,8 +22,9 @@ from tests.factories import MerchantClient, wait_for
 async def call(client: MerchantClient, method: str, path: str, body: Any = None) -> httpx.Response:
     """A signed merchant request with any method (body: a JSON-able value, raw bytes, or nothing)."""
     raw = body if isinstance(body, bytes) else (b"" if body is None else json.dumps(body).encode())
-    return await client.http.request(method, client.base_url + path, content=raw,
-                                     headers=client.headers(method, path, raw))
+    return await client.http.request(
+        method, client.base_url + path, content=raw, headers=client.headers(method, path, raw)
+    )
 
 
 def closed_port() -> int:
@@ -56,13 +57,23 @@ async def wait_received(receiver_url: str, name: str, n: int, *, timeout: float 
     return await wait_for(enough, timeout=timeout, what=f"{n} deliveries at receiver endpoint {name}")
 
 
-async def add_endpoint(client: MerchantClient, receiver_url: str, *, name: str | None = None,
-                       event_types: list[str] | None = None, configure_receiver: bool = True,
-                       **receiver_config: Any) -> tuple[dict[str, Any], str]:
+async def add_endpoint(
+    client: MerchantClient,
+    receiver_url: str,
+    *,
+    name: str | None = None,
+    event_types: list[str] | None = None,
+    configure_receiver: bool = True,
+    **receiver_config: Any,
+) -> tuple[dict[str, Any], str]:
     """An endpoint created through the API, pointing at a receiver endpoint that verifies with its secret."""
     name = name or receiver_name()
-    r = await call(client, "POST", "/api/v1/merchant/webhooks",
-                   {"url": f"{receiver_url}/webhooks/{name}", "event_types": event_types or []})
+    r = await call(
+        client,
+        "POST",
+        "/api/v1/merchant/webhooks",
+        {"url": f"{receiver_url}/webhooks/{name}", "event_types": event_types or []},
+    )
     assert r.status_code == 201, r.text
     endpoint = r.json()
     if configure_receiver:
@@ -79,8 +90,12 @@ class Emitted:
     payload: dict[str, Any]
 
 
-async def emit(session: AsyncSession, client: Client, event_type: str = "payment.paid",
-               data: dict[str, Any] | None = None) -> Emitted:
+async def emit(
+    session: AsyncSession,
+    client: Client,
+    event_type: str = "payment.paid",
+    data: dict[str, Any] | None = None,
+) -> Emitted:
     """An event the way payments, refunds or settlements emit one: in a transaction, pushed after commit."""
     # as a caller holds it: loaded in its own transaction
     current = await session.get(Client, inspect(client).identity[0], populate_existing=True)
@@ -103,15 +118,26 @@ async def fresh(session: AsyncSession, model: Any, row_id: uuid.UUID) -> Any:
     return _detached(session, await session.get(model, row_id, populate_existing=True))
 
 
-async def delivery_of(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID) -> WebhookDelivery:
+async def delivery_of(
+    session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID
+) -> WebhookDelivery:
     await session.rollback()
-    stmt = select(WebhookDelivery).where(WebhookDelivery.event_id == event_id,
-                                         WebhookDelivery.endpoint_id == uuid.UUID(str(endpoint_id)))
-    return _detached(session, (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one())
+    stmt = select(WebhookDelivery).where(
+        WebhookDelivery.event_id == event_id, WebhookDelivery.endpoint_id == uuid.UUID(str(endpoint_id))
+    )
+    return _detached(
+        session, (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one()
+    )
 
 
-async def wait_delivery(session: AsyncSession, event_id: uuid.UUID, endpoint_id: str | uuid.UUID, status: str, *,
-                        timeout: float = 30) -> WebhookDelivery:
+async def wait_delivery(
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    endpoint_id: str | uuid.UUID,
+    status: str,
+    *,
+    timeout: float = 30,
+) -> WebhookDelivery:
     async def done() -> WebhookDelivery | None:
         d = await delivery_of(session, event_id, endpoint_id)
         return d if d.status == status else None
@@ -121,9 +147,15 @@ async def wait_delivery(session: AsyncSession, event_id: uuid.UUID, endpoint_id:
 
 async def attempts_of(session: AsyncSession, delivery_id: uuid.UUID) -> list[WebhookDeliveryAttempt]:
     await session.rollback()
-    stmt = select(WebhookDeliveryAttempt).where(WebhookDeliveryAttempt.delivery_id == delivery_id).order_by(WebhookDeliveryAttempt.attempt)
-    return [_detached(session, row) for row in (await session.execute(stmt.execution_options(
-        populate_existing=True))).scalars()]
+    stmt = (
+        select(WebhookDeliveryAttempt)
+        .where(WebhookDeliveryAttempt.delivery_id == delivery_id)
+        .order_by(WebhookDeliveryAttempt.attempt)
+    )
+    return [
+        _detached(session, row)
+        for row in (await session.execute(stmt.execution_options(populate_existing=True))).scalars()
+    ]
 
 
 async def endpoint_row(session: AsyncSession, endpoint_id: str | uuid.UUID) -> WebhookEndpoint:

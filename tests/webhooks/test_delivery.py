@@ -58,9 +58,15 @@ async def shop(platform, session):
 
 async def _waiting_for_a_lock(session) -> bool:
     await session.rollback()
-    return bool((await session.execute(text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    ))).scalar_one())
+    return bool(
+        (
+            await session.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        ).scalar_one()
+    )
 
 
 def _event_id(delivery: dict) -> str:
@@ -87,7 +93,11 @@ async def test_each_endpoint_gets_its_subscribed_events_signed_with_its_own_secr
     assert await received(platform.receiver_url, off_name) == []
     assert len(await received(platform.receiver_url, paid_name)) == 1
 
-    secrets = {default_name: new.webhook_secret, paid_name: paid_only["secret"], all_name: everything["secret"]}
+    secrets = {
+        default_name: new.webhook_secret,
+        paid_name: paid_only["secret"],
+        all_name: everything["secret"],
+    }
     for name, deliveries in ((default_name, got_default), (paid_name, got_paid), (all_name, got_all)):
         for d in deliveries:
             assert d["verified"] is True and d["verified_with"] == "standardwebhooks" and d["answered"] == 200
@@ -115,12 +125,16 @@ async def test_retryable_answers_are_retried_and_other_4xx_are_final(platform, s
     endpoints: dict[int, dict] = {}
     names: dict[int, str] = {}
     for status in retry_statuses + final_statuses:
-        endpoints[status], names[status] = await add_endpoint(client, platform.receiver_url,
-                                                              responses=[{"status": status}])
+        endpoints[status], names[status] = await add_endpoint(
+            client, platform.receiver_url, responses=[{"status": status}]
+        )
     # a redirect is not followed: the receiver it points at must see nothing
     target_name = f"target{uuid.uuid4().hex[:6]}"
     redirect, redirect_name = await add_endpoint(
-        client, platform.receiver_url, responses=[{"location": f"{platform.receiver_url}/webhooks/{target_name}"}])
+        client,
+        platform.receiver_url,
+        responses=[{"location": f"{platform.receiver_url}/webhooks/{target_name}"}],
+    )
     # nobody listens on this port: a network error, retried until the schedule runs out
     dead = (await call(client, "POST", BASE, {"url": f"http://127.0.0.1:{closed_port()}/hook"})).json()
 
@@ -129,7 +143,10 @@ async def test_retryable_answers_are_retried_and_other_4xx_are_final(platform, s
     for status in retry_statuses:
         d = await wait_delivery(session, event.id, endpoints[status]["id"], "delivered")
         tries = await attempts_of(session, d.id)
-        assert [(t.attempt, t.status_code, t.status) for t in tries] == [(1, status, "failed"), (2, 200, "succeeded")]
+        assert [(t.attempt, t.status_code, t.status) for t in tries] == [
+            (1, status, "failed"),
+            (2, 200, "succeeded"),
+        ]
         assert tries[0].error == f"HTTP {status}" and tries[0].retry_at is not None
     d = await wait_delivery(session, event.id, redirect["id"], "delivered")
     tries = await attempts_of(session, d.id)
@@ -145,7 +162,9 @@ async def test_retryable_answers_are_retried_and_other_4xx_are_final(platform, s
 
     d = await wait_delivery(session, event.id, dead["id"], "failed", timeout=40)
     tries = await attempts_of(session, d.id)
-    assert len(tries) == 1 + len(get_settings().retry_schedule)  # the first try and every retry of the schedule
+    assert len(tries) == 1 + len(
+        get_settings().retry_schedule
+    )  # the first try and every retry of the schedule
     assert all(t.status_code is None and t.error.startswith("ConnectError") for t in tries)
 
     await jobs_settled(session)  # a final failure is not tried again: no job is left to try it
@@ -170,25 +189,32 @@ async def test_410_disables_the_endpoint_and_fails_what_waits_behind_it(platform
     assert len(await received(platform.receiver_url, name)) == 1
 
     await session.rollback()
-    alert = (await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))).scalar_one()
+    alert = (
+        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))
+    ).scalar_one()
     assert alert.details["endpoint_id"] == endpoint["id"] and "410" in alert.message
     shown = (await call(client, "GET", f"{BASE}/{endpoint['id']}")).json()
     assert shown["enabled"] is False and "410" in shown["disabled_reason"]
 
     after = await emit(session, new.client)
     assert await count(session, WebhookDelivery, WebhookDelivery.event_id == after.id) == 0
-    assert (await fresh(session, WebhookEvent, after.id)).last_error == \
-        "no enabled webhook endpoint subscribes to payment.paid"
+    assert (
+        await fresh(session, WebhookEvent, after.id)
+    ).last_error == "no enabled webhook endpoint subscribes to payment.paid"
 
 
 async def test_retry_after_seconds_and_http_dates_are_honoured(platform, session, shop):
     new, client = shop
     configured_at = time.time()
     later = format_datetime(datetime.now(UTC) + timedelta(seconds=8), usegmt=True)
-    endpoint, name = await add_endpoint(client, platform.receiver_url, responses=[
-        {"status": 429, "headers": {"Retry-After": "3"}},
-        {"status": 503, "headers": {"Retry-After": later}},
-    ])
+    endpoint, name = await add_endpoint(
+        client,
+        platform.receiver_url,
+        responses=[
+            {"status": 429, "headers": {"Retry-After": "3"}},
+            {"status": 503, "headers": {"Retry-After": later}},
+        ],
+    )
     event = await emit(session, new.client)
     got = await wait_received(platform.receiver_url, name, 3, timeout=30)
     t1, t2, t3 = (d["received_at"] for d in got)
@@ -204,8 +230,9 @@ async def test_events_for_one_endpoint_are_delivered_in_order_of_creation(platfo
     new, client = shop
     # the receiver fails some answers; whatever it does, an event never overtakes the one before it
     script = [503, 503, 200, 200, 500, 429, 200, 200, 200, 502, 200, 200, 200, 200]
-    flaky, flaky_name = await add_endpoint(client, platform.receiver_url,
-                                           responses=[{"status": s} for s in script])
+    flaky, flaky_name = await add_endpoint(
+        client, platform.receiver_url, responses=[{"status": s} for s in script]
+    )
     steady, steady_name = await add_endpoint(client, platform.receiver_url)
     events = [await emit(session, new.client, data={"n": i}) for i in range(10)]
     order = [f"evt_{e.id.hex}" for e in events]
@@ -257,9 +284,16 @@ async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert
     row = await wait_for(disabled, what="the endpoint to be disabled")
     assert row.disabled_reason == f"{limit} events in a row failed"
     await session.rollback()
-    alert = (await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))).scalar_one()
-    assert alert.details == {"client_id": str(client_id), "endpoint_id": endpoint["id"],
-                             "url": endpoint["url"], "reason": row.disabled_reason, "consecutive_failures": limit}
+    alert = (
+        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))
+    ).scalar_one()
+    assert alert.details == {
+        "client_id": str(client_id),
+        "endpoint_id": endpoint["id"],
+        "url": endpoint["url"],
+        "reason": row.disabled_reason,
+        "consecutive_failures": limit,
+    }
     assert alert.severity == "warning"
 
     # re-enabling starts counting again
@@ -269,8 +303,9 @@ async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert
 
 async def test_the_delivery_log_pages_and_filters_with_request_and_response(platform, session, shop):
     new, client = shop
-    endpoint, name = await add_endpoint(client, platform.receiver_url, responses=[
-        {"status": 500, "body": "database is down"}], delay_ms=0)
+    endpoint, name = await add_endpoint(
+        client, platform.receiver_url, responses=[{"status": 500, "body": "database is down"}], delay_ms=0
+    )
     paid = await emit(session, new.client, "payment.paid", {"amount": 1})
     await wait_delivery(session, paid.id, endpoint["id"], "delivered")
     refund = await emit(session, new.client, "refund.processed", {"amount": 1})
@@ -286,7 +321,10 @@ async def test_the_delivery_log_pages_and_filters_with_request_and_response(plat
         if not cursor:
             break
     assert [(d["event_type"], d["attempt"], d["status"]) for d in seen] == [
-        ("refund.processed", 1, "succeeded"), ("payment.paid", 2, "succeeded"), ("payment.paid", 1, "failed")]
+        ("refund.processed", 1, "succeeded"),
+        ("payment.paid", 2, "succeeded"),
+        ("payment.paid", 1, "failed"),
+    ]
 
     only_paid = (await call(client, "GET", path + "?event_type=payment.paid")).json()["items"]
     assert [d["attempt"] for d in only_paid] == [2, 1]
@@ -303,7 +341,9 @@ async def test_the_delivery_log_pages_and_filters_with_request_and_response(plat
     Webhook(endpoint["secret"]).verify(failure["request"]["body"], headers)
     log_text = (await call(client, "GET", path)).text
     assert endpoint["secret"] not in log_text and endpoint["secret"].removeprefix("whsec_") not in log_text
-    assert (await call(client, "GET", path + "?status=failed&event_type=refund.processed")).json()["items"] == []
+    assert (await call(client, "GET", path + "?status=failed&event_type=refund.processed")).json()[
+        "items"
+    ] == []
 
     bad = await call(client, "GET", path + "?status=maybe")
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "status"
@@ -321,11 +361,19 @@ async def test_manual_retry_of_a_finished_delivery(platform, session, shop):
 
     r = await call(client, "POST", f"{BASE}/{endpoint['id']}/deliveries/{logged['id']}/retry")
     assert r.status_code == 202, r.text
-    assert r.json() == {"delivery_id": logged["id"], "event_id": str(event.id), "endpoint_id": endpoint["id"],
-                        "attempt": 2, "status": "queued"}
+    assert r.json() == {
+        "delivery_id": logged["id"],
+        "event_id": str(event.id),
+        "endpoint_id": endpoint["id"],
+        "attempt": 2,
+        "status": "queued",
+    }
     d = await wait_delivery(session, event.id, endpoint["id"], "delivered")
     tries = await attempts_of(session, d.id)
-    assert [(t.attempt, t.trigger, t.status_code) for t in tries] == [(1, "scheduled", 400), (2, "manual", 200)]
+    assert [(t.attempt, t.trigger, t.status_code) for t in tries] == [
+        (1, "scheduled", 400),
+        (2, "manual", 200),
+    ]
     assert (await fresh(session, WebhookEvent, event.id)).status == "delivered"
     got = await received(platform.receiver_url, name)
     assert len(got) == 2 and got[0]["headers"]["webhook-id"] == got[1]["headers"]["webhook-id"]
@@ -334,12 +382,18 @@ async def test_manual_retry_of_a_finished_delivery(platform, session, shop):
     assert missing.status_code == 404
 
     # a delivery still on its schedule keeps its place: it cannot be retried by hand
-    await configure(platform.receiver_url, name, secret=endpoint["secret"],
-                    responses=[{"status": 503, "headers": {"Retry-After": "60"}}])
+    await configure(
+        platform.receiver_url,
+        name,
+        secret=endpoint["secret"],
+        responses=[{"status": 503, "headers": {"Retry-After": "60"}}],
+    )
     waiting = await emit(session, new.client)
 
     async def logged_failure():
-        items = (await call(client, "GET", f"{BASE}/{endpoint['id']}/deliveries?status=failed")).json()["items"]
+        items = (await call(client, "GET", f"{BASE}/{endpoint['id']}/deliveries?status=failed")).json()[
+            "items"
+        ]
         return next((i for i in items if i["event_id"] == str(waiting.id)), None)
 
     pending = await wait_for(logged_failure, what="the first failed attempt")
@@ -369,24 +423,35 @@ async def test_a_test_ping_is_signed_sent_once_and_counts_for_nothing(platform, 
         assert len(await received(platform.receiver_url, name)) == 1
         row = await endpoint_row(session, endpoint["id"])
         assert row.consecutive_failures == 0 and row.enabled
-        [logged] = (await call(client, "GET", f"{BASE}/{endpoint['id']}/deliveries?event_type=ping")).json()["items"]
-        assert (logged["trigger"], logged["status"], logged["delivery_status"]) == ("test", "failed", "failed")
+        [logged] = (await call(client, "GET", f"{BASE}/{endpoint['id']}/deliveries?event_type=ping")).json()[
+            "items"
+        ]
+        assert (logged["trigger"], logged["status"], logged["delivery_status"]) == (
+            "test",
+            "failed",
+            "failed",
+        )
 
         # no body: every enabled endpoint
-        default_id = next(e["id"] for e in (await call(client, "GET", BASE)).json()["items"] if e["is_default"])
+        default_id = next(
+            e["id"] for e in (await call(client, "GET", BASE)).json()["items"] if e["is_default"]
+        )
         r = await call(client, "POST", f"{BASE}/test")
         assert r.status_code == 202 and set(r.json()["endpoint_ids"]) == {endpoint["id"], default_id}
         [default_ping] = await wait_received(platform.receiver_url, default_name, 1)
         assert json.loads(default_ping["body"])["type"] == "ping" and default_ping["verified"] is True
         await wait_received(platform.receiver_url, name, 2)
 
-        assert (await call(client, "PATCH", f"{BASE}/{endpoint['id']}", {"enabled": False})).status_code == 200
+        assert (
+            await call(client, "PATCH", f"{BASE}/{endpoint['id']}", {"enabled": False})
+        ).status_code == 200
         r = await call(client, "POST", f"{BASE}/test", {"endpoint_id": endpoint["id"]})
         assert r.status_code == 409 and r.json()["error"]["code"] == "NO_ENABLED_ENDPOINT"
 
 
-async def test_a_receiver_on_the_reference_library_accepts_every_delivery_through_a_rotation(platform, session,
-                                                                                           shop):
+async def test_a_receiver_on_the_reference_library_accepts_every_delivery_through_a_rotation(
+    platform, session, shop
+):
     new, client = shop
     endpoint, name = await add_endpoint(client, platform.receiver_url)
     old_secret = endpoint["secret"]
@@ -416,8 +481,11 @@ async def test_a_receiver_on_the_reference_library_accepts_every_delivery_throug
         Webhook(old_secret).verify(d["body"], {**d["headers"], "webhook-signature": signatures[1]})
 
     # the grace period ends (as 24 h later): only the new secret signs
-    await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == uuid.UUID(endpoint["id"]))
-                          .values(previous_secret_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    await session.execute(
+        update(WebhookEndpoint)
+        .where(WebhookEndpoint.id == uuid.UUID(endpoint["id"]))
+        .values(previous_secret_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
     await session.commit()
     after = await emit(session, new.client, data={"when": "after"})
     await wait_delivery(session, after.id, endpoint["id"], "delivered")
@@ -426,7 +494,9 @@ async def test_a_receiver_on_the_reference_library_accepts_every_delivery_throug
     Webhook(new_secret).verify(last["body"], last["headers"])
     with pytest.raises(Exception, match="No matching signature"):
         Webhook(old_secret).verify(last["body"], last["headers"])
-    assert (await call(client, "GET", f"{BASE}/{endpoint['id']}")).json()["previous_secret_expires_at"] is None
+    assert (await call(client, "GET", f"{BASE}/{endpoint['id']}")).json()[
+        "previous_secret_expires_at"
+    ] is None
 
 
 async def test_slow_receivers_are_waited_for_and_their_latency_logged(platform, session, shop):
@@ -442,17 +512,22 @@ async def test_retention_purges_old_deliveries_on_schedule(platform, session, sh
     new, client = shop
     scheduled = {name: (every, work) for name, every, work in periodic_tasks()}
     assert scheduled["webhook_housekeeping"][0] == get_settings().webhook_housekeeping_seconds
-    endpoint, name = await add_endpoint(client, platform.receiver_url,
-                                        responses=[{"status": 500}, {"status": 200}, {"status": 400},
-                                                   {"status": 400}])
+    endpoint, name = await add_endpoint(
+        client,
+        platform.receiver_url,
+        responses=[{"status": 500}, {"status": 200}, {"status": 400}, {"status": 400}],
+    )
     events = [await emit(session, new.client, data={"n": i}) for i in range(5)]
     # in order: 500 then 200 (delivered), 400 (failed), 400 (failed), 200, 200
     for e, status in zip(events, ["delivered", "failed", "failed", "delivered", "delivered"], strict=True):
         await wait_delivery(session, e.id, endpoint["id"], status)
     ages = {events[0].id: 8, events[3].id: 6, events[1].id: 29, events[2].id: 31, events[4].id: 0}
     for event_id, days in ages.items():
-        await session.execute(update(WebhookDelivery).where(WebhookDelivery.event_id == event_id)
-                              .values(finished_at=datetime.now(UTC) - timedelta(days=days)))
+        await session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.event_id == event_id)
+            .values(finished_at=datetime.now(UTC) - timedelta(days=days))
+        )
     await session.commit()
 
     result = await housekeeping()
@@ -472,8 +547,12 @@ async def test_a_stalled_queue_head_gets_its_job_back(platform, session, shop):
     event_id = (await webhook_service.emit(session, merchant, "payment.paid", {"n": 1})).id
     await session.commit()
     outbox.forget(session)  # never pushed, and its intent gave up (as after LSP_JOB_MAX_ATTEMPTS failures)
-    await session.execute(text("UPDATE job_intents SET status = 'failed', last_error = 'boom' "
-                               "WHERE payload->>'delivery_id' IS NOT NULL AND status = 'pending'"))
+    await session.execute(
+        text(
+            "UPDATE job_intents SET status = 'failed', last_error = 'boom' "
+            "WHERE payload->>'delivery_id' IS NOT NULL AND status = 'pending'"
+        )
+    )
     await session.commit()
     # nothing is left to deliver it: no pending intent, so neither the sweeper nor a worker will
     assert await count(session, JobIntent, JobIntent.status == "pending") == 0
@@ -484,7 +563,6 @@ async def test_a_stalled_queue_head_gets_its_job_back(platform, session, shop):
     assert result.get("requeued") == 1
     await wait_delivery(session, event_id, endpoint["id"], "delivered")
     assert await count(session, JobIntent, JobIntent.status == "failed") == 1
-
 
 
 async def test_a_job_queued_before_the_rename_still_delivers(platform, session, shop):
@@ -498,9 +576,12 @@ async def test_a_job_queued_before_the_rename_still_delivers(platform, session, 
     event_id = (await webhook_service.emit(session, merchant, "payment.paid", {"n": 1})).id
     await session.commit()
     outbox.forget(session)  # left for the test to run, as a job still queued from before the upgrade
-    renamed = await session.execute(text(
-        "UPDATE job_intents SET payload = payload - 'delivery_id' || jsonb_build_object('dispatch_id', "
-        "payload->'delivery_id') WHERE payload ? 'delivery_id' AND status = 'pending' RETURNING id"))
+    renamed = await session.execute(
+        text(
+            "UPDATE job_intents SET payload = payload - 'delivery_id' || jsonb_build_object('dispatch_id', "
+            "payload->'delivery_id') WHERE payload ? 'delivery_id' AND status = 'pending' RETURNING id"
+        )
+    )
     [intent_id] = renamed.scalars().all()
     await session.commit()
 
@@ -509,6 +590,7 @@ async def test_a_job_queued_before_the_rename_still_delivers(platform, session, 
     assert await runner.run_intent(intent_id) in ("completed", "already_completed")
     await wait_delivery(session, event_id, endpoint["id"], "delivered")
     assert len(await received(platform.receiver_url, name)) == 1
+
 
 async def test_concurrent_emitters_never_stall_the_queue_and_keep_each_ones_order(platform, session, shop):
     """Eight streams of transactions emit at once (as payment workers do). Every event arrives (no lost hand-over
@@ -564,7 +646,9 @@ async def test_a_delivery_finishing_while_the_next_one_looks_still_hands_over(pl
             return event.id
 
     async def delivery_id(s, event_id: uuid.UUID) -> uuid.UUID:
-        return (await s.execute(select(WebhookDelivery.id).where(WebhookDelivery.event_id == event_id))).scalar_one()
+        return (
+            await s.execute(select(WebhookDelivery.id).where(WebhookDelivery.event_id == event_id))
+        ).scalar_one()
 
     first = await create_event(1)
     async with sessionmaker()() as finishing, sessionmaker()() as checking:

@@ -49,9 +49,11 @@ async def test_the_merchants_webhook_url_is_its_default_endpoint(platform, sessi
 
 async def test_create_shows_the_secret_once_and_stores_it_encrypted(platform, session, shop):
     new, client = shop
-    body = {"url": "https://orders.shop.example/hooks/lsp", "event_types": ["payment.paid", "payment.failed",
-                                                                            "payment.paid"],
-            "description": "order service"}
+    body = {
+        "url": "https://orders.shop.example/hooks/lsp",
+        "event_types": ["payment.paid", "payment.failed", "payment.paid"],
+        "description": "order service",
+    }
     r = await call(client, "POST", BASE, body)
     assert r.status_code == 201, r.text
     assert r.headers["cache-control"] == "no-store"
@@ -67,8 +69,12 @@ async def test_create_shows_the_secret_once_and_stores_it_encrypted(platform, se
     assert secret not in got.text and secret not in (await call(client, "GET", BASE)).text
 
     await session.rollback()
-    raw = (await session.execute(text("SELECT secret_enc::text, row_to_json(w)::text FROM webhook_endpoints w "
-                                      "WHERE id = :id"), {"id": uuid.UUID(created["id"])})).one()
+    raw = (
+        await session.execute(
+            text("SELECT secret_enc::text, row_to_json(w)::text FROM webhook_endpoints w WHERE id = :id"),
+            {"id": uuid.UUID(created["id"])},
+        )
+    ).one()
     assert secret not in raw[1] and secret.removeprefix("whsec_") not in raw[1]
     assert crypto.decrypt(raw[0]) == secret
 
@@ -77,8 +83,12 @@ async def test_update_enable_disable_and_delete(platform, session, shop):
     new, client = shop
     created = (await call(client, "POST", BASE, {"url": "https://a.shop.example/h"})).json()
     path = f"{BASE}/{created['id']}"
-    r = await call(client, "PATCH", path, {"url": "https://b.shop.example/h", "event_types": ["refund.created"],
-                                            "description": None})
+    r = await call(
+        client,
+        "PATCH",
+        path,
+        {"url": "https://b.shop.example/h", "event_types": ["refund.created"], "description": None},
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["url"], r.json()["event_types"]) == ("https://b.shop.example/h", ["refund.created"])
 
@@ -119,8 +129,13 @@ async def test_changing_or_deleting_the_default_endpoint_is_mirrored_on_the_merc
     assert (await session.get(Client, client_id, populate_existing=True)).webhook_url is None
     stored = await fresh(session, WebhookEvent, event.id)
     assert stored.status == "failed" and stored.last_error == "the merchant has no webhook endpoint"
-    live = (await session.execute(select(WebhookEndpoint).where(WebhookEndpoint.client_id == client_id,
-                                                                WebhookEndpoint.deleted_at.is_(None)))).all()
+    live = (
+        await session.execute(
+            select(WebhookEndpoint).where(
+                WebhookEndpoint.client_id == client_id, WebhookEndpoint.deleted_at.is_(None)
+            )
+        )
+    ).all()
     assert live == []
 
 
@@ -140,18 +155,30 @@ async def test_rotate_issues_a_new_secret_and_keeps_the_old_one_for_the_grace_pe
     assert rotated["previous_secret_expires_at"] is not None
 
 
-@pytest.mark.parametrize(("body", "status", "code", "field"), [
-    ({"url": "ftp://shop.example/h"}, 422, "VALIDATION_ERROR", "url"),
-    ({"url": "/relative/path"}, 422, "VALIDATION_ERROR", "url"),
-    ({"url": "https://user:pw@shop.example/h"}, 422, "VALIDATION_ERROR", "url"),
-    ({"url": "https://shop.example/" + "x" * 500}, 422, "VALIDATION_ERROR", "url"),
-    ({"url": "https://shop.example/h", "event_types": ["payment paid"]}, 422, "VALIDATION_ERROR", "event_types.0"),
-    ({"url": "https://shop.example/h", "event_types": ["payment..paid"]}, 422, "VALIDATION_ERROR",
-     "event_types.0"),
-    ({"url": "https://shop.example/h", "secret": "mine"}, 422, "VALIDATION_ERROR", "secret"),
-    ({"event_types": []}, 422, "VALIDATION_ERROR", "url"),
-    ([], 400, "BAD_REQUEST", None),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"url": "ftp://shop.example/h"}, 422, "VALIDATION_ERROR", "url"),
+        ({"url": "/relative/path"}, 422, "VALIDATION_ERROR", "url"),
+        ({"url": "https://user:pw@shop.example/h"}, 422, "VALIDATION_ERROR", "url"),
+        ({"url": "https://shop.example/" + "x" * 500}, 422, "VALIDATION_ERROR", "url"),
+        (
+            {"url": "https://shop.example/h", "event_types": ["payment paid"]},
+            422,
+            "VALIDATION_ERROR",
+            "event_types.0",
+        ),
+        (
+            {"url": "https://shop.example/h", "event_types": ["payment..paid"]},
+            422,
+            "VALIDATION_ERROR",
+            "event_types.0",
+        ),
+        ({"url": "https://shop.example/h", "secret": "mine"}, 422, "VALIDATION_ERROR", "secret"),
+        ({"event_types": []}, 422, "VALIDATION_ERROR", "url"),
+        ([], 400, "BAD_REQUEST", None),
+    ],
+)
 async def test_bad_input_is_refused_with_a_field(platform, session, shop, body, status, code, field):
     _, client = shop
     r = await call(client, "POST", BASE, body)
@@ -173,9 +200,14 @@ async def test_endpoints_are_scoped_to_their_merchant(platform, session, shop):
     theirs = merchant_client(platform.api_url, other, client.http)
     [their_default] = (await call(theirs, "GET", BASE)).json()["items"]
     path = f"{BASE}/{their_default['id']}"
-    for method, p, body in (("GET", path, None), ("PATCH", path, {"enabled": False}), ("DELETE", path, None),
-                            ("POST", f"{path}/rotate", None), ("GET", f"{path}/deliveries", None),
-                            ("POST", f"{BASE}/test", {"endpoint_id": their_default["id"]})):
+    for method, p, body in (
+        ("GET", path, None),
+        ("PATCH", path, {"enabled": False}),
+        ("DELETE", path, None),
+        ("POST", f"{path}/rotate", None),
+        ("GET", f"{path}/deliveries", None),
+        ("POST", f"{BASE}/test", {"endpoint_id": their_default["id"]}),
+    ):
         r = await call(client, method, p, body)
         assert r.status_code == 404, (method, p, r.text)
         assert r.json()["error"]["code"] == "NOT_FOUND"
@@ -192,8 +224,13 @@ async def test_private_targets_are_refused_when_saved_if_the_setting_is_off(sess
     get_settings.cache_clear()
     try:
         merchant = MerchantAuth(id=uuid.uuid4(), client_key="k", salt="s", status="active", company_name="x")
-        for url in ("http://127.0.0.1:8000/h", "http://localhost/h", "http://169.254.169.254/latest",
-                    "http://[fd00::1]/h", "http://10.0.0.1/h"):
+        for url in (
+            "http://127.0.0.1:8000/h",
+            "http://localhost/h",
+            "http://169.254.169.254/latest",
+            "http://[fd00::1]/h",
+            "http://10.0.0.1/h",
+        ):
             with pytest.raises(WebhookUrlNotAllowed) as err:
                 await endpoint_service.create(session, merchant, EndpointCreate(url=url))
             assert err.value.field == "url" and "only delivered to public addresses" in err.value.message
@@ -203,7 +240,9 @@ async def test_private_targets_are_refused_when_saved_if_the_setting_is_off(sess
     await session.rollback()
 
 
-async def test_key_rotation_re_encrypts_endpoint_secrets_including_the_previous_one(platform, session, monkeypatch):
+async def test_key_rotation_re_encrypts_endpoint_secrets_including_the_previous_one(
+    platform, session, monkeypatch
+):
     from lightspeedpay.auth.keys import rotate_keys
     from lightspeedpay.db import sessionmaker
     from lightspeedpay.kit.crypto import KeyRing, keyring, new_key_spec
@@ -224,7 +263,10 @@ async def test_key_rotation_re_encrypts_endpoint_secrets_including_the_previous_
         await session.commit()
         use(f"{k2},{k1}")
         counts = await rotate_keys(sessionmaker())
-        assert counts["webhook_endpoints.secret_enc"] == 1 and counts["webhook_endpoints.previous_secret_enc"] == 1
+        assert (
+            counts["webhook_endpoints.secret_enc"] == 1
+            and counts["webhook_endpoints.previous_secret_enc"] == 1
+        )
         row = await endpoint_row(session, default.id)
         only_k2 = KeyRing(k2)
         assert row.secret_enc.startswith("k2:") and row.previous_secret_enc.startswith("k2:")

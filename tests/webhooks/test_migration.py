@@ -44,25 +44,49 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
         for cid, hook in ((with_url, f"{platform.receiver_url}/webhooks/{name}"), (without_url, None)):
             await conn.execute(
                 "INSERT INTO clients (id, client_key, client_salt_enc, webhook_secret_enc, company_name, webhook_url)"
-                " VALUES ($1, $2, $3, $4, $5, $6)", cid, f"lsp_{cid.hex[:12]}", crypto.encrypt("salt"),
-                crypto.encrypt(secret), f"Shop {cid.hex[:4]}", hook)
-        for i, (eid, cid, status, attempts, retry) in enumerate((
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                cid,
+                f"lsp_{cid.hex[:12]}",
+                crypto.encrypt("salt"),
+                crypto.encrypt(secret),
+                f"Shop {cid.hex[:4]}",
+                hook,
+            )
+        for i, (eid, cid, status, attempts, retry) in enumerate(
+            (
                 (ev_delivered, with_url, "delivered", 2, None),
                 (ev_pending, with_url, "pending", 1, t0 + timedelta(hours=2)),
                 (ev_failed, with_url, "failed", 5, None),
-                (ev_orphan, without_url, "failed", 0, None))):
+                (ev_orphan, without_url, "failed", 0, None),
+            )
+        ):
             payload = f'{{"id": "evt_{eid.hex}", "type": "payment.paid", "data": {{"n": {i}}}}}'
             await conn.execute(
                 "INSERT INTO webhook_events (id, client_id, type, payload, status, attempts, next_retry_at,"
                 " created_at, delivered_at) VALUES ($1, $2, 'payment.paid', $3::jsonb, $4, $5, $6, $7, $8)",
-                eid, cid, payload, status, attempts, retry, t0 + timedelta(minutes=i),
-                t0 + timedelta(minutes=i, seconds=5) if status == "delivered" else None)
-        for eid, attempt, code in ((ev_delivered, 1, 500), (ev_delivered, 2, 200), (ev_pending, 1, 503),
-                                   (ev_failed, 1, 400)):
+                eid,
+                cid,
+                payload,
+                status,
+                attempts,
+                retry,
+                t0 + timedelta(minutes=i),
+                t0 + timedelta(minutes=i, seconds=5) if status == "delivered" else None,
+            )
+        for eid, attempt, code in (
+            (ev_delivered, 1, 500),
+            (ev_delivered, 2, 200),
+            (ev_pending, 1, 503),
+            (ev_failed, 1, 400),
+        ):
             await conn.execute(
                 "INSERT INTO webhook_deliveries (event_id, attempt, url, status_code, latency_ms, error)"
-                " VALUES ($1, $2, 'http://old.example/h', $3, 12, $4)", eid, attempt, code,
-                None if code == 200 else f"HTTP {code}")
+                " VALUES ($1, $2, 'http://old.example/h', $3, 12, $4)",
+                eid,
+                attempt,
+                code,
+                None if code == 200 else f"HTTP {code}",
+            )
     finally:
         await conn.close()
 
@@ -78,16 +102,23 @@ async def test_0005_turns_webhook_urls_into_default_endpoints_and_keeps_history(
         assert crypto.decrypt(endpoint["secret_enc"]) == secret
         deliveries = await conn.fetch("SELECT * FROM webhook_deliveries ORDER BY seq")  # the name since 0007
         assert [(d["event_id"], d["status"], d["attempts"]) for d in deliveries] == [
-            (ev_delivered, "delivered", 2), (ev_pending, "pending", 1), (ev_failed, "failed", 5)]
+            (ev_delivered, "delivered", 2),
+            (ev_pending, "pending", 1),
+            (ev_failed, "failed", 5),
+        ]
         assert deliveries[1]["next_attempt_at"] == t0 + timedelta(hours=2)
         assert deliveries[0]["finished_at"] is not None and deliveries[1]["finished_at"] is None
-        attempts = await conn.fetch("SELECT event_id, attempt, status, endpoint_id, delivery_id "
-                                    "FROM webhook_delivery_attempts ORDER BY event_id, attempt")
+        attempts = await conn.fetch(
+            "SELECT event_id, attempt, status, endpoint_id, delivery_id "
+            "FROM webhook_delivery_attempts ORDER BY event_id, attempt"
+        )
         by_event = {d["event_id"]: d["id"] for d in deliveries}
         for a in attempts:
             assert a["endpoint_id"] == endpoint["id"] and a["delivery_id"] == by_event[a["event_id"]]
         assert sorted((a["attempt"], a["status"]) for a in attempts if a["event_id"] == ev_delivered) == [
-            (1, "failed"), (2, "succeeded")]
+            (1, "failed"),
+            (2, "succeeded"),
+        ]
     finally:
         await conn.close()
 

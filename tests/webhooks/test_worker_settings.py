@@ -46,11 +46,14 @@ def test_production_refuses_private_targets_by_default(monkeypatch):
     monkeypatch.delenv("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", raising=False)  # the tests set it
     assert Settings(env="production").webhook_allow_private_targets is False
     assert Settings(env="development").webhook_allow_private_targets is True
-    assert Settings(env="production", webhook_allow_private_targets=True).webhook_allow_private_targets is True
+    assert (
+        Settings(env="production", webhook_allow_private_targets=True).webhook_allow_private_targets is True
+    )
 
 
-async def test_a_worker_that_may_not_reach_private_addresses_refuses_a_loopback_endpoint(platform, session, shop,
-                                                                                          worker_with):
+async def test_a_worker_that_may_not_reach_private_addresses_refuses_a_loopback_endpoint(
+    platform, session, shop, worker_with
+):
     new, client = shop
     port = platform.env["LSP_RECEIVER_PORT"]
     by_ip, ip_name = await add_endpoint(client, platform.receiver_url)  # http://127.0.0.1:<port>/webhooks/…
@@ -81,8 +84,9 @@ async def test_a_worker_that_may_not_reach_private_addresses_refuses_a_loopback_
 
 async def test_a_receiver_slower_than_the_timeout_is_retried(platform, session, shop, worker_with):
     new, client = shop
-    endpoint, name = await add_endpoint(client, platform.receiver_url,
-                                        responses=[{"status": 200, "delay_ms": 2500}])
+    endpoint, name = await add_endpoint(
+        client, platform.receiver_url, responses=[{"status": 200, "delay_ms": 2500}]
+    )
     async with worker_with(LSP_WEBHOOK_TIMEOUT_SECONDS="1"):
         event = await emit(session, new.client)
         d = await wait_delivery(session, event.id, endpoint["id"], "delivered")

@@ -120,10 +120,19 @@ class PspAdapter(ABC):
     async def fetch_status(self, account: GatewayAccount, gateway_txn_id: str) -> PspStatus: ...
 
     @abstractmethod
-    async def refund(self, account: GatewayAccount, gateway_payment_id: str, amount: int, *,
-                     refund_ref: str, notes: dict[str, Any] | None = None) -> PspRefund: ...
+    async def refund(
+        self,
+        account: GatewayAccount,
+        gateway_payment_id: str,
+        amount: int,
+        *,
+        refund_ref: str,
+        notes: dict[str, Any] | None = None,
+    ) -> PspRefund: ...
 
-    async def capture(self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str) -> None:
+    async def capture(
+        self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str
+    ) -> None:
         """Capture an authorized payment (manual capture). A PSP that does not implement it captures every
         payment itself, so there is never an authorization of its to capture."""
         raise PspDeclined("CAPTURE_NOT_SUPPORTED", f"{self.provider} captures payments automatically")

@@ -34,8 +34,12 @@ _MAX = {"txnid": 25, "productinfo": 100, "firstname": 60, "email": 50}
 # A "pending" callback is left pending, not failed as PayU's callback page suggests: the platform
 # reconciles with verify_payment and expires what never settles, while failing early could fail a
 # payment that later succeeds.
-_OUTCOMES: dict[str, PaymentOutcome] = {"success": "paid", "failure": "failed", "failed": "failed",
-                                        "pending": "pending"}
+_OUTCOMES: dict[str, PaymentOutcome] = {
+    "success": "paid",
+    "failure": "failed",
+    "failed": "failed",
+    "pending": "pending",
+}
 # production splits the hosted form and the command API over two hosts; test and the simulator do not
 _POSTSERVICE_HOSTS = {"https://secure.payu.in": "https://info.payu.in"}
 _CONNECTIVITY_TXNID = "lsp-connectivity-check"
@@ -58,8 +62,10 @@ def request_hash(key: str, salt: str, fields: Mapping[str, str]) -> str:
 def response_hash_string(key: str, salt: str, fields: Mapping[str, str]) -> str:
     """`[additionalCharges|]SALT|status||||||udf5..udf1|email|firstname|productinfo|amount|txnid|key`,
     from the posted-back values (the documented formula, not the Python SDKs' one that omits status)."""
-    tail = [*(fields.get(u, "") for u in reversed(UDFS)),
-            *(fields.get(name, "") for name in ("email", "firstname", "productinfo", "amount", "txnid"))]
+    tail = [
+        *(fields.get(u, "") for u in reversed(UDFS)),
+        *(fields.get(name, "") for name in ("email", "firstname", "productinfo", "amount", "txnid")),
+    ]
     parts = [salt, fields.get("status", ""), "", "", "", "", "", *tail, key]
     charges = fields.get("additionalCharges")
     return "|".join([charges, *parts] if charges else parts)
@@ -91,13 +97,18 @@ def txnid_for(transaction_id: uuid.UUID) -> str:
 def _form_fields(account: GatewayAccount, order: OrderRequest) -> dict[str, str]:
     customer = order.customer
     fields = {
-        "key": account.credentials["key"], "txnid": txnid_for(order.transaction_id),
+        "key": account.credentials["key"],
+        "txnid": txnid_for(order.transaction_id),
         "amount": transport.rupees(order.amount),
-        "productinfo": str(order.notes.get("description") or f"Order {order.receipt}")[:_MAX["productinfo"]],
-        "firstname": str(customer.get("name") or customer.get("firstname") or "Customer")[:_MAX["firstname"]],
-        "email": str(customer.get("email") or "")[:_MAX["email"]],
+        "productinfo": str(order.notes.get("description") or f"Order {order.receipt}")[: _MAX["productinfo"]],
+        "firstname": str(customer.get("name") or customer.get("firstname") or "Customer")[
+            : _MAX["firstname"]
+        ],
+        "email": str(customer.get("email") or "")[: _MAX["email"]],
         "phone": str(customer.get("phone") or customer.get("contact") or ""),
-        "surl": order.return_url, "furl": order.return_url, "udf1": order.receipt[:255],
+        "surl": order.return_url,
+        "furl": order.return_url,
+        "udf1": order.receipt[:255],
     }
     fields["hash"] = request_hash(account.credentials["key"], account.credentials["salt"], fields)
     return fields
@@ -117,7 +128,13 @@ def _decline(body: Any) -> tuple[str, str]:
 async def _command(account: GatewayAccount, command: str, var1: str, **more: str) -> dict[str, Any]:
     """One postservice command; PayU answers business failures with HTTP 200 and `status: 0`."""
     key, salt = account.credentials["key"], account.credentials["salt"]
-    data = {"key": key, "command": command, "var1": var1, **more, "hash": command_hash(key, salt, command, var1)}
+    data = {
+        "key": key,
+        "command": command,
+        "var1": var1,
+        **more,
+        "hash": command_hash(key, salt, command, var1),
+    }
     body = await transport.call_json(account, "POST", _postservice_url(account), data=data, decline=_decline)
     if not isinstance(body, dict):
         raise PspTechnicalError("PSP_BAD_RESPONSE", f"payu {command} answered a non-object")
@@ -142,9 +159,11 @@ class PayUAdapter(PspAdapter):
             raise PspDeclined("CURRENCY_NOT_SUPPORTED", f"PayU India takes INR, not {order.currency}")
         fields = _form_fields(account, order)
         action = transport.url(account, "/_payment")
-        return PspOrder(gateway_txn_id=fields["txnid"],
-                        checkout_url=transport.form_launch_url(account, action, fields),
-                        raw={"action": action, "form": fields})
+        return PspOrder(
+            gateway_txn_id=fields["txnid"],
+            checkout_url=transport.form_launch_url(account, action, fields),
+            raw={"action": action, "form": fields},
+        )
 
     def parse_webhook(self, account: GatewayAccount, headers: dict[str, str], body: bytes) -> PspEventData:
         fields = _callback_fields(body)
@@ -157,8 +176,11 @@ class PayUAdapter(PspAdapter):
         failed = _OUTCOMES.get(status) == "failed"
         return PspEventData(
             # one callback per payment and status: a resent callback repeats both
-            external_id=f"{mihpayid}:{status}", event_type=f"payment.{status}", gateway_txn_id=fields["txnid"],
-            payment_outcome=_OUTCOMES.get(status), gateway_payment_id=mihpayid,
+            external_id=f"{mihpayid}:{status}",
+            event_type=f"payment.{status}",
+            gateway_txn_id=fields["txnid"],
+            payment_outcome=_OUTCOMES.get(status),
+            gateway_payment_id=mihpayid,
             amount=transport.paise(fields.get("amount")),
             error_code=(fields.get("error") or None) if failed else None,
             error_message=(fields.get("error_Message") or fields.get("field9") or None) if failed else None,
@@ -173,15 +195,30 @@ class PayUAdapter(PspAdapter):
             raise PspDeclined(code, message or "payu verify_payment gave no transaction details")
         mihpayid = details.get("mihpayid")
         found = mihpayid not in (None, "", "Not Found")
-        return PspStatus(outcome=_OUTCOMES.get(str(details.get("status")), "pending"),
-                         gateway_payment_id=str(mihpayid) if found else None,
-                         amount=transport.paise(details.get("amt")) if found else None, raw=body)
+        return PspStatus(
+            outcome=_OUTCOMES.get(str(details.get("status")), "pending"),
+            gateway_payment_id=str(mihpayid) if found else None,
+            amount=transport.paise(details.get("amt")) if found else None,
+            raw=body,
+        )
 
-    async def refund(self, account: GatewayAccount, gateway_payment_id: str, amount: int, *, refund_ref: str,
-                     notes: dict[str, Any] | None = None) -> PspRefund:
+    async def refund(
+        self,
+        account: GatewayAccount,
+        gateway_payment_id: str,
+        amount: int,
+        *,
+        refund_ref: str,
+        notes: dict[str, Any] | None = None,
+    ) -> PspRefund:
         # var2 is the merchant's unique token for this refund, var3 the amount in rupees
-        body = await _command(account, "cancel_refund_transaction", gateway_payment_id,
-                              var2=refund_ref, var3=transport.rupees(amount))
+        body = await _command(
+            account,
+            "cancel_refund_transaction",
+            gateway_payment_id,
+            var2=refund_ref,
+            var3=transport.rupees(amount),
+        )
         if body.get("status") != 1:
             raise PspDeclined(*_decline(body))
         refund_id = body.get("request_id") or body.get("txn_update_id")
@@ -193,4 +230,3 @@ class PayUAdapter(PspAdapter):
         body = await _command(account, "verify_payment", _CONNECTIVITY_TXNID)
         if not isinstance(body.get("transaction_details"), dict):
             raise PspDeclined(*_decline(body))
-

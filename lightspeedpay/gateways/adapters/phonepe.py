@@ -31,10 +31,19 @@ from lightspeedpay.gateways.adapters.base import (
 from lightspeedpay.kit.signing import equal
 
 # root-level payload.state is the only field PhonePe says to rely on
-_ORDER_STATES: dict[str, PaymentOutcome] = {"COMPLETED": "paid", "FAILED": "failed", "EXPIRED": "failed",
-                                            "PENDING": "pending"}
-_REFUND_STATES: dict[str, RefundOutcome] = {"COMPLETED": "processed", "FAILED": "failed", "PENDING": "pending",
-                                            "CONFIRMED": "pending", "ACCEPTED": "pending"}
+_ORDER_STATES: dict[str, PaymentOutcome] = {
+    "COMPLETED": "paid",
+    "FAILED": "failed",
+    "EXPIRED": "failed",
+    "PENDING": "pending",
+}
+_REFUND_STATES: dict[str, RefundOutcome] = {
+    "COMPLETED": "processed",
+    "FAILED": "failed",
+    "PENDING": "pending",
+    "CONFIRMED": "pending",
+    "ACCEPTED": "pending",
+}
 # production issues tokens from identity-manager, beside the PG host; the sandbox serves both at one base
 _TOKEN_HOSTS = {"/apis/pg": "/apis/identity-manager"}
 _EXPIRE_AFTER_SECONDS = 1200  # PhonePe's default payment window: 20 minutes
@@ -90,10 +99,18 @@ class TokenCache:
 
     async def fetch(self, account: GatewayAccount) -> _Token:
         creds = account.credentials
-        body = await transport.call_json(account, "POST", _token_url(account), decline=_decline, data={
-            "client_id": creds["client_id"], "client_version": creds["client_version"],
-            "client_secret": creds["client_secret"], "grant_type": "client_credentials",
-        })
+        body = await transport.call_json(
+            account,
+            "POST",
+            _token_url(account),
+            decline=_decline,
+            data={
+                "client_id": creds["client_id"],
+                "client_version": creds["client_version"],
+                "client_secret": creds["client_secret"],
+                "grant_type": "client_credentials",
+            },
+        )
         access_token = transport.require(body, "access_token")
         issued_at, expires_at = body.get("issued_at"), body.get("expires_at")
         if isinstance(issued_at, int) and isinstance(expires_at, int):
@@ -101,8 +118,10 @@ class TokenCache:
         else:
             lifetime = float(body.get("expires_in") or 0)
         # timed on our own clock from now, so skew between the hosts cannot keep a dead token alive
-        token = _Token(header=f"{body.get('token_type') or 'O-Bearer'} {access_token}",
-                       refresh_at=time.monotonic() + max(lifetime, 0.0) / 2)
+        token = _Token(
+            header=f"{body.get('token_type') or 'O-Bearer'} {access_token}",
+            refresh_at=time.monotonic() + max(lifetime, 0.0) / 2,
+        )
         self._tokens[self._key(account)] = token
         return token
 
@@ -132,37 +151,67 @@ def _event_data(event: dict[str, Any]) -> PspEventData:
     if "refund" in name.lower():
         order_id, refund_id = payload.get("originalMerchantOrderId"), payload.get("refundId")
         return PspEventData(
-            external_id=f"{name}:{refund_id}:{state}", event_type=name, gateway_txn_id=order_id,
-            gateway_payment_id=order_id, amount=payload.get("amount"), refund_id=refund_id,
-            refund_outcome=_REFUND_STATES.get(state), error_code=payload.get("errorCode"), raw=event,
+            external_id=f"{name}:{refund_id}:{state}",
+            event_type=name,
+            gateway_txn_id=order_id,
+            gateway_payment_id=order_id,
+            amount=payload.get("amount"),
+            refund_id=refund_id,
+            refund_outcome=_REFUND_STATES.get(state),
+            error_code=payload.get("errorCode"),
+            raw=event,
         )
     order_id, attempt = payload.get("merchantOrderId"), _last_payment(payload)
     return PspEventData(
         # PhonePe callbacks carry no event id; the event, order and state identify one, resends included
-        external_id=f"{name}:{payload.get('orderId') or order_id}:{state}", event_type=name,
-        gateway_txn_id=order_id, payment_outcome=_ORDER_STATES.get(state), gateway_payment_id=order_id,
-        amount=payload.get("amount"), error_code=payload.get("errorCode") or attempt.get("errorCode"),
-        error_message=payload.get("detailedErrorCode") or attempt.get("detailedErrorCode"), raw=event,
+        external_id=f"{name}:{payload.get('orderId') or order_id}:{state}",
+        event_type=name,
+        gateway_txn_id=order_id,
+        payment_outcome=_ORDER_STATES.get(state),
+        gateway_payment_id=order_id,
+        amount=payload.get("amount"),
+        error_code=payload.get("errorCode") or attempt.get("errorCode"),
+        error_message=payload.get("detailedErrorCode") or attempt.get("detailedErrorCode"),
+        raw=event,
     )
 
 
 class PhonePeAdapter(PspAdapter):
     provider = "phonepe"
     webhook_needs_confirmation = True
-    credential_fields = ("client_id", "client_secret", "client_version", "webhook_username", "webhook_password")
+    credential_fields = (
+        "client_id",
+        "client_secret",
+        "client_version",
+        "webhook_username",
+        "webhook_password",
+    )
 
     async def create_order(self, account: GatewayAccount, order: OrderRequest) -> PspOrder:
         if order.currency != "INR":
             raise PspDeclined("CURRENCY_NOT_SUPPORTED", f"PhonePe takes INR, not {order.currency}")
         merchant_order_id = order.transaction_id.hex  # letters and digits, within PhonePe's 63 characters
-        body = await _call(account, "POST", "/checkout/v2/pay", json={
-            "merchantOrderId": merchant_order_id, "amount": order.amount, "expireAfter": _EXPIRE_AFTER_SECONDS,
-            "metaInfo": {"udf1": order.receipt[:256]},
-            "paymentFlow": {"type": "PG_CHECKOUT", "message": str(order.notes.get("description") or "")[:100],
-                            "merchantUrls": {"redirectUrl": order.return_url}},
-        })
-        return PspOrder(gateway_txn_id=merchant_order_id, checkout_url=str(transport.require(body, "redirectUrl")),
-                        raw=body)
+        body = await _call(
+            account,
+            "POST",
+            "/checkout/v2/pay",
+            json={
+                "merchantOrderId": merchant_order_id,
+                "amount": order.amount,
+                "expireAfter": _EXPIRE_AFTER_SECONDS,
+                "metaInfo": {"udf1": order.receipt[:256]},
+                "paymentFlow": {
+                    "type": "PG_CHECKOUT",
+                    "message": str(order.notes.get("description") or "")[:100],
+                    "merchantUrls": {"redirectUrl": order.return_url},
+                },
+            },
+        )
+        return PspOrder(
+            gateway_txn_id=merchant_order_id,
+            checkout_url=str(transport.require(body, "redirectUrl")),
+            raw=body,
+        )
 
     def parse_webhook(self, account: GatewayAccount, headers: dict[str, str], body: bytes) -> PspEventData:
         creds = account.credentials
@@ -177,19 +226,41 @@ class PhonePeAdapter(PspAdapter):
             raise InvalidPspSignature(f"malformed phonepe event: {exc}") from exc
 
     async def fetch_status(self, account: GatewayAccount, gateway_txn_id: str) -> PspStatus:
-        body = await _call(account, "GET", f"/checkout/v2/order/{gateway_txn_id}/status",
-                           params={"details": "false"})
+        body = await _call(
+            account, "GET", f"/checkout/v2/order/{gateway_txn_id}/status", params={"details": "false"}
+        )
         outcome = _ORDER_STATES.get(str(transport.require(body, "state")), "pending")
-        return PspStatus(outcome=outcome, gateway_payment_id=gateway_txn_id if outcome == "paid" else None,
-                         amount=body.get("amount") if outcome == "paid" else None, raw=body)
+        return PspStatus(
+            outcome=outcome,
+            gateway_payment_id=gateway_txn_id if outcome == "paid" else None,
+            amount=body.get("amount") if outcome == "paid" else None,
+            raw=body,
+        )
 
-    async def refund(self, account: GatewayAccount, gateway_payment_id: str, amount: int, *, refund_ref: str,
-                     notes: dict[str, Any] | None = None) -> PspRefund:
-        body = await _call(account, "POST", "/payments/v2/refund", json={
-            "merchantRefundId": refund_ref, "originalMerchantOrderId": gateway_payment_id, "amount": amount,
-        })
-        return PspRefund(refund_id=str(transport.require(body, "refundId")),
-                         outcome=_REFUND_STATES.get(str(body.get("state")), "pending"), raw=body)
+    async def refund(
+        self,
+        account: GatewayAccount,
+        gateway_payment_id: str,
+        amount: int,
+        *,
+        refund_ref: str,
+        notes: dict[str, Any] | None = None,
+    ) -> PspRefund:
+        body = await _call(
+            account,
+            "POST",
+            "/payments/v2/refund",
+            json={
+                "merchantRefundId": refund_ref,
+                "originalMerchantOrderId": gateway_payment_id,
+                "amount": amount,
+            },
+        )
+        return PspRefund(
+            refund_id=str(transport.require(body, "refundId")),
+            outcome=_REFUND_STATES.get(str(body.get("state")), "pending"),
+            raw=body,
+        )
 
     async def check_connectivity(self, account: GatewayAccount) -> None:
         await tokens.fetch(account)  # a fresh token proves the host answers and the credentials hold

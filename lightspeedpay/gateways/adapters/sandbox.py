@@ -20,10 +20,19 @@ from lightspeedpay.kit.signing import equal, hmac_sha256_hex
 
 SIGNATURE_HEADER = "x-sandbox-signature"
 
-_OUTCOMES = {"payment.succeeded": "paid", "payment.failed": "failed", "payment.authorized": "authorized",
-             "payment.pending": "pending"}
-_ORDER_STATUS = {"created": "pending", "attempted": "pending", "authorized": "authorized", "paid": "paid",
-                 "failed": "failed"}
+_OUTCOMES = {
+    "payment.succeeded": "paid",
+    "payment.failed": "failed",
+    "payment.authorized": "authorized",
+    "payment.pending": "pending",
+}
+_ORDER_STATUS = {
+    "created": "pending",
+    "attempted": "pending",
+    "authorized": "authorized",
+    "paid": "paid",
+    "failed": "failed",
+}
 
 
 def sign_body(webhook_secret: str, body: bytes) -> str:
@@ -33,8 +42,14 @@ def sign_body(webhook_secret: str, body: bytes) -> str:
 async def call(account: GatewayAccount, method: str, path: str, json_body: Any = None) -> dict[str, Any]:
     """One authenticated call; 5xx and network trouble are technical, 4xx are declines."""
     auth = (account.credentials["key_id"], account.credentials["key_secret"])
-    return await transport.call_json(account, method, transport.url(account, path), json=json_body, auth=auth,
-                                     decline=transport.error_object_decline)
+    return await transport.call_json(
+        account,
+        method,
+        transport.url(account, path),
+        json=json_body,
+        auth=auth,
+        decline=transport.error_object_decline,
+    )
 
 
 class SandboxAdapter(PspAdapter):
@@ -42,10 +57,19 @@ class SandboxAdapter(PspAdapter):
     credential_fields = ("key_id", "key_secret", "webhook_secret")
 
     async def create_order(self, account: GatewayAccount, order: OrderRequest) -> PspOrder:
-        body = await call(account, "POST", "/sandbox/v1/orders", {
-            "amount": order.amount, "currency": order.currency, "receipt": order.receipt,
-            "notes": order.notes, "return_url": order.return_url, "webhook_url": order.webhook_url,
-        })
+        body = await call(
+            account,
+            "POST",
+            "/sandbox/v1/orders",
+            {
+                "amount": order.amount,
+                "currency": order.currency,
+                "receipt": order.receipt,
+                "notes": order.notes,
+                "return_url": order.return_url,
+                "webhook_url": order.webhook_url,
+            },
+        )
         return PspOrder(gateway_txn_id=body["id"], checkout_url=body["checkout_url"], raw=body)
 
     def parse_webhook(self, account: GatewayAccount, headers: dict[str, str], body: bytes) -> PspEventData:
@@ -56,29 +80,54 @@ class SandboxAdapter(PspAdapter):
             event = json.loads(body)
             data = event["data"]
             return PspEventData(
-                external_id=str(event["id"]), event_type=str(event["type"]),
+                external_id=str(event["id"]),
+                event_type=str(event["type"]),
                 gateway_txn_id=data.get("order_id"),
                 payment_outcome=_OUTCOMES.get(event["type"]),  # type: ignore[arg-type]
-                gateway_payment_id=data.get("payment_id"), amount=data.get("amount"),
-                error_code=data.get("error_code"), error_message=data.get("error_description"), raw=event,
+                gateway_payment_id=data.get("payment_id"),
+                amount=data.get("amount"),
+                error_code=data.get("error_code"),
+                error_message=data.get("error_description"),
+                raw=event,
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidPspSignature(f"malformed sandbox event: {exc}") from exc
 
     async def fetch_status(self, account: GatewayAccount, gateway_txn_id: str) -> PspStatus:
         body = await call(account, "GET", f"/sandbox/v1/orders/{gateway_txn_id}")
-        return PspStatus(outcome=_ORDER_STATUS.get(body["status"], "pending"),  # type: ignore[arg-type]
-                         gateway_payment_id=body.get("payment_id"), amount=body.get("amount"), raw=body)
+        return PspStatus(
+            outcome=_ORDER_STATUS.get(body["status"], "pending"),  # type: ignore[arg-type]
+            gateway_payment_id=body.get("payment_id"),
+            amount=body.get("amount"),
+            raw=body,
+        )
 
-    async def refund(self, account: GatewayAccount, gateway_payment_id: str, amount: int, *, refund_ref: str,
-                     notes: dict[str, Any] | None = None) -> PspRefund:
-        body = await call(account, "POST", f"/sandbox/v1/payments/{gateway_payment_id}/refunds",
-                          {"amount": amount, "reference": refund_ref, "notes": notes or {}})
+    async def refund(
+        self,
+        account: GatewayAccount,
+        gateway_payment_id: str,
+        amount: int,
+        *,
+        refund_ref: str,
+        notes: dict[str, Any] | None = None,
+    ) -> PspRefund:
+        body = await call(
+            account,
+            "POST",
+            f"/sandbox/v1/payments/{gateway_payment_id}/refunds",
+            {"amount": amount, "reference": refund_ref, "notes": notes or {}},
+        )
         return PspRefund(refund_id=body["id"], outcome=body["status"], raw=body)
 
-    async def capture(self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str) -> None:
-        await call(account, "POST", f"/sandbox/v1/payments/{gateway_payment_id}/capture",
-                   {"amount": amount, "currency": currency})
+    async def capture(
+        self, account: GatewayAccount, gateway_payment_id: str, amount: int, currency: str
+    ) -> None:
+        await call(
+            account,
+            "POST",
+            f"/sandbox/v1/payments/{gateway_payment_id}/capture",
+            {"amount": amount, "currency": currency},
+        )
 
     async def check_connectivity(self, account: GatewayAccount) -> None:
         await call(account, "GET", "/sandbox/v1/ping")

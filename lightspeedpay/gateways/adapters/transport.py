@@ -64,8 +64,9 @@ def answer(resp: httpx.Response, decline: DeclineReader) -> Any:
     return body
 
 
-async def call_json(account: GatewayAccount, method: str, target: str, *, decline: DeclineReader,
-                    **kwargs: Any) -> Any:
+async def call_json(
+    account: GatewayAccount, method: str, target: str, *, decline: DeclineReader, **kwargs: Any
+) -> Any:
     return answer(await send(account, method, target, **kwargs), decline)
 
 

@@ -45,7 +45,9 @@ def create_app(accounts_file: str | None = None) -> FastAPI:
         account.auto_outcome = body.get("auto_outcome")
         account.delay_ms = int(body.get("delay_ms", 0))
         state.upsert_account(account)
-        return JSONResponse({"key_id": key_id, "auto_outcome": account.auto_outcome, "delay_ms": account.delay_ms})
+        return JSONResponse(
+            {"key_id": key_id, "auto_outcome": account.auto_outcome, "delay_ms": account.delay_ms}
+        )
 
     @app.get("/_sim/orders")
     async def orders(receipt: str | None = None) -> JSONResponse:

@@ -61,8 +61,9 @@ class ErrorStyle:
     outage_code: str
 
 
-async def api_fault(state: SimulatorState, account: Account, style: ErrorStyle, *,
-                    creates_order: bool = False) -> Response | None:
+async def api_fault(
+    state: SimulatorState, account: Account, style: ErrorStyle, *, creates_order: bool = False
+) -> Response | None:
     """Apply the account's API faults to one call; a response to send instead of the real one, or None."""
     faults = faults_for(state, account.key_id)
     if faults.slow_ms:
@@ -100,8 +101,14 @@ def plan(faults: Faults, webhooks: list[Webhook], stale: Webhook | None) -> list
     return sequence
 
 
-def dispatch(state: SimulatorState, account: Account, url: str, webhooks: list[Webhook], *,
-             stale: Webhook | None = None) -> None:
+def dispatch(
+    state: SimulatorState,
+    account: Account,
+    url: str,
+    webhooks: list[Webhook],
+    *,
+    stale: Webhook | None = None,
+) -> None:
     """Send a PSP's webhooks for one happening, one after another, with the account's faults applied."""
     if not url:
         return
@@ -146,5 +153,6 @@ async def get_faults(key_id: str, request: Request) -> JSONResponse:
     state = web.sim(request)
     if state.account(key_id) is None:
         return _no_account(key_id)
-    return JSONResponse({"key_id": key_id, **faults_for(state, key_id).model_dump(),
-                         "calls_held": state.held.get(key_id, 0)})
+    return JSONResponse(
+        {"key_id": key_id, **faults_for(state, key_id).model_dump(), "calls_held": state.held.get(key_id, 0)}
+    )

@@ -69,15 +69,28 @@ async def payment_form(request: Request) -> Response:
     if order is not None and order.status != "created":
         return _page_error(400, "E1105", "Duplicate transaction id: this txnid has been used")
     if order is None:
-        order = Order(id=state.new_id("payu_"), key_id=account.key_id, amount=amount, currency="INR",
-                      receipt=fields["txnid"], notes={}, return_url=fields.get("surl", ""), webhook_url="",
-                      extra={"form": {k: v for k, v in fields.items() if k != "hash"}})
+        order = Order(
+            id=state.new_id("payu_"),
+            key_id=account.key_id,
+            amount=amount,
+            currency="INR",
+            receipt=fields["txnid"],
+            notes={},
+            return_url=fields.get("surl", ""),
+            webhook_url="",
+            extra={"form": {k: v for k, v in fields.items() if k != "hash"}},
+        )
         state.orders[order.id] = order
         state.by_receipt[(account.key_id, order.receipt)] = order.id
     if account.auto_outcome in ("success", "failure"):
         return _back_to_merchant(order, complete(state, order, account, account.auto_outcome))
-    return web.payer_page(psp="PayU", amount=order.amount, order_id=order.receipt, status="pending",
-                          action=f"{web.base_url(request)}/_sim/payu/checkout/{order.id}")
+    return web.payer_page(
+        psp="PayU",
+        amount=order.amount,
+        order_id=order.receipt,
+        status="pending",
+        action=f"{web.base_url(request)}/_sim/payu/checkout/{order.id}",
+    )
 
 
 def _callback(order: Order, account: Account, status: str) -> dict[str, str]:
@@ -85,16 +98,28 @@ def _callback(order: Order, account: Account, status: str) -> dict[str, str]:
     form = order.extra["form"]
     success = status == "success"
     fields = {
-        "mihpayid": order.payment_id or "", "mode": "UPI", "status": status,
+        "mihpayid": order.payment_id or "",
+        "mode": "UPI",
+        "status": status,
         "unmappedstatus": {"success": "captured", "failure": "failed"}.get(status, status),
-        "key": account.key_id, "txnid": order.receipt, "amount": form["amount"], "discount": "0.00",
-        "net_amount_debit": form["amount"] if success else "0", "addedon": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "productinfo": form.get("productinfo", ""), "firstname": form.get("firstname", ""), "lastname": "",
-        "email": form.get("email", ""), "phone": form.get("phone", ""),
+        "key": account.key_id,
+        "txnid": order.receipt,
+        "amount": form["amount"],
+        "discount": "0.00",
+        "net_amount_debit": form["amount"] if success else "0",
+        "addedon": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "productinfo": form.get("productinfo", ""),
+        "firstname": form.get("firstname", ""),
+        "lastname": "",
+        "email": form.get("email", ""),
+        "phone": form.get("phone", ""),
         **{u: form.get(u, "") for u in (*UDFS, "udf6", "udf7", "udf8", "udf9", "udf10")},
         "field9": "Transaction is Successful" if success else "Transaction declined by the payer's bank",
-        "payment_source": "payu", "PG_TYPE": "UPI-PG", "bank_ref_num": order.extra.get("bank_ref_num", ""),
-        "bankcode": "UPI", "error": "E000" if success else "E1602",
+        "payment_source": "payu",
+        "PG_TYPE": "UPI-PG",
+        "bank_ref_num": order.extra.get("bank_ref_num", ""),
+        "bankcode": "UPI",
+        "error": "E000" if success else "E1602",
         "error_Message": "No Error" if success else "Bank was unable to authenticate.",
     }
     fields["hash"] = response_hash(account.key_id, account.key_secret, fields)
@@ -113,8 +138,13 @@ def complete(state: SimulatorState, order: Order, account: Account, outcome: str
         order.extra["bank_ref_num"] = str(secrets.randbelow(10**12)).zfill(12)
         # what an out-of-order delivery sends late: the pending callback from before the bank answered
         stale = _s2s(_callback(order, account, "pending"))
-        faults.dispatch(state, account, account.webhook_url,
-                        [_s2s(_callback(order, account, _status(order)))], stale=stale)
+        faults.dispatch(
+            state,
+            account,
+            account.webhook_url,
+            [_s2s(_callback(order, account, _status(order)))],
+            stale=stale,
+        )
     return _callback(order, account, _status(order))
 
 
@@ -142,14 +172,26 @@ def _details(order: Order) -> dict[str, Any]:
     """One transaction as verify_payment reports it (an order not yet paid or failed is "pending")."""
     form, success = order.extra["form"], order.status == "paid"
     return {
-        "mihpayid": order.payment_id or "Not Found", "request_id": "", "txnid": order.receipt,
-        "bank_ref_num": order.extra.get("bank_ref_num"), "amt": form["amount"], "transaction_amount": form["amount"],
-        "additional_charges": "0.00", "productinfo": form.get("productinfo", ""),
-        "firstname": form.get("firstname", ""), "bankcode": "UPI", **{u: form.get(u, "") for u in UDFS},
-        "error_code": "E000" if success else "E1602", "addedon": time.strftime("%Y-%m-%d %H:%M:%S"),
-        "payment_source": "payu", "mode": "UPI", "PG_TYPE": "UPI-PG", "status": _status(order),
+        "mihpayid": order.payment_id or "Not Found",
+        "request_id": "",
+        "txnid": order.receipt,
+        "bank_ref_num": order.extra.get("bank_ref_num"),
+        "amt": form["amount"],
+        "transaction_amount": form["amount"],
+        "additional_charges": "0.00",
+        "productinfo": form.get("productinfo", ""),
+        "firstname": form.get("firstname", ""),
+        "bankcode": "UPI",
+        **{u: form.get(u, "") for u in UDFS},
+        "error_code": "E000" if success else "E1602",
+        "addedon": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "payment_source": "payu",
+        "mode": "UPI",
+        "PG_TYPE": "UPI-PG",
+        "status": _status(order),
         "unmappedstatus": {"paid": "captured", "failed": "failed"}.get(order.status, "pending"),
-        "net_amount_debit": form["amount"] if success else "0.00", "disc": "0.00",
+        "net_amount_debit": form["amount"] if success else "0.00",
+        "disc": "0.00",
     }
 
 
@@ -158,17 +200,27 @@ def _verify_payment(state: SimulatorState, account: Account, var1: str) -> dict[
     details: dict[str, Any] = {}
     for txnid in txnids:
         order_id = state.by_receipt.get((account.key_id, txnid))
-        details[txnid] = (_details(state.orders[order_id]) if order_id
-                          else {"mihpayid": "Not Found", "status": "Not Found"})
+        details[txnid] = (
+            _details(state.orders[order_id]) if order_id else {"mihpayid": "Not Found", "status": "Not Found"}
+        )
     found = sum(1 for d in details.values() if d["status"] != "Not Found")
-    return {"status": 1 if found else 0, "msg": f"{found} out of {len(txnids)} Transactions Fetched Successfully",
-            "transaction_details": details}
+    return {
+        "status": 1 if found else 0,
+        "msg": f"{found} out of {len(txnids)} Transactions Fetched Successfully",
+        "transaction_details": details,
+    }
 
 
 def _refund(state: SimulatorState, account: Account, fields: dict[str, str]) -> dict[str, Any]:
     mihpayid, token, amount_text = fields.get("var1", ""), fields.get("var2", ""), fields.get("var3", "")
-    order = next((o for o in state.orders.values()
-                  if o.key_id == account.key_id and o.payment_id == mihpayid and mihpayid), None)
+    order = next(
+        (
+            o
+            for o in state.orders.values()
+            if o.key_id == account.key_id and o.payment_id == mihpayid and mihpayid
+        ),
+        None,
+    )
     if order is None:
         return {"status": 0, "msg": "Invalid payuid: no such transaction", "error_code": 234}
     for done in order.refunds:
@@ -179,10 +231,19 @@ def _refund(state: SimulatorState, account: Account, fields: dict[str, str]) -> 
     if order.status != "paid":
         return {"status": 0, "msg": "Transaction is not in captured state", "error_code": 236}
     if not token or not amount or amount + refunded > order.amount:
-        return {"status": 0, "msg": "Refund amount is more than the amount left to refund, or token is missing",
-                "error_code": 237}
-    response = {"status": 1, "msg": "Refund Request Queued", "request_id": str(secrets.randbelow(10**11)),
-                "bank_ref_num": None, "mihpayid": mihpayid, "error_code": 102}
+        return {
+            "status": 0,
+            "msg": "Refund amount is more than the amount left to refund, or token is missing",
+            "error_code": 237,
+        }
+    response = {
+        "status": 1,
+        "msg": "Refund Request Queued",
+        "request_id": str(secrets.randbelow(10**11)),
+        "bank_ref_num": None,
+        "mihpayid": mihpayid,
+        "error_code": 102,
+    }
     order.refunds.append({"token": token, "amount": amount, "response": response})
     return response
 
@@ -199,11 +260,18 @@ async def postservice(request: Request) -> Response:
     if fault is not None:
         return fault
     command, var1 = fields.get("command", ""), fields.get("var1", "")
-    if not equal(command_hash(account.key_id, account.key_secret, command, var1), fields.get("hash", "").lower()):
+    if not equal(
+        command_hash(account.key_id, account.key_secret, command, var1), fields.get("hash", "").lower()
+    ):
         return JSONResponse({"status": 0, "msg": "Invalid Hash."})
     if command == "verify_payment":
         return JSONResponse(_verify_payment(state, account, var1))
     if command == "cancel_refund_transaction":
         return JSONResponse(_refund(state, account, fields))
-    return JSONResponse({"status": 0, "msg": f"Invalid command {command!r} (the simulator knows verify_payment "
-                                             "and cancel_refund_transaction)"})
+    return JSONResponse(
+        {
+            "status": 0,
+            "msg": f"Invalid command {command!r} (the simulator knows verify_payment "
+            "and cancel_refund_transaction)",
+        }
+    )

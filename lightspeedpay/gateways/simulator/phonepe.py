@@ -43,9 +43,12 @@ def _ids(prefix: str) -> str:
 async def issue_token(request: Request) -> Response:
     fields, state = await web.form_fields(request), web.sim(request)
     account = web.provider_account(request, fields.get("client_id", ""), "phonepe")
-    if (account is None or account.key_secret != fields.get("client_secret")
-            or fields.get("grant_type") != "client_credentials"
-            or fields.get("client_version") != str(account.extra.get("client_version", "1"))):
+    if (
+        account is None
+        or account.key_secret != fields.get("client_secret")
+        or fields.get("grant_type") != "client_credentials"
+        or fields.get("client_version") != str(account.extra.get("client_version", "1"))
+    ):
         return _error(401, "INVALID_CLIENT", "Client authentication failed")
     fault = await faults.api_fault(state, account, _ERRORS)
     if fault is not None:
@@ -53,9 +56,17 @@ async def issue_token(request: Request) -> Response:
     now, ttl = int(time.time()), int(account.extra.get("token_ttl_seconds", 3600))
     access_token = secrets.token_urlsafe(24)
     state.tokens[access_token] = (account.key_id, now + ttl)
-    return JSONResponse({"access_token": access_token, "encrypted_access_token": secrets.token_urlsafe(24),
-                         "expires_in": None, "issued_at": now, "expires_at": now + ttl,
-                         "session_expires_at": now + ttl, "token_type": "O-Bearer"})
+    return JSONResponse(
+        {
+            "access_token": access_token,
+            "encrypted_access_token": secrets.token_urlsafe(24),
+            "expires_in": None,
+            "issued_at": now,
+            "expires_at": now + ttl,
+            "session_expires_at": now + ttl,
+            "token_type": "O-Bearer",
+        }
+    )
 
 
 async def _account(request: Request, *, creates_order: bool = False) -> Account | Response:
@@ -64,8 +75,11 @@ async def _account(request: Request, *, creates_order: bool = False) -> Account 
     held = state.tokens.get(token) if scheme == "O-Bearer" else None
     account = web.provider_account(request, held[0], "phonepe") if held and held[1] > time.time() else None
     if account is None:
-        return _error(401, "AUTHORIZATION_FAILED",
-                      "Authorization failed [message = Please check the authorization token and try again]")
+        return _error(
+            401,
+            "AUTHORIZATION_FAILED",
+            "Authorization failed [message = Please check the authorization token and try again]",
+        )
     return await faults.api_fault(state, account, _ERRORS, creates_order=creates_order) or account
 
 
@@ -83,10 +97,16 @@ def _by_merchant_order_id(state: SimulatorState, account: Account, merchant_orde
 
 
 def _order_payload(order: Order, account: Account) -> dict[str, Any]:
-    payload = {"merchantId": account.extra.get("merchant_id", account.key_id), "merchantOrderId": order.receipt,
-               "orderId": order.id, "state": _STATES[order.status], "amount": order.amount,
-               "expireAt": order.extra["expire_at"], "metaInfo": order.extra["meta_info"],
-               "paymentDetails": list(order.extra["attempts"])}
+    payload = {
+        "merchantId": account.extra.get("merchant_id", account.key_id),
+        "merchantOrderId": order.receipt,
+        "orderId": order.id,
+        "state": _STATES[order.status],
+        "amount": order.amount,
+        "expireAt": order.extra["expire_at"],
+        "metaInfo": order.extra["meta_info"],
+        "paymentDetails": list(order.extra["attempts"]),
+    }
     if order.status == "failed":
         payload.update(errorCode="PAYMENT_ERROR", detailedErrorCode="TXN_AUTO_FAILED")
     return payload
@@ -109,17 +129,33 @@ async def pay(request: Request) -> Response:
     order = _by_merchant_order_id(state, account, merchant_order_id)
     if order is None:
         expire_after = int(body.get("expireAfter") or 1200)
-        order = Order(id=_ids("OMO"), key_id=account.key_id, amount=amount, currency="INR",
-                      receipt=merchant_order_id, notes={}, webhook_url="",
-                      return_url=str((flow.get("merchantUrls") or {}).get("redirectUrl") or ""),
-                      extra={"expire_at": int((time.time() + expire_after) * 1000),
-                             "meta_info": body.get("metaInfo") or {}, "attempts": []})
+        order = Order(
+            id=_ids("OMO"),
+            key_id=account.key_id,
+            amount=amount,
+            currency="INR",
+            receipt=merchant_order_id,
+            notes={},
+            webhook_url="",
+            return_url=str((flow.get("merchantUrls") or {}).get("redirectUrl") or ""),
+            extra={
+                "expire_at": int((time.time() + expire_after) * 1000),
+                "meta_info": body.get("metaInfo") or {},
+                "attempts": [],
+            },
+        )
         state.orders[order.id] = order
         state.by_receipt[(account.key_id, merchant_order_id)] = order.id
         if account.auto_outcome in ("success", "failure"):
             complete(state, order, account, account.auto_outcome)
-    return JSONResponse({"orderId": order.id, "state": _STATES[order.status], "expireAt": order.extra["expire_at"],
-                         "redirectUrl": f"{web.base_url(request)}/_sim/phonepe/checkout/{order.id}"})
+    return JSONResponse(
+        {
+            "orderId": order.id,
+            "state": _STATES[order.status],
+            "expireAt": order.extra["expire_at"],
+            "redirectUrl": f"{web.base_url(request)}/_sim/phonepe/checkout/{order.id}",
+        }
+    )
 
 
 @router.get("/checkout/v2/order/{merchant_order_id}/status")
@@ -151,12 +187,26 @@ async def refund(request: Request) -> Response:
             return JSONResponse({"refundId": done["refundId"], "amount": done["amount"], "state": "PENDING"})
     remaining = order.amount - sum(r["amount"] for r in order.refunds)
     if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= remaining:
-        return _error(400, "BAD_REQUEST", "Refund amount must be at least 1 and at most what is left to refund")
-    record = {"merchantId": account.extra.get("merchant_id", account.key_id), "merchantRefundId": refund_ref,
-              "originalMerchantOrderId": order.receipt, "refundId": _ids("OMR"), "amount": amount,
-              "state": "COMPLETED", "timestamp": int(time.time() * 1000),
-              "paymentDetails": [{"transactionId": order.payment_id, "paymentMode": "UPI_INTENT",
-                                  "amount": amount, "state": "COMPLETED"}]}
+        return _error(
+            400, "BAD_REQUEST", "Refund amount must be at least 1 and at most what is left to refund"
+        )
+    record = {
+        "merchantId": account.extra.get("merchant_id", account.key_id),
+        "merchantRefundId": refund_ref,
+        "originalMerchantOrderId": order.receipt,
+        "refundId": _ids("OMR"),
+        "amount": amount,
+        "state": "COMPLETED",
+        "timestamp": int(time.time() * 1000),
+        "paymentDetails": [
+            {
+                "transactionId": order.payment_id,
+                "paymentMode": "UPI_INTENT",
+                "amount": amount,
+                "state": "COMPLETED",
+            }
+        ],
+    }
     order.refunds.append(record)
     faults.dispatch(state, account, account.webhook_url, [_webhook(account, "pg.refund.completed", record)])
     return JSONResponse({"refundId": record["refundId"], "amount": amount, "state": "PENDING"})
@@ -176,14 +226,20 @@ async def refund_status(merchant_refund_id: str, request: Request) -> Response:
 
 def _webhook(account: Account, event: str, payload: dict[str, Any]) -> faults.Webhook:
     body = json.dumps({"event": event, "payload": payload}, separators=(",", ":")).encode()
-    authorization = callback_authorization(account.extra.get("webhook_username", ""),
-                                           account.extra.get("webhook_password", ""))
+    authorization = callback_authorization(
+        account.extra.get("webhook_username", ""), account.extra.get("webhook_password", "")
+    )
     return faults.Webhook(body, {"Authorization": authorization})
 
 
 def _attempt(order: Order, state: str) -> dict[str, Any]:
-    attempt = {"paymentMode": "UPI_INTENT", "transactionId": _ids("OM"), "timestamp": int(time.time() * 1000),
-               "amount": order.amount, "state": state}
+    attempt = {
+        "paymentMode": "UPI_INTENT",
+        "transactionId": _ids("OM"),
+        "timestamp": int(time.time() * 1000),
+        "amount": order.amount,
+        "state": state,
+    }
     if state == "FAILED":
         attempt.update(errorCode="PAYMENT_ERROR", detailedErrorCode="TXN_AUTO_FAILED")
     return attempt
@@ -194,14 +250,22 @@ def complete(state: SimulatorState, order: Order, account: Account, outcome: str
     if order.status != "created":
         return
     # what an out-of-order delivery sends late: an earlier failed attempt, while the order was pending
-    stale = _webhook(account, "checkout.transaction.attempt.failed",
-                     {**_order_payload(order, account), "paymentDetails": [_attempt(order, "FAILED")]})
+    stale = _webhook(
+        account,
+        "checkout.transaction.attempt.failed",
+        {**_order_payload(order, account), "paymentDetails": [_attempt(order, "FAILED")]},
+    )
     attempt = _attempt(order, "COMPLETED" if outcome == "success" else "FAILED")
     order.extra["attempts"].append(attempt)
     order.status, order.payment_id = ("paid" if outcome == "success" else "failed"), attempt["transactionId"]
     event = "checkout.order.completed" if outcome == "success" else "checkout.order.failed"
-    faults.dispatch(state, account, account.webhook_url, [_webhook(account, event, _order_payload(order, account))],
-                    stale=stale)
+    faults.dispatch(
+        state,
+        account,
+        account.webhook_url,
+        [_webhook(account, event, _order_payload(order, account))],
+        stale=stale,
+    )
 
 
 @router.get("/_sim/phonepe/checkout/{order_id}")
@@ -209,8 +273,9 @@ async def checkout_page(order_id: str, request: Request) -> Response:
     order = web.sim(request).orders.get(order_id)
     if order is None:
         return HTMLResponse("<h1>No such order</h1>", status_code=404)
-    return web.payer_page(psp="PhonePe", amount=order.amount, order_id=order.receipt,
-                          status=_STATES[order.status].lower())
+    return web.payer_page(
+        psp="PhonePe", amount=order.amount, order_id=order.receipt, status=_STATES[order.status].lower()
+    )
 
 
 @router.post("/_sim/phonepe/checkout/{order_id}")

@@ -26,11 +26,20 @@ _MIN_AMOUNT, _MAX_RECEIPT, _MAX_NOTES = 100, 40, 15
 
 def _error(status: int, code: str, description: str, field: str | None = None) -> JSONResponse:
     business = status < 500
-    return JSONResponse({"error": {
-        "code": code, "description": description, "source": "business" if business else "internal",
-        "step": "payment_initiation", "reason": "input_validation_failed" if business else "server_error",
-        "metadata": {}, "field": field,
-    }}, status_code=status)
+    return JSONResponse(
+        {
+            "error": {
+                "code": code,
+                "description": description,
+                "source": "business" if business else "internal",
+                "step": "payment_initiation",
+                "reason": "input_validation_failed" if business else "server_error",
+                "metadata": {},
+                "field": field,
+            }
+        },
+        status_code=status,
+    )
 
 
 _ERRORS = faults.ErrorStyle(_error, decline_code="BAD_REQUEST_ERROR", outage_code="SERVER_ERROR")
@@ -58,10 +67,20 @@ def _payments(order: Order) -> list[dict[str, Any]]:
 
 def _order_json(order: Order) -> dict[str, Any]:
     paid = order.amount if order.status == "paid" else 0
-    return {"id": order.id, "entity": "order", "amount": order.amount, "amount_paid": paid,
-            "amount_due": order.amount - paid, "currency": order.currency, "receipt": order.receipt,
-            "offer_id": None, "status": order.status, "attempts": len(_payments(order)),
-            "notes": order.notes or [], "created_at": order.created_at}
+    return {
+        "id": order.id,
+        "entity": "order",
+        "amount": order.amount,
+        "amount_paid": paid,
+        "amount_due": order.amount - paid,
+        "currency": order.currency,
+        "receipt": order.receipt,
+        "offer_id": None,
+        "status": order.status,
+        "attempts": len(_payments(order)),
+        "notes": order.notes or [],
+        "created_at": order.created_at,
+    }
 
 
 def _collection(items: list[dict[str, Any]]) -> JSONResponse:
@@ -79,7 +98,7 @@ async def list_orders(request: Request, count: int = 10) -> Response:
     if isinstance(account, Response):
         return account
     mine = [o for o in web.sim(request).orders.values() if o.key_id == account.key_id]
-    return _collection([_order_json(o) for o in sorted(mine, key=lambda o: -o.created_at)[:max(count, 0)]])
+    return _collection([_order_json(o) for o in sorted(mine, key=lambda o: -o.created_at)[: max(count, 0)]])
 
 
 @router.post("/v1/orders")
@@ -94,13 +113,24 @@ async def create_order(request: Request) -> Response:
     if len(str(body.get("currency") or "")) != 3:
         return _error(400, "BAD_REQUEST_ERROR", "The currency field is required.", "currency")
     if len(receipt) > _MAX_RECEIPT:
-        return _error(400, "BAD_REQUEST_ERROR", "The receipt may not be greater than 40 characters.", "receipt")
+        return _error(
+            400, "BAD_REQUEST_ERROR", "The receipt may not be greater than 40 characters.", "receipt"
+        )
     if not isinstance(notes, dict) or len(notes) > _MAX_NOTES:
-        return _error(400, "BAD_REQUEST_ERROR", "Number of fields in notes should be less than or equal to 15",
-                      "notes")
+        return _error(
+            400, "BAD_REQUEST_ERROR", "Number of fields in notes should be less than or equal to 15", "notes"
+        )
     # like Razorpay, a retried create makes a second order: receipts are not de-duplicated
-    order = Order(id=state.new_id("order_"), key_id=account.key_id, amount=amount, currency=body["currency"],
-                  receipt=receipt, notes=notes, return_url="", webhook_url="")
+    order = Order(
+        id=state.new_id("order_"),
+        key_id=account.key_id,
+        amount=amount,
+        currency=body["currency"],
+        receipt=receipt,
+        notes=notes,
+        return_url="",
+        webhook_url="",
+    )
     state.orders[order.id] = order
     if account.auto_outcome in ("success", "failure"):
         complete(state, order, account, account.auto_outcome)
@@ -129,7 +159,9 @@ async def order_payments(order_id: str, request: Request) -> Response:
     return _collection([dict(p) for p in _payments(order)])
 
 
-def _find_payment(state: SimulatorState, account: Account, payment_id: str) -> tuple[Order, dict[str, Any]] | None:
+def _find_payment(
+    state: SimulatorState, account: Account, payment_id: str
+) -> tuple[Order, dict[str, Any]] | None:
     for order in state.orders.values():
         if order.key_id == account.key_id:
             for payment in _payments(order):
@@ -153,46 +185,96 @@ async def refund(payment_id: str, request: Request) -> Response:
         if key and done.get("_idempotency_key") == key:
             return JSONResponse({k: v for k, v in done.items() if not k.startswith("_")})
     if payment["status"] != "captured":
-        return _error(400, "BAD_REQUEST_ERROR", "Only captured payments that are not fully refunded can be refunded")
+        return _error(
+            400, "BAD_REQUEST_ERROR", "Only captured payments that are not fully refunded can be refunded"
+        )
     remaining = payment["amount"] - payment["amount_refunded"]
     amount = body.get("amount", remaining)
     if not isinstance(amount, int) or isinstance(amount, bool) or not 1 <= amount <= remaining:
-        return _error(400, "BAD_REQUEST_ERROR", "The refund amount provided is greater than amount captured",
-                      "amount")
-    record = {"id": state.new_id("rfnd_"), "entity": "refund", "amount": amount, "currency": payment["currency"],
-              "payment_id": payment_id, "notes": body.get("notes") or [], "receipt": body.get("receipt"),
-              "acquirer_data": {"arn": None}, "created_at": int(time.time()), "batch_id": None,
-              "status": "processed", "speed_processed": "normal", "speed_requested": body.get("speed", "normal")}
+        return _error(
+            400, "BAD_REQUEST_ERROR", "The refund amount provided is greater than amount captured", "amount"
+        )
+    record = {
+        "id": state.new_id("rfnd_"),
+        "entity": "refund",
+        "amount": amount,
+        "currency": payment["currency"],
+        "payment_id": payment_id,
+        "notes": body.get("notes") or [],
+        "receipt": body.get("receipt"),
+        "acquirer_data": {"arn": None},
+        "created_at": int(time.time()),
+        "batch_id": None,
+        "status": "processed",
+        "speed_processed": "normal",
+        "speed_requested": body.get("speed", "normal"),
+    }
     order.refunds.append({**record, "_idempotency_key": key})
     payment["amount_refunded"] += amount
     payment["refund_status"] = "full" if payment["amount_refunded"] == payment["amount"] else "partial"
     if payment["refund_status"] == "full":
         payment["status"] = "refunded"
-    faults.dispatch(state, account, account.webhook_url,
-                    [_webhook(state, account, "refund.processed", {"refund": record, "payment": dict(payment)})])
+    faults.dispatch(
+        state,
+        account,
+        account.webhook_url,
+        [_webhook(state, account, "refund.processed", {"refund": record, "payment": dict(payment)})],
+    )
     return JSONResponse(record)
 
 
 def _webhook(state: SimulatorState, account: Account, event: str, entities: dict[str, Any]) -> faults.Webhook:
-    envelope = {"entity": "event", "account_id": account.extra.get("account_id", f"acc_{account.key_id[-14:]}"),
-                "event": event, "contains": list(entities),
-                "payload": {name: {"entity": entity} for name, entity in entities.items()},
-                "created_at": int(time.time())}
+    envelope = {
+        "entity": "event",
+        "account_id": account.extra.get("account_id", f"acc_{account.key_id[-14:]}"),
+        "event": event,
+        "contains": list(entities),
+        "payload": {name: {"entity": entity} for name, entity in entities.items()},
+        "created_at": int(time.time()),
+    }
     body = json.dumps(envelope, separators=(",", ":")).encode()
-    return faults.Webhook(body, {"X-Razorpay-Signature": webhook_signature(account.webhook_secret, body),
-                                 "X-Razorpay-Event-Id": state.new_id("evt_")})
+    return faults.Webhook(
+        body,
+        {
+            "X-Razorpay-Signature": webhook_signature(account.webhook_secret, body),
+            "X-Razorpay-Event-Id": state.new_id("evt_"),
+        },
+    )
 
 
 def _new_payment(state: SimulatorState, order: Order) -> dict[str, Any]:
     prefill = order.extra.get("prefill", {})
-    return {"id": state.new_id("pay_"), "entity": "payment", "amount": order.amount, "currency": order.currency,
-            "status": "authorized", "order_id": order.id, "invoice_id": None, "international": False,
-            "method": "upi", "amount_refunded": 0, "refund_status": None, "captured": False,
-            "description": order.extra.get("description"), "card_id": None, "bank": None, "wallet": None,
-            "vpa": "success@razorpay", "email": prefill.get("email"), "contact": prefill.get("contact"),
-            "notes": order.notes or [], "fee": None, "tax": None, "error_code": None, "error_description": None,
-            "error_source": None, "error_step": None, "error_reason": None,
-            "acquirer_data": {"rrn": str(secrets.randbelow(10**12)).zfill(12)}, "created_at": int(time.time())}
+    return {
+        "id": state.new_id("pay_"),
+        "entity": "payment",
+        "amount": order.amount,
+        "currency": order.currency,
+        "status": "authorized",
+        "order_id": order.id,
+        "invoice_id": None,
+        "international": False,
+        "method": "upi",
+        "amount_refunded": 0,
+        "refund_status": None,
+        "captured": False,
+        "description": order.extra.get("description"),
+        "card_id": None,
+        "bank": None,
+        "wallet": None,
+        "vpa": "success@razorpay",
+        "email": prefill.get("email"),
+        "contact": prefill.get("contact"),
+        "notes": order.notes or [],
+        "fee": None,
+        "tax": None,
+        "error_code": None,
+        "error_description": None,
+        "error_source": None,
+        "error_step": None,
+        "error_reason": None,
+        "acquirer_data": {"rrn": str(secrets.randbelow(10**12)).zfill(12)},
+        "created_at": int(time.time()),
+    }
 
 
 def complete(state: SimulatorState, order: Order, account: Account, outcome: str) -> dict[str, Any] | None:
@@ -206,13 +288,21 @@ def complete(state: SimulatorState, order: Order, account: Account, outcome: str
         fee = order.amount * 2 // 100
         payment.update(status="captured", captured=True, fee=fee, tax=fee * 18 // 100)
         order.status, order.payment_id = "paid", payment["id"]
-        webhooks = [_webhook(state, account, "payment.authorized", {"payment": authorized}),
-                    _webhook(state, account, "payment.captured", {"payment": dict(payment)}),
-                    _webhook(state, account, "order.paid", {"payment": dict(payment), "order": _order_json(order)})]
+        webhooks = [
+            _webhook(state, account, "payment.authorized", {"payment": authorized}),
+            _webhook(state, account, "payment.captured", {"payment": dict(payment)}),
+            _webhook(state, account, "order.paid", {"payment": dict(payment), "order": _order_json(order)}),
+        ]
     else:
-        payment.update(status="failed", vpa="failure@razorpay", error_code="BAD_REQUEST_ERROR",
-                       error_description="Payment failed because the payer's bank declined it",
-                       error_source="customer", error_step="payment_authorization", error_reason="payment_failed")
+        payment.update(
+            status="failed",
+            vpa="failure@razorpay",
+            error_code="BAD_REQUEST_ERROR",
+            error_description="Payment failed because the payer's bank declined it",
+            error_source="customer",
+            error_step="payment_authorization",
+            error_reason="payment_failed",
+        )
         order.status = "attempted"
         webhooks = [_webhook(state, account, "payment.failed", {"payment": dict(payment)})]
     faults.dispatch(state, account, account.webhook_url, webhooks)
@@ -228,10 +318,17 @@ async def hosted_checkout(request: Request) -> Response:
     if account is None or order is None:
         return HTMLResponse("<h1>Invalid key_id or order_id</h1>", status_code=400)
     order.return_url = fields.get("callback_url", "")
-    order.extra.update(description=fields.get("description"),
-                       prefill={k[8:-1]: v for k, v in fields.items() if k.startswith("prefill[")})
-    return web.payer_page(psp="Razorpay", amount=order.amount, order_id=order.id, status=order.status,
-                          action=f"{web.base_url(request)}/_sim/razorpay/checkout/{order.id}")
+    order.extra.update(
+        description=fields.get("description"),
+        prefill={k[8:-1]: v for k, v in fields.items() if k.startswith("prefill[")},
+    )
+    return web.payer_page(
+        psp="Razorpay",
+        amount=order.amount,
+        order_id=order.id,
+        status=order.status,
+        action=f"{web.base_url(request)}/_sim/razorpay/checkout/{order.id}",
+    )
 
 
 @router.post("/_sim/razorpay/checkout/{order_id}")
@@ -245,13 +342,20 @@ async def checkout_submit(order_id: str, request: Request) -> Response:
     if payment is None:
         return web.finish_page(order.status)
     if outcome == "success":
-        result = {"razorpay_payment_id": payment["id"], "razorpay_order_id": order.id,
-                  "razorpay_signature": checkout_signature(account.key_secret, order.id, payment["id"])}
+        result = {
+            "razorpay_payment_id": payment["id"],
+            "razorpay_order_id": order.id,
+            "razorpay_signature": checkout_signature(account.key_secret, order.id, payment["id"]),
+        }
     else:
-        result = {"error[code]": payment["error_code"], "error[description]": payment["error_description"],
-                  "error[source]": payment["error_source"], "error[step]": payment["error_step"],
-                  "error[reason]": payment["error_reason"],
-                  "error[metadata]": json.dumps({"payment_id": payment["id"], "order_id": order.id})}
+        result = {
+            "error[code]": payment["error_code"],
+            "error[description]": payment["error_description"],
+            "error[source]": payment["error_source"],
+            "error[step]": payment["error_step"],
+            "error[reason]": payment["error_reason"],
+            "error[metadata]": json.dumps({"payment_id": payment["id"], "order_id": order.id}),
+        }
     if order.return_url:
         return web.autosubmit_page(order.return_url, result, title="Returning to the merchant")
     return web.finish_page(order.status)

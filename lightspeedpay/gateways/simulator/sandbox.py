@@ -36,9 +36,17 @@ async def _authenticate(request: Request, *, creates_order: bool = False) -> Acc
 
 
 def _order_json(order: Order, base: str) -> dict[str, Any]:
-    return {"id": order.id, "amount": order.amount, "currency": order.currency, "receipt": order.receipt,
-            "status": order.status, "payment_id": order.payment_id, "notes": order.notes,
-            "checkout_url": f"{base}/sandbox/checkout/{order.id}", "created_at": order.created_at}
+    return {
+        "id": order.id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "receipt": order.receipt,
+        "status": order.status,
+        "payment_id": order.payment_id,
+        "notes": order.notes,
+        "checkout_url": f"{base}/sandbox/checkout/{order.id}",
+        "created_at": order.created_at,
+    }
 
 
 @router.get("/sandbox/v1/ping")
@@ -61,10 +69,16 @@ async def create_order(request: Request) -> Response:
     base = str(request.base_url).rstrip("/")
     if existing:  # a receipt identifies the order: a retried create returns the same one
         return JSONResponse(_order_json(state.orders[existing], base))
-    order = Order(id=state.new_id("sbx_order_"), key_id=auth.key_id, amount=amount,
-                  currency=body.get("currency", "INR"), receipt=str(body.get("receipt")),
-                  notes=body.get("notes") or {}, return_url=body.get("return_url") or "",
-                  webhook_url=body.get("webhook_url") or auth.webhook_url)
+    order = Order(
+        id=state.new_id("sbx_order_"),
+        key_id=auth.key_id,
+        amount=amount,
+        currency=body.get("currency", "INR"),
+        receipt=str(body.get("receipt")),
+        notes=body.get("notes") or {},
+        return_url=body.get("return_url") or "",
+        webhook_url=body.get("webhook_url") or auth.webhook_url,
+    )
     state.orders[order.id] = order
     state.by_receipt[(auth.key_id, order.receipt)] = order.id
     if auth.auto_outcome in ("success", "failure"):
@@ -91,7 +105,7 @@ async def refund(payment_id: str, request: Request) -> Response:
     state = _state(request)
     order = _paid_order(state, auth, payment_id)
     body = await request.json()
-    for done in (order.refunds if order else []):
+    for done in order.refunds if order else []:
         if done["reference"] == body.get("reference"):
             return JSONResponse(done)
     if order is None or order.status not in ("paid", "authorized"):
@@ -101,8 +115,13 @@ async def refund(payment_id: str, request: Request) -> Response:
         return _error(400, "BAD_REQUEST_ERROR", "an authorization is released whole")
     if amount <= 0 or amount + sum(r["amount"] for r in order.refunds) > order.amount:
         return _error(400, "BAD_REQUEST_ERROR", "the refund amount exceeds what is left to refund")
-    record = {"id": state.new_id("sbx_rfnd_"), "payment_id": payment_id, "amount": amount,
-              "reference": body.get("reference"), "status": "processed"}
+    record = {
+        "id": state.new_id("sbx_rfnd_"),
+        "payment_id": payment_id,
+        "amount": amount,
+        "reference": body.get("reference"),
+        "status": "processed",
+    }
     order.refunds.append(record)
     if order.status == "authorized":
         order.status = "voided"  # the authorization is released; nothing was ever captured
@@ -110,8 +129,9 @@ async def refund(payment_id: str, request: Request) -> Response:
 
 
 def _paid_order(state: SimulatorState, account: Account, payment_id: str) -> Order | None:
-    return next((o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == account.key_id),
-                None)
+    return next(
+        (o for o in state.orders.values() if o.payment_id == payment_id and o.key_id == account.key_id), None
+    )
 
 
 @router.post("/sandbox/v1/payments/{payment_id}/capture")
@@ -133,18 +153,29 @@ async def capture(payment_id: str, request: Request) -> Response:
         assert account is not None
         event = _webhook(state, account, "payment.succeeded", _payment_data(order))
         faults.dispatch(state, account, order.webhook_url or account.webhook_url, [event])
-    return JSONResponse({"id": payment_id, "order_id": order.id, "amount": order.amount, "status": "captured"})
+    return JSONResponse(
+        {"id": payment_id, "order_id": order.id, "amount": order.amount, "status": "captured"}
+    )
 
 
 def _payment_data(order: Order) -> dict[str, Any]:
-    return {"order_id": order.id, "payment_id": order.payment_id, "amount": order.amount,
-            "currency": order.currency, "receipt": order.receipt, "error_code": order.error_code,
-            "error_description": None if order.error_code is None else "The payer's bank declined the payment"}
+    return {
+        "order_id": order.id,
+        "payment_id": order.payment_id,
+        "amount": order.amount,
+        "currency": order.currency,
+        "receipt": order.receipt,
+        "error_code": order.error_code,
+        "error_description": None if order.error_code is None else "The payer's bank declined the payment",
+    }
 
 
-_FINAL = {"success": ("paid", "payment.succeeded"), "failure": ("failed", "payment.failed"),
-          # manual capture: the payer's bank authorized the payment; the merchant captures it later
-          "authorize": ("authorized", "payment.authorized")}
+_FINAL = {
+    "success": ("paid", "payment.succeeded"),
+    "failure": ("failed", "payment.failed"),
+    # manual capture: the payer's bank authorized the payment; the merchant captures it later
+    "authorize": ("authorized", "payment.authorized"),
+}
 
 
 def complete(state: SimulatorState, order: Order, account: Account, outcome: str) -> None:
@@ -157,12 +188,18 @@ def complete(state: SimulatorState, order: Order, account: Account, outcome: str
     data = _payment_data(order)
     final = _webhook(state, account, event_type, data)
     # what an out-of-order delivery sends late: the state the payment was in before it settled
-    stale = _webhook(state, account, "payment.authorized" if outcome == "success" else "payment.pending",
-                     {**data, "error_code": None, "error_description": None})
+    stale = _webhook(
+        state,
+        account,
+        "payment.authorized" if outcome == "success" else "payment.pending",
+        {**data, "error_code": None, "error_description": None},
+    )
     faults.dispatch(state, account, order.webhook_url or account.webhook_url, [final], stale=stale)
 
 
-def _webhook(state: SimulatorState, account: Account, event_type: str, data: dict[str, Any]) -> faults.Webhook:
+def _webhook(
+    state: SimulatorState, account: Account, event_type: str, data: dict[str, Any]
+) -> faults.Webhook:
     event = {"id": state.new_id("sbx_evt_"), "type": event_type, "created_at": int(time.time()), "data": data}
     body = json.dumps(event, separators=(",", ":")).encode()
     return faults.Webhook(body, {"X-Sandbox-Signature": sign_body(account.webhook_secret, body)})

@@ -99,8 +99,9 @@ class SimulatorState:
         async with httpx.AsyncClient(timeout=10) as client:
             for attempt in range(5):
                 try:
-                    resp = await client.post(url, content=body, headers={"content-type": "application/json",
-                                                                          **headers})
+                    resp = await client.post(
+                        url, content=body, headers={"content-type": "application/json", **headers}
+                    )
                     self.webhooks_sent.append({"url": url, "status": resp.status_code, "attempt": attempt})
                     if resp.status_code < 300:
                         return

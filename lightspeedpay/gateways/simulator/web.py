@@ -60,19 +60,26 @@ small{{color:#6b7280}}</style></head><body><div class="card"><small>{psp} (Light
 
 def payer_page(*, psp: str, amount: int, order_id: str, status: str, action: str = "") -> HTMLResponse:
     """The hosted page where a payer chooses to succeed or fail; it posts `outcome` to `action`."""
-    return HTMLResponse(_PAYER_PAGE.format(psp=html.escape(psp), amount=rupees_label(amount),
-                                           order_id=html.escape(order_id), status=html.escape(status),
-                                           action=html.escape(action)))
+    return HTMLResponse(
+        _PAYER_PAGE.format(
+            psp=html.escape(psp),
+            amount=rupees_label(amount),
+            order_id=html.escape(order_id),
+            status=html.escape(status),
+            action=html.escape(action),
+        )
+    )
 
 
 def autosubmit_page(action: str, fields: Mapping[str, str], *, title: str = "Redirecting") -> HTMLResponse:
     """A page whose form posts itself, as PSPs hand a browser from one site to the next."""
-    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                     for k, v in fields.items())
+    inputs = "".join(
+        f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in fields.items()
+    )
     return HTMLResponse(
         f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
         f'<body onload="document.forms[0].submit()"><form method="post" action="{html.escape(action)}">'
-        f'{inputs}<noscript><button>Continue</button></noscript></form></body></html>'
+        f"{inputs}<noscript><button>Continue</button></noscript></form></body></html>"
     )
 
 
@@ -94,7 +101,9 @@ def finish_page(status: str) -> HTMLResponse:
     return HTMLResponse(f"<h1>Payment {html.escape(status)}</h1><p>You can close this window.</p>")
 
 
-async def payer_choice(request: Request, order_id: str) -> tuple[SimulatorState, Order, Account, str] | HTMLResponse:
+async def payer_choice(
+    request: Request, order_id: str
+) -> tuple[SimulatorState, Order, Account, str] | HTMLResponse:
     """The order, its account and the payer's outcome from a hosted page's form, or the error page."""
     state, outcome = sim(request), (await form_fields(request)).get("outcome", "")
     order = state.orders.get(order_id)
