@@ -290,6 +290,10 @@ class TransactionRepository:
         )
         return list((await session.execute(stmt)).scalars())
 
+    async def get(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
+        """Not scoped and not locked: for a job that locks the row only once its network call is done."""
+        return await session.get(Transaction, transaction_id)
+
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
         return await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
 

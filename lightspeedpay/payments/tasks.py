@@ -34,7 +34,10 @@ def psp_webhook_url(provider: str, gateway_id: uuid.UUID) -> str:
 
 @task("transaction.process", queue=TRANSACTION_PROCESSING)
 async def process_transaction(session: AsyncSession, transaction_id: str) -> None:
-    txn = await transaction_repo.get_for_update(session, uuid.UUID(transaction_id))
+    """Ask the reserved gateway's PSP for an order, then record the answer. The transaction row is read without
+    a lock and locked only after the PSP answered (no row lock is held across the call); the PSP deduplicates
+    on the receipt (the transaction id), so a run that loses the race below created nothing new."""
+    txn = await transaction_repo.get(session, uuid.UUID(transaction_id))
     if txn is None or txn.status != TransactionStatus.CREATED:
         return  # already processed
     tried = await gateway_repo.attempted_for(session, txn.id)
@@ -54,31 +57,13 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
     started = time.perf_counter()
     try:
         psp_order = await get_adapter(gateway.provider).create_order(gateway_service.account(gateway), order)
-    except PspDeclined as exc:
-        await routing_service.record_attempt(
-            session,
-            transaction_id=txn.id,
-            gateway_id=gateway.id,
-            attempt=attempt,
-            outcome=GatewayAttemptOutcome.DECLINED,
-            latency_ms=_ms(started),
-            error=exc,
-        )
-        await payment_service.apply_outcome(
-            session, txn, TransactionStatus.FAILED, error_code=exc.code, error_message=exc.message
-        )
+    except (PspDeclined, PspTechnicalError) as exc:
+        latency_ms = _ms(started)
+        if await _still_ours(session, txn, gateway.id):
+            await _unanswered(session, txn, gateway.id, tried, attempt, exc, latency_ms)
         return
-    except PspTechnicalError as exc:
-        await routing_service.record_attempt(
-            session,
-            transaction_id=txn.id,
-            gateway_id=gateway.id,
-            attempt=attempt,
-            outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
-            latency_ms=_ms(started),
-            error=exc,
-        )
-        await _fail_over(session, txn, [*tried, gateway.id], attempt, exc)
+    latency_ms = _ms(started)
+    if not await _still_ours(session, txn, gateway.id):
         return
     await routing_service.record_attempt(
         session,
@@ -86,12 +71,57 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
         gateway_id=gateway.id,
         attempt=attempt,
         outcome=GatewayAttemptOutcome.CREATED,
-        latency_ms=_ms(started),
+        latency_ms=latency_ms,
     )
     txn.status = TransactionStatus.PENDING
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw
+
+
+async def _still_ours(session: AsyncSession, txn: Transaction, gateway_id: uuid.UUID) -> bool:
+    """Lock the transaction now that the PSP has answered; False when it moved on meanwhile (expired by the
+    janitor, or already given its order by another run)."""
+    locked = await transaction_repo.get_for_update(session, txn.id)
+    return (
+        locked is not None and locked.status == TransactionStatus.CREATED and locked.gateway_id == gateway_id
+    )
+
+
+async def _unanswered(
+    session: AsyncSession,
+    txn: Transaction,
+    gateway_id: uuid.UUID,
+    tried: list[uuid.UUID],
+    attempt: int,
+    exc: PspDeclined | PspTechnicalError,
+    latency_ms: int,
+) -> None:
+    """A decline fails the payment; a technical error fails over (never after a decline)."""
+    if isinstance(exc, PspDeclined):
+        await routing_service.record_attempt(
+            session,
+            transaction_id=txn.id,
+            gateway_id=gateway_id,
+            attempt=attempt,
+            outcome=GatewayAttemptOutcome.DECLINED,
+            latency_ms=latency_ms,
+            error=exc,
+        )
+        await payment_service.apply_outcome(
+            session, txn, TransactionStatus.FAILED, error_code=exc.code, error_message=exc.message
+        )
+        return
+    await routing_service.record_attempt(
+        session,
+        transaction_id=txn.id,
+        gateway_id=gateway_id,
+        attempt=attempt,
+        outcome=GatewayAttemptOutcome.TECHNICAL_ERROR,
+        latency_ms=latency_ms,
+        error=exc,
+    )
+    await _fail_over(session, txn, [*tried, gateway_id], attempt, exc)
 
 
 async def _fail_over(
