@@ -4,16 +4,10 @@ processes (API, worker, scheduler, PSP simulator, merchant receiver) on free loo
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import uuid
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.net import free_port as _free_port
 
 _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.signing import sign_merchant_request
 from lightspeedpay.merchants.service import NewMerchant, merchant_service
-from lightspeedpay.models import PaymentGateway
+from lightspeedpay.models import PaymentGateway, Transaction
 
 T = TypeVar("T")
 
@@ -83,6 +83,36 @@ async def create_sandbox_gateway(
         )
         r.raise_for_status()
     return gw
+
+
+def add_transaction(
+    session: AsyncSession,
+    client_id: uuid.UUID,
+    gateway: PaymentGateway,
+    *,
+    amount: int = 5_000,
+    status: str = "created",
+    **fields: Any,
+) -> Transaction:
+    """A transaction row written directly, as the initiation would have left it (its amount reserved on the
+    gateway for this month), for tests that drive the jobs around it by hand. Not committed."""
+    from lightspeedpay.gateways.service import volume_month
+
+    txn = Transaction(
+        id=uuid.uuid4(),
+        order_id=fields.pop("order_id", f"t-{uuid.uuid4().hex[:12]}"),
+        client_id=client_id,
+        gateway_id=gateway.id,
+        amount=amount,
+        currency="INR",
+        status=status,
+        **fields,
+    )
+    month = volume_month()
+    gateway.current_volume = (gateway.current_volume if gateway.volume_month == month else 0) + amount
+    gateway.volume_month = month
+    session.add(txn)
+    return txn
 
 
 @dataclass

@@ -14,8 +14,8 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from lightspeedpay.kit.readiness import wait_http
-from tests.conftest import _free_port
 from tests.factories import create_merchant, create_sandbox_gateway
+from tests.net import free_port
 
 SCREENS = Path(os.environ.get("LSP_TEST_SCREENSHOTS", "/tmp/lsp-screens"))
 CHROMIUM_ARGS = [
@@ -34,7 +34,7 @@ async def shop(platform, session) -> AsyncIterator[str]:
     """The demo shop (its own origin) selling for a fresh merchant with one sandbox gateway."""
     new = await create_merchant(session, name="chai")
     await create_sandbox_gateway(session, platform.simulator_url)
-    port = _free_port()
+    port = free_port()
     env = dict(
         platform.env,
         LSP_SHOP_CLIENT_KEY=new.client.client_key,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import GatewayAttempt, PaymentGateway, Transaction
 from tests.factories import count, create_merchant, create_sandbox_gateway
+from tests.net import free_port as closed_port
 
 BASE = "/api/v1/admin/gateways"
 
@@ -32,12 +32,6 @@ def sandbox_credentials() -> dict[str, str]:
         "key_secret": secrets.token_hex(12),
         "webhook_secret": secrets.token_hex(12),
     }
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -16,6 +16,7 @@ from lightspeedpay.models import JobIntent, Transaction
 from tests.factories import count, merchant_client, wait_for
 from tests.fixtures import LOG_DIR, Platform
 from tests.ledger_support import open_shop
+from tests.net import free_port, wait_answering
 from tests.redis_proxy import FreezingRedisProxy
 
 
@@ -40,7 +41,7 @@ async def test_pay_answers_when_redis_stops_answering_after_the_commit(platform,
         open_shop(platform, session) as shop,
         FreezingRedisProxy(b"transaction-processing", redis_url=platform.env["LSP_REDIS_URL"]) as proxy,
     ):
-        port = _free_port()
+        port = free_port()
         name = f"api-silent-redis-{port}"
         log_file = LOG_DIR / f"{name}.log"
         cut = log_file.stat().st_size if log_file.exists() else 0
@@ -89,7 +90,7 @@ async def test_a_signed_post_is_refused_at_once_when_redis_answers_nothing(platf
         open_shop(platform, session) as shop,
         FreezingRedisProxy(b"", redis_url=platform.env["LSP_REDIS_URL"]) as silent,
     ):
-        port = _free_port()
+        port = free_port()
         stalled = _api_behind(platform, port, silent.url(platform.env["LSP_REDIS_URL"]), "30")
         stalled.start(f"api-silent-redis-{port}", "api")
         try:
@@ -106,21 +107,6 @@ async def test_a_signed_post_is_refused_at_once_when_redis_answers_nothing(platf
     assert await count(session, Transaction) == 0
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _up(port: int) -> None:
-    # the OpenAPI document needs no Redis; waited for asynchronously, as the proxy runs on this event loop
-    async def answers() -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=2) as http:
-                return (await http.get(f"http://127.0.0.1:{port}/openapi.json")).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    await wait_for(answers, timeout=60, what="the API behind the proxy")
+    # the OpenAPI document needs no Redis (/health would ask the silent one)
+    await wait_answering(f"http://127.0.0.1:{port}/openapi.json", status_below=300)

@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from sqlalchemy import select
 
-from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.jobs import outbox
 from lightspeedpay.models import JobIntent, Transaction
-from tests.factories import create_merchant, create_sandbox_gateway, wait_for
+from tests.factories import add_transaction, create_merchant, create_sandbox_gateway, wait_for
 
 
 async def test_sweeper_pushes_an_intent_redis_never_saw(platform, session):
     new = await create_merchant(session)
     gw = await create_sandbox_gateway(session, platform.simulator_url)
-    txn = Transaction(
-        id=uuid.uuid4(),
-        order_id="swept-1",
-        client_id=new.client.id,
-        gateway_id=gw.id,
-        amount=5_000,
-        currency="INR",
-        status="created",
-    )
-    gw.current_volume, gw.volume_month = 5_000, volume_month()
-    session.add(txn)
+    txn = add_transaction(session, new.client.id, gw, order_id="swept-1")
     intent = outbox.enqueue(session, "transaction.process", transaction_id=str(txn.id))
     await session.commit()
     intent_id, txn_id = intent.id, txn.id

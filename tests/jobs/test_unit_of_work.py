@@ -9,27 +9,16 @@ import uuid
 import pytest
 
 from lightspeedpay import schedule
-from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.jobs import outbox, queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
-from lightspeedpay.models import JobIntent, Transaction
-from tests.factories import count, create_merchant, create_sandbox_gateway
+from lightspeedpay.models import JobIntent
+from tests.factories import add_transaction, count, create_merchant, create_sandbox_gateway
 
 
 async def _new_transaction(session, platform) -> uuid.UUID:
     new = await create_merchant(session)
     gw = await create_sandbox_gateway(session, platform.simulator_url)
-    txn = Transaction(
-        id=uuid.uuid4(),
-        order_id=f"uow-{uuid.uuid4().hex[:8]}",
-        client_id=new.client.id,
-        gateway_id=gw.id,
-        amount=5_000,
-        currency="INR",
-        status="created",
-    )
-    gw.current_volume, gw.volume_month = 5_000, volume_month()
-    session.add(txn)
+    txn = add_transaction(session, new.client.id, gw)
     await session.commit()
     return txn.id
 

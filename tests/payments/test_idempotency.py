@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import uuid
@@ -22,6 +21,7 @@ from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.models import IdempotencyKey, Order, PaymentGateway, Refund, Transaction
 from tests.factories import count, create_merchant
 from tests.fixtures import LOG_DIR, ROOT
+from tests.net import free_port
 from tests.paying import assert_rzp_error, open_shop, order_payment, paid_payment, rzp_http
 
 ORDER = {"amount": 5000, "currency": "INR", "receipt": "r-1", "notes": {"a": "b"}}
@@ -210,16 +210,10 @@ async def test_200_concurrent_requests_with_one_key_have_one_effect(shop, sessio
     assert await count(session, Refund) == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def impatient_api(platform):
     """A second API process whose concurrent retries do not wait for the first request (Stripe's plain 409)."""
-    port = _free_port()
+    port = free_port()
     env = {**platform.env, "LSP_API_PORT": str(port), "LSP_IDEMPOTENCY_WAIT_SECONDS": "0"}
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     with open(LOG_DIR / "api-impatient.log", "ab") as log:

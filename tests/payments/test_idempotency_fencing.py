@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -24,21 +23,8 @@ from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import IdempotencyKey, Transaction
 from tests.factories import count, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import LOG_DIR, ROOT
+from tests.net import free_port, wait_answering
 from tests.redis_proxy import FreezingRedisProxy
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-async def _answers(url: str) -> bool:
-    try:
-        async with httpx.AsyncClient(timeout=2) as http:
-            return (await http.get(url)).status_code < 500
-    except httpx.HTTPError:
-        return False
 
 
 @pytest.fixture
@@ -46,7 +32,7 @@ def second_api(platform) -> Iterator[Callable[..., Awaitable[tuple[str, subproce
     procs: list[subprocess.Popen[bytes]] = []
 
     async def start(**env: str) -> tuple[str, subprocess.Popen[bytes]]:
-        port = _free_port()
+        port = free_port()
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         with open(LOG_DIR / "api-second.log", "ab") as log:
             proc = subprocess.Popen(
@@ -59,7 +45,7 @@ def second_api(platform) -> Iterator[Callable[..., Awaitable[tuple[str, subproce
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"
         # waited for asynchronously: the Redis proxy serving its health check runs on this event loop
-        await wait_for(lambda: _answers(url + "/health"), timeout=30, what="the second API")
+        await wait_answering(url + "/health", timeout=30)
         return f"http://127.0.0.1:{port}", proc
 
     yield start

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -25,13 +24,6 @@ async def call(client: MerchantClient, method: str, path: str, body: Any = None)
     return await client.http.request(
         method, client.base_url + path, content=raw, headers=client.headers(method, path, raw)
     )
-
-
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound and released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def receiver_name() -> str:

@@ -30,11 +30,11 @@ from lightspeedpay.schedule import periodic_tasks
 from lightspeedpay.webhooks.service import webhook_service
 from lightspeedpay.webhooks.tasks import housekeeping
 from tests.factories import count, create_merchant, jobs_settled, merchant_client, wait_for
+from tests.net import free_port as closed_port
 from tests.webhooks.helpers import (
     add_endpoint,
     attempts_of,
     call,
-    closed_port,
     configure,
     delivery_of,
     emit,
