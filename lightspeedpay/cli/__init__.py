@@ -107,66 +107,47 @@ def scheduler() -> None:
 @app.command()
 def simulator(port: int = typer.Option(None)) -> None:
     """Run the PSP simulator on loopback."""
-    import uvicorn
-
-    s = get_settings()
-    uvicorn.run(
+    _serve_loopback(
         "lightspeedpay.gateways.simulator.app:create_app",
-        factory=True,
-        host=s.simulator_host,
-        port=port or s.simulator_port,
-        log_level="warning",
-        access_log=False,
+        host=get_settings().simulator_host,
+        port=port or get_settings().simulator_port,
     )
 
 
 @app.command()
 def receiver(port: int = typer.Option(None)) -> None:
     """Run a merchant webhook receiver on loopback (for the demo and tests)."""
-    import uvicorn
-
-    s = get_settings()
-    uvicorn.run(
+    _serve_loopback(
         "lightspeedpay.devtools.receiver:create_app",
-        factory=True,
         host="127.0.0.1",
-        port=port or s.receiver_port,
-        log_level="warning",
-        access_log=False,
+        port=port or get_settings().receiver_port,
     )
 
 
 @app.command("whatsapp-standin")
 def whatsapp_standin(port: int = typer.Option(None)) -> None:
     """Run the loopback stand-in of the WhatsApp Cloud API (for the demo and tests)."""
-    import uvicorn
-
-    s = get_settings()
-    uvicorn.run(
+    _serve_loopback(
         "lightspeedpay.devtools.whatsapp:create_app",
-        factory=True,
         host="127.0.0.1",
-        port=port or s.wa_standin_port,
-        log_level="warning",
-        access_log=False,
+        port=port or get_settings().wa_standin_port,
     )
 
 
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
+    os.environ.setdefault("LSP_SHOP_PLATFORM_URL", get_settings().public_base_url)
+    _serve_loopback(
+        "lightspeedpay.devtools.shop:create_app", host="127.0.0.1", port=port or get_settings().shop_port
+    )
+
+
+def _serve_loopback(app_factory: str, *, host: str, port: int) -> None:
+    """Run one of the loopback stand-ins (PSP simulator, receiver, WhatsApp, demo shop) on uvicorn, quietly."""
     import uvicorn
 
-    s = get_settings()
-    os.environ.setdefault("LSP_SHOP_PLATFORM_URL", s.public_base_url)
-    uvicorn.run(
-        "lightspeedpay.devtools.shop:create_app",
-        factory=True,
-        host="127.0.0.1",
-        port=port or s.shop_port,
-        log_level="warning",
-        access_log=False,
-    )
+    uvicorn.run(app_factory, factory=True, host=host, port=port, log_level="warning", access_log=False)
 
 
 # ---- database -----------------------------------------------------------------------------------------
