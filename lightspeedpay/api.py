@@ -16,6 +16,8 @@ from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
 from lightspeedpay.settlements.api import router as settlements_router
+from lightspeedpay.streams.api import admin_router as admin_streams_router
+from lightspeedpay.streams.api import merchant_router as merchant_streams_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
 
 router = APIRouter()
@@ -36,5 +38,7 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_streams_router,
+    merchant_streams_router,
 ):
     router.include_router(_router)

@@ -17,12 +17,14 @@ from lightspeedpay.kit import http
 from lightspeedpay.kit import logging as lsp_logging
 from lightspeedpay.kit.parsing import require_json_media_type
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
+from lightspeedpay.streams.hub import hub as stream_hub
 from lightspeedpay.url_guard import RejectNulInUrl
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
+    await stream_hub.close()
     await queues.close()
     await http.close()
     await engine().dispose()

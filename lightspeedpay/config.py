@@ -125,6 +125,22 @@ class Settings(BaseSettings):
     wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
     wa_standin_port: int = 8960
 
+    # live streams (issue 9): Server-Sent Events fanned out from Redis pub/sub by one hub per API process
+    stream_client_buffer: int = (
+        256  # events waiting for one client; a client that falls this far behind is dropped
+    )
+    stream_send_timeout_seconds: float = 30.0  # a client that takes no bytes for this long is disconnected
+    stream_max_lifetime_seconds: float = (
+        900.0  # then a `reconnect` event ends the stream (EventSource reconnects)
+    )
+    stream_ping_seconds: float = 15.0  # comment lines that keep proxies from closing an idle stream
+    stream_max_connections: int = 2000  # open streams per API process; more get 503 STREAMS_BUSY
+    stream_publish_timeout_seconds: float = (
+        1.0  # the after-commit publish; an event that misses it is dropped
+    )
+    stream_queue_sample_seconds: float = 5.0  # the scheduler publishes BullMQ's counts this often
+    stream_snapshot_limit: int = 50  # latest transactions in a transactions stream's snapshot
+
     log_json: bool = False
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"

@@ -126,3 +126,13 @@ class HttpError(AppError):
         super().__init__(message)
         self.status_code = status_code  # type: ignore[misc]
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status_code, "HTTP_ERROR")  # type: ignore[misc]
+
+
+class StreamNotFound(AppError):
+    status_code, code = 404, "STREAM_NOT_FOUND"
+
+
+class StreamsBusy(AppError):
+    """This API process has as many open streams as LSP_STREAM_MAX_CONNECTIONS allows."""
+
+    status_code, code = 503, "STREAMS_BUSY"

@@ -16,6 +16,7 @@ from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.settlements.service import settlement_service
+from lightspeedpay.streams.service import stream_service
 from lightspeedpay.webhooks.tasks import housekeeping
 
 
@@ -61,6 +62,11 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def stream_queue_counts() -> Any:
+    # BullMQ's counts to the live queue stream; nothing is stored (the queue_metrics recorder does that)
+    await stream_service.publish_queue_counts()
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -75,4 +81,5 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        ("stream_queue_counts", s.stream_queue_sample_seconds, stream_queue_counts),
     ]

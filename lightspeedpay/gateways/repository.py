@@ -111,7 +111,7 @@ WITH outcomes AS (
 )
 UPDATE payment_gateways g SET success_rate = rates.rate
 FROM rates, locked WHERE rates.id = g.id AND locked.id = g.id AND g.success_rate IS DISTINCT FROM rates.rate
-RETURNING g.name, g.success_rate
+RETURNING g.id, g.name, g.success_rate
 """)
 
 
@@ -284,7 +284,7 @@ class GatewayRepository:
     async def refresh_success_rates(
         self, session: AsyncSession, *, window_minutes: int, min_sample: int
     ) -> list[Row[Any]]:
-        """Recompute each gateway's success rate; returns (name, success_rate) of those that changed."""
+        """Recompute each gateway's success rate; returns (id, name, success_rate) of those that changed."""
         params = {"window": window_minutes, "min_sample": min_sample}
         return list((await session.execute(_REFRESH_SUCCESS, params)).all())
 

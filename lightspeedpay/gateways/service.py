@@ -28,6 +28,7 @@ from lightspeedpay.gateways.schemas import (
     VolumeFigures,
     WindowFigures,
 )
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import PaymentGateway
 
@@ -162,6 +163,7 @@ class GatewayService:
                 raise GatewayNameTaken(body.name) from None
             raise
         await session.refresh(gateway)
+        self.announce(session, gateway, "created")
         return gateway
 
     async def update(
@@ -194,6 +196,7 @@ class GatewayService:
                 raise GatewayNameTaken(name) from None
             raise
         await session.refresh(gateway)
+        self.announce(session, gateway, "updated")
         return gateway
 
     async def retire(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
@@ -205,12 +208,20 @@ class GatewayService:
                 async with session.begin_nested():
                     await gateway_repo.delete(session, gateway.id)
                 session.expunge(gateway)
+                broadcast.publish(
+                    session,
+                    broadcast.GATEWAYS,
+                    "gateway",
+                    {"id": gateway.id, "change": "deleted"},
+                    key=str(gateway.id),
+                )
                 return None
             except IntegrityError:  # a table that refers to gateways and has_history does not know yet
                 pass
         gateway.is_active = False
         await session.flush()
         await session.refresh(gateway)
+        self.announce(session, gateway, "deactivated")
         return gateway
 
     async def set_priorities(self, session: AsyncSession, items: list[PriorityItem]) -> list[PaymentGateway]:
@@ -230,8 +241,33 @@ class GatewayService:
                 )
         for item in items:
             locked[item.id].priority = item.priority
+            self.announce(session, locked[item.id], "priority")
         await session.flush()
         return await gateway_repo.all(session, fresh=True)
+
+    def announce(self, session: AsyncSession, gateway: PaymentGateway, change: str) -> None:
+        """Tell the gateway-health stream, once the session commits. The data is the part of `GatewayHealth`
+        that a change can touch (the window and volume figures come with the stream's snapshot)."""
+        broadcast.publish(
+            session,
+            broadcast.GATEWAYS,
+            "gateway",
+            {
+                "id": gateway.id,
+                "change": change,
+                "name": gateway.name,
+                "provider": gateway.provider,
+                "is_active": gateway.is_active,
+                "priority": gateway.priority,
+                "success_rate": gateway.success_rate,
+                "breaker": {
+                    "temp_failed": gateway.temp_failed,
+                    "consecutive_failures": gateway.consecutive_failures,
+                    "temp_failed_at": gateway.temp_failed_at,
+                },
+            },
+            key=str(gateway.id),
+        )
 
     async def health(self, session: AsyncSession, *, window_minutes: int) -> list[GatewayHealth]:
         gateways = await gateway_repo.all(session)

@@ -26,7 +26,7 @@ from lightspeedpay.errors import (
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.idempotency import service as idempotency
-from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import broadcast, queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.ids import new_id
@@ -185,6 +185,21 @@ class PaymentService:
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
         if claim is not None:
             claim.stored = True
+        # the statement committed on its own (autocommit), so the new payment goes to the live streams now,
+        # before its job exists: no later status of it can reach a stream first
+        created = Transaction(
+            id=result.transaction_id,
+            payment_id=result.payment_id,
+            order_id=result.order_id,
+            client_id=client_id,
+            gateway_id=result.gateway_id,
+            amount=amount,
+            currency=currency,
+            status=TransactionStatus.CREATED,
+            amount_refunded=0,
+            created_at=result.created_at,
+        )
+        await broadcast.publish_now(*self.stream_events(created))
         try:
             await queues.push(queues.TRANSACTION_PROCESSING, "transaction.process", str(result.intent_id))
         except Exception as exc:  # noqa: BLE001 - the intent is durable; the sweeper will push it
@@ -202,6 +217,53 @@ class PaymentService:
             f"/api/v1/transactions/{existing}; use a new order_id only for a new payment.",
             field="order_id",
         )
+
+    async def latest(
+        self, session: AsyncSession, *, limit: int, client_id: uuid.UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest payments (of one merchant, given `client_id`) in the live streams' shape, newest first."""
+        rows = await transaction_repo.latest(session, limit=limit, client_id=client_id)
+        return [self.stream_data(txn, admin=client_id is None) for txn in rows]
+
+    @staticmethod
+    def stream_data(txn: Transaction, *, admin: bool, at: datetime | None = None) -> dict[str, Any]:
+        """A transaction as the live streams show it: a merchant's own stream gets what its API shows; the
+        operator's also gets the merchant and the gateway. `at`: the time of the change being announced."""
+        data: dict[str, Any] = {
+            "id": txn.id,
+            "payment_id": txn.payment_id,
+            "order_id": txn.order_id,
+            "amount": txn.amount,
+            "amount_refunded": txn.amount_refunded or 0,
+            "currency": txn.currency,
+            "status": txn.status,
+            "error_code": txn.error_code,
+            "error_message": txn.error_message,
+            "created_at": txn.created_at,
+            "updated_at": at or txn.updated_at,
+        }
+        if admin:
+            data["client_id"] = txn.client_id
+            data["gateway_id"] = txn.gateway_id
+        return data
+
+    def stream_events(self, txn: Transaction) -> list[tuple[str, str, dict[str, Any]]]:
+        """(topic, event, data) for the operator's transactions stream and the merchant's own."""
+        at = datetime.now(UTC)
+        return [
+            (broadcast.TRANSACTIONS, "transaction", self.stream_data(txn, admin=True, at=at)),
+            (
+                broadcast.merchant_transactions(txn.client_id),
+                "transaction",
+                self.stream_data(txn, admin=False, at=at),
+            ),
+        ]
+
+    def announce(self, session: AsyncSession, txn: Transaction) -> None:
+        """Send the transaction's state to the live streams once the session commits (the last state noted
+        for it in this unit of work wins)."""
+        for topic, event, data in self.stream_events(txn):
+            broadcast.publish(session, topic, event, data, key=str(txn.id))
 
     async def get(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID
@@ -288,6 +350,7 @@ class PaymentService:
             )
             txn.error_message = error_message
             await self.release_volume(session, txn)
+        self.announce(session, txn)
         await webhook_service.emit(
             session, client, f"payment.{outcome}", self.event_data(txn), transaction_id=txn.id
         )

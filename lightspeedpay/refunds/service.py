@@ -254,6 +254,7 @@ class RefundService:
         )
         if can_move(txn.status, status):
             txn.status = status
+        payment_service.announce(session, txn)  # its status, or at least its amount refunded, changed
         client = await session.get(Client, txn.client_id)
         assert client is not None
         if refund.kind == RefundKind.AUTO_REFUND:
