@@ -9,6 +9,10 @@ starts again from a snapshot.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import socket
+import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -41,8 +45,27 @@ class StreamResponse(EventSourceResponse):
         try:
             await super().__call__(scope, receive, send)
         except SendTimeoutError:
-            # a client that took no bytes for LSP_STREAM_SEND_TIMEOUT_SECONDS: its connection is simply closed
+            # a client that took no bytes for LSP_STREAM_SEND_TIMEOUT_SECONDS
             log.info("stream_client_stalled", path=scope.get("path"))
+            await _abort_connection(receive)
+
+
+async def _abort_connection(receive: Receive) -> None:
+    """Drop a stalled client's connection, with a reset. A plain close (what uvicorn does to a response left
+    unfinished) first flushes what is buffered, which a peer that reads nothing never takes: the connection and
+    its buffers would stay for as long as the peer stays silent. uvicorn's `receive` is bound to its request
+    cycle, which holds the transport: with SO_LINGER 0 its `abort()` resets the connection and the kernel drops
+    the unsent bytes at once. Under another server the connection is left to that server's timeouts."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    abort = getattr(transport, "abort", None)
+    if not callable(abort):
+        return
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    abort()
+    await asyncio.sleep(0)  # uvicorn hears of the lost connection before the application returns
 
 
 def _stream(frames: AsyncIterator[bytes]) -> StreamResponse:
