@@ -157,6 +157,7 @@ class Hub:
             socket_connect_timeout=s.redis_connect_timeout_seconds,
             health_check_interval=10,
             socket_keepalive=True,
+            client_name=f"lsp-stream-hub:{os.getpid()}",  # as CLIENT LIST shows it
         )
         prefix = broadcast.channel_prefix().encode()
         try:
