@@ -116,8 +116,12 @@ RETURNING g.id, g.name, g.success_rate
 
 
 class GatewayRepository:
-    async def get(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
-        return await session.get(PaymentGateway, gateway_id)
+    async def get(
+        self, session: AsyncSession, gateway_id: uuid.UUID, *, fresh: bool = False
+    ) -> PaymentGateway | None:
+        """`fresh`: read the row again even if this session has it (after a statement changed it), without a
+        lock of its own."""
+        return await session.get(PaymentGateway, gateway_id, populate_existing=fresh)
 
     async def by_name(self, session: AsyncSession, name: str) -> PaymentGateway | None:
         return (

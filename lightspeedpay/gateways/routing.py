@@ -97,7 +97,9 @@ class RoutingService:
                 )
             )
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
-            tripped = await gateway_repo.lock(session, gateway_id)  # held already: a re-read, not a wait
+            # read again as the statement left it; no lock of its own (the row is held FOR NO KEY UPDATE, and a
+            # stronger lock would wait for every payment being inserted against the gateway)
+            tripped = await gateway_repo.get(session, gateway_id, fresh=True)
             assert tripped is not None
             gateway_service.announce(session, tripped, "tripped")
         if move is None:

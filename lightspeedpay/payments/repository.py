@@ -78,7 +78,7 @@ WITH m AS (
            CAST(:parent_order_id AS uuid), :client_id, upd.id, :amount, :currency, 'created',
            CAST(:customer AS jsonb), CAST(:notes AS jsonb), :redirect_url, false, now(), now()
     FROM upd
-    RETURNING id, created_at, order_id, gateway_id
+    RETURNING id, created_at
 ), attempt AS (
     UPDATE orders SET attempts = orders.attempts + 1, updated_at = now(),
            status = CASE WHEN orders.status = 'created' THEN 'attempted' ELSE orders.status END
@@ -98,8 +98,6 @@ WITH m AS (
 )
 SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) AS order_open,
        (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id,
-       (SELECT order_id FROM txn) AS txn_order_id, (SELECT gateway_id FROM txn) AS gateway_id,
-       (SELECT created_at FROM txn) AS created_at,
        (SELECT count(*) FROM attempt) AS attempts_counted,
        (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS claim_held,
        (SELECT count(*) FROM answer) AS answers_stored
@@ -132,11 +130,6 @@ class InitiateResult:
     order_open: bool | None = None
     payment_id: str | None = None
     claim_held: bool = True  # False: the Idempotency-Key's claim was taken over; nothing was written
-    # the new transaction's merchant reference (for a payment of an order, the one the statement made), gateway
-    # and creation time, for the live streams
-    order_id: str | None = None
-    gateway_id: uuid.UUID | None = None
-    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -203,9 +196,6 @@ class TransactionRepository:
             row.order_open,
             payment_id if row.transaction_id else None,
             claim_held=bool(row.claim_held),
-            order_id=row.txn_order_id,
-            gateway_id=row.gateway_id,
-            created_at=row.created_at,
         )
 
     async def payment_id_for_order(

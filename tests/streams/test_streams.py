@@ -83,10 +83,10 @@ async def test_200_clients_each_get_a_payment_change_within_a_second(platform, s
             assert len(delays) == 100 * 2 + 50 + 50
             print(f"delays: max {max(delays):.3f} min {min(delays):.3f}")
             assert max(delays) < 1.0, f"slowest client got the change {max(delays):.3f} s after it"
-            # every status the payment went through, each change once per client
+            # every change of the payment, once per client (its creation shows in snapshots, not as an event)
             for lst in admins:
                 seen = [e.data["status"] for e in lst.of("transaction") if e.data["id"] == paid_a["id"]]
-                assert sorted(seen) == sorted(["created", "pending", "paid"]), seen
+                assert sorted(seen) == ["paid", "pending"], seen
                 assert {"client_id", "gateway_id"} <= set(lst.of("transaction")[0].data)
             # a merchant's stream never carries another merchant's payment, nor the operator's fields
             for lst, own in [(x, paid_a["id"]) for x in of_a] + [(x, paid_b["id"]) for x in of_b]:
