@@ -70,6 +70,11 @@ class Platform:
     def whatsapp_url(self) -> str:
         return self.env["LSP_WA_BASE_URL"]
 
+    @property
+    def slack_url(self) -> str:
+        """The Slack stand-in's base URL (its control endpoints are under /_slack/)."""
+        return f"http://127.0.0.1:{self.env['LSP_SLACK_STANDIN_PORT']}"
+
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -109,6 +114,7 @@ def platform() -> Iterator[Platform]:
     p.start("simulator", "simulator")
     p.start("receiver", "receiver")
     p.start("whatsapp", "whatsapp-standin")
+    p.start("slack", "slack-standin")
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
@@ -116,6 +122,7 @@ def platform() -> Iterator[Platform]:
         wait_http(f"{p.simulator_url}/_sim/health", 30)
         wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
         wait_http(f"{p.whatsapp_url}/_wa/health", 30)
+        wait_http(f"{p.slack_url}/_slack/health", 30)
         yield p
     finally:
         p.stop_all()

@@ -25,6 +25,8 @@ class JobIntent(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(JobIntentStatus)}", name="ck_job_intents_status"),
         Index("ix_job_intents_pending", "run_after", postgresql_where=text("status = 'pending'")),
+        # the alert rule on intents that failed for good
+        Index("ix_job_intents_failed", "name", postgresql_where=text("status = 'failed'")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
