@@ -118,7 +118,7 @@ def platform() -> Iterator[Platform]:
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
-        wait_http(f"{p.api_url}/health", 30)
+        wait_http(f"{p.api_url}/health", 60)  # seven processes start at once on a busy machine
         wait_http(f"{p.simulator_url}/_sim/health", 30)
         wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
         wait_http(f"{p.whatsapp_url}/_wa/health", 30)
