@@ -486,6 +486,9 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         LSP_SHOP_CLIENT_SALT=creds["client_salt"],
     )
     env.setdefault("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # the demo receiver is on loopback
+    if s.slack_webhook_url == type(s).model_fields["slack_webhook_url"].default:
+        # alerts go to the Slack stand-in started below, on whichever port it was given
+        env["LSP_SLACK_WEBHOOK_URL"] = s.slack_webhook_url.replace(":8965/", f":{s.slack_standin_port}/")
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {
         "api": [*exe, "api"],
