@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 
 from lightspeedpay import schedule
 from lightspeedpay.config import get_settings
-from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import outbox, queues
 from lightspeedpay.models import JobIntent, QueueMetric, Transaction
 from lightspeedpay.queue_admin.service import parse_range
-from tests.factories import count, wait_for
+from tests.factories import add_transaction, count, create_merchant, create_sandbox_gateway, wait_for
 from tests.ledger_support import admin_client
 from tests.paying import open_shop, payer, settle, wait_status
 from tests.queue_admin.support import (
@@ -91,6 +91,28 @@ async def test_a_paused_queue_holds_payments_created_and_resuming_completes_them
     assert pauses[-1].before == {"paused": False} and pauses[-1].reason == "test"
     resumes = await audit_rows(session, "queue.resumed", TP)
     assert resumes and resumes[-1].reason == "incident over" and resumes[-1].request_id
+
+
+async def test_the_sweeper_leaves_a_paused_queue_alone_and_pushes_its_lost_intents_on_resume(
+    platform, session
+):
+    """An intent whose push never reached Redis, on a paused queue: the sweeper waits for the resume (a paused
+    backlog must not fill its passes), then pushes it and the payment completes."""
+    new = await create_merchant(session)
+    gw = await create_sandbox_gateway(session, platform.simulator_url)
+    async with admin_client(platform) as admin:
+        async with paused(admin):
+            txn = add_transaction(session, new.client.id, gw)
+            intent = outbox.enqueue(session, "transaction.process", transaction_id=str(txn.id))
+            await session.commit()
+            intent_id, txn_id = str(intent.id), str(txn.id)
+            outbox.forget(session)  # as if Redis had been down at commit time: nothing was pushed
+            await asyncio.sleep(SWEEPS)
+            assert await bull_state(TP, intent_id) == "unknown"
+            assert await txn_status(session, txn_id) == "created"
+        await wait_for(
+            lambda: _is(txn_status(session, txn_id), "pending"), what="the sweeper's push after resume"
+        )
 
 
 async def test_pause_and_resume_every_queue_or_one_named_in_the_body(platform, session):
