@@ -475,3 +475,39 @@ def _days_ago(days: int):
     from datetime import UTC, datetime, timedelta
 
     return datetime.now(UTC) - timedelta(days=days)
+
+
+async def test_a_drained_merchant_webhook_is_parked_not_requeued_and_delivered_once_unparked(
+    platform, session
+):
+    """No admin action loses a webhook: a drain parks the delivery's intent, webhook housekeeping (which gives a
+    job back to a delivery that has none) leaves it parked, and unpark delivers it once."""
+    from lightspeedpay.webhooks.tasks import housekeeping
+    from tests.ledger_support import open_shop as open_paying_shop
+
+    async with open_paying_shop(platform, session) as shop, admin_client(platform) as admin:
+        async with paused(admin, queues.MERCHANT_WEBHOOKS):
+            await shop.pay(6_000)
+            await wait_for(
+                lambda: _count_pending(session, queues.MERCHANT_WEBHOOKS), what="the delivery's intent"
+            )
+            r = await admin.post(
+                f"{BASE}/{queues.MERCHANT_WEBHOOKS}/drain", json={"reason": "endpoint outage"}
+            )
+            assert r.status_code == 200, r.text
+            parked = r.json()["parked"]
+            assert parked >= 1
+        assert "requeued" not in await housekeeping(stalled_after_seconds=0)
+        await asyncio.sleep(SWEEPS)
+        assert await shop.events() == []
+        assert await count(session, JobIntent, JobIntent.status == "parked") == parked
+
+        r = await admin.post(f"{BASE}/{queues.MERCHANT_WEBHOOKS}/unpark")
+        assert r.status_code == 200 and r.json()["unparked"] == parked, r.text
+        paid = await shop.wait_event("payment.paid")
+        await asyncio.sleep(2)
+        assert len([e for e in await shop.events() if e["type"] == "payment.paid"]) == len(paid) == 1
+
+
+async def _count_pending(session, queue: str) -> int:
+    return await count(session, JobIntent, JobIntent.queue == queue, JobIntent.status == "pending")
