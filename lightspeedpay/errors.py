@@ -138,6 +138,15 @@ class IntentNotFailed(AppError):
         )
 
 
+class QueueBackendUnavailable(AppError):
+    status_code, code = 503, "QUEUE_BACKEND_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Redis, which holds the queues, did not answer; nothing was changed. Try again shortly."
+        )
+
+
 class InternalError(AppError):
     status_code, code = 500, "INTERNAL_ERROR"
 

@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
-from lightspeedpay.errors import BadRequest, IntentNotFailed, JobNotFound, QueueNotFound
+from lightspeedpay.errors import (
+    BadRequest,
+    IntentNotFailed,
+    JobNotFound,
+    QueueBackendUnavailable,
+    QueueNotFound,
+)
 from lightspeedpay.kit.openapi import request_body
 from lightspeedpay.kit.parsing import from_validation_error, parse_json
 from lightspeedpay.queue_admin.schemas import (
@@ -48,6 +54,7 @@ _JOB_404 = JobNotFound.openapi()
 _BAD: dict[int | str, dict[str, Any]] = {
     400: {"description": "BAD_REQUEST (field names the input)"},
     422: {"description": "VALIDATION_ERROR"},
+    **QueueBackendUnavailable.openapi(),
 }
 
 

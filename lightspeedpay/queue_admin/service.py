@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +20,13 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.errors import BadRequest, IntentNotFailed, JobNotFound, QueueNotFound
+from lightspeedpay.errors import (
+    BadRequest,
+    IntentNotFailed,
+    JobNotFound,
+    QueueBackendUnavailable,
+    QueueNotFound,
+)
 from lightspeedpay.jobs import outbox, queues
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import encode_cursor, parse_cursor
@@ -197,11 +205,12 @@ class QueueAdminService:
         """Seed 002's test helper: totals over every queue."""
         counts = await queue_admin_repo.status_counts(session)
         processing, any_worker, any_paused = 0, False, False
-        for name in queues.QUEUE_NAMES:
-            q = queues.queue(name)
-            processing += (await q.getJobCounts("active")).get("active", 0)
-            any_paused = any_paused or await q.isPaused()
-            any_worker = any_worker or bool(await q.get_workers())
+        with _redis_answers():
+            for name in queues.QUEUE_NAMES:
+                q = queues.queue(name)
+                processing += (await q.getJobCounts("active")).get("active", 0)
+                any_paused = any_paused or await q.isPaused()
+                any_worker = any_worker or bool(await q.get_workers())
         return JobsStatus(
             pending=counts.get(JobIntentStatus.PENDING, 0),
             processing=processing,
@@ -230,8 +239,9 @@ class QueueAdminService:
         names = self._targets(name)
         for n in names:
             q = queues.queue(n)
-            was = await q.isPaused()
-            await (q.pause() if paused else q.resume())
+            with _redis_answers():
+                was = await q.isPaused()
+                await (q.pause() if paused else q.resume())
             audit.record(
                 session,
                 actor=actor,
@@ -302,7 +312,8 @@ class QueueAdminService:
             raise BadRequest("limit must be between 1 and 100000.", field="limit")
         results = []
         for n in self._targets(name):
-            removed = await queues.queue(n).clean(grace_seconds * 1000, limit, status)
+            with _redis_answers():
+                removed = await queues.queue(n).clean(grace_seconds * 1000, limit, status)
             audit.record(
                 session,
                 actor=actor,
@@ -329,8 +340,9 @@ class QueueAdminService:
         self.check_queue(name)
         q = queues.queue(name)
         states = ["wait", "paused", "prioritized"] + (["delayed"] if delayed else [])
-        job_ids = await q.backend.getRanges(states, 0, -1, True)
-        await q.drain(delayed)
+        with _redis_answers():
+            job_ids = await q.backend.getRanges(states, 0, -1, True)
+            await q.drain(delayed)
         ids = _intent_ids(job_ids)
         parked = await queue_admin_repo.park(session, queue=name, ids=ids, reason=reason or _DRAINED)
         audit.record(
@@ -525,9 +537,10 @@ async def _release_finished_job(queue_name: str, intent_id: uuid.UUID) -> None:
     runs the intent). What the sweeper does for an overdue intent."""
     q = queues.queue(queue_name)
     job_id = str(intent_id)
-    state = await q.getJobState(job_id)
-    if state not in _LIVE_STATES and state != "unknown":
-        await q.remove(job_id)
+    with _redis_answers():
+        state = await q.getJobState(job_id)
+        if state not in _LIVE_STATES and state != "unknown":
+            await q.remove(job_id)
 
 
 def _intent_ids(job_ids: list[Any]) -> list[uuid.UUID]:
@@ -569,6 +582,16 @@ def _ms(value: Any) -> datetime | None:
     if not value:
         return None
     return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+@contextmanager
+def _redis_answers() -> Iterator[None]:
+    """An action whose Redis call failed is a 503 with a code (the transaction, and its audit row, roll back)."""
+    try:
+        yield
+    except (RedisError, TimeoutError) as exc:
+        log.warning("queue_admin_redis_failed", error=f"{type(exc).__name__}: {exc}")
+        raise QueueBackendUnavailable() from exc
 
 
 queue_admin_service = QueueAdminService()

@@ -16,7 +16,9 @@ from lightspeedpay.jobs import outbox, queues
 from lightspeedpay.models import JobIntent, QueueMetric, Transaction
 from lightspeedpay.queue_admin.service import parse_range
 from tests.factories import add_transaction, count, create_merchant, create_sandbox_gateway, wait_for
+from tests.fixtures import Platform
 from tests.ledger_support import admin_client
+from tests.net import free_port, wait_answering
 from tests.paying import open_shop, payer, settle, wait_status
 from tests.queue_admin.support import (
     BASE,
@@ -511,3 +513,34 @@ async def test_a_drained_merchant_webhook_is_parked_not_requeued_and_delivered_o
 
 async def _count_pending(session, queue: str) -> int:
     return await count(session, JobIntent, JobIntent.queue == queue, JobIntent.status == "pending")
+
+
+async def test_without_redis_the_list_says_so_and_actions_are_a_coded_503(platform, session):
+    """An API whose Redis does not answer: the list still shows PostgreSQL's side, an action is refused with a
+    code (never a 500) and leaves no audit row."""
+    port, dead = free_port(), free_port()  # nothing listens on `dead`
+    api = Platform(
+        env={
+            **platform.env,
+            "LSP_API_PORT": str(port),
+            "LSP_REDIS_URL": f"redis://127.0.0.1:{dead}/0",
+            "LSP_REDIS_CONNECT_TIMEOUT_SECONDS": "0.5",
+            "LSP_REDIS_SOCKET_TIMEOUT_SECONDS": "0.5",
+        }
+    )
+    api.start(f"api-no-redis-{port}", "api")
+    try:
+        await wait_answering(f"http://127.0.0.1:{port}/openapi.json", status_below=300)
+        async with admin_client(platform) as admin:
+            base = f"http://127.0.0.1:{port}{BASE}"
+            r = await admin.get(base)
+            assert r.status_code == 200, r.text
+            assert all(q["counts"] is None and q["redis_error"] for q in r.json()["items"])
+            for path in (f"{base}/{TP}/pause", f"{base}/resume", f"{base}/{TP}/drain", f"{base}/{TP}/clean"):
+                r = await admin.post(path)
+                assert r.status_code == 503, (path, r.text)
+                assert r.json()["error"]["code"] == "QUEUE_BACKEND_UNAVAILABLE"
+    finally:
+        api.stop_all()
+    assert await audit_rows(session, "queue.paused") == []
+    assert await audit_rows(session, "queue.drained") == []
