@@ -14,6 +14,7 @@ from lightspeedpay.jobs.scheduler import Periodic
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.webhooks.tasks import housekeeping
@@ -61,6 +62,12 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def queue_metrics() -> Any:
+    # the samples are the result; nothing to log every minute
+    await _in_session(queue_admin_service.record_metrics)
+    return None
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -75,4 +82,6 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        # every minute: each queue's counts into queue_metrics; samples past the retention purged
+        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
     ]
