@@ -1,7 +1,7 @@
 """queue control plane: job intents can be parked (a drain) or discarded (an operator gave up on a failed one);
 `queue_metrics` keeps one sample per queue per minute (issue 9)
 
-Revision ID: 0008_queues
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_queues"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
