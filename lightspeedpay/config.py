@@ -143,6 +143,12 @@ class Settings(BaseSettings):
     slack_retry_after_max_seconds: float = 900.0  # Slack's Retry-After (429) is honoured up to this
     slack_standin_port: int = 8965
 
+    # queue control plane (issue 9): the sampler of queue_metrics runs this often (every minute) and keeps
+    # this many days of samples; an unpark or a queue-wide retry handles at most this many intents per call
+    queue_metrics_seconds: float = 60.0
+    queue_metrics_retention_days: int = 30
+    queue_admin_batch_limit: int = 10_000
+
     log_json: bool = False
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"

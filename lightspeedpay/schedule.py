@@ -15,6 +15,7 @@ from lightspeedpay.jobs.scheduler import Periodic
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.webhooks.tasks import housekeeping
@@ -71,6 +72,12 @@ async def sla_monitor() -> Any:
     return await alert_rules.evaluate(group=SLA_GROUP)
 
 
+async def queue_metrics() -> Any:
+    # the samples are the result; nothing to log every minute
+    await _in_session(queue_admin_service.record_metrics)
+    return None
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -89,4 +96,6 @@ def periodic_tasks() -> list[Periodic]:
         ("alert_rules", s.alert_rules_seconds, alert_rules_run),
         # seed 003's SLA monitor: payments pending longer than LSP_ALERT_SLA_PENDING_MINUTES
         ("sla_monitor", s.alert_sla_seconds, sla_monitor),
+        # every minute: each queue's counts into queue_metrics; samples past the retention purged
+        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
     ]

@@ -13,6 +13,7 @@ from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.order import Order
 from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
+from lightspeedpay.models.queue_metric import QueueMetric
 from lightspeedpay.models.refund import Refund
 from lightspeedpay.models.settlement import Settlement
 from lightspeedpay.models.settlement_line_item import SettlementLineItem
@@ -54,3 +55,4 @@ __all__ += [
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
 __all__ += ["SlackMessage"]
+__all__ += ["QueueMetric"]

@@ -5,7 +5,7 @@ The alerts written before this step were bare rows nobody read: they are closed 
 a condition that still holds is raised again by the rules on their first run.
 
 Revision ID: 0008_alerts
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008_alerts"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -116,13 +116,9 @@ def upgrade() -> None:
         ["created_at"],
         postgresql_where=sa.text("status IN ('created', 'pending')"),
     )
-    op.create_index(
-        "ix_job_intents_failed", "job_intents", ["name"], postgresql_where=sa.text("status = 'failed'")
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_job_intents_failed", table_name="job_intents")
     op.drop_index("ix_transactions_unfinished_created", table_name="transactions")
     op.drop_index("ix_transactions_created", table_name="transactions")
     op.drop_table("slack_messages")
