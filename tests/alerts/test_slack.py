@@ -45,7 +45,13 @@ async def test_an_alert_reaches_slack_as_an_incoming_webhook_message(platform, s
     # mrkdwn control characters in an alert's words are escaped, never a link or a mention
     assert section["text"] == {"type": "mrkdwn", "text": "a &lt;b&gt; &amp; c"}
     assert str(alert_id) in context["elements"][0]["text"]
-    [row] = await slack_rows(session, alert_id)
+
+    async def recorded():
+        rows = await slack_rows(session, alert_id)
+        return rows if rows and rows[0].status != "queued" else None
+
+    # the worker records the outcome just after Slack answered
+    [row] = await wait_for(recorded, what="the message's outcome recorded")
     assert (row.event, row.status, row.attempts, row.error) == ("opened", "sent", 1, None)
 
 
@@ -91,6 +97,11 @@ async def test_resolved_is_never_posted_before_opened(platform, session):
     assert opened["text"].startswith(":red_circle:") and resolved["text"].startswith(
         ":white_check_mark: Resolved"
     )
-    rows = {r.event: r for r in await slack_rows(session, alert_id)}
+
+    async def both_sent():
+        rows = await slack_rows(session, alert_id)
+        return {r.event: r for r in rows} if [r.status for r in rows] == ["sent", "sent"] else None
+
+    rows = await wait_for(both_sent, what="both outcomes recorded")
     assert rows["opened"].attempts == 3 and rows["resolved"].attempts == 1
     assert rows["resolved"].sent_at >= rows["opened"].sent_at
