@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from lightspeedpay.alerts.admin_api import alerts_router
+from lightspeedpay.alerts.admin_api import router as admin_alerts_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
@@ -38,6 +40,8 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_alerts_router,
+    alerts_router,
     admin_queues_router,
     test_helpers_router,
 ):
