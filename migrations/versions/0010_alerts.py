@@ -4,7 +4,7 @@ per key; Slack messages; indexes for the alert rules (issue 9)
 The alerts written before this step were bare rows nobody read: they are closed here (resolved by `migration`);
 a condition that still holds is raised again by the rules on their first run.
 
-Revision ID: 0008_alerts
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_alerts"
+revision = "0010"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
