@@ -94,7 +94,7 @@ def worker(
 
 @app.command()
 def scheduler() -> None:
-    """Run periodic work (the outbox sweeper)."""
+    """Run the periodic work (lightspeedpay/schedule.py): leads, or stands by while another scheduler leads."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler (the periodic work queues jobs)
     from lightspeedpay.jobs import scheduler as scheduler_mod
 
