@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.db import engine
@@ -61,7 +62,7 @@ class HeartbeatRepository:
             (
                 await session.execute(
                     select(ScheduledRun)
-                    .distinct(ScheduledRun.task)
+                    .ext(distinct_on(ScheduledRun.task))
                     .order_by(ScheduledRun.task, ScheduledRun.started_at.desc())
                 )
             ).scalars()
@@ -182,7 +183,7 @@ class SystemStatusRepository:
         rows = (
             await session.execute(
                 select(SystemStatus)
-                .distinct(SystemStatus.component)
+                .ext(distinct_on(SystemStatus.component))
                 .order_by(SystemStatus.component, SystemStatus.checked_at.desc())
             )
         ).scalars()
