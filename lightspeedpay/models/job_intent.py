@@ -38,5 +38,7 @@ class JobIntent(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the request that caused this work (X-Request-Id), carried into the job's log lines and the jobs it queues
+    request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
