@@ -18,7 +18,6 @@ from lightspeedpay.models import (
     ScheduledRun,
     SchedulerInstance,
     SystemStatus,
-    WhatsAppNotification,
     WorkerHealth,
 )
 
@@ -95,41 +94,35 @@ class ComponentRepository:
             ).scalars()
         )
 
-    async def whatsapp_since(
-        self, session: AsyncSession, *, seconds: float, stuck_after: float
+    async def messages_since(
+        self, session: AsyncSession, model: Any, *, seconds: float, stuck_after: float
     ) -> dict[str, Any]:
-        """Messages created in the last `seconds`: counts by status, those queued past `stuck_after` seconds
-        beyond their due time, and the newest error."""
-        recent = WhatsAppNotification.created_at >= _ago(seconds)
+        """Outgoing messages of a table shaped like whatsapp_notifications (status queued/sent/failed,
+        next_retry_at, sent_at, error) created in the last `seconds`: counts by status, those still queued
+        `stuck_after` seconds past their due time, the newest error and the newest send."""
+        recent = model.created_at >= _ago(seconds)
         counts = dict(
             (
-                await session.execute(
-                    select(WhatsAppNotification.status, func.count())
-                    .where(recent)
-                    .group_by(WhatsAppNotification.status)
-                )
+                await session.execute(select(model.status, func.count()).where(recent).group_by(model.status))
             ).all()
         )
         stuck = (
             await session.execute(
                 select(func.count()).where(
-                    WhatsAppNotification.status == "queued",
-                    func.coalesce(WhatsAppNotification.next_retry_at, WhatsAppNotification.created_at)
-                    < _ago(stuck_after),
+                    model.status == "queued",
+                    func.coalesce(model.next_retry_at, model.created_at) < _ago(stuck_after),
                 )
             )
         ).scalar_one()
         last_error = (
             await session.execute(
-                select(WhatsAppNotification.error, WhatsAppNotification.updated_at)
-                .where(recent, WhatsAppNotification.status == "failed")
-                .order_by(WhatsAppNotification.updated_at.desc())
+                select(model.error, model.updated_at)
+                .where(recent, model.status == "failed")
+                .order_by(model.updated_at.desc())
                 .limit(1)
             )
         ).first()
-        last_sent = (
-            await session.execute(select(func.max(WhatsAppNotification.sent_at)).where(recent))
-        ).scalar_one()
+        last_sent = (await session.execute(select(func.max(model.sent_at)).where(recent))).scalar_one()
         return {
             "sent": int(counts.get("sent", 0)),
             "failed": int(counts.get("failed", 0)),

@@ -26,7 +26,7 @@ from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.jobs import queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import SystemStatus
+from lightspeedpay.models import SystemStatus, WhatsAppNotification
 from lightspeedpay.models.system_status import ComponentStatus
 from lightspeedpay.monitoring.repository import component_repo, system_status_repo
 from lightspeedpay.monitoring.service import health_probes, scheduler_dict, worker_health_service
@@ -397,8 +397,8 @@ async def _gateways() -> list[Reading]:
 
 async def _whatsapp() -> list[Reading]:
     async with sessionmaker()() as session:
-        d = await component_repo.whatsapp_since(
-            session, seconds=DELIVERY_WINDOW_SECONDS, stuck_after=STUCK_AFTER_SECONDS
+        d = await component_repo.messages_since(
+            session, WhatsAppNotification, seconds=DELIVERY_WINDOW_SECONDS, stuck_after=STUCK_AFTER_SECONDS
         )
     return [_deliveries("whatsapp", sent=d["sent"], failed=d["failed"], stuck=d["stuck"], details=d)]
 
@@ -407,8 +407,9 @@ async def _slack() -> list[Reading]:
     """Not configured without LSP_SLACK_WEBHOOK_URL; else judged by the outcome of the last hour's Slack
     deliveries, which go through the outbox as job intents named "slack.<...>".
 
-    HOOK for the Slack sender: if its deliveries are recorded elsewhere (a table of their own), read that here
-    instead (through monitoring.repository), keeping the same ok / degraded / down reading."""
+    HOOK for the Slack sender: where its messages have a table shaped like WhatsApp's (status queued / sent /
+    failed, next_retry_at, sent_at, error), read it as `_whatsapp` does: `component_repo.messages_since(session,
+    SlackMessage, ...)` and `_deliveries("slack", sent=..., failed=..., stuck=..., details=...)`."""
     if not get_settings().slack_webhook_url:
         return [Reading("slack", ComponentStatus.NOT_CONFIGURED, "LSP_SLACK_WEBHOOK_URL is not set")]
     async with sessionmaker()() as session:

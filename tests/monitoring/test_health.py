@@ -1,10 +1,13 @@
 """`/api/health` (seed 003) and `/health`: 200 when PostgreSQL and Redis answer; 503 saying which one does
-not, within a bounded time, when an API is pointed at a Redis port nobody listens on. No auth."""
+not, within a bounded time, when an API is pointed at a Redis port nobody listens on. No auth. That API's
+system status says the same, component by component (and, without a Slack URL, "not configured")."""
 
 from __future__ import annotations
 
 import httpx
 
+from lightspeedpay.config import get_settings
+from lightspeedpay.jobs import queues
 from tests.fixtures import Platform
 from tests.net import free_port, wait_answering
 
@@ -27,6 +30,7 @@ async def test_health_answers_503_naming_redis_when_redis_is_gone(platform):
             "LSP_API_PORT": str(port),
             "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "LSP_HEALTH_TIMEOUT_SECONDS": "1",
+            "LSP_SLACK_WEBHOOK_URL": "",
         }
     )
     url = f"http://127.0.0.1:{port}"
@@ -45,5 +49,24 @@ async def test_health_answers_503_naming_redis_when_redis_is_gone(platform):
                 assert body["checks"]["redis"].startswith("error: ")
             # no auth needed, and nothing else of the API is affected by the probe
             assert (await http.get("/openapi.json")).status_code == 200
+
+            r = await http.post(
+                "/api/v1/system/status/check",
+                headers={"Authorization": f"Bearer {get_settings().admin_token}"},
+                timeout=30,
+            )
+            assert r.status_code == 200, r.text
+            body = r.json()
+            c = {item["component"]: item for item in body["components"]}
+            assert body["status"] == "down"
+            assert c["redis"]["status"] == "down" and c["postgresql"]["status"] == "ok"
+            assert c["api"]["status"] == "degraded" and "redis error" in c["api"]["reason"]
+            # the workers still beat (into PostgreSQL), but this API cannot see their Redis connections
+            for name in queues.QUEUE_NAMES:
+                queue = c[f"queue:{name}"]
+                assert queue["status"] == "degraded", queue
+                assert "cannot see the workers' Redis connections" in queue["reason"]
+            assert c["slack"]["status"] == "not_configured"
+            assert c["slack"]["reason"] == "LSP_SLACK_WEBHOOK_URL is not set"
     finally:
         own.stop_all()

@@ -61,9 +61,12 @@ async def test_every_component_is_reported_with_its_details(platform, session):
         for item in body["components"]:
             assert item["checked_at"] == body["checked_at"]
             assert item["since"] <= item["checked_at"]
-        # Slack is optional: without its webhook URL it is reported, not judged
-        assert c["slack"]["status"] == "not_configured"
-        assert "LSP_SLACK_WEBHOOK_URL" in c["slack"]["reason"]
+        # Slack is optional: judged by its deliveries when its webhook URL is set (none yet here), else reported
+        # as not configured (tests/monitoring/test_health.py starts an API without it)
+        if get_settings().slack_webhook_url:
+            assert c["slack"]["status"] == "ok" and c["slack"]["reason"] == "no messages in the last hour"
+        else:
+            assert c["slack"]["status"] == "not_configured"
         assert c["whatsapp"]["status"] == "ok" and c["whatsapp"]["reason"] == "no messages in the last hour"
         assert c[f"gateway:{gw.name}"]["status"] == "ok"
         assert c[f"gateway:{gw.name}"]["details"]["provider"] == "sandbox"
