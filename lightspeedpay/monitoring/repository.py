@@ -101,11 +101,8 @@ class ComponentRepository:
         next_retry_at, sent_at, error) created in the last `seconds`: counts by status, those still queued
         `stuck_after` seconds past their due time, the newest error and the newest send."""
         recent = model.created_at >= _ago(seconds)
-        counts = dict(
-            (
-                await session.execute(select(model.status, func.count()).where(recent).group_by(model.status))
-            ).all()
-        )
+        rows = await session.execute(select(model.status, func.count()).where(recent).group_by(model.status))
+        counts: dict[str, int] = {status: n for status, n in rows.all()}
         stuck = (
             await session.execute(
                 select(func.count()).where(
