@@ -80,7 +80,27 @@ async def release_scheduler_lock(conn: AsyncConnection) -> None:
     await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _SCHEDULER_LOCK})
 
 
-def _ago(seconds: float) -> Any:
+async def backend_pid(conn: AsyncConnection) -> int:
+    return int((await conn.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def terminate_lock_holder(conn: AsyncConnection, lock_backend_pid: int) -> bool:
+    """End the PostgreSQL session `lock_backend_pid` if it is the one holding the election lock (and only
+    then: a leader elected since holds it from another backend). Its lock goes with it."""
+    return bool(
+        (
+            await conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND classid = 0 AND objid = :k AND objsubid = 1 AND pid = :pid"
+                ),
+                {"k": _SCHEDULER_LOCK, "pid": lock_backend_pid},
+            )
+        ).scalar()
+    )
+
+
+def _ago(seconds: Any) -> Any:
     """That many seconds before now, on the database's clock (the one every heartbeat is written with)."""
     return func.now() - func.make_interval(0, 0, 0, 0, 0, 0, seconds)
 
@@ -151,8 +171,10 @@ class SchedulerRepository:
         started_at: datetime,
         leader_since: datetime | None,
         tasks: list[dict[str, Any]] | None,
+        lock_backend_pid: int | None = None,
     ) -> None:
         values: dict[str, Any] = {
+            "lock_backend_pid": lock_backend_pid,
             "host": host,
             "pid": pid,
             "role": role,
@@ -174,6 +196,23 @@ class SchedulerRepository:
             .where(SchedulerInstance.role == SchedulerRole.LEADER, SchedulerInstance.id != leader_id)
             .values(role=SchedulerRole.STANDBY, leader_since=None)
         )
+
+    async def silent_leader(self, session: AsyncSession, *, beats: int) -> SchedulerInstance | None:
+        """The instance marked leader that has missed `beats` beats without stopping, when no other leader
+        beats: a leader killed (its lock already gone with its connection) or hung (its lock still held)."""
+        silent = SchedulerInstance.last_beat_at < _ago(SchedulerInstance.beat_seconds * beats)
+        leaders = list(
+            (
+                await session.execute(
+                    select(SchedulerInstance, silent).where(
+                        SchedulerInstance.role == SchedulerRole.LEADER, SchedulerInstance.stopped_at.is_(None)
+                    )
+                )
+            ).all()
+        )
+        if any(not is_silent for _, is_silent in leaders):
+            return None
+        return max((row for row, _ in leaders), key=lambda r: r.last_beat_at, default=None)
 
     async def record_run(
         self,

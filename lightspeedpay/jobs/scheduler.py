@@ -1,7 +1,12 @@
 """Runs the periodic table (`lightspeedpay.schedule`): each task on a cron expression (read in
 LSP_SCHEDULER_TIMEZONE, Asia/Kolkata) or an interval. One scheduler leads, elected with a PostgreSQL advisory
 lock; the others stand by and take over within LSP_SCHEDULER_STANDBY_POLL_SECONDS of the leader's connection
-closing. Every instance heartbeats into scheduler_instances, and every run is recorded in scheduled_runs."""
+closing. Every instance heartbeats into scheduler_instances, and every run is recorded in scheduled_runs.
+
+A leader that hangs (its process stopped, its event loop blocked) keeps its connection and so the lock; a
+standby that sees it silent for LSP_WORKER_DOWN_AFTER_BEATS beats on two polls in a row terminates the
+leader's lock session (recorded as lock_backend_pid), and takes over. The old leader, if it wakes, finds the lock
+gone at its next beat and stops running tasks."""
 
 from __future__ import annotations
 
@@ -23,9 +28,11 @@ from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
 from lightspeedpay.jobs.heartbeat import ProcessIdentity
 from lightspeedpay.jobs.repository import (
+    backend_pid,
     holds_scheduler_lock,
     release_scheduler_lock,
     scheduler_repo,
+    terminate_lock_holder,
     try_scheduler_lock,
     worker_health_repo,
 )
@@ -163,6 +170,7 @@ class _Instance:
     def __init__(self, identity: ProcessIdentity, tasks: list[Periodic]) -> None:
         self.identity = identity
         self.leader_since: datetime | None = None
+        self.lock_backend_pid: int | None = None
         self.table = [{"task": name, "schedule": schedule.describe()} for name, schedule, _ in tasks]
 
     @property
@@ -191,6 +199,7 @@ class _Instance:
                         started_at=self.identity.started_at,
                         leader_since=since,
                         tasks=self.table,
+                        lock_backend_pid=self.lock_backend_pid if role == SchedulerRole.LEADER else None,
                     )
                 self.leader_since = since
         except Exception as exc:  # noqa: BLE001
@@ -204,6 +213,7 @@ async def _serve(me: _Instance, tasks: list[Periodic], stop: asyncio.Event) -> N
         leading = False
         announced = False
         next_beat = 0.0
+        suspect: tuple[str, int] | None = None  # a silent leader seen at the last poll, with its lock session
         while not stop.is_set():
             leading = await try_scheduler_lock(conn)
             await conn.commit()
@@ -215,13 +225,48 @@ async def _serve(me: _Instance, tasks: list[Periodic], stop: asyncio.Event) -> N
             if time.monotonic() >= next_beat:
                 await me.beat(SchedulerRole.STANDBY)
                 next_beat = time.monotonic() + s.scheduler_heartbeat_seconds
+            suspect = await _fence_hung_leader(conn, suspect)
             await _wait(stop, s.scheduler_standby_poll_seconds)
         if not leading:
             return
         try:
+            me.lock_backend_pid = await backend_pid(conn)
+            await conn.rollback()
             await _lead(conn, me, tasks, stop)
         finally:
+            me.lock_backend_pid = None
             await _release(conn)
+
+
+async def _fence_hung_leader(
+    conn: AsyncConnection, suspect: tuple[str, int] | None
+) -> tuple[str, int] | None:
+    """A standby's look at the leader. Seen silent on two polls in a row, its lock session still holding the
+    lock (a leader elected meanwhile holds it from another session, and is left alone): end that session so the
+    lock is free for the next poll. Returns what to remember for the next poll."""
+    try:
+        async with asyncio.timeout(5):
+            async with unit_of_work() as session:
+                leader = await scheduler_repo.silent_leader(
+                    session, beats=get_settings().worker_down_after_beats
+                )
+            if leader is None or leader.lock_backend_pid is None:
+                return None
+            seen = (leader.id, leader.lock_backend_pid)
+            if seen != suspect:
+                return seen
+            if await terminate_lock_holder(conn, leader.lock_backend_pid):
+                log.warning(
+                    "scheduler_leader_fenced",
+                    leader=leader.id,
+                    last_beat_at=leader.last_beat_at.isoformat(),
+                    reason="silent while holding the lock",
+                )
+            await conn.commit()
+            return None
+    except Exception as exc:  # noqa: BLE001 - the next poll looks again
+        log.warning("scheduler_fence_failed", error=f"{type(exc).__name__}: {exc}")
+        return None
 
 
 async def _release(conn: AsyncConnection) -> None:
@@ -277,6 +322,15 @@ async def _lead(conn: AsyncConnection, me: _Instance, tasks: list[Periodic], sto
     next_beat = time.monotonic() + s.scheduler_heartbeat_seconds
     try:
         while not stop.is_set():
+            # the lock is checked before anything is started: a leader that was frozen (and fenced by a standby
+            # meanwhile) must not start the runs that fell due while it was
+            if time.monotonic() >= next_beat:
+                next_beat = time.monotonic() + s.scheduler_heartbeat_seconds
+                if not await _still_leader(conn):
+                    log.error("scheduler_leadership_lost", instance=me.id)
+                    return
+                if beating is None or beating.done():
+                    beating = asyncio.create_task(me.beat(SchedulerRole.LEADER), name="scheduler-heartbeat")
             now = datetime.now(UTC)
             for name, schedule, work in tasks:
                 if now < due[name]:
@@ -289,13 +343,6 @@ async def _lead(conn: AsyncConnection, me: _Instance, tasks: list[Periodic], sto
                 running[name] = asyncio.create_task(
                     _run_once(me.id, name, work, timeout), name=f"scheduled:{name}"
                 )
-            if time.monotonic() >= next_beat:
-                next_beat = time.monotonic() + s.scheduler_heartbeat_seconds
-                if not await _still_leader(conn):
-                    log.error("scheduler_leadership_lost", instance=me.id)
-                    return
-                if beating is None or beating.done():
-                    beating = asyncio.create_task(me.beat(SchedulerRole.LEADER), name="scheduler-heartbeat")
             until_due = (min(due.values()) - datetime.now(UTC)).total_seconds()
             await _wait(stop, max(0.05, min(until_due, next_beat - time.monotonic())))
     finally:

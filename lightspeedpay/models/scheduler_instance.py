@@ -37,5 +37,8 @@ class SchedulerInstance(Base):
     )
     leader_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the leader's PostgreSQL backend holding the election lock: a standby that finds the leader silent while
+    # this backend still holds the lock (a hung process) terminates it, and so takes over
+    lock_backend_pid: Mapped[int | None] = mapped_column(Integer)
     # the periodic table this process runs: [{"task": "sweeper", "schedule": "every 30s"}, ...]
     tasks: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)

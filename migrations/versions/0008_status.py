@@ -53,6 +53,7 @@ def upgrade() -> None:
         ),
         sa.Column("leader_since", sa.DateTime(timezone=True), nullable=True),
         sa.Column("stopped_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lock_backend_pid", sa.Integer(), nullable=True),
         sa.Column("tasks", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.CheckConstraint("role IN ('leader', 'standby', 'stopped')", name="ck_scheduler_instances_role"),
         sa.PrimaryKeyConstraint("id"),

@@ -113,3 +113,49 @@ async def test_the_standby_leads_within_a_minute_of_the_leader_being_killed(plat
     finally:
         own.stop_all()
         platform.start("scheduler", "scheduler")
+
+
+async def test_a_hung_leader_is_fenced_and_the_standby_takes_over(platform, session):
+    """SIGSTOP keeps the leader's connection, and so its lock: the standby sees it silent for 3 beats, ends its
+    lock session and leads; the old leader, woken, finds its lock gone and stands by without running tasks."""
+    env = {**platform.env, "LSP_SCHEDULER_STANDBY_POLL_SECONDS": "1", "LSP_SCHEDULER_HEARTBEAT_SECONDS": "1"}
+    own = Platform(env=env)
+    platform.kill("scheduler")
+    try:
+        a = own.start("scheduler-hung-a", "scheduler")
+
+        async def leads(pid):
+            row = await _instance(session, pid)
+            return row if row and row.role == "leader" else None
+
+        leader = await wait_for(lambda: leads(a.pid), timeout=60, what="scheduler A to lead")
+        assert leader.lock_backend_pid is not None
+        a_id = leader.id  # (a rollback expires the row's attributes)
+        b = own.start("scheduler-hung-b", "scheduler")
+
+        async def stands_by(pid):
+            row = await _instance(session, pid)
+            return row if row and row.role == "standby" else None
+
+        b_id = (await wait_for(lambda: stands_by(b.pid), timeout=60, what="scheduler B to stand by")).id
+        a.send_signal(signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        try:
+            await wait_for(
+                lambda: leads(b.pid), timeout=60, every=0.2, what="scheduler B to fence A and lead"
+            )
+            assert time.monotonic() - stopped_at < 60
+            await wait_for(lambda: _runs_by(session, b_id, "sweeper"), timeout=30, what="B to run tasks")
+        finally:
+            a.send_signal(signal.SIGCONT)
+        # A wakes: its lock session was ended, so it steps down to standby and B keeps leading
+        await wait_for(lambda: stands_by(a.pid), timeout=60, what="the woken A to stand by")
+        await session.rollback()
+        a_runs_before = len(await _runs_by(session, a_id))
+        view = await worker_health_service.scheduler(session)
+        assert view.leader is not None and view.leader.id == b_id
+        await wait_for(lambda: _runs_by(session, b_id, "janitor"), timeout=30, what="B to keep leading")
+        assert len(await _runs_by(session, a_id)) == a_runs_before, "the fenced leader still runs tasks"
+    finally:
+        own.stop_all()
+        platform.start("scheduler", "scheduler")
