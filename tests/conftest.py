@@ -44,10 +44,10 @@ TEST_ENV = {
     "LSP_WA_RETRY_BACKOFF": "1,1,1",
     "LSP_WA_TIMEOUT_SECONDS": "2",
     "LSP_LEDGER_CHECK_SECONDS": "5",
-    # heartbeats every second: the tables are emptied before each test, and a worker or scheduler must show
-    # again at once (a worker silent for 3 beats is down)
-    "LSP_WORKER_HEARTBEAT_SECONDS": "1",
-    "LSP_SCHEDULER_HEARTBEAT_SECONDS": "1",
+    # heartbeats every 2 s: the tables are emptied before each test, and a worker or scheduler must show again
+    # soon; a worker silent for 3 beats (6 s, not a busy second) is down
+    "LSP_WORKER_HEARTBEAT_SECONDS": "2",
+    "LSP_SCHEDULER_HEARTBEAT_SECONDS": "2",
     "LSP_SCHEDULER_STANDBY_POLL_SECONDS": "1",
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings

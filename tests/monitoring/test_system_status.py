@@ -47,7 +47,7 @@ async def _all_core_ok(http: httpx.AsyncClient) -> dict:
         c = _components(body)
         return body if all(c.get(name, {}).get("status") == "ok" for name in CORE) else None
 
-    # the tables were emptied for this test: the workers and the scheduler beat again within a second
+    # the tables were emptied for this test: the workers and the scheduler beat again within 2 s
     return await wait_for(ok, timeout=30, every=0.5, what="every core component to read ok")
 
 
@@ -225,7 +225,7 @@ async def test_a_queue_reads_degraded_when_paused_or_a_worker_dies_and_the_sched
             await q.close()
         await _until(http, component, "ok")
 
-        # a second worker on the queue, then killed: one of two down (3 silent beats of 1 s)
+        # a second worker on the queue, then killed: one of two down (3 silent beats of 2 s)
         extra = own.start("worker-status-extra", "worker", "--queue", name)
 
         async def two_alive():
