@@ -125,6 +125,12 @@ class Settings(BaseSettings):
     wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
     wa_standin_port: int = 8960
 
+    # queue control plane (issue 9): the sampler of queue_metrics runs this often (every minute) and keeps
+    # this many days of samples; an unpark or a queue-wide retry handles at most this many intents per call
+    queue_metrics_seconds: float = 60.0
+    queue_metrics_retention_days: int = 30
+    queue_admin_batch_limit: int = 10_000
+
     # workers, scheduler, health and system status (issue 9)
     worker_heartbeat_seconds: float = 10.0  # each worker process writes its worker_health row this often
     worker_down_after_beats: int = 3  # a worker (or scheduler) silent this many beats is down

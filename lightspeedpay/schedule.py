@@ -18,6 +18,7 @@ from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.monitoring.status import status_checker
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.webhooks.tasks import housekeeping
@@ -65,6 +66,12 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def queue_metrics() -> Any:
+    # the samples are the result; nothing to log every minute
+    await _in_session(queue_admin_service.record_metrics)
+    return None
+
+
 async def status_check() -> Any:
     # its own units of work: the components are asked with no transaction open, then one short write
     report = await status_checker.check()
@@ -85,6 +92,8 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", every(s.janitor_interval_seconds), release_uncaptured),
         ("idempotency_purge", every(s.idempotency_purge_seconds), purge_idempotency_keys),
+        # every minute: each queue's counts into queue_metrics; samples past the retention purged
+        ("queue_metrics", every(s.queue_metrics_seconds), queue_metrics),
         # seed 003's System Status Checker: every component's state into system_status
         ("status_check", cron(s.status_check_cron), status_check),
         # scheduled_runs, scheduler_instances and worker_health past their retention

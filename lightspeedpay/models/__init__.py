@@ -13,6 +13,7 @@ from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.order import Order
 from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
+from lightspeedpay.models.queue_metric import QueueMetric
 from lightspeedpay.models.refund import Refund
 from lightspeedpay.models.scheduled_run import ScheduledRun
 from lightspeedpay.models.scheduler_instance import SchedulerInstance
@@ -56,4 +57,5 @@ __all__ += [
     "WhatsAppProviderToken",
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["QueueMetric"]
 __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]

@@ -6,7 +6,7 @@ scheduled_runs: every finished periodic run (kept LSP_SCHEDULER_RUN_HISTORY_DAYS
 system_status (seed 003): the status checker's history, one row per component per check.
 
 Revision ID: 0008_status
-Revises: 0008
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008_status"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
