@@ -82,6 +82,7 @@ def worker(
 ) -> None:
     """Run queue workers (all queues unless --queue is given)."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler
+    from lightspeedpay.alerts.rules import scheduler_watchdog
     from lightspeedpay.jobs import queues
     from lightspeedpay.jobs import worker as worker_mod
 
@@ -89,12 +90,12 @@ def worker(
         if name not in queues.QUEUE_NAMES:
             raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
     _configure_logging()
-    asyncio.run(worker_mod.run(list(queue) if queue else None))
+    asyncio.run(worker_mod.run(list(queue) if queue else None, watchdog=scheduler_watchdog))
 
 
 @app.command()
 def scheduler() -> None:
-    """Run periodic work (the outbox sweeper)."""
+    """Run the periodic work (lightspeedpay/schedule.py): leads, or stands by while another scheduler leads."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler (the periodic work queues jobs)
     from lightspeedpay.jobs import scheduler as scheduler_mod
 
