@@ -2,16 +2,22 @@
 
 from fastapi import APIRouter
 
+from lightspeedpay.alerts.admin_api import alerts_router
+from lightspeedpay.alerts.admin_api import router as admin_alerts_router
 from lightspeedpay.checkout.api import router as checkout_router
+from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
+from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
+from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
 from lightspeedpay.psp_events.api import router as psp_router
+from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
@@ -38,6 +44,12 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_alerts_router,
+    alerts_router,
+    admin_queues_router,
+    test_helpers_router,
+    system_router,
+    admin_monitoring_router,
     admin_streams_router,
     merchant_streams_router,
 ):

@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
+from lightspeedpay.kit import request_context
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import Client, Order, Transaction
 from lightspeedpay.models.order import OrderStatus
@@ -85,9 +86,10 @@ WITH m AS (
     FROM txn WHERE orders.id = CAST(:parent_order_id AS uuid)
     RETURNING orders.id
 ), intent AS (
-    INSERT INTO job_intents (id, queue, name, payload, status, attempts, run_after, created_at, updated_at)
+    INSERT INTO job_intents (id, queue, name, payload, status, attempts, run_after, request_id, created_at,
+                             updated_at)
     SELECT :intent_id, 'transaction-processing', 'transaction.process',
-           jsonb_build_object('transaction_id', txn.id::text), 'pending', 0, now(), now(), now()
+           jsonb_build_object('transaction_id', txn.id::text), 'pending', 0, now(), :request_id, now(), now()
     FROM txn
     RETURNING id
 ), answer AS (
@@ -176,6 +178,7 @@ class TransactionRepository:
             "month": month,
             "txn_id": txn_id,
             "intent_id": uuid.uuid4(),
+            "request_id": request_context.request_id(),
             "explore": explore,
             "idem_id": answer.key_id if answer else None,
             "idem_token": answer.token if answer else None,

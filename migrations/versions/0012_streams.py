@@ -1,14 +1,14 @@
 """transactions by creation time across merchants: the operator's live transactions stream starts with the
 newest payments (issue 9)
 
-Revision ID: 0008_streams
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 
-revision = "0008_streams"
-down_revision = "0007"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
