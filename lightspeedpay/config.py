@@ -171,10 +171,11 @@ class Settings(BaseSettings):
     stream_max_lifetime_seconds: float = 900.0
     stream_ping_seconds: float = 15.0  # comment lines that keep proxies from closing an idle stream
     stream_max_connections: int = 2000  # open streams per API process; more get 503 STREAMS_BUSY
-    stream_publish_timeout_seconds: float = 1.0  # the after-commit publish; an event that misses it is dropped
-    stream_queue_sample_seconds: float = 5.0  # the scheduler publishes BullMQ's counts this often
+    stream_publish_timeout_seconds: float = (
+        1.0  # the after-commit publish; an event that misses it is dropped
+    )
+    stream_queue_sample_seconds: float = 5.0  # the scheduler publishes the queues' overview this often
     stream_snapshot_limit: int = 50  # latest transactions in a transactions stream's snapshot
-
 
     log_json: bool = False
     log_level: str = "INFO"

@@ -89,9 +89,9 @@ async def status_check() -> Any:
     return report.summary()
 
 
-async def stream_queue_counts() -> Any:
-    # BullMQ's counts to the live queue stream; nothing is stored (the queue_metrics recorder does that)
-    await stream_service.publish_queue_counts()
+async def stream_queues() -> Any:
+    # the queues' overview to the live queue stream; nothing is stored (queue_metrics keeps one a minute)
+    await stream_service.publish_queues()
 
 
 def periodic_tasks() -> list[Periodic]:
@@ -118,6 +118,6 @@ def periodic_tasks() -> list[Periodic]:
         ("status_check", cron(s.status_check_cron), status_check),
         # scheduled_runs, scheduler_instances and worker_health past their retention
         ("jobs_housekeeping", every(3600), scheduler.housekeeping),
-        # BullMQ's counts to the live queue stream every few seconds (nothing stored)
-        ("stream_queue_counts", every(s.stream_queue_sample_seconds), stream_queue_counts),
+        # the queues' overview to the live queue stream every few seconds (nothing stored)
+        ("stream_queues", every(s.stream_queue_sample_seconds), stream_queues),
     ]

@@ -45,8 +45,6 @@ class Transaction(Base):
         CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
         CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
         Index("ix_transactions_client_created", "client_id", "created_at", "id"),
-        # the newest payments of every merchant (the operator's live transactions stream)
-        Index("ix_transactions_created", "created_at", "id"),
         Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
         Index("ix_transactions_parent_order", "parent_order_id"),

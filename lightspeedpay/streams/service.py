@@ -18,13 +18,21 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.alerts.repository import AlertFilter
+from lightspeedpay.alerts.schemas import AlertOut
+from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import StreamNotFound, StreamsBusy
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.jobs import broadcast, queues
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit.logging import log
+from lightspeedpay.monitoring.schemas import WorkerOut
+from lightspeedpay.monitoring.service import worker_health_service
+from lightspeedpay.monitoring.status import status_checker
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.schemas import QueueList
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.streams.hub import CLOSE, Hub, frame, hub
 
 # the operator's six streams, in the order the seed lists them; the seventh is each merchant's transactions
@@ -36,8 +44,6 @@ ADMIN_STREAMS = (
     broadcast.TRANSACTIONS,
     broadcast.STATUS,
 )
-# BullMQ's states, as GET /api/v1/admin/queues names them
-QUEUE_STATES = ("waiting", "active", "delayed", "prioritized", "completed", "failed", "paused")
 # how long a browser waits before it reconnects a stream that ended (the SSE `retry:` field)
 RECONNECT_MS = 3000
 
@@ -49,19 +55,34 @@ def _json(data: Any) -> bytes:
     return orjson.dumps(data, default=str)
 
 
-async def queue_counts(_: AsyncSession | None = None) -> dict[str, Any]:
-    """Every queue's job counts per state and whether it is paused, straight from BullMQ."""
-    out: dict[str, Any] = {}
-    for name in queues.QUEUE_NAMES:
-        q = queues.queue(name)
-        counts = await q.getJobCounts(*QUEUE_STATES)
-        out[name] = {"counts": counts, "paused": bool(await q.isPaused())}
-    return {"queues": out}
-
-
 async def _gateways(session: AsyncSession) -> Any:
     window = get_settings().success_window_minutes
     return [g.model_dump(mode="json") for g in await gateway_service.health(session, window_minutes=window)]
+
+
+async def _queues(session: AsyncSession) -> Any:
+    """GET /api/v1/admin/queues' answer: BullMQ's counts, pause, workers, oldest waiting job, open intents."""
+    return QueueList(items=await queue_admin_service.overview(session)).model_dump(mode="json")
+
+
+async def _alerts(session: AsyncSession) -> Any:
+    """The unresolved alerts (open or acknowledged), newest first, as GET /api/v1/admin/alerts shows them."""
+    limit = get_settings().stream_snapshot_limit
+    rows, _ = await alert_service.page(session, AlertFilter(status="unresolved"), limit=limit, cursor=None)
+    return [AlertOut.model_validate(a).model_dump(mode="json") for a in rows]
+
+
+async def _workers(session: AsyncSession) -> Any:
+    """Every worker with a heartbeat row, alive, down or stopped, as GET /api/v1/admin/workers lists them."""
+    return [
+        WorkerOut(**w.as_dict()).model_dump(mode="json") for w in await worker_health_service.workers(session)
+    ]
+
+
+async def _status(session: AsyncSession) -> Any:
+    """The latest check, as GET /api/v1/system/status answers it (null before the first check)."""
+    report = await status_checker.latest(session)
+    return report.as_dict() if report is not None else None
 
 
 async def _transactions(session: AsyncSession) -> Any:
@@ -79,14 +100,17 @@ class StreamService:
         self.hub = the_hub
         self._snapshots: dict[str, Snapshot] = {
             broadcast.GATEWAYS: _gateways,
-            broadcast.QUEUES: queue_counts,
+            broadcast.QUEUES: _queues,
+            broadcast.ALERTS: _alerts,
+            broadcast.WORKERS: _workers,
             broadcast.TRANSACTIONS: _transactions,
+            broadcast.STATUS: _status,
         }
         self._merchant_snapshot: MerchantSnapshot = _merchant_transactions
 
     def register_snapshot(self, stream: str, provider: Snapshot) -> None:
-        """`provider(session)` returns what the stream shows now, as JSON-able data (it gets a short read
-        session, closed before the stream goes on). A stream without one starts with a `null` snapshot."""
+        """Replace a stream's snapshot: `provider(session)` returns what the stream shows now, as JSON-able data
+        (it gets a short read session, closed before the stream goes on)."""
         if stream not in ADMIN_STREAMS:
             raise ValueError(f"no stream named {stream!r}; the streams are {', '.join(ADMIN_STREAMS)}")
         self._snapshots[stream] = provider
@@ -162,9 +186,12 @@ class StreamService:
         finally:
             self.hub.unsubscribe(sub)
 
-    async def publish_queue_counts(self) -> None:
-        """The scheduler's sampler: BullMQ's counts to the queue stream every LSP_STREAM_QUEUE_SAMPLE_SECONDS."""
-        await broadcast.publish_now((broadcast.QUEUES, "queues", await queue_counts()))
+    async def publish_queues(self) -> None:
+        """The scheduler's sampler: the queues' overview to the queue stream every LSP_STREAM_QUEUE_SAMPLE_SECONDS
+        (queue_metrics keeps a sample a minute; this one is only sent)."""
+        async with sessionmaker()() as session:
+            data = await _queues(session)
+        await broadcast.publish_now((broadcast.QUEUES, "queues", data))
 
     def stats(self) -> dict[str, Any]:
         return self.hub.stats()

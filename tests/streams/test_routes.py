@@ -57,19 +57,23 @@ async def test_every_stream_starts_with_a_snapshot(platform, session):
             )
             assert [lst.status for lst in listeners] == [200] * 7
             assert [lst.events[0].event for lst in listeners] == ["snapshot"] * 7
-            assert listeners[-1].events[0].data == []  # the new merchant has no payment yet
-            queue_names = set(listeners[1].events[0].data["queues"])
-            assert queue_names == set(queues.QUEUE_NAMES)
+            snap = {n: lst.events[0].data for n, lst in zip([*names, "merchant"], listeners, strict=True)}
+            assert snap["merchant"] == []  # the new merchant has no payment yet
+            assert {q["name"] for q in snap["queues"]["items"]} == set(queues.QUEUE_NAMES)
+            assert any(w["state"] == "alive" for w in snap["workers"])  # the platform's worker
+            assert isinstance(snap["alerts"], list)
+            assert snap["status"] is None or {"status", "components"} <= set(snap["status"])
         finally:
             await stop_all(listeners)
 
 
-async def test_the_gateway_stream_follows_the_breaker_and_the_operator(platform, session):
+async def test_the_gateway_and_alert_streams_follow_the_breaker_and_the_operator(platform, session):
     gateway = await create_sandbox_gateway(session, platform.simulator_url)
     async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http:
         stream = Listener(http, f"{platform.api_url}{ADMIN}/gateways", admin_headers()).start()
+        alerts = Listener(http, f"{platform.api_url}{ADMIN}/alerts", admin_headers()).start()
         try:
-            await until(lambda: bool(stream.events), timeout=30, what="the snapshot")
+            await until(lambda: bool(stream.events and alerts.events), timeout=30, what="the snapshots")
             assert [g["id"] for g in stream.events[0].data] == [str(gateway.id)]
             assert stream.events[0].data[0]["breaker"]["temp_failed"] is False
 
@@ -86,6 +90,16 @@ async def test_the_gateway_stream_follows_the_breaker_and_the_operator(platform,
             tripped = stream.of("gateway")[0].data
             assert tripped["breaker"]["temp_failed"] is True
             assert tripped["breaker"]["consecutive_failures"] == get_settings().breaker_threshold
+            # the gateway-down alert opened with the trip and was resolved with the recovery
+
+            def alert_changes() -> list[str]:
+                return [
+                    e.data["change"] for e in alerts.of("alert") if e.data["gateway_id"] == str(gateway.id)
+                ]
+
+            await until(lambda: "resolved" in alert_changes(), timeout=30, what="the alert's resolution")
+            assert alert_changes()[0] == "opened" and alert_changes()[-1] == "resolved"
+            assert alerts.of("alert")[-1].data["status"] == "resolved"
 
             r = await http.patch(
                 f"{platform.api_url}/api/v1/admin/gateways/{gateway.id}",
@@ -96,20 +110,34 @@ async def test_the_gateway_stream_follows_the_breaker_and_the_operator(platform,
             await until(lambda: "updated" in changes(), timeout=10, what="the operator's change")
             assert stream.of("gateway")[-1].data["priority"] == 7
         finally:
-            await stream.stop()
+            await stop_all([stream, alerts])
 
 
-async def test_the_queue_stream_gets_the_schedulers_samples(platform, session):
+async def test_the_queue_worker_and_status_streams_get_their_changes(platform, session):
     async with httpx.AsyncClient(timeout=httpx.Timeout(10, read=60)) as http:
-        stream = Listener(http, f"{platform.api_url}{ADMIN}/queues", admin_headers()).start()
+        streams = {
+            name: Listener(http, f"{platform.api_url}{ADMIN}/{name}", admin_headers()).start()
+            for name in ("queues", "workers", "status")
+        }
         try:
+            await until(lambda: all(s.events for s in streams.values()), timeout=30, what="the snapshots")
+            r = await http.post(f"{platform.api_url}/api/v1/system/status/check", headers=admin_headers())
+            assert r.status_code == 200, r.text
+            await until(lambda: bool(streams["status"].of("status")), timeout=10, what="the check")
+            assert streams["status"].of("status")[-1].data["check_id"] == r.json()["check_id"]
+            # the scheduler's samples and the worker's heartbeats
             every = get_settings().stream_queue_sample_seconds
-            await until(lambda: len(stream.of("queues")) >= 2, timeout=3 * every + 10, what="two samples")
-            sample = stream.of("queues")[-1].data["queues"]
+            await until(
+                lambda: len(streams["queues"].of("queues")) >= 2, timeout=3 * every + 10, what="two samples"
+            )
+            sample = {q["name"]: q for q in streams["queues"].of("queues")[-1].data["items"]}
             assert set(sample) == set(queues.QUEUE_NAMES)
             assert {"waiting", "active", "delayed", "failed", "completed"} <= set(sample["refunds"]["counts"])
+            await until(lambda: bool(streams["workers"].of("worker")), timeout=20, what="a heartbeat")
+            beat = streams["workers"].of("worker")[-1].data
+            assert beat["state"] == "alive" and beat["pid"] == platform.procs["worker"].pid
         finally:
-            await stream.stop()
+            await stop_all(list(streams.values()))
 
 
 async def test_a_lost_redis_connection_makes_every_stream_reconnect(platform, session):
