@@ -178,6 +178,10 @@ class Hub:
                         log.info("stream_hub_listening", pattern=(prefix + b"*").decode())
                     elif kind == "pmessage":
                         self._dispatch(message["channel"], message["data"])
+                        # a burst already read from Redis is handed out without awaiting anything: let the
+                        # streams take each message before the next, or a burst longer than a buffer would
+                        # drop clients that read perfectly well
+                        await asyncio.sleep(0)
         finally:
             await client.aclose()
 
