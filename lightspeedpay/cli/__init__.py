@@ -37,10 +37,10 @@ from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
 
 
 def _register_tasks() -> None:
-    from lightspeedpay import tasks  # noqa: F401 - a settlement run queues and runs jobs
+    from lightspeedpay import tasks  # noqa: F401 - a settlement run queues jobs, a ledger check raises alerts (Slack jobs)
 
 
-app.add_typer(ledger_app, name="ledger")
+app.add_typer(ledger_app, name="ledger", callback=_register_tasks)
 app.add_typer(settlements_app, name="settlements", callback=_register_tasks)
 
 
