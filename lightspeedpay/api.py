@@ -14,6 +14,7 @@ from lightspeedpay.payments.api import router as payments_router
 from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
+from lightspeedpay.reports.admin_api import router as admin_reports_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
 from lightspeedpay.settlements.api import router as settlements_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
@@ -36,5 +37,6 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_reports_router,
 ):
     router.include_router(_router)

@@ -13,8 +13,11 @@ from lightspeedpay.jobs import sweeper
 from lightspeedpay.jobs.scheduler import Periodic
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
+from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.refunds.service import refund_service
+from lightspeedpay.reports.service import health_report_service
+from lightspeedpay.retention.service import archive_service, daily_runs, retention_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.webhooks.tasks import housekeeping
 
@@ -61,6 +64,30 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+# seed 003's schedules (issue 9). Each daily task does its work once per IST day however often it is called
+# (retention.service.DailyRuns), so it is correct on an interval as on its cron.
+
+
+async def low_balance_reminder() -> Any:
+    return await _in_session(dues_service.remind)
+
+
+async def commission_payout() -> Any:
+    return await daily_runs.once("commission_payout", settlement_service.daily_commission_payout)
+
+
+async def archive() -> Any:
+    return await archive_service.run()
+
+
+async def retention() -> Any:
+    return await retention_service.run()
+
+
+async def health_report() -> Any:
+    return await daily_runs.once("health_report", health_report_service.generate)
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -75,4 +102,14 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        # cron "*/15 * * * *": merchants over their warn threshold, reminded at most once a day
+        ("low_balance_reminder", s.low_balance_reminder_seconds, low_balance_reminder),
+        # cron "0 0 * * *": settle the day that ended, deduct dues; retry failed settlements
+        ("commission_payout", s.daily_task_check_seconds, commission_payout),
+        # cron "0 2 * * *": final payments older than LSP_ARCHIVE_AFTER_DAYS to archived_transactions
+        ("archive", s.daily_task_check_seconds, archive),
+        # cron "30 2 * * *": job intents, PSP events, alerts, webhook events past their retention
+        ("retention", s.daily_task_check_seconds, retention),
+        # cron "0 6 * * *": yesterday's system health report, stored and sent to Slack
+        ("health_report", s.daily_task_check_seconds, health_report),
     ]

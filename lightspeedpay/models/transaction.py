@@ -37,22 +37,20 @@ class TransactionStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Transaction(Base):
-    __tablename__ = "transactions"
-    __table_args__ = (
-        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
-        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
-        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
-        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
-        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
-        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
-        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
-        Index("ix_transactions_parent_order", "parent_order_id"),
-        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
-        CheckConstraint(
-            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
-        ),
-    )
+class FinalStatus(StrEnum):
+    """The statuses a payment may be archived in (retention/): nothing moves it on its own any more. A paid one
+    can still be refunded; a refund of an archived payment brings it back first (payments/repository.py)."""
+
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    EXPIRED = "expired"
+
+
+class TransactionColumns:
+    """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
+    can never drift apart."""
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the public id of the payment, as Razorpay's: "pay_" + 14 base62 characters
@@ -85,3 +83,28 @@ class Transaction(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class Transaction(TransactionColumns, Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
+        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
+        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
+        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
+        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
+        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
+        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
+        Index("ix_transactions_parent_order", "parent_order_id"),
+        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
+        ),
+        # the archive's daily pass walks the final payments oldest first (retention/, payments/repository.py)
+        Index(
+            "ix_transactions_final_created",
+            "created_at",
+            "id",
+            postgresql_where=text(f"status IN {sql_in(FinalStatus)}"),
+        ),
+    )

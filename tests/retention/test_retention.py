@@ -1,0 +1,179 @@
+"""The daily retention purge: completed job intents, processed PSP events, resolved alerts and merchant webhook
+events go after their configured age, page batch by page batch; what is younger, unfinished or still referred to
+stays; audit rows are never deleted; once per day."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lightspeedpay.config import get_settings
+from lightspeedpay.models import (
+    Alert,
+    AuditLog,
+    JobIntent,
+    PaymentGateway,
+    PspEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
+from lightspeedpay.retention.service import retention_service
+from lightspeedpay.schedule import periodic_tasks
+from tests.factories import create_merchant, create_sandbox_gateway
+
+
+def _days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
+
+
+def _intent(status: str, days: float) -> JobIntent:
+    at = _days_ago(days)
+    return JobIntent(
+        id=uuid.uuid4(),
+        queue="settlements",
+        name="settlement.process",
+        payload={"settlement_id": str(uuid.uuid4())},
+        status=status,
+        attempts=1,
+        # not due for a long time, so the sweeper never hands a pending one to a worker
+        run_after=at if status != "pending" else datetime.now(UTC) + timedelta(days=30),
+        completed_at=at if status == "completed" else None,
+        created_at=at,
+        updated_at=at,
+    )
+
+
+def _psp_event(gateway: PaymentGateway, processed_days: float | None) -> PspEvent:
+    return PspEvent(
+        id=uuid.uuid4(),
+        provider="sandbox",
+        gateway_id=gateway.id,
+        external_id=f"evt_{uuid.uuid4().hex}",
+        event_type="payment.captured",
+        raw_body="{}",
+        parsed={},
+        processed_at=_days_ago(processed_days) if processed_days is not None else None,
+        received_at=_days_ago(processed_days or 200),
+    )
+
+
+def _event(client_id: uuid.UUID, status: str, days: float) -> WebhookEvent:
+    event_id = uuid.uuid4()
+    return WebhookEvent(
+        id=event_id,
+        client_id=client_id,
+        type="payment.paid",
+        payload={"id": f"evt_{event_id.hex}"},
+        status=status,
+        attempts=0,
+        created_at=_days_ago(days),
+    )
+
+
+@pytest.fixture
+def one_page_batches():
+    s = get_settings()
+    before = s.retention_batch_blocks
+    s.retention_batch_blocks = 1
+    yield
+    s.retention_batch_blocks = before
+
+
+async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, one_page_batches):
+    s = get_settings()
+    new = await create_merchant(session, receiver_url=platform.receiver_url)
+    client_id = new.client.id
+    gateway = await create_sandbox_gateway(session, platform.simulator_url)
+    old, young = s.retention_job_intents_days + 1, s.retention_job_intents_days - 1
+    intents = {
+        "completed old": _intent("completed", old),
+        "completed young": _intent("completed", young),
+        "failed old": _intent("failed", old),
+        "pending old": _intent("pending", old),
+    }
+    psp_old, psp_young = s.retention_psp_events_days + 1, s.retention_psp_events_days - 1
+    psp = {
+        "processed old": _psp_event(gateway, psp_old),
+        "processed young": _psp_event(gateway, psp_young),
+        "unprocessed": _psp_event(gateway, None),
+    }
+    alert_old, alert_young = s.retention_alerts_days + 1, s.retention_alerts_days - 1
+    alerts = {
+        "resolved old": Alert(
+            kind="gateway_down", severity="warning", message="x", resolved_at=_days_ago(alert_old)
+        ),
+        "resolved young": Alert(
+            kind="gateway_down", severity="warning", message="x", resolved_at=_days_ago(alert_young)
+        ),
+        "open old": Alert(
+            kind="gateway_down", severity="warning", message="x", created_at=_days_ago(alert_old)
+        ),
+    }
+    delivered, failed = s.webhook_retention_success_days, s.webhook_retention_failed_days
+    events = {
+        # no endpoint was subscribed: the event failed at once and never had a delivery
+        "failed, no delivery, old": _event(client_id, "failed", failed + 1),
+        "failed, no delivery, young": _event(client_id, "failed", failed - 1),
+        "delivered, deliveries purged, old": _event(client_id, "delivered", delivered + 1),
+        "delivered, young": _event(client_id, "delivered", delivered - 1),
+        "pending, old": _event(client_id, "pending", failed + 1),
+        "failed, with its delivery, old": _event(client_id, "failed", failed + 1),
+    }
+    audit = AuditLog(id=uuid.uuid4(), actor="admin", action="merchant.updated", created_at=_days_ago(3650))
+    session.add_all([*intents.values(), *psp.values(), *alerts.values(), *events.values(), audit])
+    await session.flush()
+    endpoint_id = (
+        await session.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.client_id == client_id))
+    ).scalar_one()
+    session.add(
+        WebhookDelivery(
+            id=uuid.uuid4(),
+            event_id=events["failed, with its delivery, old"].id,
+            endpoint_id=endpoint_id,
+            client_id=client_id,
+            status="failed",
+            attempts=4,
+            finished_at=_days_ago(1),  # the delivery is young: the event waits for it
+        )
+    )
+    await session.commit()
+
+    result = await retention_service.run()
+    assert result is not None
+    assert result["deleted"] == {
+        "job_intents": 1,
+        "psp_events": 1,
+        "alerts": 1,
+        "webhook_events": 2,
+    }
+    await session.rollback()
+
+    async def ids(model) -> set[uuid.UUID]:
+        return set((await session.execute(select(model.id))).scalars())
+
+    assert await ids(JobIntent) >= {i.id for k, i in intents.items() if k != "completed old"}
+    assert intents["completed old"].id not in await ids(JobIntent)
+    assert await ids(PspEvent) == {e.id for k, e in psp.items() if k != "processed old"}
+    assert await ids(Alert) == {a.id for k, a in alerts.items() if k != "resolved old"}
+    gone = {"failed, no delivery, old", "delivered, deliveries purged, old"}
+    assert await ids(WebhookEvent) == {e.id for k, e in events.items() if k not in gone}
+    assert audit.id in await ids(AuditLog)  # never deleted
+
+    # once a day: a second call does nothing
+    assert await retention_service.run() is None
+
+
+def test_the_daily_tasks_are_scheduled_last_with_their_crons():
+    s = get_settings()
+    tasks = periodic_tasks()
+    assert [(name, every) for name, every, _ in tasks[-5:]] == [
+        ("low_balance_reminder", s.low_balance_reminder_seconds),
+        ("commission_payout", s.daily_task_check_seconds),
+        ("archive", s.daily_task_check_seconds),
+        ("retention", s.daily_task_check_seconds),
+        ("health_report", s.daily_task_check_seconds),
+    ]
