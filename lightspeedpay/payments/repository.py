@@ -107,7 +107,8 @@ CAPTURED_OR_AUTHORIZED = (
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
 # so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
-# order (:parent_order_id) also locks the order, checks it can still be paid, and counts the attempt.
+# order (:parent_order_id) also locks the order, checks it can still be paid (no payment of it, archived or
+# not, got as far as authorized), and counts the attempt.
 # Under an Idempotency-Key (:idem_id) the statement goes ahead only while the request's claim still holds
 # (its fencing token) and stores the answer (:idem_body) with the payment: they commit together or not at all.
 _INITIATE = """
@@ -119,7 +120,7 @@ WITH m AS (
 ), o AS (
     SELECT ord.id, ord.public_id, ord.attempts,
            (ord.status <> 'paid' AND NOT EXISTS (
-                SELECT 1 FROM transactions t WHERE t.parent_order_id = ord.id
+                SELECT 1 FROM all_transactions t WHERE t.parent_order_id = ord.id
                 AND t.status IN ('authorized', 'paid', 'partially_refunded', 'refunded'))) AS open
     FROM orders ord WHERE ord.id = CAST(:parent_order_id AS uuid) AND ord.client_id = :client_id
     FOR UPDATE
