@@ -16,6 +16,7 @@ from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http
 from lightspeedpay.kit import logging as lsp_logging
 from lightspeedpay.kit.parsing import require_json_media_type
+from lightspeedpay.kit.request_context import RequestContextMiddleware
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
 from lightspeedpay.url_guard import RejectNulInUrl
 
@@ -46,6 +47,8 @@ def create_app() -> FastAPI:
     )
     http_errors.install(app)
     app.add_middleware(RejectNulInUrl)
+    # outermost: every answer, an error included, carries the request id, and every log line names it
+    app.add_middleware(RequestContextMiddleware)
     http_errors.register_surface("/v1/", razorpay_errors.render)
     app.include_router(api_router)
     return app

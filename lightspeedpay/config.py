@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
     wa_standin_port: int = 8960
 
+    # queue control plane (issue 9): the sampler of queue_metrics runs this often (every minute) and keeps
+    # this many days of samples; an unpark or a queue-wide retry handles at most this many intents per call
+    queue_metrics_seconds: float = 60.0
+    queue_metrics_retention_days: int = 30
+    queue_admin_batch_limit: int = 10_000
+
     log_json: bool = False
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"

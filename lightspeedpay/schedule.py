@@ -15,6 +15,7 @@ from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.reports.service import health_report_service
 from lightspeedpay.retention.service import archive_service, daily_runs, retention_service
@@ -64,6 +65,12 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def queue_metrics() -> Any:
+    # the samples are the result; nothing to log every minute
+    await _in_session(queue_admin_service.record_metrics)
+    return None
+
+
 # seed 003's schedules (issue 9). Each daily task does its work once per IST day however often it is called
 # (retention.service.DailyRuns), so it is correct on an interval as on its cron.
 
@@ -102,6 +109,8 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        # every minute: each queue's counts into queue_metrics; samples past the retention purged
+        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
         # cron "*/15 * * * *": merchants over their warn threshold, reminded at most once a day
         ("low_balance_reminder", s.low_balance_reminder_seconds, low_balance_reminder),
         # cron "0 0 * * *": settle the day that ended, deduct dues; retry failed settlements

@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.jobs import queues, registry
+from lightspeedpay.kit import request_context
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import JobIntent
 from lightspeedpay.models.job_intent import JobIntentStatus
@@ -28,6 +29,7 @@ def enqueue(session: AsyncSession, name: str, *, delay_seconds: float = 0, **pay
         status=JobIntentStatus.PENDING,
         attempts=0,
         run_after=datetime.now(UTC) + timedelta(seconds=delay_seconds),
+        request_id=request_context.request_id(),
     )
     session.add(intent)
     session.info.setdefault(_PENDING, []).append((queue, name, str(intent.id), int(delay_seconds * 1000)))

@@ -10,7 +10,7 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import registry
 from lightspeedpay.jobs.repository import job_intent_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
-from lightspeedpay.kit import retry
+from lightspeedpay.kit import request_context, retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models.job_intent import JobIntentStatus
 
@@ -23,7 +23,10 @@ async def run_intent(intent_id: uuid.UUID) -> str:
                 return "missing"
             if intent.status != JobIntentStatus.PENDING:
                 return "already_" + intent.status
-            await registry.call(intent.name, session, dict(intent.payload))
+            # the job runs under the request id of the request that caused it: its log lines, the jobs it
+            # queues and the audit rows it writes name that request
+            with request_context.bound(intent.request_id):
+                await registry.call(intent.name, session, dict(intent.payload))
             intent.status = JobIntentStatus.COMPLETED
             intent.attempts += 1
             intent.completed_at = datetime.now(UTC)

@@ -89,8 +89,8 @@ class DuesService:
             actor=actor,
             action=event,
             client_id=client.id,
-            subject_type="merchant",
-            subject_id=client.id,
+            target_type="merchant",
+            target_id=client.id,
             details=data,
         )
         await webhook_service.emit(session, client, event, data)

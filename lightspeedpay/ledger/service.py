@@ -254,8 +254,8 @@ class LedgerService:
             actor=actor,
             action="ledger.payout_recorded",
             client_id=client.id,
-            subject_type="ledger_posting",
-            subject_id=recorded.posting.id,
+            target_type="ledger_posting",
+            target_id=recorded.posting.id,
             details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due},
         )
         return recorded
@@ -301,8 +301,8 @@ class LedgerService:
             actor=actor,
             action="ledger.adjustment_recorded",
             client_id=client.id,
-            subject_type="ledger_posting",
-            subject_id=recorded.posting.id,
+            target_type="ledger_posting",
+            target_id=recorded.posting.id,
             details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due},
         )
         return recorded

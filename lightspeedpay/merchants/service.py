@@ -101,8 +101,8 @@ class MerchantService:
             actor=actor,
             action="merchant.salt_rotated",
             client_id=client.id,
-            subject_type="merchant",
-            subject_id=client.id,
+            target_type="merchant",
+            target_id=client.id,
             details={"grace_seconds": grace_seconds},
         )
         principal_service.forget(client.client_key)
@@ -145,9 +145,10 @@ class MerchantService:
             actor=actor,
             action="merchant.settings_updated",
             client_id=client_id,
-            subject_type="merchant",
-            subject_id=client_id,
-            details={"before": _plain(before), "after": _plain(changes)},
+            target_type="merchant",
+            target_id=client_id,
+            before=_plain(before),
+            after=_plain(changes),
         )
         if "suspend_threshold" in changes:
             await dues_service.apply_threshold(session, client, wallet, actor=actor)

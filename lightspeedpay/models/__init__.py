@@ -16,6 +16,7 @@ from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.order import Order
 from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
+from lightspeedpay.models.queue_metric import QueueMetric
 from lightspeedpay.models.refund import Refund
 from lightspeedpay.models.settlement import Settlement
 from lightspeedpay.models.settlement_line_item import SettlementLineItem
@@ -55,4 +56,5 @@ __all__ += [
     "WhatsAppProviderToken",
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["QueueMetric"]
 __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
+from lightspeedpay.kit import request_context
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow
 from lightspeedpay.models import ArchivedTransaction, Client, Order, Transaction
@@ -55,7 +56,7 @@ INSERT INTO transactions ({_COLUMNS}) SELECT {_COLUMNS} FROM moved RETURNING id
 # One batch of the daily archive, oldest first after the cursor (created_at, id): final payments older than the
 # cutoff with nothing pending are moved, in one statement, from transactions to archived_transactions. Rows
 # locked by anyone are skipped (the next day takes them); the locked rows' status and updated_at are re-checked
-# on their newest version. "Nothing pending": no pending refund, no pending job intent naming the payment, and
+# on their newest version. "Nothing pending": no pending refund, no pending (or parked) job intent naming it, and
 # every COMMISSION / COMMISSION_REVERSAL posting of it taken by a settlement. A refund or PSP event that comes
 # later restores the payment first (`restore`), so a race with this statement loses nothing.
 _ARCHIVE_BATCH = text(f"""
@@ -71,7 +72,7 @@ WITH candidates AS (
       AND t.updated_at < :cutoff
       AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.transaction_id = t.id AND r.status = 'pending')
       AND NOT EXISTS (SELECT 1 FROM job_intents j
-                      WHERE j.status = 'pending' AND j.payload ->> 'transaction_id' = t.id::text)
+                      WHERE j.status IN ('pending', 'parked') AND j.payload ->> 'transaction_id' = t.id::text)
       AND NOT EXISTS (SELECT 1 FROM ledger_postings p
                       WHERE p.transaction_id = t.id AND p.type IN ('COMMISSION', 'COMMISSION_REVERSAL')
                         AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id))
@@ -156,9 +157,10 @@ WITH m AS (
     FROM txn WHERE orders.id = CAST(:parent_order_id AS uuid)
     RETURNING orders.id
 ), intent AS (
-    INSERT INTO job_intents (id, queue, name, payload, status, attempts, run_after, created_at, updated_at)
+    INSERT INTO job_intents (id, queue, name, payload, status, attempts, run_after, request_id, created_at,
+                             updated_at)
     SELECT :intent_id, 'transaction-processing', 'transaction.process',
-           jsonb_build_object('transaction_id', txn.id::text), 'pending', 0, now(), now(), now()
+           jsonb_build_object('transaction_id', txn.id::text), 'pending', 0, now(), :request_id, now(), now()
     FROM txn
     RETURNING id
 ), answer AS (
@@ -247,6 +249,7 @@ class TransactionRepository:
             "month": month,
             "txn_id": txn_id,
             "intent_id": uuid.uuid4(),
+            "request_id": request_context.request_id(),
             "explore": explore,
             "idem_id": answer.key_id if answer else None,
             "idem_token": answer.token if answer else None,

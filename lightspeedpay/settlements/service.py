@@ -97,8 +97,8 @@ class SettlementService:
                     actor=actor,
                     action="settlement.created",
                     client_id=cid,
-                    subject_type="settlement",
-                    subject_id=sid,
+                    target_type="settlement",
+                    target_id=sid,
                     details={"period_date": day.isoformat()},
                 )
                 await self._emit(session, client, "settlement.created", settlement)
@@ -109,8 +109,8 @@ class SettlementService:
                     actor=actor,
                     action="settlement.retried",
                     client_id=cid,
-                    subject_type="settlement",
-                    subject_id=sid,
+                    target_type="settlement",
+                    target_id=sid,
                     details={"previous_failure": settlement.failure_reason},
                 )
                 settlement.status, settlement.failure_reason = SettlementStatus.PENDING, None
@@ -140,8 +140,8 @@ class SettlementService:
             actor="settlement",
             action="settlement.processing",
             client_id=client.id,
-            subject_type="settlement",
-            subject_id=settlement.id,
+            target_type="settlement",
+            target_id=settlement.id,
             details={"payments": settlement.payment_count, "refunds": settlement.refund_count},
         )
         if client.settle_dues_from_settlement:
@@ -225,8 +225,8 @@ class SettlementService:
             actor="settlement",
             action="settlement.failed",
             client_id=settlement.client_id,
-            subject_type="settlement",
-            subject_id=settlement.id,
+            target_type="settlement",
+            target_id=settlement.id,
             details={"reason": reason[:2000]},
         )
         log.warning("settlement_failed", settlement_id=str(settlement.id), reason=reason)
@@ -238,8 +238,8 @@ class SettlementService:
             actor="settlement",
             action="settlement.completed",
             client_id=client.id,
-            subject_type="settlement",
-            subject_id=settlement.id,
+            target_type="settlement",
+            target_id=settlement.id,
             details={
                 "net_amount": settlement.net_amount,
                 "dues_deducted": settlement.dues_deducted,

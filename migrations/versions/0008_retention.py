@@ -7,7 +7,7 @@ UNIQUE(client_id, order_id) and UNIQUE(payment_id) true across both. `daily_runs
 once per IST day; `health_reports` stores the daily report.
 
 Revision ID: 0008_retention
-Revises: 0007
+Revises: 0009
 """
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008_retention"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

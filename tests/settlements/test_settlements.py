@@ -176,7 +176,7 @@ async def test_dues_deducted_from_the_settlement_resume_a_suspended_merchant(pla
         (
             await session.execute(
                 select(AuditLog.action)
-                .where(AuditLog.subject_id == listed["id"])
+                .where(AuditLog.target_id == listed["id"])
                 .order_by(AuditLog.created_at)
             )
         ).scalars()
