@@ -88,7 +88,7 @@ class ArchiveService:
         s = get_settings()
         if "cutoff" not in progress:
             cutoff = datetime.now(UTC) - timedelta(days=s.archive_after_days)
-            progress = {"cutoff": cutoff.isoformat(), "scanned": 0, "moved": 0, "cursor": None}
+            progress = {"cutoff": cutoff.isoformat(), "batches": 0, "scanned": 0, "moved": 0, "cursor": None}
         cursor = progress["cursor"]
         batch = await transaction_repo.archive_batch(
             session,
@@ -96,6 +96,7 @@ class ArchiveService:
             after=decode_cursor(cursor) if cursor else None,
             limit=s.archive_batch_size,
         )
+        progress["batches"] += 1
         progress["scanned"] += batch.scanned
         progress["moved"] += batch.moved
         if batch.last is not None:
@@ -128,7 +129,13 @@ class RetentionService:
     async def step(self, session: AsyncSession, progress: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         tables = purge_repo.tables()
         if "started" not in progress:
-            progress = {"started": datetime.now(UTC).isoformat(), "table": 0, "page": 0, "deleted": {}}
+            progress = {
+                "started": datetime.now(UTC).isoformat(),
+                "batches": 0,
+                "table": 0,
+                "page": 0,
+                "deleted": {},
+            }
         table = tables[progress["table"]]
         if "pages" not in progress:
             progress["pages"] = await purge_repo.pages(session, table)
@@ -141,6 +148,7 @@ class RetentionService:
             last=last,
             params=self._params(table, datetime.fromisoformat(progress["started"])),
         )
+        progress["batches"] += 1
         progress["deleted"][table] = progress["deleted"].get(table, 0) + deleted
         progress["page"] = last
         if last >= progress["pages"]:  # this table is done: the next one, from its first page

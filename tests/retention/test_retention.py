@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.models import (
@@ -124,7 +124,9 @@ async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, 
         "failed, with its delivery, old": _event(client_id, "failed", failed + 1),
     }
     audit = AuditLog(id=uuid.uuid4(), actor="admin", action="merchant.updated", created_at=_days_ago(3650))
-    session.add_all([*intents.values(), *psp.values(), *alerts.values(), *events.values(), audit])
+    # enough old completed intents to fill several pages: the purge goes through them a page per batch
+    many = [_intent("completed", old) for _ in range(400)]
+    session.add_all([*intents.values(), *many, *psp.values(), *alerts.values(), *events.values(), audit])
     await session.flush()
     endpoint_id = (
         await session.execute(select(WebhookEndpoint.id).where(WebhookEndpoint.client_id == client_id))
@@ -141,11 +143,21 @@ async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, 
         )
     )
     await session.commit()
+    # ids, read before the session forgets its objects
+    intent_ids = {k: i.id for k, i in intents.items()}
+    many_ids = {i.id for i in many}
+    psp_ids = {k: e.id for k, e in psp.items()}
+    alert_ids = {k: a.id for k, a in alerts.items()}
+    event_ids = {k: e.id for k, e in events.items()}
+    audit_id = audit.id
+    pages = int((await session.execute(text("SELECT pg_relation_size('job_intents') / 8192"))).scalar_one())
+    assert pages > 3
 
     result = await retention_service.run()
     assert result is not None
+    assert result["batches"] >= pages + 3  # a page at a time
     assert result["deleted"] == {
-        "job_intents": 1,
+        "job_intents": 1 + len(many),
         "psp_events": 1,
         "alerts": 1,
         "webhook_events": 2,
@@ -155,13 +167,13 @@ async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, 
     async def ids(model) -> set[uuid.UUID]:
         return set((await session.execute(select(model.id))).scalars())
 
-    assert await ids(JobIntent) >= {i.id for k, i in intents.items() if k != "completed old"}
-    assert intents["completed old"].id not in await ids(JobIntent)
-    assert await ids(PspEvent) == {e.id for k, e in psp.items() if k != "processed old"}
-    assert await ids(Alert) == {a.id for k, a in alerts.items() if k != "resolved old"}
+    assert await ids(JobIntent) >= {i for k, i in intent_ids.items() if k != "completed old"}
+    assert not await ids(JobIntent) & {intent_ids["completed old"], *many_ids}
+    assert await ids(PspEvent) == {e for k, e in psp_ids.items() if k != "processed old"}
+    assert await ids(Alert) == {a for k, a in alert_ids.items() if k != "resolved old"}
     gone = {"failed, no delivery, old", "delivered, deliveries purged, old"}
-    assert await ids(WebhookEvent) == {e.id for k, e in events.items() if k not in gone}
-    assert audit.id in await ids(AuditLog)  # never deleted
+    assert await ids(WebhookEvent) == {e for k, e in event_ids.items() if k not in gone}
+    assert audit_id in await ids(AuditLog)  # never deleted
 
     # once a day: a second call does nothing
     assert await retention_service.run() is None
