@@ -284,3 +284,34 @@ async def test_the_archive_has_every_column_of_a_payment(platform, session):
         )
         columns = set(rows.scalars()) - {"archived_at"}
         assert columns == set(TRANSACTION_COLUMNS), table
+
+
+@pytest.mark.ledger_violation
+async def test_the_ledger_check_sees_a_payment_lost_or_in_both_tables(platform, session, shop):
+    from lightspeedpay.ledger.checker import ledger_checker
+
+    client_id = shop.new.client.id
+    paid = await paid_payment(shop.native, amount=6_000)
+    await _settle_today(platform, shop, client_id)
+    columns = ", ".join(TRANSACTION_COLUMNS)
+    # a copy in the archive while the payment is still hot
+    await session.execute(
+        text(
+            f"INSERT INTO archived_transactions ({columns}) SELECT {columns} FROM transactions WHERE id = :id"
+        ),
+        {"id": paid["id"]},
+    )
+    await session.commit()
+    checks = {(v.check, v.subject) for v in await ledger_checker.run(alert=False)}
+    assert ("transaction_archived_twice", paid["id"]) in checks
+    # and gone from both: its commission, line item and wallet entry name a payment that does not exist
+    await session.execute(text("DELETE FROM archived_transactions"))
+    await session.execute(text("DELETE FROM transactions WHERE id = :id"), {"id": paid["id"]})
+    await session.commit()
+    missing = [v for v in await ledger_checker.run(alert=False) if v.check == "transaction_reference_missing"]
+    assert {v.details["source"] for v in missing} == {
+        "ledger_postings",
+        "wallet_entries",
+        "settlement_line_items",
+    }
+    assert {v.subject for v in missing} == {paid["id"]}
