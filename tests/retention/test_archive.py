@@ -6,21 +6,28 @@ stays taken; what has pending work stays; batches, resuming a run cut short, onc
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.gateways.adapters.sandbox import sign_body
+from lightspeedpay.gateways.repository import gateway_repo
+from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.jobs.unit_of_work import unit_of_work
+from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.models import (
     ArchivedTransaction,
     DailyRun,
     JobIntent,
     PaymentGateway,
+    PspEvent,
     Refund,
     Transaction,
 )
@@ -288,8 +295,6 @@ async def test_the_archive_has_every_column_of_a_payment(platform, session):
 
 @pytest.mark.ledger_violation
 async def test_the_ledger_check_sees_a_payment_lost_or_in_both_tables(platform, session, shop):
-    from lightspeedpay.ledger.checker import ledger_checker
-
     client_id = shop.new.client.id
     paid = await paid_payment(shop.native, amount=6_000)
     await _settle_today(platform, shop, client_id)
@@ -315,3 +320,39 @@ async def test_the_ledger_check_sees_a_payment_lost_or_in_both_tables(platform, 
         "settlement_line_items",
     }
     assert {v.subject for v in missing} == {paid["id"]}
+
+
+async def test_a_late_psp_event_finds_an_archived_payment_and_changes_nothing(platform, session, shop):
+    client_id = shop.new.client.id
+    paid = await paid_payment(shop.native, amount=8_000)
+    await _settle_today(platform, shop, client_id)
+    await _age(session, client_id)
+    assert (await archive_service.run())["moved"] == 1
+
+    event = (
+        await session.execute(select(PspEvent).where(PspEvent.transaction_id == uuid.UUID(paid["id"])))
+    ).scalar_one()
+    gateway = await gateway_repo.get(session, event.gateway_id)
+    secret = gateway_service.account(gateway).credentials["webhook_secret"]
+    late = json.loads(event.raw_body)
+    late["id"], late["type"] = "sbx_evt_late_archived", "payment.failed"
+    raw = json.dumps(late).encode()
+    async with httpx.AsyncClient() as c:
+        r = await c.post(
+            f"{platform.api_url}/api/v1/webhooks/psp/sandbox/{event.gateway_id}",
+            content=raw,
+            headers={"X-Sandbox-Signature": sign_body(secret, raw)},
+        )
+        assert r.status_code == 200 and r.json()["duplicate"] is False
+
+    async def processed() -> PspEvent | None:
+        await session.rollback()
+        ev = (
+            await session.execute(select(PspEvent).where(PspEvent.external_id == "sbx_evt_late_archived"))
+        ).scalar_one()
+        return ev if ev.processed_at else None
+
+    assert (await wait_for(processed, what="the late event")).outcome == "stale:failed"
+    # found (brought back to the hot table to be locked) and not moved back: still paid
+    assert (await wait_status(shop.native, paid["id"], "paid"))["id"] == paid["id"]
+    assert await count(session, ArchivedTransaction) == 0
