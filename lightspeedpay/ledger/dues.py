@@ -1,7 +1,7 @@
 """What a change of balance_due means for a merchant: a WhatsApp notice past warn_threshold (at most one per
-24 h, and a daily reminder while it stays there: `remind`), suspension at suspend_threshold and resumption below it. Runs in the ledger's DB transaction, with
-the wallet row locked, so each change of state happens exactly once; each is audited and sent to the
-merchant as a webhook event."""
+24 h; `remind` repeats it daily while the dues stay there), suspension at suspend_threshold and resumption
+below it. Runs in the ledger's DB transaction, with the wallet row locked, so each change of state happens
+exactly once; each is audited and sent to the merchant as a webhook event."""
 
 from __future__ import annotations
 

@@ -39,8 +39,8 @@ class StaleClaim:
 
 
 # an archived payment, or any payment, loaded as a Transaction
-ARCHIVED = aliased(Transaction, ArchivedTransaction.__table__, adapt_on_names=True)
-ANY = aliased(Transaction, all_transactions, adapt_on_names=True)
+ARCHIVED_TXN = aliased(Transaction, ArchivedTransaction.__table__, adapt_on_names=True)
+ALL_TXN = aliased(Transaction, all_transactions, adapt_on_names=True)
 
 _COLUMNS = ", ".join(TRANSACTION_COLUMNS)
 
@@ -278,29 +278,29 @@ class TransactionRepository:
         """The payment holding a merchant's order id, archived or not."""
         return (
             await conn.execute(
-                select(ANY.payment_id).where(ANY.client_id == client_id, ANY.order_id == order_id).limit(1)
+                select(ALL_TXN.payment_id)
+                .where(ALL_TXN.client_id == client_id, ALL_TXN.order_id == order_id)
+                .limit(1)
             )
         ).scalar_one_or_none()
 
     def readable(self, client_id: uuid.UUID, entity: Any = Transaction) -> Select[Transaction]:
-        """A merchant's payments in the hot table, or in `entity` (ARCHIVED, ANY)."""
+        """A merchant's payments in the hot table, or in `entity`: ARCHIVED_TXN, ALL_TXN (both tables)."""
         return select(entity).where(entity.client_id == client_id)
 
-    async def _one(
-        self, session: AsyncSession, stmt_of: Any, *, for_update: bool, restore_where: Any = None
-    ) -> Transaction | None:
-        """One payment: `stmt_of(entity)` on the hot table, then on the archive. To lock it (`for_update`), an
-        archived one is first moved back to the hot table (`restore_where(ARCHIVED)` names it)."""
+    async def _one(self, session: AsyncSession, stmt_of: Any, *, for_update: bool) -> Transaction | None:
+        """One payment: `stmt_of(entity)` on the hot table, then on the archive (ARCHIVED_TXN). To lock it
+        (`for_update`), an archived one is first moved back to the hot table."""
         if not for_update:
             found = (await session.execute(stmt_of(Transaction))).scalar_one_or_none()
             if found is None:
-                found = (await session.execute(stmt_of(ARCHIVED))).scalar_one_or_none()
+                found = (await session.execute(stmt_of(ARCHIVED_TXN))).scalar_one_or_none()
             return found
         found = (await session.execute(stmt_of(Transaction).with_for_update())).scalar_one_or_none()
         if found is not None:
             return found
         archived_id = (
-            await session.execute(stmt_of(ARCHIVED).with_only_columns(ARCHIVED.id))
+            await session.execute(stmt_of(ARCHIVED_TXN).with_only_columns(ARCHIVED_TXN.id))
         ).scalar_one_or_none()
         if archived_id is None:
             return None
@@ -362,17 +362,19 @@ class TransactionRepository:
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
     ) -> list[Transaction]:
-        stmt = self.readable(client_id, ANY)
+        stmt = self.readable(client_id, ALL_TXN)
         if flt.status:
-            stmt = stmt.where(ANY.status == flt.status)
+            stmt = stmt.where(ALL_TXN.status == flt.status)
         if flt.created_from:
-            stmt = stmt.where(ANY.created_at >= flt.created_from)
+            stmt = stmt.where(ALL_TXN.created_at >= flt.created_from)
         if flt.created_to:
-            stmt = stmt.where(ANY.created_at < flt.created_to)
+            stmt = stmt.where(ALL_TXN.created_at < flt.created_to)
         if after:
             created, row_id = after
-            stmt = stmt.where(or_(ANY.created_at < created, and_(ANY.created_at == created, ANY.id < row_id)))
-        stmt = stmt.order_by(ANY.created_at.desc(), ANY.id.desc()).limit(limit)
+            stmt = stmt.where(
+                or_(ALL_TXN.created_at < created, and_(ALL_TXN.created_at == created, ALL_TXN.id < row_id))
+            )
+        stmt = stmt.order_by(ALL_TXN.created_at.desc(), ALL_TXN.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
     async def by_payment_id(
@@ -393,10 +395,10 @@ class TransactionRepository:
         parent_order_id: uuid.UUID | None = None,
     ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
-        stmt = self.readable(client_id, ANY)
+        stmt = self.readable(client_id, ALL_TXN)
         if parent_order_id is not None:
-            stmt = stmt.where(ANY.parent_order_id == parent_order_id)
-        return list((await session.execute(window.apply(stmt, ANY))).scalars())
+            stmt = stmt.where(ALL_TXN.parent_order_id == parent_order_id)
+        return list((await session.execute(window.apply(stmt, ALL_TXN))).scalars())
 
     async def authorizations_to_release(
         self, session: AsyncSession, *, authorized_before: datetime, limit: int
@@ -420,7 +422,7 @@ class TransactionRepository:
         found = await session.get(Transaction, transaction_id)
         if found is None:
             found = (
-                await session.execute(select(ARCHIVED).where(ARCHIVED.id == transaction_id))
+                await session.execute(select(ARCHIVED_TXN).where(ARCHIVED_TXN.id == transaction_id))
             ).scalar_one_or_none()
         return found
 
@@ -479,15 +481,15 @@ class TransactionRepository:
         """transaction uuid -> pay_… for the transactions given, archived or not (one query)."""
         if not ids:
             return {}
-        stmt = select(ANY.id, ANY.payment_id).where(ANY.id.in_(ids))
+        stmt = select(ALL_TXN.id, ALL_TXN.payment_id).where(ALL_TXN.id.in_(ids))
         return {row.id: row.payment_id for row in await session.execute(stmt)}
 
     async def latest_payment_id_of_order(self, session: AsyncSession, order_id: uuid.UUID) -> str | None:
         return (
             await session.execute(
-                select(ANY.payment_id)
-                .where(ANY.parent_order_id == order_id)
-                .order_by(ANY.created_at.desc())
+                select(ALL_TXN.payment_id)
+                .where(ALL_TXN.parent_order_id == order_id)
+                .order_by(ALL_TXN.created_at.desc())
                 .limit(1)
             )
         ).scalar_one_or_none()
@@ -537,7 +539,7 @@ class OrderRepository:
             stmt = stmt.where(Order.receipt == flt.receipt)
         if flt.authorized is not None:
             with_payment = exists().where(
-                ANY.parent_order_id == Order.id, ANY.status.in_(CAPTURED_OR_AUTHORIZED)
+                ALL_TXN.parent_order_id == Order.id, ALL_TXN.status.in_(CAPTURED_OR_AUTHORIZED)
             )
             stmt = stmt.where(with_payment if flt.authorized else ~with_payment)
         return list((await session.execute(window.apply(stmt, Order))).scalars())

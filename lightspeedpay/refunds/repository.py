@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.kit.pagination import OffsetWindow, newest_first
 from lightspeedpay.models import Refund
 from lightspeedpay.models.refund import RefundStatus
-from lightspeedpay.payments.repository import ANY
+from lightspeedpay.payments.repository import ALL_TXN
 
 
 class RefundRepository:
@@ -73,8 +73,8 @@ class RefundRepository:
     ) -> Refund | None:
         stmt = (
             select(Refund)
-            .join(ANY, ANY.id == Refund.transaction_id)  # the payment may be archived
-            .where(ANY.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
+            .join(ALL_TXN, ALL_TXN.id == Refund.transaction_id)  # the payment may be archived
+            .where(ALL_TXN.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
             .with_for_update(of=Refund)
         )
         return (await session.execute(stmt)).scalar_one_or_none()

@@ -17,7 +17,7 @@ from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.models.job_intent import JobIntentStatus
 from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.models.settlement_line_item import SettlementLineKind
-from lightspeedpay.payments.repository import ANY
+from lightspeedpay.payments.repository import ALL_TXN
 
 # A ledger posting is settled at most once (UNIQUE(posting_id)): whatever ran before, overlapping runs or a
 # re-run of the period can only take what no settlement holds yet.
@@ -165,8 +165,8 @@ class SettlementRepository:
         li = SettlementLineItem
         rows = (
             await session.execute(
-                select(li, ANY.order_id, PaymentGateway.name)
-                .join(ANY, ANY.id == li.transaction_id)  # the payment may be archived
+                select(li, ALL_TXN.order_id, PaymentGateway.name)
+                .join(ALL_TXN, ALL_TXN.id == li.transaction_id)  # the payment may be archived
                 .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
                 .where(li.settlement_id == settlement_id)
                 .order_by(li.occurred_at, li.id)
