@@ -2,12 +2,16 @@
 
 from fastapi import APIRouter
 
+from lightspeedpay.alerts.admin_api import alerts_router
+from lightspeedpay.alerts.admin_api import router as admin_alerts_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
+from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
+from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
@@ -39,8 +43,12 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_alerts_router,
+    alerts_router,
     admin_queues_router,
     test_helpers_router,
+    system_router,
+    admin_monitoring_router,
     admin_reports_router,
 ):
     router.include_router(_router)

@@ -109,10 +109,14 @@ class Settings(BaseSettings):
     settlement_after_hour: int = 1  # local hour after which the previous day is settled
     dues_notice_interval_hours: float = 24.0  # at most one LOW_BALANCE notice per merchant in this window
 
-    # seed 003's schedules, retention and archive (issue 9): the daily tasks (commission payout, archive,
-    # retention, health report) run once per IST day, looked at this often; the low-balance reminder
-    low_balance_reminder_seconds: float = 900.0
-    daily_task_check_seconds: float = 3600.0
+    # seed 003's schedules, retention and archive (issue 9): cron expressions in LSP_SCHEDULER_TIMEZONE; each
+    # daily task does its work once per IST day however often it runs
+    low_balance_reminder_cron: str = "*/15 * * * *"
+    commission_payout_cron: str = "0 0 * * *"
+    archive_cron: str = "0 2 * * *"
+    retention_cron: str = "30 2 * * *"
+    health_report_cron: str = "0 6 * * *"
+    archive_timeout_seconds: float = 3600.0  # the archive and retention runs may take this long (in batches)
     archive_after_days: float = 90.0  # final payments with nothing pending leave the hot table after this
     archive_batch_size: int = 500  # payments moved per DB transaction
     retention_job_intents_days: float = 7.0  # completed job intents are deleted after this
@@ -136,11 +140,44 @@ class Settings(BaseSettings):
     wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
     wa_standin_port: int = 8960
 
+    # alerts and Slack (issue 9): rules run by the scheduler open one alert per condition and resolve it when the
+    # condition clears; an alert is sent to Slack once when opened and once when resolved
+    alert_rules_seconds: float = 30.0  # how often the rules run (all but the SLA monitor)
+    alert_sla_seconds: float = 300.0  # the SLA monitor (seed 003: every 5 minutes)
+    alert_failure_rate_percent: float = 30.0  # failed share of the payments decided in the window
+    alert_failure_rate_window_minutes: float = 5.0
+    alert_failure_rate_min_sample: int = 20  # fewer decided payments in the window say nothing
+    alert_queue_waiting_max: int = 1000  # jobs waiting in one queue
+    alert_queue_oldest_waiting_seconds: float = 300.0  # age of the oldest waiting job
+    alert_sla_pending_minutes: float = 15.0  # a payment still created/pending after this breaks the SLA
+    # Slack incoming webhook (https://hooks.slack.com/services/… in production: a secret, never logged); empty:
+    # nothing is sent. The default is the loopback stand-in that `lightspeedpay up` runs.
+    slack_webhook_url: str = "http://127.0.0.1:8965/services/TLSPDEV00/BLSPDEV00/dev-slack-webhook-token"
+    slack_timeout_seconds: float = 10.0
+    slack_retry_backoff: str = "10,60,300,900"  # seconds before attempts 2… (after a 5xx, a 429 or a timeout)
+    slack_retry_after_max_seconds: float = 900.0  # Slack's Retry-After (429) is honoured up to this
+    slack_standin_port: int = 8965
+
     # queue control plane (issue 9): the sampler of queue_metrics runs this often (every minute) and keeps
     # this many days of samples; an unpark or a queue-wide retry handles at most this many intents per call
     queue_metrics_seconds: float = 60.0
     queue_metrics_retention_days: int = 30
     queue_admin_batch_limit: int = 10_000
+
+    # workers, scheduler, health and system status (issue 9)
+    worker_heartbeat_seconds: float = 10.0  # each worker process writes its worker_health row this often
+    worker_down_after_beats: int = 3  # a worker (or scheduler) silent this many beats is down
+    worker_health_retention_hours: float = 24.0  # rows of workers stopped or down this long are purged
+    scheduler_timezone: str = "Asia/Kolkata"  # cron expressions of the periodic table are read in this zone
+    scheduler_heartbeat_seconds: float = 10.0  # leader and standby write their scheduler_instances row
+    scheduler_standby_poll_seconds: float = 5.0  # a standby tries to take the leadership this often
+    # a cron run missed while no scheduler led (a failover at 02:00) is made up at takeover if this recent
+    scheduler_misfire_grace_seconds: float = 3600.0
+    scheduler_run_history_days: float = 7.0  # scheduled_runs older than this are purged
+    scheduler_run_history_per_task: int = 1000  # and at most this many are kept per task
+    health_timeout_seconds: float = 2.0  # /api/health gives each dependency this long to answer
+    status_check_cron: str = "*/10 * * * *"  # the system status checker (seed 003: every 10 minutes)
+    status_history_days: float = 30.0  # system_status rows are kept this long
 
     log_json: bool = False
     log_level: str = "INFO"
@@ -165,6 +202,10 @@ class Settings(BaseSettings):
     @property
     def wa_backoff(self) -> list[float]:
         return [float(part) for part in self.wa_retry_backoff.split(",") if part.strip()]
+
+    @property
+    def slack_backoff(self) -> list[float]:
+        return [float(part) for part in self.slack_retry_backoff.split(",") if part.strip()]
 
     @property
     def simulator_url(self) -> str:

@@ -115,6 +115,31 @@ class IdempotencyKeyInUse(AppError):
     status_code, code = 409, "IDEMPOTENCY_KEY_IN_USE"
 
 
+class AlertNotFound(AppError):
+    status_code, code = 404, "ALERT_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No alert with this id.", field="alert_id")
+
+
+class AlertAlreadyResolved(AppError):
+    status_code, code = 409, "ALERT_ALREADY_RESOLVED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This alert is already resolved; if its condition comes back, the rules open a new alert."
+        )
+
+
+class AlertAlreadyAcknowledged(AppError):
+    status_code, code = 409, "ALERT_ALREADY_ACKNOWLEDGED"
+
+    def __init__(self, by: str | None) -> None:
+        super().__init__(
+            f"This alert was already acknowledged{f' by {by}' if by else ''}; resolve it instead."
+        )
+
+
 class QueueNotFound(AppError):
     status_code, code = 404, "QUEUE_NOT_FOUND"
 

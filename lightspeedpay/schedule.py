@@ -1,19 +1,24 @@
-"""The scheduler's table of periodic work (cron-like intervals from the settings), run by `jobs.scheduler`:
-the one place that names each domain's periodic job, as `tasks.py` names their queue jobs."""
+"""The scheduler's table of periodic work, run by `jobs.scheduler`: the one place that names each domain's
+periodic job, as `tasks.py` names their queue jobs. Each entry is (name, schedule, work): the schedule is
+`cron("0 2 * * *")` (five fields, read in LSP_SCHEDULER_TIMEZONE, Asia/Kolkata) or `every(seconds)` (first run
+when the scheduler takes the lead); either takes `timeout=` seconds (default LSP_SCHEDULER_TASK_TIMEOUT_SECONDS).
+Add new entries at the end."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lightspeedpay.alerts.rules import SLA_GROUP, alert_rules
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
-from lightspeedpay.jobs import sweeper
-from lightspeedpay.jobs.scheduler import Periodic
+from lightspeedpay.jobs import scheduler, sweeper
+from lightspeedpay.jobs.scheduler import Periodic, cron, every
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.ledger.dues import dues_service
+from lightspeedpay.monitoring.status import status_checker
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
@@ -65,14 +70,29 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def alert_rules_run() -> Any:
+    # each rule reads, then changes its alerts in a unit of work of its own; Redis is asked with none open
+    return await alert_rules.evaluate()
+
+
+async def sla_monitor() -> Any:
+    return await alert_rules.evaluate(group=SLA_GROUP)
+
+
 async def queue_metrics() -> Any:
     # the samples are the result; nothing to log every minute
     await _in_session(queue_admin_service.record_metrics)
     return None
 
 
+async def status_check() -> Any:
+    # its own units of work: the components are asked with no transaction open, then one short write
+    report = await status_checker.check()
+    return report.summary()
+
+
 # seed 003's schedules (issue 9). Each daily task does its work once per IST day however often it is called
-# (retention.service.DailyRuns), so it is correct on an interval as on its cron.
+# (retention.service.DailyRuns): a misfire made up at takeover, or a second scheduler, does nothing twice.
 
 
 async def low_balance_reminder() -> Any:
@@ -98,27 +118,36 @@ async def health_report() -> Any:
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
-        ("ledger_check", s.ledger_check_seconds, ledger_check),
-        ("settlements", s.settlement_check_seconds, settlements),
-        ("sweeper", s.sweeper_interval_seconds, sweeper.sweep),
-        ("success_rates", s.routing_refresh_seconds, refresh_success_rates),
-        ("gateway_probe", s.health_probe_seconds, probe_gateways),
-        ("janitor", s.janitor_interval_seconds, janitor),
+        ("ledger_check", every(s.ledger_check_seconds), ledger_check),
+        ("settlements", every(s.settlement_check_seconds), settlements),
+        ("sweeper", every(s.sweeper_interval_seconds), sweeper.sweep),
+        ("success_rates", every(s.routing_refresh_seconds), refresh_success_rates),
+        ("gateway_probe", every(s.health_probe_seconds), probe_gateways),
+        ("janitor", every(s.janitor_interval_seconds), janitor),
         # merchant webhook deliveries past retention; endpoint queues whose head lost its job
-        ("webhook_housekeeping", s.webhook_housekeeping_seconds, webhook_housekeeping),
+        ("webhook_housekeeping", every(s.webhook_housekeeping_seconds), webhook_housekeeping),
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
-        ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
-        ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        ("uncaptured_authorizations", every(s.janitor_interval_seconds), release_uncaptured),
+        ("idempotency_purge", every(s.idempotency_purge_seconds), purge_idempotency_keys),
+        # alert rules (gateway down, failure rate, queue backlog, failed jobs, endpoints, suspended merchants)
+        ("alert_rules", every(s.alert_rules_seconds), alert_rules_run),
+        # seed 003's SLA monitor: payments pending longer than LSP_ALERT_SLA_PENDING_MINUTES
+        ("sla_monitor", every(s.alert_sla_seconds), sla_monitor),
         # every minute: each queue's counts into queue_metrics; samples past the retention purged
-        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
-        # cron "*/15 * * * *": merchants over their warn threshold, reminded at most once a day
-        ("low_balance_reminder", s.low_balance_reminder_seconds, low_balance_reminder),
-        # cron "0 0 * * *": settle the day that ended, deduct dues; retry failed settlements
-        ("commission_payout", s.daily_task_check_seconds, commission_payout),
-        # cron "0 2 * * *": final payments older than LSP_ARCHIVE_AFTER_DAYS to archived_transactions
-        ("archive", s.daily_task_check_seconds, archive),
-        # cron "30 2 * * *": job intents, PSP events, alerts, webhook events past their retention
-        ("retention", s.daily_task_check_seconds, retention),
-        # cron "0 6 * * *": yesterday's system health report, stored and sent to Slack
-        ("health_report", s.daily_task_check_seconds, health_report),
+        ("queue_metrics", every(s.queue_metrics_seconds), queue_metrics),
+        # seed 003's System Status Checker: every component's state into system_status
+        ("status_check", cron(s.status_check_cron), status_check),
+        # scheduled_runs, scheduler_instances and worker_health past their retention
+        ("jobs_housekeeping", every(3600), scheduler.housekeeping),
+        # seed 003: merchants over their warn threshold, reminded at most once a day, payment or not
+        ("low_balance_reminder", cron(s.low_balance_reminder_cron), low_balance_reminder),
+        # seed 003's Commission Payout: settle the day that ended, deduct dues; retry failed settlements
+        ("commission_payout", cron(s.commission_payout_cron), commission_payout),
+        # seed 003's Archive Transactions: final payments past LSP_ARCHIVE_AFTER_DAYS to archived_transactions, in
+        # batches; a run cut short by its timeout is resumed by the next call the same day
+        ("archive", cron(s.archive_cron, timeout=s.archive_timeout_seconds), archive),
+        # job intents, PSP events, resolved alerts, webhook events past their retention (audit rows never)
+        ("retention", cron(s.retention_cron, timeout=s.archive_timeout_seconds), retention),
+        # seed 003's System Health Report: yesterday's, stored and sent to Slack
+        ("health_report", cron(s.health_report_cron), health_report),
     ]

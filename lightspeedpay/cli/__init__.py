@@ -82,6 +82,7 @@ def worker(
 ) -> None:
     """Run queue workers (all queues unless --queue is given)."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler
+    from lightspeedpay.alerts.rules import scheduler_watchdog
     from lightspeedpay.jobs import queues
     from lightspeedpay.jobs import worker as worker_mod
 
@@ -89,12 +90,12 @@ def worker(
         if name not in queues.QUEUE_NAMES:
             raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
     _configure_logging()
-    asyncio.run(worker_mod.run(list(queue) if queue else None))
+    asyncio.run(worker_mod.run(list(queue) if queue else None, watchdog=scheduler_watchdog))
 
 
 @app.command()
 def scheduler() -> None:
-    """Run periodic work (the outbox sweeper)."""
+    """Run the periodic work (lightspeedpay/schedule.py): leads, or stands by while another scheduler leads."""
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler (the periodic work queues jobs)
     from lightspeedpay.jobs import scheduler as scheduler_mod
 
@@ -134,6 +135,16 @@ def whatsapp_standin(port: int = typer.Option(None)) -> None:
     )
 
 
+@app.command("slack-standin")
+def slack_standin(port: int = typer.Option(None)) -> None:
+    """Run the loopback stand-in of Slack's incoming webhooks, which records the alerts sent (demo and tests)."""
+    _serve_loopback(
+        "lightspeedpay.devtools.slack:create_app",
+        host="127.0.0.1",
+        port=port or get_settings().slack_standin_port,
+    )
+
+
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
@@ -144,7 +155,8 @@ def shop(port: int = typer.Option(None)) -> None:
 
 
 def _serve_loopback(app_factory: str, *, host: str, port: int) -> None:
-    """Run one of the loopback stand-ins (PSP simulator, receiver, WhatsApp, demo shop) on uvicorn, quietly."""
+    """Run one of the loopback stand-ins (PSP simulator, receiver, WhatsApp, Slack, demo shop) on uvicorn,
+    quietly."""
     import uvicorn
 
     uvicorn.run(app_factory, factory=True, host=host, port=port, log_level="warning", access_log=False)
@@ -456,8 +468,8 @@ async def _checkout_url(transaction_id: str, wait: float) -> str:
 
 @app.command()
 def up(port: int = typer.Option(None, help="API port")) -> None:
-    """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator and a demo
-    merchant webhook receiver together. Ctrl-C stops them all."""
+    """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator, a demo
+    merchant webhook receiver and the WhatsApp and Slack stand-ins together. Ctrl-C stops them all."""
     from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
     from lightspeedpay.devtools import demo
     from lightspeedpay.kit.readiness import wait_http
@@ -475,6 +487,9 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         LSP_SHOP_CLIENT_SALT=creds["client_salt"],
     )
     env.setdefault("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # the demo receiver is on loopback
+    if s.slack_webhook_url == type(s).model_fields["slack_webhook_url"].default:
+        # alerts go to the Slack stand-in started below, on whichever port it was given
+        env["LSP_SLACK_WEBHOOK_URL"] = s.slack_webhook_url.replace(":8965/", f":{s.slack_standin_port}/")
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {
         "api": [*exe, "api"],
@@ -484,6 +499,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         "receiver": [*exe, "receiver"],
         "shop": [*exe, "shop"],
         "whatsapp": [*exe, "whatsapp-standin"],
+        "slack": [*exe, "slack-standin"],
     }
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 

@@ -75,6 +75,7 @@ LightSpeedPay is running.
   Health         {base}/health
   PSP simulator  {s.simulator_url}
   Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
+  Slack alerts   http://127.0.0.1:{s.slack_standin_port}/_slack/messages   (the stand-in's recorded messages)
 Demo merchant "{DEMO_MERCHANT}"
   client_key     {creds["client_key"]}
   client_salt    {creds["client_salt"]}

@@ -49,6 +49,7 @@ class ArchivedTransaction(TransactionColumns, Base):
         UniqueConstraint("payment_id", name="uq_archived_transactions_payment_id"),
         CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_archived_transactions_status"),
         Index("ix_archived_transactions_client_created", "client_id", "created_at", "id"),
+        Index("ix_archived_transactions_created", "created_at"),  # reports over a period read both tables
         Index("ix_archived_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
         Index("ix_archived_transactions_parent_order", "parent_order_id"),
     )

@@ -37,17 +37,6 @@ class TransactionStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class FinalStatus(StrEnum):
-    """The statuses a payment may be archived in (retention/): nothing moves it on its own any more. A paid one
-    can still be refunded; a refund of an archived payment brings it back first (payments/repository.py)."""
-
-    PAID = "paid"
-    PARTIALLY_REFUNDED = "partially_refunded"
-    REFUNDED = "refunded"
-    FAILED = "failed"
-    EXPIRED = "expired"
-
-
 class TransactionColumns:
     """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
     can never drift apart."""
@@ -97,14 +86,15 @@ class Transaction(TransactionColumns, Base):
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
         Index("ix_transactions_parent_order", "parent_order_id"),
         Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome;
+        # the daily archive walks the payments oldest first by it too (payments/repository.py)
+        Index("ix_transactions_created", "created_at"),
+        Index(
+            "ix_transactions_unfinished_created",
+            "created_at",
+            postgresql_where=text("status IN ('created', 'pending')"),
+        ),
         CheckConstraint(
             "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
-        ),
-        # the archive's daily pass walks the final payments oldest first (retention/, payments/repository.py)
-        Index(
-            "ix_transactions_final_created",
-            "created_at",
-            "id",
-            postgresql_where=text(f"status IN {sql_in(FinalStatus)}"),
         ),
     )

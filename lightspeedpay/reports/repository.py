@@ -64,13 +64,14 @@ GROUP BY type
 
 _ALERTS = text("""
 SELECT
-    (SELECT count(*) FROM alerts WHERE resolved_at IS NULL) AS open,
-    (SELECT count(*) FROM alerts WHERE created_at >= :start AND created_at < :end) AS opened,
+    (SELECT count(*) FROM alerts WHERE status <> 'resolved') AS open,
+    (SELECT count(*) FROM alerts WHERE status = 'acknowledged') AS acknowledged,
+    (SELECT count(*) FROM alerts WHERE opened_at >= :start AND opened_at < :end) AS opened,
     (SELECT count(*) FROM alerts WHERE resolved_at >= :start AND resolved_at < :end) AS resolved
 """)
 
 _OPEN_ALERTS = text("""
-SELECT severity, kind, count(*) AS n FROM alerts WHERE resolved_at IS NULL
+SELECT severity, kind, count(*) AS n FROM alerts WHERE status <> 'resolved'
 GROUP BY severity, kind ORDER BY severity, kind
 """)
 

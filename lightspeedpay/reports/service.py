@@ -18,6 +18,7 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.money import format_inr
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import HealthReport
+from lightspeedpay.notifications.service import notification_service
 from lightspeedpay.reports.repository import health_report_repo
 
 SUCCEEDED = ("authorized", "paid", "partially_refunded", "refunded")
@@ -25,7 +26,7 @@ _BULLMQ_STATES = ("waiting", "active", "delayed", "failed", "paused")
 
 
 def _zone() -> ZoneInfo:
-    return ZoneInfo(get_settings().settlement_timezone)
+    return ZoneInfo(get_settings().scheduler_timezone)
 
 
 def period_of(day: date) -> tuple[datetime, datetime]:
@@ -59,14 +60,13 @@ class HealthReportService:
         )
         if report is None:
             return {"period_date": day.isoformat(), "stored": False}
-        self.send_to_slack(session, report)
+        await self.send_to_slack(session, report)
         return {"period_date": day.isoformat(), "stored": True, "report_id": str(report.id)}
 
-    def send_to_slack(self, session: AsyncSession, report: HealthReport) -> None:
-        """The one place the report goes to Slack, in the DB transaction that stores it. Slack delivery (an outbox
-        task in notifications, "slack.send") is built apart; until it is, this logs the message it would send.
-        Wire it as: jobs.enqueue(session, "slack.send", text=slack_text(report)) (or the task's own payload)."""
-        log.info("health_report_ready", period_date=report.period_date.isoformat(), text=slack_text(report))
+    async def send_to_slack(self, session: AsyncSession, report: HealthReport) -> None:
+        """The one place the report goes to Slack: queued in the DB transaction that stores it, sent by the
+        outbox after the commit (notifications' `slack.send`, retried); nothing when no webhook is configured."""
+        await notification_service.queue_slack(session, text=slack_text(report))
 
     async def build(self, session: AsyncSession, day: date) -> dict[str, Any]:
         start, end = period_of(day)
@@ -75,7 +75,7 @@ class HealthReportService:
                 "date": day.isoformat(),
                 "start": start.isoformat(),
                 "end": end.isoformat(),
-                "timezone": get_settings().settlement_timezone,
+                "timezone": get_settings().scheduler_timezone,
             },
             "payments": await self._payments(session, start, end),
             "commission": await self._commission(session, start, end),
@@ -153,7 +153,8 @@ class HealthReportService:
     async def _alerts(session: AsyncSession, start: datetime, end: datetime) -> dict[str, Any]:
         counts, open_rows = await health_report_repo.alerts(session, start, end)
         return {
-            "open": int(counts.open),
+            "open": int(counts.open),  # open or acknowledged, not yet resolved
+            "acknowledged": int(counts.acknowledged),
             "opened_in_period": int(counts.opened),
             "resolved_in_period": int(counts.resolved),
             "open_by_kind": [{"severity": r.severity, "kind": r.kind, "count": int(r.n)} for r in open_rows],

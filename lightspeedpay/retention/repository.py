@@ -20,7 +20,7 @@ from lightspeedpay.models import DailyRun
 PURGES: dict[str, str] = {
     "job_intents": "status = 'completed' AND coalesce(completed_at, updated_at) < :before",
     "psp_events": "processed_at IS NOT NULL AND processed_at < :before",
-    "alerts": "resolved_at IS NOT NULL AND resolved_at < :before",
+    "alerts": "status = 'resolved' AND resolved_at < :before",  # their Slack messages go with them (CASCADE)
     # an event goes once none of its deliveries or attempts is left (webhook housekeeping purges those) and it
     # is past its own retention; this also takes events that had no endpoint to go to
     "webhook_events": """status <> 'pending'

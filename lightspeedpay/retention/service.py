@@ -28,8 +28,8 @@ Step = Callable[[AsyncSession, dict[str, Any]], Awaitable[tuple[dict[str, Any], 
 
 
 def local_day(now: datetime | None = None) -> date:
-    """Today in the platform's time zone (IST): the day a daily run belongs to."""
-    zone = ZoneInfo(get_settings().settlement_timezone)
+    """Today in the scheduler's time zone (IST): the day a daily run belongs to."""
+    zone = ZoneInfo(get_settings().scheduler_timezone)
     return (now or datetime.now(UTC)).astimezone(zone).date()
 
 

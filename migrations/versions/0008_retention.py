@@ -7,7 +7,7 @@ UNIQUE(client_id, order_id) and UNIQUE(payment_id) true across both. `daily_runs
 once per IST day; `health_reports` stores the daily report.
 
 Revision ID: 0008_retention
-Revises: 0009
+Revises: 0011
 """
 
 import sqlalchemy as sa
@@ -15,13 +15,12 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0008_retention"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
 _NOW = sa.text("now()")
 _UUID = sa.text("gen_random_uuid()")
-_FINAL = "status IN ('paid', 'partially_refunded', 'refunded', 'failed', 'expired')"
 _STATUSES = (
     "('created', 'pending', 'authorized', 'paid', 'partially_refunded', 'refunded', 'failed', 'expired')"
 )
@@ -126,12 +125,7 @@ def upgrade() -> None:
         "ix_archived_transactions_gateway_txn", "archived_transactions", ["gateway_id", "gateway_txn_id"]
     )
     op.create_index("ix_archived_transactions_parent_order", "archived_transactions", ["parent_order_id"])
-    op.create_index(
-        "ix_transactions_final_created",
-        "transactions",
-        ["created_at", "id"],
-        postgresql_where=sa.text(_FINAL),
-    )
+    op.create_index("ix_archived_transactions_created", "archived_transactions", ["created_at"])
     for table in REFERRING:
         op.drop_constraint(f"{table}_transaction_id_fkey", table, type_="foreignkey")
     op.execute(_VIEW)
@@ -177,5 +171,4 @@ def downgrade() -> None:
         op.create_foreign_key(
             f"{table}_transaction_id_fkey", table, "transactions", ["transaction_id"], ["id"]
         )
-    op.drop_index("ix_transactions_final_created", table_name="transactions")
     op.drop_table("archived_transactions")

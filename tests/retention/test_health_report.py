@@ -4,6 +4,7 @@ GET /api/v1/admin/reports/health (latest or ?date=) and /health/history; bad inp
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -33,7 +34,15 @@ async def test_the_report_of_a_day_is_made_once_and_read_by_operators(platform, 
         declining_name = declining.name
         r = await shop.client.pay(amount=5_000)
         assert r.status_code == 201, r.text
-        session.add(Alert(kind="gateway_down", severity="critical", message="sandbox down"))
+        session.add(
+            Alert(
+                kind="gateway_down",
+                severity="critical",
+                dedup_key=f"test:{uuid.uuid4()}",
+                title="sandbox down",
+                message="sandbox down",
+            )
+        )
         await session.commit()
 
         async def failed_one() -> bool:
@@ -86,6 +95,18 @@ async def test_the_report_of_a_day_is_made_once_and_read_by_operators(platform, 
         }
         stored = await session.get(HealthReport, uuid.UUID(report["id"]))
         assert stored is not None and "success rate 66.67%" in slack_text(stored)
+        # and sent to the operator's Slack (the stand-in), once
+        async with httpx.AsyncClient() as c:
+
+            async def in_slack() -> list | None:
+                r = await c.get(
+                    f"{platform.slack_url}/_slack/messages",
+                    params={"contains": f"health report, {today().isoformat()}"},
+                )
+                return r.json() or None
+
+            [message] = await wait_for(in_slack, what="the report in Slack")
+        assert "success rate 66.67%" in json.dumps(message)
 
         # another day has no report; bad input is a coded 4xx; operators only
         other = (today() - timedelta(days=400)).isoformat()

@@ -74,6 +74,22 @@ def _event(client_id: uuid.UUID, status: str, days: float) -> WebhookEvent:
     )
 
 
+def _alert(status: str, days: float) -> Alert:
+    at = _days_ago(days)
+    return Alert(
+        id=uuid.uuid4(),
+        kind="gateway_down",
+        severity="warning",
+        status=status,
+        dedup_key=f"test:{uuid.uuid4()}",
+        title="a gateway is down",
+        message="x",
+        opened_at=at,
+        last_seen_at=at,
+        resolved_at=at if status == "resolved" else None,
+    )
+
+
 @pytest.fixture
 def one_page_batches():
     s = get_settings()
@@ -103,15 +119,10 @@ async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, 
     }
     alert_old, alert_young = s.retention_alerts_days + 1, s.retention_alerts_days - 1
     alerts = {
-        "resolved old": Alert(
-            kind="gateway_down", severity="warning", message="x", resolved_at=_days_ago(alert_old)
-        ),
-        "resolved young": Alert(
-            kind="gateway_down", severity="warning", message="x", resolved_at=_days_ago(alert_young)
-        ),
-        "open old": Alert(
-            kind="gateway_down", severity="warning", message="x", created_at=_days_ago(alert_old)
-        ),
+        "resolved old": _alert("resolved", alert_old),
+        "resolved young": _alert("resolved", alert_young),
+        "open old": _alert("open", alert_old),
+        "acknowledged old": _alert("acknowledged", alert_old),
     }
     delivered, failed = s.webhook_retention_success_days, s.webhook_retention_failed_days
     events = {
@@ -179,13 +190,13 @@ async def test_rows_past_retention_are_purged_the_rest_stays(platform, session, 
     assert await retention_service.run() is None
 
 
-def test_the_daily_tasks_are_scheduled_last_with_their_crons():
-    s = get_settings()
-    tasks = periodic_tasks()
-    assert [(name, every) for name, every, _ in tasks[-5:]] == [
-        ("low_balance_reminder", s.low_balance_reminder_seconds),
-        ("commission_payout", s.daily_task_check_seconds),
-        ("archive", s.daily_task_check_seconds),
-        ("retention", s.daily_task_check_seconds),
-        ("health_report", s.daily_task_check_seconds),
-    ]
+def test_the_daily_tasks_are_scheduled_on_seed_003s_crons():
+    tasks = {name: schedule for name, schedule, _ in periodic_tasks()}
+    assert {name: tasks[name].expression for name in list(tasks)[-5:]} == {
+        "low_balance_reminder": "*/15 * * * *",
+        "commission_payout": "0 0 * * *",
+        "archive": "0 2 * * *",
+        "retention": "30 2 * * *",
+        "health_report": "0 6 * * *",
+    }
+    assert tasks["archive"].timeout == get_settings().archive_timeout_seconds
