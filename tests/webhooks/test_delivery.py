@@ -17,6 +17,7 @@ from standardwebhooks import Webhook
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.jobs import outbox
+from lightspeedpay.jobs.scheduler import every
 from lightspeedpay.models import (
     Alert,
     Client,
@@ -514,7 +515,7 @@ async def test_slow_receivers_are_waited_for_and_their_latency_logged(platform, 
 async def test_retention_purges_old_deliveries_on_schedule(platform, session, shop):
     new, client = shop
     scheduled = {name: (every, work) for name, every, work in periodic_tasks()}
-    assert scheduled["webhook_housekeeping"][0] == get_settings().webhook_housekeeping_seconds
+    assert scheduled["webhook_housekeeping"][0] == every(get_settings().webhook_housekeeping_seconds)
     endpoint, name = await add_endpoint(
         client,
         platform.receiver_url,
