@@ -20,6 +20,7 @@ from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
+from lightspeedpay.reports.admin_api import router as admin_reports_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
 from lightspeedpay.settlements.api import router as settlements_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
@@ -48,5 +49,6 @@ for _router in (
     test_helpers_router,
     system_router,
     admin_monitoring_router,
+    admin_reports_router,
 ):
     router.include_router(_router)

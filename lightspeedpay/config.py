@@ -109,6 +109,21 @@ class Settings(BaseSettings):
     settlement_after_hour: int = 1  # local hour after which the previous day is settled
     dues_notice_interval_hours: float = 24.0  # at most one LOW_BALANCE notice per merchant in this window
 
+    # seed 003's schedules, retention and archive (issue 9): cron expressions in LSP_SCHEDULER_TIMEZONE; each
+    # daily task does its work once per IST day however often it runs
+    low_balance_reminder_cron: str = "*/15 * * * *"
+    commission_payout_cron: str = "0 0 * * *"
+    archive_cron: str = "0 2 * * *"
+    retention_cron: str = "30 2 * * *"
+    health_report_cron: str = "0 6 * * *"
+    archive_timeout_seconds: float = 3600.0  # the archive and retention runs may take this long (in batches)
+    archive_after_days: float = 90.0  # final payments with nothing pending leave the hot table after this
+    archive_batch_size: int = 500  # payments moved per DB transaction
+    retention_job_intents_days: float = 7.0  # completed job intents are deleted after this
+    retention_psp_events_days: float = 90.0  # processed PSP webhooks are deleted after this
+    retention_alerts_days: float = 90.0  # resolved alerts are deleted after this
+    retention_batch_blocks: int = 2000  # table pages (8 kB) one batch of a retention purge looks at
+
     # WhatsApp Cloud API (https://graph.facebook.com in production; the loopback stand-in by default)
     wa_base_url: str = "http://127.0.0.1:8960"
     wa_api_version: str = "v21.0"

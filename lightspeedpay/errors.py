@@ -183,3 +183,9 @@ class HttpError(AppError):
         super().__init__(message)
         self.status_code = status_code  # type: ignore[misc]
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status_code, "HTTP_ERROR")  # type: ignore[misc]
+
+
+class ReportNotFound(NotFound):
+    """No health report for the day asked (issue 9, reports/)."""
+
+    status_code, code = 404, "REPORT_NOT_FOUND"

@@ -1,7 +1,7 @@
 """What a change of balance_due means for a merchant: a WhatsApp notice past warn_threshold (at most one per
-24 h), suspension at suspend_threshold and resumption below it. Runs in the ledger's DB transaction, with
-the wallet row locked, so each change of state happens exactly once; each is audited and sent to the
-merchant as a webhook event."""
+24 h; `remind` repeats it daily while the dues stay there), suspension at suspend_threshold and resumption
+below it. Runs in the ledger's DB transaction, with the wallet row locked, so each change of state happens
+exactly once; each is audited and sent to the merchant as a webhook event."""
 
 from __future__ import annotations
 
@@ -100,6 +100,21 @@ class DuesService:
             balance_due=wallet.balance_due,
             suspend_threshold=client.suspend_threshold,
         )
+
+    async def remind(self, session: AsyncSession, *, limit: int = 1000) -> dict[str, int]:
+        """The low-balance reminder (seed 003, every 15 minutes): a merchant at or over its warn threshold is
+        sent LOW_BALANCE again once LSP_DUES_NOTICE_INTERVAL_HOURS have passed since the last notice, whether
+        or not a payment moved its balance. The wallet is locked and its `wa_last_sent` moved in the same DB
+        transaction as the queued message, so concurrent runs (or a payment's notice) never send twice."""
+        now = datetime.now(UTC)
+        window = timedelta(hours=get_settings().dues_notice_interval_hours)
+        due = await ledger_repo.wallets_to_remind(session, sent_before=now - window, limit=limit)
+        for wallet, client in due:
+            wallet.wa_last_sent = now
+            await notification_service.queue_low_balance(session, client, wallet)
+        if due:
+            log.info("low_balance_reminders", count=len(due))
+        return {"reminded": len(due)} if due else {}
 
     async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
         now = datetime.now(UTC)

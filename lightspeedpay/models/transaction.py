@@ -37,29 +37,9 @@ class TransactionStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Transaction(Base):
-    __tablename__ = "transactions"
-    __table_args__ = (
-        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
-        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
-        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
-        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
-        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
-        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
-        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
-        Index("ix_transactions_parent_order", "parent_order_id"),
-        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
-        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome
-        Index("ix_transactions_created", "created_at"),
-        Index(
-            "ix_transactions_unfinished_created",
-            "created_at",
-            postgresql_where=text("status IN ('created', 'pending')"),
-        ),
-        CheckConstraint(
-            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
-        ),
-    )
+class TransactionColumns:
+    """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
+    can never drift apart."""
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the public id of the payment, as Razorpay's: "pay_" + 14 base62 characters
@@ -92,3 +72,29 @@ class Transaction(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class Transaction(TransactionColumns, Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
+        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
+        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
+        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
+        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
+        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
+        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
+        Index("ix_transactions_parent_order", "parent_order_id"),
+        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome;
+        # the daily archive walks the payments oldest first by it too (payments/repository.py)
+        Index("ix_transactions_created", "created_at"),
+        Index(
+            "ix_transactions_unfinished_created",
+            "created_at",
+            postgresql_where=text("status IN ('created', 'pending')"),
+        ),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
+        ),
+    )

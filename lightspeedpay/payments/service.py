@@ -211,6 +211,13 @@ class PaymentService:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return txn
 
+    async def by_id(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction:
+        """Not scoped: a payment something of the merchant's already names (a refund's), archived or not."""
+        txn = await transaction_repo.get(session, transaction_id)
+        if txn is None:
+            raise NotFound("No transaction with this id.", field="transaction_id")
+        return txn
+
     async def find(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_or_payment_id: str
     ) -> Transaction:

@@ -176,7 +176,7 @@ class RefundService:
         refund = await refund_repo.get_for_update(session, refund_id)
         if refund is None or refund.status != RefundStatus.PENDING or refund.gateway_refund_id:
             return "already_done"
-        txn = await session.get(Transaction, refund.transaction_id)
+        txn = await transaction_repo.get(session, refund.transaction_id)  # archived or not
         assert txn is not None
         if not txn.gateway_payment_id:
             await self._fail(
@@ -265,7 +265,7 @@ class RefundService:
 
     async def _fail(self, session: AsyncSession, refund: Refund, code: str, message: str) -> None:
         refund.status, refund.error_code, refund.error_message = RefundStatus.FAILED, code[:100], message
-        txn = await session.get(Transaction, refund.transaction_id)
+        txn = await transaction_repo.get(session, refund.transaction_id)  # archived or not
         assert txn is not None
         await self._emit(session, "refund.failed", refund, txn)
 

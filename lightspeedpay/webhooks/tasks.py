@@ -294,7 +294,8 @@ async def housekeeping(
     *, now: datetime | None = None, stalled_after_seconds: float | None = None, batch: int = 1000
 ) -> dict[str, int]:
     """Scheduled: purge deliveries past retention (delivered after LSP_WEBHOOK_RETENTION_SUCCESS_DAYS, failed
-    after LSP_WEBHOOK_RETENTION_FAILED_DAYS, with their attempts), then give a job back to any endpoint queue
+    after LSP_WEBHOOK_RETENTION_FAILED_DAYS, with their attempts) and the events none of whose deliveries is
+    left (events that never had a delivery go with the daily retention run, retention/), then give a job back to any endpoint queue
     whose head has none (its intent failed for good, say), so no endpoint stalls for ever."""
     s = get_settings()
     now = now or datetime.now(UTC)
@@ -304,6 +305,7 @@ async def housekeeping(
     counts = {
         "purged_delivered": 0,
         "purged_failed": 0,
+        "purged_events": 0,
         "purged_unlinked_attempts": 0,
         "purged_endpoints": 0,
         "requeued": 0,
@@ -324,10 +326,13 @@ async def housekeeping(
         for status, attempt_status, days in retention:
             cutoff = now - timedelta(days=days)
             while True:
-                n = await delivery_repo.purge(session, status=status, finished_before=cutoff, batch=batch)
+                events = await delivery_repo.purge(
+                    session, status=status, finished_before=cutoff, batch=batch
+                )
+                counts["purged_events"] += await delivery_repo.purge_released_events(session, events)
                 await session.commit()
-                counts[f"purged_{status}"] += n
-                if n < batch:
+                counts[f"purged_{status}"] += len(events)
+                if len(events) < batch:
                     break
             while True:
                 n = await delivery_repo.purge_unlinked_attempts(
