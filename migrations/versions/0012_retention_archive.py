@@ -6,7 +6,7 @@ partitions: models/archived_transaction.py); the view `all_transactions` reads b
 UNIQUE(client_id, order_id) and UNIQUE(payment_id) true across both. `daily_runs` makes each daily task run
 once per IST day; `health_reports` stores the daily report.
 
-Revision ID: 0008_retention
+Revision ID: 0012
 Revises: 0011
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_retention"
+revision = "0012"
 down_revision = "0011"
 branch_labels = None
 depends_on = None
