@@ -7,6 +7,7 @@ from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
+from lightspeedpay.monitoring.admin_api import router as admin_audit_router
 from lightspeedpay.monitoring.api import router as monitoring_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
@@ -36,5 +37,6 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_audit_router,
 ):
     router.include_router(_router)
