@@ -143,11 +143,11 @@ class WebhookService:
         audit.record(
             session,
             actor=audit.merchant_actor(merchant.client_key),
-            action="webhook_endpoint.pinged",
+            action="webhook_event.ping_sent",
             client_id=merchant.id,
-            target_type="webhook_endpoint",
-            target_id=endpoint_id,  # None: every enabled endpoint
-            details={"event_id": str(event.id), "endpoint_ids": [str(e.id) for e in endpoints]},
+            target_type="webhook_event",
+            target_id=event.id,
+            details={"endpoint_ids": [str(e.id) for e in endpoints]},
         )
         return event, [e.id for e in endpoints]
 
