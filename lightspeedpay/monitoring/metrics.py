@@ -46,12 +46,12 @@ _LIVE_GAUGE = re.compile(r"gauge_live\w*?_(\d+)\.db$")
 
 
 def directory(settings: Settings | None = None) -> Path:
-    """LSP_METRICS_DIR, or one directory per platform (database, Redis, queue prefix) under the temp dir: two
+    """LSP_METRICS_DIR, or one directory per platform (its database and Redis) under the temp dir: two
     platforms on one machine never add up each other's figures."""
     s = settings or get_settings()
     if s.metrics_dir:
         return Path(s.metrics_dir)
-    key = hashlib.sha256(f"{s.database_url}|{s.redis_url}|{s.queue_prefix}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{s.database_url}|{s.redis_url}".encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"lightspeedpay-metrics-{key}"
 
 
@@ -93,6 +93,8 @@ def prepare(settings: Settings | None = None) -> Path:
         (path / f"{_MARKER}{me}").touch()
 
     def leave() -> None:
+        # a process stopped by a signal (uvicorn re-raises SIGTERM after its shutdown) or killed leaves its
+        # marker behind: it names a dead pid, which counts for nothing at the next start
         (path / f"{_MARKER}{me}").unlink(missing_ok=True)
         process_exited()
 
