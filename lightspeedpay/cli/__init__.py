@@ -122,6 +122,19 @@ def scheduler() -> None:
     asyncio.run(scheduler_mod.run(periodic_tasks))
 
 
+@app.command("metrics-server")
+def metrics_server(
+    port: Annotated[int, typer.Option("--port", help="where Prometheus scrapes /metrics")] = 9464,
+    host: Annotated[str, typer.Option("--host", help="listen address")] = "127.0.0.1",
+) -> None:
+    """Serve this host's counters (queue workers, scheduler) on /metrics, for a host that runs no API."""
+    _metrics_dir()
+    _configure_logging()
+    from lightspeedpay.monitoring.metrics import serve_counts
+
+    serve_counts(host, port)
+
+
 @app.command()
 def simulator(port: int = typer.Option(None)) -> None:
     """Run the PSP simulator on loopback."""

@@ -121,6 +121,30 @@ def _reap(path: str) -> None:
             multiprocess.mark_process_dead(int(found.group(1)), path)
 
 
+def serve_counts(host: str, port: int) -> None:
+    """The counters and histograms of this host's processes over HTTP, for a host with workers and no API (the
+    scrape-time figures come from any API host: they are the same everywhere). Blocks until stopped."""
+    import signal
+
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    path = os.environ[ENV]
+
+    class _Reaping(MultiProcessCollector):
+        def collect(self):  # type: ignore[no-untyped-def]
+            _reap(path)
+            return super().collect()
+
+    registry = CollectorRegistry()
+    _Reaping(registry, path=path)
+    stop = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, stop)  # before the server's thread starts: it inherits the mask
+    start_http_server(port, addr=host, registry=registry)
+    log.info("metrics_server_started", host=host, port=port, directory=path)
+    signal.sigwait(stop)  # then return: the process leaves the directory cleanly
+
+
 # ---- figures read at scrape time --------------------------------------------------------------------------------
 
 

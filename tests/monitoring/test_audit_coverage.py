@@ -266,6 +266,7 @@ CLI_NOT_A_CHANGE = {
     "api": "runs a process",
     "worker": "runs a process",
     "scheduler": "runs a process",
+    "metrics-server": "serves this host's metrics",
     "simulator": "runs the PSP simulator (a stand-in, not the platform)",
     "receiver": "runs a demo webhook receiver",
     "whatsapp-standin": "runs the WhatsApp stand-in",

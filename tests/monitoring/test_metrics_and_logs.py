@@ -274,3 +274,33 @@ async def test_one_request_id_runs_through_the_api_and_worker_logs(observed, pla
     # no line leaks a secret of the request (the merchant's salt signs it; the signature is not logged)
     text = "\n".join(observed.lines("api-2workers"))
     assert new.client_salt not in text and "X-Signature" not in text
+
+
+async def test_a_host_without_an_api_serves_its_counts_with_the_metrics_server(observed, platform, session):
+    """A worker-only host runs `lightspeedpay metrics-server`: the same directory, the same sums (the
+    scrape-time figures are the API hosts' to give)."""
+    new = await create_merchant(session)
+    gw_name = f"exporter_{uuid.uuid4().hex[:6]}"
+    await create_sandbox_gateway(session, platform.simulator_url, name=gw_name, auto_outcome="success")
+    async with httpx.AsyncClient(timeout=30) as http:
+        client = merchant_client(platform.api_url, new, http)
+        r = await client.pay(amount=3_000)
+        assert r.status_code == 201, r.text
+        await _paid(client, [r.json()["transaction_id"]])
+    port = free_port()
+    exporter = Platform(env=dict(platform.env)).start("metrics-server", "metrics-server", "--port", str(port))
+    try:
+        wait_http(f"http://127.0.0.1:{port}/metrics", 30)
+        labels = {"status": "paid", "gateway": gw_name, "provider": "sandbox"}
+
+        async def agreed() -> Samples | None:
+            served = await scrape(f"http://127.0.0.1:{port}")
+            api = await scrape(platform.api_url)
+            both = value(served, "lsp_payments_total", **labels), value(api, "lsp_payments_total", **labels)
+            return served if both == (1.0, 1.0) else None
+
+        served = await wait_for(agreed, timeout=20, what="the exporter and the API to agree")
+        assert not any(name == "lsp_queue_jobs" for name, _ in served)
+    finally:
+        exporter.terminate()
+        exporter.wait(timeout=15)
