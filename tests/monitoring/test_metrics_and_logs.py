@@ -136,10 +136,12 @@ async def test_metrics_are_summed_over_every_process_of_the_host(observed, platf
     txn_ids: list[str] = []
     while True:
         txn_ids += await asyncio.gather(*(_pay(observed.api_url, new) for _ in range(6)))
+        # uvicorn replaces a worker that stops answering its health check: count every worker seen
+        workers |= _children(observed.api.pid)
         served = {pid for pid in workers if (observed.metrics_dir / f"histogram_{pid}.db").exists()}
-        if served == workers or len(txn_ids) >= 120:
+        if len(served) >= 2 or len(txn_ids) >= 120:
             break
-    assert served == workers, "the payments did not reach both API workers"
+    assert len(served) >= 2, "the payments did not reach both API workers"
     sent = len(txn_ids)
     async with httpx.AsyncClient(timeout=30) as http:
         await _paid(merchant_client(platform.api_url, new, http), txn_ids)
@@ -195,9 +197,14 @@ async def test_metrics_are_summed_over_every_process_of_the_host(observed, platf
         assert r.status_code == 200, r.text
 
     # live processes of this host: the session's API and the two workers here, one queue worker, one scheduler
-    assert value(latest, "lsp_processes", kind="api") == 3
-    assert value(latest, "lsp_processes", kind="worker") == 1
-    assert value(latest, "lsp_processes", kind="scheduler") == 1
+    async def live() -> Samples | None:
+        now = await scrape(observed.api_url)
+        expected = 1 + len(_children(observed.api.pid))
+        return now if value(now, "lsp_processes", kind="api") == expected == 3 else None
+
+    now = await wait_for(live, timeout=30, what="lsp_processes to count this host's API processes")
+    assert value(now, "lsp_processes", kind="worker") == 1
+    assert value(now, "lsp_processes", kind="scheduler") == 1
 
 
 async def test_a_killed_worker_leaves_the_live_figures_but_not_the_counts(observed, platform, session):
@@ -212,7 +219,7 @@ async def test_a_killed_worker_leaves_the_live_figures_but_not_the_counts(observ
         live = 1 + len(_children(observed.api.pid))  # uvicorn may start a replacement
         return now if value(now, "lsp_processes", kind="api") == live else None
 
-    after = await wait_for(reaped, timeout=20, what="the killed worker to leave lsp_processes")
+    after = await wait_for(reaped, timeout=60, what="the killed worker to leave lsp_processes")
     assert not list(observed.metrics_dir.glob(f"gauge_live*_{victim}.db"))
     for key, counted in before.items():
         if key[0] in ("lsp_payments_total", "lsp_payment_initiation_seconds_count"):
