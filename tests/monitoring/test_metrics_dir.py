@@ -1,6 +1,6 @@
 """The multiprocess metrics directory the CLI prepares before a process starts: emptied when no process of the
 platform is alive (a fresh start), otherwise only the dead processes' live gauges are dropped (their counts stay,
-as counters must); one directory per platform."""
+as counters must); one directory per platform. And the log format's production default."""
 
 from __future__ import annotations
 
@@ -68,3 +68,10 @@ def test_one_directory_per_platform(tmp_path: Path) -> None:
         Settings(database_url=a.database_url, redis_url="redis://h/1")
     )
     assert metrics.directory(Settings(metrics_dir=str(tmp_path))) == tmp_path
+
+
+def test_logs_are_json_in_production_unless_told_otherwise() -> None:
+    assert Settings(env="production").log_json is True
+    assert Settings(env="production", log_json=False).log_json is False
+    assert Settings(env="development").log_json is False
+    assert Settings(env="development", log_json=True).log_json is True
