@@ -2,7 +2,10 @@
 
 from fastapi import APIRouter
 
+from lightspeedpay.alerts.admin_api import alerts_router
+from lightspeedpay.alerts.admin_api import router as admin_alerts_router
 from lightspeedpay.checkout.api import router as checkout_router
+from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
@@ -13,6 +16,7 @@ from lightspeedpay.notifications.api import admin_router as admin_whatsapp_route
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
 from lightspeedpay.psp_events.api import router as psp_router
+from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
@@ -37,6 +41,10 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    admin_alerts_router,
+    alerts_router,
+    admin_queues_router,
+    test_helpers_router,
     admin_audit_router,
 ):
     router.include_router(_router)

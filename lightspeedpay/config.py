@@ -125,6 +125,30 @@ class Settings(BaseSettings):
     wa_retry_backoff: str = "30,120,600"  # seconds before attempts 2, 3 and 4 (after a 5xx or a timeout)
     wa_standin_port: int = 8960
 
+    # alerts and Slack (issue 9): rules run by the scheduler open one alert per condition and resolve it when the
+    # condition clears; an alert is sent to Slack once when opened and once when resolved
+    alert_rules_seconds: float = 30.0  # how often the rules run (all but the SLA monitor)
+    alert_sla_seconds: float = 300.0  # the SLA monitor (seed 003: every 5 minutes)
+    alert_failure_rate_percent: float = 30.0  # failed share of the payments decided in the window
+    alert_failure_rate_window_minutes: float = 5.0
+    alert_failure_rate_min_sample: int = 20  # fewer decided payments in the window say nothing
+    alert_queue_waiting_max: int = 1000  # jobs waiting in one queue
+    alert_queue_oldest_waiting_seconds: float = 300.0  # age of the oldest waiting job
+    alert_sla_pending_minutes: float = 15.0  # a payment still created/pending after this breaks the SLA
+    # Slack incoming webhook (https://hooks.slack.com/services/… in production: a secret, never logged); empty:
+    # nothing is sent. The default is the loopback stand-in that `lightspeedpay up` runs.
+    slack_webhook_url: str = "http://127.0.0.1:8965/services/TLSPDEV00/BLSPDEV00/dev-slack-webhook-token"
+    slack_timeout_seconds: float = 10.0
+    slack_retry_backoff: str = "10,60,300,900"  # seconds before attempts 2… (after a 5xx, a 429 or a timeout)
+    slack_retry_after_max_seconds: float = 900.0  # Slack's Retry-After (429) is honoured up to this
+    slack_standin_port: int = 8965
+
+    # queue control plane (issue 9): the sampler of queue_metrics runs this often (every minute) and keeps
+    # this many days of samples; an unpark or a queue-wide retry handles at most this many intents per call
+    queue_metrics_seconds: float = 60.0
+    queue_metrics_retention_days: int = 30
+    queue_admin_batch_limit: int = 10_000
+
     # JSON log lines (one object a line, with the request id); unset: JSON when LSP_ENV=production
     log_json: bool | None = None
     log_level: str = "INFO"
@@ -161,6 +185,10 @@ class Settings(BaseSettings):
     @property
     def wa_backoff(self) -> list[float]:
         return [float(part) for part in self.wa_retry_backoff.split(",") if part.strip()]
+
+    @property
+    def slack_backoff(self) -> list[float]:
+        return [float(part) for part in self.slack_retry_backoff.split(",") if part.strip()]
 
     @property
     def simulator_url(self) -> str:

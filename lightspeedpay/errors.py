@@ -115,6 +115,63 @@ class IdempotencyKeyInUse(AppError):
     status_code, code = 409, "IDEMPOTENCY_KEY_IN_USE"
 
 
+class AlertNotFound(AppError):
+    status_code, code = 404, "ALERT_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No alert with this id.", field="alert_id")
+
+
+class AlertAlreadyResolved(AppError):
+    status_code, code = 409, "ALERT_ALREADY_RESOLVED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This alert is already resolved; if its condition comes back, the rules open a new alert."
+        )
+
+
+class AlertAlreadyAcknowledged(AppError):
+    status_code, code = 409, "ALERT_ALREADY_ACKNOWLEDGED"
+
+    def __init__(self, by: str | None) -> None:
+        super().__init__(
+            f"This alert was already acknowledged{f' by {by}' if by else ''}; resolve it instead."
+        )
+
+
+class QueueNotFound(AppError):
+    status_code, code = 404, "QUEUE_NOT_FOUND"
+
+    def __init__(self, name: str, known: tuple[str, ...], *, field: str = "queue") -> None:
+        super().__init__(f"No queue is named {name[:100]!r}; the queues are {', '.join(known)}.", field=field)
+
+
+class JobNotFound(AppError):
+    status_code, code = 404, "JOB_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("No job has this id (a job's id is its intent's id).", field="job_id")
+
+
+class IntentNotFailed(AppError):
+    status_code, code = 409, "INTENT_NOT_FAILED"
+
+    def __init__(self, status: str) -> None:
+        super().__init__(
+            f"This job's intent is {status}, not failed; only a failed intent can be retried or discarded."
+        )
+
+
+class QueueBackendUnavailable(AppError):
+    status_code, code = 503, "QUEUE_BACKEND_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Redis, which holds the queues, did not answer; nothing was changed. Try again shortly."
+        )
+
+
 class InternalError(AppError):
     status_code, code = 500, "INTERNAL_ERROR"
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lightspeedpay.alerts.rules import SLA_GROUP, alert_rules
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
@@ -14,6 +15,7 @@ from lightspeedpay.jobs.scheduler import Periodic
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
 from lightspeedpay.payments.service import payment_service
+from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.webhooks.tasks import housekeeping
@@ -61,6 +63,21 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def alert_rules_run() -> Any:
+    # each rule reads, then changes its alerts in a unit of work of its own; Redis is asked with none open
+    return await alert_rules.evaluate()
+
+
+async def sla_monitor() -> Any:
+    return await alert_rules.evaluate(group=SLA_GROUP)
+
+
+async def queue_metrics() -> Any:
+    # the samples are the result; nothing to log every minute
+    await _in_session(queue_admin_service.record_metrics)
+    return None
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -75,4 +92,10 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        # alert rules (gateway down, failure rate, queue backlog, failed jobs, endpoints, suspended merchants)
+        ("alert_rules", s.alert_rules_seconds, alert_rules_run),
+        # seed 003's SLA monitor: payments pending longer than LSP_ALERT_SLA_PENDING_MINUTES
+        ("sla_monitor", s.alert_sla_seconds, sla_monitor),
+        # every minute: each queue's counts into queue_metrics; samples past the retention purged
+        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
     ]

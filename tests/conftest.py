@@ -12,6 +12,7 @@ from tests.net import free_port as _free_port
 _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
 WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
+SLACK_PORT = _free_port()  # the Slack incoming-webhook stand-in
 TEST_ENV = {
     "LSP_ENV": "test",
     "LSP_DATABASE_URL": os.environ.get(
@@ -44,6 +45,14 @@ TEST_ENV = {
     "LSP_WA_RETRY_BACKOFF": "1,1,1",
     "LSP_WA_TIMEOUT_SECONDS": "2",
     "LSP_LEDGER_CHECK_SECONDS": "5",
+    "LSP_SLACK_STANDIN_PORT": str(SLACK_PORT),
+    "LSP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{SLACK_PORT}/services/TTEST0000/BTEST0000/test-slack-token-{uuid.uuid4().hex[:8]}",
+    "LSP_SLACK_RETRY_BACKOFF": "1,1,1",
+    "LSP_SLACK_TIMEOUT_SECONDS": "2",
+    # the alert rules run often, so that a test sees an alert open and resolve in seconds
+    "LSP_ALERT_RULES_SECONDS": "2",
+    "LSP_ALERT_SLA_SECONDS": "2",
+    "LSP_ALERT_SLA_PENDING_MINUTES": "5",  # under LSP_TRANSACTION_TTL_SECONDS, so the janitor expires none first
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings
 

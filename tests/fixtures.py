@@ -70,6 +70,11 @@ class Platform:
     def whatsapp_url(self) -> str:
         return self.env["LSP_WA_BASE_URL"]
 
+    @property
+    def slack_url(self) -> str:
+        """The Slack stand-in's base URL (its control endpoints are under /_slack/)."""
+        return f"http://127.0.0.1:{self.env['LSP_SLACK_STANDIN_PORT']}"
+
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -109,13 +114,15 @@ def platform() -> Iterator[Platform]:
     p.start("simulator", "simulator")
     p.start("receiver", "receiver")
     p.start("whatsapp", "whatsapp-standin")
+    p.start("slack", "slack-standin")
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
-        wait_http(f"{p.api_url}/health", 30)
+        wait_http(f"{p.api_url}/health", 60)  # seven processes start at once on a busy machine
         wait_http(f"{p.simulator_url}/_sim/health", 30)
         wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
         wait_http(f"{p.whatsapp_url}/_wa/health", 30)
+        wait_http(f"{p.slack_url}/_slack/health", 30)
         yield p
     finally:
         p.stop_all()

@@ -25,6 +25,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from schemathesis import GenerationMode
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.jobs.queues import QUEUE_NAMES
 from lightspeedpay.kit.signing import sign_merchant_request
 from tests.factories import create_merchant, create_sandbox_gateway, merchant_client
 from tests.paying import wait_status
@@ -213,16 +214,29 @@ def _fuzz(strategy: Any, target: Target, failures: dict[tuple[str, str], str], e
         pass  # nothing (more) to generate for this operation in this mode
 
 
+def _restore_queues(target: Target) -> None:
+    """The admin API's queue actions were fuzzed with the admin token too (pause, drain, …): resume every queue
+    and unpark what a drain parked, so the shared platform keeps running for the tests after this one."""
+    headers = {"Authorization": f"Bearer {get_settings().admin_token}"}
+    base = target.api_url + "/api/v1/admin/queues"
+    requests.post(base + "/resume", headers=headers, timeout=30).raise_for_status()
+    for name in QUEUE_NAMES:
+        requests.post(f"{base}/{name}/unpark", headers=headers, timeout=30).raise_for_status()
+
+
 def test_no_5xx_and_every_4xx_has_a_code(fuzz_target: Target) -> None:
     schema = schemathesis.openapi.from_url(fuzz_target.api_url + "/openapi.json")
     failures: dict[tuple[str, str], str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40  # both faces, the admin API and the checkout
-    for operation in operations:
-        examples = schema.get_strategies_from_examples(operation)
-        if examples:
-            _fuzz(st.one_of(examples), fuzz_target, failures, len(examples))
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation.as_strategy(generation_mode=mode), fuzz_target, failures, MAX_EXAMPLES)
+    try:
+        for operation in operations:
+            examples = schema.get_strategies_from_examples(operation)
+            if examples:
+                _fuzz(st.one_of(examples), fuzz_target, failures, len(examples))
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                _fuzz(operation.as_strategy(generation_mode=mode), fuzz_target, failures, MAX_EXAMPLES)
+    finally:
+        _restore_queues(fuzz_target)
     print(f"fuzz: {fuzz_target.calls} requests over {len(operations)} operations")
     assert not failures, f"{len(failures)} bad answers:\n" + "\n".join(failures.values())

@@ -1,7 +1,7 @@
 """DESIGN §5 invariant 7: no configured secret ever reaches a log. The API, worker and scheduler are run at
 LSP_LOG_LEVEL=INFO (the default in production; the suite runs at WARNING) while a payment, a merchant webhook
-delivery, a WhatsApp notice with its token exchange and PSP connectivity checks go through them; then their logs
-are searched for every secret the platform holds."""
+delivery, a WhatsApp notice with its token exchange, PSP connectivity checks and an alert sent to Slack go
+through them; then their logs are searched for every secret the platform holds."""
 
 from __future__ import annotations
 
@@ -15,10 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.config import get_settings
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit import crypto
 from lightspeedpay.kit.readiness import wait_http
 from lightspeedpay.models import Client, PaymentGateway, WebhookEndpoint, WhatsAppProviderToken
+from tests.alerts.support import slack_messages
 from tests.factories import wait_for
 from tests.fixtures import LOG_DIR, Platform
 from tests.ledger_support import admin_client, open_shop, wa_get, wa_messages
@@ -61,6 +64,8 @@ async def _held_secrets(session) -> dict[str, str]:
         "LSP_ADMIN_TOKEN": s.admin_token,
         "LSP_WA_APP_SECRET": s.wa_app_secret,
         "LSP_WA_ACCESS_TOKEN": s.wa_access_token,
+        "LSP_SLACK_WEBHOOK_URL": s.slack_webhook_url,
+        "LSP_SLACK_WEBHOOK_URL's token": s.slack_webhook_url.rsplit("/", 1)[1],
     }
     for i, entry in enumerate(s.encryption_keys.split(",")):
         held[f"LSP_ENCRYPTION_KEYS[{i}]"] = entry.strip().split(":", 1)[1]
@@ -140,6 +145,15 @@ async def test_a_full_run_at_info_logs_no_secret(info_platform, platform, sessio
             assert r.status_code == 201, r.text
             r = await admin.post(f"/api/v1/admin/gateways/{r.json()['id']}/test")
             assert r.status_code == 200, r.text
+
+        # an alert goes to Slack: the incoming webhook's URL is its credential
+        async with unit_of_work() as s:
+            alert = await alert_service.raise_(
+                s, "test.logs", "test.logs:1", title="An alert for the logs test", message="to Slack"
+            )
+        await wait_for(
+            lambda: slack_messages(platform, alert.id), what="the alert's Slack message sent", timeout=30
+        )
 
         held = await _held_secrets(session)
 

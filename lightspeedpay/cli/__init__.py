@@ -165,6 +165,16 @@ def whatsapp_standin(port: int = typer.Option(None)) -> None:
     )
 
 
+@app.command("slack-standin")
+def slack_standin(port: int = typer.Option(None)) -> None:
+    """Run the loopback stand-in of Slack's incoming webhooks, which records the alerts sent (demo and tests)."""
+    _serve_loopback(
+        "lightspeedpay.devtools.slack:create_app",
+        host="127.0.0.1",
+        port=port or get_settings().slack_standin_port,
+    )
+
+
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
@@ -175,7 +185,8 @@ def shop(port: int = typer.Option(None)) -> None:
 
 
 def _serve_loopback(app_factory: str, *, host: str, port: int) -> None:
-    """Run one of the loopback stand-ins (PSP simulator, receiver, WhatsApp, demo shop) on uvicorn, quietly."""
+    """Run one of the loopback stand-ins (PSP simulator, receiver, WhatsApp, Slack, demo shop) on uvicorn,
+    quietly."""
     import uvicorn
 
     uvicorn.run(app_factory, factory=True, host=host, port=port, log_level="warning", access_log=False)
@@ -513,8 +524,8 @@ async def _checkout_url(transaction_id: str, wait: float) -> str:
 
 @app.command()
 def up(port: int = typer.Option(None, help="API port")) -> None:
-    """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator and a demo
-    merchant webhook receiver together. Ctrl-C stops them all."""
+    """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator, a demo
+    merchant webhook receiver and the WhatsApp and Slack stand-ins together. Ctrl-C stops them all."""
     from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
     from lightspeedpay.devtools import demo
     from lightspeedpay.kit.readiness import wait_http
@@ -533,6 +544,9 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         LSP_SHOP_CLIENT_SALT=creds["client_salt"],
     )
     env.setdefault("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "true")  # the demo receiver is on loopback
+    if s.slack_webhook_url == type(s).model_fields["slack_webhook_url"].default:
+        # alerts go to the Slack stand-in started below, on whichever port it was given
+        env["LSP_SLACK_WEBHOOK_URL"] = s.slack_webhook_url.replace(":8965/", f":{s.slack_standin_port}/")
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {
         "api": [*exe, "api"],
@@ -542,6 +556,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         "receiver": [*exe, "receiver"],
         "shop": [*exe, "shop"],
         "whatsapp": [*exe, "whatsapp-standin"],
+        "slack": [*exe, "slack-standin"],
     }
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.provisioning import add_gateway, register_simulator_account
@@ -11,6 +13,20 @@ from lightspeedpay.merchants.repository import merchant_repo
 from lightspeedpay.merchants.service import merchant_service
 
 DEMO_MERCHANT = "Demo Store"
+
+
+async def credentials(session: AsyncSession) -> dict[str, str] | None:
+    """The demo merchant's keys (for `GET /api/v1/test/merchant`), or None before `lightspeedpay up` made it."""
+    client = await merchant_repo.by_name(session, DEMO_MERCHANT)
+    if client is None:
+        return None
+    return {
+        "client_id": str(client.id),
+        "company_name": client.company_name,
+        "client_key": client.client_key,
+        "client_salt": merchant_service.salt(client),
+        "webhook_secret": merchant_service.webhook_secret(client),
+    }
 
 
 async def seed() -> dict[str, str]:
@@ -61,6 +77,7 @@ LightSpeedPay is running.
   Health         {base}/health
   PSP simulator  {s.simulator_url}
   Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
+  Slack alerts   http://127.0.0.1:{s.slack_standin_port}/_slack/messages   (the stand-in's recorded messages)
 Demo merchant "{DEMO_MERCHANT}"
   client_key     {creds["client_key"]}
   client_salt    {creds["client_salt"]}

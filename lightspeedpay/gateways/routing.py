@@ -10,6 +10,8 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.alerts import conditions
+from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.adapters import get_adapter
@@ -18,8 +20,8 @@ from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import Alert, GatewayAttempt
-from lightspeedpay.models.alert import AlertSeverity
+from lightspeedpay.models import GatewayAttempt
+from lightspeedpay.models.alert import AlertKind
 from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
 
 
@@ -85,15 +87,10 @@ class RoutingService:
             session, gateway_id, get_settings().breaker_threshold
         )
         if trip.tripped:
-            message = f"gateway {trip.name} tripped its breaker after {trip.consecutive_failures} technical failures"
-            session.add(
-                Alert(
-                    kind="gateway_breaker_tripped",
-                    severity=AlertSeverity.CRITICAL,
-                    gateway_id=gateway_id,
-                    message=message,
-                    details={"consecutive_failures": trip.consecutive_failures},
-                )
+            await alert_service.raise_condition(
+                session,
+                AlertKind.GATEWAY_DOWN,
+                conditions.gateway_down(gateway_id, trip.name, failures=trip.consecutive_failures),
             )
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
         if move is None:
@@ -135,13 +132,10 @@ class RoutingService:
                 if gateway is None or not gateway.temp_failed:
                     continue  # cleared meanwhile (an operator, another probe)
                 gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
-                session.add(
-                    Alert(
-                        kind="gateway_recovered",
-                        severity=AlertSeverity.INFO,
-                        gateway_id=gateway.id,
-                        message=f"gateway {name} answers again ({latency} ms); breaker cleared",
-                    )
+                await alert_service.resolve(
+                    session,
+                    conditions.gateway_down_key(gateway.id),
+                    note=f"gateway {name} answers the health probe again ({latency} ms); breaker cleared",
                 )
             log.info("gateway_recovered", gateway=name, latency_ms=latency)
             recovered.append(name)

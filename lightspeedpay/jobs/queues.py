@@ -17,6 +17,7 @@ MERCHANT_WEBHOOKS = "merchant-webhooks"
 WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
 SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
+SLACK_NOTIFICATIONS = "slack-notifications"  # alerts to the operator's Slack
 QUEUE_NAMES = (
     TRANSACTION_PROCESSING,
     WEBHOOK_PROCESSING,
@@ -24,6 +25,7 @@ QUEUE_NAMES = (
     WHATSAPP_NOTIFICATIONS,
     SETTLEMENTS,
     REFUNDS,
+    SLACK_NOTIFICATIONS,
 )
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -36,18 +37,17 @@ class JobIntentRepository:
             )
         )
 
-    async def overdue(self, session: AsyncSession, *, before: datetime, limit: int) -> list[Any]:
-        """Rows of (id, queue, name) of intents still pending that were due before a time, oldest first."""
-        return list(
-            (
-                await session.execute(
-                    select(JobIntent.id, JobIntent.queue, JobIntent.name)
-                    .where(JobIntent.status == JobIntentStatus.PENDING, JobIntent.run_after < before)
-                    .order_by(JobIntent.run_after)
-                    .limit(limit)
-                )
-            ).all()
+    async def overdue(
+        self, session: AsyncSession, *, before: datetime, limit: int, skip_queues: Sequence[str] = ()
+    ) -> list[Any]:
+        """Rows of (id, queue, name) of intents still pending that were due before a time, oldest first (those
+        of `skip_queues` left out)."""
+        stmt = select(JobIntent.id, JobIntent.queue, JobIntent.name).where(
+            JobIntent.status == JobIntentStatus.PENDING, JobIntent.run_after < before
         )
+        if skip_queues:
+            stmt = stmt.where(JobIntent.queue.not_in(list(skip_queues)))
+        return list((await session.execute(stmt.order_by(JobIntent.run_after).limit(limit))).all())
 
 
 async def try_scheduler_lock(conn: AsyncConnection) -> bool:

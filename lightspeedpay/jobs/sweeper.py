@@ -15,8 +15,11 @@ from lightspeedpay.kit.logging import log
 async def sweep(*, limit: int = 500) -> int:
     settings = get_settings()
     cutoff = datetime.now(UTC) - timedelta(seconds=settings.sweeper_grace_seconds)
+    # a paused queue's intents wait for its resume (their jobs sit in BullMQ's wait list): leaving them out keeps
+    # a large paused backlog from filling every pass and starving the other queues' overdue intents
+    paused = [name for name in queues.QUEUE_NAMES if await queues.queue(name).isPaused()]
     async with sessionmaker()() as session:
-        rows = await job_intent_repo.overdue(session, before=cutoff, limit=limit)
+        rows = await job_intent_repo.overdue(session, before=cutoff, limit=limit, skip_queues=paused)
     pushed = 0
     for intent_id, queue_name, job_name in rows:
         q = queues.queue(queue_name)

@@ -83,6 +83,9 @@ def configured_secrets(settings: Settings) -> list[str]:
         found.append(entry.strip().partition(":")[2])
     for url in (settings.database_url, settings.redis_url):
         found.append(urlsplit(url).password or "")
+    # a Slack incoming webhook's URL is its credential: the token is its path
+    if settings.slack_webhook_url:
+        found.extend((settings.slack_webhook_url, urlsplit(settings.slack_webhook_url).path))
     # shorter values could be ordinary words; the production check insists on long ones anyway
     values = {
         variant

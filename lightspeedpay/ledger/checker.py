@@ -1,22 +1,24 @@
 """The ledger's invariants, checked on one consistent snapshot: by the scheduler, by `lightspeedpay ledger
-check`, and by the tests after every scenario. A violation raises an alert (once, until it is gone)."""
+check`, and by the tests after every scenario. While any invariant is broken, one alert (AlertKind.LEDGER_INVARIANT)
+stays open, listing the violations; it is resolved by the first check that finds none."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.alerts import conditions
+from lightspeedpay.alerts.service import Seen, alert_service
 from lightspeedpay.db import sessionmaker
+from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.ledger.repository import INVARIANT_QUERIES, invariant_repo
-from lightspeedpay.models import Alert
-from lightspeedpay.models.alert import AlertSeverity
+from lightspeedpay.models.alert import AlertKind
 from lightspeedpay.models.ledger_posting import PostingType
 
-ALERT_KIND = "ledger_invariant"
+ALERT_KIND = AlertKind.LEDGER_INVARIANT
 _LIMIT = 100  # rows reported per check; the count says how many there are
 
 CHECKS: dict[str, str] = {
@@ -151,58 +153,53 @@ class LedgerChecker:
         """Every invariant on one snapshot (REPEATABLE READ): concurrent postings cannot make a consistent
         ledger look inconsistent half-way."""
         await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return await self._violations(session)
+
+    async def _violations(self, session: AsyncSession) -> list[Violation]:
         violations: list[Violation] = []
         for name in INVARIANT_QUERIES:
             for row in await invariant_repo.violations(session, name, limit=_LIMIT):
                 violations.extend(_violations(name, dict(row)))
         return violations
 
-    async def record_alerts(self, session: AsyncSession, violations: list[Violation]) -> int:
-        """One open alert per (check, subject); alerts whose violation is gone are resolved."""
-        open_alerts = await invariant_repo.open_alerts(session, ALERT_KIND)
-        seen = {((a.details or {}).get("check"), (a.details or {}).get("subject")): a for a in open_alerts}
-        current = {(v.check, v.subject) for v in violations}
-        raised = 0
-        for v in violations:
-            if (v.check, v.subject) in seen:
-                continue
-            session.add(
-                Alert(
-                    kind=ALERT_KIND,
-                    severity=AlertSeverity.CRITICAL,
-                    message=f"{CHECKS[v.check]}: {v.message}",
-                    details={"check": v.check, "subject": v.subject, **_jsonable(v.details)},
-                )
-            )
-            raised += 1
-        now = datetime.now(UTC)
-        for key, alert in seen.items():
-            if key not in current:
-                alert.resolved_at = now
-        return raised
+    async def record_alert(
+        self, session: AsyncSession, violations: list[Violation], *, seen: list[Seen]
+    ) -> bool:
+        """The ledger's one alert: raised (or refreshed with the current violations) while any holds, resolved
+        once none does. True when it was opened now."""
+        found = []
+        if violations:
+            counts: dict[str, int] = {}
+            for v in violations:
+                counts[v.check] = counts.get(v.check, 0) + 1
+            listed = [
+                {"check": v.check, "subject": str(v.subject), "message": f"{CHECKS[v.check]}: {v.message}"}
+                for v in violations
+            ]
+            found.append(conditions.ledger_broken(listed, counts))
+        result = await alert_service.sync(
+            session, ALERT_KIND, found, seen=seen, note="the ledger check is clean"
+        )
+        return bool(result.opened)
 
     async def run(self, *, alert: bool = True) -> list[Violation]:
         async with sessionmaker()() as session:
-            violations = await self.check(session)
+            await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            # the open alert is read first, on the same snapshot as the checks (see AlertService.sync)
+            seen = await alert_service.unresolved(session, ALERT_KIND) if alert else []
+            violations = await self._violations(session)
             await session.rollback()
         if alert:
-            async with sessionmaker()() as session:
-                raised = await self.record_alerts(session, violations)
-                await session.commit()
+            async with unit_of_work() as session:
+                opened = await self.record_alert(session, violations, seen=seen)
             if violations:
                 log.error(
                     "ledger_invariants_violated",
                     count=len(violations),
-                    new_alerts=raised,
+                    alert_opened=opened,
                     checks=sorted({v.check for v in violations}),
                 )
         return violations
-
-
-def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {
-        k: v if isinstance(v, (int, str, float, bool, type(None))) else str(v) for k, v in details.items()
-    }
 
 
 ledger_checker = LedgerChecker()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.ledger.schemas import LedgerFilter
-from lightspeedpay.models import Alert, Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
+from lightspeedpay.models import Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
 from lightspeedpay.models.ledger_posting import PostingType
 
 
@@ -271,13 +271,6 @@ class InvariantRepository:
         return [
             dict(row) for row in (await session.execute(text(f"{sql} LIMIT {int(limit)}"))).mappings().all()
         ]
-
-    async def open_alerts(self, session: AsyncSession, kind: str) -> list[Alert]:
-        return list(
-            (
-                await session.execute(select(Alert).where(Alert.kind == kind, Alert.resolved_at.is_(None)))
-            ).scalars()
-        )
 
 
 ledger_repo = LedgerRepository()

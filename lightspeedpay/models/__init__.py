@@ -13,9 +13,11 @@ from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.order import Order
 from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
+from lightspeedpay.models.queue_metric import QueueMetric
 from lightspeedpay.models.refund import Refund
 from lightspeedpay.models.settlement import Settlement
 from lightspeedpay.models.settlement_line_item import SettlementLineItem
+from lightspeedpay.models.slack_message import SlackMessage
 from lightspeedpay.models.transaction import Transaction
 from lightspeedpay.models.wallet import Wallet, WalletEntry
 from lightspeedpay.models.webhook_delivery import WebhookDelivery
@@ -52,3 +54,5 @@ __all__ += [
     "WhatsAppProviderToken",
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["SlackMessage"]
+__all__ += ["QueueMetric"]

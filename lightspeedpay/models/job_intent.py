@@ -18,6 +18,11 @@ class JobIntentStatus(StrEnum):
     PENDING = "pending"
     COMPLETED = "completed"
     FAILED = "failed"
+    # taken out of its queue by an operator (a drain): kept, listed, restorable (unpark makes it pending again);
+    # neither the sweeper nor a worker runs it meanwhile
+    PARKED = "parked"
+    # a failed intent an operator gave up on, with a reason; the row is kept, never deleted
+    DISCARDED = "discarded"
 
 
 class JobIntent(Base):
@@ -25,6 +30,8 @@ class JobIntent(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(JobIntentStatus)}", name="ck_job_intents_status"),
         Index("ix_job_intents_pending", "run_after", postgresql_where=text("status = 'pending'")),
+        # the queue admin's counts and lists per queue of what is not done (a small set: completed is left out)
+        Index("ix_job_intents_open", "queue", "status", postgresql_where=text("status <> 'completed'")),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -38,6 +45,12 @@ class JobIntent(Base):
         DateTime(timezone=True), nullable=False, server_default=func.now()
     )
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # set by a drain (status parked), cleared by unpark
+    parked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    parked_reason: Mapped[str | None] = mapped_column(Text)
+    # set when an operator discards a failed intent (status discarded)
+    discarded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    discarded_reason: Mapped[str | None] = mapped_column(Text)
     # the request that caused this work (X-Request-Id), carried into the job's log lines and the jobs it queues
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at()

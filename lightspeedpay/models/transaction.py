@@ -49,6 +49,13 @@ class Transaction(Base):
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
         Index("ix_transactions_parent_order", "parent_order_id"),
         Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome
+        Index("ix_transactions_created", "created_at"),
+        Index(
+            "ix_transactions_unfinished_created",
+            "created_at",
+            postgresql_where=text("status IN ('created', 'pending')"),
+        ),
         CheckConstraint(
             "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
         ),

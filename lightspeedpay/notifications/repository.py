@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, cast, func, or_, select, text
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
-from lightspeedpay.models import Client, WhatsAppNotification, WhatsAppProviderToken
+from lightspeedpay.models import Client, SlackMessage, WhatsAppNotification, WhatsAppProviderToken
+from lightspeedpay.models.slack_message import SlackMessageEvent, SlackMessageStatus
 
 _TOKEN_LOCK = 0x4C535057  # "LSPW": one process refreshes at a time
 
@@ -104,9 +106,53 @@ class ProviderTokenRepository:
         ).scalar_one_or_none()
 
 
+class SlackMessageRepository:
+    async def insert_once(self, session: AsyncSession, values: dict[str, Any]) -> SlackMessage | None:
+        """The message, or None when its alert already has one for this event (sent once, however often the
+        event is raised)."""
+        stmt = (
+            insert(SlackMessage)
+            .values(**values)
+            .on_conflict_do_nothing(
+                index_elements=[SlackMessage.alert_id, SlackMessage.event],
+                index_where=SlackMessage.alert_id.is_not(None),
+            )
+            .returning(SlackMessage)
+        )
+        return (await session.scalars(stmt)).one_or_none()
+
+    async def get(self, session: AsyncSession, message_id: uuid.UUID) -> SlackMessage | None:
+        return await session.get(SlackMessage, message_id, populate_existing=True)
+
+    async def lock(self, session: AsyncSession, message_id: uuid.UUID) -> SlackMessage | None:
+        return await session.get(SlackMessage, message_id, with_for_update=True, populate_existing=True)
+
+    async def opened_still_queued(self, session: AsyncSession, alert_id: uuid.UUID) -> SlackMessage | None:
+        """The alert's "opened" message while it is still waiting to be sent (its "resolved" one goes after it)."""
+        return await session.scalar(
+            select(SlackMessage).where(
+                SlackMessage.alert_id == alert_id,
+                SlackMessage.event == SlackMessageEvent.OPENED,
+                SlackMessage.status == SlackMessageStatus.QUEUED,
+            )
+        )
+
+    async def for_alert(self, session: AsyncSession, alert_id: uuid.UUID) -> list[SlackMessage]:
+        return list(
+            (
+                await session.execute(
+                    select(SlackMessage)
+                    .where(SlackMessage.alert_id == alert_id)
+                    .order_by(SlackMessage.created_at)
+                )
+            ).scalars()
+        )
+
+
 def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 notification_repo = NotificationRepository()
 provider_token_repo = ProviderTokenRepository()
+slack_repo = SlackMessageRepository()

@@ -1,5 +1,5 @@
-"""WhatsApp notices to merchants: written as a `queued` row plus a job intent in the caller's transaction,
-sent by the `whatsapp-notifications` queue; the operator's log and the merchant's usage."""
+"""WhatsApp notices to merchants and Slack messages to the operator: each written as a `queued` row plus a job
+intent in the caller's transaction, sent by its queue; the operator's log and the merchant's usage."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
+from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.money import format_inr
-from lightspeedpay.models import Client, Transaction, Wallet, WhatsAppNotification
+from lightspeedpay.models import Client, SlackMessage, Transaction, Wallet, WhatsAppNotification
+from lightspeedpay.models.slack_message import SlackMessageStatus
 from lightspeedpay.models.whatsapp_notification import WhatsAppNotificationStatus, WhatsAppNotificationType
-from lightspeedpay.notifications.repository import NotificationFilter, notification_repo
+from lightspeedpay.notifications.repository import NotificationFilter, notification_repo, slack_repo
+from lightspeedpay.notifications.slack import slack_webhook
 
 
 class NotificationService:
@@ -80,6 +83,37 @@ class NotificationService:
             row.error = "The merchant has no WhatsApp number (whatsapp_phone)."
         session.add(row)
         return row
+
+    async def queue_slack(
+        self,
+        session: AsyncSession,
+        *,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+        alert_id: uuid.UUID | None = None,
+        event: str | None = None,
+    ) -> SlackMessage | None:
+        """A message for the operator's Slack, sent after the caller commits (retried on 5xx, 429, timeouts).
+        An alert's message for an event is queued once: None when it already was, or when no webhook is
+        configured (LSP_SLACK_WEBHOOK_URL empty)."""
+        if not slack_webhook.configured():
+            log.info("slack_not_configured", alert_id=str(alert_id) if alert_id else None, event=event)
+            return None
+        message = await slack_repo.insert_once(
+            session,
+            {
+                "id": uuid.uuid4(),
+                "alert_id": alert_id,
+                "event": event,
+                "text": text,
+                "blocks": blocks,
+                "status": SlackMessageStatus.QUEUED,
+                "attempts": 0,
+            },
+        )
+        if message is not None:
+            jobs.enqueue(session, "slack.send", message_id=str(message.id), attempt=1)
+        return message
 
     async def list(
         self,

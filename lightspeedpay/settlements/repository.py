@@ -189,7 +189,8 @@ class SettlementRepository:
         return list((await session.execute(stmt)).scalars())
 
     async def stuck(self, session: AsyncSession) -> list[tuple[uuid.UUID, str | None]]:
-        """Settlements whose job gave up (a failed intent, nothing pending): with the job's last error."""
+        """Settlements whose job gave up (a failed intent, nothing pending or parked): with the job's last
+        error."""
         failed = (
             select(JobIntent.payload["settlement_id"].astext.label("sid"), JobIntent.last_error)
             .where(JobIntent.queue == "settlements", JobIntent.status == JobIntentStatus.FAILED)
@@ -197,7 +198,8 @@ class SettlementRepository:
         )
         pending = select(JobIntent.id).where(
             JobIntent.queue == "settlements",
-            JobIntent.status == JobIntentStatus.PENDING,
+            # a parked intent (an operator drained the queue) is still to run once unparked
+            JobIntent.status.in_((JobIntentStatus.PENDING, JobIntentStatus.PARKED)),
             JobIntent.payload["settlement_id"].astext == cast(Settlement.id, String),
         )
         stmt = (

@@ -11,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.alerts import conditions
+from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, Conflict, NotFound
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
-from lightspeedpay.models import Alert, Client, WebhookEndpoint
-from lightspeedpay.models.alert import AlertSeverity
+from lightspeedpay.models import Client, WebhookEndpoint
+from lightspeedpay.models.alert import AlertKind
 from lightspeedpay.monitoring import audit
 from lightspeedpay.webhooks import targets
 from lightspeedpay.webhooks.repository import delivery_repo, endpoint_repo
@@ -167,6 +169,11 @@ class WebhookEndpointService:
             if body.enabled:
                 endpoint.enabled, endpoint.disabled_reason, endpoint.disabled_at = True, None, None
                 endpoint.consecutive_failures = 0
+                await alert_service.resolve(
+                    session,
+                    conditions.webhook_endpoint_disabled_key(endpoint.id),
+                    note="the merchant enabled the endpoint again",
+                )
             else:
                 await self.disable(session, endpoint, reason="disabled by the merchant", alert=False)
         await session.flush()
@@ -187,6 +194,11 @@ class WebhookEndpointService:
         if endpoint.enabled:
             await self.disable(session, endpoint, reason="endpoint deleted", alert=False)
         endpoint.deleted_at = now
+        await alert_service.resolve(
+            session,
+            conditions.webhook_endpoint_disabled_key(endpoint.id),
+            note="the merchant deleted the endpoint",
+        )
         if endpoint.is_default:
             endpoint.is_default = False
             await endpoint_repo.mirror_to_client(session, endpoint.client_id, webhook_url=None)
@@ -252,20 +264,16 @@ class WebhookEndpointService:
                 after={"enabled": False, "disabled_reason": reason},
                 reason=reason,
             )
-            session.add(
-                Alert(
-                    kind="webhook_endpoint_disabled",
-                    severity=AlertSeverity.WARNING,
-                    message=f"Webhook endpoint {endpoint.url} of merchant {endpoint.client_id} was "
-                    f"disabled: {reason}",
-                    details={
-                        "client_id": str(endpoint.client_id),
-                        "endpoint_id": str(endpoint.id),
-                        "url": endpoint.url,
-                        "reason": reason,
-                        "consecutive_failures": endpoint.consecutive_failures,
-                    },
-                )
+            await alert_service.raise_condition(
+                session,
+                AlertKind.WEBHOOK_ENDPOINT_DISABLED,
+                conditions.webhook_endpoint_disabled(
+                    endpoint.id,
+                    client_id=endpoint.client_id,
+                    url=endpoint.url,
+                    reason=reason,
+                    consecutive_failures=endpoint.consecutive_failures,
+                ),
             )
             log.warning(
                 "webhook_endpoint_disabled",

@@ -243,8 +243,9 @@ class DeliveryRepository:
                     WHERE p.endpoint_id = d.endpoint_id AND p.kind = 'event' AND p.status = 'pending'
                       AND p.seq < d.seq))
               AND NOT EXISTS (
+                    -- a parked intent (an operator drained the queue) waits for its unpark, not for a new job
                     SELECT 1 FROM job_intents j
-                    WHERE j.status = 'pending' AND j.queue = :queue
+                    WHERE j.status IN ('pending', 'parked') AND j.queue = :queue
                       AND coalesce(j.payload->>'delivery_id', j.payload->>'dispatch_id') = d.id::text)
             ORDER BY d.seq LIMIT :limit
         """),

@@ -104,9 +104,7 @@ async def test_every_gateway_failing_at_once_gives_no_500_no_deadlock_and_one_al
     )
     assert set(tripped) == set(down_ids)
     alerts = Counter(
-        (
-            await session.execute(select(Alert.gateway_id).where(Alert.kind == "gateway_breaker_tripped"))
-        ).scalars()
+        (await session.execute(select(Alert.gateway_id).where(Alert.kind == "gateway.down"))).scalars()
     )
     assert alerts == Counter(dict.fromkeys(down_ids, 1))
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import select
 
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.models import Alert, PaymentGateway
+from lightspeedpay.models import PaymentGateway
 from tests.factories import create_sandbox_gateway, wait_for
 
 
@@ -35,8 +35,8 @@ async def test_the_probe_clears_a_tripped_gateway_that_answers_and_keeps_a_hangi
 
         async def recovered():
             await session.rollback()
-            return await session.scalar(
-                select(Alert).where(Alert.kind == "gateway_recovered", Alert.gateway_id == back_id)
+            return not await session.scalar(
+                select(PaymentGateway.temp_failed).where(PaymentGateway.id == back_id)
             )
 
         await wait_for(recovered, timeout=30, what="the probe to clear the breaker of the answering gateway")

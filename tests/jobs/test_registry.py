@@ -22,6 +22,7 @@ def test_every_task_runs_on_a_known_queue() -> None:
         "settlement.process": queues.SETTLEMENTS,
         "commission.payout": queues.SETTLEMENTS,
         "refund.process": queues.REFUNDS,
+        "slack.send": queues.SLACK_NOTIFICATIONS,
     }
 
 

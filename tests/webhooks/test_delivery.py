@@ -190,7 +190,7 @@ async def test_410_disables_the_endpoint_and_fails_what_waits_behind_it(platform
 
     await session.rollback()
     alert = (
-        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))
+        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint.disabled"))
     ).scalar_one()
     assert alert.details["endpoint_id"] == endpoint["id"] and "410" in alert.message
     shown = (await call(client, "GET", f"{BASE}/{endpoint['id']}")).json()
@@ -285,10 +285,10 @@ async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert
     assert row.disabled_reason == f"{limit} events in a row failed"
     await session.rollback()
     alert = (
-        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint_disabled"))
+        await session.execute(select(Alert).where(Alert.kind == "webhook_endpoint.disabled"))
     ).scalar_one()
+    assert alert.client_id == client_id and alert.status == "open"
     assert alert.details == {
-        "client_id": str(client_id),
         "endpoint_id": endpoint["id"],
         "url": endpoint["url"],
         "reason": row.disabled_reason,
@@ -299,6 +299,9 @@ async def test_consecutive_failed_events_disable_the_endpoint_and_raise_an_alert
     # re-enabling starts counting again
     on = (await call(client, "PATCH", f"{BASE}/{endpoint['id']}", {"enabled": True})).json()
     assert on["enabled"] is True and on["consecutive_failures"] == 0
+    # and the operator's alert is resolved with it
+    await session.refresh(alert)
+    assert alert.status == "resolved" and alert.resolved_note == "the merchant enabled the endpoint again"
 
 
 async def test_the_delivery_log_pages_and_filters_with_request_and_response(platform, session, shop):
