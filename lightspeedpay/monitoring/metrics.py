@@ -153,6 +153,7 @@ class Snapshot:
     queue_jobs: dict[tuple[str, str], int] = field(default_factory=dict)
     queue_paused: dict[str, int] = field(default_factory=dict)
     intents_pending: dict[tuple[str, str], int] = field(default_factory=dict)
+    intents_open: dict[tuple[str, str], int] = field(default_factory=dict)
     gateways: list[tuple[str, str, bool, bool, int]] = field(default_factory=list)
     up: dict[str, int] = field(default_factory=dict)
 
@@ -189,6 +190,7 @@ class MetricsService:
         try:
             async with sessionmaker()() as session:
                 snap.intents_pending = await metrics_repo.pending_intents(session)
+                snap.intents_open = await metrics_repo.open_intents(session)
                 snap.gateways = await metrics_repo.gateway_states(session)
             snap.up["postgresql"] = 1
         except Exception as exc:  # noqa: BLE001
@@ -226,6 +228,13 @@ class MetricsService:
         )
         for (name, task), n in sorted(snap.intents_pending.items()):
             intents.add_metric([name, task], n)
+        unfinished = GaugeMetricFamily(
+            "lsp_job_intents",
+            "Job intents not completed, by queue and status (pending, failed, parked, discarded).",
+            labels=["queue", "status"],
+        )
+        for (name, status), n in sorted(snap.intents_open.items()):
+            unfinished.add_metric([name, status], n)
         breaker = GaugeMetricFamily(
             "lsp_gateway_breaker_open",
             "1 when the gateway's circuit breaker is open (temp_failed).",
@@ -255,7 +264,7 @@ class MetricsService:
 
         class _Read:
             def collect(self) -> list[GaugeMetricFamily]:
-                return [queue_jobs, paused, intents, breaker, failures, active, up]
+                return [queue_jobs, paused, intents, unfinished, breaker, failures, active, up]
 
         read = CollectorRegistry(auto_describe=False)
         read.register(_Read())  # type: ignore[arg-type]

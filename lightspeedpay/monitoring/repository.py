@@ -37,6 +37,17 @@ class MetricsRepository:
         )
         return {(q, name): int(n) for q, name, n in rows}
 
+    async def open_intents(self, session: AsyncSession) -> dict[tuple[str, str], int]:
+        """Intents not completed by (queue, status): pending, failed, parked, discarded (the partial index on
+        unfinished intents answers it; completed ones, the bulk, are not read)."""
+        await self._bounded(session)
+        rows = await session.execute(
+            select(JobIntent.queue, JobIntent.status, func.count())
+            .where(JobIntent.status != JobIntentStatus.COMPLETED)
+            .group_by(JobIntent.queue, JobIntent.status)
+        )
+        return {(q, status): int(n) for q, status, n in rows}
+
     async def gateway_states(self, session: AsyncSession) -> list[tuple[str, str, bool, bool, int]]:
         """(name, provider, is_active, temp_failed, consecutive_failures) of every gateway."""
         await self._bounded(session)

@@ -18,12 +18,14 @@ import typer
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
+from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.app import create_app
 from lightspeedpay.cli import app as cli_app
 from lightspeedpay.config import get_settings
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import NewMerchant
-from lightspeedpay.models import AuditLog
+from lightspeedpay.models import AuditLog, JobIntent
+from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import Platform
 from tests.ledger_support import cli
@@ -207,6 +209,112 @@ async def _razorpay_refund(ctx: Ctx, rid: str) -> httpx.Response:
     )
 
 
+# the queue the queue-admin scenarios act on: one the other scenarios leave alone
+QUIET = "settlements"
+
+
+async def _then_resume(ctx: Ctx, r: httpx.Response) -> httpx.Response:
+    back = await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/resume", rid="req_setup_resume")
+    assert back.status_code == 200, back.text
+    return r
+
+
+async def _queues_pause(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"queue": QUIET, "reason": "audit test"}
+    return await _then_resume(ctx, await ctx.as_admin("POST", "/api/v1/admin/queues/pause", body, rid=rid))
+
+
+async def _queue_pause(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/pause", {"reason": "audit"}, rid=rid)
+    return await _then_resume(ctx, r)
+
+
+async def _queues_resume(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", "/api/v1/admin/queues/resume", {"queue": QUIET}, rid=rid)
+
+
+async def _queue_resume(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/resume", rid=rid)
+
+
+async def _queues_retry(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", "/api/v1/admin/queues/retry", {"queue": QUIET}, rid=rid)
+
+
+async def _queue_retry(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/retry", {"count": 5}, rid=rid)
+
+
+_CLEAN = {"status": "completed", "grace_seconds": 3600, "limit": 10}
+
+
+async def _queues_clean(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", "/api/v1/admin/queues/clean", {"queue": QUIET, **_CLEAN}, rid=rid)
+
+
+async def _queues_clean_delete(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.admin.delete(
+        "/api/v1/admin/queues/clean", params={"queue": QUIET, **_CLEAN}, headers={"X-Request-Id": rid}
+    )
+
+
+async def _queue_clean(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/clean", _CLEAN, rid=rid)
+
+
+async def _queue_drain(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/drain", {"reason": "audit"}, rid=rid)
+
+
+async def _queue_unpark(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/{QUIET}/unpark", {"reason": "audit"}, rid=rid)
+
+
+async def _failed_intent(ctx: Ctx) -> uuid.UUID:
+    intent = JobIntent(
+        id=uuid.uuid4(),
+        queue=QUIET,
+        name="settlement.process",
+        payload={"settlement_id": str(uuid.uuid4())},  # no such settlement: a rerun does nothing
+        status=JobIntentStatus.FAILED,
+        attempts=8,
+        last_error="RuntimeError: for the audit test",
+    )
+    ctx.session.add(intent)
+    await ctx.session.commit()
+    return intent.id
+
+
+async def _job_retry(ctx: Ctx, rid: str) -> httpx.Response:
+    job = await _failed_intent(ctx)
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/jobs/{job}/retry", {"reason": "fixed"}, rid=rid)
+
+
+async def _job_discard(ctx: Ctx, rid: str) -> httpx.Response:
+    job = await _failed_intent(ctx)
+    body = {"reason": "obsolete"}
+    return await ctx.as_admin("POST", f"/api/v1/admin/queues/jobs/{job}/discard", body, rid=rid)
+
+
+async def _open_alert(ctx: Ctx) -> uuid.UUID:
+    # a kind no rule evaluates, so no rule resolves it under the test
+    alert = await alert_service.raise_(
+        ctx.session, "audit.test", f"audit.test:{uuid.uuid4().hex}", title="audit test", message="audit test"
+    )
+    await ctx.session.commit()
+    return alert.id
+
+
+async def _alert_ack(ctx: Ctx, rid: str) -> httpx.Response:
+    alert_id = await _open_alert(ctx)
+    return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/ack", {"note": "on it"}, rid=rid)
+
+
+async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
+    alert_id = await _open_alert(ctx)
+    return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -239,6 +347,23 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/merchant/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"): Audited(
         "webhook_delivery.retried", "merchant", _delivery_retry
     ),
+    ("POST", "/api/v1/admin/queues/pause"): Audited("queue.paused", "admin", _queues_pause),
+    ("POST", "/api/v1/admin/queues/{queue}/pause"): Audited("queue.paused", "admin", _queue_pause),
+    ("POST", "/api/v1/admin/queues/resume"): Audited("queue.resumed", "admin", _queues_resume),
+    ("POST", "/api/v1/admin/queues/{queue}/resume"): Audited("queue.resumed", "admin", _queue_resume),
+    ("POST", "/api/v1/admin/queues/retry"): Audited("queue.retried", "admin", _queues_retry),
+    ("POST", "/api/v1/admin/queues/{queue}/retry"): Audited("queue.retried", "admin", _queue_retry),
+    ("POST", "/api/v1/admin/queues/clean"): Audited("queue.cleaned", "admin", _queues_clean),
+    ("DELETE", "/api/v1/admin/queues/clean"): Audited("queue.cleaned", "admin", _queues_clean_delete),
+    ("POST", "/api/v1/admin/queues/{queue}/clean"): Audited("queue.cleaned", "admin", _queue_clean),
+    ("POST", "/api/v1/admin/queues/{queue}/drain"): Audited("queue.drained", "admin", _queue_drain),
+    ("POST", "/api/v1/admin/queues/{queue}/unpark"): Audited("queue.unparked", "admin", _queue_unpark),
+    ("POST", "/api/v1/admin/queues/jobs/{job_id}/retry"): Audited("job_intent.retried", "admin", _job_retry),
+    ("POST", "/api/v1/admin/queues/jobs/{job_id}/discard"): Audited(
+        "job_intent.discarded", "admin", _job_discard
+    ),
+    ("POST", "/api/v1/admin/alerts/{alert_id}/ack"): Audited("alert.acknowledged", "admin", _alert_ack),
+    ("POST", "/api/v1/admin/alerts/{alert_id}/resolve"): Audited("alert.resolved", "admin", _alert_resolve),
     # outside the guarded prefixes, audited all the same: refunds a merchant creates, on both API faces
     ("POST", "/api/v1/transactions/{transaction_id}/refunds"): Audited(
         "refund.created", "merchant", _native_refund
@@ -270,6 +395,7 @@ CLI_NOT_A_CHANGE = {
     "simulator": "runs the PSP simulator (a stand-in, not the platform)",
     "receiver": "runs a demo webhook receiver",
     "whatsapp-standin": "runs the WhatsApp stand-in",
+    "slack-standin": "runs the Slack stand-in",
     "shop": "runs the demo shop",
     "up": "runs everything; its demo seed is audited as actor `demo`",
     "db upgrade": "applies migrations (schema, not data)",

@@ -23,6 +23,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit.readiness import wait_http
+from lightspeedpay.models import JobIntent
+from lightspeedpay.models.job_intent import JobIntentStatus
 from lightspeedpay.monitoring.metrics import directory
 from tests.factories import create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import LOG_DIR, Platform
@@ -179,8 +181,20 @@ async def test_metrics_are_summed_over_every_process_of_the_host(observed, platf
         after, "lsp_payments_total", status="created", gateway=gw_name, provider="sandbox"
     )
 
-    # read at scrape time: BullMQ counts, pending intents, the breaker
-    latest = scrapes[-1]
+    # read at scrape time: BullMQ counts, unfinished intents, the breaker
+    session.add(
+        JobIntent(
+            id=uuid.uuid4(),
+            queue="settlements",
+            name="settlement.process",
+            payload={"settlement_id": str(uuid.uuid4())},
+            status=JobIntentStatus.PARKED,
+            attempts=0,
+        )
+    )
+    await session.commit()
+    latest = await scrape(observed.api_url)
+    assert value(latest, "lsp_job_intents", queue="settlements", status="parked") == 1
     assert value(latest, "lsp_queue_jobs", queue="transaction-processing", state="completed") >= 1
     assert (("lsp_queue_paused", frozenset({("queue", "refunds")}))) in latest
     assert value(latest, "lsp_gateway_breaker_open", gateway=gw_name, provider="sandbox") == 0
