@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,6 +88,19 @@ def observed(platform: Platform) -> Iterator[Observed]:
     finally:
         extra.stop_all()
         platform.start("worker", "worker")
+        _wait_for_a_worker(platform)
+
+
+def _wait_for_a_worker(platform: Platform) -> None:
+    """The next tests expect the session's worker to be serving the queues again."""
+    deadline = time.monotonic() + 60
+    headers = {"Authorization": f"Bearer {get_settings().admin_token}"}
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{platform.api_url}/api/v1/admin/queues", headers=headers, timeout=10)
+        if r.status_code == 200 and all(q["workers"] >= 1 for q in r.json()["items"]):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the session's worker did not come back within 60 s")
 
 
 async def scrape(url: str) -> Samples:
