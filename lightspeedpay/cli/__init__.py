@@ -40,7 +40,7 @@ def _register_tasks() -> None:
     from lightspeedpay import tasks  # noqa: F401 - a settlement run queues and runs jobs
 
 
-app.add_typer(ledger_app, name="ledger")
+app.add_typer(ledger_app, name="ledger", callback=_register_tasks)  # a check raises alerts: Slack jobs
 app.add_typer(settlements_app, name="settlements", callback=_register_tasks)
 
 
