@@ -10,8 +10,10 @@ from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
-from lightspeedpay.monitoring.admin_api import router as admin_audit_router
+from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
+from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
+from lightspeedpay.monitoring.audit_api import router as admin_audit_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
@@ -45,6 +47,8 @@ for _router in (
     alerts_router,
     admin_queues_router,
     test_helpers_router,
+    system_router,
+    admin_monitoring_router,
     admin_audit_router,
 ):
     router.include_router(_router)

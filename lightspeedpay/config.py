@@ -149,6 +149,21 @@ class Settings(BaseSettings):
     queue_metrics_retention_days: int = 30
     queue_admin_batch_limit: int = 10_000
 
+    # workers, scheduler, health and system status (issue 9)
+    worker_heartbeat_seconds: float = 10.0  # each worker process writes its worker_health row this often
+    worker_down_after_beats: int = 3  # a worker (or scheduler) silent this many beats is down
+    worker_health_retention_hours: float = 24.0  # rows of workers stopped or down this long are purged
+    scheduler_timezone: str = "Asia/Kolkata"  # cron expressions of the periodic table are read in this zone
+    scheduler_heartbeat_seconds: float = 10.0  # leader and standby write their scheduler_instances row
+    scheduler_standby_poll_seconds: float = 5.0  # a standby tries to take the leadership this often
+    # a cron run missed while no scheduler led (a failover at 02:00) is made up at takeover if this recent
+    scheduler_misfire_grace_seconds: float = 3600.0
+    scheduler_run_history_days: float = 7.0  # scheduled_runs older than this are purged
+    scheduler_run_history_per_task: int = 1000  # and at most this many are kept per task
+    health_timeout_seconds: float = 2.0  # /api/health gives each dependency this long to answer
+    status_check_cron: str = "*/10 * * * *"  # the system status checker (seed 003: every 10 minutes)
+    status_history_days: float = 30.0  # system_status rows are kept this long
+
     # JSON log lines (one object a line, with the request id); unset: JSON when LSP_ENV=production
     log_json: bool | None = None
     log_level: str = "INFO"

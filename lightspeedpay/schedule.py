@@ -1,5 +1,8 @@
-"""The scheduler's table of periodic work (cron-like intervals from the settings), run by `jobs.scheduler`:
-the one place that names each domain's periodic job, as `tasks.py` names their queue jobs."""
+"""The scheduler's table of periodic work, run by `jobs.scheduler`: the one place that names each domain's
+periodic job, as `tasks.py` names their queue jobs. Each entry is (name, schedule, work): the schedule is
+`cron("0 2 * * *")` (five fields, read in LSP_SCHEDULER_TIMEZONE, Asia/Kolkata) or `every(seconds)` (first run
+when the scheduler takes the lead); either takes `timeout=` seconds (default LSP_SCHEDULER_TASK_TIMEOUT_SECONDS).
+Add new entries at the end."""
 
 from __future__ import annotations
 
@@ -10,10 +13,11 @@ from lightspeedpay.alerts.rules import SLA_GROUP, alert_rules
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
-from lightspeedpay.jobs import sweeper
-from lightspeedpay.jobs.scheduler import Periodic
+from lightspeedpay.jobs import scheduler, sweeper
+from lightspeedpay.jobs.scheduler import Periodic, cron, every
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
+from lightspeedpay.monitoring.status import status_checker
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
@@ -78,24 +82,34 @@ async def queue_metrics() -> Any:
     return None
 
 
+async def status_check() -> Any:
+    # its own units of work: the components are asked with no transaction open, then one short write
+    report = await status_checker.check()
+    return report.summary()
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
-        ("ledger_check", s.ledger_check_seconds, ledger_check),
-        ("settlements", s.settlement_check_seconds, settlements),
-        ("sweeper", s.sweeper_interval_seconds, sweeper.sweep),
-        ("success_rates", s.routing_refresh_seconds, refresh_success_rates),
-        ("gateway_probe", s.health_probe_seconds, probe_gateways),
-        ("janitor", s.janitor_interval_seconds, janitor),
+        ("ledger_check", every(s.ledger_check_seconds), ledger_check),
+        ("settlements", every(s.settlement_check_seconds), settlements),
+        ("sweeper", every(s.sweeper_interval_seconds), sweeper.sweep),
+        ("success_rates", every(s.routing_refresh_seconds), refresh_success_rates),
+        ("gateway_probe", every(s.health_probe_seconds), probe_gateways),
+        ("janitor", every(s.janitor_interval_seconds), janitor),
         # merchant webhook deliveries past retention; endpoint queues whose head lost its job
-        ("webhook_housekeeping", s.webhook_housekeeping_seconds, webhook_housekeeping),
+        ("webhook_housekeeping", every(s.webhook_housekeeping_seconds), webhook_housekeeping),
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
-        ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
-        ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        ("uncaptured_authorizations", every(s.janitor_interval_seconds), release_uncaptured),
+        ("idempotency_purge", every(s.idempotency_purge_seconds), purge_idempotency_keys),
         # alert rules (gateway down, failure rate, queue backlog, failed jobs, endpoints, suspended merchants)
-        ("alert_rules", s.alert_rules_seconds, alert_rules_run),
+        ("alert_rules", every(s.alert_rules_seconds), alert_rules_run),
         # seed 003's SLA monitor: payments pending longer than LSP_ALERT_SLA_PENDING_MINUTES
-        ("sla_monitor", s.alert_sla_seconds, sla_monitor),
+        ("sla_monitor", every(s.alert_sla_seconds), sla_monitor),
         # every minute: each queue's counts into queue_metrics; samples past the retention purged
-        ("queue_metrics", s.queue_metrics_seconds, queue_metrics),
+        ("queue_metrics", every(s.queue_metrics_seconds), queue_metrics),
+        # seed 003's System Status Checker: every component's state into system_status
+        ("status_check", cron(s.status_check_cron), status_check),
+        # scheduled_runs, scheduler_instances and worker_health past their retention
+        ("jobs_housekeeping", every(3600), scheduler.housekeeping),
     ]

@@ -53,6 +53,11 @@ TEST_ENV = {
     "LSP_ALERT_RULES_SECONDS": "2",
     "LSP_ALERT_SLA_SECONDS": "2",
     "LSP_ALERT_SLA_PENDING_MINUTES": "5",  # under LSP_TRANSACTION_TTL_SECONDS, so the janitor expires none first
+    # heartbeats every 2 s: the tables are emptied before each test, and a worker or scheduler must show again
+    # soon; a worker silent for 3 beats (6 s, not a busy second) is down
+    "LSP_WORKER_HEARTBEAT_SECONDS": "2",
+    "LSP_SCHEDULER_HEARTBEAT_SECONDS": "2",
+    "LSP_SCHEDULER_STANDBY_POLL_SECONDS": "1",
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings
 

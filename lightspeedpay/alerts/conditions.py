@@ -205,3 +205,36 @@ def merchant_suspended(
         },
         client_id=client_id,
     )
+
+
+def worker_down(
+    worker_id: str, *, host: str, pid: int, queues: list[str], last_beat_at: datetime, beat_seconds: float
+) -> Condition:
+    return Condition(
+        dedup_key=f"{AlertKind.WORKER_DOWN}:{worker_id}",
+        title=f"Worker {host}:{pid} is down",
+        message=f"Worker {worker_id} (queues: {', '.join(queues)}) has not beaten since "
+        f"{last_beat_at.isoformat(timespec='seconds')} (it beats every {beat_seconds:g} s) and did not say it "
+        "stopped; its jobs go to the other workers of its queues once their locks expire. Restart it.",
+        severity=AlertSeverity.CRITICAL,
+        details={
+            "worker_id": worker_id,
+            "host": host,
+            "pid": pid,
+            "queues": queues,
+            "last_beat_at": last_beat_at.isoformat(),
+        },
+    )
+
+
+def scheduler_down(*, last_beat_at: datetime | None, silent: list[str]) -> Condition:
+    since = f"since {last_beat_at.isoformat(timespec='seconds')}" if last_beat_at else "ever"
+    return Condition(
+        dedup_key=str(AlertKind.SCHEDULER_DOWN),
+        title="No scheduler is running",
+        message=f"No scheduler has led {since} and none stands by: the outbox sweeper, settlements, the "
+        "janitor, the ledger check and the alert rules are not running. Start `lightspeedpay scheduler` "
+        "(two for failover).",
+        severity=AlertSeverity.CRITICAL,
+        details={"last_beat_at": last_beat_at.isoformat() if last_beat_at else None, "silent": silent},
+    )

@@ -34,6 +34,7 @@ from lightspeedpay.jobs import queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models.alert import AlertKind
+from lightspeedpay.monitoring.service import worker_health_service
 
 RULES_GROUP, SLA_GROUP = "rules", "sla"
 
@@ -267,6 +268,41 @@ async def merchant_suspended(ctx: RuleContext) -> list[Condition]:
 
 # The ledger's invariants are checked by ledger.checker on its own schedule (LSP_LEDGER_CHECK_SECONDS), which
 # syncs the one AlertKind.LEDGER_INVARIANT alert through alert_service.sync itself.
-#
-# Worker down and scheduler down (AlertKind.WORKER_DOWN, AlertKind.SCHEDULER_DOWN) are one @rule function each,
-# added here once worker heartbeats and scheduler records exist.
+
+
+@rule(AlertKind.WORKER_DOWN)
+async def worker_down(ctx: RuleContext) -> list[Condition]:
+    """Workers silent for LSP_WORKER_DOWN_AFTER_BEATS beats without saying they stopped, one alert each;
+    resolved once a worker serving the same queues started after it went silent (a restart)."""
+    return [
+        conditions.worker_down(
+            w.id,
+            host=w.row.host,
+            pid=w.row.pid,
+            queues=list(w.row.queues),
+            last_beat_at=w.row.last_beat_at,
+            beat_seconds=w.row.beat_seconds,
+        )
+        for w in await worker_health_service.down_workers(ctx.session)
+    ]
+
+
+@rule(AlertKind.SCHEDULER_DOWN)
+async def scheduler_down(ctx: RuleContext) -> list[Condition]:
+    """No scheduler leads and none stands by to take over. The rules run inside the scheduler, which can only
+    resolve this one; the workers raise it (`scheduler_watchdog`, after each heartbeat)."""
+    view = await worker_health_service.scheduler(ctx.session)
+    if view.leader is not None or view.standbys:
+        return []
+    beats = [i.last_beat_at for i in view.silent]
+    return [
+        conditions.scheduler_down(
+            last_beat_at=max(beats) if beats else None, silent=[i.id for i in view.silent]
+        )
+    ]
+
+
+async def scheduler_watchdog() -> None:
+    """Run by every queue worker after its heartbeat (jobs.worker's `watchdog`): the one rule the scheduler
+    cannot run about itself. Several workers raising it at once make one alert (its dedup key)."""
+    await alert_rules.evaluate(kinds=[AlertKind.SCHEDULER_DOWN])

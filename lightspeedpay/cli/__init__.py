@@ -97,6 +97,7 @@ def worker(
     """Run queue workers (all queues unless --queue is given)."""
     _metrics_dir()
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler
+    from lightspeedpay.alerts.rules import scheduler_watchdog
     from lightspeedpay.jobs import queues
     from lightspeedpay.jobs import worker as worker_mod
 
@@ -105,12 +106,12 @@ def worker(
             raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
     _configure_logging()
     _count_process("worker")
-    asyncio.run(worker_mod.run(list(queue) if queue else None))
+    asyncio.run(worker_mod.run(list(queue) if queue else None, watchdog=scheduler_watchdog))
 
 
 @app.command()
 def scheduler() -> None:
-    """Run periodic work (the outbox sweeper)."""
+    """Run the periodic work (lightspeedpay/schedule.py): leads, or stands by while another scheduler leads."""
     _metrics_dir()
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler (the periodic work queues jobs)
     from lightspeedpay.jobs import scheduler as scheduler_mod

@@ -15,9 +15,12 @@ from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
 from lightspeedpay.models.queue_metric import QueueMetric
 from lightspeedpay.models.refund import Refund
+from lightspeedpay.models.scheduled_run import ScheduledRun
+from lightspeedpay.models.scheduler_instance import SchedulerInstance
 from lightspeedpay.models.settlement import Settlement
 from lightspeedpay.models.settlement_line_item import SettlementLineItem
 from lightspeedpay.models.slack_message import SlackMessage
+from lightspeedpay.models.system_status import SystemStatus
 from lightspeedpay.models.transaction import Transaction
 from lightspeedpay.models.wallet import Wallet, WalletEntry
 from lightspeedpay.models.webhook_delivery import WebhookDelivery
@@ -26,6 +29,7 @@ from lightspeedpay.models.webhook_endpoint import WebhookEndpoint
 from lightspeedpay.models.webhook_event import WebhookEvent
 from lightspeedpay.models.whatsapp_notification import WhatsAppNotification
 from lightspeedpay.models.whatsapp_provider_token import WhatsAppProviderToken
+from lightspeedpay.models.worker_health import WorkerHealth
 
 __all__ = [
     "Alert",
@@ -56,3 +60,4 @@ __all__ += [
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
 __all__ += ["SlackMessage"]
 __all__ += ["QueueMetric"]
+__all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]

@@ -1,148 +1,139 @@
-"""The operator's audit log (bearer admin token): `GET /api/v1/admin/audit-logs`, filtered, newest first,
-keyset-paginated, and as a streamed CSV (`?format=csv` or `/api/v1/admin/audit-logs.csv`)."""
+"""The operator's view of the platform's health (bearer admin token): system status (seed 003's
+`/api/v1/system/status`) with its history and an on-demand check; the workers' heartbeats; the scheduler."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response, StreamingResponse
 
 from lightspeedpay.auth.admin import authenticate_admin
-from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.monitoring.audit import AuditFilter, audit_service
-from lightspeedpay.monitoring.schemas import AuditLogList, AuditLogOut
-from lightspeedpay.sessions import ReadSession
-
-router = APIRouter(
-    prefix="/api/v1/admin",
-    tags=["admin: audit log"],
-    dependencies=[Depends(authenticate_admin)],
-    responses={
-        401: {"description": "UNAUTHORIZED: missing or wrong admin token"},
-        422: {"description": "VALIDATION_ERROR: a filter is malformed (the `field` names it)"},
-    },
+from lightspeedpay.config import get_settings
+from lightspeedpay.monitoring.schemas import (
+    ComponentOut,
+    PeriodicTaskOut,
+    ScheduledRunList,
+    ScheduledRunOut,
+    SchedulerInstanceOut,
+    SchedulerOut,
+    StatusHistoryItem,
+    StatusHistoryOut,
+    SystemStatusOut,
+    WorkerList,
+    WorkerOut,
 )
-_PREFIX_ENDS = ("*", ".", ":")
+from lightspeedpay.monitoring.service import scheduler_dict, worker_health_service
+from lightspeedpay.monitoring.status import StatusReport, parse_range, status_checker
+from lightspeedpay.sessions import ReadSession, WriteSession
 
-
-def _exact_or_prefix(value: str | None, field: str) -> tuple[str | None, str | None]:
-    """`gateway.updated` is exact; `gateway.`, `merchant:` and `gateway*` are prefixes (a `*` is dropped)."""
-    if value is None:
-        return None, None
-    value = value.strip()
-    if not value.rstrip("*"):
-        raise ValidationFailed(f"{field} must not be empty.", field=field)
-    if "*" in value.rstrip("*"):
-        raise ValidationFailed(f"{field} takes `*` only at its end (a prefix).", field=field)
-    if value.endswith(_PREFIX_ENDS):
-        return None, value.rstrip("*")
-    return value, None
-
-
-def _aware(value: datetime | None, field: str) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValidationFailed(
-            f"{field} must carry its time zone, e.g. 2026-03-01T00:00:00+05:30 (IST) or 2026-03-01T00:00:00Z.",
-            field=field,
-        )
-    return value.astimezone(UTC) if value is not None else None
-
-
-def audit_filter(
-    actor: Annotated[
-        str | None,
-        Query(max_length=100, description="exact (`admin:admin`), or a prefix ending in `:` or `*` (`cli:`)"),
-    ] = None,
-    action: Annotated[
-        str | None,
-        Query(
-            max_length=100,
-            description="exact (`gateway.updated`), or a prefix ending in `.` or `*` (`gateway.`)",
-        ),
-    ] = None,
-    target_type: Annotated[str | None, Query(min_length=1, max_length=50, examples=["gateway"])] = None,
-    target_id: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-    merchant_id: Annotated[uuid.UUID | None, Query(description="rows about one merchant")] = None,
-    request_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    created_from: Annotated[
-        datetime | None, Query(alias="from", description="inclusive; ISO 8601 with a time zone")
-    ] = None,
-    created_to: Annotated[
-        datetime | None, Query(alias="to", description="exclusive; ISO 8601 with a time zone")
-    ] = None,
-) -> AuditFilter:
-    actor_exact, actor_prefix = _exact_or_prefix(actor, "actor")
-    action_exact, action_prefix = _exact_or_prefix(action, "action")
-    start, end = _aware(created_from, "from"), _aware(created_to, "to")
-    if start is not None and end is not None and start >= end:
-        raise ValidationFailed("to must be after from.", field="to")
-    return AuditFilter(
-        actor=actor_exact,
-        actor_prefix=actor_prefix,
-        action=action_exact,
-        action_prefix=action_prefix,
-        target_type=target_type,
-        target_id=target_id,
-        client_id=merchant_id,
-        request_id=request_id,
-        created_from=start,
-        created_to=end,
-    )
-
-
-Filter = Annotated[AuditFilter, Depends(audit_filter)]
-_CSV_DOC: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {"text/csv": {}},
-        "description": "a header row, then one row per entry; created_at_utc and created_at_ist (Asia/Kolkata)",
-    }
+_AUTH = {
+    "dependencies": [Depends(authenticate_admin)],
+    "responses": {401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 }
+system_router = APIRouter(prefix="/api/v1/system", tags=["admin: system status"], **_AUTH)  # type: ignore[arg-type]
+router = APIRouter(prefix="/api/v1/admin", tags=["admin: workers and scheduler"], **_AUTH)  # type: ignore[arg-type]
+
+_RANGE = Query(description='how far back: "30m", "24h", "7d" (at most LSP_STATUS_HISTORY_DAYS)')
 
 
-def _csv(flt: AuditFilter) -> StreamingResponse:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return StreamingResponse(
-        audit_service.export_csv(flt),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "content-disposition": f'attachment; filename="audit-log-{stamp}.csv"',
-            "cache-control": "no-store",
-        },
+def _out(report: StatusReport) -> SystemStatusOut:
+    assert report.check_id is not None and report.checked_at is not None
+    return SystemStatusOut(
+        status=report.status,
+        check_id=report.check_id,
+        checked_at=report.checked_at,
+        components=[ComponentOut.model_validate(c, from_attributes=True) for c in report.components],
     )
 
 
-# declared before any /audit-logs/{…} route, which would otherwise take "….csv" as an id
-@router.get(
-    "/audit-logs.csv",
-    response_class=Response,
-    responses=_CSV_DOC,
-    summary="The filtered audit log as CSV, newest first (streamed)",
+@system_router.get(
+    "/status",
+    response_model=SystemStatusOut,
+    summary="Each component (api, postgresql, redis, scheduler, each queue's workers, each gateway's PSP, "
+    "whatsapp, slack): ok, degraded or down, since when and why, as of the latest check (every 10 minutes, "
+    "or POST /check); the first call on a new install runs the first check",
 )
-async def audit_logs_csv(flt: Filter) -> Response:
-    return _csv(flt)
+async def system_status(session: WriteSession) -> SystemStatusOut:
+    report = await status_checker.latest(session)
+    if report is None:
+        await session.rollback()  # no transaction stays open while the components are asked
+        report = await status_checker.record(session, await status_checker.read())
+    return _out(report)
 
 
-@router.get(
-    "/audit-logs",
-    response_model=AuditLogList,
-    responses=_CSV_DOC,
-    summary="Who changed what: the audit log, newest first, by actor, action, target, merchant and time; "
-    "`format=csv` streams every matching row as CSV",
+@system_router.post(
+    "/status/check",
+    response_model=SystemStatusOut,
+    summary="Check every component now and record the result in the status history",
 )
-async def audit_logs(
-    flt: Filter,
+async def check_system_status(session: WriteSession) -> SystemStatusOut:
+    # the components are asked before the session's transaction begins: none is open across their answers
+    readings = await status_checker.read()
+    return _out(await status_checker.record(session, readings))
+
+
+@system_router.get(
+    "/status/history",
+    response_model=StatusHistoryOut,
+    responses={422: {"description": "VALIDATION_ERROR (range)"}},
+    summary="The status checks of a range, one row per component per check, newest first",
+)
+async def system_status_history(
     session: ReadSession,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Response | AuditLogList:
-    if format == "csv":
-        return _csv(flt)
-    rows, next_cursor = await audit_service.page(session, flt, limit=limit, cursor=cursor)
-    return AuditLogList(items=[AuditLogOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+    component: Annotated[str | None, Query(max_length=200, description="e.g. redis, queue:refunds")] = None,
+    range: Annotated[str, _RANGE] = "24h",
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> StatusHistoryOut:
+    span = parse_range(range, max_days=get_settings().status_history_days)
+    end = datetime.now(UTC)
+    items = await status_checker.history(session, component=component, since=end - span, limit=limit)
+    return StatusHistoryOut(
+        component=component,
+        range=range,
+        start=end - span,
+        end=end,
+        items=[StatusHistoryItem.model_validate(i, from_attributes=True) for i in items],
+    )
 
 
-__all__ = ["router"]
+@router.get(
+    "/workers",
+    response_model=WorkerList,
+    summary="Every worker process with its heartbeat: queues, concurrency, jobs done and failed, memory; "
+    "alive, down (silent for 3 beats) or stopped",
+)
+async def workers(session: ReadSession) -> WorkerList:
+    return WorkerList(items=[WorkerOut(**w.as_dict()) for w in await worker_health_service.workers(session)])
+
+
+@router.get(
+    "/scheduler",
+    response_model=SchedulerOut,
+    summary="The scheduler leading, its standbys, and each periodic task's schedule and last run",
+)
+async def scheduler(session: ReadSession) -> SchedulerOut:
+    view = scheduler_dict(await worker_health_service.scheduler(session))
+    return SchedulerOut(
+        leader=SchedulerInstanceOut(**view["leader"]) if view["leader"] else None,
+        standbys=[SchedulerInstanceOut(**i) for i in view["standbys"]],
+        silent=[SchedulerInstanceOut(**i) for i in view["silent"]],
+        tasks=[PeriodicTaskOut(**t) for t in view["tasks"]],
+    )
+
+
+@router.get(
+    "/scheduler/runs",
+    response_model=ScheduledRunList,
+    responses={422: {"description": "VALIDATION_ERROR (range)"}},
+    summary="Recorded periodic runs (kept LSP_SCHEDULER_RUN_HISTORY_DAYS), newest first",
+)
+async def scheduler_runs(
+    session: ReadSession,
+    task: Annotated[str | None, Query(max_length=100)] = None,
+    range: Annotated[str, _RANGE] = "24h",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> ScheduledRunList:
+    span = parse_range(range, max_days=get_settings().scheduler_run_history_days)
+    runs = await worker_health_service.runs(session, task=task, since=datetime.now(UTC) - span, limit=limit)
+    return ScheduledRunList(items=[ScheduledRunOut.model_validate(r, from_attributes=True) for r in runs])

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from lightspeedpay import schedule
 from lightspeedpay.config import get_settings
 from lightspeedpay.jobs import outbox, queues
+from lightspeedpay.jobs.scheduler import Every
 from lightspeedpay.models import JobIntent, QueueMetric, Transaction
 from lightspeedpay.queue_admin.service import parse_range
 from tests.factories import add_transaction, count, create_merchant, create_sandbox_gateway, wait_for
@@ -426,7 +427,7 @@ async def test_unknown_queue_and_bad_input_get_coded_4xx(platform, session):
 
 
 async def test_the_sampler_records_every_queue_and_stats_read_the_series(platform, session):
-    assert ("queue_metrics", 60.0) in [(name, every) for name, every, _ in schedule.periodic_tasks()]
+    assert ("queue_metrics", Every(60.0)) in [(name, when) for name, when, _ in schedule.periodic_tasks()]
     # the scheduler's own task, run here twice (it runs every minute)
     await schedule.queue_metrics()
     await schedule.queue_metrics()
