@@ -8,7 +8,7 @@ from __future__ import annotations
 import getpass
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.api import router as api_router
+from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.cli import app as cli_app
 from lightspeedpay.config import get_settings
 from lightspeedpay.ledger.service import ledger_service
@@ -31,8 +32,8 @@ from tests.fixtures import Platform
 from tests.ledger_support import cli
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-# the surfaces whose every mutating route is a person's change of state
-GUARDED_PREFIXES = ("/api/v1/admin/", "/api/v1/merchant/")
+# besides every route that takes the admin token: the merchant's settings surface
+GUARDED_PREFIXES = ("/api/v1/merchant/",)
 
 
 @dataclass
@@ -372,11 +373,12 @@ AUDITED: dict[tuple[str, str], Audited] = {
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
+_GATEWAY_TEST = ("POST", "/api/v1/admin/gateways/{gateway_id}/test")
+_STATUS_CHECK = ("POST", "/api/v1/system/status/check")
 NOT_A_CHANGE: dict[tuple[str, str], str] = {
-    (
-        "POST",
-        "/api/v1/admin/gateways/{gateway_id}/test",
-    ): "a connectivity check: calls the PSP, writes nothing",
+    _GATEWAY_TEST: "a connectivity check: calls the PSP, writes nothing",
+    _STATUS_CHECK: "runs the status check now: a row of status history, as the scheduler's runs write; no "
+    "setting, queue or money changes",
 }
 
 # CLI commands (space-joined path) -> the action they audit; and those that change no state of the platform
@@ -407,13 +409,20 @@ CLI_NOT_A_CHANGE = {
 }
 
 
-def mutating_routes() -> set[tuple[str, str]]:
-    """From the one router app.py mounts (create_app itself would configure this test process's logging and
-    error surfaces)."""
-    found = set()
+def _calls(dependant: Any) -> Iterator[Any]:
+    yield dependant.call
+    for sub in dependant.dependencies:
+        yield from _calls(sub)
+
+
+def mutating_routes() -> dict[tuple[str, str], bool]:
+    """(method, path) of every mutating route -> whether it takes the admin token; from the one router app.py
+    mounts (create_app itself would configure this test process's logging and error surfaces)."""
+    found = {}
     for route in iter_route_contexts(api_router.routes):
+        admin = authenticate_admin in set(_calls(route.dependant))
         for method in (route.methods or set()) & MUTATING:
-            found.add((method, str(route.path)))
+            found[(method, str(route.path))] = admin
     return found
 
 
@@ -436,14 +445,16 @@ def cli_commands() -> set[str]:
 @pytest.mark.fast
 def test_every_mutating_admin_and_merchant_settings_route_is_audited_or_explained():
     routes = mutating_routes()
-    guarded = {r for r in routes if r[1].startswith(GUARDED_PREFIXES)}
+    # an admin route is one that takes the admin token, wherever it lives (/api/v1/system/… too)
+    guarded = {r for r, admin in routes.items() if admin or r[1].startswith(GUARDED_PREFIXES)}
+    assert all(admin for r, admin in routes.items() if r[1].startswith("/api/v1/admin/"))
     unlisted = sorted(guarded - AUDITED.keys() - NOT_A_CHANGE.keys())
     assert not unlisted, (
         "mutating routes with no audit entry: add each to AUDITED in tests/monitoring/test_audit_coverage.py "
         "with a scenario that makes the change (and write the audit row in the service), or to NOT_A_CHANGE "
         f"with the reason it changes nothing: {unlisted}"
     )
-    stale = sorted((AUDITED.keys() | NOT_A_CHANGE.keys()) - routes)
+    stale = sorted((AUDITED.keys() | NOT_A_CHANGE.keys()) - routes.keys())
     assert not stale, f"listed routes the application no longer has: {stale}"
     assert not AUDITED.keys() & NOT_A_CHANGE.keys()
 
