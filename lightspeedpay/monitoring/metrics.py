@@ -46,12 +46,13 @@ _LIVE_GAUGE = re.compile(r"gauge_live\w*?_(\d+)\.db$")
 
 
 def directory(settings: Settings | None = None) -> Path:
-    """LSP_METRICS_DIR, or one directory per platform (its database and Redis) under the temp dir: two
-    platforms on one machine never add up each other's figures."""
+    """LSP_METRICS_DIR, or one directory per platform (its database: the source of truth names the platform,
+    whatever Redis or proxy a process reaches it through) under the temp dir: two platforms on one machine
+    never add up each other's figures."""
     s = settings or get_settings()
     if s.metrics_dir:
         return Path(s.metrics_dir)
-    key = hashlib.sha256(f"{s.database_url}|{s.redis_url}".encode()).hexdigest()[:12]
+    key = hashlib.sha256(s.database_url.encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"lightspeedpay-metrics-{key}"
 
 
