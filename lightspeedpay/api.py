@@ -13,6 +13,7 @@ from lightspeedpay.merchants.api import router as wallet_router
 from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
 from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
+from lightspeedpay.monitoring.audit_api import router as admin_audit_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
@@ -50,5 +51,6 @@ for _router in (
     system_router,
     admin_monitoring_router,
     admin_reports_router,
+    admin_audit_router,
 ):
     router.include_router(_router)

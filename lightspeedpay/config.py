@@ -179,9 +179,20 @@ class Settings(BaseSettings):
     status_check_cron: str = "*/10 * * * *"  # the system status checker (seed 003: every 10 minutes)
     status_history_days: float = 30.0  # system_status rows are kept this long
 
-    log_json: bool = False
+    # JSON log lines (one object a line, with the request id); unset: JSON when LSP_ENV=production
+    log_json: bool | None = None
     log_level: str = "INFO"
+    # one line per HTTP request (method, path, status, duration) at INFO, with the request id
+    access_log: bool = True
     admin_token: str = "dev-admin-token"
+
+    # audit log and metrics (issue 9)
+    # prometheus_client's multiprocess directory, shared by the api, worker and scheduler processes of one host
+    # (set as PROMETHEUS_MULTIPROC_DIR before they start); unset: one per platform under the system's temp dir
+    metrics_dir: str | None = None
+    # the figures /metrics reads at scrape time (queue counts, intents, breakers) are reused this long
+    metrics_cache_seconds: float = 5.0
+    audit_export_max_rows: int = 1_000_000  # one CSV export streams at most this many rows
 
     @field_validator("webhook_retry_schedule")
     @classmethod
@@ -193,6 +204,8 @@ class Settings(BaseSettings):
     def _private_targets_default(self) -> Settings:
         if self.webhook_allow_private_targets is None:
             self.webhook_allow_private_targets = self.env != "production"
+        if self.log_json is None:
+            self.log_json = self.env == "production"
         return self
 
     @property

@@ -126,6 +126,11 @@ class GatewayRepository:
     async def get(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
         return await session.get(PaymentGateway, gateway_id)
 
+    async def labels(self, conn: AsyncConnection | AsyncSession) -> dict[uuid.UUID, tuple[str, str]]:
+        """(name, provider) of every gateway: the labels of the payment metrics."""
+        rows = await conn.execute(select(PaymentGateway.id, PaymentGateway.name, PaymentGateway.provider))
+        return {r.id: (r.name, r.provider) for r in rows}
+
     async def by_name(self, session: AsyncSession, name: str) -> PaymentGateway | None:
         return (
             await session.execute(select(PaymentGateway).where(PaymentGateway.name == name))

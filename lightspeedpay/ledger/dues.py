@@ -84,6 +84,7 @@ class DuesService:
             "currency": "INR",
             "cause": {"posting_id": str(cause.id), "type": cause.type} if cause is not None else None,
         }
+        suspended = event == "merchant.suspended"
         audit.record(
             session,
             actor=actor,
@@ -91,6 +92,12 @@ class DuesService:
             client_id=client.id,
             target_type="merchant",
             target_id=client.id,
+            before={
+                "status": ClientStatus.ACTIVE if suspended else ClientStatus.SUSPENDED,
+                "suspension_reason": None if suspended else DUES,
+            },
+            after={"status": client.status, "suspension_reason": client.suspension_reason},
+            reason=f"balance_due {wallet.balance_due} vs suspend_threshold {client.suspend_threshold}",
             details=data,
         )
         await webhook_service.emit(session, client, event, data)

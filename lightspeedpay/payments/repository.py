@@ -171,6 +171,7 @@ WITH m AS (
 )
 SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) AS order_open,
        (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id,
+       (SELECT id FROM upd) AS gateway_id,
        (SELECT count(*) FROM attempt) AS attempts_counted,
        (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS claim_held,
        (SELECT count(*) FROM answer) AS answers_stored
@@ -203,6 +204,7 @@ class InitiateResult:
     order_open: bool | None = None
     payment_id: str | None = None
     claim_held: bool = True  # False: the Idempotency-Key's claim was taken over; nothing was written
+    gateway_id: uuid.UUID | None = None  # the gateway the payment was reserved on
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ class TransactionRepository:
             row.order_open,
             payment_id if row.transaction_id else None,
             claim_held=bool(row.claim_held),
+            gateway_id=row.gateway_id,
         )
 
     async def payment_id_for_order(

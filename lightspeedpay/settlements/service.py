@@ -99,6 +99,7 @@ class SettlementService:
                     client_id=cid,
                     target_type="settlement",
                     target_id=sid,
+                    after={"status": settlement.status, "period_date": day.isoformat()},
                     details={"period_date": day.isoformat()},
                 )
                 await self._emit(session, client, "settlement.created", settlement)
@@ -111,7 +112,9 @@ class SettlementService:
                     client_id=cid,
                     target_type="settlement",
                     target_id=sid,
-                    details={"previous_failure": settlement.failure_reason},
+                    before={"status": settlement.status, "failure_reason": settlement.failure_reason},
+                    after={"status": SettlementStatus.PENDING, "failure_reason": None},
+                    details={"period_date": day.isoformat()},
                 )
                 settlement.status, settlement.failure_reason = SettlementStatus.PENDING, None
                 jobs.enqueue(session, "settlement.process", settlement_id=str(sid))

@@ -21,7 +21,7 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import outbox
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
 from lightspeedpay.jobs.registry import task
-from lightspeedpay.kit import retry
+from lightspeedpay.kit import metrics, retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint, WebhookEvent
 from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
@@ -94,6 +94,7 @@ async def deliver(
             error=outcome.error,
         )
     await delivery_repo.refresh_events(session, [delivery.event_id])
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels(result).inc)
     return result
 
 
@@ -104,6 +105,7 @@ async def _endpoint_disabled(
     delivery.last_error = f"endpoint disabled: {endpoint.disabled_reason or 'deleted'}"
     delivery.next_attempt_at = None
     await delivery_repo.refresh_events(session, [delivery.event_id])
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels("endpoint_disabled").inc)
     return "endpoint_disabled"
 
 
@@ -219,11 +221,13 @@ async def redeliver(
                 session, locked, reason="the endpoint answered 410 Gone", alert=True, exclude=delivery.id
             )
     await delivery_repo.refresh_events(session, [delivery.event_id])
-    return (
+    result = (
         WebhookDeliveryStatus.DELIVERED
         if outcome.verdict is rules.Verdict.DELIVERED
         else WebhookDeliveryStatus.FAILED
     )
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels(f"manual_{result}").inc)
+    return result
 
 
 async def _attempt(
