@@ -24,6 +24,8 @@ from lightspeedpay.refunds.api import router as refunds_router
 from lightspeedpay.reports.admin_api import router as admin_reports_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
 from lightspeedpay.settlements.api import router as settlements_router
+from lightspeedpay.streams.api import admin_router as admin_streams_router
+from lightspeedpay.streams.api import merchant_router as merchant_streams_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
 
 router = APIRouter()
@@ -52,5 +54,7 @@ for _router in (
     admin_monitoring_router,
     admin_reports_router,
     admin_audit_router,
+    admin_streams_router,
+    merchant_streams_router,
 ):
     router.include_router(_router)

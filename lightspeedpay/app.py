@@ -19,6 +19,7 @@ from lightspeedpay.kit.parsing import require_json_media_type
 from lightspeedpay.kit.request_context import RequestContextMiddleware
 from lightspeedpay.monitoring.metrics import process_exited
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
+from lightspeedpay.streams.hub import hub as stream_hub
 from lightspeedpay.url_guard import RejectNulInUrl
 
 
@@ -27,6 +28,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     metrics.PROCESSES.labels("api").set(1)
     yield
     process_exited()
+    await stream_hub.close()
     await queues.close()
     await http.close()
     await engine().dispose()

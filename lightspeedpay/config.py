@@ -178,6 +178,19 @@ class Settings(BaseSettings):
     health_timeout_seconds: float = 2.0  # /api/health gives each dependency this long to answer
     status_check_cron: str = "*/10 * * * *"  # the system status checker (seed 003: every 10 minutes)
     status_history_days: float = 30.0  # system_status rows are kept this long
+    # live streams (issue 9): Server-Sent Events fanned out from Redis pub/sub by one hub per API process
+    # events waiting for one client; a client that falls this far behind is dropped
+    stream_client_buffer: int = 256
+    stream_send_timeout_seconds: float = 30.0  # a client that takes no bytes for this long is disconnected
+    # then a `reconnect` event ends the stream (an EventSource reconnects and starts from a snapshot)
+    stream_max_lifetime_seconds: float = 900.0
+    stream_ping_seconds: float = 15.0  # comment lines that keep proxies from closing an idle stream
+    stream_max_connections: int = 2000  # open streams per API process; more get 503 STREAMS_BUSY
+    stream_publish_timeout_seconds: float = (
+        1.0  # the after-commit publish; an event that misses it is dropped
+    )
+    stream_queue_sample_seconds: float = 5.0  # the scheduler publishes the queues' overview this often
+    stream_snapshot_limit: int = 50  # latest transactions in a transactions stream's snapshot
 
     # JSON log lines (one object a line, with the request id); unset: JSON when LSP_ENV=production
     log_json: bool | None = None

@@ -189,3 +189,13 @@ class ReportNotFound(NotFound):
     """No health report for the day asked (issue 9, reports/)."""
 
     status_code, code = 404, "REPORT_NOT_FOUND"
+
+
+class StreamNotFound(AppError):
+    status_code, code = 404, "STREAM_NOT_FOUND"
+
+
+class StreamsBusy(AppError):
+    """This API process has as many open streams as LSP_STREAM_MAX_CONNECTIONS allows."""
+
+    status_code, code = 503, "STREAMS_BUSY"

@@ -25,6 +25,7 @@ from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.reports.service import health_report_service
 from lightspeedpay.retention.service import archive_service, daily_runs, retention_service
 from lightspeedpay.settlements.service import settlement_service
+from lightspeedpay.streams.service import stream_service
 from lightspeedpay.webhooks.tasks import housekeeping
 
 
@@ -115,6 +116,11 @@ async def health_report() -> Any:
     return await daily_runs.once("health_report", health_report_service.generate)
 
 
+async def stream_queues() -> Any:
+    # the queues' overview to the live queue stream; nothing is stored (queue_metrics keeps one a minute)
+    await stream_service.publish_queues()
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -150,4 +156,6 @@ def periodic_tasks() -> list[Periodic]:
         ("retention", cron(s.retention_cron, timeout=s.archive_timeout_seconds), retention),
         # seed 003's System Health Report: yesterday's, stored and sent to Slack
         ("health_report", cron(s.health_report_cron), health_report),
+        # the queues' overview to the live queue stream every few seconds (nothing stored)
+        ("stream_queues", every(s.stream_queue_sample_seconds), stream_queues),
     ]

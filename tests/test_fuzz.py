@@ -214,6 +214,11 @@ def _fuzz(strategy: Any, target: Target, failures: dict[tuple[str, str], str], e
         pass  # nothing (more) to generate for this operation in this mode
 
 
+def _is_stream(operation: Any) -> bool:
+    ok = operation.definition.raw.get("responses", {}).get("200", {})
+    return "text/event-stream" in ok.get("content", {})
+
+
 def _restore_queues(target: Target) -> None:
     """The admin API's queue actions were fuzzed with the admin token too (pause, drain, …): resume every queue
     and unpark what a drain parked, so the shared platform keeps running for the tests after this one."""
@@ -229,6 +234,8 @@ def test_no_5xx_and_every_4xx_has_a_code(fuzz_target: Target) -> None:
     failures: dict[tuple[str, str], str] = {}
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 40  # both faces, the admin API and the checkout
+    # a live stream never ends, so a call would never return: tests/streams covers their errors and auth
+    operations = [op for op in operations if not _is_stream(op)]
     try:
         for operation in operations:
             examples = schema.get_strategies_from_examples(operation)

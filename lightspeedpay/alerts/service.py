@@ -2,7 +2,7 @@
 
 `raise_` is idempotent: a condition with an unresolved alert only bumps its `last_seen_at` and `occurrences`.
 Every change of an alert passes through `_changed`, the single place that tells the outside world (Slack on
-open and on resolve, through the outbox in the caller's transaction; live streams are to be published there)."""
+open and on resolve, through the outbox in the caller's transaction; the live alerts stream after the commit)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.alerts import messages
 from lightspeedpay.alerts.conditions import Condition
 from lightspeedpay.alerts.repository import AlertFilter, alert_repo
+from lightspeedpay.alerts.schemas import AlertOut
 from lightspeedpay.errors import AlertAlreadyAcknowledged, AlertAlreadyResolved, AlertNotFound
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import encode_cursor, parse_cursor
 from lightspeedpay.models import Alert
@@ -268,9 +270,15 @@ class AlertService:
 
     async def _changed(self, session: AsyncSession, alert: Alert, change: Change) -> None:
         """The single place an alert's change goes out, in the transaction that made it: Slack once when it opens
-        and once when it is resolved (the outbox sends it after the commit).
-
-        Live streams: publish (alert, change) here, after commit, when the SSE work lands."""
+        and once when it is resolved (the outbox sends it after the commit), and every change to the live alerts
+        stream (published after the commit)."""
+        broadcast.publish(
+            session,
+            broadcast.ALERTS,
+            "alert",
+            {"change": change.value, **AlertOut.model_validate(alert).model_dump(mode="json")},
+            key=str(alert.id),
+        )
         if change == Change.OPENED:
             text, blocks = messages.opened(alert)
             await notification_service.queue_slack(

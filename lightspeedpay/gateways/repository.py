@@ -118,13 +118,17 @@ WITH outcomes AS (
 )
 UPDATE payment_gateways g SET success_rate = rates.rate
 FROM rates, locked WHERE rates.id = g.id AND locked.id = g.id AND g.success_rate IS DISTINCT FROM rates.rate
-RETURNING g.name, g.success_rate
+RETURNING g.id, g.name, g.success_rate
 """)
 
 
 class GatewayRepository:
-    async def get(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
-        return await session.get(PaymentGateway, gateway_id)
+    async def get(
+        self, session: AsyncSession, gateway_id: uuid.UUID, *, fresh: bool = False
+    ) -> PaymentGateway | None:
+        """`fresh`: read the row again even if this session has it (after a statement changed it), without a
+        lock of its own."""
+        return await session.get(PaymentGateway, gateway_id, populate_existing=fresh)
 
     async def labels(self, conn: AsyncConnection | AsyncSession) -> dict[uuid.UUID, tuple[str, str]]:
         """(name, provider) of every gateway: the labels of the payment metrics."""
@@ -296,7 +300,7 @@ class GatewayRepository:
     async def refresh_success_rates(
         self, session: AsyncSession, *, window_minutes: int, min_sample: int
     ) -> list[Row[Any]]:
-        """Recompute each gateway's success rate; returns (name, success_rate) of those that changed."""
+        """Recompute each gateway's success rate; returns (id, name, success_rate) of those that changed."""
         params = {"window": window_minutes, "min_sample": min_sample}
         return list((await session.execute(_REFRESH_SUCCESS, params)).all())
 

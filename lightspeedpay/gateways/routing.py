@@ -18,6 +18,7 @@ from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspError
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service, volume_month
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import GatewayAttempt
@@ -93,6 +94,11 @@ class RoutingService:
                 conditions.gateway_down(gateway_id, trip.name, failures=trip.consecutive_failures),
             )
             log.warning("gateway_breaker_tripped", gateway=trip.name, failures=trip.consecutive_failures)
+            # read again as the statement left it; no lock of its own (the row is held FOR NO KEY UPDATE, and a
+            # stronger lock would wait for every payment being inserted against the gateway)
+            tripped = await gateway_repo.get(session, gateway_id, fresh=True)
+            assert tripped is not None
+            gateway_service.announce(session, tripped, "tripped")
         if move is None:
             return None
         moved_to = await gateway_repo.reserve_among(
@@ -107,6 +113,13 @@ class RoutingService:
         rows = await gateway_repo.refresh_success_rates(
             session, window_minutes=s.success_window_minutes, min_sample=s.success_min_sample
         )
+        if rows:
+            broadcast.publish(
+                session,
+                broadcast.GATEWAYS,
+                "success_rates",
+                [{"id": r.id, "name": r.name, "success_rate": r.success_rate} for r in rows],
+            )
         return {r.name: float(r.success_rate) for r in rows}
 
     async def probe_tripped(self) -> list[str]:
@@ -132,6 +145,7 @@ class RoutingService:
                 if gateway is None or not gateway.temp_failed:
                     continue  # cleared meanwhile (an operator, another probe)
                 gateway.temp_failed, gateway.consecutive_failures, gateway.temp_failed_at = False, 0, None
+                gateway_service.announce(session, gateway, "recovered")
                 await alert_service.resolve(
                     session,
                     conditions.gateway_down_key(gateway.id),

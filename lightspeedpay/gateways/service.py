@@ -28,6 +28,7 @@ from lightspeedpay.gateways.schemas import (
     VolumeFigures,
     WindowFigures,
 )
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import PaymentGateway
 from lightspeedpay.monitoring import audit
@@ -212,6 +213,7 @@ class GatewayService:
             raise
         await session.refresh(gateway)
         self._audit_created(session, gateway, actor)
+        self.announce(session, gateway, "created")
         return gateway
 
     async def update(
@@ -262,6 +264,7 @@ class GatewayService:
             before=before,
             after=after,
         )
+        self.announce(session, gateway, "updated")
         return gateway
 
     async def retire(
@@ -284,6 +287,13 @@ class GatewayService:
                     target_id=gateway_id,
                     before=was,
                 )
+                broadcast.publish(
+                    session,
+                    broadcast.GATEWAYS,
+                    "gateway",
+                    {"id": gateway.id, "change": "deleted"},
+                    key=str(gateway.id),
+                )
                 return None
             except IntegrityError:  # a table that refers to gateways and has_history does not know yet
                 pass
@@ -300,6 +310,7 @@ class GatewayService:
             after={"is_active": False},
             details={"why": "records refer to the gateway, so it was deactivated instead of deleted"},
         )
+        self.announce(session, gateway, "deactivated")
         return gateway
 
     async def set_priorities(
@@ -331,8 +342,33 @@ class GatewayService:
                 details={"batch": len(items)},
             )
             locked[item.id].priority = item.priority
+            self.announce(session, locked[item.id], "priority")
         await session.flush()
         return await gateway_repo.all(session, fresh=True)
+
+    def announce(self, session: AsyncSession, gateway: PaymentGateway, change: str) -> None:
+        """Tell the gateway-health stream, once the session commits. The data is the part of `GatewayHealth`
+        that a change can touch (the window and volume figures come with the stream's snapshot)."""
+        broadcast.publish(
+            session,
+            broadcast.GATEWAYS,
+            "gateway",
+            {
+                "id": gateway.id,
+                "change": change,
+                "name": gateway.name,
+                "provider": gateway.provider,
+                "is_active": gateway.is_active,
+                "priority": gateway.priority,
+                "success_rate": gateway.success_rate,
+                "breaker": {
+                    "temp_failed": gateway.temp_failed,
+                    "consecutive_failures": gateway.consecutive_failures,
+                    "temp_failed_at": gateway.temp_failed_at,
+                },
+            },
+            key=str(gateway.id),
+        )
 
     async def health(self, session: AsyncSession, *, window_minutes: int) -> list[GatewayHealth]:
         gateways = await gateway_repo.all(session)

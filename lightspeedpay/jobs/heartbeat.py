@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lightspeedpay.jobs import broadcast
 from lightspeedpay.jobs.repository import worker_health_repo
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
@@ -67,6 +68,7 @@ class WorkerHeartbeat:
         try:
             async with asyncio.timeout(max(2.0, self.beat_seconds)):
                 async with unit_of_work() as session:
+                    rss = rss_bytes()
                     await worker_health_repo.beat(
                         session,
                         worker_id=self.identity.id,
@@ -78,13 +80,36 @@ class WorkerHeartbeat:
                         started_at=self.identity.started_at,
                         jobs_done=self.jobs_done,
                         jobs_failed=self.jobs_failed,
-                        rss_bytes=rss_bytes(),
+                        rss_bytes=rss,
                         stopped=stopped,
+                    )
+                    broadcast.publish(
+                        session, broadcast.WORKERS, "worker", self._view(rss, stopped), key=self.identity.id
                     )
         except Exception as exc:  # noqa: BLE001 - a missed beat is reported by the others' view of us
             log.warning(
                 "worker_heartbeat_failed", worker=self.identity.id, error=f"{type(exc).__name__}: {exc}"
             )
+
+    def _view(self, rss: int | None, stopped: bool) -> dict[str, Any]:
+        """The beat as the live workers stream shows it: the shape of GET /api/v1/admin/workers' items."""
+        now = datetime.now(UTC)
+        return {
+            "id": self.identity.id,
+            "host": self.identity.host,
+            "pid": self.identity.pid,
+            "queues": list(self.queues),
+            "concurrency": self.concurrency,
+            "state": "stopped" if stopped else "alive",
+            "started_at": self.identity.started_at,
+            "last_beat_at": now,
+            "beat_seconds": self.beat_seconds,
+            "jobs_done": self.jobs_done,
+            "jobs_failed": self.jobs_failed,
+            "rss_bytes": rss,
+            "stopped_at": now if stopped else None,
+            "replaced_by": None,
+        }
 
     async def run(
         self, stop: asyncio.Event, *, watchdog: Watchdog | None = None, watchdog_after: float = 0

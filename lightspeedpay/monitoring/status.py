@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import ValidationFailed
-from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import broadcast, queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import SlackMessage, SystemStatus, WhatsAppNotification
@@ -98,6 +98,25 @@ class StatusReport:
         }
         return bad or None
 
+    def as_dict(self) -> dict[str, Any]:
+        """The report as GET /api/v1/system/status answers it (the live status stream's data)."""
+        return {
+            "status": self.status,
+            "check_id": self.check_id,
+            "checked_at": self.checked_at,
+            "components": [
+                {
+                    "component": c.component,
+                    "status": c.status,
+                    "since": c.since,
+                    "reason": c.reason,
+                    "details": c.details,
+                    "checked_at": c.checked_at,
+                }
+                for c in self.components
+            ],
+        }
+
 
 Check = Callable[[], Awaitable[list[Reading]]]
 
@@ -169,7 +188,9 @@ class StatusChecker:
                 )
         await system_status_repo.purge(session, older_than_days=get_settings().status_history_days)
         await session.flush()
-        return StatusReport(check_id, checked_at, sorted(states, key=_order))
+        report = StatusReport(check_id, checked_at, sorted(states, key=_order))
+        broadcast.publish(session, broadcast.STATUS, "status", report.as_dict())
+        return report
 
     async def check(self) -> StatusReport:
         """Read every component, then record the check in a unit of work of its own (the scheduler's task)."""

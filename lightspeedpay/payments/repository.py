@@ -380,6 +380,14 @@ class TransactionRepository:
         stmt = stmt.order_by(ALL_TXN.created_at.desc(), ALL_TXN.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
+    async def latest(
+        self, session: AsyncSession, *, limit: int, client_id: uuid.UUID | None = None
+    ) -> list[Transaction]:
+        """The newest payments, of every merchant or of one (a live stream's snapshot)."""
+        stmt = select(Transaction) if client_id is None else self.readable(client_id)
+        stmt = stmt.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit)
+        return list((await session.execute(stmt)).scalars())
+
     async def by_payment_id(
         self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *, for_update: bool = False
     ) -> Transaction | None:

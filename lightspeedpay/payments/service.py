@@ -28,7 +28,7 @@ from lightspeedpay.errors import (
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.idempotency import service as idempotency
-from lightspeedpay.jobs import queues
+from lightspeedpay.jobs import broadcast, queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit import metrics
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
@@ -244,6 +244,48 @@ class PaymentService:
             field="order_id",
         )
 
+    async def latest(
+        self, session: AsyncSession, *, limit: int, client_id: uuid.UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """The newest payments (of one merchant, given `client_id`) in the live streams' shape, newest first."""
+        rows = await transaction_repo.latest(session, limit=limit, client_id=client_id)
+        return [self.stream_data(txn, admin=client_id is None) for txn in rows]
+
+    @staticmethod
+    def stream_data(txn: Transaction, *, admin: bool, at: datetime | None = None) -> dict[str, Any]:
+        """A transaction as the live streams show it: a merchant's own stream gets what its API shows; the
+        operator's also gets the merchant and the gateway. `at`: the time of the change being announced."""
+        data: dict[str, Any] = {
+            "id": txn.id,
+            "payment_id": txn.payment_id,
+            "order_id": txn.order_id,
+            "amount": txn.amount,
+            "amount_refunded": txn.amount_refunded or 0,
+            "currency": txn.currency,
+            "status": txn.status,
+            "error_code": txn.error_code,
+            "error_message": txn.error_message,
+            "created_at": txn.created_at,
+            "updated_at": at or txn.updated_at,
+        }
+        if admin:
+            data["client_id"] = txn.client_id
+            data["gateway_id"] = txn.gateway_id
+        return data
+
+    def announce(self, session: AsyncSession, txn: Transaction) -> None:
+        """Send the transaction's state to the operator's transactions stream and to its merchant's own, once the
+        session commits (the last state noted for it in this unit of work wins). A new payment is not announced
+        by the initiation itself: that would cost every POST /api/v1/pay a Redis round trip (about a tenth of
+        its CPU); it appears with its first change, `pending` (or `failed`), as the worker takes it up."""
+        at = datetime.now(UTC)
+        key = str(txn.id)
+        admin, own = self.stream_data(txn, admin=True, at=at), self.stream_data(txn, admin=False, at=at)
+        broadcast.publish(session, broadcast.TRANSACTIONS, "transaction", admin, key=key)
+        broadcast.publish(
+            session, broadcast.merchant_transactions(txn.client_id), "transaction", own, key=key
+        )
+
     async def get(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID
     ) -> Transaction:
@@ -337,6 +379,7 @@ class PaymentService:
             )
             txn.error_message = error_message
             await self.release_volume(session, txn)
+        self.announce(session, txn)
         await webhook_service.emit(
             session, client, f"payment.{outcome}", self.event_data(txn), transaction_id=txn.id
         )

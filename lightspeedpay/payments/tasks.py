@@ -78,6 +78,7 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw
+    payment_service.announce(session, txn)
 
 
 async def _still_ours(session: AsyncSession, txn: Transaction, gateway_id: uuid.UUID) -> bool:

@@ -284,6 +284,7 @@ class RefundService:
         if can_move(txn.status, status):
             txn.status = status
             await payment_service.count_status(session, txn.gateway_id, status)
+        payment_service.announce(session, txn)  # its status, or at least its amount refunded, changed
         client = await session.get(Client, txn.client_id)
         assert client is not None
         if refund.kind == RefundKind.AUTO_REFUND:
