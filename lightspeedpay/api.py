@@ -2,6 +2,8 @@
 
 from fastapi import APIRouter
 
+from lightspeedpay.analytics.admin_api import router as admin_analytics_router
+from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
@@ -36,5 +38,7 @@ for _router in (
     admin_whatsapp_router,
     checkout_router,
     merchant_webhooks_router,
+    analytics_router,
+    admin_analytics_router,
 ):
     router.include_router(_router)

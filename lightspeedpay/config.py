@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     admin_token: str = "dev-admin-token"
 
+    # payment analytics (issue 9): how often the scheduler folds the delta log into the rollups (the analytics
+    # API lags the payments by about this much), and how many deltas one fold transaction takes
+    analytics_fold_seconds: float = 30.0
+    analytics_fold_batch: int = 20_000
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:

@@ -126,3 +126,16 @@ class HttpError(AppError):
         super().__init__(message)
         self.status_code = status_code  # type: ignore[misc]
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status_code, "HTTP_ERROR")  # type: ignore[misc]
+
+
+# analytics (issue 9)
+class AnalyticsQueryInvalid(AppError):
+    status_code, code = 400, "INVALID_ANALYTICS_QUERY"
+
+
+class AnalyticsRangeTooLong(AppError):
+    status_code, code = 400, "RANGE_TOO_LONG"
+
+
+class AnalyticsTooManyBuckets(AppError):
+    status_code, code = 400, "TOO_MANY_BUCKETS"

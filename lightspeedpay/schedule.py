@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
@@ -61,6 +62,11 @@ async def webhook_housekeeping() -> Any:
     return await housekeeping()
 
 
+async def analytics_fold() -> Any:
+    # its own units of work, one per batch of the delta log
+    return await analytics_service.fold_pending()
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -75,4 +81,6 @@ def periodic_tasks() -> list[Periodic]:
         # authorizations past LSP_CAPTURE_WINDOW_SECONDS are refunded; checked as often as the janitor runs
         ("uncaptured_authorizations", s.janitor_interval_seconds, release_uncaptured),
         ("idempotency_purge", s.idempotency_purge_seconds, purge_idempotency_keys),
+        # the analytics delta log folded into the rollups (the analytics API lags by about this interval)
+        ("analytics_fold", s.analytics_fold_seconds, analytics_fold),
     ]

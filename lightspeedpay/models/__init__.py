@@ -1,6 +1,8 @@
 """Every ORM model, one file per table."""
 
 from lightspeedpay.models.alert import Alert
+from lightspeedpay.models.analytics_delta import AnalyticsDelta
+from lightspeedpay.models.analytics_rollup import AnalyticsRollup
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
@@ -52,3 +54,4 @@ __all__ += [
     "WhatsAppProviderToken",
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["AnalyticsDelta", "AnalyticsRollup"]

@@ -268,6 +268,7 @@ class PaymentService:
         gateway_payment_id: str | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
+        method: str | None = None,
     ) -> bool:
         """Move the (locked) transaction forward; a late or duplicate outcome changes nothing."""
         if not can_move(txn.status, outcome):
@@ -277,6 +278,8 @@ class PaymentService:
         txn.status = outcome
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
+        if method:
+            txn.method = method
         if outcome == TransactionStatus.AUTHORIZED:
             txn.authorized_at = datetime.now(UTC)
         if outcome == TransactionStatus.PAID:

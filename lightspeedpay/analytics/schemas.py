@@ -1,0 +1,75 @@
+"""Response bodies of the analytics APIs (documentation of what the service builds; money in paise)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Metrics(BaseModel):
+    count: int = Field(description="payments created in the period, whatever their status now")
+    succeeded: int = Field(description="authorized, paid, partially_refunded or refunded")
+    failed: int = Field(description="failed or expired")
+    in_flight: int = Field(description="created or pending: no outcome yet")
+    success_rate: float | None = Field(
+        description="succeeded / (succeeded + failed), percent; null when no payment was decided"
+    )
+    volume: int = Field(description="the amount of the payments that succeeded, paise")
+    refunded: int = Field(description="refunded of the period's payments so far, paise")
+    average_ticket: int | None = Field(description="volume / succeeded, paise (half up); null when none")
+
+
+class Point(BaseModel):
+    bucket: str = Field(description="the bucket's start, ISO 8601 in IST")
+    count: int
+    succeeded: int
+    failed: int
+    success_rate: float | None
+    volume: int
+
+
+class Group(Metrics):
+    key: str = Field(description="gateway id, provider, merchant id, method (unknown: not said) or status")
+    label: str = Field(description="gateway name, merchant name, or the key")
+
+
+class GroupSeries(BaseModel):
+    key: str
+    label: str
+    points: list[Point]
+
+
+class FailureReason(BaseModel):
+    code: str = Field(description="the transaction's error_code (UNKNOWN when none was given)")
+    count: int
+    share: float = Field(description="percent of the period's failed and expired payments")
+
+
+class Period(BaseModel):
+    from_: str = Field(alias="from", description="ISO 8601 in IST, aligned to the bucket")
+    to: str = Field(description="exclusive")
+    totals: Metrics
+    top_failure_reasons: list[FailureReason] = Field(description="the five most frequent")
+    groups: list[Group] = Field(
+        description="the current period's largest groups (by count, at most `limit`); the previous period "
+        "lists the same groups in the same order"
+    )
+    series: list[Point] = Field(description="every bucket of the period, empty ones included")
+    group_series: list[GroupSeries] = Field(description="the series of each group listed")
+
+
+class Change(BaseModel):
+    count: float | None = Field(description="percent change against the previous period")
+    volume: float | None
+    average_ticket: float | None
+    success_rate_points: float | None = Field(description="difference in percentage points")
+
+
+class AnalyticsReport(BaseModel):
+    timezone: str = Field(description="Asia/Kolkata: hour and day buckets are IST hours and days")
+    bucket: str = Field(description="5m, 1h or 1d")
+    currency: str
+    group_by: str | None
+    groups_total: int = Field(description="how many groups the current period has (groups lists `limit`)")
+    current: Period
+    previous: Period = Field(description="the period of the same length just before")
+    change: Change

@@ -1,0 +1,326 @@
+"""Payment analytics from incremental rollups: the scheduled fold of the delta log, and the questions the
+operator and each merchant ask of it (volume, count, success rate, average ticket, top failure reasons; by
+gateway, provider, merchant, method or status; in 5-minute, hour or IST-day buckets, beside the previous period).
+
+How the rollups stay exact
+--------------------------
+Every counted change of a transaction row (its insert; a change of status, amount, refunded amount, gateway,
+method or failure code) makes the database append -1 for the old values and +1 for the new ones to
+`analytics_deltas`, in a trigger, so in the same database transaction as the change itself, whatever code made
+it (migration 0008_analytics). The fold claims a batch of deltas with `DELETE ... WHERE id IN (SELECT ... FOR
+UPDATE SKIP LOCKED)`, sums them per bucket and dimensions, adds the sums to `analytics_rollups` and commits, all
+in one transaction:
+
+- after a crash nothing is lost or counted twice: a fold that did not commit deleted nothing and added nothing;
+  its deltas are still there for the next one;
+- two folds at once never count a delta twice: a delta row is deleted by exactly one committed transaction
+  (SKIP LOCKED hands each fold other rows; a row is gone once the other commits); their additions to the same
+  rollup row are serialised by its row lock (taken in key order, so no deadlock);
+- no watermark: a change committed late (its delta id lower than ones already folded) is still in the table
+  and is folded next time, so a long transaction can never be skipped the way an `updated_at > last run`
+  scan skips it;
+- payments never wait on one another for analytics: the trigger only inserts; the shared counter rows are
+  updated by the fold alone;
+- archiving or deleting transactions writes no delta, so past rollups keep their counts.
+
+A payment is counted in the bucket of its `created_at`, in the status it is in now: the rollups answer "of the
+payments created in this hour, how many succeeded" exactly as a count over the transactions would, a fold later.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lightspeedpay.analytics.repository import FAILED, SUCCEEDED, Folded, Scope, analytics_repo
+from lightspeedpay.analytics.window import IST, Window, window
+from lightspeedpay.config import get_settings
+from lightspeedpay.errors import AnalyticsQueryInvalid
+from lightspeedpay.jobs.unit_of_work import unit_of_work
+from lightspeedpay.models.analytics_rollup import ALL, RollupCut
+from lightspeedpay.models.gateway import Provider
+from lightspeedpay.models.transaction import PaymentMethod
+
+GROUPS = ("gateway", "provider", "merchant", "method", "status")
+MERCHANT_GROUPS = ("gateway", "provider", "method", "status")
+UNKNOWN_METHOD = "unknown"  # payments whose PSP did not say how the payer paid
+TOP_FAILURE_REASONS = 5
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class AnalyticsQuery:
+    window: Window
+    currency: str
+    group_by: str | None
+    limit: int
+    client_id: uuid.UUID | None = None  # a merchant's own payments, or the operator's merchant filter
+    gateway_id: uuid.UUID | None = None
+    provider: str | None = None
+    method: str | None = None  # '' for unknown
+
+
+@dataclass
+class Measures:
+    count: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    volume: int = 0
+    refunded: int = 0
+
+    def add(self, row: Any) -> None:
+        self.count += int(row.count)
+        self.succeeded += int(row.succeeded)
+        self.failed += int(row.failed)
+        self.volume += int(row.volume)
+        self.refunded += int(row.refunded)
+
+    def success_rate(self) -> float | None:
+        """Succeeded over decided (succeeded + failed or expired), in percent; payments in flight do not count."""
+        decided = self.succeeded + self.failed
+        return round(self.succeeded * 100 / decided, 2) if decided else None
+
+    def average_ticket(self) -> int | None:
+        if not self.succeeded:
+            return None
+        return int((Decimal(self.volume) / self.succeeded).quantize(Decimal(1), ROUND_HALF_UP))
+
+    def out(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "in_flight": self.count - self.succeeded - self.failed,
+            "success_rate": self.success_rate(),
+            "volume": self.volume,
+            "refunded": self.refunded,
+            "average_ticket": self.average_ticket(),
+        }
+
+    def point(self) -> dict[str, Any]:
+        """The smaller set of a series point."""
+        return {
+            "count": self.count,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "success_rate": self.success_rate(),
+            "volume": self.volume,
+        }
+
+
+class AnalyticsService:
+    # ---- the fold
+    async def fold(self, session: AsyncSession, *, batch: int | None = None) -> Folded:
+        """Fold one batch of the delta log into the rollups (the caller commits)."""
+        return await analytics_repo.fold(session, batch=batch or get_settings().analytics_fold_batch)
+
+    async def fold_pending(self, *, batch: int | None = None) -> dict[str, int] | None:
+        """The scheduled run: batch after batch, each its own short transaction, until a batch comes back short
+        (what commits meanwhile is the next run's)."""
+        size = batch or get_settings().analytics_fold_batch
+        total = Folded(0, 0, 0)
+        while True:
+            async with unit_of_work() as session:
+                done = await self.fold(session, batch=size)
+            total = Folded(
+                total.deltas + done.deltas, total.upserts + done.upserts, total.emptied + done.emptied
+            )
+            if done.deltas < size:
+                break
+        return total.__dict__ if total.deltas else None
+
+    # ---- the questions
+    def query(
+        self,
+        *,
+        start: str | None,
+        end: str | None,
+        span: str | None,
+        bucket: str | None,
+        group_by: str | None,
+        currency: str | None,
+        limit: int,
+        client_id: uuid.UUID | str | None = None,
+        gateway_id: str | None = None,
+        provider: str | None = None,
+        method: str | None = None,
+        merchant_scope: bool = False,
+    ) -> AnalyticsQuery:
+        """A question from the query string, checked; every mistake is a 400 naming its parameter."""
+        allowed = MERCHANT_GROUPS if merchant_scope else GROUPS
+        if group_by is not None and group_by not in allowed:
+            raise AnalyticsQueryInvalid(
+                f"group_by must be one of {', '.join(allowed)}"
+                + (" (a merchant sees only its own payments)." if group_by == "merchant" else "."),
+                field="group_by",
+            )
+        code = (currency or "INR").strip().upper()
+        if not _CURRENCY.match(code):
+            raise AnalyticsQueryInvalid("currency must be an ISO 4217 code such as INR.", field="currency")
+        if provider is not None and provider not in {p.value for p in Provider}:
+            raise AnalyticsQueryInvalid(
+                f"provider must be one of {', '.join(p.value for p in Provider)}.", field="provider"
+            )
+        methods = [m.value for m in PaymentMethod] + [UNKNOWN_METHOD]
+        if method is not None and method not in methods:
+            raise AnalyticsQueryInvalid(f"method must be one of {', '.join(methods)}.", field="method")
+        return AnalyticsQuery(
+            window=window(start=start, end=end, span=span, bucket=bucket),
+            currency=code,
+            group_by=group_by,
+            limit=limit,
+            client_id=_uuid(client_id, "merchant_id"),
+            gateway_id=_uuid(gateway_id, "gateway_id"),
+            provider=provider,
+            method=None if method is None else (ALL if method == UNKNOWN_METHOD else method),
+        )
+
+    async def report(self, session: AsyncSession, q: AnalyticsQuery) -> dict[str, Any]:
+        w = q.window
+        scope = Scope(
+            grain=w.bucket,
+            cut=_cut(q),
+            start=w.previous_start,
+            end=w.end,
+            currency=q.currency,
+            client_id=q.client_id,
+            gateway_id=q.gateway_id,
+            provider=q.provider,
+            method=q.method,
+        )
+        periods = {1: _Period(w.start, w.end), 0: _Period(w.previous_start, w.start)}
+        for row in await analytics_repo.totals(session, scope, split_at=w.start, group_by=q.group_by):
+            p = periods[row.period]
+            p.totals.add(row)
+            if q.group_by is not None:
+                p.groups.setdefault(row.grp, Measures()).add(row)
+        # the groups shown are the current period's largest (by count), the previous period's figures beside them
+        keys = sorted(periods[1].groups, key=lambda k: (-periods[1].groups[k].count, str(k)))
+        shown = keys[: q.limit]
+        for row in await analytics_repo.series(session, scope, group_by=None):
+            periods[1 if row.bucket_at >= w.start else 0].series.setdefault(row.bucket_at, Measures()).add(
+                row
+            )
+        if q.group_by is not None and shown:
+            for row in await analytics_repo.series(session, scope, group_by=q.group_by, groups=shown):
+                p = periods[1 if row.bucket_at >= w.start else 0]
+                p.group_series.setdefault(row.grp, {}).setdefault(row.bucket_at, Measures()).add(row)
+        for row in await analytics_repo.failure_reasons(session, scope, split_at=w.start):
+            periods[row.period].failures[row.failure_code or "UNKNOWN"] = periods[row.period].failures.get(
+                row.failure_code or "UNKNOWN", 0
+            ) + int(row.count)
+        labels = await self._labels(session, q.group_by, shown)
+        current, previous = periods[1], periods[0]
+        return {
+            "timezone": "Asia/Kolkata",
+            "bucket": w.bucket.value,
+            "currency": q.currency,
+            "group_by": q.group_by,
+            "groups_total": len(keys),
+            "current": current.out(w, shown, labels),
+            "previous": previous.out(w, shown, labels),
+            "change": _change(current.totals, previous.totals),
+        }
+
+    async def _labels(self, session: AsyncSession, group_by: str | None, keys: list[Any]) -> dict[Any, str]:
+        if group_by == "gateway":
+            return {k: str(v) for k, v in (await analytics_repo.gateway_names(session, keys)).items()}
+        if group_by == "merchant":
+            return {k: str(v) for k, v in (await analytics_repo.merchant_names(session, keys)).items()}
+        return {k: _key(k) for k in keys}
+
+
+class _Period:
+    def __init__(self, start: datetime, end: datetime) -> None:
+        self.start, self.end = start, end
+        self.totals = Measures()
+        self.groups: dict[Any, Measures] = {}
+        self.series: dict[datetime, Measures] = {}
+        self.group_series: dict[Any, dict[datetime, Measures]] = {}
+        self.failures: dict[str, int] = {}
+
+    def out(self, w: Window, shown: list[Any], labels: dict[Any, str]) -> dict[str, Any]:
+        buckets = w.buckets(self.start, self.end)
+        empty = Measures()
+        failed = sum(self.failures.values())
+        top = sorted(self.failures.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FAILURE_REASONS]
+        return {
+            "from": _ist(self.start),
+            "to": _ist(self.end),
+            "totals": self.totals.out(),
+            "top_failure_reasons": [
+                {"code": code, "count": n, "share": round(n * 100 / failed, 2)} for code, n in top
+            ],
+            "groups": [
+                {"key": _key(k), "label": labels.get(k, _key(k)), **self.groups.get(k, empty).out()}
+                for k in shown
+            ],
+            "series": [{"bucket": _ist(b), **self.series.get(b, empty).point()} for b in buckets],
+            "group_series": [
+                {
+                    "key": _key(k),
+                    "label": labels.get(k, _key(k)),
+                    "points": [
+                        {"bucket": _ist(b), **self.group_series.get(k, {}).get(b, empty).point()}
+                        for b in buckets
+                    ],
+                }
+                for k in shown
+            ],
+        }
+
+
+def _cut(q: AnalyticsQuery) -> RollupCut:
+    """The narrowest rollup cut that holds what the question groups and filters by."""
+    by_dimension = q.group_by in ("gateway", "provider", "method") or any(
+        v is not None for v in (q.gateway_id, q.provider, q.method)
+    )
+    if by_dimension:
+        return RollupCut.FULL if q.client_id is not None or q.group_by == "merchant" else RollupCut.PLATFORM
+    if q.client_id is not None or q.group_by == "merchant":
+        return RollupCut.MERCHANT
+    return RollupCut.PLATFORM
+
+
+def _change(now: Measures, before: Measures) -> dict[str, Any]:
+    """Current against previous: relative change in percent (None when the previous was zero), and the success
+    rate's difference in percentage points."""
+
+    def rel(a: int | None, b: int | None) -> float | None:
+        return round((a - b) * 100 / b, 2) if a is not None and b else None
+
+    rates = (now.success_rate(), before.success_rate())
+    return {
+        "count": rel(now.count, before.count),
+        "volume": rel(now.volume, before.volume),
+        "average_ticket": rel(now.average_ticket(), before.average_ticket()),
+        "success_rate_points": round(rates[0] - rates[1], 2) if None not in rates else None,  # type: ignore[operator]
+    }
+
+
+def _ist(moment: datetime) -> str:
+    return moment.astimezone(IST).isoformat()
+
+
+def _key(k: Any) -> str:
+    return str(k) if k != ALL else UNKNOWN_METHOD  # only a method is ever '' in a group key
+
+
+def _uuid(raw: uuid.UUID | str | None, field: str) -> uuid.UUID | None:
+    if raw is None or isinstance(raw, uuid.UUID):
+        return raw
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise AnalyticsQueryInvalid(f"{field} must be a UUID.", field=field) from None
+
+
+analytics_service = AnalyticsService()
+
+__all__ = ["FAILED", "SUCCEEDED", "AnalyticsQuery", "analytics_service"]

@@ -1,0 +1,147 @@
+"""payment analytics: transactions.method, the delta log the database writes with every counted change of a
+transaction, and the rollups the scheduler folds it into (issue 9)
+
+The triggers are the one place that sees every change of a transaction, whichever code path (initiation's
+single statement, the worker, refunds, the janitor, a bulk load) made it, in the same database transaction.
+They only append to `analytics_deltas`: two payments never wait on a shared counter row. A DELETE writes
+nothing, so archiving transactions leaves the rollups as they were.
+
+Revision ID: 0008_analytics
+Revises: 0008
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0008_analytics"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+_COLUMNS = "bucket_at, client_id, gateway_id, provider, method, status, currency, failure_code, txn_count, amount, refunded"
+
+
+def _values(t: str, sign: str) -> str:
+    """One delta's values for the transaction row `t`, counted `sign` (+1 or -1) times. A 5-minute bucket of UTC
+    is also one of IST (+05:30 is a whole number of 5 minutes)."""
+    return f"""date_bin('5 minutes', {t}.created_at, TIMESTAMPTZ '2000-01-01 00:00:00+00'), {t}.client_id,
+        {t}.gateway_id, coalesce((SELECT g.provider FROM payment_gateways g WHERE g.id = {t}.gateway_id), ''),
+        coalesce({t}.method, ''), {t}.status, {t}.currency,
+        CASE WHEN {t}.status IN ('failed', 'expired') THEN coalesce({t}.error_code, '') ELSE '' END,
+        {sign}, {sign} * {t}.amount, {sign} * {t}.amount_refunded"""
+
+
+_INSERTED = f"""
+CREATE FUNCTION analytics_transactions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO analytics_deltas ({_COLUMNS}) SELECT {_values("n", "1")} FROM inserted n;
+    RETURN NULL;
+END $$;
+"""
+
+_CHANGED = f"""
+CREATE FUNCTION analytics_transaction_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO analytics_deltas ({_COLUMNS}) VALUES ({_values("OLD", "-1")}), ({_values("NEW", "1")});
+    RETURN NULL;
+END $$;
+"""
+
+# only a change of something the rollups count or group by writes deltas (not updated_at, checkout_url, ...)
+_COUNTED_CHANGE = """
+    OLD.status IS DISTINCT FROM NEW.status OR OLD.amount IS DISTINCT FROM NEW.amount
+    OR OLD.amount_refunded IS DISTINCT FROM NEW.amount_refunded OR OLD.gateway_id IS DISTINCT FROM NEW.gateway_id
+    OR OLD.method IS DISTINCT FROM NEW.method OR OLD.client_id IS DISTINCT FROM NEW.client_id
+    OR OLD.currency IS DISTINCT FROM NEW.currency OR OLD.created_at IS DISTINCT FROM NEW.created_at
+    OR (NEW.status IN ('failed', 'expired') AND OLD.error_code IS DISTINCT FROM NEW.error_code)
+"""
+
+
+def upgrade() -> None:
+    op.add_column("transactions", sa.Column("method", sa.String(length=20), nullable=True))
+    op.create_check_constraint(
+        "ck_transactions_method",
+        "transactions",
+        "method IN ('upi', 'card', 'netbanking', 'wallet', 'emi', 'paylater', 'other')",
+    )
+    op.create_table(
+        "analytics_deltas",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("bucket_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("client_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("gateway_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("provider", sa.String(length=50), nullable=False),
+        sa.Column("method", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("failure_code", sa.String(length=100), nullable=False),
+        sa.Column("txn_count", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("refunded", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "analytics_rollups",
+        sa.Column("grain", sa.String(length=2), nullable=False),
+        sa.Column("cut", sa.String(length=10), nullable=False),
+        sa.Column("client_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("bucket_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("gateway_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("provider", sa.String(length=50), nullable=False),
+        sa.Column("method", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("failure_code", sa.String(length=100), nullable=False),
+        sa.Column("txn_count", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("refunded", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_rollups_grain"),
+        sa.CheckConstraint("cut IN ('full', 'platform', 'merchant')", name="ck_analytics_rollups_cut"),
+        sa.PrimaryKeyConstraint(
+            "grain",
+            "cut",
+            "client_id",
+            "bucket_at",
+            "gateway_id",
+            "provider",
+            "method",
+            "status",
+            "currency",
+            "failure_code",
+        ),
+    )
+    op.create_index("ix_analytics_rollups_bucket", "analytics_rollups", ["grain", "cut", "bucket_at"])
+    op.create_index(
+        "ix_analytics_rollups_empty",
+        "analytics_rollups",
+        ["grain"],
+        postgresql_where=sa.text("txn_count = 0 AND amount = 0 AND refunded = 0"),
+    )
+    op.execute(_INSERTED)
+    op.execute(_CHANGED)
+    # CREATE TRIGGER waits for the writers of transactions and holds them off until this migration commits,
+    # so the backfill below sees every row committed before the triggers and the triggers see every change after
+    op.execute(
+        "CREATE TRIGGER transactions_analytics_inserted AFTER INSERT ON transactions "
+        "REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION analytics_transactions_inserted()"
+    )
+    op.execute(
+        "CREATE TRIGGER transactions_analytics_changed AFTER UPDATE ON transactions FOR EACH ROW "
+        f"WHEN ({_COUNTED_CHANGE}) EXECUTE FUNCTION analytics_transaction_changed()"
+    )
+    # the payments made before analytics existed, folded by the scheduler like any other change
+    op.execute(f"INSERT INTO analytics_deltas ({_COLUMNS}) SELECT {_values('t', '1')} FROM transactions t")
+
+
+def downgrade() -> None:
+    op.execute("DROP TRIGGER transactions_analytics_changed ON transactions")
+    op.execute("DROP TRIGGER transactions_analytics_inserted ON transactions")
+    op.execute("DROP FUNCTION analytics_transaction_changed()")
+    op.execute("DROP FUNCTION analytics_transactions_inserted()")
+    op.drop_index("ix_analytics_rollups_empty", table_name="analytics_rollups")
+    op.drop_index("ix_analytics_rollups_bucket", table_name="analytics_rollups")
+    op.drop_table("analytics_rollups")
+    op.drop_table("analytics_deltas")
+    op.drop_constraint("ck_transactions_method", "transactions", type_="check")
+    op.drop_column("transactions", "method")
