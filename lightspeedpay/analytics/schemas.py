@@ -18,13 +18,18 @@ class Metrics(BaseModel):
     average_ticket: int | None = Field(description="volume / succeeded, paise (half up); null when none")
 
 
-class Point(BaseModel):
-    bucket: str = Field(description="the bucket's start, ISO 8601 in IST")
-    count: int
-    succeeded: int
-    failed: int
-    success_rate: float | None
-    volume: int
+class Columns(BaseModel):
+    """One list per measure, aligned with the period's `series.bucket` list (every bucket, empty ones as 0)."""
+
+    count: list[int]
+    succeeded: list[int]
+    failed: list[int]
+    success_rate: list[float | None]
+    volume: list[int]
+
+
+class Series(Columns):
+    bucket: list[str] = Field(description="each bucket's start, ISO 8601 in IST")
 
 
 class Group(Metrics):
@@ -32,10 +37,9 @@ class Group(Metrics):
     label: str = Field(description="gateway name, merchant name, or the key")
 
 
-class GroupSeries(BaseModel):
+class GroupSeries(Columns):
     key: str
     label: str
-    points: list[Point]
 
 
 class FailureReason(BaseModel):
@@ -53,8 +57,10 @@ class Period(BaseModel):
         description="the current period's largest groups (by count, at most `limit`); the previous period "
         "lists the same groups in the same order"
     )
-    series: list[Point] = Field(description="every bucket of the period, empty ones included")
-    group_series: list[GroupSeries] = Field(description="the series of each group listed")
+    series: Series = Field(description="every bucket of the period as columns, the shape a chart takes")
+    group_series: list[GroupSeries] = Field(
+        description="the series of each group listed, on the same buckets"
+    )
 
 
 class Change(BaseModel):

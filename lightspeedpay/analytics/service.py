@@ -32,14 +32,14 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.analytics.repository import FAILED, SUCCEEDED, Folded, Scope, analytics_repo
-from lightspeedpay.analytics.window import IST, Window, window
+from lightspeedpay.analytics.window import IST, STEP, Window, window
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AnalyticsQueryInvalid
 from lightspeedpay.jobs.unit_of_work import unit_of_work
@@ -101,16 +101,6 @@ class Measures:
             "volume": self.volume,
             "refunded": self.refunded,
             "average_ticket": self.average_ticket(),
-        }
-
-    def point(self) -> dict[str, Any]:
-        """The smaller set of a series point."""
-        return {
-            "count": self.count,
-            "succeeded": self.succeeded,
-            "failed": self.failed,
-            "success_rate": self.success_rate(),
-            "volume": self.volume,
         }
 
 
@@ -194,7 +184,8 @@ class AnalyticsService:
             provider=q.provider,
             method=q.method,
         )
-        periods = {1: _Period(w.start, w.end), 0: _Period(w.previous_start, w.start)}
+        step = STEP[w.bucket]
+        periods = {1: _Period(w.start, w.end, step), 0: _Period(w.previous_start, w.start, step)}
         for row in await analytics_repo.totals(session, scope, split_at=w.start, group_by=q.group_by):
             p = periods[row.period]
             p.totals.add(row)
@@ -204,17 +195,15 @@ class AnalyticsService:
         keys = sorted(periods[1].groups, key=lambda k: (-periods[1].groups[k].count, str(k)))
         shown = keys[: q.limit]
         for row in await analytics_repo.series(session, scope, group_by=None):
-            periods[1 if row.bucket_at >= w.start else 0].series.setdefault(row.bucket_at, Measures()).add(
-                row
-            )
+            p = periods[1 if row.bucket_at >= w.start else 0]
+            p.series.add(p.index(row.bucket_at), row)
         if q.group_by is not None and shown:
             for row in await analytics_repo.series(session, scope, group_by=q.group_by, groups=shown):
                 p = periods[1 if row.bucket_at >= w.start else 0]
-                p.group_series.setdefault(row.grp, {}).setdefault(row.bucket_at, Measures()).add(row)
+                p.group_series_of(row.grp).add(p.index(row.bucket_at), row)
         for row in await analytics_repo.failure_reasons(session, scope, split_at=w.start):
-            periods[row.period].failures[row.failure_code or "UNKNOWN"] = periods[row.period].failures.get(
-                row.failure_code or "UNKNOWN", 0
-            ) + int(row.count)
+            code = row.failure_code or "UNKNOWN"
+            periods[row.period].failures[code] = periods[row.period].failures.get(code, 0) + int(row.count)
         labels = await self._labels(session, q.group_by, shown)
         current, previous = periods[1], periods[0]
         return {
@@ -223,8 +212,8 @@ class AnalyticsService:
             "currency": q.currency,
             "group_by": q.group_by,
             "groups_total": len(keys),
-            "current": current.out(w, shown, labels),
-            "previous": previous.out(w, shown, labels),
+            "current": current.out(shown, labels),
+            "previous": previous.out(shown, labels),
             "change": _change(current.totals, previous.totals),
         }
 
@@ -236,17 +225,51 @@ class AnalyticsService:
         return {k: _key(k) for k in keys}
 
 
+class _Series:
+    """A period's buckets as columns (one list per measure, aligned with the period's bucket list), the shape a
+    chart takes; every bucket is there, empty ones as zeros."""
+
+    def __init__(self, n: int) -> None:
+        self.count, self.succeeded, self.failed, self.volume = [0] * n, [0] * n, [0] * n, [0] * n
+
+    def add(self, i: int, row: Any) -> None:
+        self.count[i] += int(row.count)
+        self.succeeded[i] += int(row.succeeded)
+        self.failed[i] += int(row.failed)
+        self.volume[i] += int(row.volume)
+
+    def out(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "success_rate": [
+                round(ok * 100 / (ok + ko), 2) if ok + ko else None
+                for ok, ko in zip(self.succeeded, self.failed, strict=True)
+            ],
+            "volume": self.volume,
+        }
+
+
 class _Period:
-    def __init__(self, start: datetime, end: datetime) -> None:
-        self.start, self.end = start, end
+    def __init__(self, start: datetime, end: datetime, step: timedelta) -> None:
+        self.start, self.end, self.step = start, end, step
+        self.size = (end - start) // step
         self.totals = Measures()
         self.groups: dict[Any, Measures] = {}
-        self.series: dict[datetime, Measures] = {}
-        self.group_series: dict[Any, dict[datetime, Measures]] = {}
+        self.series = _Series(self.size)
+        self.group_series: dict[Any, _Series] = {}
         self.failures: dict[str, int] = {}
 
-    def out(self, w: Window, shown: list[Any], labels: dict[Any, str]) -> dict[str, Any]:
-        buckets = w.buckets(self.start, self.end)
+    def index(self, bucket_at: datetime) -> int:
+        return (bucket_at - self.start) // self.step
+
+    def group_series_of(self, key: Any) -> _Series:
+        if key not in self.group_series:
+            self.group_series[key] = _Series(self.size)
+        return self.group_series[key]
+
+    def out(self, shown: list[Any], labels: dict[Any, str]) -> dict[str, Any]:
         empty = Measures()
         failed = sum(self.failures.values())
         top = sorted(self.failures.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_FAILURE_REASONS]
@@ -261,16 +284,12 @@ class _Period:
                 {"key": _key(k), "label": labels.get(k, _key(k)), **self.groups.get(k, empty).out()}
                 for k in shown
             ],
-            "series": [{"bucket": _ist(b), **self.series.get(b, empty).point()} for b in buckets],
+            "series": {
+                "bucket": [_ist(self.start + i * self.step) for i in range(self.size)],
+                **self.series.out(),
+            },
             "group_series": [
-                {
-                    "key": _key(k),
-                    "label": labels.get(k, _key(k)),
-                    "points": [
-                        {"bucket": _ist(b), **self.group_series.get(k, {}).get(b, empty).point()}
-                        for b in buckets
-                    ],
-                }
+                {"key": _key(k), "label": labels.get(k, _key(k)), **self.group_series_of(k).out()}
                 for k in shown
             ],
         }

@@ -4,7 +4,7 @@ transactions and bucketed in Python (independently of the fold's SQL)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, text
@@ -16,6 +16,9 @@ from lightspeedpay.models import AnalyticsRollup, PaymentGateway
 from lightspeedpay.models.analytics_rollup import ALL, ALL_IDS, RollupCut, RollupGrain
 
 Key = tuple[Any, ...]
+# updated_at for payments written by hand: the platform's janitor claims open payments by updated_at (and expires
+# them past the TTL), which would change the figures under a test's feet; this one it never reaches
+UNTOUCHED = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 async def fold_all(batch: int | None = None) -> None:

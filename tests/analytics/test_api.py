@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from lightspeedpay.config import get_settings
-from tests.analytics.support import fold_all
+from tests.analytics.support import UNTOUCHED, fold_all
 from tests.factories import add_transaction, create_merchant, create_sandbox_gateway, merchant_client
 
 ADMIN = "/api/v1/admin/analytics"
@@ -37,6 +37,10 @@ async def _get(admin: httpx.AsyncClient, **params: str) -> dict:
     return r.json()
 
 
+def _series(period: dict) -> list[tuple[str, int]]:
+    return list(zip(period["series"]["bucket"], period["series"]["count"], strict=True))
+
+
 def _error(r: httpx.Response, status: int, code: str, field: str) -> None:
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == code and r.json()["error"]["field"] == field, r.text
@@ -55,7 +59,14 @@ async def test_the_previous_period_of_the_same_length_is_beside(platform, sessio
         (_ist(7, 23, 59), 99_000, "authorized", None),  # before the previous period
     ):
         add_transaction(
-            session, m.client.id, gw, amount=amount, status=status, error_code=code, created_at=at
+            session,
+            m.client.id,
+            gw,
+            amount=amount,
+            status=status,
+            error_code=code,
+            created_at=at,
+            updated_at=UNTOUCHED,
         )
     await session.commit()
     await fold_all()
@@ -77,11 +88,9 @@ async def test_the_previous_period_of_the_same_length_is_beside(platform, sessio
     }
     assert before["totals"]["count"] == 2 and before["totals"]["volume"] == 20_000
     assert before["totals"]["success_rate"] == 50.0
-    assert [(p["bucket"][:10], p["count"]) for p in now["series"]] == [("2026-03-10", 1), ("2026-03-11", 2)]
-    assert [(p["bucket"][:10], p["count"]) for p in before["series"]] == [
-        ("2026-03-08", 1),
-        ("2026-03-09", 1),
-    ]
+    assert [(b[:10], n) for b, n in _series(now)] == [("2026-03-10", 1), ("2026-03-11", 2)]
+    assert [(b[:10], n) for b, n in _series(before)] == [("2026-03-08", 1), ("2026-03-09", 1)]
+    assert now["series"]["success_rate"] == [100.0, 50.0] and now["series"]["volume"] == [10_000, 30_000]
     assert now["top_failure_reasons"] == [{"code": "BAD_VPA", "count": 1, "share": 100.0}]
     assert before["top_failure_reasons"] == [{"code": "PAYMENT_EXPIRED", "count": 1, "share": 100.0}]
     assert body["change"] == {
@@ -98,17 +107,17 @@ async def test_day_and_hour_buckets_are_ist_around_midnight(platform, session, a
     last_moment = datetime(2026, 3, 1, 18, 29, 59, 999_000, tzinfo=UTC)  # 23:59:59.999 IST on 1 March
     midnight = datetime(2026, 3, 1, 18, 30, tzinfo=UTC)  # 00:00 IST on 2 March; still 1 March in UTC
     for at in (last_moment, midnight, midnight):
-        add_transaction(session, m.client.id, gw, status="pending", created_at=at)
+        add_transaction(session, m.client.id, gw, status="pending", created_at=at, updated_at=UNTOUCHED)
     await session.commit()
     await fold_all()
 
     days = await _get(admin, **{"from": "2026-03-01", "to": "2026-03-02", "bucket": "1d"})
-    assert [(p["bucket"], p["count"]) for p in days["current"]["series"]] == [
+    assert _series(days["current"]) == [
         ("2026-03-01T00:00:00+05:30", 1),
         ("2026-03-02T00:00:00+05:30", 2),
     ]
     hours = await _get(admin, **{"from": "2026-03-01T23:00:00", "to": "2026-03-02T01:00:00", "bucket": "1h"})
-    assert [(p["bucket"], p["count"]) for p in hours["current"]["series"]] == [
+    assert _series(hours["current"]) == [
         ("2026-03-01T23:00:00+05:30", 1),
         ("2026-03-02T00:00:00+05:30", 2),
     ]
@@ -116,7 +125,7 @@ async def test_day_and_hour_buckets_are_ist_around_midnight(platform, session, a
     fives = await _get(
         admin, **{"from": "2026-03-01T18:20:00Z", "to": "2026-03-01T18:30:00Z", "bucket": "5m"}
     )
-    assert [(p["bucket"], p["count"]) for p in fives["current"]["series"]] == [
+    assert _series(fives["current"]) == [
         ("2026-03-01T23:50:00+05:30", 0),
         ("2026-03-01T23:55:00+05:30", 1),
     ]
@@ -128,11 +137,17 @@ async def test_a_merchant_sees_only_its_own_payments(platform, session, admin):
     for client, n in ((a.client.id, 2), (b.client.id, 5)):
         for i in range(n):
             add_transaction(
-                session, client, gw, amount=1_000 * (i + 1), status="authorized", created_at=_ist(5, 10)
+                session,
+                client,
+                gw,
+                amount=1_000 * (i + 1),
+                status="authorized",
+                created_at=_ist(5, 10),
+                updated_at=UNTOUCHED,
             )
     await session.commit()
     await fold_all()
-    window = {"from": "2026-03-05", "to": "2026-03-05"}
+    window = {"from": "2026-03-05", "to": "2026-03-05", "bucket": "1d"}
 
     async with httpx.AsyncClient(timeout=20) as http:
         alpha = merchant_client(platform.api_url, a, http)
@@ -158,6 +173,8 @@ async def test_a_merchant_sees_only_its_own_payments(platform, session, admin):
     assert [(g["key"], g["label"], g["count"]) for g in only_a["current"]["groups"]] == [
         (str(gw.id), gw.name, 2)
     ]
+    assert [(g["key"], g["count"]) for g in only_a["current"]["group_series"]] == [(str(gw.id), [2])]
+    assert [(g["key"], g["count"]) for g in only_a["previous"]["groups"]] == [(str(gw.id), 0)]
 
 
 async def test_bad_questions_are_coded_400s(platform, session, admin):

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
-from tests.analytics.support import direct_count, fold_all, pending_deltas, rollups
+from tests.analytics.support import UNTOUCHED, direct_count, fold_all, pending_deltas, rollups
 from tests.factories import add_transaction, create_merchant, create_sandbox_gateway, jobs_settled, wait_for
 from tests.paying import open_shop, paid_payment, wait_status
 
@@ -24,11 +24,13 @@ BASE = datetime(2026, 3, 1, 18, 20, tzinfo=UTC)
 
 
 async def _assert_exact(session) -> None:
-    """Rollups equal to the direct count. Waited for briefly: the platform's scheduler folds too, and one of its
-    batches may be between claim and commit; a lost or doubled delta never comes right by waiting."""
+    """Rollups equal to the direct count. Waited for briefly (folding again each time): the platform's scheduler
+    folds too, and one of its batches may be between claim and commit; a lost or doubled delta never comes right
+    by waiting or by folding again."""
     last: dict = {}
 
     async def same() -> bool:
+        await fold_all()
         got, want = await rollups(session), await direct_count(session)
         last.update(got=got, want=want)
         return got == want
@@ -50,7 +52,12 @@ async def _synthetic(session, platform, n: int = 240) -> None:
     for i in range(n):
         at = BASE + (timedelta(minutes=1) if i % 2 else timedelta(minutes=i % 40, seconds=i % 60))
         add_transaction(
-            session, merchants[i % 2], gateways[(i // 2) % 2], amount=1_000 + i, created_at=at, updated_at=at
+            session,
+            merchants[i % 2],
+            gateways[(i // 2) % 2],
+            amount=1_000 + i,
+            created_at=at,
+            updated_at=UNTOUCHED,
         )
     await session.commit()
     steps = [
