@@ -38,15 +38,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.analytics.repository import FAILED, SUCCEEDED, Folded, Scope, analytics_repo
+from lightspeedpay.analytics.repository import STATUSES, Folded, Scope, analytics_repo
 from lightspeedpay.analytics.window import IST, STEP, Window, window
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AnalyticsQueryInvalid
 from lightspeedpay.jobs.unit_of_work import unit_of_work
-from lightspeedpay.models.analytics_rollup import ALL, RollupCut
+from lightspeedpay.models.analytics_rollup import ALL, RollupCut, RollupGrain
 from lightspeedpay.models.gateway import Provider
-from lightspeedpay.models.transaction import PaymentMethod
+from lightspeedpay.models.transaction import PaymentMethod, TransactionStatus
 
+# a payer who paid: captured, or authorized (and maybe refunded since); the PSP said no: failed or expired
+SUCCEEDED = (
+    TransactionStatus.AUTHORIZED,
+    TransactionStatus.PAID,
+    TransactionStatus.PARTIALLY_REFUNDED,
+    TransactionStatus.REFUNDED,
+)
+FAILED = (TransactionStatus.FAILED, TransactionStatus.EXPIRED)
 GROUPS = ("gateway", "provider", "merchant", "method", "status")
 MERCHANT_GROUPS = ("gateway", "provider", "method", "status")
 UNKNOWN_METHOD = "unknown"  # payments whose PSP did not say how the payer paid
@@ -74,12 +82,40 @@ class Measures:
     volume: int = 0
     refunded: int = 0
 
-    def add(self, row: Any) -> None:
-        self.count += int(row.count)
-        self.succeeded += int(row.succeeded)
-        self.failed += int(row.failed)
-        self.volume += int(row.volume)
-        self.refunded += int(row.refunded)
+    @classmethod
+    def of(cls, row: Any) -> Measures:
+        """A rollup row's (or a sum of them) figures over all its statuses."""
+        return cls(
+            count=sum(int(getattr(row, f"n_{s}")) for s in STATUSES),
+            succeeded=sum(int(getattr(row, f"n_{s}")) for s in SUCCEEDED),
+            failed=sum(int(getattr(row, f"n_{s}")) for s in FAILED),
+            volume=sum(int(getattr(row, f"amount_{s}")) for s in SUCCEEDED),
+            refunded=int(row.refunded),
+        )
+
+    @classmethod
+    def of_status(cls, row: Any, status: str) -> Measures:
+        """The figures of one status. What was refunded is kept per row, not per status: a `refunded` payment has
+        had all its amount refunded, so the rest of the refunds are the `partially_refunded` payments'."""
+        n, amount = int(getattr(row, f"n_{status}")), int(getattr(row, f"amount_{status}"))
+        refunded = {
+            TransactionStatus.REFUNDED: int(row.amount_refunded),
+            TransactionStatus.PARTIALLY_REFUNDED: int(row.refunded) - int(row.amount_refunded),
+        }.get(TransactionStatus(status), 0)
+        return cls(
+            count=n,
+            succeeded=n if status in SUCCEEDED else 0,
+            failed=n if status in FAILED else 0,
+            volume=amount if status in SUCCEEDED else 0,
+            refunded=refunded,
+        )
+
+    def add(self, other: Measures) -> None:
+        self.count += other.count
+        self.succeeded += other.succeeded
+        self.failed += other.failed
+        self.volume += other.volume
+        self.refunded += other.refunded
 
     def success_rate(self) -> float | None:
         """Succeeded over decided (succeeded + failed or expired), in percent; payments in flight do not count."""
@@ -186,21 +222,30 @@ class AnalyticsService:
         )
         step = STEP[w.bucket]
         periods = {1: _Period(w.start, w.end, step), 0: _Period(w.previous_start, w.start, step)}
+        by_status = q.group_by == "status"
         for row in await analytics_repo.totals(session, scope, split_at=w.start, group_by=q.group_by):
             p = periods[row.period]
-            p.totals.add(row)
-            if q.group_by is not None:
-                p.groups.setdefault(row.grp, Measures()).add(row)
+            p.totals.add(Measures.of(row))
+            if by_status:
+                for status in STATUSES:
+                    if getattr(row, f"n_{status}"):
+                        p.groups.setdefault(status, Measures()).add(Measures.of_status(row, status))
+            elif q.group_by is not None:
+                p.groups.setdefault(row.grp, Measures()).add(Measures.of(row))
         # the groups shown are the current period's largest (by count), the previous period's figures beside them
         keys = sorted(periods[1].groups, key=lambda k: (-periods[1].groups[k].count, str(k)))
         shown = keys[: q.limit]
         for row in await analytics_repo.series(session, scope, group_by=None):
             p = periods[1 if row.bucket_at >= w.start else 0]
-            p.series.add(p.index(row.bucket_at), row)
-        if q.group_by is not None and shown:
+            i = p.index(row.bucket_at)
+            p.series.add(i, Measures.of(row))
+            if by_status:
+                for status in shown:
+                    p.group_series_of(status).add(i, Measures.of_status(row, status))
+        if q.group_by is not None and not by_status and shown:
             for row in await analytics_repo.series(session, scope, group_by=q.group_by, groups=shown):
                 p = periods[1 if row.bucket_at >= w.start else 0]
-                p.group_series_of(row.grp).add(p.index(row.bucket_at), row)
+                p.group_series_of(row.grp).add(p.index(row.bucket_at), Measures.of(row))
         for row in await analytics_repo.failure_reasons(session, scope, split_at=w.start):
             code = row.failure_code or "UNKNOWN"
             periods[row.period].failures[code] = periods[row.period].failures.get(code, 0) + int(row.count)
@@ -232,11 +277,11 @@ class _Series:
     def __init__(self, n: int) -> None:
         self.count, self.succeeded, self.failed, self.volume = [0] * n, [0] * n, [0] * n, [0] * n
 
-    def add(self, i: int, row: Any) -> None:
-        self.count[i] += int(row.count)
-        self.succeeded[i] += int(row.succeeded)
-        self.failed[i] += int(row.failed)
-        self.volume[i] += int(row.volume)
+    def add(self, i: int, m: Measures) -> None:
+        self.count[i] += m.count
+        self.succeeded[i] += m.succeeded
+        self.failed[i] += m.failed
+        self.volume[i] += m.volume
 
     def out(self) -> dict[str, Any]:
         return {
@@ -296,15 +341,23 @@ class _Period:
 
 
 def _cut(q: AnalyticsQuery) -> RollupCut:
-    """The narrowest rollup cut that holds what the question groups and filters by."""
+    """The narrowest rollup cut that holds what the question groups and filters by (the 5-minute grain keeps
+    only `full` and `total`)."""
     by_dimension = q.group_by in ("gateway", "provider", "method") or any(
         v is not None for v in (q.gateway_id, q.provider, q.method)
     )
-    if by_dimension:
-        return RollupCut.FULL if q.client_id is not None or q.group_by == "merchant" else RollupCut.PLATFORM
-    if q.client_id is not None or q.group_by == "merchant":
-        return RollupCut.MERCHANT
-    return RollupCut.PLATFORM
+    per_merchant = q.client_id is not None or q.group_by == "merchant"
+    if by_dimension and per_merchant:
+        cut = RollupCut.FULL
+    elif by_dimension:
+        cut = RollupCut.PLATFORM
+    elif per_merchant:
+        cut = RollupCut.MERCHANT
+    else:
+        cut = RollupCut.TOTAL
+    if q.window.bucket == RollupGrain.FIVE_MINUTES and cut in (RollupCut.PLATFORM, RollupCut.MERCHANT):
+        return RollupCut.FULL
+    return cut
 
 
 def _change(now: Measures, before: Measures) -> dict[str, Any]:

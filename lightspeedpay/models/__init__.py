@@ -2,6 +2,7 @@
 
 from lightspeedpay.models.alert import Alert
 from lightspeedpay.models.analytics_delta import AnalyticsDelta
+from lightspeedpay.models.analytics_failure import AnalyticsFailure
 from lightspeedpay.models.analytics_rollup import AnalyticsRollup
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
@@ -54,4 +55,4 @@ __all__ += [
     "WhatsAppProviderToken",
 ]
 __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
-__all__ += ["AnalyticsDelta", "AnalyticsRollup"]
+__all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String, text
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Index, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,26 +25,29 @@ class RollupGrain(StrEnum):
 
 
 class RollupCut(StrEnum):
-    """Which dimensions a row keeps. The narrower cuts exist so that the operator's questions over long ranges
-    read few rows: all merchants' payments by gateway or method (platform), or per merchant (merchant)."""
+    """Which dimensions a row keeps. The narrower cuts exist so that a question reads few rows: a day of all
+    merchants' payments is one `total` row, a few dozen `platform` rows (gateway × method), one `merchant` row per
+    merchant, against hundreds of `full` ones. The 5-minute grain (ranges up to 15 days) keeps `full` and `total`."""
 
     FULL = "full"  # merchant, gateway, provider, method
     PLATFORM = "platform"  # gateway, provider, method (the merchant rolled away)
-    MERCHANT = "merchant"  # merchant only (gateway, provider and method rolled away)
+    MERCHANT = "merchant"  # merchant only
+    TOTAL = "total"  # nothing but the bucket and the currency
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(BigInteger, nullable=False, server_default="0")
 
 
 class AnalyticsRollup(Base):
+    """Payments created in the bucket, by the status they are in now: a count and an amount per status (a row per
+    status would multiply the rows; the statuses are few and fixed)."""
+
     __tablename__ = "analytics_rollups"
     __table_args__ = (
         CheckConstraint(f"grain IN {sql_in(RollupGrain)}", name="ck_analytics_rollups_grain"),
         CheckConstraint(f"cut IN {sql_in(RollupCut)}", name="ck_analytics_rollups_cut"),
         Index("ix_analytics_rollups_bucket", "grain", "cut", "bucket_at"),
-        # rows whose counts came back to zero (every payment of the bucket moved on), deleted after each fold
-        Index(
-            "ix_analytics_rollups_empty",
-            "grain",
-            postgresql_where=text("txn_count = 0 AND amount = 0 AND refunded = 0"),
-        ),
     )
 
     grain: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -53,11 +56,25 @@ class AnalyticsRollup(Base):
     bucket_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     gateway_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     provider: Mapped[str] = mapped_column(String(50), primary_key=True)
-    method: Mapped[str] = mapped_column(String(20), primary_key=True)
-    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    method: Mapped[str] = mapped_column(String(20), primary_key=True)  # '' when the PSP did not say
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
-    failure_code: Mapped[str] = mapped_column(String(100), primary_key=True)
-    # payments created in the bucket that are in this status now, their amount, and what was refunded of it
-    txn_count: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    refunded: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # how many of the bucket's payments are in each status now (models.transaction.TransactionStatus) ...
+    n_created: Mapped[int] = _count()
+    n_pending: Mapped[int] = _count()
+    n_authorized: Mapped[int] = _count()
+    n_paid: Mapped[int] = _count()
+    n_partially_refunded: Mapped[int] = _count()
+    n_refunded: Mapped[int] = _count()
+    n_failed: Mapped[int] = _count()
+    n_expired: Mapped[int] = _count()
+    # ... their amounts, paise ...
+    amount_created: Mapped[int] = _count()
+    amount_pending: Mapped[int] = _count()
+    amount_authorized: Mapped[int] = _count()
+    amount_paid: Mapped[int] = _count()
+    amount_partially_refunded: Mapped[int] = _count()
+    amount_refunded: Mapped[int] = _count()
+    amount_failed: Mapped[int] = _count()
+    amount_expired: Mapped[int] = _count()
+    # ... and what was refunded of them so far
+    refunded: Mapped[int] = _count()

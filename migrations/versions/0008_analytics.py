@@ -19,6 +19,17 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+# the transaction statuses (models.transaction.TransactionStatus as of this step): a count and an amount each
+_STATUSES = (
+    "created",
+    "pending",
+    "authorized",
+    "paid",
+    "partially_refunded",
+    "refunded",
+    "failed",
+    "expired",
+)
 _COLUMNS = "bucket_at, client_id, gateway_id, provider, method, status, currency, failure_code, txn_count, amount, refunded"
 
 
@@ -58,6 +69,20 @@ _COUNTED_CHANGE = """
 """
 
 
+def _key() -> list[sa.Column]:
+    """The dimensions of a rollup row (and of a failures row, which adds its failure code)."""
+    return [
+        sa.Column("grain", sa.String(length=2), nullable=False),
+        sa.Column("cut", sa.String(length=10), nullable=False),
+        sa.Column("client_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("bucket_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("gateway_id", postgresql.UUID(as_uuid=True), nullable=False),
+        sa.Column("provider", sa.String(length=50), nullable=False),
+        sa.Column("method", sa.String(length=20), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+    ]
+
+
 def upgrade() -> None:
     op.add_column("transactions", sa.Column("method", sa.String(length=20), nullable=True))
     op.create_check_constraint(
@@ -81,43 +106,35 @@ def upgrade() -> None:
         sa.Column("refunded", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
+    key_names = [c.name for c in _key()]
     op.create_table(
         "analytics_rollups",
-        sa.Column("grain", sa.String(length=2), nullable=False),
-        sa.Column("cut", sa.String(length=10), nullable=False),
-        sa.Column("client_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("bucket_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("gateway_id", postgresql.UUID(as_uuid=True), nullable=False),
-        sa.Column("provider", sa.String(length=50), nullable=False),
-        sa.Column("method", sa.String(length=20), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("failure_code", sa.String(length=100), nullable=False),
-        sa.Column("txn_count", sa.BigInteger(), nullable=False),
-        sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("refunded", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_rollups_grain"),
-        sa.CheckConstraint("cut IN ('full', 'platform', 'merchant')", name="ck_analytics_rollups_cut"),
-        sa.PrimaryKeyConstraint(
-            "grain",
-            "cut",
-            "client_id",
-            "bucket_at",
-            "gateway_id",
-            "provider",
-            "method",
-            "status",
-            "currency",
-            "failure_code",
+        *_key(),
+        *(
+            sa.Column(f"{measure}_{status}", sa.BigInteger(), server_default="0", nullable=False)
+            for measure in ("n", "amount")
+            for status in _STATUSES
         ),
+        sa.Column("refunded", sa.BigInteger(), server_default="0", nullable=False),
+        sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_rollups_grain"),
+        sa.CheckConstraint(
+            "cut IN ('full', 'platform', 'merchant', 'total')", name="ck_analytics_rollups_cut"
+        ),
+        sa.PrimaryKeyConstraint(*key_names),
     )
     op.create_index("ix_analytics_rollups_bucket", "analytics_rollups", ["grain", "cut", "bucket_at"])
-    op.create_index(
-        "ix_analytics_rollups_empty",
-        "analytics_rollups",
-        ["grain"],
-        postgresql_where=sa.text("txn_count = 0 AND amount = 0 AND refunded = 0"),
+    op.create_table(
+        "analytics_failures",
+        *_key(),
+        sa.Column("failure_code", sa.String(length=100), nullable=False),
+        sa.Column("txn_count", sa.BigInteger(), nullable=False),
+        sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_failures_grain"),
+        sa.CheckConstraint(
+            "cut IN ('full', 'platform', 'merchant', 'total')", name="ck_analytics_failures_cut"
+        ),
+        sa.PrimaryKeyConstraint(*key_names, "failure_code"),
     )
+    op.create_index("ix_analytics_failures_bucket", "analytics_failures", ["grain", "cut", "bucket_at"])
     op.execute(_INSERTED)
     op.execute(_CHANGED)
     # CREATE TRIGGER waits for the writers of transactions and holds them off until this migration commits,
@@ -139,7 +156,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER transactions_analytics_inserted ON transactions")
     op.execute("DROP FUNCTION analytics_transaction_changed()")
     op.execute("DROP FUNCTION analytics_transactions_inserted()")
-    op.drop_index("ix_analytics_rollups_empty", table_name="analytics_rollups")
+    op.drop_index("ix_analytics_failures_bucket", table_name="analytics_failures")
+    op.drop_table("analytics_failures")
     op.drop_index("ix_analytics_rollups_bucket", table_name="analytics_rollups")
     op.drop_table("analytics_rollups")
     op.drop_table("analytics_deltas")

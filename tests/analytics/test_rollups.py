@@ -38,9 +38,10 @@ async def _assert_exact(session) -> None:
     try:
         await wait_for(same, timeout=10, every=0.3, what="the rollups to equal the direct count")
     except AssertionError:
-        got, want = last["got"], last["want"]
-        diff = {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
-        raise AssertionError(f"{len(diff)} rollup rows differ, e.g. {list(diff.items())[:5]}") from None
+        for got, want in zip(last["got"], last["want"], strict=True):
+            diff = {k: (got.get(k), want.get(k)) for k in set(got) | set(want) if got.get(k) != want.get(k)}
+            assert not diff, f"{len(diff)} rows differ, e.g. {list(diff.items())[:3]}"
+        raise
 
 
 async def _synthetic(session, platform, n: int = 240) -> None:
@@ -130,6 +131,13 @@ async def test_rollups_match_a_direct_count_after_real_payments(platform, sessio
         "refunded": 1,
         "failed": 2,
         "pending": 1,
+    }
+    assert {g["key"]: (g["refunded"], g["volume"]) for g in now["groups"]} == {
+        "paid": (0, 10_002),
+        "partially_refunded": (4_000, 10_000),
+        "refunded": (10_001, 10_001),
+        "failed": (0, 0),
+        "pending": (0, 0),
     }
     assert now["top_failure_reasons"] == [{"code": "PAYMENT_DECLINED", "count": 2, "share": 100.0}]
     # the sandbox PSP's webhooks say UPI; the payment still waiting for its payer has no method yet
