@@ -84,7 +84,7 @@ SELECT gen_random_uuid(), 'pay_bench' || i, 'bench-' || i,
        created_at, created_at
 FROM (
     SELECT i, rm, 100 + floor(power(random(), 3) * 500000)::bigint AS amount,
-           now() - random() * make_interval(days => $6) AS created_at,
+           now() - random() * make_interval(secs => $6) AS created_at,
            CASE WHEN rs < 0.72 THEN 'paid' WHEN rs < 0.86 THEN 'failed' WHEN rs < 0.89 THEN 'expired'
                 WHEN rs < 0.91 THEN 'refunded' WHEN rs < 0.93 THEN 'partially_refunded'
                 WHEN rs < 0.96 THEN 'pending' WHEN rs < 0.98 THEN 'created' ELSE 'authorized' END AS status
@@ -111,20 +111,21 @@ class Scenario:
 SCENARIOS = [
     Scenario("admin", "24h", "5m"),
     Scenario("admin", "24h", "5m", "gateway"),
+    Scenario("admin", "7d", "5m", "method"),
     Scenario("admin", "7d", "1h", "status"),
     Scenario("admin", "7d", "1h", "method"),
-    Scenario("admin", "30d", "1d", "gateway"),
     Scenario("admin", "30d", "1h", "provider"),
+    Scenario("admin", "30d", "1d", "gateway"),
+    Scenario("admin", "90d", "1h"),
     Scenario("admin", "90d", "1d", "merchant"),
     Scenario("admin", "180d", "1d"),
     Scenario("admin", "180d", "1d", "gateway"),
     Scenario("admin", "180d", "1d", "merchant"),
-    Scenario("admin", "180d", "1h"),
     Scenario("admin", "30d", "1d", "method", merchant_filter=True),
     Scenario("merchant", "7d", "1h"),
+    Scenario("merchant", "7d", "5m", "method"),
     Scenario("merchant", "30d", "1d", "gateway"),
     Scenario("merchant", "180d", "1d", "status"),
-    Scenario("merchant", "15d", "5m", "method"),
 ]
 
 
@@ -150,6 +151,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--merchants", type=int, default=20, help="merchants (default 20)")
     p.add_argument(
         "--days", type=int, default=180, help="created_at spread over the last N days (default 180)"
+    )
+    p.add_argument(
+        "--steady",
+        type=int,
+        default=30_000,
+        help="payments of the last minute for the steady-state fold (30,000)",
     )
     p.add_argument("--chunk", type=int, default=100_000, help="rows per INSERT … SELECT (default 100,000)")
     p.add_argument("--requests", type=int, default=60, help="measured requests per scenario and concurrency")
@@ -207,7 +214,7 @@ async def seed(admin: Any, args: argparse.Namespace) -> tuple[dict[str, Any], di
     done = 0
     for lo in range(1, args.transactions + 1, args.chunk):
         hi = min(lo + args.chunk - 1, args.transactions)
-        await admin.execute(_SEED, lo, hi, client_ids, gateway_ids, FAILURE_CODES, args.days)
+        await admin.execute(_SEED, lo, hi, client_ids, gateway_ids, FAILURE_CODES, args.days * 86400.0)
         done = hi
         console.print(f"  seeded {done:,} transactions ({time.perf_counter() - t0:.0f} s)", end="\r")
     seed_s = time.perf_counter() - t0
@@ -272,6 +279,34 @@ async def fold(admin: Any) -> dict[str, Any]:
         "rollup_rows": {f"{r['grain']}/{r['cut']}": r["n"] for r in rows},
         "rollup_size": size,
         "left_in_log": await admin.fetchval("SELECT count(*) FROM analytics_deltas"),
+    }
+
+
+async def steady_fold(admin: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The fold as it runs in service: the last minute's payments (`--steady` of them, created within 60 s, the
+    seed's mix), each changed once, then one scheduled fold."""
+    from lightspeedpay.analytics.service import analytics_service
+    from lightspeedpay.db import engine
+
+    client_ids = [r["id"] for r in await admin.fetch("SELECT id FROM clients")]
+    gateway_ids = [r["id"] for r in await admin.fetch("SELECT id FROM payment_gateways")]
+    first = args.transactions + 1
+    await admin.execute(_SEED, first, first + args.steady - 1, client_ids, gateway_ids, FAILURE_CODES, 60.0)
+    # each payment changed once after its insert (as its PSP webhook does): -1 and +1, so 3 deltas a payment
+    await admin.execute(
+        "UPDATE transactions SET method = 'card' "
+        "WHERE created_at > now() - interval '70 seconds' AND method IS DISTINCT FROM 'card'"
+    )
+    deltas = await admin.fetchval("SELECT count(*) FROM analytics_deltas")
+    t0 = time.perf_counter()
+    await analytics_service.fold_pending()
+    seconds = time.perf_counter() - t0
+    await engine().dispose()
+    return {
+        "payments": args.steady,
+        "deltas": int(deltas),
+        "seconds": round(seconds, 2),
+        "deltas_per_s": round(deltas / seconds) if seconds else None,
     }
 
 
@@ -465,6 +500,12 @@ async def run(args: argparse.Namespace) -> int:
         console.print(
             f"folded {f['deltas']:,} deltas in {f['seconds']} s ({f['deltas_per_s']:,}/s); rollups "
             f"{sum(f['rollup_rows'].values()):,} rows, {f['rollup_size']}: {f['rollup_rows']}"
+        )
+        report["steady_fold"] = await steady_fold(admin, args)
+        sf = report["steady_fold"]
+        console.print(
+            f"steady state: {sf['payments']:,} payments of the last minute and their changes, {sf['deltas']:,} "
+            f"deltas, folded in {sf['seconds']} s ({sf['deltas_per_s']:,}/s)"
         )
         report["direct_scan"] = await direct_scan(admin)
         console.print(f"for comparison, {report['direct_scan']['query']}: {report['direct_scan']['ms']} ms")

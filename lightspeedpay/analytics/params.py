@@ -41,7 +41,9 @@ def analytics_params(
     ] = None,
     bucket: Annotated[
         str | None,
-        Query(description="5m (ranges up to 15 days), 1h or 1d (IST days); default by the range's length"),
+        Query(
+            description="5m (ranges up to 7 days), 1h (up to 90 days) or 1d (IST days); default by the range"
+        ),
     ] = None,
     group_by: Annotated[
         str | None, Query(description="gateway, provider, merchant (operator), method, status")

@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, select, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.models import AnalyticsFailure, AnalyticsRollup, Client, PaymentGateway
@@ -15,17 +28,30 @@ from lightspeedpay.models.analytics_rollup import ALL_IDS, RollupCut, RollupGrai
 from lightspeedpay.models.transaction import TransactionStatus
 
 STATUSES = [s.value for s in TransactionStatus]
+# a payer who paid: captured, or authorized (and maybe refunded since); the PSP said no: failed or expired
+SUCCEEDED = [
+    TransactionStatus.AUTHORIZED.value,
+    TransactionStatus.PAID.value,
+    TransactionStatus.PARTIALLY_REFUNDED.value,
+    TransactionStatus.REFUNDED.value,
+]
+FAILED = [TransactionStatus.FAILED.value, TransactionStatus.EXPIRED.value]
 MEASURES = [f"n_{s}" for s in STATUSES] + [f"amount_{s}" for s in STATUSES] + ["refunded"]
 _KEY = "grain, cut, client_id, bucket_at, gateway_id, provider, method, currency"
 _FKEY = f"{_KEY}, failure_code"
-_CUT = """CASE WHEN GROUPING(client_id) = 1 AND GROUPING(gateway_id) = 1 THEN 'total'
-                WHEN GROUPING(gateway_id) = 1 THEN 'merchant'
-                WHEN GROUPING(client_id) = 1 THEN 'platform' ELSE 'full' END AS cut,
+# GROUPING(client_id, gateway_id, method) is a bit mask of what a grouping set rolled away: 4 the merchant, 2 the
+# gateway (and provider), 1 the method
+_CUT = """CASE GROUPING(client_id, gateway_id, method)
+               WHEN 0 THEN 'full' WHEN 4 THEN 'platform' WHEN 3 THEN 'merchant' WHEN 5 THEN 'gateway'
+               WHEN 6 THEN 'method' ELSE 'total' END AS cut,
            coalesce(client_id, CAST(:all_ids AS uuid)) AS client_id, bucket_at,
            coalesce(gateway_id, CAST(:all_ids AS uuid)) AS gateway_id,
            coalesce(provider, '') AS provider, coalesce(method, '') AS method, currency"""
-_CUTS = "GROUPING SETS ((client_id, gateway_id, provider, method), (gateway_id, provider, method), (client_id), ())"
-_KEPT = "(grain <> '5m' OR cut IN ('full', 'total'))"  # the 5-minute grain keeps two cuts (models/analytics_rollup)
+_CUTS = """GROUPING SETS ((client_id, gateway_id, provider, method), (gateway_id, provider, method), (client_id),
+                           (gateway_id, provider), (method), ())"""
+_KEPT = (
+    "(grain <> '5m' OR cut IN ('full', 'total'))"  # the cuts each grain keeps: models.analytics_rollup.CUTS
+)
 _PIVOT = ",\n           ".join(
     [f"coalesce(sum(txn_count) FILTER (WHERE status = '{s}'), 0) AS n_{s}" for s in STATUSES]
     + [f"coalesce(sum(amount) FILTER (WHERE status = '{s}'), 0) AS amount_{s}" for s in STATUSES]
@@ -109,13 +135,19 @@ class Folded:
 
 
 @dataclass(frozen=True)
-class Scope:
-    """Which rollup rows a question reads: a grain and cut, a time range, and the filters."""
+class Span:
+    """Rollup rows of one grain and cut over [start, end) (aligned to the grain)."""
 
     grain: RollupGrain
     cut: RollupCut
     start: datetime
     end: datetime
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The filters of a question: which merchant's, gateway's, provider's, method's payments, in which currency."""
+
     currency: str
     client_id: uuid.UUID | None = None
     gateway_id: uuid.UUID | None = None
@@ -137,23 +169,49 @@ _PERIOD: ColumnElement[Any] = literal_column("period")
 _GROUP: ColumnElement[Any] = literal_column("grp")
 
 
-def _sums() -> list[Any]:
-    return [func.sum(getattr(R, m)).label(m) for m in MEASURES]
+def _figures(*, per_status: bool) -> list[Any]:
+    """count, succeeded, failed, volume, refunded (then, per_status, n_… and amount_… of each status), summed.
+    sum(bigint) is numeric in PostgreSQL (a Decimal here): cast back, thousands of rows are read per question."""
+
+    def total(columns: list[str]) -> Any:
+        return cast(func.sum(sum_columns(columns)), BigInteger)
+
+    def sum_columns(columns: list[str]) -> Any:
+        expr: Any = getattr(R, columns[0])
+        for c in columns[1:]:
+            expr = expr + getattr(R, c)
+        return expr
+
+    figures = [
+        total([f"n_{s}" for s in STATUSES]).label("count"),
+        total([f"n_{s}" for s in SUCCEEDED]).label("succeeded"),
+        total([f"n_{s}" for s in FAILED]).label("failed"),
+        total([f"amount_{s}" for s in SUCCEEDED]).label("volume"),
+        total(["refunded"]).label("refunded"),
+    ]
+    if per_status:
+        figures += [total([m]).label(m) for m in MEASURES[:-1]]
+    return figures
 
 
-def _where(table: Any, scope: Scope) -> list[ColumnElement[bool]]:
-    where = [
-        table.grain == scope.grain,
-        table.cut == scope.cut,
-        table.bucket_at >= scope.start,
-        table.bucket_at < scope.end,
+def _where(table: Any, scope: Scope, spans: list[Span]) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [
+        or_(
+            *(
+                and_(
+                    table.grain == span.grain,
+                    table.cut == span.cut,
+                    # the primary key's prefix is (grain, cut, client_id, bucket_at)
+                    table.client_id == ALL_IDS if span.cut not in _PER_MERCHANT else true(),
+                    table.bucket_at >= span.start,
+                    table.bucket_at < span.end,
+                )
+                for span in spans
+            )
+        ),
         table.currency == scope.currency,
     ]
-    if scope.cut in (RollupCut.PLATFORM, RollupCut.TOTAL):
-        where.append(
-            table.client_id == ALL_IDS
-        )  # the primary key's prefix: (grain, cut, client_id, bucket_at)
-    elif scope.client_id is not None:
+    if scope.client_id is not None:
         where.append(table.client_id == scope.client_id)
     if scope.gateway_id is not None:
         where.append(table.gateway_id == scope.gateway_id)
@@ -162,6 +220,9 @@ def _where(table: Any, scope: Scope) -> list[ColumnElement[bool]]:
     if scope.method is not None:
         where.append(table.method == scope.method)
     return where
+
+
+_PER_MERCHANT = (RollupCut.FULL, RollupCut.MERCHANT)
 
 
 def _group(table: Any, group_by: str | None) -> Any:
@@ -184,33 +245,53 @@ class AnalyticsRepository:
         return Folded(deltas=row.deltas, upserts=row.upserts + row.failure_upserts, emptied=emptied)
 
     async def totals(
-        self, session: AsyncSession, scope: Scope, *, split_at: datetime, group_by: str | None
+        self,
+        session: AsyncSession,
+        scope: Scope,
+        spans: list[Span],
+        *,
+        split_at: datetime,
+        group_by: str | None,
+        per_status: bool,
     ) -> list[Any]:
-        """(period, grp, measures...) rows: period 1 is [split_at, end), period 0 the one before it."""
+        """(period, grp, *figures) rows (see _figures): period 1 is from split_at on, period 0 before it."""
         stmt: Select[Any] = (
-            select(_period(R, split_at), _group(R, group_by), *_sums())
-            .where(*_where(R, scope))
+            select(_period(R, split_at), _group(R, group_by), *_figures(per_status=per_status))
+            .where(*_where(R, scope, spans))
             .group_by(_PERIOD, _GROUP)
         )
         return list(await session.execute(stmt))
 
     async def series(
-        self, session: AsyncSession, scope: Scope, *, group_by: str | None, groups: list[Any] | None = None
+        self,
+        session: AsyncSession,
+        scope: Scope,
+        span: Span,
+        *,
+        group_by: str | None,
+        groups: list[Any] | None = None,
+        per_status: bool = False,
     ) -> list[Any]:
-        """(bucket_at, grp, measures...) rows, for the groups given (all of them when None)."""
-        where = _where(R, scope)
+        """(bucket_at, grp, *figures) rows, for the groups given (all of them when None)."""
+        where = _where(R, scope, [span])
         if group_by in GROUP_COLUMNS and groups is not None:
             where.append(getattr(R, GROUP_COLUMNS[group_by]).in_(groups))
         stmt: Select[Any] = (
-            select(R.bucket_at, _group(R, group_by), *_sums()).where(*where).group_by(R.bucket_at, _GROUP)
+            select(R.bucket_at, _group(R, group_by), *_figures(per_status=per_status))
+            .where(*where)
+            .group_by(R.bucket_at, _GROUP)
         )
         return list(await session.execute(stmt))
 
-    async def failure_reasons(self, session: AsyncSession, scope: Scope, *, split_at: datetime) -> list[Any]:
+    async def failure_reasons(
+        self, session: AsyncSession, scope: Scope, spans: list[Span], *, split_at: datetime
+    ) -> list[Any]:
         """(period, failure_code, count) of failed and expired payments."""
         stmt: Select[Any] = (
-            select(_period(F, split_at), F.failure_code, func.sum(F.txn_count).label("count"))
-            .where(*_where(F, scope))
+            select(
+                _period(F, split_at), F.failure_code, cast(func.sum(F.txn_count), BigInteger).label("count")
+            )
+            .where(*_where(F, scope, spans))
             .group_by(_PERIOD, F.failure_code)
         )
         return list(await session.execute(stmt))

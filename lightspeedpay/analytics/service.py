@@ -8,8 +8,8 @@ Every counted change of a transaction row (its insert; a change of status, amoun
 method or failure code) makes the database append -1 for the old values and +1 for the new ones to
 `analytics_deltas`, in a trigger, so in the same database transaction as the change itself, whatever code made
 it (migration 0008_analytics). The fold claims a batch of deltas with `DELETE ... WHERE id IN (SELECT ... FOR
-UPDATE SKIP LOCKED)`, sums them per bucket and dimensions, adds the sums to `analytics_rollups` and commits, all
-in one transaction:
+UPDATE SKIP LOCKED)`, sums them per bucket and dimensions, adds the sums to `analytics_rollups` (a count and an
+amount per status) and `analytics_failures` (per failure code) and commits, all in one transaction:
 
 - after a crash nothing is lost or counted twice: a fold that did not commit deleted nothing and added nothing;
   its deltas are still there for the next one;
@@ -24,7 +24,17 @@ in one transaction:
 - archiving or deleting transactions writes no delta, so past rollups keep their counts.
 
 A payment is counted in the bucket of its `created_at`, in the status it is in now: the rollups answer "of the
-payments created in this hour, how many succeeded" exactly as a count over the transactions would, a fold later.
+payments created in this hour, how many succeeded" exactly as a count over the transactions would, a fold later
+(LSP_ANALYTICS_FOLD_SECONDS).
+
+The other way, a job that folds "transactions changed since a watermark" and recomputes the touched buckets, was
+not taken: `updated_at` is set when a transaction's statement runs, not when it commits, so a watermark skips
+rows committed late unless it lags by more than the longest transaction; and recomputing a bucket from the
+transactions loses the rows an archive has moved away.
+
+Which rows a question reads (`_cut`): each grain keeps the payments at several cuts (all dimensions; without the
+merchant; per merchant only; the total), and a question reads the narrowest one that has what it groups and
+filters by, so a 180-day question over every merchant reads a few thousand rows whatever the number of payments.
 """
 
 from __future__ import annotations
@@ -38,23 +48,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.analytics.repository import STATUSES, Folded, Scope, analytics_repo
-from lightspeedpay.analytics.window import IST, STEP, Window, window
+from lightspeedpay.analytics.repository import (
+    FAILED,
+    STATUSES,
+    SUCCEEDED,
+    Folded,
+    Scope,
+    Span,
+    analytics_repo,
+)
+from lightspeedpay.analytics.window import IST, STEP, Window, pieces, window
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AnalyticsQueryInvalid
 from lightspeedpay.jobs.unit_of_work import unit_of_work
-from lightspeedpay.models.analytics_rollup import ALL, RollupCut, RollupGrain
+from lightspeedpay.models.analytics_rollup import ALL, CUTS, RollupCut, RollupGrain
 from lightspeedpay.models.gateway import Provider
 from lightspeedpay.models.transaction import PaymentMethod, TransactionStatus
 
-# a payer who paid: captured, or authorized (and maybe refunded since); the PSP said no: failed or expired
-SUCCEEDED = (
-    TransactionStatus.AUTHORIZED,
-    TransactionStatus.PAID,
-    TransactionStatus.PARTIALLY_REFUNDED,
-    TransactionStatus.REFUNDED,
-)
-FAILED = (TransactionStatus.FAILED, TransactionStatus.EXPIRED)
 GROUPS = ("gateway", "provider", "merchant", "method", "status")
 MERCHANT_GROUPS = ("gateway", "provider", "method", "status")
 UNKNOWN_METHOD = "unknown"  # payments whose PSP did not say how the payer paid
@@ -84,24 +94,22 @@ class Measures:
 
     @classmethod
     def of(cls, row: Any) -> Measures:
-        """A rollup row's (or a sum of them) figures over all its statuses."""
-        return cls(
-            count=sum(int(getattr(row, f"n_{s}")) for s in STATUSES),
-            succeeded=sum(int(getattr(row, f"n_{s}")) for s in SUCCEEDED),
-            failed=sum(int(getattr(row, f"n_{s}")) for s in FAILED),
-            volume=sum(int(getattr(row, f"amount_{s}")) for s in SUCCEEDED),
-            refunded=int(row.refunded),
-        )
+        """From a repository row: (key, key, count, succeeded, failed, volume, refunded, ...), read by position
+        (thousands of rows a question)."""
+        return cls(row[2], row[3], row[4], row[5], row[6])
 
     @classmethod
     def of_status(cls, row: Any, status: str) -> Measures:
-        """The figures of one status. What was refunded is kept per row, not per status: a `refunded` payment has
-        had all its amount refunded, so the rest of the refunds are the `partially_refunded` payments'."""
-        n, amount = int(getattr(row, f"n_{status}")), int(getattr(row, f"amount_{status}"))
-        refunded = {
-            TransactionStatus.REFUNDED: int(row.amount_refunded),
-            TransactionStatus.PARTIALLY_REFUNDED: int(row.refunded) - int(row.amount_refunded),
-        }.get(TransactionStatus(status), 0)
+        """One status's figures from a row read `per_status` (then the n_… and amount_… of each status, in
+        STATUSES' order). What was refunded is kept per row, not per status: a `refunded` payment has had all its
+        amount refunded, so the rest of the refunds are the `partially_refunded` payments'."""
+        i = STATUSES.index(status)
+        n, amount = row[7 + i], row[7 + len(STATUSES) + i]
+        refunded = 0
+        if status == TransactionStatus.REFUNDED:
+            refunded = amount
+        elif status == TransactionStatus.PARTIALLY_REFUNDED:
+            refunded = row[6] - row[7 + len(STATUSES) + STATUSES.index(TransactionStatus.REFUNDED)]
         return cls(
             count=n,
             succeeded=n if status in SUCCEEDED else 0,
@@ -210,45 +218,65 @@ class AnalyticsService:
     async def report(self, session: AsyncSession, q: AnalyticsQuery) -> dict[str, Any]:
         w = q.window
         scope = Scope(
-            grain=w.bucket,
-            cut=_cut(q),
-            start=w.previous_start,
-            end=w.end,
             currency=q.currency,
             client_id=q.client_id,
             gateway_id=q.gateway_id,
             provider=q.provider,
             method=q.method,
         )
+        # totals and failure reasons over each period read the coarsest buckets that tile it; series the question's
+        whole = [
+            Span(grain, _cut(q, grain), a, b)
+            for start, end in ((w.previous_start, w.start), (w.start, w.end))
+            for grain, a, b in pieces(start, end, w.bucket)
+        ]
+        series_span = Span(w.bucket, _cut(q, w.bucket), w.previous_start, w.end)
         step = STEP[w.bucket]
         periods = {1: _Period(w.start, w.end, step), 0: _Period(w.previous_start, w.start, step)}
         by_status = q.group_by == "status"
-        for row in await analytics_repo.totals(session, scope, split_at=w.start, group_by=q.group_by):
-            p = periods[row.period]
+        totals = await analytics_repo.totals(
+            session, scope, whole, split_at=w.start, group_by=q.group_by, per_status=by_status
+        )
+        for row in totals:
+            p = periods[row[0]]
             p.totals.add(Measures.of(row))
             if by_status:
                 for status in STATUSES:
-                    if getattr(row, f"n_{status}"):
+                    if row[7 + STATUSES.index(status)]:
                         p.groups.setdefault(status, Measures()).add(Measures.of_status(row, status))
             elif q.group_by is not None:
-                p.groups.setdefault(row.grp, Measures()).add(Measures.of(row))
+                p.groups.setdefault(row[1], Measures()).add(Measures.of(row))
         # the groups shown are the current period's largest (by count), the previous period's figures beside them
         keys = sorted(periods[1].groups, key=lambda k: (-periods[1].groups[k].count, str(k)))
         shown = keys[: q.limit]
-        for row in await analytics_repo.series(session, scope, group_by=None):
-            p = periods[1 if row.bucket_at >= w.start else 0]
-            i = p.index(row.bucket_at)
-            p.series.add(i, Measures.of(row))
-            if by_status:
-                for status in shown:
-                    p.group_series_of(status).add(i, Measures.of_status(row, status))
-        if q.group_by is not None and not by_status and shown:
-            for row in await analytics_repo.series(session, scope, group_by=q.group_by, groups=shown):
-                p = periods[1 if row.bucket_at >= w.start else 0]
-                p.group_series_of(row.grp).add(p.index(row.bucket_at), Measures.of(row))
-        for row in await analytics_repo.failure_reasons(session, scope, split_at=w.start):
-            code = row.failure_code or "UNKNOWN"
-            periods[row.period].failures[code] = periods[row.period].failures.get(code, 0) + int(row.count)
+        every_group = q.group_by is not None and not by_status and len(keys) == len(shown)
+        if q.group_by is None or by_status or every_group:
+            # one read: the overall series, or (every group shown) the groups' series that add up to it
+            rows = await analytics_repo.series(
+                session, scope, series_span, group_by=None if by_status else q.group_by, per_status=by_status
+            )
+            for row in rows:
+                p = periods[1 if row[0] >= w.start else 0]
+                i, m = p.index(row[0]), Measures.of(row)
+                p.series.add(i, m)
+                if by_status:
+                    for status in shown:
+                        p.group_series_of(status).add(i, Measures.of_status(row, status))
+                elif every_group:
+                    p.group_series_of(row[1]).add(i, m)
+        else:
+            for row in await analytics_repo.series(session, scope, series_span, group_by=None):
+                p = periods[1 if row[0] >= w.start else 0]
+                p.series.add(p.index(row[0]), Measures.of(row))
+            if shown:
+                for row in await analytics_repo.series(
+                    session, scope, series_span, group_by=q.group_by, groups=shown
+                ):
+                    p = periods[1 if row[0] >= w.start else 0]
+                    p.group_series_of(row[1]).add(p.index(row[0]), Measures.of(row))
+        for period, code, n in await analytics_repo.failure_reasons(session, scope, whole, split_at=w.start):
+            failures = periods[period].failures
+            failures[code or "UNKNOWN"] = failures.get(code or "UNKNOWN", 0) + n
         labels = await self._labels(session, q.group_by, shown)
         current, previous = periods[1], periods[0]
         return {
@@ -330,7 +358,7 @@ class _Period:
                 for k in shown
             ],
             "series": {
-                "bucket": [_ist(self.start + i * self.step) for i in range(self.size)],
+                "bucket": _ist_buckets(self.start, self.step, self.size),
                 **self.series.out(),
             },
             "group_series": [
@@ -340,24 +368,19 @@ class _Period:
         }
 
 
-def _cut(q: AnalyticsQuery) -> RollupCut:
-    """The narrowest rollup cut that holds what the question groups and filters by (the 5-minute grain keeps
-    only `full` and `total`)."""
-    by_dimension = q.group_by in ("gateway", "provider", "method") or any(
-        v is not None for v in (q.gateway_id, q.provider, q.method)
-    )
-    per_merchant = q.client_id is not None or q.group_by == "merchant"
-    if by_dimension and per_merchant:
-        cut = RollupCut.FULL
-    elif by_dimension:
-        cut = RollupCut.PLATFORM
-    elif per_merchant:
-        cut = RollupCut.MERCHANT
-    else:
-        cut = RollupCut.TOTAL
-    if q.window.bucket == RollupGrain.FIVE_MINUTES and cut in (RollupCut.PLATFORM, RollupCut.MERCHANT):
-        return RollupCut.FULL
-    return cut
+def _cut(q: AnalyticsQuery, grain: RollupGrain) -> RollupCut:
+    """The narrowest cut of `grain` that keeps what the question groups and filters by."""
+    merchant = q.client_id is not None or q.group_by == "merchant"
+    gateway = q.group_by in ("gateway", "provider") or q.gateway_id is not None or q.provider is not None
+    method = q.group_by == "method" or q.method is not None
+    cut = {
+        (False, False, False): RollupCut.TOTAL,
+        (True, False, False): RollupCut.MERCHANT,
+        (False, True, False): RollupCut.GATEWAY,
+        (False, False, True): RollupCut.METHOD,
+        (False, True, True): RollupCut.PLATFORM,
+    }.get((merchant, gateway, method), RollupCut.FULL)
+    return cut if cut in CUTS[grain] else RollupCut.FULL
 
 
 def _change(now: Measures, before: Measures) -> dict[str, Any]:
@@ -378,6 +401,12 @@ def _change(now: Measures, before: Measures) -> dict[str, Any]:
 
 def _ist(moment: datetime) -> str:
     return moment.astimezone(IST).isoformat()
+
+
+def _ist_buckets(start: datetime, step: timedelta, n: int) -> list[str]:
+    """The ISO 8601 IST times of n buckets from start (IST is +05:30 all year: no zone lookup per bucket)."""
+    local = start.astimezone(IST).replace(tzinfo=None)
+    return [f"{(local + i * step).isoformat()}+05:30" for i in range(n)]
 
 
 def _key(k: Any) -> str:

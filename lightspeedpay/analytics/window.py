@@ -20,12 +20,14 @@ STEP = {
     RollupGrain.HOUR: timedelta(hours=1),
     RollupGrain.DAY: timedelta(days=1),  # IST keeps no daylight saving time: every IST day is 24 h
 }
-# the longest range each bucket may cover: 5-minute buckets over 180 days would be 51,840 points a series
+# the longest range each bucket may cover, so that a series has at most about 2,200 points (180 days of 5-minute
+# buckets would be 51,840; no chart shows that many)
 MAX_RANGE_PER_BUCKET = {
-    RollupGrain.FIVE_MINUTES: timedelta(days=15),
-    RollupGrain.HOUR: MAX_RANGE,
+    RollupGrain.FIVE_MINUTES: timedelta(days=7),
+    RollupGrain.HOUR: timedelta(days=90),
     RollupGrain.DAY: MAX_RANGE,
 }
+_COARSE_FIRST = [RollupGrain.DAY, RollupGrain.HOUR, RollupGrain.FIVE_MINUTES]
 _SPAN = re.compile(r"^(\d{1,6})(m|h|d)$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
@@ -48,6 +50,27 @@ class Window:
             out.append(at)
             at += step
         return out
+
+
+def pieces(
+    start: datetime, end: datetime, finest: RollupGrain
+) -> list[tuple[RollupGrain, datetime, datetime]]:
+    """[start, end) (aligned to `finest`) as the fewest buckets: whole IST days in the middle, whole hours and then
+    5-minute buckets at the edges. A total over the range reads a few hundred rows, not one per 5 minutes."""
+    grains = _COARSE_FIRST[: _COARSE_FIRST.index(finest) + 1]
+
+    def split(a: datetime, b: datetime, i: int) -> list[tuple[RollupGrain, datetime, datetime]]:
+        if a >= b:
+            return []
+        grain = grains[i]
+        if i == len(grains) - 1:
+            return [(grain, a, b)]
+        inner_a, inner_b = ceil(a, grain), floor(b, grain)
+        if inner_a >= inner_b:
+            return split(a, b, i + 1)
+        return [*split(a, inner_a, i + 1), (grain, inner_a, inner_b), *split(inner_b, b, i + 1)]
+
+    return split(start, end, 0)
 
 
 def parse_time(raw: str, field: str, *, end: bool = False) -> datetime:

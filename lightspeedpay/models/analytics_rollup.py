@@ -26,13 +26,23 @@ class RollupGrain(StrEnum):
 
 class RollupCut(StrEnum):
     """Which dimensions a row keeps. The narrower cuts exist so that a question reads few rows: a day of all
-    merchants' payments is one `total` row, a few dozen `platform` rows (gateway × method), one `merchant` row per
-    merchant, against hundreds of `full` ones. The 5-minute grain (ranges up to 15 days) keeps `full` and `total`."""
+    merchants' payments is one `total` row, one `gateway` row per gateway, one `merchant` row per merchant, against
+    hundreds of `full` ones. The 5-minute grain (ranges up to 7 days) keeps only `full` and `total`."""
 
     FULL = "full"  # merchant, gateway, provider, method
     PLATFORM = "platform"  # gateway, provider, method (the merchant rolled away)
-    MERCHANT = "merchant"  # merchant only
+    MERCHANT = "merchant"  # the merchant only
+    GATEWAY = "gateway"  # the gateway (and its provider) only
+    METHOD = "method"  # the payment method only
     TOTAL = "total"  # nothing but the bucket and the currency
+
+
+# the cuts each grain keeps (the fold writes them, the questions read them)
+CUTS = {
+    RollupGrain.FIVE_MINUTES: (RollupCut.FULL, RollupCut.TOTAL),
+    RollupGrain.HOUR: tuple(RollupCut),
+    RollupGrain.DAY: tuple(RollupCut),
+}
 
 
 def _count() -> Mapped[int]:

@@ -118,7 +118,8 @@ def upgrade() -> None:
         sa.Column("refunded", sa.BigInteger(), server_default="0", nullable=False),
         sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_rollups_grain"),
         sa.CheckConstraint(
-            "cut IN ('full', 'platform', 'merchant', 'total')", name="ck_analytics_rollups_cut"
+            "cut IN ('full', 'platform', 'merchant', 'gateway', 'method', 'total')",
+            name="ck_analytics_rollups_cut",
         ),
         sa.PrimaryKeyConstraint(*key_names),
     )
@@ -130,7 +131,8 @@ def upgrade() -> None:
         sa.Column("txn_count", sa.BigInteger(), nullable=False),
         sa.CheckConstraint("grain IN ('5m', '1h', '1d')", name="ck_analytics_failures_grain"),
         sa.CheckConstraint(
-            "cut IN ('full', 'platform', 'merchant', 'total')", name="ck_analytics_failures_cut"
+            "cut IN ('full', 'platform', 'merchant', 'gateway', 'method', 'total')",
+            name="ck_analytics_failures_cut",
         ),
         sa.PrimaryKeyConstraint(*key_names, "failure_code"),
     )

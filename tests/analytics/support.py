@@ -14,18 +14,12 @@ from lightspeedpay.analytics.repository import MEASURES
 from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.analytics.window import floor
 from lightspeedpay.models import AnalyticsFailure, AnalyticsRollup, PaymentGateway
-from lightspeedpay.models.analytics_rollup import ALL, ALL_IDS, RollupCut, RollupGrain
+from lightspeedpay.models.analytics_rollup import ALL, ALL_IDS, CUTS, RollupCut
 
 Key = tuple[Any, ...]
 # updated_at for payments written by hand: the platform's janitor claims open payments by updated_at (and expires
 # them past the TTL), which would change the figures under a test's feet; this one it never reaches
 UNTOUCHED = datetime(2100, 1, 1, tzinfo=UTC)
-# the cuts each grain keeps (models/analytics_rollup.py)
-CUTS = {
-    RollupGrain.FIVE_MINUTES: (RollupCut.FULL, RollupCut.TOTAL),
-    RollupGrain.HOUR: tuple(RollupCut),
-    RollupGrain.DAY: tuple(RollupCut),
-}
 
 
 async def fold_all(batch: int | None = None) -> None:
@@ -67,6 +61,8 @@ async def direct_count(session: AsyncSession) -> tuple[dict[Key, tuple[int, ...]
             RollupCut.FULL: (t.client_id, t.gateway_id, providers[t.gateway_id], t.method or ""),
             RollupCut.PLATFORM: (ALL_IDS, t.gateway_id, providers[t.gateway_id], t.method or ""),
             RollupCut.MERCHANT: (t.client_id, ALL_IDS, ALL, ALL),
+            RollupCut.GATEWAY: (ALL_IDS, t.gateway_id, providers[t.gateway_id], ALL),
+            RollupCut.METHOD: (ALL_IDS, ALL_IDS, ALL, t.method or ""),
             RollupCut.TOTAL: (ALL_IDS, ALL_IDS, ALL, ALL),
         }
         for grain, cuts in CUTS.items():
