@@ -66,7 +66,8 @@ FAILURE_CODES = [
 
 # One chunk of the seed, as a payment platform's table looks after half a year: most payments paid, some failed
 # (eight codes) or expired, a few refunded or still open; merchants skewed (a few large ones), amounts skewed to
-# small tickets, UPI the most used method. created_at is uniform over the last `days` days.
+# small tickets, UPI the most used method. created_at runs through the last `days` days in the order of the rows
+# (as payments arrive), so the delta log is folded in time order as it is in service.
 _SEED = """
 INSERT INTO transactions (id, payment_id, order_id, client_id, gateway_id, amount, currency, status, method,
                           error_code, amount_refunded, paid_at, created_at, updated_at)
@@ -84,7 +85,7 @@ SELECT gen_random_uuid(), 'pay_bench' || i, 'bench-' || i,
        created_at, created_at
 FROM (
     SELECT i, rm, 100 + floor(power(random(), 3) * 500000)::bigint AS amount,
-           now() - random() * make_interval(secs => $6) AS created_at,
+           now() - make_interval(secs => $6::float8 * (1 - (i - $8::bigint + random()) / $7::float8)) AS created_at,
            CASE WHEN rs < 0.72 THEN 'paid' WHEN rs < 0.86 THEN 'failed' WHEN rs < 0.89 THEN 'expired'
                 WHEN rs < 0.91 THEN 'refunded' WHEN rs < 0.93 THEN 'partially_refunded'
                 WHEN rs < 0.96 THEN 'pending' WHEN rs < 0.98 THEN 'created' ELSE 'authorized' END AS status
@@ -214,7 +215,17 @@ async def seed(admin: Any, args: argparse.Namespace) -> tuple[dict[str, Any], di
     done = 0
     for lo in range(1, args.transactions + 1, args.chunk):
         hi = min(lo + args.chunk - 1, args.transactions)
-        await admin.execute(_SEED, lo, hi, client_ids, gateway_ids, FAILURE_CODES, args.days * 86400.0)
+        await admin.execute(
+            _SEED,
+            lo,
+            hi,
+            client_ids,
+            gateway_ids,
+            FAILURE_CODES,
+            args.days * 86400.0,
+            float(args.transactions),
+            1,
+        )
         done = hi
         console.print(f"  seeded {done:,} transactions ({time.perf_counter() - t0:.0f} s)", end="\r")
     seed_s = time.perf_counter() - t0
@@ -291,7 +302,17 @@ async def steady_fold(admin: Any, args: argparse.Namespace) -> dict[str, Any]:
     client_ids = [r["id"] for r in await admin.fetch("SELECT id FROM clients")]
     gateway_ids = [r["id"] for r in await admin.fetch("SELECT id FROM payment_gateways")]
     first = args.transactions + 1
-    await admin.execute(_SEED, first, first + args.steady - 1, client_ids, gateway_ids, FAILURE_CODES, 60.0)
+    await admin.execute(
+        _SEED,
+        first,
+        first + args.steady - 1,
+        client_ids,
+        gateway_ids,
+        FAILURE_CODES,
+        60.0,
+        args.steady,
+        first,
+    )
     # each payment changed once after its insert (as its PSP webhook does): -1 and +1, so 3 deltas a payment
     await admin.execute(
         "UPDATE transactions SET method = 'card' "

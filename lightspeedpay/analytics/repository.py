@@ -49,9 +49,8 @@ _CUT = """CASE GROUPING(client_id, gateway_id, method)
            coalesce(provider, '') AS provider, coalesce(method, '') AS method, currency"""
 _CUTS = """GROUPING SETS ((client_id, gateway_id, provider, method), (gateway_id, provider, method), (client_id),
                            (gateway_id, provider), (method), ())"""
-_KEPT = (
-    "(grain <> '5m' OR cut IN ('full', 'total'))"  # the cuts each grain keeps: models.analytics_rollup.CUTS
-)
+# the cuts each grain keeps: models.analytics_rollup.CUTS
+_KEPT = "(grain <> '5m' OR cut IN ('full', 'gateway', 'method', 'total'))"
 _PIVOT = ",\n           ".join(
     [f"coalesce(sum(txn_count) FILTER (WHERE status = '{s}'), 0) AS n_{s}" for s in STATUSES]
     + [f"coalesce(sum(amount) FILTER (WHERE status = '{s}'), 0) AS amount_{s}" for s in STATUSES]

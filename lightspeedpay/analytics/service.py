@@ -224,13 +224,17 @@ class AnalyticsService:
             provider=q.provider,
             method=q.method,
         )
-        # totals and failure reasons over each period read the coarsest buckets that tile it; series the question's
-        whole = [
-            Span(grain, _cut(q, grain), a, b)
+        # totals and failure reasons over each period read the coarsest buckets that tile it, series the question's;
+        # what is not per group (the failure reasons, the overall series) reads the cut without the grouping
+        tiles = [
+            (grain, a, b)
             for start, end in ((w.previous_start, w.start), (w.start, w.end))
             for grain, a, b in pieces(start, end, w.bucket)
         ]
+        whole = [Span(grain, _cut(q, grain), a, b) for grain, a, b in tiles]
+        whole_ungrouped = [Span(grain, _cut(q, grain, grouped=False), a, b) for grain, a, b in tiles]
         series_span = Span(w.bucket, _cut(q, w.bucket), w.previous_start, w.end)
+        overall_span = Span(w.bucket, _cut(q, w.bucket, grouped=False), w.previous_start, w.end)
         step = STEP[w.bucket]
         periods = {1: _Period(w.start, w.end, step), 0: _Period(w.previous_start, w.start, step)}
         by_status = q.group_by == "status"
@@ -265,7 +269,7 @@ class AnalyticsService:
                 elif every_group:
                     p.group_series_of(row[1]).add(i, m)
         else:
-            for row in await analytics_repo.series(session, scope, series_span, group_by=None):
+            for row in await analytics_repo.series(session, scope, overall_span, group_by=None):
                 p = periods[1 if row[0] >= w.start else 0]
                 p.series.add(p.index(row[0]), Measures.of(row))
             if shown:
@@ -274,7 +278,8 @@ class AnalyticsService:
                 ):
                     p = periods[1 if row[0] >= w.start else 0]
                     p.group_series_of(row[1]).add(p.index(row[0]), Measures.of(row))
-        for period, code, n in await analytics_repo.failure_reasons(session, scope, whole, split_at=w.start):
+        reasons = await analytics_repo.failure_reasons(session, scope, whole_ungrouped, split_at=w.start)
+        for period, code, n in reasons:
             failures = periods[period].failures
             failures[code or "UNKNOWN"] = failures.get(code or "UNKNOWN", 0) + n
         labels = await self._labels(session, q.group_by, shown)
@@ -368,11 +373,12 @@ class _Period:
         }
 
 
-def _cut(q: AnalyticsQuery, grain: RollupGrain) -> RollupCut:
-    """The narrowest cut of `grain` that keeps what the question groups and filters by."""
-    merchant = q.client_id is not None or q.group_by == "merchant"
-    gateway = q.group_by in ("gateway", "provider") or q.gateway_id is not None or q.provider is not None
-    method = q.group_by == "method" or q.method is not None
+def _cut(q: AnalyticsQuery, grain: RollupGrain, *, grouped: bool = True) -> RollupCut:
+    """The narrowest cut of `grain` that keeps what the question filters by (and groups by, when `grouped`)."""
+    group_by = q.group_by if grouped else None
+    merchant = q.client_id is not None or group_by == "merchant"
+    gateway = group_by in ("gateway", "provider") or q.gateway_id is not None or q.provider is not None
+    method = group_by == "method" or q.method is not None
     cut = {
         (False, False, False): RollupCut.TOTAL,
         (True, False, False): RollupCut.MERCHANT,

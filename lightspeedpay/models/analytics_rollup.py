@@ -27,7 +27,7 @@ class RollupGrain(StrEnum):
 class RollupCut(StrEnum):
     """Which dimensions a row keeps. The narrower cuts exist so that a question reads few rows: a day of all
     merchants' payments is one `total` row, one `gateway` row per gateway, one `merchant` row per merchant, against
-    hundreds of `full` ones. The 5-minute grain (ranges up to 7 days) keeps only `full` and `total`."""
+    hundreds of `full` ones. The 5-minute grain (ranges up to 7 days) keeps `full`, `gateway`, `method` and `total`."""
 
     FULL = "full"  # merchant, gateway, provider, method
     PLATFORM = "platform"  # gateway, provider, method (the merchant rolled away)
@@ -39,7 +39,7 @@ class RollupCut(StrEnum):
 
 # the cuts each grain keeps (the fold writes them, the questions read them)
 CUTS = {
-    RollupGrain.FIVE_MINUTES: (RollupCut.FULL, RollupCut.TOTAL),
+    RollupGrain.FIVE_MINUTES: (RollupCut.FULL, RollupCut.GATEWAY, RollupCut.METHOD, RollupCut.TOTAL),
     RollupGrain.HOUR: tuple(RollupCut),
     RollupGrain.DAY: tuple(RollupCut),
 }
