@@ -38,6 +38,7 @@ if _ROOT not in sys.path:
 from bench.lib import pg, redisdb  # noqa: E402
 from bench.lib.api import Api  # noqa: E402
 from bench.lib.common import RESULTS, ROOT, console, free_port, source_info  # noqa: E402
+from bench.lib.cpu import CpuMeter, proc_table  # noqa: E402
 from bench.lib.load import pct  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay_bench"
@@ -143,6 +144,7 @@ class Measured:
     errors: int
     response_kb: float
     error_samples: list[str] = field(default_factory=list)
+    cpu_cores: dict[str, Any] = field(default_factory=dict)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -171,6 +173,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--redis-url", default=os.environ.get("LSP_BENCH_REDIS_URL", DEFAULT_REDIS_URL))
     p.add_argument("--keep-data", action="store_true", help="leave the seeded rows in the bench database")
     p.add_argument("--fresh-db", action="store_true", help="drop and recreate the bench schema first")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the rows an earlier --keep-data run left (no seed, no fold)",
+    )
     args = p.parse_args(argv)
     database = pg.pg_conn_kwargs(args.database_url)["database"]
     if database in ("lightspeedpay", "lightspeedpay_test") or "test" in database:
@@ -223,7 +230,7 @@ async def seed(admin: Any, args: argparse.Namespace) -> tuple[dict[str, Any], di
             gateway_ids,
             FAILURE_CODES,
             args.days * 86400.0,
-            float(args.transactions),
+            args.transactions,
             1,
         )
         done = hi
@@ -266,6 +273,22 @@ async def seed(admin: Any, args: argparse.Namespace) -> tuple[dict[str, Any], di
         "client_id": str(client_ids[0]),
     }
     return info, creds
+
+
+async def reused(admin: Any) -> dict[str, str]:
+    """The first bench merchant's credentials, from a database a --keep-data run left."""
+    from lightspeedpay.kit import crypto
+
+    row = await admin.fetchrow(
+        "SELECT id, client_key, client_salt_enc FROM clients WHERE company_name = 'Bench Merchant 01'"
+    )
+    if row is None or not await admin.fetchval("SELECT count(*) FROM analytics_rollups"):
+        raise SystemExit("--reuse needs the rows of an earlier run with --keep-data")
+    return {
+        "client_key": row["client_key"],
+        "client_salt": crypto.decrypt(row["client_salt_enc"]),
+        "client_id": str(row["id"]),
+    }
 
 
 async def fold(admin: Any) -> dict[str, Any]:
@@ -425,6 +448,7 @@ def print_results(results: list[Measured], concurrency: list[int], pgbench: dict
     t.add_column("KB", justify="right")
     for c in concurrency:
         t.add_column(f"c={c}", justify="right")
+        t.add_column(f"CPU api·pg·other (c={c})", justify="left")
     by_name: dict[str, dict[int, Measured]] = {}
     for m in results:
         by_name.setdefault(m.scenario, {})[m.concurrency] = m
@@ -433,13 +457,16 @@ def print_results(results: list[Measured], concurrency: list[int], pgbench: dict
         for c in concurrency:
             m = per_c.get(c)
             if m is None:
-                cells.append("—")
+                cells += ["—", "—"]
                 continue
             style = "red" if (m.p95_ms or 1e9) >= AIM_P95_MS or m.errors else ""
             text = f"{m.p50_ms:.1f} / {m.p95_ms:.1f} / {m.p99_ms:.1f} · {m.rps:.0f}/s" if m.p95_ms else "—"
             if m.errors:
                 text += f" ({m.errors} errors)"
             cells.append(f"[{style}]{text}[/]" if style else text)
+            cpu = m.cpu_cores
+            load = f"{cpu.get('api', 0):.2f}·{cpu.get('postgres', 0):.2f}·{cpu.get('other', 0):.2f}"
+            cells.append(load + (" ⚠" if cpu.get("other", 0) > 0.3 else ""))
         first = next(iter(per_c.values()))
         t.add_row(name, f"{first.response_kb:.0f}", *cells)
     console.print(t)
@@ -447,6 +474,10 @@ def print_results(results: list[Measured], concurrency: list[int], pgbench: dict
     verdict = "met" if worst < AIM_P95_MS and not any(m.errors for m in results) else "missed"
     colour = "green" if verdict == "met" else "red"
     console.print(f"worst p95 {worst:.1f} ms: [{colour}]aim p95 < {AIM_P95_MS:.0f} ms {verdict}[/]")
+    console.print(
+        "CPU: cores used by the API, PostgreSQL and everything else during each scenario (2.00 = the whole box); "
+        "⚠ marks more than 0.3 cores of other load"
+    )
     for c, res in pgbench.items():
         console.print(f"pgbench -N c={c}: {res.get('tps') or '—'} tps (same database, same run, API stopped)")
 
@@ -502,32 +533,41 @@ async def run(args: argparse.Namespace) -> int:
         await conn.close()
     await asyncio.to_thread(upgrade_database, args.database_url)
     admin = await asyncpg.connect(**pg.pg_conn_kwargs(args.database_url), command_timeout=3600)
+    postmaster = 0
+    try:
+        postmaster = proc_table().get(int(await admin.fetchval("SELECT pg_backend_pid()")), (0, 0, 0))[0]
+    except Exception:  # noqa: BLE001 - the CPU split is best effort (e.g. a remote server)
+        pass
     report: dict[str, Any] = {"meta": meta}
     api = Api(env, port, args.workers, RESULTS / f"api-analytics-{stamp}.log")
     use_pgbench = not args.no_pgbench and pg.pgbench_available()
     path = RESULTS / f"analytics-{stamp}.json"
     try:
         report["before"] = await pg.wait_for_quiet(admin, args.quiet_wait, args.workers * 30 + 2)
-        console.print(f"seeding {args.transactions:,} transactions over {args.days} days …")
-        report["seed"], creds = await seed(admin, args)
-        s = report["seed"]
-        console.print(
-            f"seeded {s['transactions']:,} in {s['seed_seconds']} s ({s['seed_rows_per_s']:,} rows/s, the analytics "
-            f"trigger included); {sum(s['updates'].values()):,} rows changed in {s['update_seconds']} s; "
-            f"{s['deltas']:,} deltas in the log"
-        )
-        report["fold"] = await fold(admin)
-        f = report["fold"]
-        console.print(
-            f"folded {f['deltas']:,} deltas in {f['seconds']} s ({f['deltas_per_s']:,}/s); rollups "
-            f"{sum(f['rollup_rows'].values()):,} rows, {f['rollup_size']}: {f['rollup_rows']}"
-        )
-        report["steady_fold"] = await steady_fold(admin, args)
-        sf = report["steady_fold"]
-        console.print(
-            f"steady state: {sf['payments']:,} payments of the last minute and their changes, {sf['deltas']:,} "
-            f"deltas, folded in {sf['seconds']} s ({sf['deltas_per_s']:,}/s)"
-        )
+        if args.reuse:
+            creds = await reused(admin)
+            console.print("measuring the rows a previous --keep-data run left (no seed, no fold)")
+        else:
+            console.print(f"seeding {args.transactions:,} transactions over {args.days} days …")
+            report["seed"], creds = await seed(admin, args)
+            s = report["seed"]
+            console.print(
+                f"seeded {s['transactions']:,} in {s['seed_seconds']} s ({s['seed_rows_per_s']:,} rows/s, the "
+                f"analytics trigger included); {sum(s['updates'].values()):,} rows changed in "
+                f"{s['update_seconds']} s; {s['deltas']:,} deltas in the log"
+            )
+            report["fold"] = await fold(admin)
+            f = report["fold"]
+            console.print(
+                f"folded {f['deltas']:,} deltas in {f['seconds']} s ({f['deltas_per_s']:,}/s); rollups "
+                f"{sum(f['rollup_rows'].values()):,} rows, {f['rollup_size']}: {f['rollup_rows']}"
+            )
+            report["steady_fold"] = await steady_fold(admin, args)
+            sf = report["steady_fold"]
+            console.print(
+                f"steady state: {sf['payments']:,} payments of the last minute and their changes, "
+                f"{sf['deltas']:,} deltas, folded in {sf['seconds']} s ({sf['deltas_per_s']:,}/s)"
+            )
         report["direct_scan"] = await direct_scan(admin)
         console.print(f"for comparison, {report['direct_scan']['query']}: {report['direct_scan']['ms']} ms")
         await redisdb.clear_redis(args.redis_url, prefix)
@@ -540,11 +580,15 @@ async def run(args: argparse.Namespace) -> int:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60, limits=limits) as http:
             for c in args.concurrency:
                 for scenario in SCENARIOS:
+                    meter = CpuMeter({"api": api.proc.pid if api.proc else 0, "postgres": postmaster})
+                    meter.start()
                     m = await measure(http, scenario, creds, c, args.requests, args.warmup)
+                    m.cpu_cores = meter.stop()
                     results.append(m)
                     console.print(
                         f"  c={c} {m.scenario:<42} p50 {m.p50_ms} p95 {m.p95_ms} p99 {m.p99_ms} ms, "
-                        f"{m.rps}/s, {m.response_kb} KB, errors {m.errors}"
+                        f"{m.rps}/s, {m.response_kb} KB, errors {m.errors}, other load "
+                        f"{m.cpu_cores.get('other', 0):.2f} cores"
                     )
         api.stop()
         report["results"] = [m.__dict__ for m in results]
@@ -568,7 +612,7 @@ async def run(args: argparse.Namespace) -> int:
         if use_pgbench:
             await asyncio.to_thread(pg.pgbench_drop, args.database_url)
         await redisdb.clear_redis(args.redis_url, prefix)
-        if not args.keep_data:
+        if not args.keep_data and not args.reuse:
             tables = await pg.app_tables(admin)
             if tables:
                 await admin.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
