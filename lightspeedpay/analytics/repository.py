@@ -240,7 +240,7 @@ async def _rows(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
     """The statement run on the session's own connection by the driver itself: a question reads thousands of rows,
     and building SQLAlchemy rows from them took longer than the query (asyncpg's records index like tuples)."""
     conn = await session.connection()
-    compiled = stmt.compile(dialect=conn.dialect)
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (…) lists
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None

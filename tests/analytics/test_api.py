@@ -165,6 +165,10 @@ async def test_a_merchant_sees_only_its_own_payments(platform, session, admin):
 
     everyone = await _get(admin, **window, group_by="merchant")
     assert everyone["current"]["totals"]["count"] == 7
+    # the largest group only: its own series, beside the series of all
+    largest = await _get(admin, **window, group_by="merchant", limit="1")
+    assert (largest["groups_total"], largest["current"]["series"]["count"]) == (2, [7])
+    assert [(g["label"], g["count"]) for g in largest["current"]["group_series"]] == [("Shop beta", [5])]
     assert [(g["label"], g["count"]) for g in everyone["current"]["groups"]] == [
         ("Shop beta", 5),
         ("Shop alpha", 2),
