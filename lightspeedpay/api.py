@@ -4,6 +4,8 @@ from fastapi import APIRouter
 
 from lightspeedpay.alerts.admin_api import alerts_router
 from lightspeedpay.alerts.admin_api import router as admin_alerts_router
+from lightspeedpay.analytics.admin_api import router as admin_analytics_router
+from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
@@ -56,5 +58,7 @@ for _router in (
     admin_audit_router,
     admin_streams_router,
     merchant_streams_router,
+    analytics_router,
+    admin_analytics_router,
 ):
     router.include_router(_router)

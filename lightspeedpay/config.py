@@ -206,6 +206,10 @@ class Settings(BaseSettings):
     # the figures /metrics reads at scrape time (queue counts, intents, breakers) are reused this long
     metrics_cache_seconds: float = 5.0
     audit_export_max_rows: int = 1_000_000  # one CSV export streams at most this many rows
+    # payment analytics (issue 9): how often the scheduler folds the delta log into the rollups (the analytics
+    # API lags the payments by about this much), and how many deltas one fold transaction takes
+    analytics_fold_seconds: float = 30.0
+    analytics_fold_batch: int = 20_000
 
     @field_validator("webhook_retry_schedule")
     @classmethod

@@ -199,3 +199,16 @@ class StreamsBusy(AppError):
     """This API process has as many open streams as LSP_STREAM_MAX_CONNECTIONS allows."""
 
     status_code, code = 503, "STREAMS_BUSY"
+
+
+# analytics (issue 9)
+class AnalyticsQueryInvalid(AppError):
+    status_code, code = 400, "INVALID_ANALYTICS_QUERY"
+
+
+class AnalyticsRangeTooLong(AppError):
+    status_code, code = 400, "RANGE_TOO_LONG"
+
+
+class AnalyticsTooManyBuckets(AppError):
+    status_code, code = 400, "TOO_MANY_BUCKETS"

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lightspeedpay.alerts.rules import SLA_GROUP, alert_rules
+from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
@@ -121,6 +122,11 @@ async def stream_queues() -> Any:
     await stream_service.publish_queues()
 
 
+async def analytics_fold() -> Any:
+    # its own units of work, one per batch of the delta log
+    return await analytics_service.fold_pending()
+
+
 def periodic_tasks() -> list[Periodic]:
     s = get_settings()
     return [
@@ -158,4 +164,6 @@ def periodic_tasks() -> list[Periodic]:
         ("health_report", cron(s.health_report_cron), health_report),
         # the queues' overview to the live queue stream every few seconds (nothing stored)
         ("stream_queues", every(s.stream_queue_sample_seconds), stream_queues),
+        # the analytics delta log folded into the rollups (the analytics API lags by about this interval)
+        ("analytics_fold", every(s.analytics_fold_seconds), analytics_fold),
     ]

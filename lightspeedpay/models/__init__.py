@@ -1,6 +1,9 @@
 """Every ORM model, one file per table."""
 
 from lightspeedpay.models.alert import Alert
+from lightspeedpay.models.analytics_delta import AnalyticsDelta
+from lightspeedpay.models.analytics_failure import AnalyticsFailure
+from lightspeedpay.models.analytics_rollup import AnalyticsRollup
 from lightspeedpay.models.archived_transaction import ArchivedTransaction
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
@@ -65,3 +68,4 @@ __all__ += ["SlackMessage"]
 __all__ += ["QueueMetric"]
 __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]
 __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
+__all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]

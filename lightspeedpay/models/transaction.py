@@ -37,6 +37,18 @@ class TransactionStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class PaymentMethod(StrEnum):
+    """How the payer paid, in our words whatever the PSP calls it (gateways.adapters.base.payment_method)."""
+
+    UPI = "upi"
+    CARD = "card"
+    NETBANKING = "netbanking"
+    WALLET = "wallet"
+    EMI = "emi"
+    PAYLATER = "paylater"
+    OTHER = "other"
+
+
 class TransactionColumns:
     """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
     can never drift apart."""
@@ -60,6 +72,8 @@ class TransactionColumns:
     redirect_url: Mapped[str | None] = mapped_column(String(500))
     gateway_txn_id: Mapped[str | None] = mapped_column(String(100))
     gateway_payment_id: Mapped[str | None] = mapped_column(String(100))
+    # how the payer paid, as the PSP's webhook said (NULL: not said, or the outcome came another way)
+    method: Mapped[str | None] = mapped_column(String(20))
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
     gateway_response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_code: Mapped[str | None] = mapped_column(String(100))
@@ -81,6 +95,7 @@ class Transaction(TransactionColumns, Base):
         CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
         CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
         CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
+        CheckConstraint(f"method IN {sql_in(PaymentMethod)}", name="ck_transactions_method"),
         Index("ix_transactions_client_created", "client_id", "created_at", "id"),
         Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
         UniqueConstraint("payment_id", name="uq_transactions_payment_id"),

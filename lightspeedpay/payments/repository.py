@@ -53,6 +53,8 @@ WITH moved AS (
 INSERT INTO transactions ({_COLUMNS}) SELECT {_COLUMNS} FROM moved RETURNING id
 """)
 
+_RESTORING = text("SELECT set_config('lsp.restoring_from_archive', :on, true)")
+
 # One batch of the daily archive, oldest first after the cursor (created_at, id): final payments older than the
 # cutoff with nothing pending are moved, in one statement, from transactions to archived_transactions. Rows
 # locked by anyone are skipped (the next day takes them); the locked rows' status and updated_at are re-checked
@@ -318,7 +320,10 @@ class TransactionRepository:
     async def restore(self, session: AsyncSession, transaction_id: uuid.UUID) -> bool:
         """Move an archived payment back to the hot table, in the caller's DB transaction (so that it can be
         locked and changed). False when it is not archived (any more: a concurrent restore won)."""
+        # the analytics trigger counts new payments; this one was counted when it was made
+        await session.execute(_RESTORING, {"on": "on"})
         moved = (await session.execute(_RESTORE, {"id": transaction_id})).scalar_one_or_none()
+        await session.execute(_RESTORING, {"on": "off"})
         if moved is not None:
             log.info("transaction_restored_from_archive", transaction_id=str(transaction_id))
         return moved is not None

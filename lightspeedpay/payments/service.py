@@ -358,6 +358,7 @@ class PaymentService:
         gateway_payment_id: str | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
+        method: str | None = None,
     ) -> bool:
         """Move the (locked) transaction forward; a late or duplicate outcome changes nothing."""
         if not can_move(txn.status, outcome):
@@ -368,6 +369,8 @@ class PaymentService:
         await self.count_status(session, txn.gateway_id, outcome)
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
+        if method:
+            txn.method = method
         if outcome == TransactionStatus.AUTHORIZED:
             txn.authorized_at = datetime.now(UTC)
         if outcome == TransactionStatus.PAID:
