@@ -139,4 +139,4 @@ async def test_the_daily_commission_payout_settles_deducts_and_retries_once_a_da
                 )
             )
         ).scalar_one()
-        assert retried.details == {"previous_failure": "the settlement job failed: boom"}
+        assert retried.before == {"status": "failed", "failure_reason": "the settlement job failed: boom"}
