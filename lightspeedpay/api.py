@@ -4,6 +4,8 @@ from fastapi import APIRouter
 
 from lightspeedpay.alerts.admin_api import alerts_router
 from lightspeedpay.alerts.admin_api import router as admin_alerts_router
+from lightspeedpay.analytics.admin_api import router as admin_analytics_router
+from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
@@ -13,6 +15,7 @@ from lightspeedpay.merchants.api import router as wallet_router
 from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
 from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
+from lightspeedpay.monitoring.audit_api import router as admin_audit_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
@@ -20,6 +23,7 @@ from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
 from lightspeedpay.refunds.api import router as refunds_router
+from lightspeedpay.reports.admin_api import router as admin_reports_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
 from lightspeedpay.settlements.api import router as settlements_router
 from lightspeedpay.streams.api import admin_router as admin_streams_router
@@ -50,7 +54,11 @@ for _router in (
     test_helpers_router,
     system_router,
     admin_monitoring_router,
+    admin_reports_router,
+    admin_audit_router,
     admin_streams_router,
     merchant_streams_router,
+    analytics_router,
+    admin_analytics_router,
 ):
     router.include_router(_router)

@@ -13,10 +13,11 @@ from lightspeedpay.api import router as api_router
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
-from lightspeedpay.kit import http
+from lightspeedpay.kit import http, metrics
 from lightspeedpay.kit import logging as lsp_logging
 from lightspeedpay.kit.parsing import require_json_media_type
 from lightspeedpay.kit.request_context import RequestContextMiddleware
+from lightspeedpay.monitoring.metrics import process_exited
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
 from lightspeedpay.streams.hub import hub as stream_hub
 from lightspeedpay.url_guard import RejectNulInUrl
@@ -24,7 +25,9 @@ from lightspeedpay.url_guard import RejectNulInUrl
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    metrics.PROCESSES.labels("api").set(1)
     yield
+    process_exited()
     await stream_hub.close()
     await queues.close()
     await http.close()

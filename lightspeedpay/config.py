@@ -109,6 +109,21 @@ class Settings(BaseSettings):
     settlement_after_hour: int = 1  # local hour after which the previous day is settled
     dues_notice_interval_hours: float = 24.0  # at most one LOW_BALANCE notice per merchant in this window
 
+    # seed 003's schedules, retention and archive (issue 9): cron expressions in LSP_SCHEDULER_TIMEZONE; each
+    # daily task does its work once per IST day however often it runs
+    low_balance_reminder_cron: str = "*/15 * * * *"
+    commission_payout_cron: str = "0 0 * * *"
+    archive_cron: str = "0 2 * * *"
+    retention_cron: str = "30 2 * * *"
+    health_report_cron: str = "0 6 * * *"
+    archive_timeout_seconds: float = 3600.0  # the archive and retention runs may take this long (in batches)
+    archive_after_days: float = 90.0  # final payments with nothing pending leave the hot table after this
+    archive_batch_size: int = 500  # payments moved per DB transaction
+    retention_job_intents_days: float = 7.0  # completed job intents are deleted after this
+    retention_psp_events_days: float = 90.0  # processed PSP webhooks are deleted after this
+    retention_alerts_days: float = 90.0  # resolved alerts are deleted after this
+    retention_batch_blocks: int = 2000  # table pages (8 kB) one batch of a retention purge looks at
+
     # WhatsApp Cloud API (https://graph.facebook.com in production; the loopback stand-in by default)
     wa_base_url: str = "http://127.0.0.1:8960"
     wa_api_version: str = "v21.0"
@@ -177,9 +192,24 @@ class Settings(BaseSettings):
     stream_queue_sample_seconds: float = 5.0  # the scheduler publishes the queues' overview this often
     stream_snapshot_limit: int = 50  # latest transactions in a transactions stream's snapshot
 
-    log_json: bool = False
+    # JSON log lines (one object a line, with the request id); unset: JSON when LSP_ENV=production
+    log_json: bool | None = None
     log_level: str = "INFO"
+    # one line per HTTP request (method, path, status, duration) at INFO, with the request id
+    access_log: bool = True
     admin_token: str = "dev-admin-token"
+
+    # audit log and metrics (issue 9)
+    # prometheus_client's multiprocess directory, shared by the api, worker and scheduler processes of one host
+    # (set as PROMETHEUS_MULTIPROC_DIR before they start); unset: one per platform under the system's temp dir
+    metrics_dir: str | None = None
+    # the figures /metrics reads at scrape time (queue counts, intents, breakers) are reused this long
+    metrics_cache_seconds: float = 5.0
+    audit_export_max_rows: int = 1_000_000  # one CSV export streams at most this many rows
+    # payment analytics (issue 9): how often the scheduler folds the delta log into the rollups (the analytics
+    # API lags the payments by about this much), and how many deltas one fold transaction takes
+    analytics_fold_seconds: float = 30.0
+    analytics_fold_batch: int = 20_000
 
     @field_validator("webhook_retry_schedule")
     @classmethod
@@ -191,6 +221,8 @@ class Settings(BaseSettings):
     def _private_targets_default(self) -> Settings:
         if self.webhook_allow_private_targets is None:
             self.webhook_allow_private_targets = self.env != "production"
+        if self.log_json is None:
+            self.log_json = self.env == "production"
         return self
 
     @property

@@ -185,6 +185,12 @@ class HttpError(AppError):
         self.code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(status_code, "HTTP_ERROR")  # type: ignore[misc]
 
 
+class ReportNotFound(NotFound):
+    """No health report for the day asked (issue 9, reports/)."""
+
+    status_code, code = 404, "REPORT_NOT_FOUND"
+
+
 class StreamNotFound(AppError):
     status_code, code = 404, "STREAM_NOT_FOUND"
 
@@ -193,3 +199,16 @@ class StreamsBusy(AppError):
     """This API process has as many open streams as LSP_STREAM_MAX_CONNECTIONS allows."""
 
     status_code, code = 503, "STREAMS_BUSY"
+
+
+# analytics (issue 9)
+class AnalyticsQueryInvalid(AppError):
+    status_code, code = 400, "INVALID_ANALYTICS_QUERY"
+
+
+class AnalyticsRangeTooLong(AppError):
+    status_code, code = 400, "RANGE_TOO_LONG"
+
+
+class AnalyticsTooManyBuckets(AppError):
+    status_code, code = 400, "TOO_MANY_BUCKETS"

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lightspeedpay.alerts.rules import SLA_GROUP, alert_rules
+from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.gateways.routing import routing_service
 from lightspeedpay.idempotency import service as idempotency
@@ -17,10 +18,13 @@ from lightspeedpay.jobs import scheduler, sweeper
 from lightspeedpay.jobs.scheduler import Periodic, cron, every
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.ledger.checker import ledger_checker
+from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.monitoring.status import status_checker
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.queue_admin.service import queue_admin_service
 from lightspeedpay.refunds.service import refund_service
+from lightspeedpay.reports.service import health_report_service
+from lightspeedpay.retention.service import archive_service, daily_runs, retention_service
 from lightspeedpay.settlements.service import settlement_service
 from lightspeedpay.streams.service import stream_service
 from lightspeedpay.webhooks.tasks import housekeeping
@@ -89,9 +93,38 @@ async def status_check() -> Any:
     return report.summary()
 
 
+# seed 003's schedules (issue 9). Each daily task does its work once per IST day however often it is called
+# (retention.service.DailyRuns): a misfire made up at takeover, or a second scheduler, does nothing twice.
+
+
+async def low_balance_reminder() -> Any:
+    return await _in_session(dues_service.remind)
+
+
+async def commission_payout() -> Any:
+    return await daily_runs.once("commission_payout", settlement_service.daily_commission_payout)
+
+
+async def archive() -> Any:
+    return await archive_service.run()
+
+
+async def retention() -> Any:
+    return await retention_service.run()
+
+
+async def health_report() -> Any:
+    return await daily_runs.once("health_report", health_report_service.generate)
+
+
 async def stream_queues() -> Any:
     # the queues' overview to the live queue stream; nothing is stored (queue_metrics keeps one a minute)
     await stream_service.publish_queues()
+
+
+async def analytics_fold() -> Any:
+    # its own units of work, one per batch of the delta log
+    return await analytics_service.fold_pending()
 
 
 def periodic_tasks() -> list[Periodic]:
@@ -118,6 +151,19 @@ def periodic_tasks() -> list[Periodic]:
         ("status_check", cron(s.status_check_cron), status_check),
         # scheduled_runs, scheduler_instances and worker_health past their retention
         ("jobs_housekeeping", every(3600), scheduler.housekeeping),
+        # seed 003: merchants over their warn threshold, reminded at most once a day, payment or not
+        ("low_balance_reminder", cron(s.low_balance_reminder_cron), low_balance_reminder),
+        # seed 003's Commission Payout: settle the day that ended, deduct dues; retry failed settlements
+        ("commission_payout", cron(s.commission_payout_cron), commission_payout),
+        # seed 003's Archive Transactions: final payments past LSP_ARCHIVE_AFTER_DAYS to archived_transactions, in
+        # batches; a run cut short by its timeout is resumed by the next call the same day
+        ("archive", cron(s.archive_cron, timeout=s.archive_timeout_seconds), archive),
+        # job intents, PSP events, resolved alerts, webhook events past their retention (audit rows never)
+        ("retention", cron(s.retention_cron, timeout=s.archive_timeout_seconds), retention),
+        # seed 003's System Health Report: yesterday's, stored and sent to Slack
+        ("health_report", cron(s.health_report_cron), health_report),
         # the queues' overview to the live queue stream every few seconds (nothing stored)
         ("stream_queues", every(s.stream_queue_sample_seconds), stream_queues),
+        # the analytics delta log folded into the rollups (the analytics API lags by about this interval)
+        ("analytics_fold", every(s.analytics_fold_seconds), analytics_fold),
     ]

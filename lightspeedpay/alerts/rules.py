@@ -292,7 +292,9 @@ async def scheduler_down(ctx: RuleContext) -> list[Condition]:
     """No scheduler leads and none stands by to take over. The rules run inside the scheduler, which can only
     resolve this one; the workers raise it (`scheduler_watchdog`, after each heartbeat)."""
     view = await worker_health_service.scheduler(ctx.session)
-    if view.leader is not None or view.standbys:
+    if view.leader is not None or view.standbys or not view.silent:
+        # someone leads or stands by; or no scheduler ever beat here (a fresh install: the status page says
+        # so), so there is no silence to measure
         return []
     beats = [i.last_beat_at for i in view.silent]
     return [

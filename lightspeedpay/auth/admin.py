@@ -25,6 +25,11 @@ class Admin:
 
     name: str = "admin"
 
+    @property
+    def actor(self) -> str:
+        """How the audit log names this operator."""
+        return f"admin:{self.name}"
+
 
 def _digest(token: str) -> bytes:
     # comparing fixed-length digests keeps the comparison's time independent of the token's length too

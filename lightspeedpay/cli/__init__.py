@@ -37,11 +37,24 @@ from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
 
 
 def _register_tasks() -> None:
-    from lightspeedpay import tasks  # noqa: F401 - a settlement run queues and runs jobs
+    from lightspeedpay import tasks  # noqa: F401 - a settlement run queues jobs, a ledger check raises alerts (Slack jobs)
 
 
-app.add_typer(ledger_app, name="ledger")
+app.add_typer(ledger_app, name="ledger", callback=_register_tasks)
 app.add_typer(settlements_app, name="settlements", callback=_register_tasks)
+
+
+def _metrics_dir() -> None:
+    """Before anything imports prometheus_client: this host's shared directory for the platform's metrics."""
+    from lightspeedpay.monitoring.metrics import prepare
+
+    prepare()
+
+
+def _count_process(kind: str) -> None:
+    from lightspeedpay.kit import metrics
+
+    metrics.PROCESSES.labels(kind).set(1)
 
 
 def _configure_logging() -> None:
@@ -63,6 +76,7 @@ def api(
     """Run the HTTP API."""
     import uvicorn
 
+    _metrics_dir()
     s = get_settings()
     uvicorn.run(
         "lightspeedpay.app:create_app",
@@ -81,6 +95,7 @@ def worker(
     queue: Annotated[list[str] | None, typer.Option("--queue", "-q", help="queue(s) to serve")] = None,
 ) -> None:
     """Run queue workers (all queues unless --queue is given)."""
+    _metrics_dir()
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler
     from lightspeedpay.alerts.rules import scheduler_watchdog
     from lightspeedpay.jobs import queues
@@ -90,19 +105,35 @@ def worker(
         if name not in queues.QUEUE_NAMES:
             raise typer.BadParameter(f"unknown queue {name!r}; one of {', '.join(queues.QUEUE_NAMES)}")
     _configure_logging()
+    _count_process("worker")
     asyncio.run(worker_mod.run(list(queue) if queue else None, watchdog=scheduler_watchdog))
 
 
 @app.command()
 def scheduler() -> None:
     """Run the periodic work (lightspeedpay/schedule.py): leads, or stands by while another scheduler leads."""
+    _metrics_dir()
     from lightspeedpay import tasks  # noqa: F401 - registers every job handler (the periodic work queues jobs)
     from lightspeedpay.jobs import scheduler as scheduler_mod
 
     _configure_logging()
+    _count_process("scheduler")
     from lightspeedpay.schedule import periodic_tasks
 
     asyncio.run(scheduler_mod.run(periodic_tasks))
+
+
+@app.command("metrics-server")
+def metrics_server(
+    port: Annotated[int, typer.Option("--port", help="where Prometheus scrapes /metrics")] = 9464,
+    host: Annotated[str, typer.Option("--host", help="listen address")] = "127.0.0.1",
+) -> None:
+    """Serve this host's counters (queue workers, scheduler) on /metrics, for a host that runs no API."""
+    _metrics_dir()
+    _configure_logging()
+    from lightspeedpay.monitoring.metrics import serve_counts
+
+    serve_counts(host, port)
 
 
 @app.command()
@@ -191,6 +222,7 @@ def merchant_create(
     """Create a merchant and print its credentials (shown once)."""
     from lightspeedpay.db import sessionmaker
     from lightspeedpay.merchants.service import merchant_service
+    from lightspeedpay.monitoring.audit import cli_actor
 
     async def run() -> dict[str, str]:
         async with sessionmaker()() as session:
@@ -200,6 +232,7 @@ def merchant_create(
                 webhook_url=webhook_url,
                 fee_percent=Decimal(fee_percent) if fee_percent else None,
                 whatsapp_phone=whatsapp_phone,
+                actor=cli_actor(),
             )
             await session.commit()
             return {
@@ -234,6 +267,7 @@ def merchant_rotate_salt(
     from lightspeedpay.jobs.unit_of_work import unit_of_work
     from lightspeedpay.merchants.repository import merchant_repo
     from lightspeedpay.merchants.service import merchant_service
+    from lightspeedpay.monitoring.audit import cli_actor
 
     async def run() -> dict[str, str]:
         async with unit_of_work() as session:
@@ -241,7 +275,7 @@ def merchant_rotate_salt(
             if client is None:
                 raise typer.BadParameter(f"no merchant has the client key {client_key!r}")
             salt = await merchant_service.rotate_salt(
-                session, client.id, grace_seconds=grace_seconds, actor="cli"
+                session, client.id, grace_seconds=grace_seconds, actor=cli_actor()
             )
             return {
                 "client_key": client_key,
@@ -277,6 +311,7 @@ def gateway_add(
     """Add a PSP account to the pool (credentials are stored encrypted)."""
     from lightspeedpay.gateways.provisioning import add_gateway
     from lightspeedpay.kit.crypto import mask
+    from lightspeedpay.monitoring.audit import cli_actor
 
     gateway_id, creds = asyncio.run(
         add_gateway(
@@ -286,6 +321,7 @@ def gateway_add(
             credentials=json.loads(credentials) if credentials else None,
             monthly_limit=monthly_limit,
             priority=priority,
+            actor=cli_actor(),
         )
     )
     typer.echo(
@@ -323,15 +359,36 @@ def keys_rotate(
     from lightspeedpay.auth.keys import KeyRotationError, rotate_keys
     from lightspeedpay.db import engine, sessionmaker
     from lightspeedpay.kit.crypto import keyring
+    from lightspeedpay.monitoring import audit
+
+    async def record(action: str, *, error: str | None = None, counts: dict[str, int] | None = None) -> None:
+        # the rotation commits batch by batch; its outcome (or where it stopped) is one audit row at the end
+        async with sessionmaker()() as session:
+            audit.record(
+                session,
+                actor=audit.cli_actor(),
+                action=action,
+                target_type="encryption_key",
+                target_id=keyring().primary,
+                after={"primary_key_id": keyring().primary},
+                reason=error,
+                details={"re_encrypted": counts} if counts is not None else None,
+            )
+            await session.commit()
 
     async def run(progress: Progress) -> dict[str, int]:
         task = progress.add_task(f"re-encrypting under {keyring().primary!r}", total=None)
         try:
-            return await rotate_keys(
+            counts = await rotate_keys(
                 sessionmaker(),
                 batch=batch,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
+            await record("encryption_keys.rotated", counts=counts)
+            return counts
+        except KeyRotationError as exc:
+            await record("encryption_keys.rotation_stopped", error=str(exc))
+            raise
         finally:
             await engine().dispose()
 
@@ -476,6 +533,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
 
     s = get_settings()
     api_port = port or s.api_port
+    _metrics_dir()  # empty for this run of the platform; the processes below inherit it
     asyncio.run(create_database_if_missing(s.database_url))
     upgrade_database()
     creds = asyncio.run(demo.seed())

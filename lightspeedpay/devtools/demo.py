@@ -38,6 +38,7 @@ async def seed() -> dict[str, str]:
                 session,
                 company_name=DEMO_MERCHANT,
                 webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo",
+                actor="demo",
             )
             await session.commit()
             client = new.client
@@ -62,6 +63,7 @@ async def seed() -> dict[str, str]:
             credentials=None,
             monthly_limit=50_000_000_00,
             priority=priority,
+            actor="demo",
         )
     return creds
 

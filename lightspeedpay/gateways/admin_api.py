@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
-from lightspeedpay.auth.admin import authenticate_admin
+from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import BadRequest, ValidationFailed
 from lightspeedpay.gateways.schemas import (
@@ -112,9 +112,9 @@ async def list_gateways(session: ReadSession) -> GatewayList:
         },
     ),
 )
-async def create_gateway(request: Request, session: WriteSession) -> GatewayOut:
+async def create_gateway(request: Request, admin: CurrentAdmin, session: WriteSession) -> GatewayOut:
     body = parse_json(GatewayCreate, await read_body(request))
-    return _out(await gateway_service.create(session, body))
+    return _out(await gateway_service.create(session, body, actor=admin.actor))
 
 
 @router.get(
@@ -139,9 +139,11 @@ async def gateway_health(
         PriorityUpdate, [{"id": "6f1c…", "priority": 10}, {"id": "9a2e…", "priority": 5}]
     ),
 )
-async def set_priorities(request: Request, session: WriteSession) -> GatewayList:
+async def set_priorities(request: Request, admin: CurrentAdmin, session: WriteSession) -> GatewayList:
     items = _priorities(await read_body(request))
-    return GatewayList(items=[_out(g) for g in await gateway_service.set_priorities(session, items)])
+    return GatewayList(
+        items=[_out(g) for g in await gateway_service.set_priorities(session, items, actor=admin.actor)]
+    )
 
 
 @router.get("/{gateway_id}", response_model=GatewayOut, responses=_NOT_FOUND, summary="One gateway")
@@ -156,10 +158,12 @@ async def get_gateway(gateway_id: str, session: ReadSession) -> GatewayOut:
     summary="Change a gateway; `credentials` replaces the whole set, `temp_failed: false` clears the breaker",
     openapi_extra=_body_doc(GatewayUpdate, {"priority": 3, "temp_failed": False}),
 )
-async def update_gateway(gateway_id: str, request: Request, session: WriteSession) -> GatewayOut:
+async def update_gateway(
+    gateway_id: str, request: Request, admin: CurrentAdmin, session: WriteSession
+) -> GatewayOut:
     gid = _gateway_id(gateway_id)
     body = parse_json(GatewayUpdate, await read_body(request))
-    return _out(await gateway_service.update(session, gid, body))
+    return _out(await gateway_service.update(session, gid, body, actor=admin.actor))
 
 
 @router.delete(
@@ -175,8 +179,8 @@ async def update_gateway(gateway_id: str, request: Request, session: WriteSessio
     },
     summary="Delete a gateway, or deactivate it when records refer to it",
 )
-async def delete_gateway(gateway_id: str, session: WriteSession) -> Response:
-    kept = await gateway_service.retire(session, _gateway_id(gateway_id))
+async def delete_gateway(gateway_id: str, admin: CurrentAdmin, session: WriteSession) -> Response:
+    kept = await gateway_service.retire(session, _gateway_id(gateway_id), actor=admin.actor)
     if kept is None:
         return Response(status_code=204)
     body = GatewayDeactivated(**_out(kept).model_dump(), deactivated=True)

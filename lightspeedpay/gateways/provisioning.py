@@ -19,8 +19,10 @@ async def add_gateway(
     credentials: dict[str, str] | None,
     monthly_limit: int,
     priority: int,
+    actor: str | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """Adds a gateway; a sandbox gateway without credentials gets fresh ones registered on the simulator."""
+    """Adds a gateway; a sandbox gateway without credentials gets fresh ones registered on the simulator.
+    `actor`: who adds it, for the audit log."""
     s = get_settings()
     creds = credentials or {
         "key_id": f"sbx_key_{secrets.token_hex(6)}",
@@ -36,6 +38,7 @@ async def add_gateway(
             credentials=creds,
             monthly_limit=monthly_limit,
             priority=priority,
+            actor=actor,
         )
         await session.commit()
     if provider == "sandbox" and (base_url is None or base_url == s.simulator_url):

@@ -15,10 +15,17 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, func, select, text, update
+from sqlalchemy import Row, delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from lightspeedpay.models import Alert, GatewayAttempt, PaymentGateway, PspEvent, Transaction
+from lightspeedpay.models import (
+    Alert,
+    ArchivedTransaction,
+    GatewayAttempt,
+    PaymentGateway,
+    PspEvent,
+    Transaction,
+)
 from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
 
 
@@ -123,6 +130,11 @@ class GatewayRepository:
         lock of its own."""
         return await session.get(PaymentGateway, gateway_id, populate_existing=fresh)
 
+    async def labels(self, conn: AsyncConnection | AsyncSession) -> dict[uuid.UUID, tuple[str, str]]:
+        """(name, provider) of every gateway: the labels of the payment metrics."""
+        rows = await conn.execute(select(PaymentGateway.id, PaymentGateway.name, PaymentGateway.provider))
+        return {r.id: (r.name, r.provider) for r in rows}
+
     async def by_name(self, session: AsyncSession, name: str) -> PaymentGateway | None:
         return (
             await session.execute(select(PaymentGateway).where(PaymentGateway.name == name))
@@ -161,9 +173,9 @@ class GatewayRepository:
         """Whether any payment, PSP event, attempt or alert refers to the gateway (it must then be kept)."""
         checks = [
             exists().where(model.gateway_id == gateway_id)
-            for model in (Transaction, PspEvent, GatewayAttempt, Alert)
+            for model in (Transaction, ArchivedTransaction, PspEvent, GatewayAttempt, Alert)
         ]
-        return bool((await session.execute(select(checks[0] | checks[1] | checks[2] | checks[3]))).scalar())
+        return bool((await session.execute(select(or_(*checks)))).scalar())
 
     async def delete(self, session: AsyncSession, gateway_id: uuid.UUID) -> None:
         await session.execute(delete(PaymentGateway).where(PaymentGateway.id == gateway_id))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.errors import Conflict, NotFound, ValidationFailed
 from lightspeedpay.gateways.adapters import get_adapter, providers
@@ -31,6 +31,7 @@ from lightspeedpay.gateways.schemas import (
 from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit import crypto
 from lightspeedpay.models import PaymentGateway
+from lightspeedpay.monitoring import audit
 
 IST = ZoneInfo("Asia/Kolkata")
 _UNIQUE_VIOLATION = "23505"
@@ -63,15 +64,48 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == _UNIQUE_VIOLATION
 
 
+# what an audit row shows of a gateway: never its credentials, only their masked hint
+_AUDITED = (
+    "name",
+    "provider",
+    "base_url",
+    "credentials_hint",
+    "monthly_limit",
+    "priority",
+    "is_active",
+    "temp_failed",
+)
+
+
+def _audited(gateway: PaymentGateway) -> dict[str, object]:
+    return {f: getattr(gateway, f) for f in _AUDITED}
+
+
 def volume_month(at: datetime | None = None) -> date:
     """Monthly limits run by calendar month in India."""
     local = (at or datetime.now(UTC)).astimezone(IST)
     return local.date().replace(day=1)
 
 
+_LABELS_SECONDS = 60.0
+
+
 class GatewayService:
     def __init__(self) -> None:
         self._accounts: dict[tuple[uuid.UUID, str, str, str], GatewayAccount] = {}
+        self._labels: dict[uuid.UUID, tuple[str, str]] = {}
+        self._labels_until = 0.0
+
+    async def metric_labels(
+        self, conn: AsyncConnection | AsyncSession, gateway_id: uuid.UUID
+    ) -> tuple[str, str]:
+        """(name, provider) of a gateway for the metrics, from a per-process copy read again every minute (a
+        renamed gateway's figures move to its new name) or when it does not know the gateway yet."""
+        now = time.monotonic()
+        if gateway_id not in self._labels or now > self._labels_until:
+            self._labels = await gateway_repo.labels(conn)
+            self._labels_until = now + _LABELS_SECONDS
+        return self._labels.get(gateway_id, (str(gateway_id), "unknown"))
 
     async def add(
         self,
@@ -84,7 +118,9 @@ class GatewayService:
         monthly_limit: int = 100_000_000,
         priority: int = 1,
         gateway_id: uuid.UUID | None = None,
+        actor: str | None = None,
     ) -> PaymentGateway:
+        """`actor`: who adds it, for the audit log (the CLI); the admin API's `create` audits on its own."""
         adapter = get_adapter(provider)
         missing = [f for f in adapter.credential_fields if not credentials.get(f)]
         if missing:
@@ -105,7 +141,20 @@ class GatewayService:
         )
         session.add(gateway)
         await session.flush()
+        if actor is not None:
+            self._audit_created(session, gateway, actor)
         return gateway
+
+    @staticmethod
+    def _audit_created(session: AsyncSession, gateway: PaymentGateway, actor: str) -> None:
+        audit.record(
+            session,
+            actor=actor,
+            action="gateway.created",
+            target_type="gateway",
+            target_id=gateway.id,
+            after=audit.plain(_audited(gateway)),
+        )
 
     def credentials_hint(self, provider: str, credentials: Mapping[str, str]) -> str:
         """The provider's first credential field (its public key id), masked."""
@@ -142,7 +191,7 @@ class GatewayService:
             raise GatewayNotFound("No gateway with this id.", field="gateway_id")
         return gateway
 
-    async def create(self, session: AsyncSession, body: GatewayCreate) -> PaymentGateway:
+    async def create(self, session: AsyncSession, body: GatewayCreate, *, actor: str) -> PaymentGateway:
         self.check_credentials(body.provider, body.credentials)
         if await gateway_repo.by_name(session, body.name) is not None:
             raise GatewayNameTaken(body.name)
@@ -163,13 +212,15 @@ class GatewayService:
                 raise GatewayNameTaken(body.name) from None
             raise
         await session.refresh(gateway)
+        self._audit_created(session, gateway, actor)
         self.announce(session, gateway, "created")
         return gateway
 
     async def update(
-        self, session: AsyncSession, gateway_id: uuid.UUID, body: GatewayUpdate
+        self, session: AsyncSession, gateway_id: uuid.UUID, body: GatewayUpdate, *, actor: str
     ) -> PaymentGateway:
         gateway = await self.get(session, gateway_id, lock=True)
+        was = _audited(gateway)
         changes = body.changes()
         name = changes.pop("name", gateway.name)
         if name != gateway.name:
@@ -196,18 +247,46 @@ class GatewayService:
                 raise GatewayNameTaken(name) from None
             raise
         await session.refresh(gateway)
+        before, after = audit.changed(was, _audited(gateway))
+        if "credentials" in body.model_fields_set:
+            # new credentials can keep the same masked hint; say they were replaced all the same
+            before["credentials"], after["credentials"] = "(previous set)", "(replaced)"
+        # a change of is_active alone is the gateway's on/off switch
+        action = "gateway.updated"
+        if set(after) == {"is_active"}:
+            action = "gateway.enabled" if after["is_active"] else "gateway.disabled"
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            target_type="gateway",
+            target_id=gateway.id,
+            before=before,
+            after=after,
+        )
         self.announce(session, gateway, "updated")
         return gateway
 
-    async def retire(self, session: AsyncSession, gateway_id: uuid.UUID) -> PaymentGateway | None:
+    async def retire(
+        self, session: AsyncSession, gateway_id: uuid.UUID, *, actor: str
+    ) -> PaymentGateway | None:
         """Delete a gateway nothing refers to; one with history (payments, events, alerts) is only
         deactivated and returned, so the records that name it stay whole."""
         gateway = await self.get(session, gateway_id, lock=True)
+        was = audit.plain(_audited(gateway))
         if not await gateway_repo.has_history(session, gateway.id):
             try:
                 async with session.begin_nested():
                     await gateway_repo.delete(session, gateway.id)
                 session.expunge(gateway)
+                audit.record(
+                    session,
+                    actor=actor,
+                    action="gateway.deleted",
+                    target_type="gateway",
+                    target_id=gateway_id,
+                    before=was,
+                )
                 broadcast.publish(
                     session,
                     broadcast.GATEWAYS,
@@ -221,10 +300,22 @@ class GatewayService:
         gateway.is_active = False
         await session.flush()
         await session.refresh(gateway)
+        audit.record(
+            session,
+            actor=actor,
+            action="gateway.deactivated",
+            target_type="gateway",
+            target_id=gateway.id,
+            before={"is_active": was["is_active"]},
+            after={"is_active": False},
+            details={"why": "records refer to the gateway, so it was deactivated instead of deleted"},
+        )
         self.announce(session, gateway, "deactivated")
         return gateway
 
-    async def set_priorities(self, session: AsyncSession, items: list[PriorityItem]) -> list[PaymentGateway]:
+    async def set_priorities(
+        self, session: AsyncSession, items: list[PriorityItem], *, actor: str
+    ) -> list[PaymentGateway]:
         """All the priorities change, or (an unknown or repeated id) none do."""
         if not items:
             raise ValidationFailed('Send at least one {"id", "priority"} item.')
@@ -240,6 +331,16 @@ class GatewayService:
                     f"No gateway with id {item.id}; no priority was changed.", field=f"{i}.id"
                 )
         for item in items:
+            audit.record(
+                session,
+                actor=actor,
+                action="gateway.priority_set",
+                target_type="gateway",
+                target_id=item.id,
+                before={"priority": locked[item.id].priority},
+                after={"priority": item.priority},
+                details={"batch": len(items)},
+            )
             locked[item.id].priority = item.priority
             self.announce(session, locked[item.id], "priority")
         await session.flush()

@@ -133,8 +133,11 @@ class _StderrHandler(logging.StreamHandler):
         return sys.stderr
 
 
-def configure(*, json: bool = False, level: str = "INFO", secrets: Iterable[str] | None = None) -> None:
-    """`secrets`: values never to print; by default those in the settings (configured_secrets)."""
+def configure(
+    *, json: bool | None = False, level: str = "INFO", secrets: Iterable[str] | None = None
+) -> None:
+    """`json`: one JSON object a line (production), else readable text; `secrets`: values never to print, by
+    default those in the settings (configured_secrets)."""
     scrub = scrubber(configured_secrets(get_settings()) if secrets is None else secrets)
     renderer: Any = (
         structlog.processors.JSONRenderer()

@@ -8,6 +8,7 @@ context variables carry the id into every log line."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,11 @@ HEADER = "X-Request-Id"
 _HEADER_BYTES = HEADER.lower().encode()
 # what we accept from a caller: a token that is safe in a log line and a header (a UUID, a ULID, "req_…", …)
 _ACCEPTED = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+# probes and scrapes come every few seconds; an access line for each would bury the requests that matter
+_QUIET_PATHS = frozenset({"/health", "/api/health", "/metrics"})
+
+_log = structlog.get_logger()
 
 _request_id: ContextVar[str | None] = ContextVar("lsp_request_id", default=None)
 _client_ip: ContextVar[str | None] = ContextVar("lsp_client_ip", default=None)
@@ -62,7 +68,10 @@ class RequestContextMiddleware:
     are the ones the route sees), for HTTP requests only."""
 
     def __init__(self, app: Any) -> None:
+        from lightspeedpay.config import get_settings
+
         self.app = app
+        self.access_log = get_settings().access_log
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -77,12 +86,28 @@ class RequestContextMiddleware:
         client = scope.get("client")
         ip = client[0] if client else None
 
+        status: list[int] = []
+        started = time.perf_counter()
+
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
+                status.append(message["status"])
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER_BYTES]
                 headers.append((_HEADER_BYTES, rid.encode()))
                 message = {**message, "headers": headers}
             await send(message)
 
         with bound(rid, ip):
-            await self.app(scope, receive, send_with_id)
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                path = scope.get("path", "")
+                if self.access_log and path not in _QUIET_PATHS:
+                    _log.info(
+                        "request",
+                        method=scope.get("method"),
+                        path=path,
+                        status=status[0] if status else None,
+                        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                        client=ip,
+                    )

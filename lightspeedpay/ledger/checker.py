@@ -32,6 +32,8 @@ CHECKS: dict[str, str] = {
     "paid_without_commission": "every paid (or refunded) transaction has its COMMISSION",
     "commission_without_payment": "a COMMISSION belongs to a paid (or refunded) transaction",
     "leg_wrong_merchant": "each leg belongs to its posting's merchant",
+    "transaction_reference_missing": "every payment a posting, refund or line item names exists (hot or archived)",
+    "transaction_archived_twice": "a payment is in transactions or in archived_transactions, never both",
 }
 
 
@@ -140,6 +142,16 @@ def _violations(name: str, row: dict[str, Any]) -> list[Violation]:
                 f"is {row['status']}",
                 details,
             )
+        ]
+    if name == "transaction_reference_missing":
+        return [
+            Violation(
+                name, subject, f"{row['source']} names transaction {subject}, which does not exist", details
+            )
+        ]
+    if name == "transaction_archived_twice":
+        return [
+            Violation(name, subject, f"transaction {subject} is both in the hot table and archived", details)
         ]
     return [
         Violation(

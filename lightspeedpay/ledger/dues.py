@@ -1,7 +1,7 @@
 """What a change of balance_due means for a merchant: a WhatsApp notice past warn_threshold (at most one per
-24 h), suspension at suspend_threshold and resumption below it. Runs in the ledger's DB transaction, with
-the wallet row locked, so each change of state happens exactly once; each is audited and sent to the
-merchant as a webhook event."""
+24 h; `remind` repeats it daily while the dues stay there), suspension at suspend_threshold and resumption
+below it. Runs in the ledger's DB transaction, with the wallet row locked, so each change of state happens
+exactly once; each is audited and sent to the merchant as a webhook event."""
 
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ class DuesService:
             "currency": "INR",
             "cause": {"posting_id": str(cause.id), "type": cause.type} if cause is not None else None,
         }
+        suspended = event == "merchant.suspended"
         audit.record(
             session,
             actor=actor,
@@ -91,6 +92,12 @@ class DuesService:
             client_id=client.id,
             target_type="merchant",
             target_id=client.id,
+            before={
+                "status": ClientStatus.ACTIVE if suspended else ClientStatus.SUSPENDED,
+                "suspension_reason": None if suspended else DUES,
+            },
+            after={"status": client.status, "suspension_reason": client.suspension_reason},
+            reason=f"balance_due {wallet.balance_due} vs suspend_threshold {client.suspend_threshold}",
             details=data,
         )
         await webhook_service.emit(session, client, event, data)
@@ -100,6 +107,21 @@ class DuesService:
             balance_due=wallet.balance_due,
             suspend_threshold=client.suspend_threshold,
         )
+
+    async def remind(self, session: AsyncSession, *, limit: int = 1000) -> dict[str, int]:
+        """The low-balance reminder (seed 003, every 15 minutes): a merchant at or over its warn threshold is
+        sent LOW_BALANCE again once LSP_DUES_NOTICE_INTERVAL_HOURS have passed since the last notice, whether
+        or not a payment moved its balance. The wallet is locked and its `wa_last_sent` moved in the same DB
+        transaction as the queued message, so concurrent runs (or a payment's notice) never send twice."""
+        now = datetime.now(UTC)
+        window = timedelta(hours=get_settings().dues_notice_interval_hours)
+        due = await ledger_repo.wallets_to_remind(session, sent_before=now - window, limit=limit)
+        for wallet, client in due:
+            wallet.wa_last_sent = now
+            await notification_service.queue_low_balance(session, client, wallet)
+        if due:
+            log.info("low_balance_reminders", count=len(due))
+        return {"reminded": len(due)} if due else {}
 
     async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
         now = datetime.now(UTC)

@@ -6,13 +6,14 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
 from lightspeedpay.ledger.schemas import LedgerFilter
 from lightspeedpay.models import Client, LedgerPosting, PlatformEntry, Wallet, WalletEntry
+from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.models.ledger_posting import PostingType
 
 
@@ -36,6 +37,28 @@ class LedgerRepository:
             .execution_options(populate_existing=True)
         )
         return (await session.execute(stmt)).scalar_one()
+
+    async def wallets_to_remind(
+        self, session: AsyncSession, *, sent_before: datetime, limit: int
+    ) -> list[tuple[Wallet, Client]]:
+        """Wallets at or over their warn threshold whose last LOW_BALANCE notice is older than `sent_before`, of
+        merchants with a WhatsApp number and not disabled; locked, skipping those someone holds (a posting, or
+        another reminder run). A wallet reminded meanwhile is re-read once locked and no longer matches."""
+        stmt = (
+            select(Wallet, Client)
+            .join(Client, Client.id == Wallet.client_id)
+            .where(
+                Wallet.balance_due > 0,
+                Wallet.balance_due >= Wallet.warn_threshold,
+                or_(Wallet.wa_last_sent.is_(None), Wallet.wa_last_sent < sent_before),
+                Client.status != ClientStatus.DISABLED,
+                Client.whatsapp_phone.is_not(None),
+            )
+            .order_by(Wallet.wa_last_sent.asc().nulls_first(), Wallet.id)
+            .limit(limit)
+            .with_for_update(of=Wallet, skip_locked=True)
+        )
+        return [(w, c) for w, c in (await session.execute(stmt)).all()]
 
     async def insert_posting(self, session: AsyncSession, values: dict[str, Any]) -> LedgerPosting | None:
         """The new posting, or None when a posting with this correlation key (or the same commission or
@@ -240,19 +263,36 @@ INVARIANT_QUERIES: dict[str, str] = {
                t.amount AS payment
         FROM (SELECT transaction_id, sum(-amount) AS reversed, sum(subject_amount) AS refunded
               FROM ledger_postings WHERE type = 'COMMISSION_REVERSAL' GROUP BY transaction_id) r
-        JOIN transactions t ON t.id = r.transaction_id
+        JOIN all_transactions t ON t.id = r.transaction_id
         LEFT JOIN ledger_postings c ON c.type = 'COMMISSION' AND c.transaction_id = r.transaction_id
         WHERE r.reversed > coalesce(c.amount, 0) OR r.refunded > t.amount
     """,
     "paid_without_commission": f"""
-        SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM transactions t
+        SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM all_transactions t
         WHERE {_WAS_PAID}
           AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
     """,
     "commission_without_payment": f"""
         SELECT p.id::text AS subject, t.id::text AS transaction_id, t.status FROM ledger_postings p
-        JOIN transactions t ON t.id = p.transaction_id
+        JOIN all_transactions t ON t.id = p.transaction_id
         WHERE p.type = 'COMMISSION' AND NOT {_WAS_PAID}
+    """,
+    # the foreign keys to transactions went when payments began to be archived (models/archived_transaction.py)
+    "transaction_reference_missing": """
+        SELECT x.transaction_id::text AS subject, x.source FROM (
+            SELECT DISTINCT transaction_id, 'ledger_postings' AS source FROM ledger_postings
+            WHERE transaction_id IS NOT NULL
+            UNION ALL
+            SELECT DISTINCT transaction_id, 'wallet_entries' FROM wallet_entries WHERE transaction_id IS NOT NULL
+            UNION ALL
+            SELECT DISTINCT transaction_id, 'refunds' FROM refunds
+            UNION ALL
+            SELECT DISTINCT transaction_id, 'settlement_line_items' FROM settlement_line_items
+        ) x
+        WHERE NOT EXISTS (SELECT 1 FROM all_transactions t WHERE t.id = x.transaction_id)
+    """,
+    "transaction_archived_twice": """
+        SELECT t.id::text AS subject FROM transactions t JOIN archived_transactions a ON a.id = t.id
     """,
     "leg_wrong_merchant": """
         SELECT e.id::text AS subject, 'wallet_entries' AS source FROM wallet_entries e

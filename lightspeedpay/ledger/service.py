@@ -232,6 +232,7 @@ class LedgerService:
                     field="reference",
                 )
             return Recorded(existing, False, wallet.balance_due)
+        due_before = wallet.balance_due
         if amount > wallet.balance_due:
             raise PayoutExceedsDues(
                 f"The payout {format_inr(amount)} is more than the dues "
@@ -256,7 +257,9 @@ class LedgerService:
             client_id=client.id,
             target_type="ledger_posting",
             target_id=recorded.posting.id,
-            details={"amount": amount, "reference": reference, "balance_due": recorded.balance_due},
+            before={"balance_due": due_before},
+            after={"balance_due": recorded.balance_due},
+            details={"amount": amount, "reference": reference},
         )
         return recorded
 
@@ -285,6 +288,7 @@ class LedgerService:
                     field="reference",
                 )
             return Recorded(existing, False, wallet.balance_due)
+        due_before = wallet.balance_due
         recorded = await self.post(
             session,
             client,
@@ -303,7 +307,10 @@ class LedgerService:
             client_id=client.id,
             target_type="ledger_posting",
             target_id=recorded.posting.id,
-            details={"amount": amount, "reason": reason, "balance_due": recorded.balance_due},
+            before={"balance_due": due_before},
+            after={"balance_due": recorded.balance_due},
+            reason=reason,
+            details={"amount": amount, "reference": reference},
         )
         return recorded
 

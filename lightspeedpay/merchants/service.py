@@ -44,7 +44,9 @@ class MerchantService:
         whatsapp_phone: str | None = None,
         whatsapp_txn_updates: bool = False,
         settle_dues_from_settlement: bool = False,
+        actor: str | None = None,
     ) -> NewMerchant:
+        """`actor`: who creates it, for the audit log (the CLI, the demo seed)."""
         s = get_settings()
         salt = secrets.token_hex(32)
         webhook_secret = standard_webhooks.new_secret()
@@ -71,6 +73,25 @@ class MerchantService:
         )
         await session.flush()
         await endpoint_service.create_default(session, client, webhook_secret)  # webhook_url as an endpoint
+        if actor is not None:
+            audit.record(
+                session,
+                actor=actor,
+                action="merchant.created",
+                client_id=client.id,
+                target_type="merchant",
+                target_id=client.id,
+                after=audit.plain(
+                    {
+                        "company_name": company_name,
+                        "client_key": client.client_key,
+                        "webhook_url": webhook_url,
+                        "fee_percent": client.fee_percent,
+                        "suspend_threshold": client.suspend_threshold,
+                        "whatsapp_phone": whatsapp_phone,
+                    }
+                ),
+            )
         return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
 
     async def rotate_salt(
@@ -96,6 +117,7 @@ class MerchantService:
         salt = secrets.token_hex(32)
         client.client_salt_enc = crypto.encrypt(salt)
         await session.flush()
+        # the salts themselves never go in: only that one replaced the other, and how long the old one lives
         audit.record(
             session,
             actor=actor,
@@ -103,6 +125,13 @@ class MerchantService:
             client_id=client.id,
             target_type="merchant",
             target_id=client.id,
+            before={"client_salt": "(previous)"},
+            after={
+                "client_salt": "(new, shown once)",
+                "previous_salt_valid_until": (now + timedelta(seconds=grace_seconds)).isoformat()
+                if grace_seconds > 0
+                else None,
+            },
             details={"grace_seconds": grace_seconds},
         )
         principal_service.forget(client.client_key)

@@ -1,12 +1,18 @@
 """Every ORM model, one file per table."""
 
 from lightspeedpay.models.alert import Alert
+from lightspeedpay.models.analytics_delta import AnalyticsDelta
+from lightspeedpay.models.analytics_failure import AnalyticsFailure
+from lightspeedpay.models.analytics_rollup import AnalyticsRollup
+from lightspeedpay.models.archived_transaction import ArchivedTransaction
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
 from lightspeedpay.models.client_previous_salt import ClientPreviousSalt
+from lightspeedpay.models.daily_run import DailyRun
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
+from lightspeedpay.models.health_report import HealthReport
 from lightspeedpay.models.idempotency_key import IdempotencyKey
 from lightspeedpay.models.job_intent import JobIntent
 from lightspeedpay.models.ledger_posting import LedgerPosting
@@ -61,3 +67,5 @@ __all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
 __all__ += ["SlackMessage"]
 __all__ += ["QueueMetric"]
 __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]
+__all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
+__all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]

@@ -27,9 +27,8 @@ class GatewayAttempt(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    transaction_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False, index=True
-    )
+    # in transactions or archived_transactions: no foreign key (models/archived_transaction.py)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
     gateway_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False
     )

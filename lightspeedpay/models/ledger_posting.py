@@ -64,9 +64,8 @@ class LedgerPosting(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     # what it was computed from: the payment's amount (COMMISSION) or the refund's (COMMISSION_REVERSAL)
     subject_amount: Mapped[int | None] = mapped_column(BigInteger)
-    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("transactions.id")
-    )
+    # in transactions or archived_transactions: no foreign key (models/archived_transaction.py)
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     settlement_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("settlements.id"))
     reference: Mapped[str | None] = mapped_column(String(200))

@@ -26,9 +26,8 @@ class PspEvent(Base):
     event_type: Mapped[str] = mapped_column(String(100), nullable=False)
     raw_body: Mapped[str] = mapped_column(Text, nullable=False)
     parsed: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
-    transaction_id: Mapped[uuid.UUID | None] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("transactions.id")
-    )
+    # in transactions or archived_transactions: no foreign key (models/archived_transaction.py)
+    transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     outcome: Mapped[str | None] = mapped_column(String(100))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = created_at()

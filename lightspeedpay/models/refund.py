@@ -50,9 +50,8 @@ class Refund(Base):
         String(20), nullable=False, unique=True, default=lambda: new_id("rfnd")
     )
     client_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("clients.id"), nullable=False)
-    transaction_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False
-    )
+    # in transactions or archived_transactions: no foreign key (models/archived_transaction.py)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, server_default="INR")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")

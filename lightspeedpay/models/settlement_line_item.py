@@ -34,9 +34,8 @@ class SettlementLineItem(Base):
     posting_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("ledger_postings.id"), nullable=False, unique=True
     )
-    transaction_id: Mapped[uuid.UUID] = mapped_column(
-        UUID(as_uuid=True), ForeignKey("transactions.id"), nullable=False
-    )
+    # in transactions or archived_transactions: no foreign key (models/archived_transaction.py)
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     refund_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     gateway_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("payment_gateways.id"), nullable=False

@@ -37,29 +37,21 @@ class TransactionStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class Transaction(Base):
-    __tablename__ = "transactions"
-    __table_args__ = (
-        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
-        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
-        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
-        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
-        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
-        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
-        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
-        Index("ix_transactions_parent_order", "parent_order_id"),
-        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
-        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome
-        Index("ix_transactions_created", "created_at"),
-        Index(
-            "ix_transactions_unfinished_created",
-            "created_at",
-            postgresql_where=text("status IN ('created', 'pending')"),
-        ),
-        CheckConstraint(
-            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
-        ),
-    )
+class PaymentMethod(StrEnum):
+    """How the payer paid, in our words whatever the PSP calls it (gateways.adapters.base.payment_method)."""
+
+    UPI = "upi"
+    CARD = "card"
+    NETBANKING = "netbanking"
+    WALLET = "wallet"
+    EMI = "emi"
+    PAYLATER = "paylater"
+    OTHER = "other"
+
+
+class TransactionColumns:
+    """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
+    can never drift apart."""
 
     id: Mapped[uuid.UUID] = uuid_pk()
     # the public id of the payment, as Razorpay's: "pay_" + 14 base62 characters
@@ -80,6 +72,8 @@ class Transaction(Base):
     redirect_url: Mapped[str | None] = mapped_column(String(500))
     gateway_txn_id: Mapped[str | None] = mapped_column(String(100))
     gateway_payment_id: Mapped[str | None] = mapped_column(String(100))
+    # how the payer paid, as the PSP's webhook said (NULL: not said, or the outcome came another way)
+    method: Mapped[str | None] = mapped_column(String(20))
     checkout_url: Mapped[str | None] = mapped_column(String(1000))
     gateway_response: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     error_code: Mapped[str | None] = mapped_column(String(100))
@@ -92,3 +86,30 @@ class Transaction(Base):
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+
+
+class Transaction(TransactionColumns, Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("client_id", "order_id", name="uq_transactions_client_order"),
+        CheckConstraint("amount > 0", name="ck_transactions_amount_positive"),
+        CheckConstraint("currency IN ('INR')", name="ck_transactions_currency"),
+        CheckConstraint(f"status IN {sql_in(TransactionStatus)}", name="ck_transactions_status"),
+        CheckConstraint(f"method IN {sql_in(PaymentMethod)}", name="ck_transactions_method"),
+        Index("ix_transactions_client_created", "client_id", "created_at", "id"),
+        Index("ix_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
+        UniqueConstraint("payment_id", name="uq_transactions_payment_id"),
+        Index("ix_transactions_parent_order", "parent_order_id"),
+        Index("ix_transactions_authorized", "authorized_at", postgresql_where=text("status = 'authorized'")),
+        # the alert rules: the failure rate of the last minutes, and payments waiting too long for an outcome;
+        # the daily archive walks the payments oldest first by it too (payments/repository.py)
+        Index("ix_transactions_created", "created_at"),
+        Index(
+            "ix_transactions_unfinished_created",
+            "created_at",
+            postgresql_where=text("status IN ('created', 'pending')"),
+        ),
+        CheckConstraint(
+            "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
+        ),
+    )

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from lightspeedpay.kit.responses import json_response
+from lightspeedpay.monitoring.metrics import content_type, metrics_service
 from lightspeedpay.monitoring.schemas import HealthOut
 from lightspeedpay.monitoring.service import health_checks
 
@@ -36,4 +36,7 @@ router.add_api_route("/api/health", health, methods=["GET"], **_HEALTH_DOC)  # t
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus text format: every process of this host (api workers, queue workers, scheduler) summed, and
+    queue, intent and breaker figures read at scrape time. Unauthenticated, like /health: expose it only to
+    the scraper's network."""
+    return Response(await metrics_service.render(), media_type=content_type())

@@ -1,20 +1,29 @@
-"""Every query on transactions; merchant reads are scoped to the merchant in one place."""
+"""Every query on transactions; merchant reads are scoped to the merchant in one place.
+
+A payment lives in `transactions` or, once final and old, in `archived_transactions` (models/
+archived_transaction.py). Reads find it in either: one row is looked up in the hot table first, then in the
+archive; lists read the view `all_transactions`. An archived row loads as a `Transaction` (same columns), so
+callers and schemas take either. Whatever locks a payment to change it moves an archived one back first
+(`restore`)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import Select, and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import aliased
 
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit import request_context
+from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow
-from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.models import ArchivedTransaction, Client, Order, Transaction
+from lightspeedpay.models.archived_transaction import TRANSACTION_COLUMNS, all_transactions
 from lightspeedpay.models.order import OrderStatus
 from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.schemas import OrderFilter, TransactionFilter
@@ -29,6 +38,69 @@ class StaleClaim:
     gateway_txn_id: str | None
 
 
+# an archived payment, or any payment, loaded as a Transaction
+ARCHIVED_TXN = aliased(Transaction, ArchivedTransaction.__table__, adapt_on_names=True)
+ALL_TXN = aliased(Transaction, all_transactions, adapt_on_names=True)
+
+_COLUMNS = ", ".join(TRANSACTION_COLUMNS)
+
+# Back to the hot table, in one statement: the archived row is deleted (and so locked: a concurrent restore
+# waits, then finds nothing to move) and inserted into transactions with the same id.
+_RESTORE = text(f"""
+WITH moved AS (
+    DELETE FROM archived_transactions WHERE id = :id RETURNING {_COLUMNS}
+)
+INSERT INTO transactions ({_COLUMNS}) SELECT {_COLUMNS} FROM moved RETURNING id
+""")
+
+_RESTORING = text("SELECT set_config('lsp.restoring_from_archive', :on, true)")
+
+# One batch of the daily archive, oldest first after the cursor (created_at, id): final payments older than the
+# cutoff with nothing pending are moved, in one statement, from transactions to archived_transactions. Rows
+# locked by anyone are skipped (the next day takes them); the locked rows' status and updated_at are re-checked
+# on their newest version. "Nothing pending": no pending refund, no pending (or parked) job intent naming it, and
+# every COMMISSION / COMMISSION_REVERSAL posting of it taken by a settlement. A refund or PSP event that comes
+# later restores the payment first (`restore`), so a race with this statement loses nothing.
+_ARCHIVE_BATCH = text(f"""
+WITH candidates AS (
+    SELECT t.id, t.created_at FROM transactions t
+    WHERE t.status IN ('paid', 'partially_refunded', 'refunded', 'failed', 'expired')
+      AND t.created_at < :cutoff AND (t.created_at, t.id) > (:after_created, :after_id)
+    ORDER BY t.created_at, t.id
+    LIMIT :limit
+), movable AS (
+    SELECT t.id FROM transactions t JOIN candidates c ON c.id = t.id
+    WHERE t.status IN ('paid', 'partially_refunded', 'refunded', 'failed', 'expired')
+      AND t.updated_at < :cutoff
+      AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.transaction_id = t.id AND r.status = 'pending')
+      AND NOT EXISTS (SELECT 1 FROM job_intents j
+                      WHERE j.status IN ('pending', 'parked') AND j.payload ->> 'transaction_id' = t.id::text)
+      AND NOT EXISTS (SELECT 1 FROM ledger_postings p
+                      WHERE p.transaction_id = t.id AND p.type IN ('COMMISSION', 'COMMISSION_REVERSAL')
+                        AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id))
+    FOR UPDATE OF t SKIP LOCKED
+), moved AS (
+    DELETE FROM transactions t USING movable m WHERE t.id = m.id
+    RETURNING {", ".join(f"t.{c}" for c in TRANSACTION_COLUMNS)}
+), archived AS (
+    INSERT INTO archived_transactions ({_COLUMNS}, archived_at)
+    SELECT {_COLUMNS}, now() FROM moved
+    RETURNING id
+), last AS (
+    SELECT created_at, id FROM candidates ORDER BY created_at DESC, id DESC LIMIT 1
+)
+SELECT (SELECT count(*) FROM candidates) AS scanned, (SELECT count(*) FROM archived) AS moved,
+       (SELECT created_at FROM last) AS last_created, (SELECT id FROM last) AS last_id
+""")
+
+
+@dataclass(frozen=True)
+class ArchiveBatch:
+    scanned: int  # candidates looked at (final and old enough)
+    moved: int  # of which moved to the archive
+    last: tuple[datetime, uuid.UUID] | None  # the cursor after this batch; None: nothing was left
+
+
 CAPTURED_OR_AUTHORIZED = (
     TransactionStatus.AUTHORIZED,
     TransactionStatus.PAID,
@@ -38,7 +110,8 @@ CAPTURED_OR_AUTHORIZED = (
 
 # Merchant check, gateway selection and reservation, the transaction and its job intent: one statement,
 # so the chosen gateway row is locked only for the statement itself (see DESIGN.md §6). A payment of an
-# order (:parent_order_id) also locks the order, checks it can still be paid, and counts the attempt.
+# order (:parent_order_id) also locks the order, checks it can still be paid (no payment of it, archived or
+# not, got as far as authorized), and counts the attempt.
 # Under an Idempotency-Key (:idem_id) the statement goes ahead only while the request's claim still holds
 # (its fencing token) and stores the answer (:idem_body) with the payment: they commit together or not at all.
 _INITIATE = """
@@ -50,7 +123,7 @@ WITH m AS (
 ), o AS (
     SELECT ord.id, ord.public_id, ord.attempts,
            (ord.status <> 'paid' AND NOT EXISTS (
-                SELECT 1 FROM transactions t WHERE t.parent_order_id = ord.id
+                SELECT 1 FROM all_transactions t WHERE t.parent_order_id = ord.id
                 AND t.status IN ('authorized', 'paid', 'partially_refunded', 'refunded'))) AS open
     FROM orders ord WHERE ord.id = CAST(:parent_order_id AS uuid) AND ord.client_id = :client_id
     FOR UPDATE
@@ -100,6 +173,7 @@ WITH m AS (
 )
 SELECT m.ok, m.status, m.balance_due, m.suspend_threshold, (SELECT open FROM o) AS order_open,
        (SELECT id FROM txn) AS transaction_id, (SELECT id FROM intent) AS intent_id,
+       (SELECT id FROM upd) AS gateway_id,
        (SELECT count(*) FROM attempt) AS attempts_counted,
        (CAST(:idem_id AS uuid) IS NULL OR EXISTS (SELECT 1 FROM k)) AS claim_held,
        (SELECT count(*) FROM answer) AS answers_stored
@@ -132,6 +206,7 @@ class InitiateResult:
     order_open: bool | None = None
     payment_id: str | None = None
     claim_held: bool = True  # False: the Idempotency-Key's claim was taken over; nothing was written
+    gateway_id: uuid.UUID | None = None  # the gateway the payment was reserved on
 
 
 @dataclass(frozen=True)
@@ -199,21 +274,78 @@ class TransactionRepository:
             row.order_open,
             payment_id if row.transaction_id else None,
             claim_held=bool(row.claim_held),
+            gateway_id=row.gateway_id,
         )
 
     async def payment_id_for_order(
         self, conn: AsyncConnection, client_id: uuid.UUID, order_id: str
     ) -> str | None:
+        """The payment holding a merchant's order id, archived or not."""
         return (
             await conn.execute(
-                select(Transaction.payment_id).where(
-                    Transaction.client_id == client_id, Transaction.order_id == order_id
-                )
+                select(ALL_TXN.payment_id)
+                .where(ALL_TXN.client_id == client_id, ALL_TXN.order_id == order_id)
+                .limit(1)
             )
         ).scalar_one_or_none()
 
-    def readable(self, client_id: uuid.UUID) -> Select[Transaction]:
-        return select(Transaction).where(Transaction.client_id == client_id)
+    def readable(self, client_id: uuid.UUID, entity: Any = Transaction) -> Select[Transaction]:
+        """A merchant's payments in the hot table, or in `entity`: ARCHIVED_TXN, ALL_TXN (both tables)."""
+        return select(entity).where(entity.client_id == client_id)
+
+    async def _one(self, session: AsyncSession, stmt_of: Any, *, for_update: bool) -> Transaction | None:
+        """One payment: `stmt_of(entity)` on the hot table, then on the archive (ARCHIVED_TXN). To lock it
+        (`for_update`), an archived one is first moved back to the hot table."""
+        if not for_update:
+            found = (await session.execute(stmt_of(Transaction))).scalar_one_or_none()
+            if found is None:
+                found = (await session.execute(stmt_of(ARCHIVED_TXN))).scalar_one_or_none()
+            return found
+        found = (await session.execute(stmt_of(Transaction).with_for_update())).scalar_one_or_none()
+        if found is not None:
+            return found
+        archived_id = (
+            await session.execute(stmt_of(ARCHIVED_TXN).with_only_columns(ARCHIVED_TXN.id))
+        ).scalar_one_or_none()
+        if archived_id is None:
+            return None
+        # moved back by this call, or by a concurrent one that this call waited for: either way it is hot now
+        await self.restore(session, archived_id)
+        return (
+            await session.execute(
+                stmt_of(Transaction).with_for_update().execution_options(populate_existing=True)
+            )
+        ).scalar_one_or_none()
+
+    async def restore(self, session: AsyncSession, transaction_id: uuid.UUID) -> bool:
+        """Move an archived payment back to the hot table, in the caller's DB transaction (so that it can be
+        locked and changed). False when it is not archived (any more: a concurrent restore won)."""
+        # the analytics trigger counts new payments; this one was counted when it was made
+        await session.execute(_RESTORING, {"on": "on"})
+        moved = (await session.execute(_RESTORE, {"id": transaction_id})).scalar_one_or_none()
+        await session.execute(_RESTORING, {"on": "off"})
+        if moved is not None:
+            log.info("transaction_restored_from_archive", transaction_id=str(transaction_id))
+        return moved is not None
+
+    async def archive_batch(
+        self,
+        session: AsyncSession,
+        *,
+        cutoff: datetime,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> ArchiveBatch:
+        """Move one batch of final payments older than `cutoff` to the archive (see _ARCHIVE_BATCH)."""
+        after_created, after_id = after or (datetime(1970, 1, 1, tzinfo=UTC), uuid.UUID(int=0))
+        row = (
+            await session.execute(
+                _ARCHIVE_BATCH,
+                {"cutoff": cutoff, "after_created": after_created, "after_id": after_id, "limit": limit},
+            )
+        ).one()
+        last = (row.last_created, row.last_id) if row.last_id is not None else None
+        return ArchiveBatch(int(row.scanned), int(row.moved), last)
 
     async def get_for_merchant(
         self,
@@ -223,10 +355,11 @@ class TransactionRepository:
         *,
         for_update: bool = False,
     ) -> Transaction | None:
-        stmt = self.readable(client_id).where(Transaction.id == transaction_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await session.execute(stmt)).scalar_one_or_none()
+        return await self._one(
+            session,
+            lambda e: self.readable(client_id, e).where(e.id == transaction_id),
+            for_update=for_update,
+        )
 
     async def list_for_merchant(
         self,
@@ -237,22 +370,19 @@ class TransactionRepository:
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
     ) -> list[Transaction]:
-        stmt = self.readable(client_id)
+        stmt = self.readable(client_id, ALL_TXN)
         if flt.status:
-            stmt = stmt.where(Transaction.status == flt.status)
+            stmt = stmt.where(ALL_TXN.status == flt.status)
         if flt.created_from:
-            stmt = stmt.where(Transaction.created_at >= flt.created_from)
+            stmt = stmt.where(ALL_TXN.created_at >= flt.created_from)
         if flt.created_to:
-            stmt = stmt.where(Transaction.created_at < flt.created_to)
+            stmt = stmt.where(ALL_TXN.created_at < flt.created_to)
         if after:
             created, row_id = after
             stmt = stmt.where(
-                or_(
-                    Transaction.created_at < created,
-                    and_(Transaction.created_at == created, Transaction.id < row_id),
-                )
+                or_(ALL_TXN.created_at < created, and_(ALL_TXN.created_at == created, ALL_TXN.id < row_id))
             )
-        stmt = stmt.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit)
+        stmt = stmt.order_by(ALL_TXN.created_at.desc(), ALL_TXN.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
     async def latest(
@@ -266,10 +396,11 @@ class TransactionRepository:
     async def by_payment_id(
         self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *, for_update: bool = False
     ) -> Transaction | None:
-        stmt = self.readable(client_id).where(Transaction.payment_id == payment_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        return (await session.execute(stmt)).scalar_one_or_none()
+        return await self._one(
+            session,
+            lambda e: self.readable(client_id, e).where(e.payment_id == payment_id),
+            for_update=for_update,
+        )
 
     async def page(
         self,
@@ -280,10 +411,10 @@ class TransactionRepository:
         parent_order_id: uuid.UUID | None = None,
     ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
-        stmt = self.readable(client_id)
+        stmt = self.readable(client_id, ALL_TXN)
         if parent_order_id is not None:
-            stmt = stmt.where(Transaction.parent_order_id == parent_order_id)
-        return list((await session.execute(window.apply(stmt, Transaction))).scalars())
+            stmt = stmt.where(ALL_TXN.parent_order_id == parent_order_id)
+        return list((await session.execute(window.apply(stmt, ALL_TXN))).scalars())
 
     async def authorizations_to_release(
         self, session: AsyncSession, *, authorized_before: datetime, limit: int
@@ -302,11 +433,25 @@ class TransactionRepository:
         return list((await session.execute(stmt)).scalars())
 
     async def get(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
-        """Not scoped and not locked: for a job that locks the row only once its network call is done."""
-        return await session.get(Transaction, transaction_id)
+        """Not scoped and not locked, archived or not: for a job that locks the row only once its network call
+        is done, and for reads."""
+        found = await session.get(Transaction, transaction_id)
+        if found is None:
+            found = (
+                await session.execute(select(ARCHIVED_TXN).where(ARCHIVED_TXN.id == transaction_id))
+            ).scalar_one_or_none()
+        return found
 
     async def get_for_update(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction | None:
-        return await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
+        found = await session.get(Transaction, transaction_id, with_for_update=True, populate_existing=True)
+        if found is None:
+            await self.restore(
+                session, transaction_id
+            )  # archived (or restored by a call this one waited for)
+            found = await session.get(
+                Transaction, transaction_id, with_for_update=True, populate_existing=True
+            )
+        return found
 
     async def claim_stale(
         self, session: AsyncSession, *, older_than: datetime, now: datetime, limit: int
@@ -339,26 +484,28 @@ class TransactionRepository:
     async def by_gateway_txn(
         self, session: AsyncSession, gateway_id: uuid.UUID, gateway_txn_id: str
     ) -> Transaction | None:
-        stmt = (
-            select(Transaction)
-            .where(Transaction.gateway_id == gateway_id, Transaction.gateway_txn_id == gateway_txn_id)
-            .with_for_update()
+        """Locked (a PSP event about to be applied): an archived payment is moved back first."""
+        return await self._one(
+            session,
+            lambda e: (
+                select(e).where(e.gateway_id == gateway_id, e.gateway_txn_id == gateway_txn_id).limit(1)
+            ),
+            for_update=True,
         )
-        return (await session.execute(stmt)).scalar_one_or_none()
 
     async def payment_ids(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
-        """transaction uuid -> pay_… for the transactions given (one query)."""
+        """transaction uuid -> pay_… for the transactions given, archived or not (one query)."""
         if not ids:
             return {}
-        stmt = select(Transaction.id, Transaction.payment_id).where(Transaction.id.in_(ids))
+        stmt = select(ALL_TXN.id, ALL_TXN.payment_id).where(ALL_TXN.id.in_(ids))
         return {row.id: row.payment_id for row in await session.execute(stmt)}
 
     async def latest_payment_id_of_order(self, session: AsyncSession, order_id: uuid.UUID) -> str | None:
         return (
             await session.execute(
-                select(Transaction.payment_id)
-                .where(Transaction.parent_order_id == order_id)
-                .order_by(Transaction.created_at.desc())
+                select(ALL_TXN.payment_id)
+                .where(ALL_TXN.parent_order_id == order_id)
+                .order_by(ALL_TXN.created_at.desc())
                 .limit(1)
             )
         ).scalar_one_or_none()
@@ -367,13 +514,11 @@ class TransactionRepository:
         self, session: AsyncSession, order_id: uuid.UUID, payment_id: str
     ) -> Transaction | None:
         """Not scoped to a merchant: for the payer's side, which knows the order and the payment only."""
-        return (
-            await session.execute(
-                select(Transaction).where(
-                    Transaction.payment_id == payment_id, Transaction.parent_order_id == order_id
-                )
-            )
-        ).scalar_one_or_none()
+        return await self._one(
+            session,
+            lambda e: select(e).where(e.payment_id == payment_id, e.parent_order_id == order_id),
+            for_update=False,
+        )
 
 
 transaction_repo = TransactionRepository()
@@ -410,7 +555,7 @@ class OrderRepository:
             stmt = stmt.where(Order.receipt == flt.receipt)
         if flt.authorized is not None:
             with_payment = exists().where(
-                Transaction.parent_order_id == Order.id, Transaction.status.in_(CAPTURED_OR_AUTHORIZED)
+                ALL_TXN.parent_order_id == Order.id, ALL_TXN.status.in_(CAPTURED_OR_AUTHORIZED)
             )
             stmt = stmt.where(with_payment if flt.authorized else ~with_payment)
         return list((await session.execute(window.apply(stmt, Order))).scalars())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine, sessionmaker
 from lightspeedpay.errors import (
+    AppError,
     DuplicateOrderId,
     IdempotencyKeyInUse,
     MerchantSuspended,
@@ -24,10 +26,11 @@ from lightspeedpay.errors import (
     NotFound,
 )
 from lightspeedpay.gateways.repository import gateway_repo
-from lightspeedpay.gateways.service import volume_month
+from lightspeedpay.gateways.service import gateway_service, volume_month
 from lightspeedpay.idempotency import service as idempotency
 from lightspeedpay.jobs import broadcast, queues
 from lightspeedpay.jobs.unit_of_work import unit_of_work
+from lightspeedpay.kit import metrics
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
@@ -118,6 +121,42 @@ class PaymentService:
         parent_order_id: uuid.UUID | None = None,
         claim: idempotency.Claim | None = None,
     ) -> StartedPayment:
+        """The initiation, timed by outcome (lsp_payment_initiation_seconds)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            payment = await self._initiate_once(
+                client_id,
+                order_id=order_id,
+                amount=amount,
+                currency=currency,
+                customer=customer,
+                notes=notes,
+                redirect_url=redirect_url,
+                parent_order_id=parent_order_id,
+                claim=claim,
+            )
+            outcome = "created"
+            return payment
+        except AppError as exc:
+            outcome = exc.code
+            raise
+        finally:
+            metrics.INITIATION_SECONDS.labels(outcome).observe(time.perf_counter() - started)
+
+    async def _initiate_once(
+        self,
+        client_id: uuid.UUID,
+        *,
+        order_id: str | None,
+        amount: int,
+        currency: str,
+        customer: dict[str, Any] | None,
+        notes: dict[str, Any] | None,
+        redirect_url: str | None,
+        parent_order_id: uuid.UUID | None,
+        claim: idempotency.Claim | None,
+    ) -> StartedPayment:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
         month = volume_month()
@@ -182,6 +221,8 @@ class PaymentService:
                     raise NoGatewayAvailable()
             else:
                 raise NoGatewayAvailable()
+            assert result.gateway_id is not None
+            await self.count_status(conn, result.gateway_id, TransactionStatus.CREATED, committed=True)
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
         if claim is not None:
             claim.stored = True
@@ -253,6 +294,13 @@ class PaymentService:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return txn
 
+    async def by_id(self, session: AsyncSession, transaction_id: uuid.UUID) -> Transaction:
+        """Not scoped: a payment something of the merchant's already names (a refund's), archived or not."""
+        txn = await transaction_repo.get(session, transaction_id)
+        if txn is None:
+            raise NotFound("No transaction with this id.", field="transaction_id")
+        return txn
+
     async def find(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_or_payment_id: str
     ) -> Transaction:
@@ -310,6 +358,7 @@ class PaymentService:
         gateway_payment_id: str | None = None,
         error_code: str | None = None,
         error_message: str | None = None,
+        method: str | None = None,
     ) -> bool:
         """Move the (locked) transaction forward; a late or duplicate outcome changes nothing."""
         if not can_move(txn.status, outcome):
@@ -317,8 +366,11 @@ class PaymentService:
         client = await session.get(Client, txn.client_id)
         assert client is not None
         txn.status = outcome
+        await self.count_status(session, txn.gateway_id, outcome)
         if gateway_payment_id:
             txn.gateway_payment_id = gateway_payment_id
+        if method:
+            txn.method = method
         if outcome == TransactionStatus.AUTHORIZED:
             txn.authorized_at = datetime.now(UTC)
         if outcome == TransactionStatus.PAID:
@@ -513,6 +565,23 @@ class PaymentService:
             ):
                 return "expired"
         return None
+
+    async def count_status(
+        self,
+        conn: AsyncSession | AsyncConnection,
+        gateway_id: uuid.UUID,
+        status: str,
+        *,
+        committed: bool = False,
+    ) -> None:
+        """Count a payment reaching `status` (lsp_payments_total): once `conn`'s transaction commits, or now when
+        the change is `committed` already (the autocommit initiation)."""
+        name, provider = await gateway_service.metric_labels(conn, gateway_id)
+        count = metrics.PAYMENTS.labels(status, name, provider).inc
+        if committed:
+            count()
+        else:
+            metrics.on_commit(conn, count)
 
     async def release_volume(self, session: AsyncSession, txn: Transaction) -> None:
         if not txn.volume_released:

@@ -74,6 +74,7 @@ async def process_transaction(session: AsyncSession, transaction_id: str) -> Non
         latency_ms=latency_ms,
     )
     txn.status = TransactionStatus.PENDING
+    await payment_service.count_status(session, gateway.id, TransactionStatus.PENDING)
     txn.gateway_txn_id = psp_order.gateway_txn_id
     txn.checkout_url = psp_order.checkout_url
     txn.gateway_response = psp_order.raw

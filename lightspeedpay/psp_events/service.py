@@ -68,6 +68,7 @@ class PspEventService:
                 gateway_payment_id=data.get("gateway_payment_id"),
                 error_code=data.get("error_code"),
                 error_message=data.get("error_message"),
+                method=data.get("payment_method"),
             )
             outcome_label = f"{outcome}" if moved else f"stale:{outcome}"
         elif data.get("refund_id") and data.get("refund_outcome"):

@@ -112,7 +112,7 @@ async def queue_stats(
 )
 async def pause_queues(request: Request, admin: CurrentAdmin, session: WriteSession) -> PauseResult:
     body = await _optional_body(request, QueueAction)
-    items = await queue_admin_service.pause(session, actor=admin.name, name=body.queue, reason=body.reason)
+    items = await queue_admin_service.pause(session, actor=admin.actor, name=body.queue, reason=body.reason)
     return PauseResult(items=items)
 
 
@@ -125,7 +125,7 @@ async def pause_queues(request: Request, admin: CurrentAdmin, session: WriteSess
 )
 async def resume_queues(request: Request, admin: CurrentAdmin, session: WriteSession) -> PauseResult:
     body = await _optional_body(request, QueueAction)
-    items = await queue_admin_service.resume(session, actor=admin.name, name=body.queue, reason=body.reason)
+    items = await queue_admin_service.resume(session, actor=admin.actor, name=body.queue, reason=body.reason)
     return PauseResult(items=items)
 
 
@@ -142,7 +142,7 @@ async def resume_queues(request: Request, admin: CurrentAdmin, session: WriteSes
 async def retry_queues(request: Request, admin: CurrentAdmin, session: WriteSession) -> RetryResults:
     body = await _optional_body(request, RetryRequest)
     items = await queue_admin_service.retry_failed(
-        session, actor=admin.name, name=body.queue, count=body.count, reason=body.reason
+        session, actor=admin.actor, name=body.queue, count=body.count, reason=body.reason
     )
     return RetryResults(items=items)
 
@@ -170,7 +170,7 @@ _CLEAN_DOC = request_body(
     openapi_extra=_CLEAN_DOC,
 )
 async def clean_queues(request: Request, admin: CurrentAdmin, session: WriteSession) -> CleanResults:
-    return await _clean(request, admin.name, session, {})
+    return await _clean(request, admin.actor, session, {})
 
 
 @router.delete(
@@ -197,7 +197,7 @@ async def clean_queues_delete(
         "limit": limit,
         "reason": reason,
     }
-    return await _clean(request, admin.name, session, {k: v for k, v in given.items() if v is not None})
+    return await _clean(request, admin.actor, session, {k: v for k, v in given.items() if v is not None})
 
 
 async def _clean(request: Request, actor: str, session: AsyncSession, query: dict[str, Any]) -> CleanResults:
@@ -247,7 +247,7 @@ _REASON_DOC = request_body(JobActionRequest, {"why": {"reason": "PSP fixed the o
 )
 async def retry_job(job_id: str, request: Request, admin: CurrentAdmin, session: WriteSession) -> IntentOut:
     body = _reason(await read_body(request))
-    return await queue_admin_service.retry_job(session, actor=admin.name, raw_id=job_id, reason=body.reason)
+    return await queue_admin_service.retry_job(session, actor=admin.actor, raw_id=job_id, reason=body.reason)
 
 
 @router.post(
@@ -259,7 +259,9 @@ async def retry_job(job_id: str, request: Request, admin: CurrentAdmin, session:
 )
 async def discard_job(job_id: str, request: Request, admin: CurrentAdmin, session: WriteSession) -> IntentOut:
     body = _reason(await read_body(request))
-    return await queue_admin_service.discard_job(session, actor=admin.name, raw_id=job_id, reason=body.reason)
+    return await queue_admin_service.discard_job(
+        session, actor=admin.actor, raw_id=job_id, reason=body.reason
+    )
 
 
 def _reason(raw: bytes) -> JobActionRequest:
@@ -291,7 +293,7 @@ async def pause_queue(
 ) -> QueueOverview:
     body = await _optional_body(request, QueueAction)
     name = _same_queue(queue, body.queue)
-    return (await queue_admin_service.pause(session, actor=admin.name, name=name, reason=body.reason))[0]
+    return (await queue_admin_service.pause(session, actor=admin.actor, name=name, reason=body.reason))[0]
 
 
 @router.post(
@@ -306,7 +308,7 @@ async def resume_queue(
 ) -> QueueOverview:
     body = await _optional_body(request, QueueAction)
     name = _same_queue(queue, body.queue)
-    return (await queue_admin_service.resume(session, actor=admin.name, name=name, reason=body.reason))[0]
+    return (await queue_admin_service.resume(session, actor=admin.actor, name=name, reason=body.reason))[0]
 
 
 @router.post(
@@ -322,7 +324,7 @@ async def retry_queue(
     body = await _optional_body(request, RetryRequest)
     name = _same_queue(queue, body.queue)
     items = await queue_admin_service.retry_failed(
-        session, actor=admin.name, name=name, count=body.count, reason=body.reason
+        session, actor=admin.actor, name=name, count=body.count, reason=body.reason
     )
     return RetryResults(items=items)
 
@@ -343,7 +345,7 @@ async def clean_queue(
     raw = await read_body(request)
     body = parse_json(CleanRequest, raw) if raw.strip() else CleanRequest()
     _same_queue(name, body.queue)
-    return await _clean_one(session, admin.name, name, body)
+    return await _clean_one(session, admin.actor, name, body)
 
 
 async def _clean_one(session: AsyncSession, actor: str, name: str, body: CleanRequest) -> CleanResults:
@@ -372,7 +374,7 @@ async def drain_queue(
 ) -> DrainResult:
     body = await _optional_body(request, DrainRequest)
     return await queue_admin_service.drain(
-        session, actor=admin.name, name=queue, delayed=body.delayed, reason=body.reason
+        session, actor=admin.actor, name=queue, delayed=body.delayed, reason=body.reason
     )
 
 
@@ -403,7 +405,7 @@ async def unpark_queue(
 ) -> UnparkResult:
     body = await _optional_body(request, UnparkRequest)
     return await queue_admin_service.unpark(
-        session, actor=admin.name, name=queue, intent_ids=body.intent_ids, reason=body.reason
+        session, actor=admin.actor, name=queue, intent_ids=body.intent_ids, reason=body.reason
     )
 
 

@@ -108,6 +108,4 @@ async def list_refunds(
 @router.get("/refunds/{refund_id}", response_model=RefundOut, summary="A refund, by its id (rfnd_…)")
 async def get_refund(refund_id: str, merchant: CurrentMerchant, session: ReadSession) -> RefundOut:
     refund = await refund_service.get(session, merchant, refund_id)
-    txn = await session.get(Transaction, refund.transaction_id)
-    assert txn is not None
-    return refund_out(refund, txn)
+    return refund_out(refund, await payment_service.by_id(session, refund.transaction_id))

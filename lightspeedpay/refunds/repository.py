@@ -9,8 +9,9 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import OffsetWindow, newest_first
-from lightspeedpay.models import Refund, Transaction
+from lightspeedpay.models import Refund
 from lightspeedpay.models.refund import RefundStatus
+from lightspeedpay.payments.repository import ALL_TXN
 
 
 class RefundRepository:
@@ -72,8 +73,8 @@ class RefundRepository:
     ) -> Refund | None:
         stmt = (
             select(Refund)
-            .join(Transaction, Transaction.id == Refund.transaction_id)
-            .where(Transaction.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
+            .join(ALL_TXN, ALL_TXN.id == Refund.transaction_id)  # the payment may be archived
+            .where(ALL_TXN.gateway_id == gateway_id, Refund.gateway_refund_id == gateway_refund_id)
             .with_for_update(of=Refund)
         )
         return (await session.execute(stmt)).scalar_one_or_none()

@@ -26,6 +26,7 @@ from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Refund, Transaction
 from lightspeedpay.models.refund import RefundKind, RefundSpeed, RefundStatus
 from lightspeedpay.models.transaction import TransactionStatus
+from lightspeedpay.monitoring import audit
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.payments.state import can_move
@@ -33,6 +34,12 @@ from lightspeedpay.refunds.repository import refund_repo
 from lightspeedpay.refunds.rules import REFUNDABLE_STATUSES, refund_amount
 from lightspeedpay.refunds.schemas import RefundCreate
 from lightspeedpay.webhooks.service import webhook_service
+
+
+def _note_reason(body: RefundCreate) -> str | None:
+    """The merchant's own words for a refund, when its notes carry a `reason`."""
+    note = (body.notes or {}).get("reason")
+    return str(note)[:500] if note is not None else None
 
 
 class RefundService:
@@ -44,7 +51,7 @@ class RefundService:
         txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
-        return await self._create(session, txn, body), txn
+        return await self._create(session, merchant, txn, body), txn
 
     async def create_for_transaction(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID, body: RefundCreate
@@ -52,17 +59,20 @@ class RefundService:
         txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id, for_update=True)
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
-        return await self._create(session, txn, body), txn
+        return await self._create(session, merchant, txn, body), txn
 
-    async def _create(self, session: AsyncSession, txn: Transaction, body: RefundCreate) -> Refund:
-        """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it."""
+    async def _create(
+        self, session: AsyncSession, merchant: MerchantAuth, txn: Transaction, body: RefundCreate
+    ) -> Refund:
+        """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it.
+        The merchant's request is audited with the refund, in its transaction."""
         committed = (
             await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
         )
         amount = refund_amount(
             status=txn.status, amount=txn.amount, committed=committed, requested=body.amount
         )
-        return await self._add(
+        refund = await self._add(
             session,
             txn,
             amount=amount,
@@ -71,6 +81,25 @@ class RefundService:
             notes=body.notes,
             receipt=body.receipt,
         )
+        audit.record(
+            session,
+            actor=audit.merchant_actor(merchant.client_key),
+            action="refund.created",
+            client_id=merchant.id,
+            target_type="refund",
+            target_id=refund.public_id,
+            after={"status": refund.status, "amount": refund.amount, "currency": refund.currency},
+            reason=_note_reason(body),
+            details={
+                "refund_id": str(refund.id),
+                "transaction_id": str(txn.id),
+                "payment_id": txn.payment_id,
+                "speed": refund.speed,
+                "receipt": refund.receipt,
+                "refunded_before": committed,
+            },
+        )
+        return refund
 
     async def _add(
         self,
@@ -176,7 +205,7 @@ class RefundService:
         refund = await refund_repo.get_for_update(session, refund_id)
         if refund is None or refund.status != RefundStatus.PENDING or refund.gateway_refund_id:
             return "already_done"
-        txn = await session.get(Transaction, refund.transaction_id)
+        txn = await transaction_repo.get(session, refund.transaction_id)  # archived or not
         assert txn is not None
         if not txn.gateway_payment_id:
             await self._fail(
@@ -254,6 +283,7 @@ class RefundService:
         )
         if can_move(txn.status, status):
             txn.status = status
+            await payment_service.count_status(session, txn.gateway_id, status)
         payment_service.announce(session, txn)  # its status, or at least its amount refunded, changed
         client = await session.get(Client, txn.client_id)
         assert client is not None
@@ -266,7 +296,7 @@ class RefundService:
 
     async def _fail(self, session: AsyncSession, refund: Refund, code: str, message: str) -> None:
         refund.status, refund.error_code, refund.error_message = RefundStatus.FAILED, code[:100], message
-        txn = await session.get(Transaction, refund.transaction_id)
+        txn = await transaction_repo.get(session, refund.transaction_id)  # archived or not
         assert txn is not None
         await self._emit(session, "refund.failed", refund, txn)
 

@@ -31,6 +31,7 @@ def run_settlements(
     from lightspeedpay.kit import http
     from lightspeedpay.ledger.cli import logs_to_stderr
     from lightspeedpay.models import Settlement
+    from lightspeedpay.monitoring.audit import cli_actor
     from lightspeedpay.settlements.repository import settlement_repo
     from lightspeedpay.settlements.service import settlement_service
 
@@ -45,7 +46,9 @@ def run_settlements(
         registry.load_all()
         try:
             async with sessionmaker()() as session:
-                results = await settlement_service.run(session, day=period, client_id=client_id, actor="cli")
+                results = await settlement_service.run(
+                    session, day=period, client_id=client_id, actor=cli_actor()
+                )
                 await session.commit()
                 outbox.forget(session)  # processed below, in this process; the sweeper covers a crash
             ids = [s.id for s, _ in results]

@@ -12,10 +12,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
-from lightspeedpay.models import JobIntent, PaymentGateway, Settlement, SettlementLineItem, Transaction
+from lightspeedpay.models import Client, JobIntent, PaymentGateway, Settlement, SettlementLineItem
+from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.models.job_intent import JobIntentStatus
 from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.models.settlement_line_item import SettlementLineKind
+from lightspeedpay.payments.repository import ALL_TXN
 
 # A ledger posting is settled at most once (UNIQUE(posting_id)): whatever ran before, overlapping runs or a
 # re-run of the period can only take what no settlement holds yet.
@@ -24,7 +26,7 @@ INSERT INTO settlement_line_items (id, settlement_id, kind, posting_id, transact
                                    amount, commission, net, occurred_at, created_at)
 SELECT gen_random_uuid(), :settlement_id, 'payment', p.id, t.id, NULL, t.gateway_id,
        t.amount, p.amount, t.amount - p.amount, coalesce(t.paid_at, p.created_at), now()
-FROM ledger_postings p JOIN transactions t ON t.id = p.transaction_id
+FROM ledger_postings p JOIN all_transactions t ON t.id = p.transaction_id
 WHERE p.client_id = :client_id AND p.type = 'COMMISSION' AND p.created_at < :cutoff
   AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id)
 ON CONFLICT (posting_id) DO NOTHING
@@ -34,7 +36,7 @@ INSERT INTO settlement_line_items (id, settlement_id, kind, posting_id, transact
                                    amount, commission, net, occurred_at, created_at)
 SELECT gen_random_uuid(), :settlement_id, 'refund', p.id, t.id, p.refund_id, t.gateway_id,
        p.subject_amount, p.amount, -p.subject_amount - p.amount, p.created_at, now()
-FROM ledger_postings p JOIN transactions t ON t.id = p.transaction_id
+FROM ledger_postings p JOIN all_transactions t ON t.id = p.transaction_id
 WHERE p.client_id = :client_id AND p.type = 'COMMISSION_REVERSAL' AND p.created_at < :cutoff
   AND NOT EXISTS (SELECT 1 FROM settlement_line_items li WHERE li.posting_id = p.id)
 ON CONFLICT (posting_id) DO NOTHING
@@ -163,8 +165,8 @@ class SettlementRepository:
         li = SettlementLineItem
         rows = (
             await session.execute(
-                select(li, Transaction.order_id, PaymentGateway.name)
-                .join(Transaction, Transaction.id == li.transaction_id)
+                select(li, ALL_TXN.order_id, PaymentGateway.name)
+                .join(ALL_TXN, ALL_TXN.id == li.transaction_id)  # the payment may be archived
                 .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
                 .where(li.settlement_id == settlement_id)
                 .order_by(li.occurred_at, li.id)
@@ -211,6 +213,16 @@ class SettlementRepository:
             )
         )
         return [(sid, err) for sid, err in (await session.execute(stmt)).all()]
+
+    async def failed_to_retry(self, session: AsyncSession) -> list[tuple[uuid.UUID, date]]:
+        """(merchant, day) of every failed settlement of a merchant that is not disabled, oldest first."""
+        stmt = (
+            select(Settlement.client_id, Settlement.period_date)
+            .join(Client, Client.id == Settlement.client_id)
+            .where(Settlement.status == SettlementStatus.FAILED, Client.status != ClientStatus.DISABLED)
+            .order_by(Settlement.period_date, Settlement.client_id)
+        )
+        return [(cid, day) for cid, day in (await session.execute(stmt)).all()]
 
     # ---- reads
 

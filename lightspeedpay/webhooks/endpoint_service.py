@@ -20,6 +20,7 @@ from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Client, WebhookEndpoint
 from lightspeedpay.models.alert import AlertKind
+from lightspeedpay.monitoring import audit
 from lightspeedpay.webhooks import targets
 from lightspeedpay.webhooks.repository import delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import EndpointCreate, EndpointOut, EndpointUpdate
@@ -41,6 +42,14 @@ class WebhookUrlNotAllowed(AppError):
 
 def secret_hint(secret: str) -> str:
     return f"whsec_…{secret[-4:]}"
+
+
+# what an audit row shows of an endpoint (its secret only as the masked hint)
+_AUDITED = ("url", "description", "event_types", "enabled", "disabled_reason")
+
+
+def _audited(endpoint: WebhookEndpoint) -> dict[str, object]:
+    return {f: getattr(endpoint, f) for f in _AUDITED}
 
 
 class WebhookEndpointService:
@@ -89,7 +98,37 @@ class WebhookEndpointService:
         )
         session.add(endpoint)
         await session.flush()
+        self._audit(
+            session,
+            merchant,
+            "webhook_endpoint.created",
+            endpoint,
+            after=audit.plain({**_audited(endpoint), "secret_hint": secret_hint(secret)}),
+        )
         return endpoint, secret
+
+    def _audit(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        action: str,
+        endpoint: WebhookEndpoint,
+        *,
+        before: dict[str, object] | None = None,
+        after: dict[str, object] | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        audit.record(
+            session,
+            actor=audit.merchant_actor(merchant.client_key),
+            action=action,
+            client_id=merchant.id,
+            target_type="webhook_endpoint",
+            target_id=endpoint.id,
+            before=before,
+            after=after,
+            details=details,
+        )
 
     async def create_default(
         self, session: AsyncSession, client: Client, secret: str
@@ -115,6 +154,7 @@ class WebhookEndpointService:
         self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID, body: EndpointUpdate
     ) -> WebhookEndpoint:
         endpoint = await self.get(session, merchant, endpoint_id, for_update=True)
+        was = _audited(endpoint)
         fields = body.model_fields_set
         if "url" in fields and body.url is not None and body.url != endpoint.url:
             self._check_target(body.url)
@@ -137,11 +177,19 @@ class WebhookEndpointService:
             else:
                 await self.disable(session, endpoint, reason="disabled by the merchant", alert=False)
         await session.flush()
+        before, after = audit.changed(was, _audited(endpoint))
+        action = "webhook_endpoint.updated"
+        if set(after) - {"disabled_reason"} == {"enabled"}:  # the on/off switch alone
+            action = "webhook_endpoint.enabled" if after["enabled"] else "webhook_endpoint.disabled"
+        self._audit(session, merchant, action, endpoint, before=before, after=after)
         return endpoint
 
     async def delete(self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID) -> None:
         """Soft: the row stays for its delivery log until retention purges that; the merchant no longer sees it."""
         endpoint = await self.get(session, merchant, endpoint_id, for_update=True)
+        self._audit(
+            session, merchant, "webhook_endpoint.deleted", endpoint, before=audit.plain(_audited(endpoint))
+        )
         now = datetime.now(UTC)
         if endpoint.enabled:
             await self.disable(session, endpoint, reason="endpoint deleted", alert=False)
@@ -163,17 +211,26 @@ class WebhookEndpointService:
         receiver can switch whenever it likes within it. A second rotation inside the grace period drops the
         oldest secret: at most two signatures are ever sent."""
         endpoint = await self.get(session, merchant, endpoint_id, for_update=True)
+        old_hint = secret_hint(crypto.decrypt(endpoint.secret_enc))
         secret = standard_webhooks.new_secret()
         endpoint.previous_secret_enc = endpoint.secret_enc
-        endpoint.previous_secret_expires_at = datetime.now(UTC) + timedelta(
-            seconds=get_settings().webhook_secret_grace_seconds
-        )
+        expires = datetime.now(UTC) + timedelta(seconds=get_settings().webhook_secret_grace_seconds)
+        endpoint.previous_secret_expires_at = expires
         endpoint.secret_enc = crypto.encrypt(secret)
         if endpoint.is_default:
             await endpoint_repo.mirror_to_client(
                 session, endpoint.client_id, webhook_secret_enc=endpoint.secret_enc
             )
         await session.flush()
+        self._audit(
+            session,
+            merchant,
+            "webhook_endpoint.secret_rotated",
+            endpoint,
+            before={"secret_hint": old_hint},
+            after={"secret_hint": secret_hint(secret)},
+            details={"previous_secret_expires_at": expires.isoformat()},
+        )
         return endpoint, secret
 
     async def disable(
@@ -195,6 +252,18 @@ class WebhookEndpointService:
         )
         await delivery_repo.refresh_events(session, event_ids)
         if alert:
+            # the platform's own decision (410 Gone, too many failures in a row): in the trail as well
+            audit.record(
+                session,
+                actor="webhooks",
+                action="webhook_endpoint.disabled",
+                client_id=endpoint.client_id,
+                target_type="webhook_endpoint",
+                target_id=endpoint.id,
+                before={"enabled": True},
+                after={"enabled": False, "disabled_reason": reason},
+                reason=reason,
+            )
             await alert_service.raise_condition(
                 session,
                 AlertKind.WEBHOOK_ENDPOINT_DISABLED,

@@ -256,15 +256,31 @@ class DeliveryRepository:
 
     async def purge(
         self, session: AsyncSession, *, status: str, finished_before: datetime, batch: int
-    ) -> int:
-        """Finished deliveries past retention, with their attempts (ON DELETE CASCADE); one batch."""
+    ) -> list[uuid.UUID]:
+        """Finished deliveries past retention, with their attempts (ON DELETE CASCADE); one batch. Returns the
+        events of the deliveries deleted (one per delivery)."""
         stmt = text("""
             DELETE FROM webhook_deliveries WHERE id IN (
                 SELECT id FROM webhook_deliveries
                 WHERE status = :status AND finished_at < :before LIMIT :batch)
+            RETURNING event_id
         """)
+        result = await session.execute(stmt, {"status": status, "before": finished_before, "batch": batch})
+        return list(result.scalars())
+
+    async def purge_released_events(self, session: AsyncSession, event_ids: Sequence[uuid.UUID]) -> int:
+        """Events none of whose deliveries or attempts is left (their deliveries were just purged, so each was
+        past its retention); an event still owed to another endpoint stays until that delivery goes too."""
+        if not event_ids:
+            return 0
         result: Any = await session.execute(
-            stmt, {"status": status, "before": finished_before, "batch": batch}
+            text("""
+            DELETE FROM webhook_events e
+            WHERE e.id = ANY(CAST(:ids AS uuid[])) AND e.status <> 'pending'
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id)
+              AND NOT EXISTS (SELECT 1 FROM webhook_delivery_attempts a WHERE a.event_id = e.id)
+        """),
+            {"ids": sorted(set(event_ids))},
         )
         return int(result.rowcount or 0)
 

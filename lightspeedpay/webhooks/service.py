@@ -16,6 +16,7 @@ from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
 from lightspeedpay.models.webhook_event import WebhookEventStatus
+from lightspeedpay.monitoring import audit
 from lightspeedpay.webhooks.endpoint_service import WebhookEndpointNotFound, endpoint_service
 from lightspeedpay.webhooks.repository import attempt_repo, delivery_repo, endpoint_repo
 from lightspeedpay.webhooks.schemas import DeliveryList, DeliveryOut, DeliveryRequest, DeliveryResponse
@@ -139,6 +140,15 @@ class WebhookService:
         for endpoint in endpoints:
             self._add_delivery(session, event, endpoint, kind=WebhookDeliveryKind.TEST)
         await session.flush()
+        audit.record(
+            session,
+            actor=audit.merchant_actor(merchant.client_key),
+            action="webhook_event.ping_sent",
+            client_id=merchant.id,
+            target_type="webhook_event",
+            target_id=event.id,
+            details={"endpoint_ids": [str(e.id) for e in endpoints]},
+        )
         return event, [e.id for e in endpoints]
 
     async def retry(
@@ -168,6 +178,16 @@ class WebhookService:
             )
         attempt = delivery.attempts + 1
         jobs.enqueue(session, REDELIVER, delivery_id=str(delivery.id), attempt=attempt)
+        audit.record(
+            session,
+            actor=audit.merchant_actor(merchant.client_key),
+            action="webhook_delivery.retried",
+            client_id=merchant.id,
+            target_type="webhook_delivery",
+            target_id=delivery.id,
+            before={"status": delivery.status, "attempts": delivery.attempts},
+            details={"endpoint_id": str(endpoint.id), "event_id": str(delivery.event_id), "attempt": attempt},
+        )
         return delivery, attempt
 
     async def deliveries(

@@ -21,7 +21,7 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.jobs import outbox
 from lightspeedpay.jobs.queues import MERCHANT_WEBHOOKS
 from lightspeedpay.jobs.registry import task
-from lightspeedpay.kit import retry
+from lightspeedpay.kit import metrics, retry
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import WebhookDelivery, WebhookDeliveryAttempt, WebhookEndpoint, WebhookEvent
 from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
@@ -94,6 +94,7 @@ async def deliver(
             error=outcome.error,
         )
     await delivery_repo.refresh_events(session, [delivery.event_id])
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels(result).inc)
     return result
 
 
@@ -104,6 +105,7 @@ async def _endpoint_disabled(
     delivery.last_error = f"endpoint disabled: {endpoint.disabled_reason or 'deleted'}"
     delivery.next_attempt_at = None
     await delivery_repo.refresh_events(session, [delivery.event_id])
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels("endpoint_disabled").inc)
     return "endpoint_disabled"
 
 
@@ -219,11 +221,13 @@ async def redeliver(
                 session, locked, reason="the endpoint answered 410 Gone", alert=True, exclude=delivery.id
             )
     await delivery_repo.refresh_events(session, [delivery.event_id])
-    return (
+    result = (
         WebhookDeliveryStatus.DELIVERED
         if outcome.verdict is rules.Verdict.DELIVERED
         else WebhookDeliveryStatus.FAILED
     )
+    metrics.on_commit(session, metrics.WEBHOOK_DELIVERIES.labels(f"manual_{result}").inc)
+    return result
 
 
 async def _attempt(
@@ -294,7 +298,8 @@ async def housekeeping(
     *, now: datetime | None = None, stalled_after_seconds: float | None = None, batch: int = 1000
 ) -> dict[str, int]:
     """Scheduled: purge deliveries past retention (delivered after LSP_WEBHOOK_RETENTION_SUCCESS_DAYS, failed
-    after LSP_WEBHOOK_RETENTION_FAILED_DAYS, with their attempts), then give a job back to any endpoint queue
+    after LSP_WEBHOOK_RETENTION_FAILED_DAYS, with their attempts) and the events none of whose deliveries is
+    left (events that never had a delivery go with the daily retention run, retention/), then give a job back to any endpoint queue
     whose head has none (its intent failed for good, say), so no endpoint stalls for ever."""
     s = get_settings()
     now = now or datetime.now(UTC)
@@ -304,6 +309,7 @@ async def housekeeping(
     counts = {
         "purged_delivered": 0,
         "purged_failed": 0,
+        "purged_events": 0,
         "purged_unlinked_attempts": 0,
         "purged_endpoints": 0,
         "requeued": 0,
@@ -324,10 +330,13 @@ async def housekeeping(
         for status, attempt_status, days in retention:
             cutoff = now - timedelta(days=days)
             while True:
-                n = await delivery_repo.purge(session, status=status, finished_before=cutoff, batch=batch)
+                events = await delivery_repo.purge(
+                    session, status=status, finished_before=cutoff, batch=batch
+                )
+                counts["purged_events"] += await delivery_repo.purge_released_events(session, events)
                 await session.commit()
-                counts[f"purged_{status}"] += n
-                if n < batch:
+                counts[f"purged_{status}"] += len(events)
+                if len(events) < batch:
                     break
             while True:
                 n = await delivery_repo.purge_unlinked_attempts(

@@ -90,7 +90,7 @@ async def test_a_paused_queue_holds_payments_created_and_resuming_completes_them
         assert (await intent_of(session, txn_id)).status == "completed"
 
     pauses = await audit_rows(session, "queue.paused", TP)
-    assert pauses and pauses[-1].actor == "admin" and pauses[-1].after == {"paused": True}
+    assert pauses and pauses[-1].actor == "admin:admin" and pauses[-1].after == {"paused": True}
     assert pauses[-1].before == {"paused": False} and pauses[-1].reason == "test"
     resumes = await audit_rows(session, "queue.resumed", TP)
     assert resumes and resumes[-1].reason == "incident over" and resumes[-1].request_id

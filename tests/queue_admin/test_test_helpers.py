@@ -8,12 +8,12 @@ import os
 import uuid
 
 import httpx
-import pytest
 
-from lightspeedpay.config import get_settings
 from lightspeedpay.devtools.demo import DEMO_MERCHANT
 from lightspeedpay.merchants.service import NewMerchant, merchant_service
 from tests.factories import merchant_client
+from tests.fixtures import Platform
+from tests.net import free_port, wait_answering
 
 
 async def test_jobs_status_counts_the_intents_and_sees_the_workers(platform, session):
@@ -47,29 +47,31 @@ async def test_the_demo_merchants_credentials_sign_requests(platform, session):
         assert r.status_code == 404, r.text  # authenticated: the transaction is just not there
 
 
-@pytest.fixture
-def production_app(monkeypatch):
-    monkeypatch.setenv("LSP_ENV", "production")
-    monkeypatch.setenv("LSP_ADMIN_TOKEN", "p" * 40)
-    monkeypatch.setenv("LSP_ENCRYPTION_KEYS", "prod1:" + base64.b64encode(os.urandom(32)).decode())
-    get_settings.cache_clear()
+async def test_the_test_helpers_do_not_exist_in_production(platform):
+    # an API process of its own with LSP_ENV=production (building the app inside the test process would
+    # reconfigure this process's logging for every later test)
+    port = free_port()
+    own = Platform(
+        env={
+            **platform.env,
+            "LSP_ENV": "production",
+            "LSP_ADMIN_TOKEN": "p" * 40,
+            "LSP_ENCRYPTION_KEYS": "prod1:" + base64.b64encode(os.urandom(32)).decode(),
+            "LSP_API_PORT": str(port),
+            "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        from lightspeedpay.app import create_app
-
-        yield create_app()
+        own.start("api-production", "api")
+        await wait_answering(f"{url}/api/health", timeout=60)
+        async with httpx.AsyncClient(base_url=url, timeout=20) as c:
+            for path in ("/api/v1/test/jobs/status", "/api/v1/test/merchant"):
+                r = await c.get(path)
+                assert r.status_code == 404, (path, r.text)
+                assert r.json()["error"]["code"] == "NOT_FOUND"
+            # the app itself answers (the 404 is the helpers', not a broken app)
+            r = await c.get("/api/v1/admin/queues", headers={"Authorization": "Bearer wrong"})
+            assert r.status_code == 401
     finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-
-
-async def test_the_test_helpers_do_not_exist_in_production(production_app):
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=production_app), base_url="http://api"
-    ) as c:
-        for path in ("/api/v1/test/jobs/status", "/api/v1/test/merchant"):
-            r = await c.get(path)
-            assert r.status_code == 404, (path, r.text)
-            assert r.json()["error"]["code"] == "NOT_FOUND"
-        # the app itself answers (the 404 is the helpers', not a broken app)
-        r = await c.get("/api/v1/admin/queues", headers={"Authorization": "Bearer wrong"})
-        assert r.status_code == 401
+        own.stop_all()

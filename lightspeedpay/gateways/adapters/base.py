@@ -61,6 +61,8 @@ class PspEventData:
     error_code: str | None = None
     error_message: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+    # how the payer paid, normalised by payment_method() (None: the event does not say)
+    payment_method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,38 @@ class PspRefund:
     refund_id: str
     outcome: RefundOutcome
     raw: dict[str, Any]
+
+
+# PSPs' names for a payment method -> ours (models.transaction.PaymentMethod); any other name is "other"
+_METHODS = {
+    "upi": "upi",
+    "upi_intent": "upi",
+    "upi_collect": "upi",
+    "upi_qr": "upi",
+    "card": "card",
+    "cards": "card",
+    "cc": "card",
+    "dc": "card",
+    "credit_card": "card",
+    "debit_card": "card",
+    "netbanking": "netbanking",
+    "net_banking": "netbanking",
+    "nb": "netbanking",
+    "wallet": "wallet",
+    "cash": "wallet",  # PayU's mode for wallets
+    "emi": "emi",
+    "cardless_emi": "emi",
+    "paylater": "paylater",
+    "pay_later": "paylater",
+    "bnpl": "paylater",
+}
+
+
+def payment_method(raw: Any) -> str | None:
+    """A PSP's payment method (Razorpay `method`, PayU `mode`, PhonePe `paymentMode`) in our words."""
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    return _METHODS.get(raw.strip().lower(), "other")
 
 
 class PspError(Exception):

@@ -25,6 +25,7 @@ from lightspeedpay.gateways.adapters.base import (
     PspRefund,
     PspStatus,
     PspTechnicalError,
+    payment_method,
 )
 from lightspeedpay.kit.signing import equal
 
@@ -185,6 +186,7 @@ class PayUAdapter(PspAdapter):
             error_code=(fields.get("error") or None) if failed else None,
             error_message=(fields.get("error_Message") or fields.get("field9") or None) if failed else None,
             raw=fields,
+            payment_method=payment_method(fields.get("mode")),
         )
 
     async def fetch_status(self, account: GatewayAccount, gateway_txn_id: str) -> PspStatus:

@@ -27,6 +27,7 @@ from lightspeedpay.gateways.adapters.base import (
     PspRefund,
     PspStatus,
     RefundOutcome,
+    payment_method,
 )
 from lightspeedpay.kit.signing import equal
 
@@ -173,6 +174,7 @@ def _event_data(event: dict[str, Any]) -> PspEventData:
         error_code=payload.get("errorCode") or attempt.get("errorCode"),
         error_message=payload.get("detailedErrorCode") or attempt.get("detailedErrorCode"),
         raw=event,
+        payment_method=payment_method(attempt.get("paymentMode")),
     )
 
 

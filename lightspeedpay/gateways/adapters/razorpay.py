@@ -18,6 +18,7 @@ from lightspeedpay.gateways.adapters.base import (
     PspRefund,
     PspStatus,
     RefundOutcome,
+    payment_method,
 )
 from lightspeedpay.kit.signing import equal, hmac_sha256_hex
 
@@ -138,6 +139,7 @@ def _event_data(external_id: str, event: dict[str, Any]) -> PspEventData:
         error_code=payment.get("error_code"),
         error_message=payment.get("error_description"),
         raw=event,
+        payment_method=payment_method(payment.get("method")),
     )
 
 

@@ -15,6 +15,7 @@ from lightspeedpay.gateways.adapters.base import (
     PspOrder,
     PspRefund,
     PspStatus,
+    payment_method,
 )
 from lightspeedpay.kit.signing import equal, hmac_sha256_hex
 
@@ -89,6 +90,7 @@ class SandboxAdapter(PspAdapter):
                 error_code=data.get("error_code"),
                 error_message=data.get("error_description"),
                 raw=event,
+                payment_method=payment_method(data.get("method")),
             )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidPspSignature(f"malformed sandbox event: {exc}") from exc

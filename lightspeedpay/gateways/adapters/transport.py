@@ -7,6 +7,7 @@ any other 4xx is the PSP saying no, a PspDeclined. Each PSP only says how to rea
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,7 +21,7 @@ from lightspeedpay.gateways.adapters.base import (
     PspDeclined,
     PspTechnicalError,
 )
-from lightspeedpay.kit import http
+from lightspeedpay.kit import http, metrics
 
 # Reads a PSP's error body into (code, message); either may be empty when the body does not say.
 DeclineReader = Callable[[Any], tuple[str, str]]
@@ -38,13 +39,24 @@ def _snippet(resp: httpx.Response) -> str:
 
 
 async def send(account: GatewayAccount, method: str, target: str, **kwargs: Any) -> httpx.Response:
-    """Send one request; failures to get a usable answer raise PspTechnicalError. 4xx are returned."""
+    """Send one request; failures to get a usable answer raise PspTechnicalError. 4xx are returned. Each call is
+    timed in lsp_psp_call_seconds."""
+    started = time.perf_counter()
+
+    def timed(outcome: str) -> None:
+        metrics.PSP_CALL_SECONDS.labels(account.name, account.provider, outcome).observe(
+            time.perf_counter() - started
+        )
+
     try:
         resp = await http.client().request(method, target, **kwargs)
     except httpx.TimeoutException as exc:
+        timed(metrics.psp_outcome(None, timeout=True))
         raise PspTechnicalError("PSP_TIMEOUT", f"{account.provider} did not answer in time") from exc
     except httpx.HTTPError as exc:
+        timed(metrics.psp_outcome(None))
         raise PspTechnicalError("PSP_UNREACHABLE", f"{account.provider}: {type(exc).__name__}") from exc
+    timed(metrics.psp_outcome(resp.status_code))
     if resp.status_code >= 500 or resp.status_code in _RETRYABLE_4XX:
         raise PspTechnicalError(f"PSP_HTTP_{resp.status_code}", _snippet(resp))
     return resp

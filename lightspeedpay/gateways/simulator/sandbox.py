@@ -165,6 +165,7 @@ def _payment_data(order: Order) -> dict[str, Any]:
         "amount": order.amount,
         "currency": order.currency,
         "receipt": order.receipt,
+        "method": "upi",
         "error_code": order.error_code,
         "error_description": None if order.error_code is None else "The payer's bank declined the payment",
     }

@@ -1,0 +1,1 @@
+"""Reports for operators: the daily system health report."""
