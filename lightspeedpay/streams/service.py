@@ -13,6 +13,7 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -22,7 +23,7 @@ from lightspeedpay.alerts.repository import AlertFilter
 from lightspeedpay.alerts.schemas import AlertOut
 from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import sessionmaker
+from lightspeedpay.db import engine
 from lightspeedpay.errors import StreamNotFound, StreamsBusy
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.jobs import broadcast
@@ -95,6 +96,17 @@ async def _merchant_transactions(session: AsyncSession, client_id: uuid.UUID) ->
     )
 
 
+@asynccontextmanager
+async def _reading() -> AsyncIterator[AsyncSession]:
+    """A read session that holds no transaction between its statements (autocommit). A snapshot may also ask
+    Redis (the queues: some thirty round trips) or wait for a busy process: it must not keep a transaction,
+    and its locks, open meanwhile (a TRUNCATE or a migration queued behind it would hold up every writer)."""
+    async with engine().connect() as conn:
+        auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+        async with AsyncSession(bind=auto, expire_on_commit=False) as session:
+            yield session
+
+
 class StreamService:
     def __init__(self, the_hub: Hub) -> None:
         self.hub = the_hub
@@ -136,14 +148,14 @@ class StreamService:
         async def snapshot() -> Any:
             if provider is None:
                 return None
-            async with sessionmaker()() as session:
+            async with _reading() as session:
                 return await provider(session)
 
         return self._events(stream, snapshot)
 
     def merchant_events(self, client_id: uuid.UUID) -> AsyncIterator[bytes]:
         async def snapshot() -> Any:
-            async with sessionmaker()() as session:
+            async with _reading() as session:
                 return await self._merchant_snapshot(session, client_id)
 
         return self._events(broadcast.merchant_transactions(client_id), snapshot)
@@ -189,7 +201,7 @@ class StreamService:
     async def publish_queues(self) -> None:
         """The scheduler's sampler: the queues' overview to the queue stream every LSP_STREAM_QUEUE_SAMPLE_SECONDS
         (queue_metrics keeps a sample a minute; this one is only sent)."""
-        async with sessionmaker()() as session:
+        async with _reading() as session:
             data = await _queues(session)
         await broadcast.publish_now((broadcast.QUEUES, "queues", data))
 
