@@ -141,17 +141,18 @@ async def session(platform: Platform) -> AsyncIterator[AsyncSession]:
     from lightspeedpay.db import sessionmaker
 
     async with sessionmaker()() as s:
-        for attempt in range(5):
+        for attempt in range(20):
             try:
-                # the background worker and scheduler may hold row locks; a deadlock here is retried
+                # the background worker and scheduler (heartbeats, rules, folds) may hold row locks; a deadlock
+                # here is retried, with a growing wait
                 await s.execute(text(f"TRUNCATE {', '.join(app_tables())} CASCADE"))
                 await s.commit()
                 break
             except DBAPIError:
                 await s.rollback()
-                if attempt == 4:
+                if attempt == 19:
                     raise
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(min(0.2 * (attempt + 1), 1.0))
         yield s
         await s.rollback()
 

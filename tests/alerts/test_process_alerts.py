@@ -45,6 +45,12 @@ async def test_a_killed_worker_raises_one_alert_and_a_restart_resolves_it(platfo
 
 
 async def test_no_scheduler_at_all_raises_one_alert_from_the_workers(platform, session):
+    async def leading():
+        await session.rollback()
+        return await worker_health_service.scheduler_leader(session)
+
+    # the tables were just emptied: a scheduler that never beat since is no evidence of silence
+    await wait_for(leading, timeout=60, what="the scheduler's beat as leader")
     platform.kill("scheduler", signal.SIGKILL)
     try:
         alert = await wait_alert(session, AlertKind.SCHEDULER_DOWN, timeout=90)
