@@ -168,12 +168,13 @@ _PERIOD: ColumnElement[Any] = literal_column("period")
 _GROUP: ColumnElement[Any] = literal_column("grp")
 
 
-def _figures(*, per_status: bool) -> list[Any]:
-    """count, succeeded, failed, volume, refunded (then, per_status, n_… and amount_… of each status), summed.
-    sum(bigint) is numeric in PostgreSQL (a Decimal here): cast back, thousands of rows are read per question."""
+def _figures(*, per_status: bool, summed: bool = True) -> list[Any]:
+    """count, succeeded, failed, volume, refunded (then, per_status, n_… and amount_… of each status), summed
+    (or a row's own, when each row is one group's one bucket). sum(bigint) is numeric in PostgreSQL (a Decimal
+    here): cast back, thousands of rows are read per question."""
 
     def total(columns: list[str]) -> Any:
-        return cast(func.sum(sum_columns(columns)), BigInteger)
+        return cast(func.sum(sum_columns(columns)), BigInteger) if summed else sum_columns(columns)
 
     def sum_columns(columns: list[str]) -> Any:
         expr: Any = getattr(R, columns[0])
@@ -193,7 +194,36 @@ def _figures(*, per_status: bool) -> list[Any]:
     return figures
 
 
-_FIGURES = {False: _figures(per_status=False), True: _figures(per_status=True)}  # built once
+# built once: (per_status, summed) -> the figures' expressions
+_FIGURES = {
+    (p, summed): _figures(per_status=p, summed=summed) for p in (False, True) for summed in (False, True)
+}
+# what fixes each dimension of a cut's rows: a filter (scope) or the grouping
+_CUT_DIMENSIONS = {
+    RollupCut.FULL: {"merchant", "gateway", "method"},
+    RollupCut.PLATFORM: {"gateway", "method"},
+    RollupCut.MERCHANT: {"merchant"},
+    RollupCut.GATEWAY: {"gateway"},
+    RollupCut.METHOD: {"method"},
+    RollupCut.TOTAL: set(),
+}
+
+
+def _one_row_per_group(scope: Scope, cut: RollupCut, group_by: str | None) -> bool:
+    """Whether each (bucket, group) is one row of the cut already: every dimension it keeps is grouped by or fixed
+    by a filter (a provider is not a gateway: it may have several). Then the series needs no GROUP BY, whose hash
+    of thousands of groups cost more than reading the rows."""
+    fixed = {group_by} if group_by in ("merchant", "gateway", "method") else set()
+    fixed |= {
+        name
+        for name, value in (
+            ("merchant", scope.client_id),
+            ("gateway", scope.gateway_id),
+            ("method", scope.method),
+        )
+        if value is not None
+    }
+    return _CUT_DIMENSIONS[cut] <= fixed
 
 
 def _where(table: Any, scope: Scope, spans: list[Span]) -> list[ColumnElement[bool]]:
@@ -240,6 +270,11 @@ async def _rows(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
     """The statement run on the session's own connection by the driver itself: a question reads thousands of rows,
     and building SQLAlchemy rows from them took longer than the query (asyncpg's records index like tuples)."""
     conn = await session.connection()
+    if not session.info.get("analytics_work_mem"):
+        # a series groups thousands of rows into as many groups: with the default 4 MB the hash spills to disk.
+        # SET LOCAL through SQLAlchemy opens the transaction the driver's reads then run in; it ends with it
+        await conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.info["analytics_work_mem"] = True
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (…) lists
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     driver = (await conn.get_raw_connection()).driver_connection
@@ -269,7 +304,7 @@ class AnalyticsRepository:
     ) -> list[Any]:
         """(period, grp, *figures) rows (see _figures): period 1 is from split_at on, period 0 before it."""
         stmt: Select[Any] = (
-            select(_period(R, split_at), _group(R, group_by), *_FIGURES[per_status])
+            select(_period(R, split_at), _group(R, group_by), *_FIGURES[per_status, True])
             .where(*_where(R, scope, spans))
             .group_by(_PERIOD, _GROUP)
         )
@@ -289,8 +324,12 @@ class AnalyticsRepository:
         where = _where(R, scope, [span])
         if group_by in GROUP_COLUMNS and groups is not None:
             where.append(getattr(R, GROUP_COLUMNS[group_by]).in_(groups))
+        if _one_row_per_group(scope, span.cut, group_by):
+            return await _rows(
+                session, select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status, False]).where(*where)
+            )
         stmt: Select[Any] = (
-            select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status])
+            select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status, True])
             .where(*where)
             .group_by(R.bucket_at, _GROUP)
         )
