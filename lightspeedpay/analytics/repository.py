@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Float,
+    Integer,
     Select,
     and_,
     case,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.analytics.window import STEP
 from lightspeedpay.models import AnalyticsFailure, AnalyticsRollup, Client, PaymentGateway
 from lightspeedpay.models.analytics_rollup import ALL_IDS, RollupCut, RollupGrain
 from lightspeedpay.models.transaction import TransactionStatus
@@ -316,23 +319,36 @@ class AnalyticsRepository:
         scope: Scope,
         span: Span,
         *,
+        split_at: datetime,
         group_by: str | None,
         groups: list[Any] | None = None,
         per_status: bool = False,
     ) -> list[Any]:
-        """(bucket_at, grp, *figures) rows, for the groups given (all of them when None)."""
+        """(period, grp, index[], count[], succeeded[], failed[], volume[] (then, per_status, n_…[] and amount_…[]
+        of each status)) rows, for the groups given (all of them when None): a point per bucket with payments, its
+        place in the period's buckets in index[]. Arrays decode in the driver; rows would be built one by one."""
         where = _where(R, scope, [span])
         if group_by in GROUP_COLUMNS and groups is not None:
             where.append(getattr(R, GROUP_COLUMNS[group_by]).in_(groups))
-        if _one_row_per_group(scope, span.cut, group_by):
-            return await _rows(
-                session, select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status, False]).where(*where)
-            )
-        stmt: Select[Any] = (
-            select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status, True])
-            .where(*where)
-            .group_by(R.bucket_at, _GROUP)
-        )
+        one_row = _one_row_per_group(scope, span.cut, group_by)
+        figures = _FIGURES[per_status, not one_row]
+        rows = select(R.bucket_at, _group(R, group_by), *figures).where(*where)
+        if not one_row:
+            rows = rows.group_by(R.bucket_at, _GROUP)
+        r = rows.subquery("r")
+        # each point's place in its period's list of buckets: the client scatters the arrays by it
+        step, bases = STEP[span.grain].total_seconds(), (span.start.timestamp(), split_at.timestamp())
+        epoch = cast(func.extract("epoch", r.c.bucket_at), Float)
+        in_current = r.c.bucket_at >= split_at
+        index = cast((epoch - case((in_current, bases[1]), else_=bases[0])) / step, Integer)
+        names = ["count", "succeeded", "failed", "volume"] + (MEASURES[:-1] if per_status else [])
+        # plain aggregates in one GROUP BY see the rows in the same order: element k of every array is one point
+        stmt: Select[Any] = select(
+            case((in_current, 1), else_=0).label("period"),
+            r.c.grp,
+            func.array_agg(index).label("index"),
+            *(func.array_agg(r.c[name]).label(name) for name in names),
+        ).group_by(_PERIOD, r.c.grp)
         return await _rows(session, stmt)
 
     async def failure_reasons(
