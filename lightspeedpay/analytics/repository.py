@@ -10,6 +10,8 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Float,
+    Integer,
     Select,
     and_,
     case,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.analytics.window import STEP
 from lightspeedpay.models import AnalyticsFailure, AnalyticsRollup, Client, PaymentGateway
 from lightspeedpay.models.analytics_rollup import ALL_IDS, RollupCut, RollupGrain
 from lightspeedpay.models.transaction import TransactionStatus
@@ -168,12 +171,13 @@ _PERIOD: ColumnElement[Any] = literal_column("period")
 _GROUP: ColumnElement[Any] = literal_column("grp")
 
 
-def _figures(*, per_status: bool) -> list[Any]:
-    """count, succeeded, failed, volume, refunded (then, per_status, n_… and amount_… of each status), summed.
-    sum(bigint) is numeric in PostgreSQL (a Decimal here): cast back, thousands of rows are read per question."""
+def _figures(*, per_status: bool, summed: bool = True) -> list[Any]:
+    """count, succeeded, failed, volume, refunded (then, per_status, n_… and amount_… of each status), summed
+    (or a row's own, when each row is one group's one bucket). sum(bigint) is numeric in PostgreSQL (a Decimal
+    here): cast back, thousands of rows are read per question."""
 
     def total(columns: list[str]) -> Any:
-        return cast(func.sum(sum_columns(columns)), BigInteger)
+        return cast(func.sum(sum_columns(columns)), BigInteger) if summed else sum_columns(columns)
 
     def sum_columns(columns: list[str]) -> Any:
         expr: Any = getattr(R, columns[0])
@@ -193,7 +197,36 @@ def _figures(*, per_status: bool) -> list[Any]:
     return figures
 
 
-_FIGURES = {False: _figures(per_status=False), True: _figures(per_status=True)}  # built once
+# built once: (per_status, summed) -> the figures' expressions
+_FIGURES = {
+    (p, summed): _figures(per_status=p, summed=summed) for p in (False, True) for summed in (False, True)
+}
+# what fixes each dimension of a cut's rows: a filter (scope) or the grouping
+_CUT_DIMENSIONS = {
+    RollupCut.FULL: {"merchant", "gateway", "method"},
+    RollupCut.PLATFORM: {"gateway", "method"},
+    RollupCut.MERCHANT: {"merchant"},
+    RollupCut.GATEWAY: {"gateway"},
+    RollupCut.METHOD: {"method"},
+    RollupCut.TOTAL: set(),
+}
+
+
+def _one_row_per_group(scope: Scope, cut: RollupCut, group_by: str | None) -> bool:
+    """Whether each (bucket, group) is one row of the cut already: every dimension it keeps is grouped by or fixed
+    by a filter (a provider is not a gateway: it may have several). Then the series needs no GROUP BY, whose hash
+    of thousands of groups cost more than reading the rows."""
+    fixed = {group_by} if group_by in ("merchant", "gateway", "method") else set()
+    fixed |= {
+        name
+        for name, value in (
+            ("merchant", scope.client_id),
+            ("gateway", scope.gateway_id),
+            ("method", scope.method),
+        )
+        if value is not None
+    }
+    return _CUT_DIMENSIONS[cut] <= fixed
 
 
 def _where(table: Any, scope: Scope, spans: list[Span]) -> list[ColumnElement[bool]]:
@@ -240,6 +273,11 @@ async def _rows(session: AsyncSession, stmt: Select[Any]) -> list[Any]:
     """The statement run on the session's own connection by the driver itself: a question reads thousands of rows,
     and building SQLAlchemy rows from them took longer than the query (asyncpg's records index like tuples)."""
     conn = await session.connection()
+    if not session.info.get("analytics_work_mem"):
+        # a series groups thousands of rows into as many groups: with the default 4 MB the hash spills to disk.
+        # SET LOCAL through SQLAlchemy opens the transaction the driver's reads then run in; it ends with it
+        await conn.execute(text("SET LOCAL work_mem = '64MB'"))
+        session.info["analytics_work_mem"] = True
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})  # IN (…) lists
     params = [compiled.params[name] for name in compiled.positiontup or ()]
     driver = (await conn.get_raw_connection()).driver_connection
@@ -269,7 +307,7 @@ class AnalyticsRepository:
     ) -> list[Any]:
         """(period, grp, *figures) rows (see _figures): period 1 is from split_at on, period 0 before it."""
         stmt: Select[Any] = (
-            select(_period(R, split_at), _group(R, group_by), *_FIGURES[per_status])
+            select(_period(R, split_at), _group(R, group_by), *_FIGURES[per_status, True])
             .where(*_where(R, scope, spans))
             .group_by(_PERIOD, _GROUP)
         )
@@ -281,19 +319,36 @@ class AnalyticsRepository:
         scope: Scope,
         span: Span,
         *,
+        split_at: datetime,
         group_by: str | None,
         groups: list[Any] | None = None,
         per_status: bool = False,
     ) -> list[Any]:
-        """(bucket_at, grp, *figures) rows, for the groups given (all of them when None)."""
+        """(period, grp, index[], count[], succeeded[], failed[], volume[] (then, per_status, n_…[] and amount_…[]
+        of each status)) rows, for the groups given (all of them when None): a point per bucket with payments, its
+        place in the period's buckets in index[]. Arrays decode in the driver; rows would be built one by one."""
         where = _where(R, scope, [span])
         if group_by in GROUP_COLUMNS and groups is not None:
             where.append(getattr(R, GROUP_COLUMNS[group_by]).in_(groups))
-        stmt: Select[Any] = (
-            select(R.bucket_at, _group(R, group_by), *_FIGURES[per_status])
-            .where(*where)
-            .group_by(R.bucket_at, _GROUP)
-        )
+        one_row = _one_row_per_group(scope, span.cut, group_by)
+        figures = _FIGURES[per_status, not one_row]
+        rows = select(R.bucket_at, _group(R, group_by), *figures).where(*where)
+        if not one_row:
+            rows = rows.group_by(R.bucket_at, _GROUP)
+        r = rows.subquery("r")
+        # each point's place in its period's list of buckets: the client scatters the arrays by it
+        step, bases = STEP[span.grain].total_seconds(), (span.start.timestamp(), split_at.timestamp())
+        epoch = cast(func.extract("epoch", r.c.bucket_at), Float)
+        in_current = r.c.bucket_at >= split_at
+        index = cast((epoch - case((in_current, bases[1]), else_=bases[0])) / step, Integer)
+        names = ["count", "succeeded", "failed", "volume"] + (MEASURES[:-1] if per_status else [])
+        # plain aggregates in one GROUP BY see the rows in the same order: element k of every array is one point
+        stmt: Select[Any] = select(
+            case((in_current, 1), else_=0).label("period"),
+            r.c.grp,
+            func.array_agg(index).label("index"),
+            *(func.array_agg(r.c[name]).label(name) for name in names),
+        ).group_by(_PERIOD, r.c.grp)
         return await _rows(session, stmt)
 
     async def failure_reasons(

@@ -257,31 +257,35 @@ class AnalyticsService:
         if q.group_by is None or by_status or every_group:
             # one read: the overall series, or (every group shown) the groups' series that add up to it
             rows = await analytics_repo.series(
-                session, scope, series_span, group_by=None if by_status else q.group_by, per_status=by_status
+                session,
+                scope,
+                series_span,
+                split_at=w.start,
+                group_by=q.group_by if every_group else None,
+                per_status=by_status,
             )
             for row in rows:
-                p = periods[1 if row[0] >= w.start else 0]
-                i = p.index(row[0])
+                p = periods[row[0]]
                 if every_group:
-                    p.group_series_of(row[1]).add_row(i, row)
+                    p.group_series[row[1]] = _Series.of(row, p.size)
                     continue
-                p.series.add_row(i, row)
+                p.series = _Series.of(row, p.size)
                 if by_status:
                     for status in shown:
-                        p.group_series_of(status).add(i, Measures.of_status(row, status))
+                        p.group_series[status] = _Series.of_status(row, status, p.size)
             if every_group:
                 for p in periods.values():
                     p.series = _Series.sum(p.size, list(p.group_series.values()))
         else:
-            for row in await analytics_repo.series(session, scope, overall_span, group_by=None):
-                p = periods[1 if row[0] >= w.start else 0]
-                p.series.add_row(p.index(row[0]), row)
+            for row in await analytics_repo.series(
+                session, scope, overall_span, split_at=w.start, group_by=None
+            ):
+                periods[row[0]].series = _Series.of(row, periods[row[0]].size)
             if shown:
                 for row in await analytics_repo.series(
-                    session, scope, series_span, group_by=q.group_by, groups=shown
+                    session, scope, series_span, split_at=w.start, group_by=q.group_by, groups=shown
                 ):
-                    p = periods[1 if row[0] >= w.start else 0]
-                    p.group_series_of(row[1]).add_row(p.index(row[0]), row)
+                    periods[row[0]].group_series[row[1]] = _Series.of(row, periods[row[0]].size)
         reasons = await analytics_repo.failure_reasons(session, scope, whole_ungrouped, split_at=w.start)
         for period, code, n in reasons:
             failures = periods[period].failures
@@ -324,18 +328,28 @@ class _Series:
             out.volume = [a + b for a, b in zip(out.volume, part.volume, strict=True)]
         return out
 
-    def add_row(self, i: int, row: Any) -> None:
-        """A repository row's figures (count, succeeded, failed, volume at 2-5) into bucket i."""
-        self.count[i] += row[2]
-        self.succeeded[i] += row[3]
-        self.failed[i] += row[4]
-        self.volume[i] += row[5]
+    @classmethod
+    def of(cls, row: Any, n: int) -> _Series:
+        """From a repository series row: (period, grp, index[], count[], succeeded[], failed[], volume[], ...),
+        a point per bucket with payments, scattered to its place among the period's n buckets."""
+        out = cls(n)
+        count, succeeded, failed, volume = out.count, out.succeeded, out.failed, out.volume
+        for i, c, ok, ko, v in zip(row[2], row[3], row[4], row[5], row[6], strict=True):
+            count[i], succeeded[i], failed[i], volume[i] = c, ok, ko, v
+        return out
 
-    def add(self, i: int, m: Measures) -> None:
-        self.count[i] += m.count
-        self.succeeded[i] += m.succeeded
-        self.failed[i] += m.failed
-        self.volume[i] += m.volume
+    @classmethod
+    def of_status(cls, row: Any, status: str, n: int) -> _Series:
+        """One status's series from a row read per_status (then the n_…[] and amount_…[] of each status)."""
+        k = STATUSES.index(status)
+        out = cls(n)
+        for i, c, amount in zip(row[2], row[7 + k], row[7 + len(STATUSES) + k], strict=True):
+            out.count[i] = c
+            if status in SUCCEEDED:
+                out.succeeded[i], out.volume[i] = c, amount
+            elif status in FAILED:
+                out.failed[i] = c
+        return out
 
     def out(self) -> dict[str, Any]:
         return {
@@ -354,20 +368,15 @@ class _Period:
     def __init__(self, start: datetime, end: datetime, step: timedelta) -> None:
         self.start, self.end, self.step = start, end, step
         self.size = (end - start) // step
-        self._index = {start + i * step: i for i in range(self.size)}  # a dict is faster than dividing times
         self.totals = Measures()
         self.groups: dict[Any, Measures] = {}
         self.series = _Series(self.size)
         self.group_series: dict[Any, _Series] = {}
         self.failures: dict[str, int] = {}
 
-    def index(self, bucket_at: datetime) -> int:
-        return self._index[bucket_at]
-
     def group_series_of(self, key: Any) -> _Series:
-        if key not in self.group_series:
-            self.group_series[key] = _Series(self.size)
-        return self.group_series[key]
+        """A group's series; zeros when the group had no payment in this period."""
+        return self.group_series.get(key) or _Series(self.size)
 
     def out(self, shown: list[Any], labels: dict[Any, str]) -> dict[str, Any]:
         empty = Measures()
