@@ -44,14 +44,17 @@ async def rollups(session: AsyncSession) -> tuple[dict[Key, tuple[int, ...]], di
     return rows, failures
 
 
-async def direct_count(session: AsyncSession) -> tuple[dict[Key, tuple[int, ...]], dict[Key, int]]:
-    """What `rollups()` must return: the transactions counted one by one."""
+async def direct_count(
+    session: AsyncSession, *, source: str = "transactions"
+) -> tuple[dict[Key, tuple[int, ...]], dict[Key, int]]:
+    """What `rollups()` must return: the payments of `source` (transactions, or all_transactions: the archive
+    too) counted one by one."""
     await session.rollback()
     providers = {g.id: g.provider for g in (await session.execute(select(PaymentGateway))).scalars()}
     txns = await session.execute(
         text(
             "SELECT created_at, client_id, gateway_id, method, status, currency, error_code, amount, "
-            "amount_refunded FROM transactions"
+            f"amount_refunded FROM {source}"
         )
     )
     rows: dict[Key, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from lightspeedpay.analytics.service import analytics_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
+from lightspeedpay.payments.repository import transaction_repo
 from tests.analytics.support import UNTOUCHED, direct_count, fold_all, pending_deltas, rollups
 from tests.factories import add_transaction, create_merchant, create_sandbox_gateway, jobs_settled, wait_for
 from tests.paying import open_shop, paid_payment, wait_status
@@ -175,3 +176,28 @@ async def test_rollups_stay_when_transactions_are_archived(platform, session):
     await fold_all()
     assert await rollups(session) == kept
     assert await direct_count(session) != kept
+
+
+async def test_archived_and_restored_payments_are_counted_once(platform, session):
+    """The archive moves final payments out of transactions and a later change (a refund, a late PSP event)
+    moves one back first: neither move is a new payment, and the payment's change after the restore counts."""
+    await _synthetic(session, platform)
+    await fold_all()
+    kept = await rollups(session)
+    archived = await transaction_repo.archive_batch(
+        session, cutoff=datetime(2101, 1, 1, tzinfo=UTC), after=None, limit=1_000
+    )
+    await session.commit()
+    assert archived.moved > 0
+    await fold_all()
+    assert await rollups(session) == kept == await direct_count(session, source="all_transactions")
+
+    back = (
+        await session.execute(text("SELECT id FROM archived_transactions WHERE status = 'failed' LIMIT 1"))
+    ).scalar_one()
+    assert await transaction_repo.restore(session, back)
+    await session.execute(text("UPDATE transactions SET method = 'wallet' WHERE id = :id"), {"id": back})
+    await session.commit()
+    await fold_all()
+    now = await rollups(session)
+    assert now != kept and now == await direct_count(session, source="all_transactions")
