@@ -19,24 +19,14 @@ from urllib.parse import parse_qsl
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
 
+from lightspeedpay.devtools.faults import CountedFault
+
 
 @dataclass
-class Faults:
+class Faults(CountedFault):
     mode: str | None = None  # "http_5xx", "rate_limited", "timeout"
     status: int = 500
-    count: int | None = None  # how many messages the fault applies to; None: until cleared
     retry_after: int = 1  # seconds, on a 429
-    seconds: float = 15.0  # how long a "timeout" hangs
-
-    def take(self) -> str | None:
-        if self.mode is None:
-            return None
-        mode = self.mode
-        if self.count is not None:
-            self.count -= 1
-            if self.count <= 0:
-                self.mode, self.count = None, None
-        return mode
 
 
 @dataclass

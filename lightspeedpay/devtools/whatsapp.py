@@ -25,26 +25,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.devtools.faults import CountedFault
 
 DEFAULT_TOKEN_TTL = 5_183_944  # what Meta answers for a long-lived token (about 60 days)
 
 
 @dataclass
-class Faults:
+class Faults(CountedFault):
     mode: str | None = None  # "http_5xx", "timeout", "unauthorized"
-    status: int = 503
-    count: int | None = None  # how many requests the fault applies to; None: until cleared
-    seconds: float = 15.0
-
-    def take(self) -> str | None:
-        if self.mode is None:
-            return None
-        mode = self.mode
-        if self.count is not None:
-            self.count -= 1
-            if self.count <= 0:
-                self.mode, self.count = None, None
-        return mode
 
 
 @dataclass

@@ -422,19 +422,9 @@ class QueueAdminService:
             await session.refresh(intent)
             raise IntentNotFailed(intent.status)
         outbox.remember(session, intent.name, intent.id)
-        await session.refresh(intent)
-        audit.record(
-            session,
-            actor=actor,
-            action="job_intent.retried",
-            target_type="job_intent",
-            target_id=intent.id,
-            before=before,
-            after=_intent_state(intent),
-            reason=reason,
-            details={"queue": intent.queue, "name": intent.name},
+        return await _audited_intent(
+            session, intent, actor=actor, action="job_intent.retried", before=before, reason=reason
         )
-        return IntentOut.model_validate(intent)
 
     async def discard_job(self, session: AsyncSession, *, actor: str, raw_id: str, reason: str) -> IntentOut:
         """One failed intent given up on: status discarded, the row kept; its BullMQ job is left for history."""
@@ -443,19 +433,9 @@ class QueueAdminService:
         if not await queue_admin_repo.discard_failed(session, intent.id, reason=reason):
             await session.refresh(intent)
             raise IntentNotFailed(intent.status)
-        await session.refresh(intent)
-        audit.record(
-            session,
-            actor=actor,
-            action="job_intent.discarded",
-            target_type="job_intent",
-            target_id=intent.id,
-            before=before,
-            after=_intent_state(intent),
-            reason=reason,
-            details={"queue": intent.queue, "name": intent.name},
+        return await _audited_intent(
+            session, intent, actor=actor, action="job_intent.discarded", before=before, reason=reason
         )
-        return IntentOut.model_validate(intent)
 
     async def _failed_intent(self, session: AsyncSession, raw_id: str) -> JobIntent:
         intent = await self._intent(session, raw_id)
@@ -552,6 +532,25 @@ def _intent_ids(job_ids: list[Any]) -> list[uuid.UUID]:
         except ValueError:
             continue
     return out
+
+
+async def _audited_intent(
+    session: AsyncSession, intent: JobIntent, *, actor: str, action: str, before: dict[str, Any], reason: str
+) -> IntentOut:
+    """The intent as changed (re-read), its audit row added to the same transaction."""
+    await session.refresh(intent)
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type="job_intent",
+        target_id=intent.id,
+        before=before,
+        after=_intent_state(intent),
+        reason=reason,
+        details={"queue": intent.queue, "name": intent.name},
+    )
+    return IntentOut.model_validate(intent)
 
 
 def _intent_state(intent: JobIntent) -> dict[str, Any]:
