@@ -211,6 +211,17 @@ class Settings(BaseSettings):
     analytics_fold_seconds: float = 30.0
     analytics_fold_batch: int = 20_000
 
+    # identity and access (issue 10)
+    # HS256 keys for access tokens, "kid:secret[,kid:secret...]": the first signs, all verify (rotate by putting
+    # a new key first and dropping the old one after access_token_seconds)
+    jwt_keys: str = "dev:dev-jwt-key-not-for-production-use-0000000000"
+    access_token_seconds: int = 15 * 60
+    refresh_token_days: float = 30.0
+    session_cookie: str = "lsp_session"
+    session_idle_minutes: float = 30.0  # a browser session unused this long ends
+    session_absolute_hours: float = 12.0  # and every session ends this long after login
+    reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
@@ -244,6 +255,11 @@ class Settings(BaseSettings):
     def check_production(self) -> None:
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
+        if self.env == "production" and any(
+            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
+            for part in self.jwt_keys.split(",")
+        ):
+            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
         if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
             raise RuntimeError(
                 "LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "

@@ -7,20 +7,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from lightspeedpay.alerts.schemas import AlertList, AlertNote, AlertOut
 from lightspeedpay.alerts.service import AlertFilter, alert_service
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import AlertAlreadyResolved, AlertNotFound
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.models.alert import AlertSeverity, AlertStatus
 from lightspeedpay.models.base import values
 from lightspeedpay.sessions import ReadSession, WriteSession
 
 _AUTH = {
-    "dependencies": [Depends(authenticate_admin)],
+    "dependencies": [operator_guard("alerts")],
     "responses": {401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 }
 router = APIRouter(prefix="/api/v1/admin/alerts", tags=["admin: alerts"], **_AUTH)  # type: ignore[arg-type]

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from lightspeedpay.analytics.params import Params
 from lightspeedpay.analytics.schemas import AnalyticsReport
 from lightspeedpay.analytics.service import analytics_service
-from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.errors import AnalyticsQueryInvalid, AnalyticsRangeTooLong, AnalyticsTooManyBuckets
+from lightspeedpay.identity.deps import operator_guard
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.sessions import ReadSession
 
 router = APIRouter(
     prefix="/api/v1/admin/analytics",
     tags=["admin: analytics"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("analytics")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

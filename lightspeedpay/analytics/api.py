@@ -11,12 +11,12 @@ from fastapi.responses import Response
 from lightspeedpay.analytics.params import Params
 from lightspeedpay.analytics.schemas import AnalyticsReport
 from lightspeedpay.analytics.service import analytics_service
-from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.errors import AnalyticsQueryInvalid, AnalyticsRangeTooLong, AnalyticsTooManyBuckets
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/api/v1", tags=["analytics"])
+router = APIRouter(prefix="/api/v1", tags=["analytics"], dependencies=[merchant_guard("payments")])
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {
         "description": f"{AnalyticsQueryInvalid.code}, {AnalyticsRangeTooLong.code} (over 180 days) or "

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.permissions import API_CREDENTIAL_PERMISSIONS
 from lightspeedpay.auth.repository import principal_repo
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit import crypto
+from lightspeedpay.models import Client
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,19 @@ class MerchantAuth:
     company_name: str
     # salts rotated away from, as (salt, Unix time it stops verifying): a rotation's grace period
     previous_salts: tuple[tuple[str, float], ...] = ()
+    # what this request may do: a signed request's API credential has API_CREDENTIAL_PERMISSIONS; a person
+    # acting for the merchant (session or access token) has their role's
+    permissions: frozenset[str] = API_CREDENTIAL_PERMISSIONS
+    user_id: uuid.UUID | None = None  # the person, when one acts (not the API credential)
+    user_email: str | None = None
+    role: str | None = None
+    # Unix time the person last proved who they are (login or re-authentication): sensitive actions need it recent
+    authenticated_at: float | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names whoever acts: the person, or the merchant's API credential."""
+        return f"user:{self.user_email}" if self.user_email else f"merchant:{self.client_key}"
 
     def valid_salts(self, now: float) -> list[str]:
         return [self.salt, *(salt for salt, expires in self.previous_salts if expires > now)]
@@ -33,6 +48,11 @@ class MerchantAuth:
 class PrincipalService:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, MerchantAuth]] = {}
+
+    async def by_id(self, session: AsyncSession, merchant_id: uuid.UUID) -> MerchantAuth | None:
+        """The merchant a person acts for (their membership names it by id)."""
+        client = await session.get(Client, merchant_id)
+        return await self.by_key(session, client.client_key) if client else None
 
     async def by_key(
         self, session: AsyncSession, client_key: str, *, fresh: bool = False

@@ -8,11 +8,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import BadRequest, ValidationFailed
 from lightspeedpay.gateways.schemas import (
@@ -27,6 +26,7 @@ from lightspeedpay.gateways.schemas import (
     PriorityUpdate,
 )
 from lightspeedpay.gateways.service import GatewayNameTaken, GatewayNotFound, gateway_service
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.openapi import inline_schema
 from lightspeedpay.kit.parsing import from_validation_error, parse_json, validate_json
 from lightspeedpay.kit.responses import json_response
@@ -36,7 +36,7 @@ from lightspeedpay.sessions import ReadSession, WriteSession
 router = APIRouter(
     prefix="/api/v1/admin/gateways",
     tags=["admin: gateways"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("gateways")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 _NOT_FOUND = GatewayNotFound.openapi()

@@ -35,6 +35,11 @@ _SECRET_KEYS = {
     "fb_exchange_token",
     "admin_token",
     "encryption_keys",
+    "jwt_keys",
+    "refresh_token",
+    "totp_secret",
+    "recovery_code",
+    "otp",
 }
 _SECRET_SUFFIXES = ("_secret", "_salt", "_password", "_token")
 
@@ -79,7 +84,7 @@ def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
 def configured_secrets(settings: Settings) -> list[str]:
     """The secrets in this process's configuration, as they could appear in a line: raw and URL-encoded."""
     found = [settings.admin_token, settings.wa_app_secret, settings.wa_access_token]
-    for entry in settings.encryption_keys.split(","):
+    for entry in (*settings.encryption_keys.split(","), *settings.jwt_keys.split(",")):
         found.append(entry.strip().partition(":")[2])
     for url in (settings.database_url, settings.redis_url):
         found.append(urlsplit(url).password or "")

@@ -7,12 +7,12 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import NotFound
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.ledger.schemas import (
@@ -34,7 +34,7 @@ from lightspeedpay.sessions import ReadSession, WriteSession
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin: commission ledger"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("ledger")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

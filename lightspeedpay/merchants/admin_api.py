@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.ledger.admin_api import merchant_uuid
 from lightspeedpay.merchants.schemas import MerchantOut, MerchantSettingsUpdate
@@ -16,7 +16,7 @@ from lightspeedpay.sessions import ReadSession, WriteSession
 router = APIRouter(
     prefix="/api/v1/admin/merchants",
     tags=["admin: merchants"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("merchants")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.schemas import WalletEntryList, WalletEntryOut, WalletOut
 from lightspeedpay.merchants.service import merchant_service
@@ -15,7 +15,7 @@ from lightspeedpay.models.base import values
 from lightspeedpay.models.wallet import WalletEntryType
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/api/v1", tags=["wallet"])
+router = APIRouter(prefix="/api/v1", tags=["wallet"], dependencies=[merchant_guard("wallet")])
 
 
 @router.get("/wallet", response_model=WalletOut, summary="Commission due, thresholds and account status")

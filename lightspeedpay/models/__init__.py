@@ -16,10 +16,13 @@ from lightspeedpay.models.health_report import HealthReport
 from lightspeedpay.models.idempotency_key import IdempotencyKey
 from lightspeedpay.models.job_intent import JobIntent
 from lightspeedpay.models.ledger_posting import LedgerPosting
+from lightspeedpay.models.merchant_membership import MerchantMembership
 from lightspeedpay.models.order import Order
 from lightspeedpay.models.platform_entry import PlatformEntry
 from lightspeedpay.models.psp_event import PspEvent
 from lightspeedpay.models.queue_metric import QueueMetric
+from lightspeedpay.models.recovery_code import RecoveryCode
+from lightspeedpay.models.refresh_token import RefreshToken
 from lightspeedpay.models.refund import Refund
 from lightspeedpay.models.scheduled_run import ScheduledRun
 from lightspeedpay.models.scheduler_instance import SchedulerInstance
@@ -28,6 +31,9 @@ from lightspeedpay.models.settlement_line_item import SettlementLineItem
 from lightspeedpay.models.slack_message import SlackMessage
 from lightspeedpay.models.system_status import SystemStatus
 from lightspeedpay.models.transaction import Transaction
+from lightspeedpay.models.user import User
+from lightspeedpay.models.user_session import UserSession
+from lightspeedpay.models.user_token import UserToken
 from lightspeedpay.models.wallet import Wallet, WalletEntry
 from lightspeedpay.models.webhook_delivery import WebhookDelivery
 from lightspeedpay.models.webhook_delivery_attempt import WebhookDeliveryAttempt
@@ -69,3 +75,4 @@ __all__ += ["QueueMetric"]
 __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]
 __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
+__all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]

@@ -19,12 +19,25 @@ class ClientStatus(StrEnum):
     DISABLED = "disabled"
 
 
+class KycStatus(StrEnum):
+    """Onboarding review (RBI payment-aggregator practice, Razorpay's activation states): live credentials work
+    only once `activated`."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    UNDER_REVIEW = "under_review"
+    NEEDS_CLARIFICATION = "needs_clarification"
+    ACTIVATED = "activated"
+    REJECTED = "rejected"
+
+
 class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(ClientStatus)}", name="ck_clients_status"),
         CheckConstraint("fee_percent >= 0 AND fee_percent <= 100", name="ck_clients_fee_percent"),
         CheckConstraint("suspend_threshold > 0", name="ck_clients_suspend_threshold"),
+        CheckConstraint(f"kyc_status IN {sql_in(KycStatus)}", name="ck_clients_kyc_status"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -42,5 +55,8 @@ class Client(Base):
     whatsapp_txn_updates: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     # deduct balance_due from each settlement as a COMMISSION_PAYOUT
     settle_dues_from_settlement: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    kyc_status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="draft")
+    # every person of this merchant must use two-factor authentication
+    require_2fa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

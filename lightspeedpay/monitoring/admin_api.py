@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.config import get_settings
+from lightspeedpay.identity.deps import operator_guard
 from lightspeedpay.monitoring.schemas import (
     ComponentOut,
     PeriodicTaskOut,
@@ -28,7 +28,7 @@ from lightspeedpay.monitoring.status import StatusReport, parse_range, status_ch
 from lightspeedpay.sessions import ReadSession, WriteSession
 
 _AUTH = {
-    "dependencies": [Depends(authenticate_admin)],
+    "dependencies": [operator_guard("system")],
     "responses": {401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 }
 system_router = APIRouter(prefix="/api/v1/system", tags=["admin: system status"], **_AUTH)  # type: ignore[arg-type]

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
-from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.errors import ValidationFailed
+from lightspeedpay.identity.deps import operator_guard
 from lightspeedpay.monitoring.audit import AuditFilter, audit_service
 from lightspeedpay.monitoring.schemas import AuditLogList, AuditLogOut
 from lightspeedpay.sessions import ReadSession
@@ -19,7 +19,7 @@ from lightspeedpay.sessions import ReadSession
 router = APIRouter(
     prefix="/api/v1/admin",
     tags=["admin: audit log"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("audit")],
     responses={
         401: {"description": "UNAUTHORIZED: missing or wrong admin token"},
         422: {"description": "VALIDATION_ERROR: a filter is malformed (the `field` names it)"},

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from lightspeedpay.auth.admin import authenticate_admin
-from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard, operator_guard
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import WhatsAppNotification
 from lightspeedpay.models.base import values
@@ -16,11 +15,13 @@ from lightspeedpay.notifications.schemas import NotificationList, NotificationOu
 from lightspeedpay.notifications.service import NotificationFilter, notification_service
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/api/v1/merchant/whatsapp", tags=["whatsapp"])
+router = APIRouter(
+    prefix="/api/v1/merchant/whatsapp", tags=["whatsapp"], dependencies=[merchant_guard("whatsapp")]
+)
 admin_router = APIRouter(
     prefix="/api/v1/admin/whatsapp",
     tags=["admin: whatsapp"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("whatsapp")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

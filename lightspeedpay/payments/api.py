@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.errors import AppError, NoGatewayAvailable
 from lightspeedpay.errors import MerchantSuspended as MerchantSuspendedError
 from lightspeedpay.idempotency import service as idempotency
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.models.base import values
@@ -28,7 +28,7 @@ from lightspeedpay.payments.schemas import (
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/api/v1", tags=["payments"])
+router = APIRouter(prefix="/api/v1", tags=["payments"], dependencies=[merchant_guard("payments")])
 
 
 @router.post(

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
 from lightspeedpay.errors import (
     BadRequest,
@@ -18,6 +17,7 @@ from lightspeedpay.errors import (
     QueueBackendUnavailable,
     QueueNotFound,
 )
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.openapi import request_body
 from lightspeedpay.kit.parsing import from_validation_error, parse_json
 from lightspeedpay.queue_admin.schemas import (
@@ -45,7 +45,7 @@ from lightspeedpay.sessions import ReadSession, WriteSession
 router = APIRouter(
     prefix="/api/v1/admin/queues",
     tags=["admin: queues"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("queues")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 M = TypeVar("M", bound=BaseModel)

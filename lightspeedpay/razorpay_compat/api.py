@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.auth.key_secret import KeySecretMerchant
 from lightspeedpay.errors import ValidationFailed
 from lightspeedpay.idempotency import service as idempotency
+from lightspeedpay.identity.deps import key_secret_guard
 from lightspeedpay.kit.openapi import IDEMPOTENCY_HEADERS, REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import Order, Refund, Transaction
@@ -29,7 +30,9 @@ from lightspeedpay.razorpay_compat.schemas import (
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/v1", tags=["Razorpay-compatible API (/v1)"])
+router = APIRouter(
+    prefix="/v1", tags=["Razorpay-compatible API (/v1)"], dependencies=[key_secret_guard("payments")]
+)
 
 
 _ERROR_EXAMPLE = {
@@ -286,6 +289,7 @@ async def capture_payment(payment_id: str, request: Request, merchant: KeySecret
 
 @router.post(
     "/payments/{payment_id}/refund",
+    dependencies=[key_secret_guard("refunds")],
     summary="Refund a captured payment, fully or in part",
     responses={**_ok(_REFUND_EXAMPLE, "The refund, pending until the PSP processes it"), **_POST_ERRORS},
     openapi_extra=request_body(
@@ -321,6 +325,7 @@ async def refund_payment(payment_id: str, request: Request, merchant: KeySecretM
 
 @router.get(
     "/payments/{payment_id}/refunds",
+    dependencies=[key_secret_guard("refunds")],
     summary="The refunds of a payment",
     responses={**_ok(_collection_example(_REFUND_EXAMPLE), "A collection of refunds"), **_ERRORS},
     openapi_extra=_list_params(),
@@ -342,6 +347,7 @@ async def _refunds_json(session: AsyncSession, refunds: list[Refund]) -> dict[st
 
 @router.get(
     "/refunds",
+    dependencies=[key_secret_guard("refunds")],
     summary="List refunds, newest first",
     responses={**_ok(_collection_example(_REFUND_EXAMPLE), "A collection of refunds"), **_ERRORS},
     openapi_extra=_list_params(),
@@ -354,6 +360,7 @@ async def list_refunds(request: Request, merchant: KeySecretMerchant, session: R
 
 @router.get(
     "/refunds/{refund_id}",
+    dependencies=[key_secret_guard("refunds")],
     summary="Fetch a refund",
     responses={**_ok(_REFUND_EXAMPLE, "The refund"), **_ERRORS},
 )

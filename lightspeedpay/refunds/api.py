@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.idempotency import service as idempotency
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
@@ -20,7 +20,7 @@ from lightspeedpay.refunds.schemas import RefundCreate, RefundList, RefundOut
 from lightspeedpay.refunds.service import refund_service
 from lightspeedpay.sessions import ReadSession
 
-router = APIRouter(prefix="/api/v1", tags=["refunds"])
+router = APIRouter(prefix="/api/v1", tags=["refunds"], dependencies=[merchant_guard("refunds")])
 
 
 def refund_out(refund: Refund, txn_or_payment_id: Transaction | str) -> RefundOut:

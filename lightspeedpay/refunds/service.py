@@ -83,7 +83,7 @@ class RefundService:
         )
         audit.record(
             session,
-            actor=audit.merchant_actor(merchant.client_key),
+            actor=merchant.actor,
             action="refund.created",
             client_id=merchant.id,
             target_type="refund",

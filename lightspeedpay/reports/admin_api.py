@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from lightspeedpay.auth.admin import authenticate_admin
+from lightspeedpay.identity.deps import operator_guard
 from lightspeedpay.models import HealthReport
 from lightspeedpay.reports.schemas import HealthReportList, HealthReportOut, HealthReportSummary
 from lightspeedpay.reports.service import health_report_service
@@ -16,7 +16,7 @@ from lightspeedpay.sessions import ReadSession
 router = APIRouter(
     prefix="/api/v1/admin/reports",
     tags=["admin: reports"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("reports")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

@@ -6,11 +6,11 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from lightspeedpay.auth.admin import CurrentAdmin, authenticate_admin
 from lightspeedpay.auth.signature import read_body
+from lightspeedpay.identity.deps import CurrentAdmin, operator_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models.base import values
@@ -28,7 +28,7 @@ from lightspeedpay.settlements.service import settlement_service, today
 router = APIRouter(
     prefix="/api/v1/admin/settlements",
     tags=["admin: settlements"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("settlements")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
 

@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.models.base import values
 from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.sessions import ReadSession
@@ -25,7 +25,7 @@ from lightspeedpay.settlements.schemas import (
 )
 from lightspeedpay.settlements.service import SettlementNotFound, settlement_service
 
-router = APIRouter(prefix="/api/v1", tags=["settlements"])
+router = APIRouter(prefix="/api/v1", tags=["settlements"], dependencies=[merchant_guard("settlements")])
 _NOT_FOUND = SettlementNotFound.openapi()
 
 

@@ -16,15 +16,14 @@ import struct
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from sse_starlette import EventSourceResponse
 from sse_starlette.sse import SendTimeoutError
 from starlette.types import Receive, Scope, Send
 
-from lightspeedpay.auth.admin import authenticate_admin
-from lightspeedpay.auth.signature import CurrentMerchant
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import StreamNotFound, StreamsBusy
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard, operator_guard
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.streams.service import ADMIN_STREAMS, stream_service
@@ -32,10 +31,12 @@ from lightspeedpay.streams.service import ADMIN_STREAMS, stream_service
 admin_router = APIRouter(
     prefix="/api/v1/admin/streams",
     tags=["admin: live streams"],
-    dependencies=[Depends(authenticate_admin)],
+    dependencies=[operator_guard("system")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
-merchant_router = APIRouter(prefix="/api/v1/merchant/streams", tags=["live streams"])
+merchant_router = APIRouter(
+    prefix="/api/v1/merchant/streams", tags=["live streams"], dependencies=[merchant_guard("streams")]
+)
 
 
 class StreamResponse(EventSourceResponse):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from lightspeedpay.auth.signature import CurrentMerchant
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models.base import values
@@ -45,6 +45,7 @@ router = APIRouter(
     prefix="/api/v1/merchant/webhooks",
     tags=["merchant: webhooks"],
     responses={401: {"description": "UNAUTHORIZED / INVALID_SIGNATURE / STALE_TIMESTAMP"}},
+    dependencies=[merchant_guard("webhooks")],
 )
 _NOT_FOUND: dict[int | str, dict[str, Any]] = WebhookEndpointNotFound.openapi()
 _BAD_INPUT: dict[int | str, dict[str, Any]] = {

@@ -120,7 +120,7 @@ class WebhookEndpointService:
     ) -> None:
         audit.record(
             session,
-            actor=audit.merchant_actor(merchant.client_key),
+            actor=merchant.actor,
             action=action,
             client_id=merchant.id,
             target_type="webhook_endpoint",

@@ -142,7 +142,7 @@ class WebhookService:
         await session.flush()
         audit.record(
             session,
-            actor=audit.merchant_actor(merchant.client_key),
+            actor=merchant.actor,
             action="webhook_event.ping_sent",
             client_id=merchant.id,
             target_type="webhook_event",
@@ -180,7 +180,7 @@ class WebhookService:
         jobs.enqueue(session, REDELIVER, delivery_id=str(delivery.id), attempt=attempt)
         audit.record(
             session,
-            actor=audit.merchant_actor(merchant.client_key),
+            actor=merchant.actor,
             action="webhook_delivery.retried",
             client_id=merchant.id,
             target_type="webhook_delivery",

@@ -20,9 +20,9 @@ from sqlalchemy import select
 
 from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.api import router as api_router
-from lightspeedpay.auth.admin import authenticate_admin
 from lightspeedpay.cli import app as cli_app
 from lightspeedpay.config import get_settings
+from lightspeedpay.identity.deps import authenticate_admin
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import NewMerchant
 from lightspeedpay.models import AuditLog, JobIntent

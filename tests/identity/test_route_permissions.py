@@ -1,0 +1,86 @@
+"""Every route of the application declares the permission it needs (or is listed here as public, with why)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from lightspeedpay.api import router as api_router
+from lightspeedpay.auth.permissions import MERCHANT_PERMISSIONS, OPERATOR_PERMISSIONS
+from lightspeedpay.identity.deps import KeySecretPermission, MerchantPermission, OperatorPermission
+
+GUARDS = (OperatorPermission, MerchantPermission, KeySecretPermission)
+
+# (method, path) -> why anyone may call it
+PUBLIC = {
+    (
+        "POST",
+        "/api/v1/webhooks/psp/{provider}/{gateway_id}",
+    ): "a PSP's webhook: verified by the PSP's signature",
+    ("GET", "/health"): "liveness probe",
+    ("GET", "/api/health"): "readiness probe (says up or down, no data)",
+    ("GET", "/metrics"): "Prometheus scrape (counts only; keep it on a private network)",
+    ("GET", "/checkout.js"): "the checkout script merchants embed",
+    ("GET", "/checkout/{order_id}"): "the payer's hosted checkout page (unguessable order id)",
+    ("POST", "/checkout/{order_id}/pay"): "the payer starts a payment on the hosted checkout",
+    ("GET", "/checkout/{order_id}/return"): "the PSP sends the payer back here",
+    ("GET", "/checkout/{order_id}/payments/{payment_id}"): "the payer's payment page",
+    (
+        "GET",
+        "/checkout/{order_id}/payments/{payment_id}/status",
+    ): "the payer's page polls its payment's state",
+    ("GET", "/api/v1/test/jobs/status"): "test helper: 404 in production",
+    ("GET", "/api/v1/test/merchant"): "test helper: 404 in production",
+}
+
+
+def _calls(dependant: Any) -> Iterator[Any]:
+    yield dependant.call
+    for sub in dependant.dependencies:
+        yield from _calls(sub)
+
+
+def routes() -> dict[tuple[str, str], list[Any]]:
+    """(method, path) -> the permission guards the route declares."""
+    found: dict[tuple[str, str], list[Any]] = {}
+    for route in iter_route_contexts(api_router.routes):
+        guards = [call for call in _calls(route.dependant) if isinstance(call, GUARDS)]
+        for method in route.methods or set():
+            if method != "HEAD":
+                found[(method, str(route.path))] = guards
+    return found
+
+
+@pytest.mark.fast
+def test_every_route_declares_a_permission_or_is_public():
+    table = routes()
+    undeclared = sorted(r for r, guards in table.items() if not guards and r not in PUBLIC)
+    assert not undeclared, (
+        "routes that declare no permission: add operator_guard/operator_requires (admin) or merchant_guard/"
+        f"merchant_requires (merchant) from lightspeedpay.identity.deps, or list them in PUBLIC with why: {undeclared}"
+    )
+    stale = sorted(PUBLIC.keys() - table.keys())
+    assert not stale, f"PUBLIC lists routes the application no longer has: {stale}"
+    assert not [r for r in PUBLIC if table.get(r)], "a PUBLIC route declares a permission"
+
+
+@pytest.mark.fast
+def test_declared_permissions_exist_in_the_catalogue():
+    for (method, path), guards in routes().items():
+        for guard in guards:
+            catalogue = (
+                OPERATOR_PERMISSIONS if isinstance(guard, OperatorPermission) else MERCHANT_PERMISSIONS
+            )
+            assert guard.needed(method) in catalogue, (method, path, guard.needed(method))
+
+
+@pytest.mark.fast
+def test_admin_paths_take_operator_guards_and_merchant_paths_merchant_guards():
+    for (method, path), guards in routes().items():
+        if path.startswith(("/api/v1/admin/", "/api/v1/system/")):
+            assert any(isinstance(g, OperatorPermission) for g in guards), (method, path)
+        elif path.startswith("/v1/"):
+            assert all(isinstance(g, KeySecretPermission) for g in guards), (method, path)
