@@ -12,6 +12,7 @@ from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
+from lightspeedpay.merchants.credentials_api import router as credentials_router
 from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
 from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
@@ -60,5 +61,6 @@ for _router in (
     merchant_streams_router,
     analytics_router,
     admin_analytics_router,
+    credentials_router,
 ):
     router.include_router(_router)

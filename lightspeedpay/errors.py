@@ -103,6 +103,26 @@ class NoGatewayAvailable(AppError):
         )
 
 
+class NoSandboxGateway(AppError):
+    """A test-mode payment found no active sandbox gateway: test payments never go to a live one."""
+
+    status_code, code = 503, "NO_SANDBOX_GATEWAY"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Test-mode payments go only to sandbox gateways, and none is active that can take this amount; "
+            "ask the operator to add a sandbox gateway to the pool, or use your live key."
+        )
+
+
+class LiveModeNotActivated(Forbidden):
+    status_code, code = 403, "LIVE_MODE_NOT_ACTIVATED"
+
+
+class IpNotAllowed(Forbidden):
+    status_code, code = 403, "IP_NOT_ALLOWED"
+
+
 class IdempotencyKeyInvalid(AppError):
     status_code, code = 400, "IDEMPOTENCY_KEY_INVALID"
 

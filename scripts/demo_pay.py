@@ -1,5 +1,6 @@
 """Make one signed payment as the demo merchant against a running `lightspeedpay up`, then act as the payer
-and show the transaction once it is paid. Usage: .venv/bin/python scripts/demo_pay.py [amount_paise]"""
+and show the transaction once it is paid. Usage: .venv/bin/python scripts/demo_pay.py [--test] [amount_paise]
+(--test: with the demo's test key, a test-mode payment)"""
 
 from __future__ import annotations
 
@@ -29,7 +30,10 @@ def signed(method: str, path: str, body: bytes, key: str, salt: str) -> dict[str
 def main() -> None:
     creds = asyncio.run(demo.seed())
     base = get_settings().public_base_url
-    amount = int(sys.argv[1]) if len(sys.argv) > 1 else 49900
+    args = [a for a in sys.argv[1:] if a != "--test"]
+    if "--test" in sys.argv[1:]:
+        creds = {**creds, "client_key": creds["test_key_id"], "client_salt": creds["test_key_secret"]}
+    amount = int(args[0]) if args else 49900
     body = json.dumps(
         {"amount": amount, "order_id": f"demo-{uuid.uuid4().hex[:10]}", "currency": "INR"}
     ).encode()

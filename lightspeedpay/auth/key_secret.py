@@ -1,5 +1,5 @@
-"""Key-and-secret authentication for the Razorpay-compatible API: HTTP Basic with key = client_key and
-secret = client_salt (what Razorpay's client libraries send), or seed 002's X-Api-Key / X-Api-Secret headers.
+"""Key-and-secret authentication for the Razorpay-compatible API: HTTP Basic with key = an API key id (test or
+live) and secret = that key's secret (what Razorpay's client libraries send), or seed 002's X-Api-Key / X-Api-Secret headers.
 The secret is compared in constant time."""
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lightspeedpay.auth.principal import MerchantAuth, principal_service
-from lightspeedpay.auth.signature import read_body
+from lightspeedpay.auth.signature import admitted, read_body
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
-from lightspeedpay.models.client import ClientStatus
 
 # compared against when the key is unknown, so an unknown key costs the same as a wrong secret
 _NO_SECRET = "0" * 64
@@ -42,22 +41,23 @@ async def authenticate(request: Request) -> MerchantAuth:
     key, secret = credentials(request)
     if not key or not secret:
         raise Unauthorized(
-            "Authenticate with HTTP Basic auth (key id = your client_key, key secret = your "
-            "client_salt), or the X-Api-Key and X-Api-Secret headers."
+            "Authenticate with HTTP Basic auth (key id = your API key id, key secret = its secret), "
+            "or the X-Api-Key and X-Api-Secret headers."
         )
     merchant = None
-    for fresh in (False, True):  # a cached merchant is read again once: its salt may have been rotated
+    for fresh in (False, True):  # a cached merchant is read again once: its secret may have been regenerated
         async with sessionmaker()() as session:
             merchant = await principal_service.by_key(session, key, fresh=fresh)
+        candidates = merchant.valid_secrets(time.time()) if merchant else []
         matched = False
-        for salt in merchant.valid_salts(time.time()) if merchant else [_NO_SECRET]:
+        for salt in candidates or [_NO_SECRET]:  # no secret yet costs a compare too, and never matches
             matched |= equal(salt, secret)
+        matched = matched and bool(candidates)
         if merchant is None or matched:
             break
     if merchant is None or not matched:
         raise Unauthorized("The api key provided is invalid")
-    if merchant.status == ClientStatus.DISABLED:
-        raise Unauthorized("This merchant account is disabled.")
+    merchant = await admitted(merchant, request)
     request.state.raw_body = await read_body(request)
     return merchant
 

@@ -17,15 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lightspeedpay.auth.repository import SecretColumns, secret_repo
 from lightspeedpay.kit.crypto import KeyRing, keyring
-from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway, WebhookEndpoint
+from lightspeedpay.models import ApiCredentialSecret, Client, PaymentGateway, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
 
 
 SECRET_COLUMNS: tuple[SecretColumns, ...] = (
-    SecretColumns(Client, ("client_salt_enc", "webhook_secret_enc")),
-    SecretColumns(ClientPreviousSalt, ("salt_enc",)),
+    SecretColumns(Client, ("webhook_secret_enc",)),
+    SecretColumns(ApiCredentialSecret, ("secret_enc",)),
     SecretColumns(PaymentGateway, ("credentials_enc",)),
     SecretColumns(WebhookEndpoint, ("secret_enc", "previous_secret_enc")),
 )

@@ -1,7 +1,10 @@
-"""The authenticated merchant a request acts for: what authentication yields and the services receive."""
+"""The authenticated merchant a request acts for, and in which mode: what authentication yields and the services
+receive. A merchant has an API credential per mode (test, live); a request is in the mode of the credential it
+was authenticated with (a person's request: the mode the `X-Mode` header picks)."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 import uuid
 from dataclasses import dataclass
@@ -12,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.auth.permissions import API_CREDENTIAL_PERMISSIONS
 from lightspeedpay.auth.repository import principal_repo
 from lightspeedpay.config import get_settings
+from lightspeedpay.errors import IpNotAllowed, LiveModeNotActivated, Unauthorized
 from lightspeedpay.kit import crypto
-from lightspeedpay.models import Client
+from lightspeedpay.models.api_credential import Mode
+from lightspeedpay.models.client import ClientStatus, KycStatus
 
 
 @dataclass(frozen=True)
@@ -21,12 +26,17 @@ class MerchantAuth:
     """What request authentication needs, cached briefly per process (status is re-checked where money moves)."""
 
     id: uuid.UUID
-    client_key: str
-    salt: str  # the current client salt
+    client_key: str  # the merchant's client_key (its live key id): its name in logs and the CLI
     status: str
     company_name: str
-    # salts rotated away from, as (salt, Unix time it stops verifying): a rotation's grace period
-    previous_salts: tuple[tuple[str, float], ...] = ()
+    mode: str = Mode.LIVE  # what the request reads and creates: test data or live data, never both
+    credential_id: uuid.UUID | None = None
+    key_id: str = ""  # the key id of the credential (of `mode`)
+    kyc_status: str = KycStatus.ACTIVATED
+    # the credential's secrets that verify requests, as (secret, Unix time it stops verifying; inf: the current
+    # one): the older ones are in a regeneration's grace period
+    secrets: tuple[tuple[str, float], ...] = ()
+    ip_allowlist: tuple[str, ...] = ()  # CIDRs the credential may be used from; empty: anywhere
     # what this request may do: a signed request's API credential has API_CREDENTIAL_PERMISSIONS; a person
     # acting for the merchant (session or access token) has their role's
     permissions: frozenset[str] = API_CREDENTIAL_PERMISSIONS
@@ -39,47 +49,86 @@ class MerchantAuth:
     @property
     def actor(self) -> str:
         """How the audit log names whoever acts: the person, or the merchant's API credential."""
-        return f"user:{self.user_email}" if self.user_email else f"merchant:{self.client_key}"
+        return f"user:{self.user_email}" if self.user_email else f"merchant:{self.key_id or self.client_key}"
 
-    def valid_salts(self, now: float) -> list[str]:
-        return [self.salt, *(salt for salt, expires in self.previous_salts if expires > now)]
+    @property
+    def livemode(self) -> bool:
+        return self.mode == Mode.LIVE
+
+    def valid_secrets(self, now: float) -> list[str]:
+        return [secret for secret, expires in self.secrets if expires > now]
+
+
+def admit(merchant: MerchantAuth, *, client_host: str | None, by_credential: bool) -> None:
+    """What a merchant authenticated by key may not do whatever its secret: act when disabled, use live mode
+    before KYC activation, or (with an API credential) call from outside the credential's IP allowlist."""
+    if merchant.status == ClientStatus.DISABLED:
+        raise Unauthorized("This merchant account is disabled.")
+    if merchant.mode == Mode.LIVE and merchant.kyc_status != KycStatus.ACTIVATED:
+        raise LiveModeNotActivated(
+            f"Live mode works once your KYC is activated (it is {merchant.kyc_status}); use your test key "
+            "(lsp_test_…) until then."
+        )
+    if by_credential and merchant.ip_allowlist and not ip_allowed(client_host, merchant.ip_allowlist):
+        raise IpNotAllowed(
+            f"Requests with this {merchant.mode} key are allowed only from its IP allowlist; "
+            f"{client_host or 'this address'} is not on it."
+        )
+
+
+def ip_allowed(client_host: str | None, cidrs: tuple[str, ...]) -> bool:
+    if not client_host:
+        return False
+    try:
+        address = ipaddress.ip_address(client_host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
 
 
 class PrincipalService:
     def __init__(self) -> None:
         self._cache: dict[str, tuple[float, MerchantAuth]] = {}
 
-    async def by_id(self, session: AsyncSession, merchant_id: uuid.UUID) -> MerchantAuth | None:
-        """The merchant a person acts for (their membership names it by id)."""
-        client = await session.get(Client, merchant_id)
-        return await self.by_key(session, client.client_key) if client else None
-
-    async def by_key(
-        self, session: AsyncSession, client_key: str, *, fresh: bool = False
+    async def by_client(
+        self, session: AsyncSession, merchant_id: uuid.UUID, mode: str
     ) -> MerchantAuth | None:
-        """From the per-process cache unless `fresh` (a signature that matched no cached salt is checked once
-        more against the database, so a rotation made through another process counts at once)."""
+        """The merchant a person acts for (their membership names it by id), in `mode`."""
+        key_id = await principal_repo.key_id_of(session, merchant_id, mode)
+        return await self.by_key(session, key_id, fresh=True) if key_id else None
+
+    async def by_key(self, session: AsyncSession, key_id: str, *, fresh: bool = False) -> MerchantAuth | None:
+        """From the per-process cache unless `fresh` (a signature that matched no cached secret is checked once
+        more against the database, so a regeneration made through another process counts at once)."""
         now = time.monotonic()
-        hit = self._cache.get(client_key)
+        hit = self._cache.get(key_id)
         if hit and hit[0] > now and not fresh:
             return hit[1]
-        client = await principal_repo.client_by_key(session, client_key)
-        if client is None:
+        found = await principal_repo.credential_by_key(session, key_id)
+        if found is None:
             return None
-        previous = await principal_repo.previous_salts(session, client.id, datetime.now(UTC))
+        credential, client = found
+        secrets = await principal_repo.live_secrets(session, credential.id, datetime.now(UTC))
         auth = MerchantAuth(
             id=client.id,
             client_key=client.client_key,
-            salt=crypto.decrypt(client.client_salt_enc),
             status=client.status,
             company_name=client.company_name,
-            previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp()) for p in previous),
+            mode=credential.mode,
+            credential_id=credential.id,
+            key_id=credential.key_id,
+            kyc_status=client.kyc_status,
+            secrets=tuple(
+                (crypto.decrypt(s.secret_enc), s.expires_at.timestamp() if s.expires_at else float("inf"))
+                for s in secrets
+            ),
+            ip_allowlist=tuple(credential.ip_allowlist),
         )
-        self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)
+        self._cache[key_id] = (now + get_settings().merchant_cache_seconds, auth)
         return auth
 
-    def forget(self, client_key: str) -> None:
-        self._cache.pop(client_key, None)
+    def forget(self, key_id: str) -> None:
+        self._cache.pop(key_id, None)
 
 
 principal_service = PrincipalService()

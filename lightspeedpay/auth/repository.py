@@ -1,6 +1,6 @@
-"""The queries authentication needs: the merchant behind a client key and its still-valid previous salts (read
-here rather than through the merchants package, so that auth, which every domain's routes use, depends on no
-domain), and the encryption-key rotation's scan of secret columns."""
+"""The queries authentication needs: the API credential behind a key id, its merchant and its secrets that still
+verify (read here rather than through the merchants package, so that auth, which every domain's routes use,
+depends on no domain), and the encryption-key rotation's scan of secret columns."""
 
 from __future__ import annotations
 
@@ -13,23 +13,45 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.models import Client, ClientPreviousSalt
+from lightspeedpay.models import ApiCredential, ApiCredentialSecret, Client
 
 
 class PrincipalRepository:
-    async def client_by_key(self, session: AsyncSession, client_key: str) -> Client | None:
+    async def credential_by_key(
+        self, session: AsyncSession, key_id: str
+    ) -> tuple[ApiCredential, Client] | None:
+        row = (
+            await session.execute(
+                select(ApiCredential, Client)
+                .join(Client, Client.id == ApiCredential.client_id)
+                .where(ApiCredential.key_id == key_id)
+            )
+        ).one_or_none()
+        return (row[0], row[1]) if row else None
+
+    async def key_id_of(self, session: AsyncSession, client_id: uuid.UUID, mode: str) -> str | None:
         return (
-            await session.execute(select(Client).where(Client.client_key == client_key))
+            await session.execute(
+                select(ApiCredential.key_id).where(
+                    ApiCredential.client_id == client_id, ApiCredential.mode == mode
+                )
+            )
         ).scalar_one_or_none()
 
-    async def previous_salts(
-        self, session: AsyncSession, client_id: uuid.UUID, now: datetime
-    ) -> list[ClientPreviousSalt]:
-        """Salts rotated away from that still verify requests (newest first)."""
+    async def live_secrets(
+        self, session: AsyncSession, credential_id: uuid.UUID, now: datetime
+    ) -> list[ApiCredentialSecret]:
+        """The secrets that verify requests now: the current one (no end) first, then those in their grace
+        period, newest first."""
         stmt = (
-            select(ClientPreviousSalt)
-            .where(ClientPreviousSalt.client_id == client_id, ClientPreviousSalt.expires_at > now)
-            .order_by(ClientPreviousSalt.retired_at.desc())
+            select(ApiCredentialSecret)
+            .where(
+                ApiCredentialSecret.credential_id == credential_id,
+                or_(ApiCredentialSecret.expires_at.is_(None), ApiCredentialSecret.expires_at > now),
+            )
+            .order_by(
+                ApiCredentialSecret.expires_at.desc().nulls_first(), ApiCredentialSecret.created_at.desc()
+            )
         )
         return list((await session.execute(stmt)).scalars())
 

@@ -1,5 +1,6 @@
-"""Merchant request signing: X-Client-Key, X-Timestamp and X-Signature = hex HMAC-SHA256, keyed with the
-client salt, over `{timestamp}.{METHOD}.{path with query}.{raw body}`. The salt never travels."""
+"""Merchant request signing: X-Client-Key (an API key id, test or live), X-Timestamp and X-Signature = hex
+HMAC-SHA256, keyed with the key's secret (the "client salt"), over `{timestamp}.{METHOD}.{path with query}.{raw
+body}`. The secret never travels."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from lightspeedpay.auth import replay
-from lightspeedpay.auth.principal import MerchantAuth, principal_service
+from lightspeedpay.auth.principal import MerchantAuth, admit, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimestamp, Unauthorized
 from lightspeedpay.kit.signing import equal, sign_merchant_request
-from lightspeedpay.models.client import ClientStatus
+from lightspeedpay.models.api_credential import Mode
+from lightspeedpay.models.client import KycStatus
 
 # Unix seconds have 10 digits until the year 2286; anything much longer is not a time (and int() of thousands
 # of digits is slow, past 4,300 an error)
@@ -79,31 +81,41 @@ async def authenticate(request: Request) -> MerchantAuth:
         signature.lower(),
         headers.get("idempotency-key") or headers.get("x-refund-idempotency"),
     )
-    if merchant.status == ClientStatus.DISABLED:
-        raise Unauthorized("This merchant account is disabled.")
+    merchant = await admitted(merchant, request)
     request.state.raw_body = body
+    return merchant
+
+
+async def admitted(merchant: MerchantAuth, request: Request) -> MerchantAuth:
+    """The merchant, once `principal.admit` lets its credential through. A live key refused for KYC is read
+    again first: an activation made through another process counts at once, not after the cache's seconds."""
+    if merchant.mode == Mode.LIVE and merchant.kyc_status != KycStatus.ACTIVATED:
+        async with sessionmaker()() as session:
+            merchant = await principal_service.by_key(session, merchant.key_id, fresh=True) or merchant
+    admit(merchant, client_host=request.client.host if request.client else None, by_credential=True)
     return merchant
 
 
 async def _verified_merchant(
     client_key: str, timestamp: str, method: str, path: str, body: bytes, signature: str
 ) -> MerchantAuth:
-    """The merchant whose current or still-valid previous salt signed this request. A cached merchant whose
-    salts match nothing is read again once: its salt may have been rotated through another process."""
+    """The merchant whose current secret, or one still in its grace period, signed this request. A cached
+    merchant whose secrets match nothing is read again once: it may have been regenerated through another
+    process."""
     for fresh in (False, True):
         async with sessionmaker()() as session:
             merchant = await principal_service.by_key(session, client_key, fresh=fresh)
         if merchant is None:
             raise Unauthorized("Unknown client key.", field="X-Client-Key")
         matched = False
-        for salt in merchant.valid_salts(time.time()):
+        for salt in merchant.valid_secrets(time.time()):
             # no early exit: every valid salt costs one compare
             matched |= equal(sign_merchant_request(salt, timestamp, method, path, body), signature)
         if matched:
             return merchant
     raise InvalidSignature(
         "The signature does not match; sign `{timestamp}.{METHOD}.{path with query}."
-        "{raw body}` with your client salt (hex HMAC-SHA256).",
+        "{raw body}` with the key's secret (hex HMAC-SHA256).",
         field="X-Signature",
     )
 

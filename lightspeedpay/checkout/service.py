@@ -7,12 +7,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.repository import principal_repo
 from lightspeedpay.errors import NotFound
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import volume_month
 from lightspeedpay.kit.signing import equal
-from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.merchants.credentials import credential_service
 from lightspeedpay.models import Client, Order
+from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.gateway import Provider
 from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.repository import order_repo, transaction_repo
@@ -69,11 +71,15 @@ class CheckoutService:
     async def order(self, session: AsyncSession, order_public_id: str, key: str) -> CheckoutOrder:
         """The order, if `key` is its merchant's client key (a checkout link names both)."""
         found = await order_repo.with_merchant(session, order_public_id)
-        if found is None or not key or not equal(found[1].client_key, key):
+        # the key id of the order's mode: a test order's link names the test key
+        key_id = await principal_repo.key_id_of(session, found[0].client_id, found[0].mode) if found else None
+        if found is None or not key or not key_id or not equal(key_id, key):
             raise NotFound("This checkout link is not valid.", field="order_id")
         order, client = found
         # the gateway the router would pick now (the pool's one eligibility rule), only to show its methods
-        provider = await gateway_repo.best_eligible_provider(session, order.amount, volume_month())
+        provider = await gateway_repo.best_eligible_provider(
+            session, order.amount, volume_month(), sandbox_only=order.mode == Mode.TEST
+        )
         return CheckoutOrder(order=order, client=client, methods=METHODS.get(provider or "", []))
 
     async def latest_payment_id(self, session: AsyncSession, checkout: CheckoutOrder) -> str:
@@ -94,13 +100,13 @@ class CheckoutService:
             TransactionStatus.REFUNDED,
             TransactionStatus.AUTHORIZED,
         )
-        signature = (
-            payment_signature(
-                merchant_service.salt(checkout.client), checkout.order.public_id, txn.payment_id
-            )
+        # signed with the current secret of the order's mode, as Razorpay's handler signs with the key secret
+        secret = (
+            await credential_service.current_secret(session, checkout.client.id, checkout.order.mode)
             if succeeded
             else None
         )
+        signature = payment_signature(secret, checkout.order.public_id, txn.payment_id) if secret else None
         return PaymentProgress(
             status=txn.status,
             done=txn.status in _TERMINAL,

@@ -224,7 +224,7 @@ def merchant_create(
     from lightspeedpay.merchants.service import merchant_service
     from lightspeedpay.monitoring.audit import cli_actor
 
-    async def run() -> dict[str, str]:
+    async def run() -> dict[str, str | None]:
         async with sessionmaker()() as session:
             new = await merchant_service.create(
                 session,
@@ -240,14 +240,19 @@ def merchant_create(
                 "company_name": name,
                 "client_key": new.client.client_key,
                 "client_salt": new.client_salt,
+                "test_key_id": new.test_key_id,
+                "test_key_secret": new.test_secret,
                 "webhook_secret": new.webhook_secret,
                 "fee_percent": str(new.client.fee_percent),
+                "kyc_status": new.client.kyc_status,
             }
 
     _show_once(
         asyncio.run(run()),
         as_json=as_json,
-        note="Keep client_salt and webhook_secret safe: they are not shown again.",
+        note="client_key/client_salt are the live key (KYC activated: an operator created the merchant), "
+        "test_key_id/test_key_secret the test key (sandbox gateways only). Keep the secrets safe: they are "
+        "not shown again.",
     )
 
 
@@ -263,13 +268,14 @@ def merchant_rotate_salt(
     ] = 86_400,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Issue a new client salt (shown once); the old one verifies requests until the grace period ends."""
+    """Issue a new client salt (the live key's secret, shown once); the old one verifies requests until the grace
+    period ends (at most 24 h). The same as POST /api/v1/merchant/credentials/regenerate {"mode": "live"}."""
     from lightspeedpay.jobs.unit_of_work import unit_of_work
     from lightspeedpay.merchants.repository import merchant_repo
     from lightspeedpay.merchants.service import merchant_service
     from lightspeedpay.monitoring.audit import cli_actor
 
-    async def run() -> dict[str, str]:
+    async def run() -> dict[str, str | None]:
         async with unit_of_work() as session:
             client = await merchant_repo.by_key(session, client_key)
             if client is None:
@@ -286,7 +292,7 @@ def merchant_rotate_salt(
     _show_once(asyncio.run(run()), as_json=as_json, note="Keep client_salt safe: it is not shown again.")
 
 
-def _show_once(out: dict[str, str], *, as_json: bool, note: str) -> None:
+def _show_once(out: dict[str, str | None], *, as_json: bool, note: str) -> None:
     """Print credentials that are shown this once: as JSON, or aligned with a reminder to keep them."""
     if as_json:
         typer.echo(json.dumps(out))

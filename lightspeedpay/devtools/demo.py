@@ -9,8 +9,11 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.provisioning import add_gateway, register_simulator_account
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
-from lightspeedpay.merchants.repository import merchant_repo
+from lightspeedpay.merchants.credentials import credential_service
+from lightspeedpay.merchants.repository import credential_repo, merchant_repo
 from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.models import Client
+from lightspeedpay.models.api_credential import Mode
 
 DEMO_MERCHANT = "Demo Store"
 
@@ -23,9 +26,27 @@ async def credentials(session: AsyncSession) -> dict[str, str] | None:
     return {
         "client_id": str(client.id),
         "company_name": client.company_name,
-        "client_key": client.client_key,
-        "client_salt": merchant_service.salt(client),
+        **await _keys(session, client),
         "webhook_secret": merchant_service.webhook_secret(client),
+    }
+
+
+async def _keys(session: AsyncSession, client: Client) -> dict[str, str]:
+    """The demo's live and test keys with their current secrets (a dev convenience: real merchants see a secret
+    once). A demo merchant from before test keys existed gets its test secret here, once."""
+    keys = {c.mode: c.key_id for c in await credential_repo.of_merchant(session, client.id)}
+    live = await credential_service.current_secret(session, client.id, Mode.LIVE)
+    test = await credential_service.current_secret(session, client.id, Mode.TEST)
+    if test is None:
+        test = (
+            await credential_service.regenerate(session, client.id, Mode.TEST, grace_seconds=0, actor="demo")
+        ).secret
+        await session.commit()
+    return {
+        "client_key": client.client_key,
+        "client_salt": live or "",
+        "test_key_id": keys[Mode.TEST],
+        "test_key_secret": test,
     }
 
 
@@ -44,8 +65,7 @@ async def seed() -> dict[str, str]:
             client = new.client
         creds = {
             "client_id": str(client.id),
-            "client_key": client.client_key,
-            "client_salt": merchant_service.salt(client),
+            **await _keys(session, client),
             "webhook_secret": merchant_service.webhook_secret(client),
         }
         existing = {g.name: g for g in await gateway_repo.all(session)}
@@ -79,9 +99,11 @@ LightSpeedPay is running.
   Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
   Slack alerts   http://127.0.0.1:{s.slack_standin_port}/_slack/messages   (the stand-in's recorded messages)
 Demo merchant "{DEMO_MERCHANT}"
-  client_key     {creds["client_key"]}
-  client_salt    {creds["client_salt"]}
+  live key       client_key  {creds["client_key"]}
+                 client_salt {creds["client_salt"]}
+  test key       key id      {creds["test_key_id"]}   (sandbox gateways only; its data is marked test)
+                 secret      {creds["test_key_secret"]}
   webhook secret {creds["webhook_secret"]}
-Try a payment:   .venv/bin/python scripts/demo_pay.py   (signs POST /api/v1/pay with the demo keys)
+Try a payment:   .venv/bin/python scripts/demo_pay.py [--test]   (signs POST /api/v1/pay with the demo keys)
 Ctrl-C stops everything.
 """

@@ -36,11 +36,13 @@ def volume_sql(alias: str = "pg") -> str:
 
 def eligible_sql(alias: str = "pg") -> str:
     """THE gateway-eligibility rule, the only copy: whether the gateway `alias` may take a new reservation of
-    :amount paise in :month (active, breaker closed, within its monthly limit after the monthly reset). Every
-    query that selects a gateway embeds it, the one-statement initiation included, so they cannot drift."""
+    :amount paise in :month (active, breaker closed, within its monthly limit after the monthly reset) for a
+    payment of the mode :sandbox_only says (true: a test-mode payment, which only sandbox gateways may take).
+    Every query that selects a gateway embeds it, the one-statement initiation included, so they cannot drift."""
     return (
         f"({alias}.is_active AND NOT {alias}.temp_failed"
-        f" AND {volume_sql(alias)} + :amount <= {alias}.monthly_limit)"
+        f" AND {volume_sql(alias)} + :amount <= {alias}.monthly_limit"
+        f" AND (NOT CAST(:sandbox_only AS boolean) OR {alias}.provider = 'sandbox'))"
     )
 
 
@@ -210,12 +212,14 @@ class GatewayRepository:
             .values(current_volume=PaymentGateway.current_volume - amount)
         )
 
-    async def any_eligible(self, conn: AsyncConnection | AsyncSession, amount: int, month: date) -> bool:
+    async def any_eligible(
+        self, conn: AsyncConnection | AsyncSession, amount: int, month: date, *, sandbox_only: bool = False
+    ) -> bool:
         return bool(
             (
                 await conn.execute(
                     text(f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE {eligible_sql()})"),
-                    {"amount": amount, "month": month},
+                    {"amount": amount, "month": month, "sandbox_only": sandbox_only},
                 )
             ).scalar()
         )
@@ -229,12 +233,14 @@ class GatewayRepository:
                     text(
                         f"SELECT EXISTS (SELECT 1 FROM payment_gateways pg WHERE pg.id = :id AND {eligible_sql()})"
                     ),
-                    {"id": gateway_id, "amount": amount, "month": month},
+                    {"id": gateway_id, "amount": amount, "month": month, "sandbox_only": False},
                 )
             ).scalar()
         )
 
-    async def best_eligible_provider(self, session: AsyncSession, amount: int, month: date) -> str | None:
+    async def best_eligible_provider(
+        self, session: AsyncSession, amount: int, month: date, *, sandbox_only: bool = False
+    ) -> str | None:
         """The provider of the gateway the router would pick now, without reserving anything."""
         return (
             await session.execute(
@@ -242,7 +248,7 @@ class GatewayRepository:
                     f"SELECT pg.provider FROM payment_gateways pg WHERE {eligible_sql()} "
                     f"ORDER BY {routing_order_sql()} LIMIT 1"
                 ),
-                {"amount": amount, "month": month},
+                {"amount": amount, "month": month, "sandbox_only": sandbox_only},
             )
         ).scalar_one_or_none()
 
@@ -255,6 +261,7 @@ class GatewayRepository:
         exclude: Sequence[uuid.UUID],
         amount: int,
         month: date,
+        sandbox_only: bool = False,
     ) -> list[uuid.UUID]:
         """Lock, in id order, the failing gateway `current` and (if `move`) every eligible gateway not in
         `exclude`; returns the locked ids."""
@@ -264,6 +271,7 @@ class GatewayRepository:
             "exclude": list(exclude),
             "amount": amount,
             "month": month,
+            "sandbox_only": sandbox_only,
         }
         return list((await session.execute(_LOCK_FOR_FAILOVER, params)).scalars())
 
@@ -275,9 +283,16 @@ class GatewayRepository:
         exclude: Sequence[uuid.UUID],
         amount: int,
         month: date,
+        sandbox_only: bool = False,
     ) -> uuid.UUID | None:
         """Reserve the amount on the best eligible gateway of `among` (rows the caller has locked)."""
-        params = {"among": list(among), "exclude": list(exclude), "amount": amount, "month": month}
+        params = {
+            "among": list(among),
+            "exclude": list(exclude),
+            "amount": amount,
+            "month": month,
+            "sandbox_only": sandbox_only,
+        }
         return (await session.execute(_RESERVE_AMONG, params)).scalar_one_or_none()
 
     async def count_technical_failure(

@@ -34,6 +34,7 @@ class Reservation:
     exclude: list[uuid.UUID]  # the gateways already tried for the payment, the failing one included
     month: date  # the month a new reservation counts in (now)
     reserved_month: date  # the month the failing gateway's reservation counts in (the payment's creation)
+    sandbox_only: bool = False  # a test-mode payment moves only to another sandbox gateway
 
 
 class RoutingService:
@@ -83,6 +84,7 @@ class RoutingService:
             exclude=move.exclude if move else [],
             amount=move.amount if move else 0,
             month=move.month if move else volume_month(),
+            sandbox_only=move.sandbox_only if move else False,
         )
         trip = await gateway_repo.count_technical_failure(
             session, gateway_id, get_settings().breaker_threshold
@@ -102,7 +104,12 @@ class RoutingService:
         if move is None:
             return None
         moved_to = await gateway_repo.reserve_among(
-            session, among=locked, exclude=move.exclude, amount=move.amount, month=move.month
+            session,
+            among=locked,
+            exclude=move.exclude,
+            amount=move.amount,
+            month=move.month,
+            sandbox_only=move.sandbox_only,
         )
         if moved_to is not None:
             await gateway_repo.release(session, gateway_id, move.amount, move.reserved_month)

@@ -4,7 +4,8 @@ Operator routes (`/api/v1/admin/…`, `/api/v1/system/…`) accept a person of o
 cookie or by access token (`Authorization: Bearer <JWT>` from POST /api/v1/auth/login), and the bootstrap admin
 token (`LSP_ADMIN_TOKEN`), which acts as an owner to make the first operator and is refused in production once
 an owner exists. Merchant routes accept the merchant's API credential (a signed request) or a person of the
-merchant's team (session or access token; `X-Merchant-Id` picks the merchant when they belong to several).
+merchant's team (session or access token; `X-Merchant-Id` picks the merchant when they belong to several, and
+`X-Mode: test|live` the mode they act in, test by default; an API credential's mode is its own).
 
 A route declares its permission with a guard — `operator_guard("queues")` asks `queues:read` of reading
 methods and `queues:write` of the rest — or with `operator_requires("owners:write")` for one permission. The
@@ -30,16 +31,18 @@ from lightspeedpay.auth.permissions import (
     OPERATOR_ROLES,
     permission_for,
 )
-from lightspeedpay.auth.principal import MerchantAuth, principal_service
+from lightspeedpay.auth.principal import MerchantAuth, admit, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
-from lightspeedpay.errors import Forbidden, Unauthorized
+from lightspeedpay.errors import Forbidden, Unauthorized, ValidationFailed
 from lightspeedpay.identity import tokens
 from lightspeedpay.identity.repository import identity_repo
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.models import User
+from lightspeedpay.models.api_credential import Mode
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MODE_HEADER = "X-Mode"
 
 
 class CsrfFailed(Forbidden):
@@ -284,9 +287,10 @@ async def _member(request: Request) -> MerchantAuth:
                 field="X-Merchant-Id",
             )
         membership = matching[0]
-        merchant = await principal_service.by_id(session, membership.client_id)
+        merchant = await principal_service.by_client(session, membership.client_id, request_mode(request))
     if merchant is None:
         raise PermissionDenied("You are not a member of this merchant's team.")
+    admit(merchant, client_host=None, by_credential=False)
     request.state.raw_body = await signature.read_body(request)
     return replace(
         merchant,
@@ -296,6 +300,15 @@ async def _member(request: Request) -> MerchantAuth:
         role=membership.role,
         authenticated_at=found.authenticated_at,
     )
+
+
+def request_mode(request: Request) -> str:
+    """The mode a person acts in on merchant routes: the `X-Mode` header, `test` (the default) or `live`. An API
+    credential has its own mode and ignores the header."""
+    raw = request.headers.get(MODE_HEADER, Mode.TEST).strip().lower()
+    if raw not in (Mode.TEST, Mode.LIVE):
+        raise ValidationFailed("X-Mode must be test or live.", field=MODE_HEADER)
+    return raw
 
 
 CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate_merchant)]

@@ -269,7 +269,7 @@ INVARIANT_QUERIES: dict[str, str] = {
     """,
     "paid_without_commission": f"""
         SELECT t.id::text AS subject, t.client_id::text AS merchant_id, t.status, t.amount FROM all_transactions t
-        WHERE {_WAS_PAID}
+        WHERE {_WAS_PAID} AND t.mode = 'live'  -- a test payment is charged no commission
           AND NOT EXISTS (SELECT 1 FROM ledger_postings p WHERE p.type = 'COMMISSION' AND p.transaction_id = t.id)
     """,
     "commission_without_payment": f"""

@@ -25,6 +25,7 @@ from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.ledger.rules import commission_reversal
 from lightspeedpay.ledger.schemas import LedgerFilter
 from lightspeedpay.models import Client, LedgerPosting, Transaction, Wallet, WalletEntry
+from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.ledger_posting import PostingType
 from lightspeedpay.models.platform_entry import PlatformAccount
 from lightspeedpay.monitoring import audit
@@ -133,7 +134,10 @@ class LedgerService:
 
     async def record_commission(self, session: AsyncSession, client: Client, txn: Transaction) -> int | None:
         """The COMMISSION of a paid transaction, once. Returns it in paise, or None when this transaction's
-        commission was already recorded."""
+        commission was already recorded, or it is a test payment (test mode moves no money: no commission, no
+        dues, nothing to settle)."""
+        if txn.mode == Mode.TEST:
+            return None
         wallet = await ledger_repo.lock_wallet(session, client.id)
         amount = commission(txn.amount, client.fee_percent)
         recorded = await self.post(
@@ -158,7 +162,9 @@ class LedgerService:
     ) -> int | None:
         """Give back the commission share of a processed refund (rules.commission_reversal), once per refund.
         Returns the reversal in paise (0 when the share rounds to nothing), or None when this refund was
-        already recorded."""
+        already recorded, or it is a test payment's (which was charged none)."""
+        if txn.mode == Mode.TEST:
+            return None
         wallet = await ledger_repo.lock_wallet(session, client.id)
         key = f"commission_reversal:{refund.id}"
         if await ledger_repo.by_key(session, key) is not None:

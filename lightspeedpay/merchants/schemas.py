@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -75,3 +75,51 @@ class MerchantOut(BaseModel):
     whatsapp_txn_updates: bool
     settle_dues_from_settlement: bool
     created_at: datetime
+
+
+class SecretOut(BaseModel):
+    masked: str = Field(description="the secret's last 4 characters, the rest hidden (…a1b2)")
+    created_at: datetime
+    expires_at: datetime | None = Field(
+        description="when it stops working (a regeneration's grace period); null: current"
+    )
+    current: bool
+
+
+class CredentialOut(BaseModel):
+    mode: str = Field(
+        description="test (sandbox gateways, test data) or live (real money, after KYC activation)"
+    )
+    key_id: str
+    secrets: list[SecretOut] = Field(description="the secrets that work now, the current one first")
+    ip_allowlist: list[str] = Field(description="CIDRs requests with this key may come from; empty: anywhere")
+    usable: bool = Field(description="whether requests with this key are accepted now (live: KYC activated)")
+    created_at: datetime
+
+
+class CredentialList(BaseModel):
+    kyc_status: str
+    items: list[CredentialOut]
+
+
+class RegenerateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal["test", "live"]
+    grace_period_seconds: Annotated[StrictInt, Field(ge=0, le=86_400)] = Field(
+        default=0, description="how long the replaced secret keeps working (0: refused at once; at most 24 h)"
+    )
+
+
+class RegeneratedOut(BaseModel):
+    mode: str
+    key_id: str
+    key_secret: str = Field(description="the new secret: shown this once, store it now")
+    created_at: datetime
+    previous_secret_expires_at: datetime | None
+
+
+class IpAllowlistUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cidrs: list[str] = Field(max_length=50, description="IP addresses or CIDR networks; empty: anywhere")

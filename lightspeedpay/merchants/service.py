@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.auth.principal import principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.ledger.repository import ledger_repo
+from lightspeedpay.merchants.credentials import credential_service, new_key_id
 from lightspeedpay.merchants.repository import merchant_repo
-from lightspeedpay.models import Client, ClientPreviousSalt, Wallet
-from lightspeedpay.models.client import ClientStatus
+from lightspeedpay.models import Client, Wallet
+from lightspeedpay.models.api_credential import Mode
+from lightspeedpay.models.client import ClientStatus, KycStatus
 from lightspeedpay.monitoring import audit
 from lightspeedpay.webhooks.endpoint_service import endpoint_service
 
@@ -27,8 +26,10 @@ from lightspeedpay.webhooks.endpoint_service import endpoint_service
 @dataclass(frozen=True)
 class NewMerchant:
     client: Client
-    client_salt: str
+    client_salt: str | None  # the live key's secret (client.client_key is its key id); None before activation
     webhook_secret: str
+    test_key_id: str
+    test_secret: str
 
 
 class MerchantService:
@@ -44,16 +45,19 @@ class MerchantService:
         whatsapp_phone: str | None = None,
         whatsapp_txn_updates: bool = False,
         settle_dues_from_settlement: bool = False,
+        kyc_status: str = KycStatus.ACTIVATED,
         actor: str | None = None,
     ) -> NewMerchant:
-        """`actor`: who creates it, for the audit log (the CLI, the demo seed)."""
+        """Both API credentials come with it: test, and live (its key id is the client_key). `kyc_status`: a
+        merchant an operator onboards (the CLI, the demo, tests) is activated at once, so its live key works; a
+        self-signup passes `draft` and gets a live key id with no secret until its KYC is activated.
+        `actor`: who creates it, for the audit log (the CLI, the demo seed)."""
         s = get_settings()
-        salt = secrets.token_hex(32)
         webhook_secret = standard_webhooks.new_secret()
         client = Client(
             id=uuid.uuid4(),
-            client_key="lsp_" + secrets.token_hex(12),
-            client_salt_enc=crypto.encrypt(salt),
+            client_key=new_key_id(Mode.LIVE),
+            kyc_status=kyc_status,
             webhook_secret_enc=crypto.encrypt(webhook_secret),
             company_name=company_name,
             webhook_url=webhook_url,
@@ -66,6 +70,9 @@ class MerchantService:
         )
         session.add(client)
         await session.flush()
+        salt, test_key_id, test_secret = await credential_service.create_for(
+            session, client, live_key_id=client.client_key, with_live_secret=kyc_status == KycStatus.ACTIVATED
+        )
         session.add(
             Wallet(
                 client_id=client.id, balance_due=0, warn_threshold=warn_threshold or s.default_warn_threshold
@@ -85,6 +92,8 @@ class MerchantService:
                     {
                         "company_name": company_name,
                         "client_key": client.client_key,
+                        "test_key_id": test_key_id,
+                        "kyc_status": kyc_status,
                         "webhook_url": webhook_url,
                         "fee_percent": client.fee_percent,
                         "suspend_threshold": client.suspend_threshold,
@@ -92,50 +101,23 @@ class MerchantService:
                     }
                 ),
             )
-        return NewMerchant(client=client, client_salt=salt, webhook_secret=webhook_secret)
+        return NewMerchant(
+            client=client,
+            client_salt=salt,
+            webhook_secret=webhook_secret,
+            test_key_id=test_key_id,
+            test_secret=test_secret,
+        )
 
     async def rotate_salt(
         self, session: AsyncSession, client_id: uuid.UUID, *, grace_seconds: int, actor: str
     ) -> str:
-        """A new client salt, returned once (it is stored encrypted); the old one keeps verifying requests for
-        `grace_seconds` (0: refused at once, for a leaked salt) so the merchant can roll its servers over."""
-        if grace_seconds < 0:
-            raise ValidationFailed("grace_seconds must be 0 or more.", field="grace_seconds")
-        client = await merchant_repo.get(session, client_id, for_update=True)
-        if client is None:
-            raise NotFound("No merchant with this id.", field="merchant_id")
-        now = datetime.now(UTC)
-        if grace_seconds > 0:
-            session.add(
-                ClientPreviousSalt(
-                    client_id=client.id,
-                    salt_enc=client.client_salt_enc,
-                    retired_at=now,
-                    expires_at=now + timedelta(seconds=grace_seconds),
-                )
-            )
-        salt = secrets.token_hex(32)
-        client.client_salt_enc = crypto.encrypt(salt)
-        await session.flush()
-        # the salts themselves never go in: only that one replaced the other, and how long the old one lives
-        audit.record(
-            session,
-            actor=actor,
-            action="merchant.salt_rotated",
-            client_id=client.id,
-            target_type="merchant",
-            target_id=client.id,
-            before={"client_salt": "(previous)"},
-            after={
-                "client_salt": "(new, shown once)",
-                "previous_salt_valid_until": (now + timedelta(seconds=grace_seconds)).isoformat()
-                if grace_seconds > 0
-                else None,
-            },
-            details={"grace_seconds": grace_seconds},
+        """A new live secret (the client salt), returned once; the old one keeps verifying requests for
+        `grace_seconds` (0: refused at once, for a leaked salt). The CLI's name for regenerating the live key."""
+        regenerated = await credential_service.regenerate(
+            session, client_id, Mode.LIVE, grace_seconds=grace_seconds, actor=actor
         )
-        principal_service.forget(client.client_key)
-        return salt
+        return regenerated.secret
 
     async def account(self, session: AsyncSession, client_id: uuid.UUID) -> tuple[Client, Wallet]:
         """The merchant and its wallet (dues, thresholds)."""
@@ -182,9 +164,6 @@ class MerchantService:
         if "suspend_threshold" in changes:
             await dues_service.apply_threshold(session, client, wallet, actor=actor)
         return client, wallet
-
-    def salt(self, client: Client) -> str:
-        return crypto.decrypt(client.client_salt_enc)
 
     def webhook_secret(self, client: Client) -> str:
         return crypto.decrypt(client.webhook_secret_enc)

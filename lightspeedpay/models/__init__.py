@@ -4,11 +4,12 @@ from lightspeedpay.models.alert import Alert
 from lightspeedpay.models.analytics_delta import AnalyticsDelta
 from lightspeedpay.models.analytics_failure import AnalyticsFailure
 from lightspeedpay.models.analytics_rollup import AnalyticsRollup
+from lightspeedpay.models.api_credential import ApiCredential
+from lightspeedpay.models.api_credential_secret import ApiCredentialSecret
 from lightspeedpay.models.archived_transaction import ArchivedTransaction
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
-from lightspeedpay.models.client_previous_salt import ClientPreviousSalt
 from lightspeedpay.models.daily_run import DailyRun
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
@@ -69,10 +70,11 @@ __all__ += [
     "WhatsAppNotification",
     "WhatsAppProviderToken",
 ]
-__all__ += ["WebhookDelivery", "WebhookEndpoint", "ClientPreviousSalt"]
+__all__ += ["WebhookDelivery", "WebhookEndpoint"]
 __all__ += ["SlackMessage"]
 __all__ += ["QueueMetric"]
 __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]
 __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
 __all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]
+__all__ += ["ApiCredential", "ApiCredentialSecret"]

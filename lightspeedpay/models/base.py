@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, func
+from sqlalchemy import DateTime, String, func
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,3 +42,9 @@ def values(group: type[StrEnum]) -> tuple[str, ...]:
     """A group's values as plain strings, for a `Literal[...]` API parameter whose documented values must stay
     plain strings rather than an enum schema."""
     return tuple(member.value for member in group)
+
+
+def mode_column() -> Mapped[str]:
+    """Which mode made the row (models.api_credential.Mode): 'test' data is never mixed with live figures. Rows from
+    before modes existed are live."""
+    return mapped_column(String(4), nullable=False, server_default="live")

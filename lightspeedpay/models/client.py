@@ -1,4 +1,4 @@
-"""Merchants ("clients"): credentials encrypted at rest, commission settings, status."""
+"""Merchants ("clients"): commission settings, status, KYC state; their API credentials are api_credentials."""
 
 from __future__ import annotations
 
@@ -41,8 +41,8 @@ class Client(Base):
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
+    # the merchant's public name in logs and the CLI: its live API key id (api_credentials holds the secrets)
     client_key: Mapped[str] = mapped_column(String(40), unique=True, nullable=False)
-    client_salt_enc: Mapped[str] = mapped_column(Text, nullable=False)
     webhook_secret_enc: Mapped[str] = mapped_column(Text, nullable=False)
     company_name: Mapped[str] = mapped_column(String(255), nullable=False)
     webhook_url: Mapped[str | None] = mapped_column(String(500))

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, mode_column, sql_in, updated_at, uuid_pk
 
 
 class OrderStatus(StrEnum):
@@ -46,3 +46,4 @@ class Order(Base):
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+    mode: Mapped[str] = mode_column()

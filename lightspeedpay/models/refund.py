@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, mode_column, sql_in, updated_at, uuid_pk
 
 
 class RefundStatus(StrEnum):
@@ -67,3 +67,4 @@ class Refund(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+    mode: Mapped[str] = mode_column()

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, mode_column, sql_in, updated_at, uuid_pk
 
 
 class SettlementStatus(StrEnum):
@@ -64,3 +64,4 @@ class Settlement(Base):
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+    mode: Mapped[str] = mode_column()

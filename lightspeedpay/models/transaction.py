@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.kit.ids import new_id
-from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
+from lightspeedpay.models.base import Base, created_at, mode_column, sql_in, updated_at, uuid_pk
 
 
 class TransactionStatus(StrEnum):
@@ -86,6 +86,7 @@ class TransactionColumns:
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
+    mode: Mapped[str] = mode_column()
 
 
 class Transaction(TransactionColumns, Base):

@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, St
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lightspeedpay.models.base import Base, created_at, sql_in, uuid_pk
+from lightspeedpay.models.base import Base, created_at, mode_column, sql_in, uuid_pk
 
 
 class WebhookEventStatus(StrEnum):
@@ -41,3 +41,4 @@ class WebhookEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = created_at()
+    mode: Mapped[str] = mode_column()

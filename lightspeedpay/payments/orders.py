@@ -39,6 +39,7 @@ class OrderService:
             notes=notes,
             status=OrderStatus.CREATED,
             attempts=0,
+            mode=merchant.mode,
         )
         session.add(order)
         await session.flush()
@@ -46,7 +47,7 @@ class OrderService:
         return order
 
     async def get(self, session: AsyncSession, merchant: MerchantAuth, public_id: str) -> Order:
-        order = await order_repo.by_public_id(session, merchant.id, public_id)
+        order = await order_repo.by_public_id(session, merchant.id, public_id, mode=merchant.mode)
         if order is None:
             raise NotFound("The id provided does not exist", field="order_id")
         return order
@@ -54,13 +55,15 @@ class OrderService:
     async def page(
         self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow, flt: OrderFilter
     ) -> list[Order]:
-        return await order_repo.page(session, merchant.id, window, flt)
+        return await order_repo.page(session, merchant.id, window, flt, mode=merchant.mode)
 
     async def payments(
         self, session: AsyncSession, merchant: MerchantAuth, public_id: str, window: OffsetWindow
     ) -> list[Transaction]:
         order = await self.get(session, merchant, public_id)
-        return await transaction_repo.page(session, merchant.id, window, parent_order_id=order.id)
+        return await transaction_repo.page(
+            session, merchant.id, window, parent_order_id=order.id, mode=merchant.mode
+        )
 
     async def public_ids(self, session: AsyncSession, txns: list[Transaction]) -> dict[uuid.UUID, str]:
         """order uuid -> order_… for the payments given (one query)."""

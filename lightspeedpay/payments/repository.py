@@ -146,11 +146,12 @@ WITH m AS (
     RETURNING pg.id
 ), txn AS (
     INSERT INTO transactions (id, payment_id, order_id, parent_order_id, client_id, gateway_id, amount, currency,
-                              status, customer, notes, redirect_url, volume_released, created_at, updated_at)
+                              status, customer, notes, redirect_url, volume_released, created_at, updated_at,
+                              mode)
     SELECT :txn_id, :payment_id,
            COALESCE(CAST(:order_id AS varchar), (SELECT o.public_id || '/' || (o.attempts + 1) FROM o)),
            CAST(:parent_order_id AS uuid), :client_id, upd.id, :amount, :currency, 'created',
-           CAST(:customer AS jsonb), CAST(:notes AS jsonb), :redirect_url, false, now(), now()
+           CAST(:customer AS jsonb), CAST(:notes AS jsonb), :redirect_url, false, now(), now(), :mode
     FROM upd
     RETURNING id, created_at
 ), attempt AS (
@@ -237,11 +238,15 @@ class TransactionRepository:
         txn_id: uuid.UUID,
         payment_id: str,
         answer: StoredAnswer | None = None,
+        mode: str = "live",
     ) -> InitiateResult:
         """`order_id` is the merchant's reference; None for a payment of an order (`parent_order_id`), which
-        takes `{order public id}/{attempt}`. `answer`: the idempotent response to store with the payment."""
+        takes `{order public id}/{attempt}`. `answer`: the idempotent response to store with the payment.
+        `mode`: a test payment is marked test and only a sandbox gateway may take it."""
         params = {
             "client_id": client_id,
+            "mode": mode,
+            "sandbox_only": mode == "test",
             "order_id": order_id,
             "amount": amount,
             "currency": currency,
@@ -289,9 +294,13 @@ class TransactionRepository:
             )
         ).scalar_one_or_none()
 
-    def readable(self, client_id: uuid.UUID, entity: Any = Transaction) -> Select[Transaction]:
-        """A merchant's payments in the hot table, or in `entity`: ARCHIVED_TXN, ALL_TXN (both tables)."""
-        return select(entity).where(entity.client_id == client_id)
+    def readable(
+        self, client_id: uuid.UUID, entity: Any = Transaction, *, mode: str | None = None
+    ) -> Select[Transaction]:
+        """A merchant's payments in the hot table, or in `entity`: ARCHIVED_TXN, ALL_TXN (both tables); of one
+        `mode` only when given (what a merchant's request reads: its own mode's)."""
+        stmt = select(entity).where(entity.client_id == client_id)
+        return stmt if mode is None else stmt.where(entity.mode == mode)
 
     async def _one(self, session: AsyncSession, stmt_of: Any, *, for_update: bool) -> Transaction | None:
         """One payment: `stmt_of(entity)` on the hot table, then on the archive (ARCHIVED_TXN). To lock it
@@ -354,10 +363,11 @@ class TransactionRepository:
         transaction_id: uuid.UUID,
         *,
         for_update: bool = False,
+        mode: str | None = None,
     ) -> Transaction | None:
         return await self._one(
             session,
-            lambda e: self.readable(client_id, e).where(e.id == transaction_id),
+            lambda e: self.readable(client_id, e, mode=mode).where(e.id == transaction_id),
             for_update=for_update,
         )
 
@@ -369,8 +379,9 @@ class TransactionRepository:
         *,
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
+        mode: str | None = None,
     ) -> list[Transaction]:
-        stmt = self.readable(client_id, ALL_TXN)
+        stmt = self.readable(client_id, ALL_TXN, mode=mode)
         if flt.status:
             stmt = stmt.where(ALL_TXN.status == flt.status)
         if flt.created_from:
@@ -386,19 +397,30 @@ class TransactionRepository:
         return list((await session.execute(stmt)).scalars())
 
     async def latest(
-        self, session: AsyncSession, *, limit: int, client_id: uuid.UUID | None = None
+        self,
+        session: AsyncSession,
+        *,
+        limit: int,
+        client_id: uuid.UUID | None = None,
+        mode: str | None = None,
     ) -> list[Transaction]:
         """The newest payments, of every merchant or of one (a live stream's snapshot)."""
-        stmt = select(Transaction) if client_id is None else self.readable(client_id)
+        stmt = select(Transaction) if client_id is None else self.readable(client_id, mode=mode)
         stmt = stmt.order_by(Transaction.created_at.desc(), Transaction.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
     async def by_payment_id(
-        self, session: AsyncSession, client_id: uuid.UUID, payment_id: str, *, for_update: bool = False
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        payment_id: str,
+        *,
+        for_update: bool = False,
+        mode: str | None = None,
     ) -> Transaction | None:
         return await self._one(
             session,
-            lambda e: self.readable(client_id, e).where(e.payment_id == payment_id),
+            lambda e: self.readable(client_id, e, mode=mode).where(e.payment_id == payment_id),
             for_update=for_update,
         )
 
@@ -409,9 +431,10 @@ class TransactionRepository:
         window: OffsetWindow,
         *,
         parent_order_id: uuid.UUID | None = None,
+        mode: str | None = None,
     ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
-        stmt = self.readable(client_id, ALL_TXN)
+        stmt = self.readable(client_id, ALL_TXN, mode=mode)
         if parent_order_id is not None:
             stmt = stmt.where(ALL_TXN.parent_order_id == parent_order_id)
         return list((await session.execute(window.apply(stmt, ALL_TXN))).scalars())
@@ -525,11 +548,14 @@ transaction_repo = TransactionRepository()
 
 
 class OrderRepository:
-    def readable(self, client_id: uuid.UUID) -> Select[Order]:
-        return select(Order).where(Order.client_id == client_id)
+    def readable(self, client_id: uuid.UUID, *, mode: str | None = None) -> Select[Order]:
+        stmt = select(Order).where(Order.client_id == client_id)
+        return stmt if mode is None else stmt.where(Order.mode == mode)
 
-    async def by_public_id(self, session: AsyncSession, client_id: uuid.UUID, public_id: str) -> Order | None:
-        stmt = self.readable(client_id).where(Order.public_id == public_id)
+    async def by_public_id(
+        self, session: AsyncSession, client_id: uuid.UUID, public_id: str, *, mode: str | None = None
+    ) -> Order | None:
+        stmt = self.readable(client_id, mode=mode).where(Order.public_id == public_id)
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def with_merchant(self, session: AsyncSession, public_id: str) -> tuple[Order, Client] | None:
@@ -548,9 +574,15 @@ class OrderRepository:
         return (await session.execute(select(Order).where(Order.public_id == public_id))).scalar_one_or_none()
 
     async def page(
-        self, session: AsyncSession, client_id: uuid.UUID, window: OffsetWindow, flt: OrderFilter
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        window: OffsetWindow,
+        flt: OrderFilter,
+        *,
+        mode: str | None = None,
     ) -> list[Order]:
-        stmt = self.readable(client_id)
+        stmt = self.readable(client_id, mode=mode)
         if flt.receipt is not None:
             stmt = stmt.where(Order.receipt == flt.receipt)
         if flt.authorized is not None:

@@ -23,6 +23,7 @@ from lightspeedpay.errors import (
     IdempotencyKeyInUse,
     MerchantSuspended,
     NoGatewayAvailable,
+    NoSandboxGateway,
     NotFound,
 )
 from lightspeedpay.gateways.repository import gateway_repo
@@ -37,6 +38,7 @@ from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Order, Transaction
+from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.errors import (
     CaptureAmountMismatch,
@@ -84,6 +86,7 @@ class PaymentService:
             notes=body.notes,
             redirect_url=body.redirect_url,
             claim=claim,
+            mode=merchant.mode,
         )
 
     async def start_for_order(
@@ -106,6 +109,7 @@ class PaymentService:
             notes=order.notes,
             redirect_url=redirect_url,
             parent_order_id=order.id,
+            mode=order.mode,
         )
 
     async def _initiate(
@@ -120,6 +124,7 @@ class PaymentService:
         redirect_url: str | None,
         parent_order_id: uuid.UUID | None = None,
         claim: idempotency.Claim | None = None,
+        mode: str = Mode.LIVE,
     ) -> StartedPayment:
         """The initiation, timed by outcome (lsp_payment_initiation_seconds)."""
         started = time.perf_counter()
@@ -135,6 +140,7 @@ class PaymentService:
                 redirect_url=redirect_url,
                 parent_order_id=parent_order_id,
                 claim=claim,
+                mode=mode,
             )
             outcome = "created"
             return payment
@@ -156,6 +162,7 @@ class PaymentService:
         redirect_url: str | None,
         parent_order_id: uuid.UUID | None,
         claim: idempotency.Claim | None,
+        mode: str,
     ) -> StartedPayment:
         """One atomic statement on an autocommit connection: the gateway row stays locked only for the
         statement, not across round trips (DESIGN.md §6). The job is pushed once the row is durable."""
@@ -190,6 +197,7 @@ class PaymentService:
                             txn_id=txn_id,
                             payment_id=payment_id,
                             answer=answer,
+                            mode=mode,
                         ),
                         what="payment_initiation",
                     )
@@ -217,10 +225,12 @@ class PaymentService:
                     break
                 # every eligible row was locked by a concurrent request (the next try waits for a lock), or
                 # none is eligible at all; only a waiting try that found nothing needs the extra question
-                if attempt > 0 and not await gateway_repo.any_eligible(conn, amount, month):
-                    raise NoGatewayAvailable()
+                if attempt > 0 and not await gateway_repo.any_eligible(
+                    conn, amount, month, sandbox_only=mode == Mode.TEST
+                ):
+                    raise NoSandboxGateway() if mode == Mode.TEST else NoGatewayAvailable()
             else:
-                raise NoGatewayAvailable()
+                raise NoSandboxGateway() if mode == Mode.TEST else NoGatewayAvailable()
             assert result.gateway_id is not None
             await self.count_status(conn, result.gateway_id, TransactionStatus.CREATED, committed=True)
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
@@ -245,10 +255,15 @@ class PaymentService:
         )
 
     async def latest(
-        self, session: AsyncSession, *, limit: int, client_id: uuid.UUID | None = None
+        self,
+        session: AsyncSession,
+        *,
+        limit: int,
+        client_id: uuid.UUID | None = None,
+        mode: str | None = None,
     ) -> list[dict[str, Any]]:
         """The newest payments (of one merchant, given `client_id`) in the live streams' shape, newest first."""
-        rows = await transaction_repo.latest(session, limit=limit, client_id=client_id)
+        rows = await transaction_repo.latest(session, limit=limit, client_id=client_id, mode=mode)
         return [self.stream_data(txn, admin=client_id is None) for txn in rows]
 
     @staticmethod
@@ -289,7 +304,9 @@ class PaymentService:
     async def get(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID
     ) -> Transaction:
-        txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id)
+        txn = await transaction_repo.get_for_merchant(
+            session, merchant.id, transaction_id, mode=merchant.mode
+        )
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return txn
@@ -306,7 +323,9 @@ class PaymentService:
     ) -> Transaction:
         """By transaction id (a UUID) or payment id (pay_…), the merchant's own only."""
         if transaction_or_payment_id.startswith("pay_"):
-            txn = await transaction_repo.by_payment_id(session, merchant.id, transaction_or_payment_id)
+            txn = await transaction_repo.by_payment_id(
+                session, merchant.id, transaction_or_payment_id, mode=merchant.mode
+            )
             if txn is None:
                 raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
             return txn
@@ -322,7 +341,7 @@ class PaymentService:
         self, session: AsyncSession, merchant: MerchantAuth, payment_id: str
     ) -> Transaction:
         """The merchant's payment `pay_…` (Razorpay's wording when there is none)."""
-        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
+        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, mode=merchant.mode)
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
         return txn
@@ -331,7 +350,7 @@ class PaymentService:
         self, session: AsyncSession, merchant: MerchantAuth, window: OffsetWindow
     ) -> list[Transaction]:
         """Razorpay-style pages (count, skip, from, to), newest first."""
-        return await transaction_repo.page(session, merchant.id, window)
+        return await transaction_repo.page(session, merchant.id, window, mode=merchant.mode)
 
     async def list(
         self,
@@ -344,7 +363,7 @@ class PaymentService:
     ) -> tuple[list[Transaction], str | None]:
         after = parse_cursor(cursor)
         rows = await transaction_repo.list_for_merchant(
-            session, merchant.id, flt, limit=limit + 1, after=after
+            session, merchant.id, flt, limit=limit + 1, after=after, mode=merchant.mode
         )
         next_cursor = page_cursor(rows, limit)
         return rows[:limit], next_cursor
@@ -384,7 +403,7 @@ class PaymentService:
             await self.release_volume(session, txn)
         self.announce(session, txn)
         await webhook_service.emit(
-            session, client, f"payment.{outcome}", self.event_data(txn), transaction_id=txn.id
+            session, client, f"payment.{outcome}", self.event_data(txn), transaction_id=txn.id, mode=txn.mode
         )
         if (
             outcome == TransactionStatus.PAID
@@ -406,6 +425,7 @@ class PaymentService:
                     "notes": order.notes,
                 },
                 transaction_id=txn.id,
+                mode=txn.mode,
             )
         return True
 
@@ -420,7 +440,9 @@ class PaymentService:
     ) -> Transaction:
         """Capture an authorized payment for exactly its amount: the PSP captures it, then it is paid here
         (commission, payment.paid). A PSP that reports `paid` directly has captured it already (auto-capture)."""
-        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
+        txn = await transaction_repo.by_payment_id(
+            session, merchant.id, payment_id, for_update=True, mode=merchant.mode
+        )
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
         if txn.paid_at is not None:

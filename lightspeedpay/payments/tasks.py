@@ -22,6 +22,7 @@ from lightspeedpay.kit import retry
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Transaction
+from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.gateway_attempt import GatewayAttemptOutcome
 from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.payments.repository import transaction_repo
@@ -140,6 +141,7 @@ async def _fail_over(
             exclude=tried,
             month=volume_month(),
             reserved_month=volume_month(txn.created_at),
+            sandbox_only=txn.mode == Mode.TEST,
         )
         if may_move
         else None

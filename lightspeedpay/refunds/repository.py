@@ -15,13 +15,15 @@ from lightspeedpay.payments.repository import ALL_TXN
 
 
 class RefundRepository:
-    def readable(self, client_id: uuid.UUID) -> Select[Refund]:
-        return select(Refund).where(Refund.client_id == client_id)
+    def readable(self, client_id: uuid.UUID, *, mode: str | None = None) -> Select[Refund]:
+        """A merchant's refunds; of one `mode` only when given (what a merchant's request reads)."""
+        stmt = select(Refund).where(Refund.client_id == client_id)
+        return stmt if mode is None else stmt.where(Refund.mode == mode)
 
     async def by_public_id(
-        self, session: AsyncSession, client_id: uuid.UUID, public_id: str
+        self, session: AsyncSession, client_id: uuid.UUID, public_id: str, *, mode: str | None = None
     ) -> Refund | None:
-        stmt = self.readable(client_id).where(Refund.public_id == public_id)
+        stmt = self.readable(client_id, mode=mode).where(Refund.public_id == public_id)
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def page(
@@ -31,8 +33,9 @@ class RefundRepository:
         window: OffsetWindow,
         *,
         transaction_id: uuid.UUID | None = None,
+        mode: str | None = None,
     ) -> list[Refund]:
-        stmt = self.readable(client_id)
+        stmt = self.readable(client_id, mode=mode)
         if transaction_id is not None:
             stmt = stmt.where(Refund.transaction_id == transaction_id)
         return list((await session.execute(window.apply(stmt, Refund))).scalars())

@@ -48,7 +48,9 @@ class RefundService:
     async def create_for_payment(
         self, session: AsyncSession, merchant: MerchantAuth, payment_id: str, body: RefundCreate
     ) -> tuple[Refund, Transaction]:
-        txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, for_update=True)
+        txn = await transaction_repo.by_payment_id(
+            session, merchant.id, payment_id, for_update=True, mode=merchant.mode
+        )
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
         return await self._create(session, merchant, txn, body), txn
@@ -56,7 +58,9 @@ class RefundService:
     async def create_for_transaction(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID, body: RefundCreate
     ) -> tuple[Refund, Transaction]:
-        txn = await transaction_repo.get_for_merchant(session, merchant.id, transaction_id, for_update=True)
+        txn = await transaction_repo.get_for_merchant(
+            session, merchant.id, transaction_id, for_update=True, mode=merchant.mode
+        )
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
         return await self._create(session, merchant, txn, body), txn
@@ -125,6 +129,7 @@ class RefundService:
             notes=notes,
             receipt=receipt,
             attempts=0,
+            mode=txn.mode,  # a test payment's refunds are test refunds
         )
         session.add(refund)
         await session.flush()
@@ -159,7 +164,7 @@ class RefundService:
     # --- reads ---------------------------------------------------------------------------------------------
 
     async def get(self, session: AsyncSession, merchant: MerchantAuth, public_id: str) -> Refund:
-        refund = await refund_repo.by_public_id(session, merchant.id, public_id)
+        refund = await refund_repo.by_public_id(session, merchant.id, public_id, mode=merchant.mode)
         if refund is None:
             raise NotFound("The id provided does not exist", field="refund_id")
         return refund
@@ -174,11 +179,13 @@ class RefundService:
     ) -> list[Refund]:
         transaction_id = None
         if payment_id is not None:
-            txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id)
+            txn = await transaction_repo.by_payment_id(session, merchant.id, payment_id, mode=merchant.mode)
             if txn is None:
                 raise NotFound("The id provided does not exist", field="payment_id")
             transaction_id = txn.id
-        return await refund_repo.page(session, merchant.id, window, transaction_id=transaction_id)
+        return await refund_repo.page(
+            session, merchant.id, window, transaction_id=transaction_id, mode=merchant.mode
+        )
 
     async def list_for_transaction(
         self,
@@ -312,7 +319,7 @@ class RefundService:
         client = client or await session.get(Client, txn.client_id)
         assert client is not None
         await webhook_service.emit(
-            session, client, event_type, self.event_data(refund, txn), transaction_id=txn.id
+            session, client, event_type, self.event_data(refund, txn), transaction_id=txn.id, mode=txn.mode
         )
 
     @staticmethod

@@ -47,7 +47,7 @@ async def list_settlements(
     cursor: str | None = None,
 ) -> SettlementList:
     rows, next_cursor = await settlement_service.page(
-        session, client_id=merchant.id, status=status, limit=limit, cursor=cursor
+        session, client_id=merchant.id, status=status, limit=limit, cursor=cursor, mode=merchant.mode
     )
     return SettlementList(items=[SettlementOut.model_validate(s) for s in rows], next_cursor=next_cursor)
 
@@ -60,7 +60,9 @@ async def list_settlements(
     summary="A settlement's line items as CSV",
 )
 async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session: ReadSession) -> Response:
-    settlement = await settlement_service.get(session, merchant.id, _settlement_id(settlement_id))
+    settlement = await settlement_service.get(
+        session, merchant.id, _settlement_id(settlement_id), mode=merchant.mode
+    )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(
@@ -120,7 +122,9 @@ async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session:
 async def get_settlement(
     settlement_id: str, merchant: CurrentMerchant, session: ReadSession
 ) -> SettlementDetail:
-    settlement = await settlement_service.get(session, merchant.id, _settlement_id(settlement_id))
+    settlement = await settlement_service.get(
+        session, merchant.id, _settlement_id(settlement_id), mode=merchant.mode
+    )
     gateways = [GatewayTotals(**g) for g in await settlement_service.per_gateway(session, settlement)]
     items = [
         LineItemOut(

@@ -226,13 +226,21 @@ class SettlementRepository:
 
     # ---- reads
 
-    def readable(self, client_id: uuid.UUID) -> Select[Any]:
-        return select(Settlement).where(Settlement.client_id == client_id)
+    def readable(self, client_id: uuid.UUID, *, mode: str | None = None) -> Select[Any]:
+        """A merchant's settlements; of one `mode` only when given. Every settlement is live: test payments
+        post no commission, so nothing of theirs settles; a test-mode request sees none."""
+        stmt = select(Settlement).where(Settlement.client_id == client_id)
+        return stmt if mode is None else stmt.where(Settlement.mode == mode)
 
     async def get_for_merchant(
-        self, session: AsyncSession, client_id: uuid.UUID, settlement_id: uuid.UUID
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        settlement_id: uuid.UUID,
+        *,
+        mode: str | None = None,
     ) -> Settlement | None:
-        stmt = self.readable(client_id).where(Settlement.id == settlement_id)
+        stmt = self.readable(client_id, mode=mode).where(Settlement.id == settlement_id)
         found: Settlement | None = (await session.execute(stmt)).scalar_one_or_none()
         return found
 
@@ -244,8 +252,9 @@ class SettlementRepository:
         status: str | None,
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
+        mode: str | None = None,
     ) -> list[Settlement]:
-        stmt = self.readable(client_id) if client_id else select(Settlement)
+        stmt = self.readable(client_id, mode=mode) if client_id else select(Settlement)
         if status:
             stmt = stmt.where(Settlement.status == status)
         stmt = newest_first(stmt, Settlement, after=after, limit=limit)

@@ -273,8 +273,15 @@ class SettlementService:
             "payable_amount": s.payable_amount,
         }
 
-    async def get(self, session: AsyncSession, client_id: uuid.UUID, settlement_id: uuid.UUID) -> Settlement:
-        settlement = await settlement_repo.get_for_merchant(session, client_id, settlement_id)
+    async def get(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        settlement_id: uuid.UUID,
+        *,
+        mode: str | None = None,
+    ) -> Settlement:
+        settlement = await settlement_repo.get_for_merchant(session, client_id, settlement_id, mode=mode)
         if settlement is None:
             raise SettlementNotFound(
                 "No settlement with this id belongs to your account.", field="settlement_id"
@@ -289,10 +296,17 @@ class SettlementService:
         status: str | None,
         limit: int,
         cursor: str | None,
+        mode: str | None = None,
     ) -> tuple[list[Settlement], str | None]:
-        """Newest first, keyset-paginated; one merchant's (`client_id`) or everyone's (the operator)."""
+        """Newest first, keyset-paginated; one merchant's (`client_id`, in its request's `mode`) or everyone's
+        (the operator)."""
         rows = await settlement_repo.list(
-            session, client_id=client_id, status=status, limit=limit + 1, after=parse_cursor(cursor)
+            session,
+            client_id=client_id,
+            status=status,
+            limit=limit + 1,
+            after=parse_cursor(cursor),
+            mode=mode,
         )
         return rows[:limit], page_cursor(rows, limit)
 

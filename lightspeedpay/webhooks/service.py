@@ -14,6 +14,7 @@ from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
 from lightspeedpay.models.webhook_event import WebhookEventStatus
 from lightspeedpay.monitoring import audit
@@ -37,11 +38,14 @@ class NoEnabledEndpoint(Conflict):
     status_code, code = 409, "NO_ENABLED_ENDPOINT"
 
 
-def new_payload(event_id: uuid.UUID, event_type: str, data: dict[str, Any]) -> dict[str, Any]:
+def new_payload(
+    event_id: uuid.UUID, event_type: str, data: dict[str, Any], *, mode: str = Mode.LIVE
+) -> dict[str, Any]:
     return {
         "id": f"evt_{event_id.hex}",
         "type": event_type,
         "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+        "livemode": mode == Mode.LIVE,
         "data": data,
     }
 
@@ -55,8 +59,11 @@ class WebhookService:
         data: dict[str, Any],
         *,
         transaction_id: uuid.UUID | None = None,
+        mode: str = Mode.LIVE,
     ) -> WebhookEvent:
         """The event, and a delivery with its job intent for each enabled endpoint subscribed to the type.
+        `mode`: the mode of what it reports (a test payment's events are test events, marked in the payload's
+        `livemode` too).
 
         No endpoint row is locked here: an endpoint's order comes from `webhook_deliveries.seq`, taken at
         insert, so events of many payments of one merchant do not queue behind one hot row."""
@@ -66,9 +73,10 @@ class WebhookService:
             client_id=client.id,
             transaction_id=transaction_id,
             type=event_type,
-            payload=new_payload(event_id, event_type, data),
+            payload=new_payload(event_id, event_type, data, mode=mode),
             status=WebhookEventStatus.PENDING,
             attempts=0,
+            mode=mode,
         )
         session.add(event)
         endpoints = await self._endpoints(session, client)
@@ -104,6 +112,7 @@ class WebhookService:
             kind=kind,
             status=WebhookDeliveryStatus.PENDING,
             attempts=0,
+            mode=event.mode,
         )
         session.add(delivery)
         jobs.enqueue(session, DELIVER, delivery_id=str(delivery.id), attempt=1)
@@ -131,9 +140,10 @@ class WebhookService:
             id=event_id,
             client_id=merchant.id,
             type="ping",
-            payload=new_payload(event_id, "ping", data),
+            payload=new_payload(event_id, "ping", data, mode=merchant.mode),
             status="pending",
             attempts=0,
+            mode=merchant.mode,
         )
         session.add(event)
         await session.flush()
