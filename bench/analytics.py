@@ -280,7 +280,10 @@ async def reused(admin: Any) -> dict[str, str]:
     from lightspeedpay.kit import crypto
 
     row = await admin.fetchrow(
-        "SELECT id, client_key, client_salt_enc FROM clients WHERE company_name = 'Bench Merchant 01'"
+        "SELECT c.id, c.client_key, s.secret_enc AS client_salt_enc FROM clients c "
+        "JOIN api_credentials k ON k.client_id = c.id AND k.mode = 'live' "
+        "JOIN api_credential_secrets s ON s.credential_id = k.id AND s.expires_at IS NULL "
+        "WHERE c.company_name = 'Bench Merchant 01'"
     )
     if row is None or not await admin.fetchval("SELECT count(*) FROM analytics_rollups"):
         raise SystemExit("--reuse needs the rows of an earlier run with --keep-data")

@@ -115,6 +115,36 @@ def add_transaction(
     return txn
 
 
+async def merchant_person(
+    session: AsyncSession, client_id: uuid.UUID, *, role: str = "owner", authenticated_ago: float = 0
+) -> tuple[str, dict[str, str]]:
+    """A person of the merchant's team with a live refresh-token family, and the `Authorization: Bearer` header
+    of an access token issued to them `authenticated_ago` seconds after their login (as POST /api/v1/auth/login
+    would give). Returns (email, headers)."""
+    from datetime import UTC, datetime, timedelta
+
+    from lightspeedpay.identity import tokens
+    from lightspeedpay.models import MerchantMembership, RefreshToken, User
+
+    email = f"p{secrets.token_hex(4)}@shop.example"
+    user = User(id=uuid.uuid4(), email=email, email_verified_at=datetime.now(UTC))
+    session.add(user)
+    await session.flush()
+    session.add(MerchantMembership(user_id=user.id, client_id=client_id, role=role))
+    family = uuid.uuid4()
+    session.add(
+        RefreshToken(
+            family_id=family,
+            user_id=user.id,
+            token_hash=tokens.digest(tokens.new_token(tokens.REFRESH_PREFIX)),
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+    await session.commit()
+    token, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time() - authenticated_ago)
+    return email, {"Authorization": f"Bearer {token}"}
+
+
 @dataclass
 class MerchantClient:
     """Signs every request the way the README tells merchants to."""

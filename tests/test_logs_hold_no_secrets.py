@@ -20,7 +20,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit import crypto
 from lightspeedpay.kit.readiness import wait_http
-from lightspeedpay.models import Client, PaymentGateway, WebhookEndpoint, WhatsAppProviderToken
+from lightspeedpay.models import ApiCredentialSecret, Client, PaymentGateway, WebhookEndpoint, WhatsAppProviderToken
 from tests.alerts.support import slack_messages
 from tests.factories import wait_for
 from tests.fixtures import LOG_DIR, Platform
@@ -71,8 +71,9 @@ async def _held_secrets(session) -> dict[str, str]:
         held[f"LSP_ENCRYPTION_KEYS[{i}]"] = entry.strip().split(":", 1)[1]
     await session.rollback()
     for client in (await session.execute(select(Client))).scalars():
-        held[f"client {client.client_key} salt"] = crypto.decrypt(client.client_salt_enc)
         held[f"client {client.client_key} webhook secret"] = crypto.decrypt(client.webhook_secret_enc)
+    for secret in (await session.execute(select(ApiCredentialSecret))).scalars():
+        held[f"API key secret {secret.id}"] = crypto.decrypt(secret.secret_enc)
     for endpoint in (await session.execute(select(WebhookEndpoint))).scalars():
         held[f"endpoint {endpoint.id} secret"] = crypto.decrypt(endpoint.secret_enc)
         if endpoint.previous_secret_enc:

@@ -53,11 +53,11 @@ def _values(t: str, sign: str) -> str:
         {sign}, {sign} * {t}.amount, {sign} * {t}.amount_refunded"""
 
 
-def _functions(*, live_only: bool) -> str:
+def _functions(*, live_only: bool) -> list[str]:
     """The analytics triggers' functions (migration 0013); `live_only`: test-mode payments write no deltas."""
     inserted_where = " WHERE n.mode = 'live'" if live_only else ""
     changed_guard = "IF NEW.mode <> 'live' THEN RETURN NULL; END IF;" if live_only else ""
-    return f"""
+    inserted = f"""
 CREATE OR REPLACE FUNCTION analytics_transactions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- a payment moved back from the archive (payments.repository.restore) was counted when it was made
@@ -67,7 +67,8 @@ BEGIN
     INSERT INTO analytics_deltas ({_DELTA_COLUMNS}) SELECT {_values("n", "1")} FROM inserted n{inserted_where};
     RETURN NULL;
 END $$;
-
+"""
+    changed = f"""
 CREATE OR REPLACE FUNCTION analytics_transaction_changed() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     {changed_guard}
@@ -75,6 +76,7 @@ BEGIN
     RETURN NULL;
 END $$;
 """
+    return [inserted, changed]
 
 
 def upgrade() -> None:
@@ -140,11 +142,13 @@ def upgrade() -> None:
         f"CREATE OR REPLACE VIEW all_transactions AS SELECT {_VIEW_COLUMNS}, mode FROM transactions "
         f"UNION ALL SELECT {_VIEW_COLUMNS}, mode FROM archived_transactions"
     )
-    op.execute(_functions(live_only=True))
+    for statement in _functions(live_only=True):
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    op.execute(_functions(live_only=False))
+    for statement in _functions(live_only=False):
+        op.execute(statement)
     op.execute("DROP VIEW all_transactions")
     op.execute(
         f"CREATE VIEW all_transactions AS SELECT {_VIEW_COLUMNS} FROM transactions "

@@ -9,6 +9,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
@@ -19,8 +20,8 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.service import gateway_service
 from lightspeedpay.kit.crypto import KeyRing, keyring, new_key_spec
-from lightspeedpay.merchants.service import NewMerchant, merchant_service
-from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway
+from lightspeedpay.merchants.service import merchant_service
+from lightspeedpay.models import ApiCredential, ApiCredentialSecret, Client, PaymentGateway
 from tests.factories import create_merchant
 from tests.fixtures import ROOT
 
@@ -77,9 +78,17 @@ async def cli(*args: str, env: dict[str, str]) -> tuple[int, str, str]:
 
 async def stored(session: AsyncSession) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     await session.rollback()
+    # each merchant's live key's current secret (its client salt) and its webhook secret
     clients = {
-        c.client_key: (c.client_salt_enc, c.webhook_secret_enc)
-        for c in (await session.execute(select(Client).execution_options(populate_existing=True))).scalars()
+        key: (salt_enc, webhook_enc)
+        for key, salt_enc, webhook_enc in (
+            await session.execute(
+                select(Client.client_key, ApiCredentialSecret.secret_enc, Client.webhook_secret_enc)
+                .join(ApiCredential, (ApiCredential.client_id == Client.id) & (ApiCredential.mode == "live"))
+                .join(ApiCredentialSecret, ApiCredentialSecret.credential_id == ApiCredential.id)
+                .where(ApiCredentialSecret.expires_at.is_(None))
+            )
+        ).all()
     }
     gateways = {
         g.name: g.credentials_enc
@@ -100,9 +109,7 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
         session, merchants[1].client.id, grace_seconds=3600, actor="test"
     )
     await session.commit()
-    merchants[1] = NewMerchant(
-        client=merchants[1].client, client_salt=new_salt, webhook_secret=merchants[1].webhook_secret
-    )
+    merchants[1] = replace(merchants[1], client_salt=new_salt)
 
     use_keys(f"{K2},{K1}")  # the operator prepends the new key
     already = await create_merchant(session)  # written after the switch: already under k2
@@ -119,20 +126,24 @@ async def test_rotation_moves_every_secret_to_the_primary_key(session, use_keys)
         sessionmaker(), batch=2, on_progress=lambda done, total: progress.append((done, total))
     )
     assert counts == {
-        "clients.client_salt_enc": 5,
         "clients.webhook_secret_enc": 4,
-        "client_previous_salts.salt_enc": 1,
+        # each merchant's live and test secrets, and the live secret rotated away from
+        "api_credential_secrets.secret_enc": 11,
         "payment_gateways.credentials_enc": 3,
         # these merchants have no webhook URL, so no endpoint (tests/webhooks covers those)
         "webhook_endpoints.secret_enc": 0,
         "webhook_endpoints.previous_secret_enc": 0,
     }
-    assert progress[0] == (0, 9) and progress[-1] == (9, 9)
+    assert progress[0] == (0, 18) and progress[-1] == (18, 18)
     assert [done for done, _ in progress] == sorted(done for done, _ in progress)
 
     clients, gateways = await stored(session)
     only_k2 = KeyRing(K2)  # the old key can now be dropped
-    [previous] = (await session.execute(select(ClientPreviousSalt.salt_enc))).scalars()
+    [previous] = (
+        await session.execute(
+            select(ApiCredentialSecret.secret_enc).where(ApiCredentialSecret.expires_at.is_not(None))
+        )
+    ).scalars()
     assert previous.startswith("k2:") and only_k2.decrypt(previous) == rotated_from
     for m in merchants:
         salt_enc, secret_enc = clients[m.client.client_key]
@@ -184,7 +195,7 @@ async def test_cli_new_and_rotate(session, use_keys):
         "keys", "rotate", "--batch", "1", env={**os.environ, "LSP_ENCRYPTION_KEYS": f"{spec},{K1}"}
     )
     assert code == 0, out + err
-    assert "clients.client_salt_enc" in out and "payment_gateways.credentials_enc" in out
+    assert "api_credential_secrets.secret_enc" in out and "payment_gateways.credentials_enc" in out
     assert "1 re-encrypted" in out
 
     code, out, err = await cli("keys", "new", "--kid", "bad:kid", env=dict(os.environ))

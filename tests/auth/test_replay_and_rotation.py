@@ -13,7 +13,7 @@ import httpx
 from sqlalchemy import select, update
 
 from lightspeedpay.merchants.service import merchant_service
-from lightspeedpay.models import AuditLog, ClientPreviousSalt, Refund
+from lightspeedpay.models import ApiCredentialSecret, AuditLog, Refund
 from tests.factories import MerchantClient, count, create_merchant, create_sandbox_gateway, merchant_client
 from tests.fixtures import ROOT
 from tests.paying import paid_payment
@@ -72,8 +72,10 @@ async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platfo
     new_salt = await merchant_service.rotate_salt(session, client_id, grace_seconds=3600, actor="test")
     await session.commit()
     assert new_salt != old_salt
-    stored = (await session.execute(select(ClientPreviousSalt))).scalar_one()
-    assert old_salt not in stored.salt_enc  # encrypted at rest
+    stored = (
+        await session.execute(select(ApiCredentialSecret).where(ApiCredentialSecret.expires_at.is_not(None)))
+    ).scalar_one()
+    assert old_salt not in stored.secret_enc and stored.last4 == old_salt[-4:]  # encrypted at rest
     async with httpx.AsyncClient(timeout=30) as http:
         old = MerchantClient(platform.api_url, client_key, old_salt, http)
         current = MerchantClient(platform.api_url, client_key, new_salt, http)
@@ -84,7 +86,9 @@ async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platfo
 
         # the grace period is over: only the new salt verifies
         await session.execute(
-            update(ClientPreviousSalt).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+            update(ApiCredentialSecret)
+            .where(ApiCredentialSecret.expires_at.is_not(None))
+            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
         )
         await session.commit()
         refused = await old.pay()
@@ -93,9 +97,10 @@ async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platfo
         async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
             assert (await basic.get("/v1/payments")).status_code == 401
     audit = (
-        await session.execute(select(AuditLog).where(AuditLog.action == "merchant.salt_rotated"))
+        await session.execute(select(AuditLog).where(AuditLog.action == "credentials.regenerated"))
     ).scalar_one()
-    assert audit.details == {"grace_seconds": 3600} and old_salt not in str(audit.details)
+    assert audit.details == {"grace_period_seconds": 3600}
+    assert old_salt not in str(audit.details) + str(audit.before) + str(audit.after)
 
 
 async def test_a_leaked_salt_is_refused_at_once(platform, session):

@@ -27,7 +27,14 @@ from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import NewMerchant
 from lightspeedpay.models import AuditLog, JobIntent
 from lightspeedpay.models.job_intent import JobIntentStatus
-from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
+from tests.factories import (
+    MerchantClient,
+    create_merchant,
+    create_sandbox_gateway,
+    merchant_client,
+    merchant_person,
+    wait_for,
+)
 from tests.fixtures import Platform
 from tests.ledger_support import cli
 
@@ -86,7 +93,7 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: str  # "admin" or "merchant"
+    actor: str  # "admin", "merchant" (its API credential) or "person" (of the merchant's team)
     run: Scenario
 
 
@@ -176,6 +183,24 @@ async def _endpoint_delete(ctx: Ctx, rid: str) -> httpx.Response:
 async def _endpoint_rotate(ctx: Ctx, rid: str) -> httpx.Response:
     eid = await ctx.endpoint()
     return await ctx.signed("POST", f"/api/v1/merchant/webhooks/{eid}/rotate", rid=rid)
+
+
+async def _as_owner(ctx: Ctx, method: str, path: str, body: Any, rid: str) -> httpx.Response:
+    """A person of the merchant's team (owner): API credentials may not manage keys."""
+    _, auth = await merchant_person(ctx.session, ctx.merchant_id)
+    return await ctx.http.request(
+        method, ctx.platform.api_url + path, json=body, headers={**auth, "X-Request-Id": rid}
+    )
+
+
+async def _credentials_regenerate(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"mode": "test", "grace_period_seconds": 60}
+    return await _as_owner(ctx, "POST", "/api/v1/merchant/credentials/regenerate", body, rid)
+
+
+async def _credentials_ip_allowlist(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"cidrs": ["203.0.113.0/24"]}
+    return await _as_owner(ctx, "PUT", "/api/v1/merchant/credentials/test/ip-allowlist", body, rid)
 
 
 async def _delivery_retry(ctx: Ctx, rid: str) -> httpx.Response:
@@ -348,6 +373,12 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/merchant/webhooks/{endpoint_id}/deliveries/{delivery_id}/retry"): Audited(
         "webhook_delivery.retried", "merchant", _delivery_retry
     ),
+    ("POST", "/api/v1/merchant/credentials/regenerate"): Audited(
+        "credentials.regenerated", "person", _credentials_regenerate
+    ),
+    ("PUT", "/api/v1/merchant/credentials/{mode}/ip-allowlist"): Audited(
+        "credentials.ip_allowlist_updated", "person", _credentials_ip_allowlist
+    ),
     ("POST", "/api/v1/admin/queues/pause"): Audited("queue.paused", "admin", _queues_pause),
     ("POST", "/api/v1/admin/queues/{queue}/pause"): Audited("queue.paused", "admin", _queue_pause),
     ("POST", "/api/v1/admin/queues/resume"): Audited("queue.resumed", "admin", _queues_resume),
@@ -384,7 +415,7 @@ NOT_A_CHANGE: dict[tuple[str, str], str] = {
 # CLI commands (space-joined path) -> the action they audit; and those that change no state of the platform
 CLI_AUDITED = {
     "merchant create": "merchant.created",
-    "merchant rotate-salt": "merchant.salt_rotated",
+    "merchant rotate-salt": "credentials.regenerated",
     "gateway add": "gateway.created",
     "keys rotate": "encryption_keys.rotated",
     "settlements run": "settlement.created",
@@ -517,17 +548,22 @@ async def test_each_audited_route_leaves_its_row(ctx, route):
     assert mine, f"{route}: no {entry.action} row for request {rid}; rows: {[x.action for x in rows]}"
     expected_actor = "admin:admin" if entry.actor == "admin" else f"merchant:{ctx.client_key}"
     for row in mine:
-        assert row.actor == expected_actor, row.actor
+        if entry.actor == "person":
+            assert row.actor.startswith("user:p") and row.actor.endswith("@shop.example"), row.actor
+        else:
+            assert row.actor == expected_actor, row.actor
         assert row.ip == "127.0.0.1"
         assert row.target_type and row.target_id
-        if entry.actor == "merchant":
+        if entry.actor in ("merchant", "person"):
             assert row.client_id == ctx.merchant_id
         text = json.dumps([row.before, row.after, row.details, row.reason])
         for secret in (*_SECRETS, ctx.new.client_salt, ctx.new.webhook_secret):
             assert secret not in text, f"{entry.action} holds a secret"
         shown = r.json() if r.content else None
-        if isinstance(shown, dict) and "secret" in shown:  # a new signing secret shown once: not in the trail
-            assert shown["secret"] not in text
+        if isinstance(shown, dict):  # a new signing secret shown once: not in the trail
+            for name in ("secret", "key_secret"):
+                if name in shown:
+                    assert shown[name] not in text
 
 
 async def test_what_the_rows_say(ctx):

@@ -223,7 +223,7 @@ async def test_private_targets_are_refused_when_saved_if_the_setting_is_off(sess
     monkeypatch.setenv("LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS", "false")
     get_settings.cache_clear()
     try:
-        merchant = MerchantAuth(id=uuid.uuid4(), client_key="k", salt="s", status="active", company_name="x")
+        merchant = MerchantAuth(id=uuid.uuid4(), client_key="k", status="active", company_name="x")
         for url in (
             "http://127.0.0.1:8000/h",
             "http://localhost/h",
@@ -257,7 +257,7 @@ async def test_key_rotation_re_encrypts_endpoint_secrets_including_the_previous_
     try:
         use(k1)
         new = await create_merchant(session, receiver_url=platform.receiver_url)
-        merchant = MerchantAuth(id=new.client.id, client_key="k", salt="s", status="active", company_name="x")
+        merchant = MerchantAuth(id=new.client.id, client_key="k", status="active", company_name="x")
         [default] = await endpoint_service.list_for_merchant(session, merchant)
         rotated, current = await endpoint_service.rotate(session, merchant, default.id)
         await session.commit()
