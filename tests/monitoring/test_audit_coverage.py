@@ -677,7 +677,8 @@ async def test_each_audited_cli_command_leaves_its_row(ctx):
             assert created["client_salt"] not in text and created["webhook_secret"] not in text
         if command == "merchant rotate-salt":
             salt = json.loads(done.stdout)["client_salt"]
-            assert salt not in text and row.target_id == str(ctx.merchant_id)
+            assert salt not in text and row.client_id == ctx.merchant_id
+            assert row.target_type == "api_credential" and row.after["mode"] == "live"
         if command == "gateway add":
             assert row.after["name"] == name and "key_secret" not in text
 
