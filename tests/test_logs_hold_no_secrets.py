@@ -20,7 +20,13 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.jobs.unit_of_work import unit_of_work
 from lightspeedpay.kit import crypto
 from lightspeedpay.kit.readiness import wait_http
-from lightspeedpay.models import ApiCredentialSecret, Client, PaymentGateway, WebhookEndpoint, WhatsAppProviderToken
+from lightspeedpay.models import (
+    ApiCredentialSecret,
+    Client,
+    PaymentGateway,
+    WebhookEndpoint,
+    WhatsAppProviderToken,
+)
 from tests.alerts.support import slack_messages
 from tests.factories import wait_for
 from tests.fixtures import LOG_DIR, Platform

@@ -4,7 +4,8 @@
 `code` is what Razorpay's client libraries turn into exceptions (BAD_REQUEST_ERROR → BadRequestError,
 GATEWAY_ERROR → GatewayError, SERVER_ERROR → ServerError); our own stable code is in `reason`, lower-cased,
 or `input_validation_failed` for bad input, as Razorpay words it. Business errors answer 400 as Razorpay's do;
-401, 409/422 (idempotency), 413, 415, unknown paths and 5xx keep their status."""
+401, 403 of the key (LIVE_MODE_NOT_ACTIVATED, IP_NOT_ALLOWED), 409/422 (idempotency), 413, 415, unknown paths
+and 5xx keep their status."""
 
 from __future__ import annotations
 
@@ -16,8 +17,17 @@ from lightspeedpay.kit.responses import json_response
 VALIDATION_CODES = frozenset(
     {"VALIDATION_ERROR", "BAD_REQUEST", "INVALID_AMOUNT", "UNSUPPORTED_CURRENCY", "INVALID_ORDER_ID"}
 )
+# besides 401, the refusals of the key itself (not business errors) keep their 403: live mode before KYC
+# activation, a request from outside the key's IP allowlist
 _KEEP_STATUS = frozenset(
-    {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"}
+    {
+        "IDEMPOTENCY_KEY_REUSED",
+        "IDEMPOTENCY_KEY_IN_USE",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "LIVE_MODE_NOT_ACTIVATED",
+        "IP_NOT_ALLOWED",
+    }
 )
 
 

@@ -39,9 +39,7 @@ _VIEW_COLUMNS = (
     "error_message, volume_released, amount_refunded, authorized_at, paid_at, created_at, updated_at, method"
 )
 
-_DELTA_COLUMNS = (
-    "bucket_at, client_id, gateway_id, provider, method, status, currency, failure_code, txn_count, amount, refunded"
-)
+_DELTA_COLUMNS = "bucket_at, client_id, gateway_id, provider, method, status, currency, failure_code, txn_count, amount, refunded"
 
 
 def _values(t: str, sign: str) -> str:
