@@ -33,10 +33,14 @@ STATUS = "status"
 _PENDING = "lsp_pending_broadcasts"
 
 
-def merchant_transactions(client_id: uuid.UUID | str) -> str:
-    """One merchant's own transactions: the hub delivers a topic only to streams of that exact topic, so a
-    merchant's stream never carries another merchant's events."""
-    return f"merchant:{client_id}:transactions"
+def merchant_transactions(client_id: uuid.UUID | str, mode: str = "live") -> str:
+    """One merchant's own transactions of one mode: the hub delivers a topic only to streams of that exact topic,
+    so a merchant's stream never carries another merchant's events, nor a live stream test ones."""
+    return (
+        f"merchant:{client_id}:transactions"
+        if mode == "live"
+        else f"merchant:{client_id}:{mode}:transactions"
+    )
 
 
 def channel_prefix() -> str:

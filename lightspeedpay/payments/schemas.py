@@ -79,6 +79,7 @@ class TransactionOut(BaseModel):
     paid_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    mode: str = Field(description="test (made with a test key, sandbox gateways only) or live")
 
 
 class TransactionList(BaseModel):

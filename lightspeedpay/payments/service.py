@@ -298,7 +298,7 @@ class PaymentService:
         admin, own = self.stream_data(txn, admin=True, at=at), self.stream_data(txn, admin=False, at=at)
         broadcast.publish(session, broadcast.TRANSACTIONS, "transaction", admin, key=key)
         broadcast.publish(
-            session, broadcast.merchant_transactions(txn.client_id), "transaction", own, key=key
+            session, broadcast.merchant_transactions(txn.client_id, txn.mode), "transaction", own, key=key
         )
 
     async def get(

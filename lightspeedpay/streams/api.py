@@ -120,4 +120,4 @@ async def admin_stream(stream: str) -> StreamResponse:
 )
 async def merchant_transactions(merchant: CurrentMerchant) -> StreamResponse:
     stream_service.check_capacity()
-    return _stream(stream_service.merchant_events(merchant.id))
+    return _stream(stream_service.merchant_events(merchant.id, merchant.mode))

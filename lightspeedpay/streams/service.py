@@ -49,7 +49,7 @@ ADMIN_STREAMS = (
 RECONNECT_MS = 3000
 
 Snapshot = Callable[[AsyncSession], Awaitable[Any]]
-MerchantSnapshot = Callable[[AsyncSession, uuid.UUID], Awaitable[Any]]
+MerchantSnapshot = Callable[[AsyncSession, uuid.UUID, str], Awaitable[Any]]
 
 
 def _json(data: Any) -> bytes:
@@ -90,9 +90,9 @@ async def _transactions(session: AsyncSession) -> Any:
     return await payment_service.latest(session, limit=get_settings().stream_snapshot_limit)
 
 
-async def _merchant_transactions(session: AsyncSession, client_id: uuid.UUID) -> Any:
+async def _merchant_transactions(session: AsyncSession, client_id: uuid.UUID, mode: str) -> Any:
     return await payment_service.latest(
-        session, limit=get_settings().stream_snapshot_limit, client_id=client_id
+        session, limit=get_settings().stream_snapshot_limit, client_id=client_id, mode=mode
     )
 
 
@@ -153,12 +153,14 @@ class StreamService:
 
         return self._events(stream, snapshot)
 
-    def merchant_events(self, client_id: uuid.UUID) -> AsyncIterator[bytes]:
+    def merchant_events(self, client_id: uuid.UUID, mode: str) -> AsyncIterator[bytes]:
+        """A merchant's payments of one mode (its request's)."""
+
         async def snapshot() -> Any:
             async with _reading() as session:
-                return await self._merchant_snapshot(session, client_id)
+                return await self._merchant_snapshot(session, client_id, mode)
 
-        return self._events(broadcast.merchant_transactions(client_id), snapshot)
+        return self._events(broadcast.merchant_transactions(client_id, mode), snapshot)
 
     async def _events(self, topic: str, snapshot: Callable[[], Awaitable[Any]]) -> AsyncIterator[bytes]:
         """The stream's frames: `snapshot`, then the changes, until the hub drops it (`reconnect`), it reaches

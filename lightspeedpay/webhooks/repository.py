@@ -330,9 +330,12 @@ class AttemptRepository:
         status: str | None,
         limit: int,
         after: tuple[datetime, uuid.UUID] | None,
+        mode: str | None = None,
     ) -> list[Any]:
-        """Rows of (attempt, event type, the delivery's status now)."""
+        """Rows of (attempt, event type, the delivery's status now); of events of one `mode` when given."""
         stmt = self._for_endpoint(endpoint_id)
+        if mode is not None:
+            stmt = stmt.where(WebhookEvent.mode == mode)
         if event_type:
             stmt = stmt.where(WebhookEvent.type == event_type)
         if status:

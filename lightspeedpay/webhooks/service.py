@@ -214,7 +214,13 @@ class WebhookService:
         endpoint = await endpoint_service.get(session, merchant, endpoint_id)
         after = parse_cursor(cursor)
         rows = await attempt_repo.list_for_endpoint(
-            session, endpoint.id, event_type=event_type, status=status, limit=limit + 1, after=after
+            session,
+            endpoint.id,
+            event_type=event_type,
+            status=status,
+            limit=limit + 1,
+            after=after,
+            mode=merchant.mode,  # a key sees the deliveries of its own mode's events
         )
         page = rows[:limit]
         next_cursor = page_cursor(rows, limit, key=lambda row: row[0])

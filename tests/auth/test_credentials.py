@@ -261,7 +261,7 @@ async def test_test_mode_never_touches_a_live_gateway_nor_live_figures(platform,
         r = await test.pay(amount=25_000)
         assert r.status_code == 201, r.text
         test_txn = await settle(test, r.json()["transaction_id"], "success")
-        assert test_txn["status"] == "paid"
+        assert test_txn["status"] == "paid" and test_txn["mode"] == "test"
 
         # a live payment of the same merchant does reach the live gateway (so the check below can fail)
         r = await live.pay(amount=30_000)
