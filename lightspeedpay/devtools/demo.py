@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
@@ -18,7 +20,7 @@ from lightspeedpay.models.api_credential import Mode
 DEMO_MERCHANT = "Demo Store"
 
 
-async def credentials(session: AsyncSession) -> dict[str, str] | None:
+async def credentials(session: AsyncSession) -> dict[str, Any] | None:
     """The demo merchant's keys (for `GET /api/v1/test/merchant`), or None before `lightspeedpay up` made it."""
     client = await merchant_repo.by_name(session, DEMO_MERCHANT)
     if client is None:
@@ -26,18 +28,18 @@ async def credentials(session: AsyncSession) -> dict[str, str] | None:
     return {
         "client_id": str(client.id),
         "company_name": client.company_name,
-        **await _keys(session, client),
+        **await _keys(session, client, make_test_secret=False),
         "webhook_secret": merchant_service.webhook_secret(client),
     }
 
 
-async def _keys(session: AsyncSession, client: Client) -> dict[str, str]:
+async def _keys(session: AsyncSession, client: Client, *, make_test_secret: bool) -> dict[str, Any]:
     """The demo's live and test keys with their current secrets (a dev convenience: real merchants see a secret
-    once). A demo merchant from before test keys existed gets its test secret here, once."""
+    once). `make_test_secret`: a demo merchant from before test keys existed gets its test secret (`up`)."""
     keys = {c.mode: c.key_id for c in await credential_repo.of_merchant(session, client.id)}
     live = await credential_service.current_secret(session, client.id, Mode.LIVE)
     test = await credential_service.current_secret(session, client.id, Mode.TEST)
-    if test is None:
+    if test is None and make_test_secret:
         test = (
             await credential_service.regenerate(session, client.id, Mode.TEST, grace_seconds=0, actor="demo")
         ).secret
@@ -50,7 +52,7 @@ async def _keys(session: AsyncSession, client: Client) -> dict[str, str]:
     }
 
 
-async def seed() -> dict[str, str]:
+async def seed() -> dict[str, Any]:
     s = get_settings()
     async with sessionmaker()() as session:
         client = await merchant_repo.by_name(session, DEMO_MERCHANT)
@@ -65,7 +67,7 @@ async def seed() -> dict[str, str]:
             client = new.client
         creds = {
             "client_id": str(client.id),
-            **await _keys(session, client),
+            **await _keys(session, client, make_test_secret=True),
             "webhook_secret": merchant_service.webhook_secret(client),
         }
         existing = {g.name: g for g in await gateway_repo.all(session)}
@@ -88,7 +90,7 @@ async def seed() -> dict[str, str]:
     return creds
 
 
-def banner(base: str, creds: dict[str, str]) -> str:
+def banner(base: str, creds: dict[str, Any]) -> str:
     s = get_settings()
     return f"""
 LightSpeedPay is running.

@@ -258,6 +258,8 @@ class JobsStatus(BaseModel):
 class DemoMerchant(BaseModel):
     client_id: uuid.UUID
     company_name: str
-    client_key: str
-    client_salt: str
+    client_key: str = Field(description="the live key id")
+    client_salt: str = Field(description="the live key's secret")
+    test_key_id: str = Field(description="the test key id (sandbox gateways only, test data)")
+    test_key_secret: str | None = Field(description="its secret (null until `lightspeedpay up` makes one)")
     webhook_secret: str

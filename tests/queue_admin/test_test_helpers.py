@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from dataclasses import replace
 
 import httpx
 
 from lightspeedpay.devtools.demo import DEMO_MERCHANT
-from lightspeedpay.merchants.service import NewMerchant, merchant_service
-from tests.factories import merchant_client
+from lightspeedpay.merchants.service import merchant_service
+from tests.factories import MerchantClient, merchant_client
 from tests.fixtures import Platform
 from tests.net import free_port, wait_answering
 
@@ -39,12 +40,15 @@ async def test_the_demo_merchants_credentials_sign_requests(platform, session):
         assert creds["client_id"] == str(new.client.id) and creds["client_key"] == new.client.client_key
         assert creds["client_salt"] == new.client_salt and creds["company_name"] == DEMO_MERCHANT
 
-        demo = NewMerchant(
-            client=new.client, client_salt=creds["client_salt"], webhook_secret=creds["webhook_secret"]
-        )
+        assert creds["test_key_id"] == new.test_key_id and creds["test_key_secret"] == new.test_secret
+
+        demo = replace(new, client_salt=creds["client_salt"], webhook_secret=creds["webhook_secret"])
         signed = merchant_client(platform.api_url, demo, c)
         r = await signed.get(f"/api/v1/transactions/{uuid.uuid4()}")
         assert r.status_code == 404, r.text  # authenticated: the transaction is just not there
+        test_mode = MerchantClient(platform.api_url, creds["test_key_id"], creds["test_key_secret"], c)
+        r = await test_mode.get(f"/api/v1/transactions/{uuid.uuid4()}")
+        assert r.status_code == 404, r.text
 
 
 async def test_the_test_helpers_do_not_exist_in_production(platform):
