@@ -342,3 +342,40 @@ async def test_test_mode_never_touches_a_live_gateway_nor_live_figures(platform,
         )
     ).scalar_one()
     assert payload["livemode"] is False
+
+
+async def test_the_demo_merchant_works_in_test_mode_out_of_the_box(platform, session):
+    from lightspeedpay.devtools import demo
+
+    creds = await demo.seed()
+    assert creds["test_key_id"].startswith("lsp_test_") and creds["test_key_secret"]
+    banner = demo.banner(platform.api_url, creds)
+    assert creds["test_key_id"] in banner and creds["client_key"] in banner
+    async with httpx.AsyncClient(timeout=30) as http:
+        test = MerchantClient(platform.api_url, creds["test_key_id"], creds["test_key_secret"], http)
+        r = await test.pay()
+        assert r.status_code == 201, r.text
+        txn = (await test.get(f"/api/v1/transactions/{r.json()['transaction_id']}")).json()
+        assert txn["mode"] == "test"
+    assert (await demo.seed())["test_key_secret"] == creds["test_key_secret"]  # `up` again: the same keys
+
+
+async def test_a_merchant_in_draft_gets_test_keys_only_until_activated(platform, session):
+    new = await create_merchant(session, kyc_status="draft")  # as a self-signup would be made
+    await create_sandbox_gateway(session, platform.simulator_url)
+    assert new.client_salt is None and new.test_secret
+    _, owner = await merchant_person(session, new.client.id)
+    async with httpx.AsyncClient(timeout=30) as http:
+        listed = (await http.get(platform.api_url + CREDENTIALS, headers=owner)).json()
+        usable = {c["mode"]: (c["usable"], len(c["secrets"])) for c in listed["items"]}
+        assert listed["kyc_status"] == "draft" and usable == {"live": (False, 0), "test": (True, 1)}
+        assert (await sandbox_client(platform, new, http).pay()).status_code == 201
+        r = await regenerate(platform, owner, "live", 0)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "LIVE_MODE_NOT_ACTIVATED"
+
+        await session.execute(update(Client).where(Client.id == new.client.id).values(kyc_status="activated"))
+        await session.commit()
+        r = await regenerate(platform, owner, "live", 0)
+        assert r.status_code == 201 and r.json()["previous_secret_expires_at"] is None
+        live = MerchantClient(platform.api_url, new.client.client_key, r.json()["key_secret"], http)
+        assert (await live.pay()).status_code == 201
