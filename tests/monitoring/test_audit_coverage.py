@@ -398,6 +398,7 @@ CLI_NOT_A_CHANGE = {
     "receiver": "runs a demo webhook receiver",
     "whatsapp-standin": "runs the WhatsApp stand-in",
     "slack-standin": "runs the Slack stand-in",
+    "smtp-standin": "runs the SMTP stand-in",
     "shop": "runs the demo shop",
     "up": "runs everything; its demo seed is audited as actor `demo`",
     "db upgrade": "applies migrations (schema, not data)",
