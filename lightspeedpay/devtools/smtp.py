@@ -42,7 +42,8 @@ class StandIn:
 
 def _part(msg: EmailMessage, subtype: str) -> str | None:
     body = msg.get_body(preferencelist=(subtype,))
-    return body.get_content() if body is not None else None
+    # SMTP carries CRLF line ends; readers of the API get the text as it was written
+    return str(body.get_content()).replace("\r\n", "\n") if body is not None else None
 
 
 def parse(raw: bytes, envelope_from: str | None, recipients: list[str]) -> dict[str, Any]:
