@@ -30,6 +30,7 @@ from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import Platform
 from tests.ledger_support import cli
+from tests.people.support import create_person, log_in, new_email
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # besides every route that takes the admin token: the merchant's settings surface
@@ -48,6 +49,18 @@ class Ctx:
     admin: httpx.AsyncClient
     http: httpx.AsyncClient
     merchant: MerchantClient
+    member_email: str | None = None  # an owner of the merchant's team, logged in (as_member)
+    member_headers: dict[str, str] | None = None
+
+    async def as_member(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
+        """As a person of the merchant's team (its owner, logged in just now): the team routes take no API
+        credential."""
+        if self.member_headers is None:
+            owner = await create_person(self.session, member_of=self.merchant_id)
+            self.member_email = owner.email
+            self.member_headers = await log_in(self.session, owner.id)
+        headers = {**self.member_headers, "X-Request-Id": rid}
+        return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
 
     async def signed(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         raw = b"" if body is None else json.dumps(body).encode()
@@ -86,7 +99,7 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: str  # "admin" or "merchant"
+    actor: str  # "admin", "merchant" (its API credential) or "member" (a person of its team)
     run: Scenario
 
 
@@ -316,6 +329,40 @@ async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
 
 
+async def _operator_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "viewer"}
+    return await ctx.as_admin("POST", "/api/v1/admin/users/invitations", body, rid=rid)
+
+
+async def _operator_role(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("PATCH", f"/api/v1/admin/users/{staff.id}", {"role": "finance"}, rid=rid)
+
+
+async def _operator_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/{staff.id}", rid=rid)
+
+
+async def _member_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "developer"}
+    return await ctx.as_member("POST", "/api/v1/merchant/team/invitations", body, rid=rid)
+
+
+async def _member_role(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("PATCH", f"/api/v1/merchant/team/{dev.id}", {"role": "finance"}, rid=rid)
+
+
+async def _member_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/{dev.id}", rid=rid)
+
+
+async def _team_settings(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PATCH", "/api/v1/merchant/team/settings", {"require_2fa": True}, rid=rid)
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -370,6 +417,14 @@ AUDITED: dict[tuple[str, str], Audited] = {
         "refund.created", "merchant", _native_refund
     ),
     ("POST", "/v1/payments/{payment_id}/refund"): Audited("refund.created", "merchant", _razorpay_refund),
+    # people (issue 10): operator staff, and merchants' teams (managed by people, never by an API credential)
+    ("POST", "/api/v1/admin/users/invitations"): Audited("user.invited", "admin", _operator_invite),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): Audited("user.role_changed", "admin", _operator_role),
+    ("DELETE", "/api/v1/admin/users/{user_id}"): Audited("user.removed", "admin", _operator_remove),
+    ("POST", "/api/v1/merchant/team/invitations"): Audited("team.member_invited", "member", _member_invite),
+    ("PATCH", "/api/v1/merchant/team/{user_id}"): Audited("team.role_changed", "member", _member_role),
+    ("DELETE", "/api/v1/merchant/team/{user_id}"): Audited("team.member_removed", "member", _member_remove),
+    ("PATCH", "/api/v1/merchant/team/settings"): Audited("team.settings_updated", "member", _team_settings),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
@@ -516,12 +571,16 @@ async def test_each_audited_route_leaves_its_row(ctx, route):
     rows = await rows_of(ctx.session, rid)
     mine = [row for row in rows if row.action == entry.action]
     assert mine, f"{route}: no {entry.action} row for request {rid}; rows: {[x.action for x in rows]}"
-    expected_actor = "admin:admin" if entry.actor == "admin" else f"merchant:{ctx.client_key}"
+    expected_actor = {
+        "admin": "admin:admin",
+        "merchant": f"merchant:{ctx.client_key}",
+        "member": f"user:{ctx.member_email}",
+    }[entry.actor]
     for row in mine:
         assert row.actor == expected_actor, row.actor
         assert row.ip == "127.0.0.1"
         assert row.target_type and row.target_id
-        if entry.actor == "merchant":
+        if entry.actor in ("merchant", "member"):
             assert row.client_id == ctx.merchant_id
         text = json.dumps([row.before, row.after, row.details, row.reason])
         for secret in (*_SECRETS, ctx.new.client_salt, ctx.new.webhook_secret):
