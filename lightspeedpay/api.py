@@ -20,6 +20,7 @@ from lightspeedpay.notifications.api import admin_router as admin_whatsapp_route
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
 from lightspeedpay.people.admin_api import admin_router as admin_users_router
+from lightspeedpay.people.admin_api import merchant_team_router as admin_merchant_team_router
 from lightspeedpay.people.api import merchant_router as merchant_team_router
 from lightspeedpay.people.api import router as account_router
 from lightspeedpay.psp_events.api import router as psp_router
@@ -65,6 +66,7 @@ for _router in (
     admin_analytics_router,
     account_router,
     admin_users_router,
+    admin_merchant_team_router,
     merchant_team_router,
 ):
     router.include_router(_router)

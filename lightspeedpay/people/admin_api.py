@@ -12,6 +12,7 @@ from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.people.schemas import (
     TEAM_ERRORS,
     InvitationOut,
+    MerchantInvitationCreate,
     OperatorInvitationCreate,
     OperatorRoleUpdate,
     OperatorUserOut,
@@ -68,3 +69,39 @@ async def change_operator_role(
 async def remove_operator(user_id: uuid.UUID, operator: CurrentAdmin, session: WriteSession) -> Response:
     await team_service.remove_operator(session, operator, user_id)
     return Response(status_code=204)
+
+
+@admin_router.delete(
+    "/invitations/{invitation_id}",
+    status_code=204,
+    dependencies=[operator_requires("users:write")],
+    summary="Revoke a pending invitation to operator staff (its link stops working)",
+)
+async def revoke_operator_invitation(
+    invitation_id: uuid.UUID, operator: CurrentAdmin, session: WriteSession
+) -> Response:
+    await team_service.revoke_invitation(session, invitation_id, actor=operator.actor, client_id=None)
+    return Response(status_code=204)
+
+
+merchant_team_router = APIRouter(
+    prefix="/api/v1/admin/merchants", tags=["admin: merchants"], responses=TEAM_ERRORS
+)
+
+
+@merchant_team_router.post(
+    "/{merchant_id}/invitations",
+    status_code=201,
+    response_model=InvitationOut,
+    dependencies=[operator_requires("merchants:write")],
+    summary="Invite a person to a merchant's team (for a merchant the operator onboarded: its first owner)",
+    openapi_extra=body_doc(MerchantInvitationCreate, {"email": "owner@shop.example.in", "role": "owner"}),
+)
+async def invite_to_merchant(
+    merchant_id: uuid.UUID, request: Request, operator: CurrentAdmin, session: WriteSession
+) -> InvitationOut:
+    body = parse_json(MerchantInvitationCreate, await read_body(request))
+    row = await team_service.invite_to_merchant(
+        session, operator, merchant_id, email=body.email, role=body.role
+    )
+    return invitation_out(row)

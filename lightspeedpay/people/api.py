@@ -168,6 +168,19 @@ async def invite_member(request: Request, merchant: CurrentMerchant, session: Wr
     )
 
 
+@merchant_router.delete(
+    "/invitations/{invitation_id}",
+    status_code=204,
+    dependencies=[merchant_requires("team:write")],
+    summary="Revoke a pending invitation to your team (its link stops working)",
+)
+async def revoke_invitation(
+    invitation_id: uuid.UUID, merchant: CurrentMerchant, session: WriteSession
+) -> Response:
+    await team_service.revoke_invitation(session, invitation_id, actor=merchant.actor, client_id=merchant.id)
+    return Response(status_code=204)
+
+
 # before /{user_id}: "settings" is not a user id
 @merchant_router.patch(
     "/settings",

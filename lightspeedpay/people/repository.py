@@ -109,6 +109,28 @@ class TeamRepository:
         )
         return (await session.execute(stmt)).scalar_one_or_none()
 
+    async def lock_pending_invitation(
+        self, session: AsyncSession, invitation_id: uuid.UUID, *, client_id: uuid.UUID | None, now: datetime
+    ) -> UserToken | None:
+        """An unused, unexpired invitation to this merchant's team (client_id) or to operator staff (None)."""
+        place = UserToken.client_id == client_id if client_id else UserToken.client_id.is_(None)
+        stmt = (
+            select(UserToken)
+            .where(
+                UserToken.id == invitation_id,
+                UserToken.purpose == "invitation",
+                place,
+                UserToken.used_at.is_(None),
+                UserToken.expires_at > now,
+            )
+            .with_for_update()
+        )
+        return (await session.execute(stmt)).scalar_one_or_none()
+
+    async def delete_token(self, session: AsyncSession, row: UserToken) -> None:
+        await session.delete(row)
+        await session.flush()
+
     async def recent_token_exists(
         self, session: AsyncSession, email: str, purpose: str, since: datetime
     ) -> bool:

@@ -189,7 +189,7 @@ TEAM_ERRORS: dict[int | str, dict[str, Any]] = {
         "description": "FORBIDDEN, OWNER_REQUIRED (only an owner makes or unmakes an owner), "
         "REAUTHENTICATION_REQUIRED (log in again for role changes)"
     },
-    404: {"description": "USER_NOT_FOUND"},
+    404: {"description": "USER_NOT_FOUND, INVITATION_NOT_FOUND, MERCHANT_NOT_FOUND"},
     409: {"description": "LAST_OWNER (the change would leave no owner), ALREADY_MEMBER"},
     422: {"description": "VALIDATION_ERROR"},
 }

@@ -46,6 +46,14 @@ class UserNotFound(NotFound):
     code = "USER_NOT_FOUND"
 
 
+class InvitationNotFound(NotFound):
+    code = "INVITATION_NOT_FOUND"
+
+
+class MerchantNotFound(NotFound):
+    code = "MERCHANT_NOT_FOUND"
+
+
 def invitation_out(row: UserToken) -> InvitationOut:
     return InvitationOut(
         id=row.id,
@@ -207,33 +215,92 @@ class TeamService:
     ) -> UserToken:
         if role == "owner" and "owners:write" not in merchant.permissions:
             raise OwnerRequired("Only an owner can invite an owner.", field="role")
+        return await self._invite_to_team(
+            session,
+            client_id=merchant.id,
+            place=merchant.company_name,
+            email=email,
+            role=role,
+            actor=merchant.actor,
+            by=merchant.user_email or merchant.company_name,
+        )
+
+    async def invite_to_merchant(
+        self, session: AsyncSession, operator: Operator, merchant_id: uuid.UUID, *, email: str, role: str
+    ) -> UserToken:
+        """An operator hands a merchant's team its first people (a merchant onboarded by the operator has none),
+        an owner included."""
+        client = await team_repo.client(session, merchant_id)
+        if client is None:
+            raise MerchantNotFound("No merchant has this id.", field="merchant_id")
+        return await self._invite_to_team(
+            session,
+            client_id=client.id,
+            place=client.company_name,
+            email=email,
+            role=role,
+            actor=operator.actor,
+            by=f"{operator.name} (LightSpeedPay operations)",
+        )
+
+    async def _invite_to_team(
+        self,
+        session: AsyncSession,
+        *,
+        client_id: uuid.UUID,
+        place: str,
+        email: str,
+        role: str,
+        actor: str,
+        by: str,
+    ) -> UserToken:
         existing = await team_repo.user_by_email(session, email)
-        if existing is not None and await team_repo.membership(session, merchant.id, existing.id) is not None:
+        if existing is not None and await team_repo.membership(session, client_id, existing.id) is not None:
             raise AlreadyMember(f"{email} is already a member of this team.", field="email")
         row, raw = issue_token(
             session,
             "invitation",
             email=email,
             user_id=existing.id if existing else None,
-            client_id=merchant.id,
+            client_id=client_id,
             role=role,
-            invited_by=merchant.actor,
+            invited_by=actor,
         )
         days = get_settings().invitation_token_days
-        by = merchant.user_email or merchant.company_name
-        mail = emails.invitation(raw, place=merchant.company_name, role=role, invited_by=by, days=days)
-        send(session, email, mail, kind="invitation", client_id=merchant.id)
+        mail = emails.invitation(raw, place=place, role=role, invited_by=by, days=days)
+        send(session, email, mail, kind="invitation", client_id=client_id)
         audit.record(
             session,
-            actor=merchant.actor,
+            actor=actor,
             action="team.member_invited",
             target_type="invitation",
             target_id=row.id,
-            client_id=merchant.id,
+            client_id=client_id,
             after={"email": email, "role": role, "existing_account": existing is not None},
         )
         await session.flush()
         return row
+
+    async def revoke_invitation(
+        self, session: AsyncSession, invitation_id: uuid.UUID, *, actor: str, client_id: uuid.UUID | None
+    ) -> None:
+        """The invitation's link stops working: it is deleted, so it reads as not valid (an invitation to operator
+        staff: client_id None)."""
+        row = await team_repo.lock_pending_invitation(
+            session, invitation_id, client_id=client_id, now=datetime.now(UTC)
+        )
+        if row is None:
+            raise InvitationNotFound("No pending invitation has this id.", field="invitation_id")
+        audit.record(
+            session,
+            actor=actor,
+            action="team.invitation_revoked" if client_id else "user.invitation_revoked",
+            target_type="invitation",
+            target_id=row.id,
+            client_id=client_id,
+            before={"email": row.email, "role": row.role},
+        )
+        await team_repo.delete_token(session, row)
 
     async def change_member_role(
         self, session: AsyncSession, merchant: MerchantAuth, user_id: uuid.UUID, role: str

@@ -359,6 +359,21 @@ async def _member_remove(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_member("DELETE", f"/api/v1/merchant/team/{dev.id}", rid=rid)
 
 
+async def _operator_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _operator_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/invitations/{r.json()['id']}", rid=rid)
+
+
+async def _merchant_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "owner"}
+    return await ctx.as_admin("POST", f"/api/v1/admin/merchants/{ctx.merchant_id}/invitations", body, rid=rid)
+
+
+async def _member_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _member_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/invitations/{r.json()['id']}", rid=rid)
+
+
 async def _team_settings(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_member("PATCH", "/api/v1/merchant/team/settings", {"require_2fa": True}, rid=rid)
 
@@ -425,6 +440,15 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("PATCH", "/api/v1/merchant/team/{user_id}"): Audited("team.role_changed", "member", _member_role),
     ("DELETE", "/api/v1/merchant/team/{user_id}"): Audited("team.member_removed", "member", _member_remove),
     ("PATCH", "/api/v1/merchant/team/settings"): Audited("team.settings_updated", "member", _team_settings),
+    ("DELETE", "/api/v1/admin/users/invitations/{invitation_id}"): Audited(
+        "user.invitation_revoked", "admin", _operator_revoke
+    ),
+    ("POST", "/api/v1/admin/merchants/{merchant_id}/invitations"): Audited(
+        "team.member_invited", "admin", _merchant_invite
+    ),
+    ("DELETE", "/api/v1/merchant/team/invitations/{invitation_id}"): Audited(
+        "team.invitation_revoked", "member", _member_revoke
+    ),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why

@@ -240,3 +240,53 @@ async def test_an_api_credential_cannot_manage_the_team(platform, session, http)
     client = merchant_client(platform.api_url, merchant, http)
     r = await client.get("/api/v1/merchant/team")
     assert r.status_code == 403, r.text
+
+
+async def test_an_operator_hands_a_merchant_its_first_owner_and_invitations_can_be_revoked(
+    platform, session, http
+):
+    merchant = await create_merchant(session)  # onboarded by the operator: no people yet
+    mid = merchant.client.id
+    owner_email = new_email("first-owner")
+    r = await http.post(
+        f"/api/v1/admin/merchants/{mid}/invitations",
+        json={"email": owner_email, "role": "owner"},
+        headers=_bootstrap(),
+    )
+    assert r.status_code == 201, r.text
+    missing = await http.post(
+        f"/api/v1/admin/merchants/{uuid.uuid4()}/invitations",
+        json={"email": owner_email, "role": "owner"},
+        headers=_bootstrap(),
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "MERCHANT_NOT_FOUND"
+    token = token_of(await wait_mail(platform, owner_email))
+    r = await http.post("/api/v1/auth/invitations/accept", json={"token": token, "password": PASSWORD})
+    assert r.status_code == 200 and r.json()["role"] == "owner"
+    as_owner = await log_in(session, uuid.UUID(r.json()["user_id"]))
+
+    # the owner invites someone, then thinks better of it: the link stops working
+    invitee = new_email("revoked")
+    r = await http.post(
+        "/api/v1/merchant/team/invitations", json={"email": invitee, "role": "viewer"}, headers=as_owner
+    )
+    invitation_id = r.json()["id"]
+    token = token_of(await wait_mail(platform, invitee))
+    r = await http.delete(f"/api/v1/merchant/team/invitations/{invitation_id}", headers=as_owner)
+    assert r.status_code == 204
+    again = await http.delete(f"/api/v1/merchant/team/invitations/{invitation_id}", headers=as_owner)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "INVITATION_NOT_FOUND"
+    r = await http.post("/api/v1/auth/invitations/accept", json={"token": token, "password": PASSWORD})
+    assert r.status_code == 400 and r.json()["error"]["code"] == "TOKEN_INVALID"
+    assert (await http.get("/api/v1/merchant/team", headers=as_owner)).json()["invitations"] == []
+
+    # another merchant's invitation cannot be revoked from here
+    other = await create_merchant(session)
+    r = await http.post(
+        f"/api/v1/admin/merchants/{other.client.id}/invitations",
+        json={"email": new_email(), "role": "admin"},
+        headers=_bootstrap(),
+    )
+    r = await http.delete(f"/api/v1/merchant/team/invitations/{r.json()['id']}", headers=as_owner)
+    assert r.status_code == 404
+    assert await _audit_count(session, "team.invitation_revoked") == 1
