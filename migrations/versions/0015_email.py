@@ -18,7 +18,9 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "emails",
-        sa.Column("id", postgresql.UUID(as_uuid=True), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column(
+            "id", postgresql.UUID(as_uuid=True), server_default=sa.text("gen_random_uuid()"), nullable=False
+        ),
         sa.Column("client_id", postgresql.UUID(as_uuid=True), nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("to_address", sa.String(length=254), nullable=False),
