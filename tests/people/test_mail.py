@@ -69,6 +69,9 @@ async def test_a_temporary_refusal_is_retried_and_a_permanent_one_is_not(platfor
     try:
         to = new_email("retry")
         email_id = await _queue(to, "Retried")
+        row = await _row(session, email_id)
+        # until sent, the body (with its link) is stored encrypted
+        assert row.text_enc is None or "lspe_secret123" not in row.text_enc
         await wait_mail(platform, to, timeout=40)
         row = await _row(session, email_id)
         assert (row.status, row.attempts, row.error) == ("sent", 3, None)

@@ -4,6 +4,7 @@ changes need a recent login; every change is audited and emailed."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -290,3 +291,32 @@ async def test_an_operator_hands_a_merchant_its_first_owner_and_invitations_can_
     r = await http.delete(f"/api/v1/merchant/team/invitations/{r.json()['id']}", headers=as_owner)
     assert r.status_code == 404
     assert await _audit_count(session, "team.invitation_revoked") == 1
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one(platform, session, http):
+    merchant = await create_merchant(session)
+    mid = merchant.client.id
+    a = await create_person(session, member_of=mid)
+    b = await create_person(session, member_of=mid)
+    a_id, b_id = a.id, b.id
+    as_a, as_b = await log_in(session, a_id), await log_in(session, b_id)
+    answers = await asyncio.gather(
+        http.patch(f"/api/v1/merchant/team/{b_id}", json={"role": "admin"}, headers=as_a),
+        http.patch(f"/api/v1/merchant/team/{a_id}", json={"role": "admin"}, headers=as_b),
+    )
+    assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+    roles = sorted([await _role(session, mid, a_id), await _role(session, mid, b_id)])
+    assert roles == ["admin", "owner"]
+
+
+async def test_two_signups_of_one_address_at_once_make_one_account(platform, session, http):
+    email = new_email("twice")
+    body = {"business_name": "Twice Ltd", "contact_name": "T", "email": email, "password": PASSWORD}
+    answers = await asyncio.gather(*(http.post("/api/v1/auth/signup", json=body) for _ in range(2)))
+    assert [r.status_code for r in answers] == [201, 201], [r.text for r in answers]
+    await session.rollback()
+    users = (
+        await session.execute(select(func.count()).select_from(User).where(User.email == email))
+    ).scalar_one()
+    assert users == 1
+    await wait_mail(platform, email, contains="Someone tried")
