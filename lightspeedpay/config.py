@@ -220,6 +220,7 @@ class Settings(BaseSettings):
     session_cookie: str = "lsp_session"
     session_idle_minutes: float = 30.0  # a browser session unused this long ends
     session_absolute_hours: float = 12.0  # and every session ends this long after login
+    support_refund_limit: int = 1_000_000  # paise (₹10,000): a merchant's support role refunds up to this
     reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
 
     @field_validator("webhook_retry_schedule")
