@@ -1,7 +1,7 @@
 """email: the emails outbox table (invitations, verification, password resets) and lookups of one-time tokens by
 address and by merchant (issue 10)
 
-Revision ID: 0015_email
+Revision ID: 0015
 Revises: 0014
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0015_email"
+revision = "0015"
 down_revision = "0014"
 branch_labels = None
 depends_on = None
