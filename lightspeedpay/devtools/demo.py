@@ -38,6 +38,8 @@ async def seed() -> dict[str, str]:
                 session,
                 company_name=DEMO_MERCHANT,
                 webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo",
+                # the demo shop frames the hosted checkout (checkout.js's modal)
+                checkout_origins=[f"http://127.0.0.1:{s.shop_port}"],
                 actor="demo",
             )
             await session.commit()
