@@ -6,15 +6,19 @@ Razorpay's error shape; with the counters' Redis silent the API keeps serving an
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sqlalchemy import select, update
 
-from lightspeedpay.models import AuditLog, Client
+from lightspeedpay.identity import tokens
+from lightspeedpay.models import AuditLog, Client, MerchantMembership, RefreshToken, User
+from lightspeedpay.ratelimit.limiter import RateLimiter
 from tests.factories import create_merchant, merchant_client
 from tests.fixtures import LOG_DIR, Platform
 from tests.ledger_support import admin_client
@@ -182,11 +186,39 @@ async def test_api_keeps_serving_when_the_counters_redis_does_not_answer(platfor
 
 
 async def test_an_unreachable_redis_fails_open_at_once():
-    from lightspeedpay.ratelimit.limiter import RateLimiter
-
     limiter = RateLimiter(f"redis://127.0.0.1:{free_port()}/0")
     started = time.monotonic()
     assert await limiter.hit(f"t:{uuid.uuid4()}", 1, 60) is None
     assert await limiter.hit(f"t:{uuid.uuid4()}", 1, 60) is None
     assert time.monotonic() - started < 1
     await limiter.close()
+
+
+async def test_a_person_acting_for_a_merchant_is_limited_per_person(platform, session, short_window_api):
+    """A person (access token) has an allowance of their own, apart from the merchant's API credential."""
+    new = await create_merchant(session)
+    await session.execute(update(Client).where(Client.id == new.client.id).values(rate_limit_per_minute=2))
+    user = User(id=uuid.uuid4(), email=f"{uuid.uuid4().hex[:8]}@example.in")
+    session.add(user)
+    await session.flush()
+    session.add(MerchantMembership(user_id=user.id, client_id=new.client.id, role="owner"))
+    family = uuid.uuid4()
+    session.add(
+        RefreshToken(
+            family_id=family,
+            user_id=user.id,
+            token_hash=secrets.token_bytes(32),
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+    await session.commit()
+    token, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time())
+    async with httpx.AsyncClient(timeout=20) as http:
+        as_person = [
+            await http.get(f"{short_window_api}/api/v1/wallet", headers={"Authorization": f"Bearer {token}"})
+            for _ in range(3)
+        ]
+        assert [r.status_code for r in as_person] == [200, 200, 429], as_person[-1].text
+        # the merchant's API credential still has its own two
+        client = merchant_client(short_window_api, new, http)
+        assert [(await client.get("/api/v1/wallet")).status_code for _ in range(3)] == [200, 200, 429]
