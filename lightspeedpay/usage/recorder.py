@@ -1,7 +1,8 @@
 """Counting requests without a write per request: the middleware adds each merchant request to an in-memory
 cell (merchant, IST day, route template, status) holding a count and a latency histogram, and a background task
 of the API process adds the cells to the rollup every LSP_USAGE_FLUSH_SECONDS and at shutdown. A process killed
-outright loses at most one interval of counts; a flush that fails keeps its cells for the next one."""
+outright loses at most one interval of counts; a flush that fails keeps its cells for the next one, up to
+MAX_FAILED_FLUSHES in a row; counts of a merchant deleted meanwhile are left out."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ log = structlog.get_logger()
 IST = ZoneInfo("Asia/Kolkata")
 # cells kept when flushes keep failing (the database is down): past this, new cells are dropped and counted
 MAX_CELLS = 100_000
+# flushes in a row that may fail before the counts kept for them are given up (a minute at the default 5 s)
+MAX_FAILED_FLUSHES = 12
 
 Key = tuple[uuid.UUID, date, str, int]
 
@@ -45,6 +48,7 @@ class UsageRecorder:
     def __init__(self) -> None:
         self._cells: dict[Key, Cell] = {}
         self.dropped = 0
+        self._failures = 0
         self._lock = asyncio.Lock()
 
     def record(
@@ -63,7 +67,7 @@ class UsageRecorder:
         cell.buckets[histogram.bucket(duration_ms)] += 1
 
     async def flush(self) -> int:
-        """Add the counted cells to the rollup in one transaction; the number of cells written."""
+        """Add the counted cells to the rollup in one transaction; the number of rows written."""
         async with self._lock:
             cells, self._cells = self._cells, {}
             if not cells:
@@ -83,15 +87,22 @@ class UsageRecorder:
             ]
             try:
                 async with sessionmaker()() as session:
-                    await usage_repo.add(session, rows)
+                    written = await usage_repo.add(session, rows)
                     await session.commit()
-            except Exception as exc:  # the database is away: keep the counts for the next flush
+            except Exception as exc:  # the database is away: keep the counts for the next flush, for a while
+                self._failures += 1
+                if self._failures >= MAX_FAILED_FLUSHES:
+                    self.dropped += sum(cell.count for cell in cells.values())
+                    log.error("usage_counts_dropped", error=type(exc).__name__, cells=len(cells))
+                    self._failures = 0
+                    return 0
                 for key, cell in cells.items():
                     kept = self._cells.setdefault(key, Cell())
                     kept.add(cell)
                 log.warning("usage_flush_failed", error=type(exc).__name__, cells=len(cells))
                 return 0
-            return len(rows)
+            self._failures = 0
+            return written
 
     async def run(self) -> None:
         """The API process's flush loop (cancelled at shutdown, which flushes once more)."""

@@ -11,14 +11,21 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.models import ApiUsageDaily
+from lightspeedpay.models import ApiUsageDaily, Client
 
 
 class UsageRepository:
-    async def add(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-        """Add counts to the rollup: new rows are inserted, existing ones summed bucket by bucket."""
+    async def add(self, session: AsyncSession, rows: Sequence[dict[str, Any]]) -> int:
+        """Add counts to the rollup: new rows are inserted, existing ones summed bucket by bucket; the number
+        of rows added."""
         if not rows:
-            return
+            return 0
+        known = set(
+            await session.scalars(select(Client.id).where(Client.id.in_({row["client_id"] for row in rows})))
+        )
+        rows = [row for row in rows if row["client_id"] in known]  # a merchant deleted since is not counted
+        if not rows:
+            return 0
         stmt = insert(ApiUsageDaily).values(list(rows))
         table = ApiUsageDaily.__table__
         summed = text(
@@ -37,6 +44,7 @@ class UsageRepository:
             where=table.c.bucket_layout == stmt.excluded.bucket_layout,
         )
         await session.execute(stmt)
+        return len(rows)
 
     async def rows(
         self, session: AsyncSession, client_id: uuid.UUID, first: date, last: date, layout: int
