@@ -75,6 +75,11 @@ async def test_api_answers_carry_the_headers_and_no_cors(platform):
             _common(r)
             assert r.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
             assert r.headers["X-Frame-Options"] == "DENY"
+        # FastAPI's own docs page loads Swagger UI from its CDN: a policy of its own, still unframeable
+        docs = await http.get(f"{platform.api_url}/docs")
+        _common(docs)
+        assert "https://cdn.jsdelivr.net" in docs.headers["Content-Security-Policy"]
+        assert docs.headers["Content-Security-Policy"].endswith("frame-ancestors 'none'")
         # a preflight to the API is not answered with CORS either
         pre = await http.options(
             f"{platform.api_url}/api/v1/pay",
