@@ -28,6 +28,10 @@ CheckoutOrigin = Annotated[
 ]
 
 
+def _unique(origins: list[str]) -> list[str]:
+    return list(dict.fromkeys(origins))  # the first of each, in the order given
+
+
 class WalletOut(BaseModel):
     merchant_id: uuid.UUID
     currency: str = "INR"
@@ -72,7 +76,9 @@ class MerchantSettingsUpdate(BaseModel):
     rate_limit_per_minute: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
         default=None, description="API requests per minute per credential; null: the platform default"
     )
-    checkout_origins: Annotated[list[CheckoutOrigin], Field(max_length=20)] | None = Field(
+    checkout_origins: (
+        Annotated[list[CheckoutOrigin], Field(max_length=20), AfterValidator(_unique)] | None
+    ) = Field(
         default=None,
         description="origins (scheme://host[:port]) that may frame the hosted checkout and call it from a browser",
     )

@@ -55,7 +55,11 @@ class UsageService:
         """Default: the last 7 IST days, today included."""
         today = datetime.now(UTC).astimezone(IST).date()
         last = last or today
-        first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+        if first is None:
+            try:
+                first = last - timedelta(days=DEFAULT_DAYS - 1)
+            except OverflowError:  # `to` in the first days of year 1
+                raise ValidationFailed("`to` is too early.", field="to") from None
         if first > last:
             raise ValidationFailed("`from` is after `to`.", field="from")
         longest = get_settings().usage_max_range_days
