@@ -220,6 +220,7 @@ class Settings(BaseSettings):
     session_cookie: str = "lsp_session"
     session_idle_minutes: float = 30.0  # a browser session unused this long ends
     session_absolute_hours: float = 12.0  # and every session ends this long after login
+    support_refund_limit: int = 1_000_000  # paise (₹10,000): a merchant's support role refunds up to this
     reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
 
     # rate limits (issue 10): a moving window in Redis (the `limits` library). Each API credential (and each person
@@ -280,16 +281,16 @@ class Settings(BaseSettings):
     def check_production(self) -> None:
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
-        if self.env == "production" and any(
-            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
-            for part in self.jwt_keys.split(",")
-        ):
-            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
         if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
             raise RuntimeError(
                 "LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
                 "set a long random token in production"
             )
+        if self.env == "production" and any(
+            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
+            for part in self.jwt_keys.split(",")
+        ):
+            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
 
 
 @lru_cache

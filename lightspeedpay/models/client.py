@@ -60,6 +60,8 @@ class Client(Base):
     kyc_status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="draft")
     # every person of this merchant must use two-factor authentication
     require_2fa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # the largest refund (paise) a person with the support role may make; NULL: LSP_SUPPORT_REFUND_LIMIT
+    support_refund_limit: Mapped[int | None] = mapped_column(BigInteger)
     # API requests per minute for each credential of this merchant; NULL: LSP_RATE_LIMIT_PER_MINUTE
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
     # the origins (scheme://host[:port]) of the merchant's sites that may frame the hosted checkout and call it
