@@ -32,6 +32,8 @@ from lightspeedpay.settlements.admin_api import router as admin_settlements_rout
 from lightspeedpay.settlements.api import router as settlements_router
 from lightspeedpay.streams.api import admin_router as admin_streams_router
 from lightspeedpay.streams.api import merchant_router as merchant_streams_router
+from lightspeedpay.usage.admin_api import router as admin_usage_router
+from lightspeedpay.usage.api import router as usage_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
 
 router = APIRouter()
@@ -68,5 +70,7 @@ for _router in (
     admin_users_router,
     admin_merchant_team_router,
     merchant_team_router,
+    usage_router,
+    admin_usage_router,
 ):
     router.include_router(_router)

@@ -240,6 +240,30 @@ class Settings(BaseSettings):
     invitation_token_days: float = 7.0
     # a second verification or reset email to one address within this many seconds is not sent (mail bombing)
     email_token_resend_seconds: float = 60.0
+    # rate limits (issue 10): a moving window in Redis (the `limits` library). Each API credential (and each person
+    # acting for a merchant) may make this many requests per window; a merchant's own
+    # clients.rate_limit_per_minute overrides it (operators set it through PATCH /api/v1/admin/merchants/{id})
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = 100
+    rate_limit_window_seconds: int = 60  # the window the per-minute limits count in (shorter only in tests)
+    # the Redis of the counters (empty: LSP_REDIS_URL); if it does not answer within the timeout the request is
+    # served anyway (fail open) and a warning is logged (at most one per LSP_RATE_LIMIT_WARN_SECONDS)
+    rate_limit_redis_url: str = ""
+    rate_limit_timeout_seconds: float = 0.1
+    rate_limit_warn_seconds: float = 60.0
+    # login and signup, per caller IP and per account (email), in their own windows
+    login_limit_per_ip: int = 30
+    login_limit_per_account: int = 10
+    login_limit_window_seconds: int = 900
+    signup_limit_per_ip: int = 10
+    signup_limit_per_account: int = 3
+    signup_limit_window_seconds: int = 3600
+    # API usage analytics (issue 10): each API process counts requests in memory and adds them to the daily
+    # rollup this often (and at shutdown)
+    usage_flush_seconds: float = 5.0
+    usage_max_range_days: int = 92  # the longest date range GET /api/v1/merchant/usage answers
+    # Strict-Transport-Security max-age, sent only when LSP_ENV=production
+    hsts_max_age_seconds: int = 31_536_000
 
     @field_validator("webhook_retry_schedule")
     @classmethod

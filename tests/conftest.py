@@ -65,6 +65,10 @@ TEST_ENV = {
     "LSP_WORKER_HEARTBEAT_SECONDS": "2",
     "LSP_SCHEDULER_HEARTBEAT_SECONDS": "2",
     "LSP_SCHEDULER_STANDBY_POLL_SECONDS": "1",
+    # the suite's load, fuzz and chaos tests make hundreds of requests per merchant a minute: the platform's default
+    # limit is lifted here, and the rate-limit tests give their merchants a limit of their own (tests/ratelimit)
+    "LSP_RATE_LIMIT_PER_MINUTE": "1000000",
+    "LSP_USAGE_FLUSH_SECONDS": "0.5",  # usage counts reach the rollup quickly
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings
 

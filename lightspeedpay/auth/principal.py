@@ -36,6 +36,12 @@ class MerchantAuth:
     role: str | None = None
     # Unix time the person last proved who they are (login or re-authentication): sensitive actions need it recent
     authenticated_at: float | None = None
+    rate_limit_per_minute: int | None = None  # None: LSP_RATE_LIMIT_PER_MINUTE
+
+    @property
+    def rate_limit_caller(self) -> str:
+        """Whose requests one rate limit counts: the person acting, or the API credential."""
+        return f"user:{self.user_id}" if self.user_id else f"key:{self.client_key}"
 
     @property
     def actor(self) -> str:
@@ -75,6 +81,7 @@ class PrincipalService:
             status=client.status,
             company_name=client.company_name,
             support_refund_limit=client.support_refund_limit,
+            rate_limit_per_minute=client.rate_limit_per_minute,
             previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp()) for p in previous),
         )
         self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)

@@ -53,6 +53,10 @@ async def seed() -> dict[str, str]:
             )
             await session.commit()
             client = new.client
+        shop = f"http://127.0.0.1:{s.shop_port}"
+        if shop not in client.checkout_origins:  # a demo made before checkout origins existed
+            client.checkout_origins = [*client.checkout_origins, shop]
+            await session.commit()
         creds = {
             "client_id": str(client.id),
             "client_key": client.client_key,

@@ -38,6 +38,7 @@ from lightspeedpay.identity import tokens
 from lightspeedpay.identity.repository import identity_repo
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.models import User
+from lightspeedpay.ratelimit.guards import limit_api_caller
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -252,6 +253,8 @@ async def authenticate_merchant(request: Request) -> MerchantAuth:
     else:
         merchant = await _member(request)
     request.state.merchant = merchant
+    # per credential, or per person (a person acting for several merchants has one allowance)
+    await limit_api_caller(request, merchant.rate_limit_caller, merchant.rate_limit_per_minute)
     return merchant
 
 

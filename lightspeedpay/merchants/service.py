@@ -44,6 +44,7 @@ class MerchantService:
         whatsapp_phone: str | None = None,
         whatsapp_txn_updates: bool = False,
         settle_dues_from_settlement: bool = False,
+        checkout_origins: list[str] | None = None,
         actor: str | None = None,
     ) -> NewMerchant:
         """`actor`: who creates it, for the audit log (the CLI, the demo seed)."""
@@ -63,6 +64,7 @@ class MerchantService:
             whatsapp_phone=whatsapp_phone,
             whatsapp_txn_updates=whatsapp_txn_updates,
             settle_dues_from_settlement=settle_dues_from_settlement,
+            checkout_origins=checkout_origins or [],
         )
         session.add(client)
         await session.flush()
@@ -156,6 +158,7 @@ class MerchantService:
             "fee_percent",
             "whatsapp_txn_updates",
             "settle_dues_from_settlement",
+            "checkout_origins",
         ):
             if name in changes and changes[name] is None:
                 raise ValidationFailed(f"{name} cannot be null.", field=name)
@@ -169,6 +172,7 @@ class MerchantService:
             before[name] = getattr(target, name)
             setattr(target, name, value)
         await session.flush()
+        principal_service.forget(client.client_key)  # a new rate limit counts at once in this process
         audit.record(
             session,
             actor=actor,

@@ -4,6 +4,7 @@ from lightspeedpay.models.alert import Alert
 from lightspeedpay.models.analytics_delta import AnalyticsDelta
 from lightspeedpay.models.analytics_failure import AnalyticsFailure
 from lightspeedpay.models.analytics_rollup import AnalyticsRollup
+from lightspeedpay.models.api_usage_daily import ApiUsageDaily
 from lightspeedpay.models.archived_transaction import ArchivedTransaction
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
@@ -78,3 +79,4 @@ __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
 __all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]
 __all__ += ["Email"]
+__all__ += ["ApiUsageDaily"]

@@ -4,7 +4,7 @@
 `code` is what Razorpay's client libraries turn into exceptions (BAD_REQUEST_ERROR → BadRequestError,
 GATEWAY_ERROR → GatewayError, SERVER_ERROR → ServerError); our own stable code is in `reason`, lower-cased,
 or `input_validation_failed` for bad input, as Razorpay words it. Business errors answer 400 as Razorpay's do;
-401, 409/422 (idempotency), 413, 415, unknown paths and 5xx keep their status."""
+401, 409/422 (idempotency), 413, 415, 429, unknown paths and 5xx keep their status."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ VALIDATION_CODES = frozenset(
     {"VALIDATION_ERROR", "BAD_REQUEST", "INVALID_AMOUNT", "UNSUPPORTED_CURRENCY", "INVALID_ORDER_ID"}
 )
 _KEEP_STATUS = frozenset(
-    {"IDEMPOTENCY_KEY_REUSED", "IDEMPOTENCY_KEY_IN_USE", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE"}
+    {
+        "IDEMPOTENCY_KEY_REUSED",
+        "IDEMPOTENCY_KEY_IN_USE",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "RATE_LIMITED",  # Razorpay answers 429 too ("Too many requests")
+    }
 )
 
 
