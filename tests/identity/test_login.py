@@ -347,3 +347,17 @@ async def test_a_merchant_team_member_acts_for_their_merchant(http, session):
     assert r.status_code == 200, r.text
     r = await http.get("/api/v1/admin/gateways", headers=bearer(pair["access_token"]))
     assert r.status_code == 403  # not operator staff
+
+
+async def test_a_hash_of_older_parameters_is_replaced_at_login(http, session):
+    from pwdlib.hashers.argon2 import Argon2Hasher
+
+    person = await create_person(session, operator_role="viewer")
+    weak = Argon2Hasher(time_cost=1, memory_cost=8192, parallelism=1).hash(person.password)
+    await session.execute(update(User).where(User.id == person.id).values(password_hash=weak))
+    await session.commit()
+    assert (await login(http, person)).status_code == 200
+    await session.rollback()
+    user = await session.get(User, person.id, populate_existing=True)
+    assert user is not None and user.password_hash != weak and "m=65536" in (user.password_hash or "")
+    assert (await login(http, person)).status_code == 200  # and the new hash verifies
