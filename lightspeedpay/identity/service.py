@@ -466,6 +466,12 @@ class LoginService:
         user = caller.user
         matches, new_hash = await passwords.verify_password(password, user.password_hash)
         now = datetime.now(UTC)
+        if user.locked_until is not None and user.locked_until > now:
+            # the lockout holds here too, or a stolen session could go on guessing the password
+            raise Refused(
+                InvalidCredentials(),
+                self._failure_recorder(user.email, user.id, "reauth_locked", count=False),
+            )
         if not matches:
             raise Refused(
                 InvalidCredentials(), self._failure_recorder(user.email, user.id, "reauth_wrong_password")

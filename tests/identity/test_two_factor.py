@@ -146,6 +146,19 @@ async def test_sensitive_two_factor_changes_need_a_recent_login(http, session):
     await session.rollback()
     user = await session.get(User, person.id, populate_existing=True)
     assert user is not None and user.failed_logins == 1  # guessing through a stolen session counts too
+    # and a lockout holds there as well: the right password is refused while the account is locked
+    await session.execute(
+        update(User).where(User.id == person.id).values(locked_until=datetime.now(UTC) + timedelta(minutes=5))
+    )
+    await session.commit()
+    r = await http.post(
+        "/api/v1/auth/reauthenticate",
+        json={"password": person.password, "totp_code": next_code(secret)},
+        headers=headers,
+    )
+    assert r.status_code == 401 and error(r) == "INVALID_CREDENTIALS"
+    await session.execute(update(User).where(User.id == person.id).values(locked_until=None))
+    await session.commit()
     r = await http.post(
         "/api/v1/auth/reauthenticate",
         json={"password": person.password, "totp_code": next_code(secret)},
