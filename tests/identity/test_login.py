@@ -361,3 +361,22 @@ async def test_a_hash_of_older_parameters_is_replaced_at_login(http, session):
     user = await session.get(User, person.id, populate_existing=True)
     assert user is not None and user.password_hash != weak and "m=65536" in (user.password_hash or "")
     assert (await login(http, person)).status_code == 200  # and the new hash verifies
+
+
+def test_the_session_cookie_is_secure_in_production(monkeypatch):
+    from fastapi.responses import Response
+
+    from lightspeedpay.identity.api import _clear_session_cookie, _set_session_cookie
+
+    monkeypatch.setenv("LSP_ENV", "production")
+    get_settings.cache_clear()
+    try:
+        set_it, clear_it = Response(), Response()
+        _set_session_cookie(set_it, "lsps_example")
+        _clear_session_cookie(clear_it)
+        for r in (set_it, clear_it):
+            header = r.headers["set-cookie"].lower()
+            assert "secure" in header and "httponly" in header and "samesite=lax" in header, header
+    finally:
+        monkeypatch.delenv("LSP_ENV")
+        get_settings.cache_clear()
