@@ -380,3 +380,25 @@ def test_the_session_cookie_is_secure_in_production(monkeypatch):
     finally:
         monkeypatch.delenv("LSP_ENV")
         get_settings.cache_clear()
+
+
+async def test_two_parallel_refreshes_of_one_token_leave_no_live_token(http, session):
+    """Two holders racing with the same refresh token: one gets a pair, the other REFRESH_TOKEN_REUSED, and the
+    family is revoked, so the winner's new tokens die too (no one is left holding a stolen login)."""
+    import asyncio
+
+    person = await create_person(session, operator_role="viewer")
+    pair = await token_login(http, person)
+    body = {"refresh_token": pair["refresh_token"]}
+    first, second = await asyncio.gather(
+        http.post("/api/v1/auth/refresh", json=body), http.post("/api/v1/auth/refresh", json=body)
+    )
+    statuses = sorted([first.status_code, second.status_code])
+    assert statuses == [200, 401], (first.text, second.text)
+    winner, loser = (first, second) if first.status_code == 200 else (second, first)
+    assert loser.json()["error"]["code"] == "REFRESH_TOKEN_REUSED"
+    assert (
+        await http.get("/api/v1/auth/me", headers=bearer(winner.json()["access_token"]))
+    ).status_code == 401
+    r = await http.post("/api/v1/auth/refresh", json={"refresh_token": winner.json()["refresh_token"]})
+    assert r.status_code == 401
