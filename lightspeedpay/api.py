@@ -9,6 +9,7 @@ from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
+from lightspeedpay.identity.api import router as auth_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
@@ -72,5 +73,6 @@ for _router in (
     merchant_team_router,
     usage_router,
     admin_usage_router,
+    auth_router,
 ):
     router.include_router(_router)

@@ -222,6 +222,17 @@ class Settings(BaseSettings):
     session_absolute_hours: float = 12.0  # and every session ends this long after login
     support_refund_limit: int = 1_000_000  # paise (₹10,000): a merchant's support role refunds up to this
     reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
+    # every operator must turn on two-factor authentication (TOTP): one without it can log in, set it up and
+    # nothing else. Off by default in development and test so the demo logins work with a password alone;
+    # turn it on in production. (Merchants require it for their team with clients.require_2fa.)
+    operators_require_2fa: bool = False
+    # lockout: this many failed logins in a row lock the account for login_lockout_minutes, and each further
+    # failure after a lock ends locks it again for twice as long (at most login_lockout_max_hours); a successful
+    # login resets the count. A locked account answers exactly like a wrong password.
+    login_max_failures: int = 5
+    login_lockout_minutes: float = 15.0
+    login_lockout_max_hours: float = 24.0
+    totp_issuer: str = "LightSpeedPay"  # the name authenticator apps show next to the code
 
     # email (issue 10): sent through the outbox by the email-notifications queue to this SMTP server.
     # smtp://[user:password@]host:port (plain), smtp+starttls://… (STARTTLS) or smtps://… (TLS from the start); the

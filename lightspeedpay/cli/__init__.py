@@ -13,9 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -27,11 +27,13 @@ merchant_app = typer.Typer(help="Merchants.", no_args_is_help=True)
 gateway_app = typer.Typer(help="The gateway pool.", no_args_is_help=True)
 simulate_app = typer.Typer(help="Act as a payer against the PSP simulator.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for secrets at rest.", no_args_is_help=True)
+user_app = typer.Typer(help="People who log in: operator staff.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(keys_app, name="keys")
+app.add_typer(user_app, name="user")
 from lightspeedpay.ledger.cli import ledger_app  # noqa: E402 - the sub-commands live with their domains
 from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
 
@@ -419,6 +421,98 @@ def keys_rotate(
     for column, n in counts.items():
         typer.echo(f"{column:30} {n} re-encrypted")
     typer.echo(f"all secrets are under key {keyring().primary!r}")
+
+
+# ---- people ------------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_OPERATOR_ROLES_HELP = "owner, admin, operations, finance, support or viewer"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _run_identity(step: Coroutine[Any, Any, T]) -> T:
+    """Run a login-service call; a refusal (weak password, taken email, last owner…) is one line on stderr."""
+    from lightspeedpay.db import engine
+    from lightspeedpay.errors import AppError
+
+    async def run() -> T:
+        try:
+            return await step
+        finally:
+            await engine().dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role", help=_OPERATOR_ROLES_HELP)],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+    ] = False,
+) -> None:
+    """Make an operator (the first owner, then others): the password is asked for, or read from stdin."""
+    from lightspeedpay.identity.service import login_service
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+
+    password = _password(password_stdin)
+
+    async def create() -> str:
+        async with unit_of_work() as session:
+            user = await login_service.create_operator(
+                session, email=email, password=password, role=role, name=name, actor=cli_actor()
+            )
+            return str(user.id)
+
+    user_id = _run_identity(create())
+    typer.echo(f"created {role} {email} ({user_id}); log in with POST /api/v1/auth/login")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role", help=f"{_OPERATOR_ROLES_HELP}, or none")],
+) -> None:
+    """Change a person's operator role (`none` makes them no longer operator staff); never the last owner's."""
+    from lightspeedpay.identity.service import login_service
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+
+    async def change() -> tuple[str | None, str | None]:
+        async with unit_of_work() as session:
+            return await login_service.set_operator_role(
+                session, email=email, role=None if role == "none" else role, actor=cli_actor()
+            )
+
+    before, after = _run_identity(change())
+    typer.echo(f"{email}: {before or 'none'} -> {after or 'none'}")
+
+
+@user_app.command("disable")
+def user_disable(email: Annotated[str, typer.Option("--email")]) -> None:
+    """Disable a person: they cannot log in, and every session and token of theirs ends now."""
+    from lightspeedpay.identity.service import login_service
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+
+    async def disable() -> None:
+        async with unit_of_work() as session:
+            await login_service.disable(session, email=email, actor=cli_actor())
+
+    _run_identity(disable())
+    typer.echo(f"{email} is disabled")
 
 
 # ---- the payer ---------------------------------------------------------------------------------------------

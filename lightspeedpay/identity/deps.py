@@ -55,6 +55,10 @@ class PermissionDenied(Forbidden):
     code = "FORBIDDEN"
 
 
+class TwoFactorRequired(Forbidden):
+    code = "TWO_FACTOR_REQUIRED"
+
+
 @dataclass(frozen=True)
 class Person:
     """A logged-in person, however they proved it."""
@@ -135,6 +139,51 @@ async def _resolve_person(request: Request) -> Person | None:
     return Person(user, "session", row.id, row.authenticated_at.timestamp())
 
 
+async def require_two_factor(request: Request, found: Person) -> None:
+    """A person who must use two-factor authentication (every operator when LSP_OPERATORS_REQUIRE_2FA is on; the
+    team of a merchant with `require_2fa`) and has not turned it on may only set it up: every other route
+    answers 403 TWO_FACTOR_REQUIRED. One query, and only for people without TOTP; asked once per request."""
+    if found.user.totp_enabled_at is not None or getattr(request.state, "two_factor_checked", False):
+        return
+    if found.user.operator_role is not None and get_settings().operators_require_2fa:
+        missing = True
+    else:
+        async with sessionmaker()() as session:
+            missing = await identity_repo.member_of_2fa_merchant(session, found.user.id)
+    if missing:
+        raise TwoFactorRequired(
+            "Your account must use two-factor authentication: set it up first "
+            "(POST /api/v1/auth/2fa/setup, then POST /api/v1/auth/2fa/enable)."
+        )
+    request.state.two_factor_checked = True
+
+
+class PersonRequired:
+    """The declaration of the routes under `/api/v1/auth/` that any logged-in person may call (they act only on
+    that person's own sessions and settings, so they need no operator or merchant permission).
+    `two_factor_exempt` routes stay open to a person who must still set up two-factor authentication."""
+
+    def __init__(self, *, two_factor_exempt: bool = False) -> None:
+        self.two_factor_exempt = two_factor_exempt
+
+    async def __call__(self, request: Request) -> Person:
+        found = await person(request)
+        if found is None:
+            raise Unauthorized(
+                "Log in first (POST /api/v1/auth/login): send the session cookie or "
+                "`Authorization: Bearer <access token>`.",
+                field="Authorization",
+            )
+        if not self.two_factor_exempt:
+            await require_two_factor(request, found)
+        return found
+
+
+def person_required(*, two_factor_exempt: bool = False) -> Any:
+    """Depends(...) on the logged-in person; only for `/api/v1/auth/…` (tests/identity/test_route_permissions)."""
+    return Depends(PersonRequired(two_factor_exempt=two_factor_exempt))
+
+
 def _check_csrf(request: Request, cookie: str) -> None:
     """A cookie-authenticated unsafe request must carry the session's CSRF token in `X-CSRF-Token` (htmx sends it
     from `hx-headers`), and must not come from another site."""
@@ -182,6 +231,7 @@ async def authenticate_admin(request: Request) -> Operator:
         role = found.user.operator_role
         if role is None:
             raise PermissionDenied("This account is not operator staff.")
+        await require_two_factor(request, found)
         operator = Operator(
             name=found.user.email,
             role=role,
@@ -266,6 +316,7 @@ async def _member(request: Request) -> MerchantAuth:
     found = await person(request)
     if found is None:
         raise Unauthorized("Sign the request with your API credential, or log in.", field="Authorization")
+    await require_two_factor(request, found)
     async with sessionmaker()() as session:
         memberships = await identity_repo.memberships(session, found.user.id)
         chosen = request.headers.get("x-merchant-id")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 import typer
 from fastapi.routing import iter_route_contexts
@@ -29,12 +30,14 @@ from lightspeedpay.models import AuditLog, JobIntent
 from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import Platform
+from tests.identity.people import PASSWORD
+from tests.identity.people import create_person as create_login_person
 from tests.ledger_support import cli
 from tests.people.support import create_person, log_in, new_email
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # besides every route that takes the admin token: the merchant's settings surface
-GUARDED_PREFIXES = ("/api/v1/merchant/",)
+GUARDED_PREFIXES = ("/api/v1/merchant/", "/api/v1/auth/")
 
 
 @dataclass
@@ -70,6 +73,12 @@ class Ctx:
     async def as_admin(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         return await self.admin.request(method, path, json=body, headers={"X-Request-Id": rid})
 
+    async def as_person(
+        self, method: str, path: str, access_token: str, body: Any = None, *, rid: str
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {access_token}", "X-Request-Id": rid}
+        return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
+
     async def endpoint(self, url_name: str = "audit") -> str:
         r = await self.signed(
             "POST",
@@ -99,11 +108,77 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: str  # "admin", "merchant" (its API credential) or "member" (a person of its team)
+    actor: (
+        str  # "admin", "merchant" (its API credential), "member" (a person of its team) or "person" (a person
+    )
+    # acting on their own login: PERSON_EMAIL)
     run: Scenario
 
 
 # ---- the scenarios: each makes one change through the route, under the given request id ------------------------
+
+PERSON_EMAIL = "audited.person@example.com"
+
+
+async def _person_token(ctx: Ctx, *, two_factor: bool = False) -> str:
+    """A person's access token (their account made for the scenario), with TOTP turned on if asked."""
+    await create_login_person(ctx.session, operator_role="viewer", email=PERSON_EMAIL)
+    r = await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login", json={"email": PERSON_EMAIL, "password": PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    access = str(r.json()["access_token"])
+    if two_factor:
+        r = await ctx.as_person("POST", "/api/v1/auth/2fa/setup", access, rid="req_setup_2fa")
+        code = pyotp.TOTP(r.json()["secret"]).now()
+        r = await ctx.as_person(
+            "POST", "/api/v1/auth/2fa/enable", access, {"code": code}, rid="req_setup_2fa"
+        )
+        assert r.status_code == 200, r.text
+    return access
+
+
+async def _login(ctx: Ctx, rid: str) -> httpx.Response:
+    await create_login_person(ctx.session, operator_role="viewer", email=PERSON_EMAIL)
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login",
+        json={"email": PERSON_EMAIL, "password": PASSWORD},
+        headers={"X-Request-Id": rid},
+    )
+
+
+async def _logout_all(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_person("POST", "/api/v1/auth/logout-all", await _person_token(ctx), rid=rid)
+
+
+async def _session_end(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx)
+    r = await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login",
+        json={"email": PERSON_EMAIL, "password": PASSWORD, "mode": "session"},
+    )
+    assert r.status_code == 200, r.text
+    ctx.http.cookies.clear()  # the session is ended by id, from the token login
+    listed = await ctx.as_person("GET", "/api/v1/auth/sessions", access, rid="req_setup_list")
+    browser = next(i for i in listed.json()["items"] if i["kind"] == "session")
+    return await ctx.as_person("DELETE", f"/api/v1/auth/sessions/{browser['id']}", access, rid=rid)
+
+
+async def _2fa_enable(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx)
+    r = await ctx.as_person("POST", "/api/v1/auth/2fa/setup", access, rid="req_setup_2fa")
+    code = pyotp.TOTP(r.json()["secret"]).now()
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/enable", access, {"code": code}, rid=rid)
+
+
+async def _2fa_disable(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx, two_factor=True)
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/disable", access, rid=rid)
+
+
+async def _recovery_codes(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx, two_factor=True)
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/recovery-codes", access, rid=rid)
 
 
 async def _gateway_create(ctx: Ctx, rid: str) -> httpx.Response:
@@ -449,6 +524,15 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("DELETE", "/api/v1/merchant/team/invitations/{invitation_id}"): Audited(
         "team.invitation_revoked", "member", _member_revoke
     ),
+    # a person's own login (/api/v1/auth): logins, "log out everywhere", ending a session, 2FA changes
+    ("POST", "/api/v1/auth/login"): Audited("user.logged_in", "person", _login),
+    ("POST", "/api/v1/auth/logout-all"): Audited("user.logged_out_everywhere", "person", _logout_all),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): Audited("user.session_revoked", "person", _session_end),
+    ("POST", "/api/v1/auth/2fa/enable"): Audited("user.2fa_enabled", "person", _2fa_enable),
+    ("POST", "/api/v1/auth/2fa/disable"): Audited("user.2fa_disabled", "person", _2fa_disable),
+    ("POST", "/api/v1/auth/2fa/recovery-codes"): Audited(
+        "user.recovery_codes_regenerated", "person", _recovery_codes
+    ),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
@@ -458,6 +542,19 @@ NOT_A_CHANGE: dict[tuple[str, str], str] = {
     _GATEWAY_TEST: "a connectivity check: calls the PSP, writes nothing",
     _STATUS_CHECK: "runs the status check now: a row of status history, as the scheduler's runs write; no "
     "setting, queue or money changes",
+    ("POST", "/api/v1/auth/refresh"): "continues a login, a token for a token (a reused one is refused and "
+    "audited as user.refresh_token_reused)",
+    ("POST", "/api/v1/auth/logout"): "ends the caller's own session or token; nothing of the account changes "
+    "(logging out everywhere is audited)",
+    (
+        "POST",
+        "/api/v1/auth/reauthenticate",
+    ): "confirms the password for the next minutes (a wrong one is audited "
+    "as user.login_failed and counts toward the lockout)",
+    (
+        "POST",
+        "/api/v1/auth/2fa/setup",
+    ): "a pending secret only: logins change at /2fa/enable, which is audited",
 }
 
 # CLI commands (space-joined path) -> the action they audit; and those that change no state of the platform
@@ -467,6 +564,9 @@ CLI_AUDITED = {
     "gateway add": "gateway.created",
     "keys rotate": "encryption_keys.rotated",
     "settlements run": "settlement.created",
+    "user create": "user.created",
+    "user set-role": "user.role_changed",
+    "user disable": "user.disabled",
 }
 CLI_NOT_A_CHANGE = {
     "api": "runs a process",
@@ -599,6 +699,7 @@ async def test_each_audited_route_leaves_its_row(ctx, route):
         "admin": "admin:admin",
         "merchant": f"merchant:{ctx.client_key}",
         "member": f"user:{ctx.member_email}",
+        "person": f"user:{PERSON_EMAIL}",
     }[entry.actor]
     for row in mine:
         assert row.actor == expected_actor, row.actor
@@ -700,10 +801,21 @@ async def test_each_audited_cli_command_leaves_its_row(ctx):
         "gateway add": ("gateway", "add", "--name", name, "--base-url", ctx.platform.simulator_url),
         "keys rotate": ("keys", "rotate"),
         "settlements run": ("settlements", "run", "--merchant", str(ctx.merchant_id)),
+        "user create": (
+            "user",
+            "create",
+            "--email",
+            "cli.op@example.com",
+            "--role",
+            "support",
+            "--password-stdin",
+        ),
+        "user set-role": ("user", "set-role", "--email", "cli.op@example.com", "--role", "viewer"),
+        "user disable": ("user", "disable", "--email", "cli.op@example.com"),
     }
     assert runs.keys() == CLI_AUDITED.keys()
     for command, args in runs.items():
-        done = await cli(ctx.platform, *args)
+        done = await cli(ctx.platform, *args, stdin=PASSWORD + "\n" if "--password-stdin" in args else None)
         assert done.returncode == 0, (command, done.stderr)
         await ctx.session.rollback()
         rows = (
@@ -728,6 +840,8 @@ async def test_each_audited_cli_command_leaves_its_row(ctx):
             assert salt not in text and row.target_id == str(ctx.merchant_id)
         if command == "gateway add":
             assert row.after["name"] == name and "key_secret" not in text
+        if command.startswith("user "):
+            assert row.target_type == "user" and PASSWORD not in text
 
 
 async def test_an_endpoint_the_platform_disables_is_audited_as_the_platforms_doing(ctx):
