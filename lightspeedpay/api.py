@@ -9,7 +9,6 @@ from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
-from lightspeedpay.identity.api import router as auth_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
@@ -24,6 +23,7 @@ from lightspeedpay.people.admin_api import admin_router as admin_users_router
 from lightspeedpay.people.admin_api import merchant_team_router as admin_merchant_team_router
 from lightspeedpay.people.api import merchant_router as merchant_team_router
 from lightspeedpay.people.api import router as account_router
+from lightspeedpay.people.login_api import router as auth_router
 from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router

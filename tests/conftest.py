@@ -68,6 +68,12 @@ TEST_ENV = {
     # the suite's load, fuzz and chaos tests make hundreds of requests per merchant a minute: the platform's default
     # limit is lifted here, and the rate-limit tests give their merchants a limit of their own (tests/ratelimit)
     "LSP_RATE_LIMIT_PER_MINUTE": "1000000",
+    # every test logs in and signs up from 127.0.0.1: the per-IP limits are lifted, the per-account ones kept
+    # above what one test's account needs (tests/ratelimit/test_login_limits.py sets the real defaults)
+    "LSP_LOGIN_LIMIT_PER_IP": "1000000",
+    "LSP_LOGIN_LIMIT_PER_ACCOUNT": "100",
+    "LSP_SIGNUP_LIMIT_PER_IP": "1000000",
+    "LSP_SIGNUP_LIMIT_PER_ACCOUNT": "100",
     "LSP_USAGE_FLUSH_SECONDS": "0.5",  # usage counts reach the rollup quickly
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings

@@ -463,9 +463,9 @@ def user_create(
     ] = False,
 ) -> None:
     """Make an operator (the first owner, then others): the password is asked for, or read from stdin."""
-    from lightspeedpay.identity.service import login_service
     from lightspeedpay.jobs.unit_of_work import unit_of_work
     from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
 
     password = _password(password_stdin)
 
@@ -486,9 +486,9 @@ def user_set_role(
     role: Annotated[str, typer.Option("--role", help=f"{_OPERATOR_ROLES_HELP}, or none")],
 ) -> None:
     """Change a person's operator role (`none` makes them no longer operator staff); never the last owner's."""
-    from lightspeedpay.identity.service import login_service
     from lightspeedpay.jobs.unit_of_work import unit_of_work
     from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
 
     async def change() -> tuple[str | None, str | None]:
         async with unit_of_work() as session:
@@ -503,9 +503,9 @@ def user_set_role(
 @user_app.command("disable")
 def user_disable(email: Annotated[str, typer.Option("--email")]) -> None:
     """Disable a person: they cannot log in, and every session and token of theirs ends now."""
-    from lightspeedpay.identity.service import login_service
     from lightspeedpay.jobs.unit_of_work import unit_of_work
     from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
 
     async def disable() -> None:
         async with unit_of_work() as session:

@@ -40,6 +40,7 @@ from lightspeedpay.people.schemas import (
     body_doc,
 )
 from lightspeedpay.people.service import invitation_out, team_service
+from lightspeedpay.ratelimit.guards import limit_signup
 from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth: accounts"])
@@ -69,6 +70,7 @@ _SENT = "If the address has an account, an email is on its way."
 )
 async def signup(request: Request, session: WriteSession) -> SignupOut:
     body = parse_json(SignupIn, await read_body(request))
+    await limit_signup(request, body.email)
     await account_service.signup(session, body)
     return SignupOut(
         email=body.email,
@@ -97,6 +99,7 @@ async def verify_email(request: Request, session: WriteSession) -> VerifiedOut:
 )
 async def resend_verification(request: Request, session: WriteSession) -> Accepted:
     body = parse_json(EmailIn, await read_body(request))
+    await limit_signup(request, body.email)  # each sends an email: the same budget as signups
     await account_service.resend_verification(session, body.email)
     return Accepted(message=_SENT)
 
@@ -110,6 +113,7 @@ async def resend_verification(request: Request, session: WriteSession) -> Accept
 )
 async def request_password_reset(request: Request, session: WriteSession) -> Accepted:
     body = parse_json(EmailIn, await read_body(request))
+    await limit_signup(request, body.email)  # each sends an email: the same budget as signups
     await account_service.request_password_reset(session, body.email)
     return Accepted(message=_SENT)
 

@@ -366,7 +366,7 @@ async def test_a_hash_of_older_parameters_is_replaced_at_login(http, session):
 def test_the_session_cookie_is_secure_in_production(monkeypatch):
     from fastapi.responses import Response
 
-    from lightspeedpay.identity.api import _clear_session_cookie, _set_session_cookie
+    from lightspeedpay.people.login_api import _clear_session_cookie, _set_session_cookie
 
     monkeypatch.setenv("LSP_ENV", "production")
     get_settings.cache_clear()

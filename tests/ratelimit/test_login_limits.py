@@ -23,6 +23,21 @@ def _ip() -> str:
     return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250}"
 
 
+@pytest.fixture(autouse=True)
+def _default_limits(monkeypatch):
+    """The platform's defaults (the suite lifts them for its own logins from one IP)."""
+    from lightspeedpay.config import Settings
+
+    s, defaults = get_settings(), Settings.model_fields
+    for name in (
+        "login_limit_per_ip",
+        "login_limit_per_account",
+        "signup_limit_per_ip",
+        "signup_limit_per_account",
+    ):
+        monkeypatch.setattr(s, name, defaults[name].default)
+
+
 async def test_login_is_limited_per_account_then_per_ip():
     s = get_settings()
     ip, email = _ip(), f"{uuid.uuid4().hex[:8]}@example.in"

@@ -222,3 +222,31 @@ async def test_a_person_acting_for_a_merchant_is_limited_per_person(platform, se
         # the merchant's API credential still has its own two
         client = merchant_client(short_window_api, new, http)
         assert [(await client.get("/api/v1/wallet")).status_code for _ in range(3)] == [200, 200, 429]
+
+
+async def test_login_and_signup_routes_are_limited_per_account(platform):
+    """The routes call the limiter before any password is checked: the 3rd login attempt for one address gets 429
+    whether the account exists or not, and so does the 3rd signup or reset email for one address."""
+    proc, url = await _api(
+        platform,
+        "api-login-limits",
+        LSP_LOGIN_LIMIT_PER_ACCOUNT="2",
+        LSP_SIGNUP_LIMIT_PER_ACCOUNT="2",
+    )
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+            email = f"{uuid.uuid4().hex[:8]}@example.in"
+            login = {"email": email, "password": "not-the-password-1"}
+            codes = [(await http.post("/api/v1/auth/login", json=login)).status_code for _ in range(3)]
+            assert codes == [401, 401, 429], codes
+            r = await http.post("/api/v1/auth/login", json=login)
+            assert r.status_code == 429 and r.json()["error"]["code"] == "RATE_LIMITED"
+            assert int(r.headers["Retry-After"]) > 0 and r.headers["RateLimit-Remaining"] == "0"
+            other = f"{uuid.uuid4().hex[:8]}@example.in"
+            codes = [
+                (await http.post("/api/v1/auth/password-reset", json={"email": other})).status_code
+                for _ in range(3)
+            ]
+            assert codes == [202, 202, 429], codes
+    finally:
+        proc.stop_all()

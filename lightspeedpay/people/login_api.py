@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.config import get_settings
 from lightspeedpay.identity import tokens
 from lightspeedpay.identity.deps import CsrfFailed, Person, person_required
-from lightspeedpay.identity.schemas import (
+from lightspeedpay.kit.responses import json_response
+from lightspeedpay.people.login_schemas import (
     LoggedOut,
     LoginIn,
     LoginSessionList,
@@ -30,8 +31,8 @@ from lightspeedpay.identity.schemas import (
     TotpCodeIn,
     TotpSetup,
 )
-from lightspeedpay.identity.service import Refused, login_service, user_out
-from lightspeedpay.kit.responses import json_response
+from lightspeedpay.people.login_service import Refused, login_service, user_out
+from lightspeedpay.ratelimit.guards import limit_login
 from lightspeedpay.sessions import ReadSession, WriteSession
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth: people"])
@@ -103,6 +104,7 @@ async def login(body: LoginIn, request: Request, session: WriteSession) -> Respo
     if body.mode == "session" and request.headers.get("sec-fetch-site") == "cross-site":
         # login CSRF: another site must not log the browser into an account of its choosing
         raise CsrfFailed("A browser session can only be opened from the console's own page.")
+    await limit_login(request, body.email)  # per IP and per account, before any password is checked
     cookie = request.cookies.get(get_settings().session_cookie)
     done = await _recorded(
         session,
@@ -153,8 +155,9 @@ async def logout_all(caller: AnyPerson, session: WriteSession) -> Response:
     summary="Confirm your password before a sensitive action",
 )
 async def reauthenticate(
-    body: ReauthenticateIn, caller: LoggedInPerson, session: WriteSession
+    body: ReauthenticateIn, caller: LoggedInPerson, request: Request, session: WriteSession
 ) -> Reauthenticated:
+    await limit_login(request, caller.user.email)
     at, fresh = await _recorded(
         session, login_service.reauthenticate(session, caller, body.password, body.totp_code)
     )

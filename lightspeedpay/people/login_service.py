@@ -24,7 +24,11 @@ from lightspeedpay.errors import AppError, Conflict, NotFound, Unauthorized, Val
 from lightspeedpay.identity import passwords, tokens
 from lightspeedpay.identity.deps import Person, require_recent_login
 from lightspeedpay.identity.repository import LiveLogin, identity_repo
-from lightspeedpay.identity.schemas import (
+from lightspeedpay.kit import crypto, request_context
+from lightspeedpay.models import RefreshToken, User, UserSession
+from lightspeedpay.models.user import OPERATOR_ROLE_NAMES
+from lightspeedpay.monitoring import audit
+from lightspeedpay.people.login_schemas import (
     LoginIn,
     MembershipOut,
     MeOut,
@@ -32,10 +36,6 @@ from lightspeedpay.identity.schemas import (
     TwoFactorState,
     UserOut,
 )
-from lightspeedpay.kit import crypto, request_context
-from lightspeedpay.models import RefreshToken, User, UserSession
-from lightspeedpay.models.user import OPERATOR_ROLE_NAMES
-from lightspeedpay.monitoring import audit
 
 RECOVERY_CODE_COUNT = 10
 _RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are typed from paper
