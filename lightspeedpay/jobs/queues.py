@@ -18,6 +18,7 @@ WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
 SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
 SLACK_NOTIFICATIONS = "slack-notifications"  # alerts to the operator's Slack
+KYC = "kyc"  # onboarding checks with outside providers: the penny drop
 QUEUE_NAMES = (
     TRANSACTION_PROCESSING,
     WEBHOOK_PROCESSING,
@@ -26,6 +27,7 @@ QUEUE_NAMES = (
     SETTLEMENTS,
     REFUNDS,
     SLACK_NOTIFICATIONS,
+    KYC,
 )
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler
