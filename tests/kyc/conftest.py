@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -40,12 +41,11 @@ class Kyc:
     team: Team
     admin: httpx.AsyncClient
     http: httpx.AsyncClient
+    merchant_id: str  # read once: the ORM row expires when the test's session rolls back
 
-    @property
-    def merchant_id(self) -> str:
-        return str(self.new.client.id)
-
-    async def as_admin(self, method: str, path: str, body: Any = None, *, rid: str | None = None) -> httpx.Response:
+    async def as_admin(
+        self, method: str, path: str, body: Any = None, *, rid: str | None = None
+    ) -> httpx.Response:
         headers = {"X-Request-Id": rid} if rid else {}
         return await self.admin.request(method, path, json=body, headers=headers)
 
@@ -68,8 +68,10 @@ class Kyc:
         return dict(r.json())
 
 
-async def team_of(platform: Platform, session: Any, http: httpx.AsyncClient, new: NewMerchant, role: str = "owner") -> Team:
-    user, token = await member(session, new.client.id, role)
+async def team_of(
+    platform: Platform, session: Any, http: httpx.AsyncClient, client_id: uuid.UUID | str, role: str = "owner"
+) -> Team:
+    user, token = await member(session, uuid.UUID(str(client_id)), role)
     return Team(http, platform.api_url, token, user.email)
 
 
@@ -84,4 +86,6 @@ async def kyc(platform, session) -> AsyncIterator[Kyc]:
         ) as admin,
         httpx.AsyncClient(timeout=30) as http,
     ):
-        yield Kyc(platform, session, new, await team_of(platform, session, http, new), admin, http)
+        merchant_id = str(new.client.id)
+        team = await team_of(platform, session, http, merchant_id)
+        yield Kyc(platform, session, new, team, admin, http, merchant_id)

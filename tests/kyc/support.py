@@ -68,7 +68,9 @@ class Team:
             headers["X-Request-Id"] = rid
         return headers
 
-    async def request(self, method: str, path: str, body: Any = None, *, rid: str | None = None) -> httpx.Response:
+    async def request(
+        self, method: str, path: str, body: Any = None, *, rid: str | None = None
+    ) -> httpx.Response:
         return await self.http.request(method, self.base_url + path, json=body, headers=self._headers(rid))
 
     async def upload(

@@ -50,10 +50,22 @@ async def test_files_that_are_not_what_they_claim_are_refused_and_nothing_is_kep
     cases = {
         "a zip named .pdf": (zip_archive(), "pan.pdf", "application/pdf", 422, "UNSUPPORTED_DOCUMENT_TYPE"),
         "a docx": (docx(), "pan.docx", "application/msword", 422, "UNSUPPORTED_DOCUMENT_TYPE"),
-        "a PDF with a zip appended": (pdf() + zip_archive(), "pan.pdf", "application/pdf", 422, "UNSUPPORTED_DOCUMENT_TYPE"),
+        "a PDF with a zip appended": (
+            pdf() + zip_archive(),
+            "pan.pdf",
+            "application/pdf",
+            422,
+            "UNSUPPORTED_DOCUMENT_TYPE",
+        ),
         "a PNG renamed .pdf": (png(), "pan.pdf", "application/octet-stream", 422, "DOCUMENT_TYPE_MISMATCH"),
         "a PNG declared as PDF": (png(), "pan", "application/pdf", 422, "DOCUMENT_TYPE_MISMATCH"),
-        "HTML named .png": (b"<svg onload=alert(1)>", "pan.png", "image/png", 422, "UNSUPPORTED_DOCUMENT_TYPE"),
+        "HTML named .png": (
+            b"<svg onload=alert(1)>",
+            "pan.png",
+            "image/png",
+            422,
+            "UNSUPPORTED_DOCUMENT_TYPE",
+        ),
         "a truncated PDF": (pdf()[:-20], "pan.pdf", "application/pdf", 422, "DOCUMENT_DAMAGED"),
         "over 5 MB": (pdf(5 * 1024 * 1024 + 1), "big.pdf", "application/pdf", 413, "DOCUMENT_TOO_LARGE"),
     }
@@ -69,7 +81,7 @@ async def test_oversized_compressed_and_non_multipart_bodies(kyc):
     r = await kyc.team.upload("pan_card", pdf(6 * 1024 * 1024), "huge.pdf")
     assert r.status_code == 413 and r.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
     # a gzip-encoded upload is never inflated
-    body = gzip.compress(b"--b\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\npan_card\r\n--b--\r\n")
+    body = gzip.compress(b'--b\r\nContent-Disposition: form-data; name="kind"\r\n\r\npan_card\r\n--b--\r\n')
     r = await kyc.http.post(
         kyc.platform.api_url + DOCS,
         content=body,
@@ -97,11 +109,12 @@ async def test_no_one_else_sees_a_merchants_documents(kyc):
     path = f"{DOCS}/{doc_id}"
 
     other = await create_merchant(kyc.session)
-    stranger = await team_of(kyc.platform, kyc.session, kyc.http, other)
+    other_id = other.client.id
+    stranger = await team_of(kyc.platform, kyc.session, kyc.http, other_id)
     r = await stranger.request("GET", path)
     assert r.status_code == 404  # another merchant's document does not exist for them
     assert doc_id not in (await stranger.request("GET", DOCS)).text
-    r = await kyc.as_admin("GET", f"/api/v1/admin/kyc/{other.client.id}/documents/{doc_id}")
+    r = await kyc.as_admin("GET", f"/api/v1/admin/kyc/{other_id}/documents/{doc_id}")
     assert r.status_code == 404  # nor under another merchant's id for the operator
 
     # the merchant's API credential acts for its server, not for KYC
@@ -111,12 +124,12 @@ async def test_no_one_else_sees_a_merchants_documents(kyc):
     assert (await kyc.http.get(kyc.platform.api_url + path)).status_code == 401
 
     # a developer of the team may read KYC (kyc:read) but not change it
-    developer = await team_of(kyc.platform, kyc.session, kyc.http, kyc.new, role="developer")
+    developer = await team_of(kyc.platform, kyc.session, kyc.http, kyc.merchant_id, role="developer")
     assert (await developer.request("GET", path)).status_code == 200
     r = await developer.upload("pan_card", pdf(), "pan.pdf")
     assert r.status_code == 403
     # finance at the merchant has no kyc permission at all
-    finance = await team_of(kyc.platform, kyc.session, kyc.http, kyc.new, role="finance")
+    finance = await team_of(kyc.platform, kyc.session, kyc.http, kyc.merchant_id, role="finance")
     assert (await finance.request("GET", path)).status_code == 403
 
     # operators: finance and support read KYC; a person without operator role cannot

@@ -133,7 +133,10 @@ def test_name_match_is_symmetric_and_bounded(a, b):
 def test_documents_by_content():
     assert inspect_document(pdf(), filename="pan.pdf", declared_type="application/pdf") == "application/pdf"
     assert inspect_document(png(), filename="pan.png", declared_type="image/png") == "image/png"
-    assert inspect_document(jpeg(), filename="pan.JPEG", declared_type="application/octet-stream") == "image/jpeg"
+    assert (
+        inspect_document(jpeg(), filename="pan.JPEG", declared_type="application/octet-stream")
+        == "image/jpeg"
+    )
     assert inspect_document(png(), filename="scan", declared_type=None) == "image/png"
     refused = {
         "zip": (zip_archive(), "pan.pdf", "application/pdf", "UNSUPPORTED_DOCUMENT_TYPE"),
@@ -142,7 +145,12 @@ def test_documents_by_content():
         "png named pdf": (png(), "pan.pdf", "application/pdf", "DOCUMENT_TYPE_MISMATCH"),
         "png declared pdf": (png(), "pan", "application/pdf", "DOCUMENT_TYPE_MISMATCH"),
         "cut short": (pdf()[:-10], "pan.pdf", "application/pdf", "DOCUMENT_DAMAGED"),
-        "html": (b"<html><script>alert(1)</script></html>", "pan.pdf", "application/pdf", "UNSUPPORTED_DOCUMENT_TYPE"),
+        "html": (
+            b"<html><script>alert(1)</script></html>",
+            "pan.pdf",
+            "application/pdf",
+            "UNSUPPORTED_DOCUMENT_TYPE",
+        ),
         "empty": (b"", "pan.pdf", None, "EMPTY_DOCUMENT"),
     }
     for name, (content, filename, declared, code) in refused.items():
