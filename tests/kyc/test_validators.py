@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lightspeedpay.kyc.validators import (
+    DocumentRefused,
     InvalidIdentifier,
     check_account_number,
     check_gstin,
@@ -19,7 +20,6 @@ from lightspeedpay.kyc.validators import (
     inspect_document,
     name_match_score,
 )
-from lightspeedpay.kyc.validators import DocumentRefused
 from tests.kyc.support import docx, jpeg, pdf, png, zip_archive
 
 # GSTINs published by their holders (on invoices and the GST portal) and GSTN's own documented example; each
