@@ -29,6 +29,10 @@ from lightspeedpay.models import AuditLog, JobIntent
 from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import Platform
+from tests.kyc.conftest import APPLICATION as KYC_APPLICATION
+from tests.kyc.support import member as kyc_member
+from tests.kyc.support import pdf as kyc_pdf
+from tests.kyc.support import png as kyc_png
 from tests.ledger_support import cli
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -48,6 +52,17 @@ class Ctx:
     admin: httpx.AsyncClient
     http: httpx.AsyncClient
     merchant: MerchantClient
+    member_token: str  # a person of the merchant's team (owner): KYC is theirs, not the API credential's
+    member_email: str
+
+    async def as_member(
+        self, method: str, path: str, body: Any = None, *, rid: str, files: Any = None, data: Any = None
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.member_token}", "X-Request-Id": rid}
+        url = self.platform.api_url + path
+        if files is not None:
+            return await self.http.post(url, files=files, data=data, headers=headers)
+        return await self.http.request(method, url, json=body, headers=headers)
 
     async def signed(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         raw = b"" if body is None else json.dumps(body).encode()
@@ -86,7 +101,7 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: str  # "admin" or "merchant"
+    actor: str  # "admin", "merchant" (its API credential) or "member" (a person of its team)
     run: Scenario
 
 
@@ -316,6 +331,92 @@ async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
 
 
+async def _kyc_fill(ctx: Ctx) -> None:
+    r = await ctx.as_member("PUT", "/api/v1/merchant/kyc", KYC_APPLICATION, rid="req_setup_kyc")
+    assert r.status_code == 200, r.text
+    for kind, content, name in (
+        ("pan_card", kyc_pdf(), "pan.pdf"),
+        ("address_proof", kyc_pdf(), "bill.pdf"),
+        ("gst_certificate", kyc_pdf(), "gst.pdf"),
+        ("cancelled_cheque", kyc_png(), "cheque.png"),
+    ):
+        up = await ctx.as_member(
+            "POST",
+            "/api/v1/merchant/kyc/documents",
+            rid="req_setup_doc",
+            files={"file": (name, content)},
+            data={"kind": kind},
+        )
+        assert up.status_code == 201, up.text
+
+
+async def _kyc_submitted(ctx: Ctx) -> str:
+    await _kyc_fill(ctx)
+    r = await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid="req_setup_submit")
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_in_review(ctx: Ctx) -> str:
+    base = await _kyc_submitted(ctx)
+    r = await ctx.as_admin("POST", f"{base}/start-review", rid="req_setup_review")
+    assert r.status_code == 200, r.text
+    return base
+
+
+async def _kyc_update(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PUT", "/api/v1/merchant/kyc", {"legal_name": "Audited Traders"}, rid=rid)
+
+
+async def _kyc_upload(ctx: Ctx, rid: str) -> httpx.Response:
+    files = {"file": ("pan.pdf", kyc_pdf(), "application/pdf")}
+    return await ctx.as_member(
+        "POST", "/api/v1/merchant/kyc/documents", rid=rid, files=files, data={"kind": "pan_card"}
+    )
+
+
+async def _kyc_submit(ctx: Ctx, rid: str) -> httpx.Response:
+    await _kyc_fill(ctx)
+    return await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid=rid)
+
+
+async def _kyc_answer(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    body = {"items": [{"code": "website_url", "reason": "No refund policy page."}]}
+    r = await ctx.as_admin("POST", f"{base}/clarifications", body, rid="req_setup_clarify")
+    assert r.status_code == 200, r.text
+    requirement = r.json()["requirements"][0]["id"]
+    path = f"/api/v1/merchant/kyc/requirements/{requirement}/answer"
+    return await ctx.as_member("POST", path, {"response": "Added."}, rid=rid)
+
+
+async def _kyc_start_review(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    return await ctx.as_admin("POST", f"{base}/start-review", rid=rid)
+
+
+async def _kyc_approve(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+
+    async def verified() -> bool:
+        r = await ctx.as_admin("GET", base, rid="req_setup_poll")
+        return bool(r.json()["verifications"]) and r.json()["verifications"][0]["status"] == "verified"
+
+    await wait_for(verified, timeout=30, what="the penny drop")
+    return await ctx.as_admin("POST", f"{base}/approve", rid=rid)
+
+
+async def _kyc_reject(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    return await ctx.as_admin("POST", f"{base}/reject", {"reason": "Not our kind of business."}, rid=rid)
+
+
+async def _kyc_clarify(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    body = {"items": [{"code": "gstin", "reason": "The GSTIN is another state's."}]}
+    return await ctx.as_admin("POST", f"{base}/clarifications", body, rid=rid)
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -370,6 +471,21 @@ AUDITED: dict[tuple[str, str], Audited] = {
         "refund.created", "merchant", _native_refund
     ),
     ("POST", "/v1/payments/{payment_id}/refund"): Audited("refund.created", "merchant", _razorpay_refund),
+    # KYC: the merchant's team, and the operator's review
+    ("PUT", "/api/v1/merchant/kyc"): Audited("kyc.application_updated", "member", _kyc_update),
+    ("POST", "/api/v1/merchant/kyc/documents"): Audited("kyc.document_uploaded", "member", _kyc_upload),
+    ("POST", "/api/v1/merchant/kyc/submit"): Audited("kyc.submitted", "member", _kyc_submit),
+    ("POST", "/api/v1/merchant/kyc/requirements/{requirement_id}/answer"): Audited(
+        "kyc.requirement_answered", "member", _kyc_answer
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/start-review"): Audited(
+        "kyc.review_started", "admin", _kyc_start_review
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/approve"): Audited("kyc.approved", "admin", _kyc_approve),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reject"): Audited("kyc.rejected", "admin", _kyc_reject),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/clarifications"): Audited(
+        "kyc.clarification_requested", "admin", _kyc_clarify
+    ),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
@@ -472,6 +588,7 @@ def test_every_cli_command_is_audited_or_explained():
 async def ctx(platform, session) -> AsyncIterator[Ctx]:
     new = await create_merchant(session, receiver_url=platform.receiver_url)
     gateway = await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
+    person, member_token = await kyc_member(session, new.client.id)
     async with (
         httpx.AsyncClient(
             base_url=platform.api_url,
@@ -491,6 +608,8 @@ async def ctx(platform, session) -> AsyncIterator[Ctx]:
             admin,
             http,
             merchant_client(platform.api_url, new, http),
+            member_token,
+            person.email,
         )
 
 
@@ -515,12 +634,16 @@ async def test_each_audited_route_leaves_its_row(ctx, route):
     rows = await rows_of(ctx.session, rid)
     mine = [row for row in rows if row.action == entry.action]
     assert mine, f"{route}: no {entry.action} row for request {rid}; rows: {[x.action for x in rows]}"
-    expected_actor = "admin:admin" if entry.actor == "admin" else f"merchant:{ctx.client_key}"
+    expected_actor = {
+        "admin": "admin:admin",
+        "merchant": f"merchant:{ctx.client_key}",
+        "member": f"user:{ctx.member_email}",
+    }[entry.actor]
     for row in mine:
         assert row.actor == expected_actor, row.actor
         assert row.ip == "127.0.0.1"
         assert row.target_type and row.target_id
-        if entry.actor == "merchant":
+        if entry.actor in ("merchant", "member"):
             assert row.client_id == ctx.merchant_id
         text = json.dumps([row.before, row.after, row.details, row.reason])
         for secret in (*_SECRETS, ctx.new.client_salt, ctx.new.webhook_secret):
