@@ -81,7 +81,7 @@ async def verify_account(request: Request) -> Response:
             "merchantRefId": reference,
         }
     else:
-        bene = fields.get("beneName", "").upper()
+        bene = " ".join(fields.get("beneName", "").upper().split())
         match = round(difflib.SequenceMatcher(None, bene, holder).ratio() * 100, 2) if bene else None
         data = {
             "accountExists": "YES",
