@@ -20,6 +20,7 @@ from lightspeedpay.kyc.schemas import (
     KycApplicationSummary,
     RejectBody,
     ReviewNote,
+    SuspendBody,
 )
 from lightspeedpay.kyc.service import kyc_service
 from lightspeedpay.kyc.views import admin_application_out, download
@@ -162,6 +163,38 @@ async def ask_clarification(
     await kyc_service.ask_clarification(
         session, merchant_id, [(i.code, i.reason) for i in body.items], actor=admin.actor
     )
+    return await _detail(session, merchant_id)
+
+
+@router.post(
+    "/{merchant_id}/suspend",
+    response_model=AdminKycApplicationOut,
+    responses=_TRANSITION,
+    summary="Suspend an activated merchant (payments refused until reinstated; paying dues does not lift it)",
+    openapi_extra=request_body(
+        SuspendBody, {"suspend": {"reason": "The website now sells restricted goods."}}
+    ),
+)
+async def suspend(
+    merchant_id: uuid.UUID, request: Request, admin: CurrentAdmin, session: WriteSession
+) -> AdminKycApplicationOut:
+    body = parse_json(SuspendBody, await read_body(request))
+    await kyc_service.suspend(session, merchant_id, actor=admin.actor, reason=body.reason)
+    return await _detail(session, merchant_id)
+
+
+@router.post(
+    "/{merchant_id}/reinstate",
+    response_model=AdminKycApplicationOut,
+    responses=_TRANSITION,
+    summary="Lift a KYC suspension",
+    openapi_extra=request_body(SuspendBody, {"reinstate": {"reason": "The restricted listings are gone."}}),
+)
+async def reinstate(
+    merchant_id: uuid.UUID, request: Request, admin: CurrentAdmin, session: WriteSession
+) -> AdminKycApplicationOut:
+    body = parse_json(SuspendBody, await read_body(request))
+    await kyc_service.reinstate(session, merchant_id, actor=admin.actor, reason=body.reason)
     return await _detail(session, merchant_id)
 
 

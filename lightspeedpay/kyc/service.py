@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
-from lightspeedpay.auth.principal import MerchantAuth
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, NotFound, PayloadTooLarge, ValidationFailed
 from lightspeedpay.kit import crypto
@@ -31,13 +31,14 @@ from lightspeedpay.kyc.repository import kyc_repo
 from lightspeedpay.kyc.storage import document_storage
 from lightspeedpay.kyc.verification import ProviderUnavailable, bank_account_verifier
 from lightspeedpay.models import Client, KycApplication, KycDocument, KycRequirement, KycVerification
-from lightspeedpay.models.client import KycStatus
+from lightspeedpay.models.client import ClientStatus, KycStatus
 from lightspeedpay.models.kyc_document import DocumentKind
 from lightspeedpay.models.kyc_requirement import RequirementStatus
 from lightspeedpay.models.kyc_verification import VerificationStatus
 from lightspeedpay.monitoring.audit import record
 
 PENNY_DROP_TASK = "kyc.penny_drop"
+KYC_SUSPENSION = "kyc"  # clients.suspension_reason of a merchant an operator suspended after activation
 EDITABLE = frozenset({KycStatus.DRAFT, KycStatus.NEEDS_CLARIFICATION})
 # what a complete application holds; the documents every business gives (a GST certificate only with a GSTIN)
 REQUIRED_FIELDS = (
@@ -137,7 +138,7 @@ def missing_items(application: KycApplication | None, documents: list[KycDocumen
 def _notify(session: AsyncSession, client_id: uuid.UUID, event: str, **details: Any) -> None:
     """The one place KYC tells the merchant's team (and, for `submitted`, the operators' review queue) what
     happened: events submitted, review_started, clarification_requested, activated, rejected,
-    bank_account_verified, bank_account_failed. Written in the change's transaction once the email outbox is
+    bank_account_verified, bank_account_failed, suspended, reinstated. Written in the change's transaction once the email outbox is
     wired here (the lead connects it at merge); until then a log line."""
     log.info("kyc_notice", client_id=str(client_id), kyc_event=event, **details)
 
@@ -521,6 +522,68 @@ class KycService:
         await session.flush()
         _notify(session, client_id, "clarification_requested", codes=[code for code, _ in items])
         return rows
+
+    async def suspend(
+        self, session: AsyncSession, client_id: uuid.UUID, *, actor: str, reason: str
+    ) -> Client:
+        """An activated merchant found wanting later (ongoing due diligence): the merchant's own status becomes
+        suspended for `kyc`, which refuses payments as a dues suspension does but is never lifted by paying dues.
+        A merchant already suspended for dues is re-labelled: paying dues must not lift this one."""
+        client = await kyc_repo.client_for_update(session, client_id)
+        if client is None:
+            raise KycNotFound("No merchant has this id.", field="merchant_id")
+        if client.kyc_status != KycStatus.ACTIVATED:
+            raise KycInvalidTransition(client.kyc_status, "suspended (only an activated merchant can be)")
+        if client.status == ClientStatus.DISABLED or client.suspension_reason == KYC_SUSPENSION:
+            raise KycInvalidTransition(
+                f"activated and the merchant {client.status}"
+                + (" for KYC" if client.suspension_reason == KYC_SUSPENSION else ""),
+                "suspended",
+            )
+        before = {"status": client.status, "suspension_reason": client.suspension_reason}
+        client.status, client.suspension_reason = ClientStatus.SUSPENDED, KYC_SUSPENSION
+        record(
+            session,
+            actor=actor,
+            action="merchant.suspended",
+            target_type="merchant",
+            target_id=client.id,
+            client_id=client.id,
+            before=before,
+            after={"status": client.status, "suspension_reason": KYC_SUSPENSION},
+            reason=reason,
+        )
+        principal_service.forget(client.client_key)
+        _notify(session, client_id, "suspended", reason=reason)
+        return client
+
+    async def reinstate(
+        self, session: AsyncSession, client_id: uuid.UUID, *, actor: str, reason: str
+    ) -> Client:
+        """Lift a KYC suspension (payments resume unless dues are over the threshold: the payment path checks
+        those itself)."""
+        client = await kyc_repo.client_for_update(session, client_id)
+        if client is None:
+            raise KycNotFound("No merchant has this id.", field="merchant_id")
+        if client.status != ClientStatus.SUSPENDED or client.suspension_reason != KYC_SUSPENSION:
+            raise KycInvalidTransition(
+                f"not suspended for KYC (the merchant is {client.status})", "reinstated"
+            )
+        client.status, client.suspension_reason = ClientStatus.ACTIVE, None
+        record(
+            session,
+            actor=actor,
+            action="merchant.resumed",
+            target_type="merchant",
+            target_id=client.id,
+            client_id=client.id,
+            before={"status": ClientStatus.SUSPENDED.value, "suspension_reason": KYC_SUSPENSION},
+            after={"status": client.status, "suspension_reason": None},
+            reason=reason,
+        )
+        principal_service.forget(client.client_key)
+        _notify(session, client_id, "reinstated", reason=reason)
+        return client
 
     # ---- the penny drop job -----------------------------------------------------------------------------------
 

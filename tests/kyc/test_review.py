@@ -320,3 +320,40 @@ async def test_the_queue_pages_by_keyset(kyc):
     assert r.status_code == 422
     r = await kyc.admin.get("/api/v1/admin/kyc", params={"status": "approved"})
     assert r.status_code == 422
+
+
+async def _activated(kyc: Any) -> str:
+    await kyc.submitted()
+    await _verification(kyc, "verified")
+    base = f"/api/v1/admin/kyc/{kyc.merchant_id}"
+    assert (await kyc.as_admin("POST", f"{base}/start-review")).status_code == 200
+    assert (await kyc.as_admin("POST", f"{base}/approve")).status_code == 200
+    return base
+
+
+async def test_an_activated_merchant_can_be_suspended_and_reinstated(kyc, platform):
+    from tests.factories import create_sandbox_gateway, merchant_client
+
+    base = f"/api/v1/admin/kyc/{kyc.merchant_id}"
+    r = await kyc.as_admin("POST", f"{base}/suspend", {"reason": "not yet activated"})
+    assert r.status_code == 409  # a draft cannot be suspended through KYC
+    await _activated(kyc)
+    await create_sandbox_gateway(kyc.session, platform.simulator_url, auto_outcome="success")
+    signed = merchant_client(platform.api_url, kyc.new, kyc.http)
+    assert (await signed.pay(amount=10_000)).status_code == 201
+
+    r = await kyc.as_admin("POST", f"{base}/suspend", {"reason": "The website now sells restricted goods."})
+    assert r.status_code == 200, r.text
+    assert r.json()["merchant_status"] == "suspended" and r.json()["kyc_status"] == "activated"
+    refused = await signed.pay(amount=10_000)
+    assert refused.status_code == 402 and refused.json()["error"]["code"] == "MERCHANT_SUSPENDED"
+    assert (await kyc.as_admin("POST", f"{base}/suspend", {"reason": "twice"})).status_code == 409
+
+    r = await kyc.as_admin("POST", f"{base}/reinstate", {"reason": "Listings removed."})
+    assert r.status_code == 200 and r.json()["merchant_status"] == "active"
+    assert (await signed.pay(amount=10_000)).status_code == 201
+    assert (await kyc.as_admin("POST", f"{base}/reinstate", {"reason": "again"})).status_code == 409
+    [suspended] = (
+        await kyc.session.execute(AuditLog.__table__.select().where(AuditLog.action == "merchant.suspended"))
+    ).all()
+    assert suspended.after == {"status": "suspended", "suspension_reason": "kyc"} and suspended.reason

@@ -411,6 +411,27 @@ async def _kyc_reject(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"{base}/reject", {"reason": "Not our kind of business."}, rid=rid)
 
 
+async def _kyc_activated(ctx: Ctx) -> str:
+    rid = f"req_setup_{uuid.uuid4().hex[:8]}"
+    r = await _kyc_approve(ctx, rid)
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_suspend(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    return await ctx.as_admin("POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid=rid)
+
+
+async def _kyc_reinstate(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    r = await ctx.as_admin(
+        "POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid="req_setup_suspend"
+    )
+    assert r.status_code == 200, r.text
+    return await ctx.as_admin("POST", f"{base}/reinstate", {"reason": "Removed."}, rid=rid)
+
+
 async def _kyc_clarify(ctx: Ctx, rid: str) -> httpx.Response:
     base = await _kyc_in_review(ctx)
     body = {"items": [{"code": "gstin", "reason": "The GSTIN is another state's."}]}
@@ -485,6 +506,10 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/kyc/{merchant_id}/reject"): Audited("kyc.rejected", "admin", _kyc_reject),
     ("POST", "/api/v1/admin/kyc/{merchant_id}/clarifications"): Audited(
         "kyc.clarification_requested", "admin", _kyc_clarify
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/suspend"): Audited("merchant.suspended", "admin", _kyc_suspend),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reinstate"): Audited(
+        "merchant.resumed", "admin", _kyc_reinstate
     ),
 }
 
