@@ -130,7 +130,10 @@ class KycApplicationOut(BaseModel):
 
 class AdminKycApplicationOut(KycApplicationOut):
     company_name: str
-    merchant_status: str
+    merchant_status: str = Field(description="active, suspended or disabled: whether payments are taken")
+    suspension_reason: str | None = Field(
+        description="dues, or kyc (suspended by an operator after activation)"
+    )
     decided_by: str | None
     verifications: list[VerificationDetailOut]  # type: ignore[assignment]
 

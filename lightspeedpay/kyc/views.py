@@ -104,6 +104,7 @@ def admin_application_out(view: KycView) -> AdminKycApplicationOut:
         **_application_fields(view),  # type: ignore[arg-type]
         company_name=view.client.company_name,
         merchant_status=view.client.status,
+        suspension_reason=view.client.suspension_reason,
         decided_by=view.application.decided_by if view.application else None,
         verifications=[
             VerificationDetailOut(**_verification_fields(v), provider_response=v.provider_response)  # type: ignore[arg-type]

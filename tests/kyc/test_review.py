@@ -345,6 +345,7 @@ async def test_an_activated_merchant_can_be_suspended_and_reinstated(kyc, platfo
     r = await kyc.as_admin("POST", f"{base}/suspend", {"reason": "The website now sells restricted goods."})
     assert r.status_code == 200, r.text
     assert r.json()["merchant_status"] == "suspended" and r.json()["kyc_status"] == "activated"
+    assert r.json()["suspension_reason"] == "kyc"
     refused = await signed.pay(amount=10_000)
     assert refused.status_code == 402 and refused.json()["error"]["code"] == "MERCHANT_SUSPENDED"
     assert (await kyc.as_admin("POST", f"{base}/suspend", {"reason": "twice"})).status_code == 409
