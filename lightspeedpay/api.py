@@ -21,6 +21,10 @@ from lightspeedpay.monitoring.audit_api import router as admin_audit_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
+from lightspeedpay.people.admin_api import admin_router as admin_users_router
+from lightspeedpay.people.admin_api import merchant_team_router as admin_merchant_team_router
+from lightspeedpay.people.api import merchant_router as merchant_team_router
+from lightspeedpay.people.api import router as account_router
 from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
@@ -62,6 +66,10 @@ for _router in (
     merchant_streams_router,
     analytics_router,
     admin_analytics_router,
+    account_router,
+    admin_users_router,
+    admin_merchant_team_router,
+    merchant_team_router,
     kyc_router,
     admin_kyc_router,
 ):

@@ -220,7 +220,26 @@ class Settings(BaseSettings):
     session_cookie: str = "lsp_session"
     session_idle_minutes: float = 30.0  # a browser session unused this long ends
     session_absolute_hours: float = 12.0  # and every session ends this long after login
+    support_refund_limit: int = 1_000_000  # paise (₹10,000): a merchant's support role refunds up to this
     reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
+
+    # email (issue 10): sent through the outbox by the email-notifications queue to this SMTP server.
+    # smtp://[user:password@]host:port (plain), smtp+starttls://… (STARTTLS) or smtps://… (TLS from the start); the
+    # URL's password is a secret, never logged. The default is the loopback stand-in that `lightspeedpay up` runs.
+    smtp_url: str = "smtp://127.0.0.1:8925"
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = "LightSpeedPay <no-reply@lightspeedpay.local>"
+    email_retry_backoff: str = "10,60,300,900"  # seconds before attempts 2… (connection errors, SMTP 4xx)
+    smtp_standin_port: int = 8925  # the loopback SMTP stand-in (devtools/smtp.py): SMTP here
+    smtp_standin_http_port: int = 8926  # and its read API (GET /_smtp/messages?to=…) here
+    # links in emails open pages under this URL (the consoles); empty: LSP_PUBLIC_BASE_URL
+    email_link_base_url: str = ""
+    # one-time tokens sent by email: how long each stays valid (each works once)
+    verify_email_token_hours: float = 48.0
+    reset_password_token_minutes: float = 60.0
+    invitation_token_days: float = 7.0
+    # a second verification or reset email to one address within this many seconds is not sent (mail bombing)
+    email_token_resend_seconds: float = 60.0
 
     # onboarding and KYC (issue 10)
     # where KYC documents are kept (the local-folder storage; kyc/storage.py describes the S3-compatible seam)
@@ -260,22 +279,30 @@ class Settings(BaseSettings):
         return [float(part) for part in self.slack_retry_backoff.split(",") if part.strip()]
 
     @property
+    def email_backoff(self) -> list[float]:
+        return [float(part) for part in self.email_retry_backoff.split(",") if part.strip()]
+
+    @property
+    def email_link_base(self) -> str:
+        return (self.email_link_base_url or self.public_base_url).rstrip("/")
+
+    @property
     def simulator_url(self) -> str:
         return f"http://{self.simulator_host}:{self.simulator_port}"
 
     def check_production(self) -> None:
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
-        if self.env == "production" and any(
-            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
-            for part in self.jwt_keys.split(",")
-        ):
-            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
         if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
             raise RuntimeError(
                 "LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
                 "set a long random token in production"
             )
+        if self.env == "production" and any(
+            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
+            for part in self.jwt_keys.split(",")
+        ):
+            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
 
 
 @lru_cache

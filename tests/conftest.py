@@ -13,6 +13,7 @@ _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
 WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
 SLACK_PORT = _free_port()  # the Slack incoming-webhook stand-in
+SMTP_PORT, SMTP_HTTP_PORT = _free_port(), _free_port()  # the SMTP stand-in: SMTP, and its read API
 TEST_ENV = {
     "LSP_ENV": "test",
     "LSP_DATABASE_URL": os.environ.get(
@@ -50,6 +51,12 @@ TEST_ENV = {
     "LSP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{SLACK_PORT}/services/TTEST0000/BTEST0000/test-slack-token-{uuid.uuid4().hex[:8]}",
     "LSP_SLACK_RETRY_BACKOFF": "1,1,1",
     "LSP_SLACK_TIMEOUT_SECONDS": "2",
+    "LSP_SMTP_STANDIN_PORT": str(SMTP_PORT),
+    "LSP_SMTP_STANDIN_HTTP_PORT": str(SMTP_HTTP_PORT),
+    "LSP_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+    "LSP_SMTP_TIMEOUT_SECONDS": "3",
+    "LSP_EMAIL_RETRY_BACKOFF": "1,1,1,1",
+    "LSP_EMAIL_TOKEN_RESEND_SECONDS": "0",
     # the alert rules run often, so that a test sees an alert open and resolve in seconds
     "LSP_ALERT_RULES_SECONDS": "2",
     "LSP_ALERT_SLA_SECONDS": "2",

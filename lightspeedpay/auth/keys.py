@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lightspeedpay.auth.repository import SecretColumns, secret_repo
 from lightspeedpay.kit.crypto import KeyRing, keyring
-from lightspeedpay.models import Client, ClientPreviousSalt, PaymentGateway, WebhookEndpoint
+from lightspeedpay.models import Client, ClientPreviousSalt, Email, PaymentGateway, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
@@ -28,6 +28,7 @@ SECRET_COLUMNS: tuple[SecretColumns, ...] = (
     SecretColumns(ClientPreviousSalt, ("salt_enc",)),
     SecretColumns(PaymentGateway, ("credentials_enc",)),
     SecretColumns(WebhookEndpoint, ("secret_enc", "previous_secret_enc")),
+    SecretColumns(Email, ("text_enc", "html_enc")),  # unsent emails' bodies hold one-time links
 )
 
 

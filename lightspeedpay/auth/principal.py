@@ -30,6 +30,7 @@ class MerchantAuth:
     # what this request may do: a signed request's API credential has API_CREDENTIAL_PERMISSIONS; a person
     # acting for the merchant (session or access token) has their role's
     permissions: frozenset[str] = API_CREDENTIAL_PERMISSIONS
+    support_refund_limit: int | None = None  # the merchant's own cap for its support role, if it set one
     user_id: uuid.UUID | None = None  # the person, when one acts (not the API credential)
     user_email: str | None = None
     role: str | None = None
@@ -73,6 +74,7 @@ class PrincipalService:
             salt=crypto.decrypt(client.client_salt_enc),
             status=client.status,
             company_name=client.company_name,
+            support_refund_limit=client.support_refund_limit,
             previous_salts=tuple((crypto.decrypt(p.salt_enc), p.expires_at.timestamp()) for p in previous),
         )
         self._cache[client_key] = (now + get_settings().merchant_cache_seconds, auth)

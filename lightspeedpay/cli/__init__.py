@@ -176,6 +176,23 @@ def slack_standin(port: int = typer.Option(None)) -> None:
     )
 
 
+@app.command("smtp-standin")
+def smtp_standin(
+    port: int = typer.Option(None, help="HTTP port of the read API (LSP_SMTP_STANDIN_HTTP_PORT)"),
+    smtp_port: int = typer.Option(None, help="SMTP port (LSP_SMTP_STANDIN_PORT)"),
+) -> None:
+    """Run the loopback SMTP stand-in: a real SMTP server that keeps the emails it takes, readable over HTTP at
+    /_smtp/messages (demo and tests)."""
+    if smtp_port:
+        os.environ["LSP_SMTP_STANDIN_PORT"] = str(smtp_port)
+        get_settings.cache_clear()
+    _serve_loopback(
+        "lightspeedpay.devtools.smtp:create_app",
+        host="127.0.0.1",
+        port=port or get_settings().smtp_standin_http_port,
+    )
+
+
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
@@ -526,7 +543,7 @@ async def _checkout_url(transaction_id: str, wait: float) -> str:
 @app.command()
 def up(port: int = typer.Option(None, help="API port")) -> None:
     """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator, a demo
-    merchant webhook receiver and the WhatsApp and Slack stand-ins together. Ctrl-C stops them all."""
+    merchant webhook receiver and the WhatsApp, Slack and SMTP stand-ins together. Ctrl-C stops them all."""
     from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
     from lightspeedpay.devtools import demo
     from lightspeedpay.kit.readiness import wait_http
@@ -548,6 +565,8 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
     if s.slack_webhook_url == type(s).model_fields["slack_webhook_url"].default:
         # alerts go to the Slack stand-in started below, on whichever port it was given
         env["LSP_SLACK_WEBHOOK_URL"] = s.slack_webhook_url.replace(":8965/", f":{s.slack_standin_port}/")
+    if s.smtp_url == type(s).model_fields["smtp_url"].default:
+        env["LSP_SMTP_URL"] = f"smtp://127.0.0.1:{s.smtp_standin_port}"  # the SMTP stand-in started below
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {
         "api": [*exe, "api"],
@@ -558,6 +577,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         "shop": [*exe, "shop"],
         "whatsapp": [*exe, "whatsapp-standin"],
         "slack": [*exe, "slack-standin"],
+        "smtp": [*exe, "smtp-standin"],
     }
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 
@@ -581,6 +601,12 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         typer.echo(f"{exc}; is PostgreSQL or Redis down? stopping everything", err=True)
         stop()
     typer.echo(demo.banner(base, creds))
+    if s.smtp_url == type(s).model_fields["smtp_url"].default:
+        # the platform's email goes to the stand-in; say where to read it
+        typer.echo(
+            f"Emails (SMTP stand-in on 127.0.0.1:{s.smtp_standin_port}): "
+            f"http://127.0.0.1:{s.smtp_standin_http_port}/_smtp/messages"
+        )
     while True:
         for name, p in procs.items():
             if p.poll() is not None:

@@ -19,6 +19,7 @@ SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
 SLACK_NOTIFICATIONS = "slack-notifications"  # alerts to the operator's Slack
 KYC = "kyc"  # onboarding checks with outside providers: the penny drop
+EMAIL_NOTIFICATIONS = "email-notifications"  # invitations, verification, password resets (SMTP)
 QUEUE_NAMES = (
     TRANSACTION_PROCESSING,
     WEBHOOK_PROCESSING,
@@ -28,6 +29,7 @@ QUEUE_NAMES = (
     REFUNDS,
     SLACK_NOTIFICATIONS,
     KYC,
+    EMAIL_NOTIFICATIONS,
 )
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler

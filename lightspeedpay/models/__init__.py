@@ -10,6 +10,7 @@ from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
 from lightspeedpay.models.client_previous_salt import ClientPreviousSalt
 from lightspeedpay.models.daily_run import DailyRun
+from lightspeedpay.models.email import Email
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
 from lightspeedpay.models.health_report import HealthReport
@@ -81,3 +82,4 @@ __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
 __all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]
 __all__ += ["KycApplication", "KycDocument", "KycRequirement", "KycVerification"]
+__all__ += ["Email"]

@@ -58,5 +58,7 @@ class Client(Base):
     kyc_status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="draft")
     # every person of this merchant must use two-factor authentication
     require_2fa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # the largest refund (paise) a person with the support role may make; NULL: LSP_SUPPORT_REFUND_LIMIT
+    support_refund_limit: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

@@ -34,6 +34,12 @@ PUBLIC = {
     ): "the payer's page polls its payment's state",
     ("GET", "/api/v1/test/jobs/status"): "test helper: 404 in production",
     ("GET", "/api/v1/test/merchant"): "test helper: 404 in production",
+    ("POST", "/api/v1/auth/signup"): "self-service signup: anyone may; a taken address answers alike",
+    ("POST", "/api/v1/auth/verify-email"): "proved by the one-time token from the verification email",
+    ("POST", "/api/v1/auth/verify-email/resend"): "always 202, whether or not the address has an account",
+    ("POST", "/api/v1/auth/password-reset"): "always 202, whether or not the address has an account",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "proved by the one-time token from the reset email",
+    ("POST", "/api/v1/auth/invitations/accept"): "proved by the one-time token from the invitation email",
 }
 
 

@@ -30,10 +30,10 @@ from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import MerchantClient, create_merchant, create_sandbox_gateway, merchant_client, wait_for
 from tests.fixtures import Platform
 from tests.kyc.conftest import APPLICATION as KYC_APPLICATION
-from tests.kyc.support import member as kyc_member
 from tests.kyc.support import pdf as kyc_pdf
 from tests.kyc.support import png as kyc_png
 from tests.ledger_support import cli
+from tests.people.support import create_person, log_in, new_email
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # besides every route that takes the admin token: the merchant's settings surface
@@ -52,17 +52,22 @@ class Ctx:
     admin: httpx.AsyncClient
     http: httpx.AsyncClient
     merchant: MerchantClient
-    member_token: str  # a person of the merchant's team (owner): KYC is theirs, not the API credential's
-    member_email: str
+    member_email: str | None = None  # an owner of the merchant's team, logged in (as_member)
+    member_headers: dict[str, str] | None = None
 
     async def as_member(
         self, method: str, path: str, body: Any = None, *, rid: str, files: Any = None, data: Any = None
     ) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.member_token}", "X-Request-Id": rid}
-        url = self.platform.api_url + path
-        if files is not None:
-            return await self.http.post(url, files=files, data=data, headers=headers)
-        return await self.http.request(method, url, json=body, headers=headers)
+        """As a person of the merchant's team (its owner, logged in just now): the team routes take no API
+        credential."""
+        if self.member_headers is None:
+            owner = await create_person(self.session, member_of=self.merchant_id)
+            self.member_email = owner.email
+            self.member_headers = await log_in(self.session, owner.id)
+        headers = {**self.member_headers, "X-Request-Id": rid}
+        if files is not None:  # a multipart upload (KYC documents)
+            return await self.http.post(self.platform.api_url + path, files=files, data=data, headers=headers)
+        return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
 
     async def signed(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         raw = b"" if body is None else json.dumps(body).encode()
@@ -438,6 +443,55 @@ async def _kyc_clarify(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"{base}/clarifications", body, rid=rid)
 
 
+async def _operator_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "viewer"}
+    return await ctx.as_admin("POST", "/api/v1/admin/users/invitations", body, rid=rid)
+
+
+async def _operator_role(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("PATCH", f"/api/v1/admin/users/{staff.id}", {"role": "finance"}, rid=rid)
+
+
+async def _operator_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/{staff.id}", rid=rid)
+
+
+async def _member_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "developer"}
+    return await ctx.as_member("POST", "/api/v1/merchant/team/invitations", body, rid=rid)
+
+
+async def _member_role(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("PATCH", f"/api/v1/merchant/team/{dev.id}", {"role": "finance"}, rid=rid)
+
+
+async def _member_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/{dev.id}", rid=rid)
+
+
+async def _operator_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _operator_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/invitations/{r.json()['id']}", rid=rid)
+
+
+async def _merchant_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "owner"}
+    return await ctx.as_admin("POST", f"/api/v1/admin/merchants/{ctx.merchant_id}/invitations", body, rid=rid)
+
+
+async def _member_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _member_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/invitations/{r.json()['id']}", rid=rid)
+
+
+async def _team_settings(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PATCH", "/api/v1/merchant/team/settings", {"require_2fa": True}, rid=rid)
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -511,6 +565,23 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/kyc/{merchant_id}/reinstate"): Audited(
         "merchant.resumed", "admin", _kyc_reinstate
     ),
+    # people (issue 10): operator staff, and merchants' teams (managed by people, never by an API credential)
+    ("POST", "/api/v1/admin/users/invitations"): Audited("user.invited", "admin", _operator_invite),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): Audited("user.role_changed", "admin", _operator_role),
+    ("DELETE", "/api/v1/admin/users/{user_id}"): Audited("user.removed", "admin", _operator_remove),
+    ("POST", "/api/v1/merchant/team/invitations"): Audited("team.member_invited", "member", _member_invite),
+    ("PATCH", "/api/v1/merchant/team/{user_id}"): Audited("team.role_changed", "member", _member_role),
+    ("DELETE", "/api/v1/merchant/team/{user_id}"): Audited("team.member_removed", "member", _member_remove),
+    ("PATCH", "/api/v1/merchant/team/settings"): Audited("team.settings_updated", "member", _team_settings),
+    ("DELETE", "/api/v1/admin/users/invitations/{invitation_id}"): Audited(
+        "user.invitation_revoked", "admin", _operator_revoke
+    ),
+    ("POST", "/api/v1/admin/merchants/{merchant_id}/invitations"): Audited(
+        "team.member_invited", "admin", _merchant_invite
+    ),
+    ("DELETE", "/api/v1/merchant/team/invitations/{invitation_id}"): Audited(
+        "team.invitation_revoked", "member", _member_revoke
+    ),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
@@ -539,6 +610,7 @@ CLI_NOT_A_CHANGE = {
     "receiver": "runs a demo webhook receiver",
     "whatsapp-standin": "runs the WhatsApp stand-in",
     "slack-standin": "runs the Slack stand-in",
+    "smtp-standin": "runs the SMTP stand-in",
     "shop": "runs the demo shop",
     "up": "runs everything; its demo seed is audited as actor `demo`",
     "db upgrade": "applies migrations (schema, not data)",
@@ -613,7 +685,6 @@ def test_every_cli_command_is_audited_or_explained():
 async def ctx(platform, session) -> AsyncIterator[Ctx]:
     new = await create_merchant(session, receiver_url=platform.receiver_url)
     gateway = await create_sandbox_gateway(session, platform.simulator_url, auto_outcome="success")
-    person, member_token = await kyc_member(session, new.client.id)
     async with (
         httpx.AsyncClient(
             base_url=platform.api_url,
@@ -633,8 +704,6 @@ async def ctx(platform, session) -> AsyncIterator[Ctx]:
             admin,
             http,
             merchant_client(platform.api_url, new, http),
-            member_token,
-            person.email,
         )
 
 

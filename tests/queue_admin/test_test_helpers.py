@@ -56,6 +56,7 @@ async def test_the_test_helpers_do_not_exist_in_production(platform):
             **platform.env,
             "LSP_ENV": "production",
             "LSP_ADMIN_TOKEN": "p" * 40,
+            "LSP_JWT_KEYS": "prod1:" + base64.b64encode(os.urandom(48)).decode(),
             "LSP_ENCRYPTION_KEYS": "prod1:" + base64.b64encode(os.urandom(32)).decode(),
             "LSP_API_PORT": str(port),
             "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

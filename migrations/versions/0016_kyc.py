@@ -1,16 +1,16 @@
 """kyc: merchants' KYC applications, their documents, bank-account verifications and review requirements
 (issue 10). The review state stays on clients.kyc_status (0014).
 
-Revision ID: 0015_kyc
-Revises: 0014
+Revision ID: 0016_kyc
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0015_kyc"
-down_revision = "0014"
+revision = "0016_kyc"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
