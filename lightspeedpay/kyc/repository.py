@@ -10,7 +10,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.kit.pagination import newest_first
-from lightspeedpay.models import Client, KycApplication, KycDocument, KycRequirement, KycVerification
+from lightspeedpay.models import (
+    Client,
+    KycApplication,
+    KycDocument,
+    KycRequirement,
+    KycVerification,
+    MerchantMembership,
+    User,
+)
 from lightspeedpay.models.kyc_requirement import RequirementStatus
 
 
@@ -107,6 +115,20 @@ class KycRepository:
             stmt = stmt.where(Client.kyc_status == status)
         stmt = newest_first(stmt, KycApplication, after=after, limit=limit + 1)
         return [(a, c) for a, c in (await session.execute(stmt)).all()]
+
+    async def notice_recipients(self, session: AsyncSession, client_id: uuid.UUID) -> list[str]:
+        """Who hears of the merchant's KYC: its owners and admins (active people), oldest member first."""
+        stmt = (
+            select(User.email)
+            .join(MerchantMembership, MerchantMembership.user_id == User.id)
+            .where(
+                MerchantMembership.client_id == client_id,
+                MerchantMembership.role.in_(("owner", "admin")),
+                User.disabled_at.is_(None),
+            )
+            .order_by(MerchantMembership.created_at)
+        )
+        return list((await session.execute(stmt)).scalars())
 
 
 kyc_repo = KycRepository()

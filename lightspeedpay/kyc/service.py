@@ -30,6 +30,7 @@ from lightspeedpay.kyc import validators
 from lightspeedpay.kyc.repository import kyc_repo
 from lightspeedpay.kyc.storage import document_storage
 from lightspeedpay.kyc.verification import ProviderUnavailable, bank_account_verifier
+from lightspeedpay.mail.service import email_service
 from lightspeedpay.models import Client, KycApplication, KycDocument, KycRequirement, KycVerification
 from lightspeedpay.models.client import ClientStatus, KycStatus
 from lightspeedpay.models.kyc_document import DocumentKind
@@ -135,12 +136,65 @@ def missing_items(application: KycApplication | None, documents: list[KycDocumen
     return out
 
 
-def _notify(session: AsyncSession, client_id: uuid.UUID, event: str, **details: Any) -> None:
-    """The one place KYC tells the merchant's team (and, for `submitted`, the operators' review queue) what
-    happened: events submitted, review_started, clarification_requested, activated, rejected,
-    bank_account_verified, bank_account_failed, suspended, reinstated. Written in the change's transaction once the email outbox is
-    wired here (the lead connects it at merge); until then a log line."""
-    log.info("kyc_notice", client_id=str(client_id), kyc_event=event, **details)
+_SUBJECTS = {
+    "submitted": "We have your KYC application",
+    "review_started": "Your KYC application is being reviewed",
+    "clarification_requested": "Your KYC application needs a few changes",
+    "activated": "Your account is activated",
+    "rejected": "Your KYC application was not approved",
+    "bank_account_verified": "Your settlement bank account is verified",
+    "bank_account_failed": "We could not verify your settlement bank account",
+    "suspended": "Your account is suspended",
+    "reinstated": "Your account is active again",
+}
+
+
+def _notice_text(event: str, company: str, details: dict[str, Any]) -> str:
+    lines = {
+        "submitted": "we have received your KYC application. We will review it and write again; the bank "
+        "account you gave is being verified with a small deposit (penny drop).",
+        "review_started": "an operator has started reviewing your KYC application.",
+        "clarification_requested": "the reviewer asks you to change or explain the following before the "
+        "application can go on. Answer each in the dashboard's KYC page and submit again.",
+        "activated": "your KYC application is approved and your account is activated: you can now create live "
+        "API credentials.",
+        "rejected": "your KYC application was not approved.",
+        "bank_account_verified": "your settlement bank account is verified.",
+        "bank_account_failed": "we could not verify your settlement bank account (the bank did not know it, or "
+        "it is held under another name). The reviewer may ask you for another account.",
+        "suspended": "your account is suspended: payments are refused until it is reinstated.",
+        "reinstated": "your account is active again.",
+    }[event]
+    text = ["Hello from LightSpeedPay,", "", f"For {company}: {lines}"]
+    for code, reason in details.get("items", []):
+        text.append(f"  - {code}: {reason}")
+    if details.get("reason"):
+        text += ["", f"Reason: {details['reason']}"]
+    return "\n".join(text) + "\n"
+
+
+async def _notify(session: AsyncSession, client_id: uuid.UUID, event: str, **details: Any) -> None:
+    """The one place KYC tells the merchant what happened, by email through the outbox (queued in the change's
+    transaction, sent by the email-notifications queue): to its owners and admins and the application's contact.
+    Events: submitted, review_started, clarification_requested, activated, rejected, bank_account_verified,
+    bank_account_failed, suspended, reinstated."""
+    client = await kyc_repo.client(session, client_id)
+    if client is None:
+        return
+    app = await kyc_repo.application(session, client_id)
+    recipients = await kyc_repo.notice_recipients(session, client_id)
+    if app is not None and app.contact_email:
+        recipients.append(app.contact_email)
+    seen: set[str] = set()
+    text = _notice_text(event, client.company_name, details)
+    for to in recipients:
+        if to.lower() in seen:
+            continue
+        seen.add(to.lower())
+        email_service.queue(
+            session, to=to, subject=_SUBJECTS[event], text=text, kind=f"kyc.{event}", client_id=client_id
+        )
+    log.info("kyc_notice", client_id=str(client_id), kyc_event=event, recipients=len(seen))
 
 
 def _now() -> datetime:
@@ -329,7 +383,7 @@ class KycService:
             after={"kyc_status": client.kyc_status},
             details={"penny_drop": str(verification.id) if verification else None},
         )
-        _notify(session, merchant.id, "submitted")
+        await _notify(session, merchant.id, "submitted")
 
     async def _penny_drop_if_needed(
         self, session: AsyncSession, client: Client, app: KycApplication
@@ -446,7 +500,7 @@ class KycService:
             verb="taken into review",
             actor=actor,
         )
-        _notify(session, client_id, "review_started")
+        await _notify(session, client_id, "review_started")
 
     async def approve(
         self, session: AsyncSession, client_id: uuid.UUID, *, actor: str, note: str | None
@@ -473,7 +527,7 @@ class KycService:
         )
         now = _now()
         app.decided_at, app.decided_by, app.rejection_reason = now, actor, None
-        _notify(session, client_id, "activated")
+        await _notify(session, client_id, "activated")
 
     async def reject(self, session: AsyncSession, client_id: uuid.UUID, *, actor: str, reason: str) -> None:
         _, app = await self._move(
@@ -491,7 +545,7 @@ class KycService:
         now = _now()
         app.decided_at, app.decided_by, app.rejection_reason = now, actor, reason
         await kyc_repo.resolve_all(session, client_id, by=actor, now=now)
-        _notify(session, client_id, "rejected", reason=reason)
+        await _notify(session, client_id, "rejected", reason=reason)
 
     async def ask_clarification(
         self, session: AsyncSession, client_id: uuid.UUID, items: list[tuple[str, str]], *, actor: str
@@ -520,7 +574,7 @@ class KycService:
         for row in rows:
             kyc_repo.add(session, row)
         await session.flush()
-        _notify(session, client_id, "clarification_requested", codes=[code for code, _ in items])
+        await _notify(session, client_id, "clarification_requested", items=items)
         return rows
 
     async def suspend(
@@ -554,7 +608,7 @@ class KycService:
             reason=reason,
         )
         principal_service.forget(client.client_key)
-        _notify(session, client_id, "suspended", reason=reason)
+        await _notify(session, client_id, "suspended", reason=reason)
         return client
 
     async def reinstate(
@@ -582,7 +636,7 @@ class KycService:
             reason=reason,
         )
         principal_service.forget(client.client_key)
-        _notify(session, client_id, "reinstated", reason=reason)
+        await _notify(session, client_id, "reinstated", reason=reason)
         return client
 
     # ---- the penny drop job -----------------------------------------------------------------------------------
@@ -638,7 +692,7 @@ class KycService:
                 "bank_account_last4": verification.bank_account_last4,
             },
         )
-        _notify(
+        await _notify(
             session,
             verification.client_id,
             "bank_account_verified"

@@ -358,3 +358,40 @@ async def test_an_activated_merchant_can_be_suspended_and_reinstated(kyc, platfo
         await kyc.session.execute(AuditLog.__table__.select().where(AuditLog.action == "merchant.suspended"))
     ).all()
     assert suspended.after == {"status": "suspended", "suspension_reason": "kyc"} and suspended.reason
+
+
+async def test_each_step_is_emailed_to_the_owners_and_the_contact(kyc, platform):
+    from tests.people.support import mails
+
+    base = await _activated(kyc)
+    await kyc.as_admin("POST", f"{base}/suspend", {"reason": "Restricted goods listed."})
+
+    async def subjects(to: str) -> set[str] | None:
+        got = {m["subject"] for m in await mails(platform, to)}
+        return got if len(got) >= 5 else None
+
+    for to in (kyc.team.email, APPLICATION["contact_email"]):
+        got = await wait_for(lambda to=to: subjects(to), timeout=30, what=f"the KYC emails to {to}")
+        assert {
+            "We have your KYC application",
+            "Your settlement bank account is verified",
+            "Your KYC application is being reviewed",
+            "Your account is activated",
+            "Your account is suspended",
+        } <= got, got
+    [suspended] = await mails(platform, kyc.team.email, contains="Restricted goods listed.")
+    assert "payments are refused" in str(suspended)
+
+
+async def test_a_clarification_email_lists_each_item(kyc, platform):
+    from tests.people.support import mails
+
+    await kyc.submitted()
+    items = [{"code": "gstin", "reason": "The GSTIN is for another state."}]
+    await kyc.as_admin("POST", f"/api/v1/admin/kyc/{kyc.merchant_id}/clarifications", {"items": items})
+
+    async def found() -> list[Any]:
+        return await mails(platform, kyc.team.email, contains="gstin: The GSTIN is for another state.")
+
+    [mail] = await wait_for(found, timeout=30, what="the clarification email")
+    assert APPLICATION["bank_account_number"] not in str(mail)
