@@ -9,6 +9,8 @@ from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
+from lightspeedpay.kyc.admin_api import router as admin_kyc_router
+from lightspeedpay.kyc.api import router as kyc_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
@@ -74,5 +76,7 @@ for _router in (
     usage_router,
     admin_usage_router,
     auth_router,
+    kyc_router,
+    admin_kyc_router,
 ):
     router.include_router(_router)

@@ -276,6 +276,17 @@ class Settings(BaseSettings):
     # Strict-Transport-Security max-age, sent only when LSP_ENV=production
     hsts_max_age_seconds: int = 31_536_000
 
+    # onboarding and KYC (issue 10)
+    # where KYC documents are kept (the local-folder storage; kyc/storage.py describes the S3-compatible seam)
+    kyc_storage_dir: str = ".lsp/kyc-documents"
+    kyc_max_document_bytes: int = 5 * 1024 * 1024  # larger uploads get 413
+    # a penny drop passes when the name at the bank matches the business name at least this well (0-100)
+    kyc_name_match_threshold: float = 80.0
+    # the penny-drop provider (PayU-style verifyAccount); unset: the PSP simulator's stand-in
+    kyc_penny_drop_url: str | None = None
+    kyc_penny_drop_token: str = "dev-penny-drop-token"
+    kyc_penny_drop_merchant_id: str = "1111594"
+
     @field_validator("webhook_retry_schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:

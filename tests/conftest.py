@@ -26,6 +26,7 @@ TEST_ENV = {
     "LSP_SIMULATOR_PORT": str(SIM_PORT),
     "LSP_RECEIVER_PORT": str(RECEIVER_PORT),
     "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(_TMP, "simulator-accounts.json"),
+    "LSP_KYC_STORAGE_DIR": os.path.join(_TMP, "kyc-documents"),
     "LSP_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1",
     "LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on loopback
     "LSP_SWEEPER_INTERVAL_SECONDS": "1",

@@ -18,6 +18,7 @@ WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
 SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
 SLACK_NOTIFICATIONS = "slack-notifications"  # alerts to the operator's Slack
+KYC = "kyc"  # onboarding checks with outside providers: the penny drop
 EMAIL_NOTIFICATIONS = "email-notifications"  # invitations, verification, password resets (SMTP)
 QUEUE_NAMES = (
     TRANSACTION_PROCESSING,
@@ -27,6 +28,7 @@ QUEUE_NAMES = (
     SETTLEMENTS,
     REFUNDS,
     SLACK_NOTIFICATIONS,
+    KYC,
     EMAIL_NOTIFICATIONS,
 )
 

@@ -17,6 +17,10 @@ from lightspeedpay.models.gateway_attempt import GatewayAttempt
 from lightspeedpay.models.health_report import HealthReport
 from lightspeedpay.models.idempotency_key import IdempotencyKey
 from lightspeedpay.models.job_intent import JobIntent
+from lightspeedpay.models.kyc_application import KycApplication
+from lightspeedpay.models.kyc_document import KycDocument
+from lightspeedpay.models.kyc_requirement import KycRequirement
+from lightspeedpay.models.kyc_verification import KycVerification
 from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.merchant_membership import MerchantMembership
 from lightspeedpay.models.order import Order
@@ -78,5 +82,6 @@ __all__ += ["ScheduledRun", "SchedulerInstance", "SystemStatus", "WorkerHealth"]
 __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
 __all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]
+__all__ += ["KycApplication", "KycDocument", "KycRequirement", "KycVerification"]
 __all__ += ["Email"]
 __all__ += ["ApiUsageDaily"]

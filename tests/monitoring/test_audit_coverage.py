@@ -32,6 +32,9 @@ from tests.factories import MerchantClient, create_merchant, create_sandbox_gate
 from tests.fixtures import Platform
 from tests.identity.people import PASSWORD
 from tests.identity.people import create_person as create_login_person
+from tests.kyc.conftest import APPLICATION as KYC_APPLICATION
+from tests.kyc.support import pdf as kyc_pdf
+from tests.kyc.support import png as kyc_png
 from tests.ledger_support import cli
 from tests.people.support import create_person, log_in, new_email
 
@@ -55,7 +58,9 @@ class Ctx:
     member_email: str | None = None  # an owner of the merchant's team, logged in (as_member)
     member_headers: dict[str, str] | None = None
 
-    async def as_member(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
+    async def as_member(
+        self, method: str, path: str, body: Any = None, *, rid: str, files: Any = None, data: Any = None
+    ) -> httpx.Response:
         """As a person of the merchant's team (its owner, logged in just now): the team routes take no API
         credential."""
         if self.member_headers is None:
@@ -63,6 +68,8 @@ class Ctx:
             self.member_email = owner.email
             self.member_headers = await log_in(self.session, owner.id)
         headers = {**self.member_headers, "X-Request-Id": rid}
+        if files is not None:  # a multipart upload (KYC documents)
+            return await self.http.post(self.platform.api_url + path, files=files, data=data, headers=headers)
         return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
 
     async def signed(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
@@ -404,6 +411,113 @@ async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
 
 
+async def _kyc_fill(ctx: Ctx) -> None:
+    r = await ctx.as_member("PUT", "/api/v1/merchant/kyc", KYC_APPLICATION, rid="req_setup_kyc")
+    assert r.status_code == 200, r.text
+    for kind, content, name in (
+        ("pan_card", kyc_pdf(), "pan.pdf"),
+        ("address_proof", kyc_pdf(), "bill.pdf"),
+        ("gst_certificate", kyc_pdf(), "gst.pdf"),
+        ("cancelled_cheque", kyc_png(), "cheque.png"),
+    ):
+        up = await ctx.as_member(
+            "POST",
+            "/api/v1/merchant/kyc/documents",
+            rid="req_setup_doc",
+            files={"file": (name, content)},
+            data={"kind": kind},
+        )
+        assert up.status_code == 201, up.text
+
+
+async def _kyc_submitted(ctx: Ctx) -> str:
+    await _kyc_fill(ctx)
+    r = await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid="req_setup_submit")
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_in_review(ctx: Ctx) -> str:
+    base = await _kyc_submitted(ctx)
+    r = await ctx.as_admin("POST", f"{base}/start-review", rid="req_setup_review")
+    assert r.status_code == 200, r.text
+    return base
+
+
+async def _kyc_update(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PUT", "/api/v1/merchant/kyc", {"legal_name": "Audited Traders"}, rid=rid)
+
+
+async def _kyc_upload(ctx: Ctx, rid: str) -> httpx.Response:
+    files = {"file": ("pan.pdf", kyc_pdf(), "application/pdf")}
+    return await ctx.as_member(
+        "POST", "/api/v1/merchant/kyc/documents", rid=rid, files=files, data={"kind": "pan_card"}
+    )
+
+
+async def _kyc_submit(ctx: Ctx, rid: str) -> httpx.Response:
+    await _kyc_fill(ctx)
+    return await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid=rid)
+
+
+async def _kyc_answer(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    body = {"items": [{"code": "website_url", "reason": "No refund policy page."}]}
+    r = await ctx.as_admin("POST", f"{base}/clarifications", body, rid="req_setup_clarify")
+    assert r.status_code == 200, r.text
+    requirement = r.json()["requirements"][0]["id"]
+    path = f"/api/v1/merchant/kyc/requirements/{requirement}/answer"
+    return await ctx.as_member("POST", path, {"response": "Added."}, rid=rid)
+
+
+async def _kyc_start_review(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    return await ctx.as_admin("POST", f"{base}/start-review", rid=rid)
+
+
+async def _kyc_approve(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+
+    async def verified() -> bool:
+        r = await ctx.as_admin("GET", base, rid="req_setup_poll")
+        return bool(r.json()["verifications"]) and r.json()["verifications"][0]["status"] == "verified"
+
+    await wait_for(verified, timeout=30, what="the penny drop")
+    return await ctx.as_admin("POST", f"{base}/approve", rid=rid)
+
+
+async def _kyc_reject(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    return await ctx.as_admin("POST", f"{base}/reject", {"reason": "Not our kind of business."}, rid=rid)
+
+
+async def _kyc_activated(ctx: Ctx) -> str:
+    rid = f"req_setup_{uuid.uuid4().hex[:8]}"
+    r = await _kyc_approve(ctx, rid)
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_suspend(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    return await ctx.as_admin("POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid=rid)
+
+
+async def _kyc_reinstate(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    r = await ctx.as_admin(
+        "POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid="req_setup_suspend"
+    )
+    assert r.status_code == 200, r.text
+    return await ctx.as_admin("POST", f"{base}/reinstate", {"reason": "Removed."}, rid=rid)
+
+
+async def _kyc_clarify(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    body = {"items": [{"code": "gstin", "reason": "The GSTIN is another state's."}]}
+    return await ctx.as_admin("POST", f"{base}/clarifications", body, rid=rid)
+
+
 async def _operator_invite(ctx: Ctx, rid: str) -> httpx.Response:
     body = {"email": new_email("audit"), "role": "viewer"}
     return await ctx.as_admin("POST", "/api/v1/admin/users/invitations", body, rid=rid)
@@ -507,6 +621,25 @@ AUDITED: dict[tuple[str, str], Audited] = {
         "refund.created", "merchant", _native_refund
     ),
     ("POST", "/v1/payments/{payment_id}/refund"): Audited("refund.created", "merchant", _razorpay_refund),
+    # KYC: the merchant's team, and the operator's review
+    ("PUT", "/api/v1/merchant/kyc"): Audited("kyc.application_updated", "member", _kyc_update),
+    ("POST", "/api/v1/merchant/kyc/documents"): Audited("kyc.document_uploaded", "member", _kyc_upload),
+    ("POST", "/api/v1/merchant/kyc/submit"): Audited("kyc.submitted", "member", _kyc_submit),
+    ("POST", "/api/v1/merchant/kyc/requirements/{requirement_id}/answer"): Audited(
+        "kyc.requirement_answered", "member", _kyc_answer
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/start-review"): Audited(
+        "kyc.review_started", "admin", _kyc_start_review
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/approve"): Audited("kyc.approved", "admin", _kyc_approve),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reject"): Audited("kyc.rejected", "admin", _kyc_reject),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/clarifications"): Audited(
+        "kyc.clarification_requested", "admin", _kyc_clarify
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/suspend"): Audited("merchant.suspended", "admin", _kyc_suspend),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reinstate"): Audited(
+        "merchant.resumed", "admin", _kyc_reinstate
+    ),
     # people (issue 10): operator staff, and merchants' teams (managed by people, never by an API credential)
     ("POST", "/api/v1/admin/users/invitations"): Audited("user.invited", "admin", _operator_invite),
     ("PATCH", "/api/v1/admin/users/{user_id}"): Audited("user.role_changed", "admin", _operator_role),
