@@ -95,6 +95,10 @@ def _touches_owner(before: str | None, after: str | None) -> bool:
     return before != after and "owner" in (before, after)
 
 
+class TwoFactorNotEnabled(AppError):
+    status_code, code = 409, "TWO_FACTOR_NOT_ENABLED"
+
+
 class TeamService:
     # ---- operator staff ---------------------------------------------------------------------------------------
 
@@ -376,6 +380,15 @@ class TeamService:
         if client is None:
             raise NotFound("The merchant no longer exists.")
         before = client.require_2fa
+        if require_2fa and not before and merchant.user_id is not None:
+            me = await session.get(User, merchant.user_id)
+            if me is None or me.totp_enabled_at is None:
+                # as GitHub does for an organization: whoever requires it has it, so nobody locks themselves out
+                raise TwoFactorNotEnabled(
+                    "Turn on two-factor authentication for yourself first (POST /api/v1/auth/2fa/setup, then "
+                    "/enable); then require it of your team.",
+                    field="require_2fa",
+                )
         if before != require_2fa:
             client.require_2fa = require_2fa
             audit.record(

@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -65,6 +66,8 @@ class Ctx:
         credential."""
         if self.member_headers is None:
             owner = await create_person(self.session, member_of=self.merchant_id)
+            owner.totp_enabled_at = datetime.now(UTC)  # requiring 2FA of a team needs it of oneself first
+            await self.session.commit()
             self.member_email = owner.email
             self.member_headers = await log_in(self.session, owner.id)
         headers = {**self.member_headers, "X-Request-Id": rid}
@@ -115,10 +118,8 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: (
-        str  # "admin", "merchant" (its API credential), "member" (a person of its team) or "person" (a person
-    )
-    # acting on their own login: PERSON_EMAIL)
+    # "admin", "merchant" (its API credential), "member" (a person of its team) or "person" (PERSON_EMAIL)
+    actor: str
     run: Scenario
 
 
@@ -567,6 +568,56 @@ async def _team_settings(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_member("PATCH", "/api/v1/merchant/team/settings", {"require_2fa": True}, rid=rid)
 
 
+# a person's own account, proved by a one-time token from an email (the token made here as the email's would be)
+async def _email_token(ctx: Ctx, purpose: str, **fields: Any) -> str:
+    from lightspeedpay.people.accounts import issue_token
+
+    _, raw = issue_token(ctx.session, purpose, email=PERSON_EMAIL, **fields)
+    await ctx.session.commit()
+    return raw
+
+
+async def _signup(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {
+        "business_name": "Audited Shop",
+        "contact_name": "Asha",
+        "email": PERSON_EMAIL,
+        "password": PASSWORD,
+    }
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/signup", json=body, headers={"X-Request-Id": rid}
+    )
+
+
+async def _verify_email(ctx: Ctx, rid: str) -> httpx.Response:
+    user = await create_login_person(ctx.session, email=PERSON_EMAIL, merchant_id=ctx.merchant_id)
+    token = await _email_token(ctx, "verify_email", user_id=user.id, client_id=ctx.merchant_id)
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/verify-email",
+        json={"token": token},
+        headers={"X-Request-Id": rid},
+    )
+
+
+async def _password_reset(ctx: Ctx, rid: str) -> httpx.Response:
+    user = await create_login_person(ctx.session, email=PERSON_EMAIL, operator_role="viewer")
+    token = await _email_token(ctx, "reset_password", user_id=user.id)
+    body = {"token": token, "password": "another-long-password-7"}
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/password-reset/confirm", json=body, headers={"X-Request-Id": rid}
+    )
+
+
+async def _invitation_accept(ctx: Ctx, rid: str) -> httpx.Response:
+    token = await _email_token(
+        ctx, "invitation", client_id=ctx.merchant_id, role="developer", invited_by="test"
+    )
+    body = {"token": token, "password": PASSWORD, "name": "Asha"}
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/invitations/accept", json=body, headers={"X-Request-Id": rid}
+    )
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -657,6 +708,15 @@ AUDITED: dict[tuple[str, str], Audited] = {
     ("DELETE", "/api/v1/merchant/team/invitations/{invitation_id}"): Audited(
         "team.invitation_revoked", "member", _member_revoke
     ),
+    # a person's own account by the one-time token of an email (/api/v1/auth)
+    ("POST", "/api/v1/auth/signup"): Audited("merchant.signed_up", "person", _signup),
+    ("POST", "/api/v1/auth/verify-email"): Audited("user.email_verified", "person", _verify_email),
+    ("POST", "/api/v1/auth/password-reset/confirm"): Audited(
+        "user.password_reset", "person", _password_reset
+    ),
+    ("POST", "/api/v1/auth/invitations/accept"): Audited(
+        "user.invitation_accepted", "person", _invitation_accept
+    ),
     # a person's own login (/api/v1/auth): logins, "log out everywhere", ending a session, 2FA changes
     ("POST", "/api/v1/auth/login"): Audited("user.logged_in", "person", _login),
     ("POST", "/api/v1/auth/logout-all"): Audited("user.logged_out_everywhere", "person", _logout_all),
@@ -672,6 +732,16 @@ AUDITED: dict[tuple[str, str], Audited] = {
 _GATEWAY_TEST = ("POST", "/api/v1/admin/gateways/{gateway_id}/test")
 _STATUS_CHECK = ("POST", "/api/v1/system/status/check")
 NOT_A_CHANGE: dict[tuple[str, str], str] = {
+    (
+        "POST",
+        "/api/v1/auth/password-reset",
+    ): "asks for a reset email: a one-time token and the email, no change to "
+    "the account until the link is used (password-reset/confirm is audited)",
+    (
+        "POST",
+        "/api/v1/auth/verify-email/resend",
+    ): "sends the verification email again: a new one-time token, no "
+    "change to the account until the link is used (verify-email is audited)",
     _GATEWAY_TEST: "a connectivity check: calls the PSP, writes nothing",
     _STATUS_CHECK: "runs the status check now: a row of status history, as the scheduler's runs write; no "
     "setting, queue or money changes",

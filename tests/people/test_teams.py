@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -229,6 +230,12 @@ async def test_role_changes_need_a_recent_login(platform, session, http):
     r = await http.delete(f"/api/v1/merchant/team/{dev_id}", headers=fresh)
     assert r.status_code == 204
     assert await _role(session, mid, dev_id) is None
+    # requiring 2FA of the team needs it of oneself first (nobody locks themselves out)
+    r = await http.patch("/api/v1/merchant/team/settings", json={"require_2fa": True}, headers=fresh)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "TWO_FACTOR_NOT_ENABLED", r.text
+    owner_row = await session.get(User, owner.id)
+    owner_row.totp_enabled_at = datetime.now(UTC)
+    await session.commit()
     r = await http.patch("/api/v1/merchant/team/settings", json={"require_2fa": True}, headers=fresh)
     assert r.status_code == 200 and r.json() == {"require_2fa": True}
     assert (await http.get("/api/v1/merchant/team", headers=fresh)).json()["require_2fa"] is True
