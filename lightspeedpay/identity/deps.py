@@ -263,8 +263,9 @@ async def authenticate_admin(request: Request) -> Operator:
 CurrentAdmin = Annotated[Operator, Depends(authenticate_admin)]
 
 
-class OperatorPermission:
-    """A route's declared operator permission: a fixed one, or `resource:read|write` by the request's method."""
+class Permission:
+    """A route's declared permission: a fixed one, or `resource:read|write` by the request's method. Each side's
+    subclass resolves its caller (a typed dependency FastAPI caches per request) and asks `check`."""
 
     def __init__(self, *, permission: str | None = None, resource: str | None = None) -> None:
         assert (permission is None) != (resource is None)
@@ -274,10 +275,15 @@ class OperatorPermission:
     def needed(self, method: str) -> str:
         return self.permission or permission_for(str(self.resource), method)
 
+    def check(self, method: str, permissions: frozenset[str], who: str) -> None:
+        needed = self.needed(method)
+        if needed not in permissions:
+            raise PermissionDenied(f"{who} does not allow {needed}.")
+
+
+class OperatorPermission(Permission):
     async def __call__(self, request: Request, operator: CurrentAdmin) -> Operator:
-        needed = self.needed(request.method)
-        if needed not in operator.permissions:
-            raise PermissionDenied(f"Your role ({operator.role}) does not allow {needed}.")
+        self.check(request.method, operator.permissions, f"Your role ({operator.role})")
         return operator
 
 
@@ -355,20 +361,10 @@ async def _member(request: Request) -> MerchantAuth:
 CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate_merchant)]
 
 
-class MerchantPermission:
-    def __init__(self, *, permission: str | None = None, resource: str | None = None) -> None:
-        assert (permission is None) != (resource is None)
-        self.permission = permission
-        self.resource = resource
-
-    def needed(self, method: str) -> str:
-        return self.permission or permission_for(str(self.resource), method)
-
+class MerchantPermission(Permission):
     async def __call__(self, request: Request, merchant: CurrentMerchant) -> MerchantAuth:
-        needed = self.needed(request.method)
-        if needed not in merchant.permissions:
-            who = f"Your role ({merchant.role})" if merchant.role else "An API credential"
-            raise PermissionDenied(f"{who} does not allow {needed}.")
+        who = f"Your role ({merchant.role})" if merchant.role else "An API credential"
+        self.check(request.method, merchant.permissions, who)
         return merchant
 
 
@@ -396,20 +392,11 @@ def require_recent_login(authenticated_at: float | None, *, is_person: bool) -> 
         )
 
 
-class KeySecretPermission:
+class KeySecretPermission(Permission):
     """The Razorpay-compatible face (`/v1`) is for merchants' servers: key id and secret only, no people."""
 
-    def __init__(self, *, resource: str) -> None:
-        self.permission: str | None = None
-        self.resource = resource
-
-    def needed(self, method: str) -> str:
-        return permission_for(self.resource, method)
-
     async def __call__(self, request: Request, merchant: KeySecretMerchant) -> MerchantAuth:
-        needed = self.needed(request.method)
-        if needed not in merchant.permissions:
-            raise PermissionDenied(f"An API credential does not allow {needed}.")
+        self.check(request.method, merchant.permissions, "An API credential")
         return merchant
 
 
