@@ -197,7 +197,7 @@ async def seed(admin: Any, args: argparse.Namespace) -> tuple[dict[str, Any], di
     async with sessionmaker()() as session:
         merchants = [
             await merchant_service.create(
-                session, company_name=f"Bench Merchant {i + 1:02d}", webhook_url=None
+                session, company_name=f"Bench Merchant {i + 1:02d}", webhook_url=None, kyc_status="activated"
             )
             for i in range(args.merchants)
         ]

@@ -4,6 +4,7 @@ measured beside `pgbench -N` on the same database, with the same client counts, 
 
     .venv/bin/python bench/initiate.py --gateways 1,3,10 --seconds 10
     .venv/bin/python bench/initiate.py --profile
+    .venv/bin/python bench/initiate.py --concurrency 1,16 --rate-limit off   # the limiter's cost: on vs off
 
 See bench/README.md for what every figure means. Everything runs on 127.0.0.1; the benchmark uses a database
 (`lightspeedpay_bench`), a Redis DB (14) and a queue prefix of its own, and cleans up after itself.
@@ -69,6 +70,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="requests pre-built per second of phase; a phase that runs out is flagged (default 4000)",
     )
     p.add_argument("--no-pgbench", action="store_true", help="skip the pgbench -N ceiling")
+    limiter_default = os.environ.get("LSP_RATE_LIMIT_ENABLED", "true").lower() in ("1", "true", "on", "yes")
+    p.add_argument(
+        "--rate-limit",
+        choices=("on", "off"),
+        default="on" if limiter_default else "off",
+        help="the per-credential rate limiter (LSP_RATE_LIMIT_ENABLED): on, every request takes a place in its "
+        "Redis window (with a limit too high to refuse any); off, no limiter (default: on, or the environment's)",
+    )
     p.add_argument(
         "--quiet-wait",
         type=float,
@@ -116,6 +125,12 @@ async def run(args: argparse.Namespace) -> int:
             "LSP_MERCHANT_CACHE_SECONDS": str(args.merchant_cache_seconds),
             "LSP_DB_POOL_SIZE": str(args.db_pool_size),
             "LSP_LOG_LEVEL": "WARNING",
+            # on: the limiter's Redis round trips are measured, never a refusal. The bench has one merchant, whose
+            # moving window holds every request of the window: a 1-second window keeps it at a few hundred
+            # entries, near what a real credential's 100-a-minute window holds, rather than a minute of load
+            "LSP_RATE_LIMIT_ENABLED": "true" if args.rate_limit == "on" else "false",
+            "LSP_RATE_LIMIT_PER_MINUTE": "1000000000",
+            "LSP_RATE_LIMIT_WINDOW_SECONDS": "1",
             "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(tmp, "simulator-accounts.json"),
             "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
         }
@@ -139,6 +154,7 @@ async def run(args: argparse.Namespace) -> int:
         "db_pool_size": args.db_pool_size,
         "db_max_overflow": 10,
         "merchant_cache_seconds": args.merchant_cache_seconds,
+        "rate_limit": args.rate_limit,
         "database": pg.pg_conn_kwargs(args.database_url)["database"],
         "redis_url": args.redis_url,
         "queue_prefix": prefix,
@@ -155,7 +171,7 @@ async def run(args: argparse.Namespace) -> int:
     console.print(f"code: {src['package']} at {src['commit'][:10] or '?'}{dirty}")
     console.print(
         f"phases: concurrency {args.concurrency} × gateways {args.gateways}, {args.warmup:g} s warm-up + "
-        f"{args.seconds} s each; pgbench -N {'on' if use_pgbench else 'off'}; "
+        f"{args.seconds} s each; pgbench -N {'on' if use_pgbench else 'off'}; rate limiter {args.rate_limit}; "
         f"profile {'on' if args.profile else 'off'}"
     )
 

@@ -9,6 +9,8 @@ from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
+from lightspeedpay.kyc.admin_api import router as admin_kyc_router
+from lightspeedpay.kyc.api import router as kyc_router
 from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
@@ -20,6 +22,11 @@ from lightspeedpay.monitoring.audit_api import router as admin_audit_router
 from lightspeedpay.notifications.api import admin_router as admin_whatsapp_router
 from lightspeedpay.notifications.api import router as whatsapp_router
 from lightspeedpay.payments.api import router as payments_router
+from lightspeedpay.people.admin_api import admin_router as admin_users_router
+from lightspeedpay.people.admin_api import merchant_team_router as admin_merchant_team_router
+from lightspeedpay.people.api import merchant_router as merchant_team_router
+from lightspeedpay.people.api import router as account_router
+from lightspeedpay.people.login_api import router as auth_router
 from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
@@ -29,6 +36,8 @@ from lightspeedpay.settlements.admin_api import router as admin_settlements_rout
 from lightspeedpay.settlements.api import router as settlements_router
 from lightspeedpay.streams.api import admin_router as admin_streams_router
 from lightspeedpay.streams.api import merchant_router as merchant_streams_router
+from lightspeedpay.usage.admin_api import router as admin_usage_router
+from lightspeedpay.usage.api import router as usage_router
 from lightspeedpay.webhooks.api import router as merchant_webhooks_router
 
 router = APIRouter()
@@ -61,6 +70,15 @@ for _router in (
     merchant_streams_router,
     analytics_router,
     admin_analytics_router,
+    account_router,
+    admin_users_router,
+    admin_merchant_team_router,
+    merchant_team_router,
+    usage_router,
+    admin_usage_router,
+    auth_router,
+    kyc_router,
+    admin_kyc_router,
     credentials_router,
 ):
     router.include_router(_router)

@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 # tasks: the handlers' registry tells enqueue which queue each job runs on
 from lightspeedpay import __version__, http_errors, tasks  # noqa: F401
 from lightspeedpay.api import router as api_router
+from lightspeedpay.checkout.cors import CheckoutCorsMiddleware
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
@@ -17,17 +18,22 @@ from lightspeedpay.kit import http, metrics
 from lightspeedpay.kit import logging as lsp_logging
 from lightspeedpay.kit.parsing import require_json_media_type
 from lightspeedpay.kit.request_context import RequestContextMiddleware
+from lightspeedpay.kit.security_headers import SecurityHeadersMiddleware
 from lightspeedpay.monitoring.metrics import process_exited
+from lightspeedpay.ratelimit.limiter import rate_limiter
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
 from lightspeedpay.streams.hub import hub as stream_hub
 from lightspeedpay.url_guard import RejectNulInUrl
+from lightspeedpay.usage.recorder import UsageMiddleware, flushing
 
 
 @asynccontextmanager
 async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     metrics.PROCESSES.labels("api").set(1)
-    yield
+    async with flushing():  # API usage counts reach their rollup every few seconds, and at shutdown
+        yield
     process_exited()
+    await rate_limiter.close()
     await stream_hub.close()
     await queues.close()
     await http.close()
@@ -51,7 +57,15 @@ def create_app() -> FastAPI:
         dependencies=[Depends(require_json_media_type)],
     )
     http_errors.install(app)
+    # innermost first: usage counting sees the matched route and the merchant the request acted for
+    app.add_middleware(UsageMiddleware)
+    app.add_middleware(CheckoutCorsMiddleware)  # the only CORS: the checkout, for registered origins
     app.add_middleware(RejectNulInUrl)
+    # security headers and the rate limiter's RateLimit-* fields on every answer, a refusal included
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        hsts_max_age=settings.hsts_max_age_seconds if settings.env == "production" else None,
+    )
     # outermost: every answer, an error included, carries the request id, and every log line names it
     app.add_middleware(RequestContextMiddleware)
     http_errors.register_surface("/v1/", razorpay_errors.render)

@@ -220,7 +220,72 @@ class Settings(BaseSettings):
     session_cookie: str = "lsp_session"
     session_idle_minutes: float = 30.0  # a browser session unused this long ends
     session_absolute_hours: float = 12.0  # and every session ends this long after login
+    support_refund_limit: int = 1_000_000  # paise (₹10,000): a merchant's support role refunds up to this
     reauth_seconds: float = 600.0  # sensitive actions need a login or re-authentication this recent
+    # every operator must turn on two-factor authentication (TOTP): one without it can log in, set it up and
+    # nothing else. Off by default in development and test so the demo logins work with a password alone;
+    # turn it on in production. (Merchants require it for their team with clients.require_2fa.)
+    operators_require_2fa: bool = False
+    # lockout: this many failed logins in a row lock the account for login_lockout_minutes, and each further
+    # failure after a lock ends locks it again for twice as long (at most login_lockout_max_hours); a successful
+    # login resets the count. A locked account answers exactly like a wrong password.
+    login_max_failures: int = 5
+    login_lockout_minutes: float = 15.0
+    login_lockout_max_hours: float = 24.0
+    totp_issuer: str = "LightSpeedPay"  # the name authenticator apps show next to the code
+
+    # email (issue 10): sent through the outbox by the email-notifications queue to this SMTP server.
+    # smtp://[user:password@]host:port (plain), smtp+starttls://… (STARTTLS) or smtps://… (TLS from the start); the
+    # URL's password is a secret, never logged. The default is the loopback stand-in that `lightspeedpay up` runs.
+    smtp_url: str = "smtp://127.0.0.1:8925"
+    smtp_timeout_seconds: float = 10.0
+    email_from: str = "LightSpeedPay <no-reply@lightspeedpay.local>"
+    email_retry_backoff: str = "10,60,300,900"  # seconds before attempts 2… (connection errors, SMTP 4xx)
+    smtp_standin_port: int = 8925  # the loopback SMTP stand-in (devtools/smtp.py): SMTP here
+    smtp_standin_http_port: int = 8926  # and its read API (GET /_smtp/messages?to=…) here
+    # links in emails open pages under this URL (the consoles); empty: LSP_PUBLIC_BASE_URL
+    email_link_base_url: str = ""
+    # one-time tokens sent by email: how long each stays valid (each works once)
+    verify_email_token_hours: float = 48.0
+    reset_password_token_minutes: float = 60.0
+    invitation_token_days: float = 7.0
+    # a second verification or reset email to one address within this many seconds is not sent (mail bombing)
+    email_token_resend_seconds: float = 60.0
+    # rate limits (issue 10): a moving window in Redis (the `limits` library). Each API credential (and each person
+    # acting for a merchant) may make this many requests per window; a merchant's own
+    # clients.rate_limit_per_minute overrides it (operators set it through PATCH /api/v1/admin/merchants/{id})
+    rate_limit_enabled: bool = True
+    rate_limit_per_minute: int = 100
+    rate_limit_window_seconds: int = 60  # the window the per-minute limits count in (shorter only in tests)
+    # the Redis of the counters (empty: LSP_REDIS_URL); if it does not answer within the timeout the request is
+    # served anyway (fail open) and a warning is logged (at most one per LSP_RATE_LIMIT_WARN_SECONDS)
+    rate_limit_redis_url: str = ""
+    rate_limit_timeout_seconds: float = 0.1
+    rate_limit_warn_seconds: float = 60.0
+    # login and signup, per caller IP and per account (email), in their own windows
+    login_limit_per_ip: int = 30
+    login_limit_per_account: int = 10
+    login_limit_window_seconds: int = 900
+    signup_limit_per_ip: int = 10
+    signup_limit_per_account: int = 3
+    signup_limit_window_seconds: int = 3600
+    # API usage analytics (issue 10): each API process counts requests in memory and adds them to the daily
+    # rollup this often (and at shutdown)
+    usage_flush_seconds: float = 5.0
+    usage_max_range_days: int = 92  # the longest date range GET /api/v1/merchant/usage answers
+    # Strict-Transport-Security max-age, sent only when LSP_ENV=production
+    hsts_max_age_seconds: int = 31_536_000
+
+    # onboarding and KYC (issue 10)
+    # where KYC documents are kept (the local-folder storage; kyc/storage.py describes the S3-compatible seam)
+    kyc_storage_dir: str = ".lsp/kyc-documents"
+    kyc_max_document_bytes: int = 5 * 1024 * 1024  # larger uploads get 413
+    # a penny drop passes when the name at the bank matches the business name at least this well (0-100)
+    kyc_name_match_threshold: float = 80.0
+    # the penny-drop provider (PayU-style verifyAccount); unset: the PSP simulator's stand-in
+    kyc_penny_drop_url: str | None = None
+    kyc_penny_drop_token: str = "dev-penny-drop-token"
+    kyc_penny_drop_merchant_id: str = "1111594"
 
     @field_validator("webhook_retry_schedule")
     @classmethod
@@ -249,22 +314,30 @@ class Settings(BaseSettings):
         return [float(part) for part in self.slack_retry_backoff.split(",") if part.strip()]
 
     @property
+    def email_backoff(self) -> list[float]:
+        return [float(part) for part in self.email_retry_backoff.split(",") if part.strip()]
+
+    @property
+    def email_link_base(self) -> str:
+        return (self.email_link_base_url or self.public_base_url).rstrip("/")
+
+    @property
     def simulator_url(self) -> str:
         return f"http://{self.simulator_host}:{self.simulator_port}"
 
     def check_production(self) -> None:
         if self.env == "production" and DEV_ENCRYPTION_KEY.split(":")[1] in self.encryption_keys:
             raise RuntimeError("LSP_ENCRYPTION_KEYS holds the development key; set a real key in production")
-        if self.env == "production" and any(
-            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
-            for part in self.jwt_keys.split(",")
-        ):
-            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
         if self.env == "production" and (self.admin_token == "dev-admin-token" or len(self.admin_token) < 24):
             raise RuntimeError(
                 "LSP_ADMIN_TOKEN is the development default or shorter than 24 characters; "
                 "set a long random token in production"
             )
+        if self.env == "production" and any(
+            part.partition(":")[2] == "dev-jwt-key-not-for-production-use-0000000000" or len(part) < 40
+            for part in self.jwt_keys.split(",")
+        ):
+            raise RuntimeError("LSP_JWT_KEYS holds the development key or a short one; set long random keys")
 
 
 @lru_cache

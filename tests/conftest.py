@@ -13,6 +13,7 @@ _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
 WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
 SLACK_PORT = _free_port()  # the Slack incoming-webhook stand-in
+SMTP_PORT, SMTP_HTTP_PORT = _free_port(), _free_port()  # the SMTP stand-in: SMTP, and its read API
 TEST_ENV = {
     "LSP_ENV": "test",
     "LSP_DATABASE_URL": os.environ.get(
@@ -25,6 +26,7 @@ TEST_ENV = {
     "LSP_SIMULATOR_PORT": str(SIM_PORT),
     "LSP_RECEIVER_PORT": str(RECEIVER_PORT),
     "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(_TMP, "simulator-accounts.json"),
+    "LSP_KYC_STORAGE_DIR": os.path.join(_TMP, "kyc-documents"),
     "LSP_WEBHOOK_RETRY_SCHEDULE": "1,1,1,1",
     "LSP_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",  # the receiver is on loopback
     "LSP_SWEEPER_INTERVAL_SECONDS": "1",
@@ -49,6 +51,12 @@ TEST_ENV = {
     "LSP_SLACK_WEBHOOK_URL": f"http://127.0.0.1:{SLACK_PORT}/services/TTEST0000/BTEST0000/test-slack-token-{uuid.uuid4().hex[:8]}",
     "LSP_SLACK_RETRY_BACKOFF": "1,1,1",
     "LSP_SLACK_TIMEOUT_SECONDS": "2",
+    "LSP_SMTP_STANDIN_PORT": str(SMTP_PORT),
+    "LSP_SMTP_STANDIN_HTTP_PORT": str(SMTP_HTTP_PORT),
+    "LSP_SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+    "LSP_SMTP_TIMEOUT_SECONDS": "3",
+    "LSP_EMAIL_RETRY_BACKOFF": "1,1,1,1",
+    "LSP_EMAIL_TOKEN_RESEND_SECONDS": "0",
     # the alert rules run often, so that a test sees an alert open and resolve in seconds
     "LSP_ALERT_RULES_SECONDS": "2",
     "LSP_ALERT_SLA_SECONDS": "2",
@@ -58,6 +66,16 @@ TEST_ENV = {
     "LSP_WORKER_HEARTBEAT_SECONDS": "2",
     "LSP_SCHEDULER_HEARTBEAT_SECONDS": "2",
     "LSP_SCHEDULER_STANDBY_POLL_SECONDS": "1",
+    # the suite's load, fuzz and chaos tests make hundreds of requests per merchant a minute: the platform's default
+    # limit is lifted here, and the rate-limit tests give their merchants a limit of their own (tests/ratelimit)
+    "LSP_RATE_LIMIT_PER_MINUTE": "1000000",
+    # every test logs in and signs up from 127.0.0.1: the per-IP limits are lifted, the per-account ones kept
+    # above what one test's account needs (tests/ratelimit/test_login_limits.py sets the real defaults)
+    "LSP_LOGIN_LIMIT_PER_IP": "1000000",
+    "LSP_LOGIN_LIMIT_PER_ACCOUNT": "100",
+    "LSP_SIGNUP_LIMIT_PER_IP": "1000000",
+    "LSP_SIGNUP_LIMIT_PER_ACCOUNT": "100",
+    "LSP_USAGE_FLUSH_SECONDS": "0.5",  # usage counts reach the rollup quickly
 }
 os.environ.update(TEST_ENV)  # before anything reads the settings
 

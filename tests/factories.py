@@ -31,6 +31,7 @@ async def create_merchant(
     name: str | None = None,
     fee_percent: Decimal | None = None,
     suspend_threshold: int | None = None,
+    kyc_status: str = "activated",
     **settings: Any,
 ) -> NewMerchant:
     """`settings`: more of merchant_service.create's options (warn_threshold, whatsapp_phone, ...)."""
@@ -42,6 +43,7 @@ async def create_merchant(
         webhook_url=webhook_url,
         fee_percent=fee_percent,
         suspend_threshold=suspend_threshold,
+        kyc_status=kyc_status,  # onboarded by an operator unless the test says otherwise
         **settings,
     )
     await session.commit()
@@ -113,36 +115,6 @@ def add_transaction(
     gateway.volume_month = month
     session.add(txn)
     return txn
-
-
-async def merchant_person(
-    session: AsyncSession, client_id: uuid.UUID, *, role: str = "owner", authenticated_ago: float = 0
-) -> tuple[str, dict[str, str]]:
-    """A person of the merchant's team with a live refresh-token family, and the `Authorization: Bearer` header
-    of an access token issued to them `authenticated_ago` seconds after their login (as POST /api/v1/auth/login
-    would give). Returns (email, headers)."""
-    from datetime import UTC, datetime, timedelta
-
-    from lightspeedpay.identity import tokens
-    from lightspeedpay.models import MerchantMembership, RefreshToken, User
-
-    email = f"p{secrets.token_hex(4)}@shop.example"
-    user = User(id=uuid.uuid4(), email=email, email_verified_at=datetime.now(UTC))
-    session.add(user)
-    await session.flush()
-    session.add(MerchantMembership(user_id=user.id, client_id=client_id, role=role))
-    family = uuid.uuid4()
-    session.add(
-        RefreshToken(
-            family_id=family,
-            user_id=user.id,
-            token_hash=tokens.digest(tokens.new_token(tokens.REFRESH_PREFIX)),
-            expires_at=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
-    await session.commit()
-    token, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time() - authenticated_ago)
-    return email, {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

@@ -75,6 +75,11 @@ class Platform:
         """The Slack stand-in's base URL (its control endpoints are under /_slack/)."""
         return f"http://127.0.0.1:{self.env['LSP_SLACK_STANDIN_PORT']}"
 
+    @property
+    def smtp_url(self) -> str:
+        """The SMTP stand-in's read API (GET /_smtp/messages?to=…)."""
+        return f"http://127.0.0.1:{self.env['LSP_SMTP_STANDIN_HTTP_PORT']}"
+
     def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
@@ -115,6 +120,7 @@ def platform() -> Iterator[Platform]:
     p.start("receiver", "receiver")
     p.start("whatsapp", "whatsapp-standin")
     p.start("slack", "slack-standin")
+    p.start("smtp", "smtp-standin")
     p.start("worker", "worker")
     p.start("scheduler", "scheduler")
     try:
@@ -123,6 +129,7 @@ def platform() -> Iterator[Platform]:
         wait_http(f"{p.receiver_url}/_receiver/endpoints/x/deliveries", 30)
         wait_http(f"{p.whatsapp_url}/_wa/health", 30)
         wait_http(f"{p.slack_url}/_slack/health", 30)
+        wait_http(f"{p.smtp_url}/_smtp/health", 30)
         yield p
     finally:
         p.stop_all()

@@ -129,8 +129,8 @@ class CliResult:
     stderr: str
 
 
-async def cli(platform: Platform, *args: str, timeout: float = 120) -> CliResult:
-    """`lightspeedpay …` as an operator runs it, against the test platform's database."""
+async def cli(platform: Platform, *args: str, timeout: float = 120, stdin: str | None = None) -> CliResult:
+    """`lightspeedpay …` as an operator runs it, against the test platform's database; `stdin` is typed in."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -138,10 +138,13 @@ async def cli(platform: Platform, *args: str, timeout: float = 120) -> CliResult
         *args,
         env=platform.env,
         cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    out, err = await asyncio.wait_for(
+        proc.communicate(stdin.encode() if stdin is not None else None), timeout
+    )
     assert proc.returncode is not None
     return CliResult(proc.returncode, out.decode(), err.decode())
 

@@ -108,7 +108,9 @@ async def reset_and_seed(conn: Any, gateways: int) -> dict[str, str]:
     tables = await app_tables(conn)
     await conn.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
     async with sessionmaker()() as session:
-        new = await merchant_service.create(session, company_name="Bench Merchant", webhook_url=None)
+        new = await merchant_service.create(
+            session, company_name="Bench Merchant", webhook_url=None, kyc_status="activated"
+        )
         for i in range(gateways):
             await gateway_service.add(
                 session,

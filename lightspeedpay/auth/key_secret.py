@@ -16,6 +16,7 @@ from lightspeedpay.auth.signature import admitted, read_body
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Unauthorized
 from lightspeedpay.kit.signing import equal
+from lightspeedpay.ratelimit.guards import limit_api_caller
 
 # compared against when the key is unknown, so an unknown key costs the same as a wrong secret
 _NO_SECRET = "0" * 64
@@ -58,6 +59,8 @@ async def authenticate(request: Request) -> MerchantAuth:
     if merchant is None or not matched:
         raise Unauthorized("The api key provided is invalid")
     merchant = await admitted(merchant, request)
+    request.state.merchant = merchant  # whom the request's usage counts for
+    await limit_api_caller(request, merchant.rate_limit_caller, merchant.rate_limit_per_minute)
     request.state.raw_body = await read_body(request)
     return merchant
 

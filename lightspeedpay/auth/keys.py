@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lightspeedpay.auth.repository import SecretColumns, secret_repo
 from lightspeedpay.kit.crypto import KeyRing, keyring
-from lightspeedpay.models import ApiCredentialSecret, Client, PaymentGateway, WebhookEndpoint
+from lightspeedpay.models import ApiCredentialSecret, Client, Email, PaymentGateway, User, WebhookEndpoint
 
 # (done, total) rows, after each batch
 Progress = Callable[[int, int], None]
@@ -28,6 +28,8 @@ SECRET_COLUMNS: tuple[SecretColumns, ...] = (
     SecretColumns(ApiCredentialSecret, ("secret_enc",)),
     SecretColumns(PaymentGateway, ("credentials_enc",)),
     SecretColumns(WebhookEndpoint, ("secret_enc", "previous_secret_enc")),
+    SecretColumns(Email, ("text_enc", "html_enc")),  # unsent emails' bodies hold one-time links
+    SecretColumns(User, ("totp_secret_enc",)),
 )
 
 

@@ -40,11 +40,18 @@ class MerchantAuth:
     # what this request may do: a signed request's API credential has API_CREDENTIAL_PERMISSIONS; a person
     # acting for the merchant (session or access token) has their role's
     permissions: frozenset[str] = API_CREDENTIAL_PERMISSIONS
+    support_refund_limit: int | None = None  # the merchant's own cap for its support role, if it set one
     user_id: uuid.UUID | None = None  # the person, when one acts (not the API credential)
     user_email: str | None = None
     role: str | None = None
     # Unix time the person last proved who they are (login or re-authentication): sensitive actions need it recent
     authenticated_at: float | None = None
+    rate_limit_per_minute: int | None = None  # None: LSP_RATE_LIMIT_PER_MINUTE
+
+    @property
+    def rate_limit_caller(self) -> str:
+        """Whose requests one rate limit counts: the person acting, or the API credential (each mode's key its own)."""
+        return f"user:{self.user_id}" if self.user_id else f"key:{self.key_id or self.client_key}"
 
     @property
     def actor(self) -> str:
@@ -123,12 +130,19 @@ class PrincipalService:
                 for s in secrets
             ),
             ip_allowlist=tuple(credential.ip_allowlist),
+            support_refund_limit=client.support_refund_limit,
+            rate_limit_per_minute=client.rate_limit_per_minute,
         )
         self._cache[key_id] = (now + get_settings().merchant_cache_seconds, auth)
         return auth
 
-    def forget(self, key_id: str) -> None:
-        self._cache.pop(key_id, None)
+    def forget(self, key: str) -> None:
+        """Drop a key id from the cache; given a merchant's client_key, every key of that merchant (its status,
+        KYC state or settings changed)."""
+        self._cache.pop(key, None)
+        for key_id, (_, auth) in list(self._cache.items()):
+            if auth.client_key == key:
+                self._cache.pop(key_id, None)
 
 
 principal_service = PrincipalService()

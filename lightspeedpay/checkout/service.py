@@ -82,6 +82,11 @@ class CheckoutService:
         )
         return CheckoutOrder(order=order, client=client, methods=METHODS.get(provider or "", []))
 
+    async def registered_origins(self, session: AsyncSession, order_public_id: str) -> list[str]:
+        """The origins the order's merchant registered for its checkout (none for an unknown order)."""
+        found = await order_repo.with_merchant(session, order_public_id)
+        return list(found[1].checkout_origins) if found else []
+
     async def latest_payment_id(self, session: AsyncSession, checkout: CheckoutOrder) -> str:
         payment_id = await transaction_repo.latest_payment_id_of_order(session, checkout.order.id)
         if payment_id is None:

@@ -13,9 +13,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -27,11 +27,13 @@ merchant_app = typer.Typer(help="Merchants.", no_args_is_help=True)
 gateway_app = typer.Typer(help="The gateway pool.", no_args_is_help=True)
 simulate_app = typer.Typer(help="Act as a payer against the PSP simulator.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for secrets at rest.", no_args_is_help=True)
+user_app = typer.Typer(help="People who log in: operator staff.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(merchant_app, name="merchant")
 app.add_typer(gateway_app, name="gateway")
 app.add_typer(simulate_app, name="simulate")
 app.add_typer(keys_app, name="keys")
+app.add_typer(user_app, name="user")
 from lightspeedpay.ledger.cli import ledger_app  # noqa: E402 - the sub-commands live with their domains
 from lightspeedpay.settlements.cli import settlements_app  # noqa: E402
 
@@ -176,6 +178,23 @@ def slack_standin(port: int = typer.Option(None)) -> None:
     )
 
 
+@app.command("smtp-standin")
+def smtp_standin(
+    port: int = typer.Option(None, help="HTTP port of the read API (LSP_SMTP_STANDIN_HTTP_PORT)"),
+    smtp_port: int = typer.Option(None, help="SMTP port (LSP_SMTP_STANDIN_PORT)"),
+) -> None:
+    """Run the loopback SMTP stand-in: a real SMTP server that keeps the emails it takes, readable over HTTP at
+    /_smtp/messages (demo and tests)."""
+    if smtp_port:
+        os.environ["LSP_SMTP_STANDIN_PORT"] = str(smtp_port)
+        get_settings.cache_clear()
+    _serve_loopback(
+        "lightspeedpay.devtools.smtp:create_app",
+        host="127.0.0.1",
+        port=port or get_settings().smtp_standin_http_port,
+    )
+
+
 @app.command()
 def shop(port: int = typer.Option(None)) -> None:
     """Run the demo merchant shop (uses checkout.js; LSP_SHOP_CLIENT_KEY / LSP_SHOP_CLIENT_SALT)."""
@@ -222,6 +241,7 @@ def merchant_create(
     """Create a merchant and print its credentials (shown once)."""
     from lightspeedpay.db import sessionmaker
     from lightspeedpay.merchants.service import merchant_service
+    from lightspeedpay.models.client import KycStatus
     from lightspeedpay.monitoring.audit import cli_actor
 
     async def run() -> dict[str, str | None]:
@@ -232,6 +252,7 @@ def merchant_create(
                 webhook_url=webhook_url,
                 fee_percent=Decimal(fee_percent) if fee_percent else None,
                 whatsapp_phone=whatsapp_phone,
+                kyc_status=KycStatus.ACTIVATED,  # an operator onboards it: audited with the creation
                 actor=cli_actor(),
             )
             await session.commit()
@@ -410,6 +431,98 @@ def keys_rotate(
     typer.echo(f"all secrets are under key {keyring().primary!r}")
 
 
+# ---- people ------------------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+_OPERATOR_ROLES_HELP = "owner, admin, operations, finance, support or viewer"
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _run_identity(step: Coroutine[Any, Any, T]) -> T:
+    """Run a login-service call; a refusal (weak password, taken email, last owner…) is one line on stderr."""
+    from lightspeedpay.db import engine
+    from lightspeedpay.errors import AppError
+
+    async def run() -> T:
+        try:
+            return await step
+        finally:
+            await engine().dispose()
+
+    try:
+        return asyncio.run(run())
+    except AppError as exc:
+        typer.echo(f"{exc.code}: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role", help=_OPERATOR_ROLES_HELP)],
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from the first line of stdin")
+    ] = False,
+) -> None:
+    """Make an operator (the first owner, then others): the password is asked for, or read from stdin."""
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
+
+    password = _password(password_stdin)
+
+    async def create() -> str:
+        async with unit_of_work() as session:
+            user = await login_service.create_operator(
+                session, email=email, password=password, role=role, name=name, actor=cli_actor()
+            )
+            return str(user.id)
+
+    user_id = _run_identity(create())
+    typer.echo(f"created {role} {email} ({user_id}); log in with POST /api/v1/auth/login")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    email: Annotated[str, typer.Option("--email")],
+    role: Annotated[str, typer.Option("--role", help=f"{_OPERATOR_ROLES_HELP}, or none")],
+) -> None:
+    """Change a person's operator role (`none` makes them no longer operator staff); never the last owner's."""
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
+
+    async def change() -> tuple[str | None, str | None]:
+        async with unit_of_work() as session:
+            return await login_service.set_operator_role(
+                session, email=email, role=None if role == "none" else role, actor=cli_actor()
+            )
+
+    before, after = _run_identity(change())
+    typer.echo(f"{email}: {before or 'none'} -> {after or 'none'}")
+
+
+@user_app.command("disable")
+def user_disable(email: Annotated[str, typer.Option("--email")]) -> None:
+    """Disable a person: they cannot log in, and every session and token of theirs ends now."""
+    from lightspeedpay.jobs.unit_of_work import unit_of_work
+    from lightspeedpay.monitoring.audit import cli_actor
+    from lightspeedpay.people.login_service import login_service
+
+    async def disable() -> None:
+        async with unit_of_work() as session:
+            await login_service.disable(session, email=email, actor=cli_actor())
+
+    _run_identity(disable())
+    typer.echo(f"{email} is disabled")
+
+
 # ---- the payer ---------------------------------------------------------------------------------------------
 
 
@@ -532,7 +645,7 @@ async def _checkout_url(transaction_id: str, wait: float) -> str:
 @app.command()
 def up(port: int = typer.Option(None, help="API port")) -> None:
     """Set up the database and demo data, then run the API, workers, scheduler, PSP simulator, a demo
-    merchant webhook receiver and the WhatsApp and Slack stand-ins together. Ctrl-C stops them all."""
+    merchant webhook receiver and the WhatsApp, Slack and SMTP stand-ins together. Ctrl-C stops them all."""
     from lightspeedpay.db_admin import create_database_if_missing, upgrade_database
     from lightspeedpay.devtools import demo
     from lightspeedpay.kit.readiness import wait_http
@@ -554,6 +667,8 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
     if s.slack_webhook_url == type(s).model_fields["slack_webhook_url"].default:
         # alerts go to the Slack stand-in started below, on whichever port it was given
         env["LSP_SLACK_WEBHOOK_URL"] = s.slack_webhook_url.replace(":8965/", f":{s.slack_standin_port}/")
+    if s.smtp_url == type(s).model_fields["smtp_url"].default:
+        env["LSP_SMTP_URL"] = f"smtp://127.0.0.1:{s.smtp_standin_port}"  # the SMTP stand-in started below
     exe = [sys.executable, "-m", "lightspeedpay.cli"]
     specs = {
         "api": [*exe, "api"],
@@ -564,6 +679,7 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         "shop": [*exe, "shop"],
         "whatsapp": [*exe, "whatsapp-standin"],
         "slack": [*exe, "slack-standin"],
+        "smtp": [*exe, "smtp-standin"],
     }
     procs = {name: subprocess.Popen(cmd, env=env) for name, cmd in specs.items()}
 
@@ -587,6 +703,12 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
         typer.echo(f"{exc}; is PostgreSQL or Redis down? stopping everything", err=True)
         stop()
     typer.echo(demo.banner(base, creds))
+    if s.smtp_url == type(s).model_fields["smtp_url"].default:
+        # the platform's email goes to the stand-in; say where to read it
+        typer.echo(
+            f"Emails (SMTP stand-in on 127.0.0.1:{s.smtp_standin_port}): "
+            f"http://127.0.0.1:{s.smtp_standin_http_port}/_smtp/messages"
+        )
     while True:
         for name, p in procs.items():
             if p.poll() is not None:

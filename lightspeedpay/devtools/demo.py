@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,13 +13,21 @@ from lightspeedpay.db import sessionmaker
 from lightspeedpay.gateways.provisioning import add_gateway, register_simulator_account
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service
+from lightspeedpay.identity.passwords import hash_password
+from lightspeedpay.identity.repository import identity_repo
 from lightspeedpay.merchants.credentials import credential_service
 from lightspeedpay.merchants.repository import credential_repo, merchant_repo
 from lightspeedpay.merchants.service import merchant_service
-from lightspeedpay.models import Client
+from lightspeedpay.models import Client, MerchantMembership, User
 from lightspeedpay.models.api_credential import Mode
+from lightspeedpay.models.client import KycStatus
+from lightspeedpay.monitoring import audit
 
 DEMO_MERCHANT = "Demo Store"
+# the demo's people: an operator who owns the platform, and the owner of the demo merchant (development only:
+# `up` refuses to seed them with LSP_ENV=production)
+DEMO_OPERATOR = ("operator@demo.lightspeedpay.test", "demo-operator-password")
+DEMO_MERCHANT_OWNER = ("owner@demo-store.test", "demo-merchant-password")
 
 
 async def credentials(session: AsyncSession) -> dict[str, Any] | None:
@@ -61,15 +71,23 @@ async def seed() -> dict[str, Any]:
                 session,
                 company_name=DEMO_MERCHANT,
                 webhook_url=f"http://127.0.0.1:{s.receiver_port}/webhooks/demo",
+                kyc_status=KycStatus.ACTIVATED,
                 actor="demo",
             )
             await session.commit()
             client = new.client
+        shop = f"http://127.0.0.1:{s.shop_port}"
+        if shop not in client.checkout_origins:  # a demo made before checkout origins existed
+            client.checkout_origins = [*client.checkout_origins, shop]
+            await session.commit()
         creds = {
             "client_id": str(client.id),
             **await _keys(session, client, make_test_secret=True),
             "webhook_secret": merchant_service.webhook_secret(client),
         }
+        await _seed_person(session, *DEMO_OPERATOR, operator_role="owner")
+        await _seed_person(session, *DEMO_MERCHANT_OWNER, merchant_id=client.id)
+        await session.commit()
         existing = {g.name: g for g in await gateway_repo.all(session)}
     for i, priority in ((1, 2), (2, 2), (3, 1)):
         name = f"sandbox_{i}"
@@ -90,6 +108,42 @@ async def seed() -> dict[str, Any]:
     return creds
 
 
+async def _seed_person(
+    session: AsyncSession,
+    email: str,
+    password: str,
+    *,
+    operator_role: str | None = None,
+    merchant_id: uuid.UUID | None = None,
+) -> None:
+    if get_settings().env == "production" or await identity_repo.user_by_email(session, email):
+        return
+    user = User(
+        email=email,
+        name="Demo " + ("operator" if operator_role else "merchant owner"),
+        password_hash=await hash_password(password),
+        email_verified_at=datetime.now(UTC),
+        password_changed_at=datetime.now(UTC),
+        operator_role=operator_role,
+    )
+    session.add(user)
+    await session.flush()
+    if merchant_id is not None:
+        session.add(MerchantMembership(user_id=user.id, client_id=merchant_id, role="owner"))
+    audit.record(
+        session,
+        actor="demo",
+        action="user.created",
+        target_type="user",
+        target_id=str(user.id),
+        after={
+            "email": email,
+            "operator_role": operator_role,
+            "merchant_id": merchant_id and str(merchant_id),
+        },
+    )
+
+
 def banner(base: str, creds: dict[str, Any]) -> str:
     s = get_settings()
     return f"""
@@ -100,6 +154,9 @@ LightSpeedPay is running.
   PSP simulator  {s.simulator_url}
   Webhook recv.  http://127.0.0.1:{s.receiver_port}/_receiver/endpoints/demo/deliveries
   Slack alerts   http://127.0.0.1:{s.slack_standin_port}/_slack/messages   (the stand-in's recorded messages)
+Demo logins (POST {base}/api/v1/auth/login)
+  operator       {DEMO_OPERATOR[0]} / {DEMO_OPERATOR[1]}   (role owner)
+  merchant       {DEMO_MERCHANT_OWNER[0]} / {DEMO_MERCHANT_OWNER[1]}   (owner of "{DEMO_MERCHANT}")
 Demo merchant "{DEMO_MERCHANT}"
   live key       client_key  {creds["client_key"]}
                  client_salt {creds["client_salt"]}

@@ -40,6 +40,7 @@ from lightspeedpay.identity.repository import identity_repo
 from lightspeedpay.kit.signing import equal
 from lightspeedpay.models import User
 from lightspeedpay.models.api_credential import Mode
+from lightspeedpay.ratelimit.guards import limit_api_caller
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MODE_HEADER = "X-Mode"
@@ -55,6 +56,10 @@ class ReauthenticationRequired(Forbidden):
 
 class PermissionDenied(Forbidden):
     code = "FORBIDDEN"
+
+
+class TwoFactorRequired(Forbidden):
+    code = "TWO_FACTOR_REQUIRED"
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,51 @@ async def _resolve_person(request: Request) -> Person | None:
     return Person(user, "session", row.id, row.authenticated_at.timestamp())
 
 
+async def require_two_factor(request: Request, found: Person) -> None:
+    """A person who must use two-factor authentication (every operator when LSP_OPERATORS_REQUIRE_2FA is on; the
+    team of a merchant with `require_2fa`) and has not turned it on may only set it up: every other route
+    answers 403 TWO_FACTOR_REQUIRED. One query, and only for people without TOTP; asked once per request."""
+    if found.user.totp_enabled_at is not None or getattr(request.state, "two_factor_checked", False):
+        return
+    if found.user.operator_role is not None and get_settings().operators_require_2fa:
+        missing = True
+    else:
+        async with sessionmaker()() as session:
+            missing = await identity_repo.member_of_2fa_merchant(session, found.user.id)
+    if missing:
+        raise TwoFactorRequired(
+            "Your account must use two-factor authentication: set it up first "
+            "(POST /api/v1/auth/2fa/setup, then POST /api/v1/auth/2fa/enable)."
+        )
+    request.state.two_factor_checked = True
+
+
+class PersonRequired:
+    """The declaration of the routes under `/api/v1/auth/` that any logged-in person may call (they act only on
+    that person's own sessions and settings, so they need no operator or merchant permission).
+    `two_factor_exempt` routes stay open to a person who must still set up two-factor authentication."""
+
+    def __init__(self, *, two_factor_exempt: bool = False) -> None:
+        self.two_factor_exempt = two_factor_exempt
+
+    async def __call__(self, request: Request) -> Person:
+        found = await person(request)
+        if found is None:
+            raise Unauthorized(
+                "Log in first (POST /api/v1/auth/login): send the session cookie or "
+                "`Authorization: Bearer <access token>`.",
+                field="Authorization",
+            )
+        if not self.two_factor_exempt:
+            await require_two_factor(request, found)
+        return found
+
+
+def person_required(*, two_factor_exempt: bool = False) -> Any:
+    """Depends(...) on the logged-in person; only for `/api/v1/auth/…` (tests/identity/test_route_permissions)."""
+    return Depends(PersonRequired(two_factor_exempt=two_factor_exempt))
+
+
 def _check_csrf(request: Request, cookie: str) -> None:
     """A cookie-authenticated unsafe request must carry the session's CSRF token in `X-CSRF-Token` (htmx sends it
     from `hx-headers`), and must not come from another site."""
@@ -184,6 +234,7 @@ async def authenticate_admin(request: Request) -> Operator:
         role = found.user.operator_role
         if role is None:
             raise PermissionDenied("This account is not operator staff.")
+        await require_two_factor(request, found)
         operator = Operator(
             name=found.user.email,
             role=role,
@@ -215,8 +266,9 @@ async def authenticate_admin(request: Request) -> Operator:
 CurrentAdmin = Annotated[Operator, Depends(authenticate_admin)]
 
 
-class OperatorPermission:
-    """A route's declared operator permission: a fixed one, or `resource:read|write` by the request's method."""
+class Permission:
+    """A route's declared permission: a fixed one, or `resource:read|write` by the request's method. Each side's
+    subclass resolves its caller (a typed dependency FastAPI caches per request) and asks `check`."""
 
     def __init__(self, *, permission: str | None = None, resource: str | None = None) -> None:
         assert (permission is None) != (resource is None)
@@ -226,10 +278,15 @@ class OperatorPermission:
     def needed(self, method: str) -> str:
         return self.permission or permission_for(str(self.resource), method)
 
+    def check(self, method: str, permissions: frozenset[str], who: str) -> None:
+        needed = self.needed(method)
+        if needed not in permissions:
+            raise PermissionDenied(f"{who} does not allow {needed}.")
+
+
+class OperatorPermission(Permission):
     async def __call__(self, request: Request, operator: CurrentAdmin) -> Operator:
-        needed = self.needed(request.method)
-        if needed not in operator.permissions:
-            raise PermissionDenied(f"Your role ({operator.role}) does not allow {needed}.")
+        self.check(request.method, operator.permissions, f"Your role ({operator.role})")
         return operator
 
 
@@ -255,6 +312,8 @@ async def authenticate_merchant(request: Request) -> MerchantAuth:
     else:
         merchant = await _member(request)
     request.state.merchant = merchant
+    # per credential, or per person (a person acting for several merchants has one allowance)
+    await limit_api_caller(request, merchant.rate_limit_caller, merchant.rate_limit_per_minute)
     return merchant
 
 
@@ -266,6 +325,7 @@ async def _member(request: Request) -> MerchantAuth:
     found = await person(request)
     if found is None:
         raise Unauthorized("Sign the request with your API credential, or log in.", field="Authorization")
+    await require_two_factor(request, found)
     async with sessionmaker()() as session:
         memberships = await identity_repo.memberships(session, found.user.id)
         chosen = request.headers.get("x-merchant-id")
@@ -314,20 +374,10 @@ def request_mode(request: Request) -> str:
 CurrentMerchant = Annotated[MerchantAuth, Depends(authenticate_merchant)]
 
 
-class MerchantPermission:
-    def __init__(self, *, permission: str | None = None, resource: str | None = None) -> None:
-        assert (permission is None) != (resource is None)
-        self.permission = permission
-        self.resource = resource
-
-    def needed(self, method: str) -> str:
-        return self.permission or permission_for(str(self.resource), method)
-
+class MerchantPermission(Permission):
     async def __call__(self, request: Request, merchant: CurrentMerchant) -> MerchantAuth:
-        needed = self.needed(request.method)
-        if needed not in merchant.permissions:
-            who = f"Your role ({merchant.role})" if merchant.role else "An API credential"
-            raise PermissionDenied(f"{who} does not allow {needed}.")
+        who = f"Your role ({merchant.role})" if merchant.role else "An API credential"
+        self.check(request.method, merchant.permissions, who)
         return merchant
 
 
@@ -355,20 +405,11 @@ def require_recent_login(authenticated_at: float | None, *, is_person: bool) -> 
         )
 
 
-class KeySecretPermission:
+class KeySecretPermission(Permission):
     """The Razorpay-compatible face (`/v1`) is for merchants' servers: key id and secret only, no people."""
 
-    def __init__(self, *, resource: str) -> None:
-        self.permission: str | None = None
-        self.resource = resource
-
-    def needed(self, method: str) -> str:
-        return permission_for(self.resource, method)
-
     async def __call__(self, request: Request, merchant: KeySecretMerchant) -> MerchantAuth:
-        needed = self.needed(request.method)
-        if needed not in merchant.permissions:
-            raise PermissionDenied(f"An API credential does not allow {needed}.")
+        self.check(request.method, merchant.permissions, "An API credential")
         return merchant
 
 

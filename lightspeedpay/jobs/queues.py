@@ -18,6 +18,8 @@ WHATSAPP_NOTIFICATIONS = "whatsapp-notifications"
 SETTLEMENTS = "settlements"
 REFUNDS = "refunds"
 SLACK_NOTIFICATIONS = "slack-notifications"  # alerts to the operator's Slack
+KYC = "kyc"  # onboarding checks with outside providers: the penny drop
+EMAIL_NOTIFICATIONS = "email-notifications"  # invitations, verification, password resets (SMTP)
 QUEUE_NAMES = (
     TRANSACTION_PROCESSING,
     WEBHOOK_PROCESSING,
@@ -26,6 +28,8 @@ QUEUE_NAMES = (
     SETTLEMENTS,
     REFUNDS,
     SLACK_NOTIFICATIONS,
+    KYC,
+    EMAIL_NOTIFICATIONS,
 )
 
 # BullMQ keeps a bounded tail of finished jobs for monitoring; PostgreSQL keeps the history. A job whose handler

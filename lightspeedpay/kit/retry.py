@@ -13,6 +13,7 @@ that the retries of many jobs that failed together (a PSP outage) do not come ba
 | `merchant_webhook` | a merchant endpoint answers 408/429/5xx/3xx or nothing | `LSP_WEBHOOK_RETRY_SCHEDULE` (1 m, 5 m, 30 m, 2 h) | 5 | delivery `failed` |
 | `whatsapp` | the WhatsApp Cloud API answers 5xx or times out | `LSP_WA_RETRY_BACKOFF` (30 s, 2 m, 10 m) | 4 | notice `failed` |
 | `slack` | Slack's incoming webhook answers 5xx or 429, or nothing | `LSP_SLACK_RETRY_BACKOFF` (10 s, 1 m, 5 m, 15 m; a 429's Retry-After up to `LSP_SLACK_RETRY_AFTER_MAX_SECONDS`) | 5 | message `failed` |
+| `email` | the SMTP server cannot be reached, times out or answers 4xx | `LSP_EMAIL_RETRY_BACKOFF` (10 s, 1 m, 5 m, 15 m) | 5 | email `failed` |
 """
 
 from __future__ import annotations
@@ -81,3 +82,7 @@ def whatsapp() -> RetryPolicy:
 
 def slack() -> RetryPolicy:
     return RetryPolicy("slack", tuple(get_settings().slack_backoff))
+
+
+def email() -> RetryPolicy:
+    return RetryPolicy("email", tuple(get_settings().email_backoff))

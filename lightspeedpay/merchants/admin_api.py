@@ -34,6 +34,8 @@ def _out(client: Client, wallet: Wallet) -> MerchantOut:
         whatsapp_phone=client.whatsapp_phone,
         whatsapp_txn_updates=client.whatsapp_txn_updates,
         settle_dues_from_settlement=client.settle_dues_from_settlement,
+        rate_limit_per_minute=client.rate_limit_per_minute,
+        checkout_origins=list(client.checkout_origins),
         created_at=client.created_at,
     )
 
@@ -52,8 +54,8 @@ async def get_merchant(merchant_id: str, session: ReadSession) -> MerchantOut:
     "/{merchant_id}",
     response_model=MerchantOut,
     responses={404: {"description": "NOT_FOUND"}, 422: {"description": "VALIDATION_ERROR"}},
-    summary="Change dues thresholds, fee, WhatsApp number and settlement deduction; a new suspend_threshold "
-    "suspends or resumes the merchant at once",
+    summary="Change dues thresholds, fee, WhatsApp number, settlement deduction, API rate limit and checkout "
+    "origins; a new suspend_threshold suspends or resumes the merchant at once",
     openapi_extra={
         "requestBody": {
             "required": True,

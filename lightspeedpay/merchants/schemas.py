@@ -7,7 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from lightspeedpay.kit.origins import normalized_origin
 
 Threshold = Annotated[StrictInt, Field(gt=0, le=10**15, description="paise")]
 WhatsAppPhone = Annotated[
@@ -18,6 +20,16 @@ WhatsAppPhone = Annotated[
         description="E.164 without spaces: country code and number",
     ),
 ]
+
+CheckoutOrigin = Annotated[
+    str,
+    Field(max_length=200, examples=["https://shop.example.in"]),
+    AfterValidator(normalized_origin),
+]
+
+
+def _unique(origins: list[str]) -> list[str]:
+    return list(dict.fromkeys(origins))  # the first of each, in the order given
 
 
 class WalletOut(BaseModel):
@@ -60,6 +72,16 @@ class MerchantSettingsUpdate(BaseModel):
     warn_threshold: Threshold | None = None
     suspend_threshold: Threshold | None = None
     fee_percent: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)] | None = None
+    # null: back to LSP_RATE_LIMIT_PER_MINUTE
+    rate_limit_per_minute: Annotated[StrictInt, Field(ge=1, le=1_000_000)] | None = Field(
+        default=None, description="API requests per minute per credential; null: the platform default"
+    )
+    checkout_origins: (
+        Annotated[list[CheckoutOrigin], Field(max_length=20), AfterValidator(_unique)] | None
+    ) = Field(
+        default=None,
+        description="origins (scheme://host[:port]) that may frame the hosted checkout and call it from a browser",
+    )
 
 
 class MerchantOut(BaseModel):
@@ -74,6 +96,10 @@ class MerchantOut(BaseModel):
     whatsapp_phone: str | None
     whatsapp_txn_updates: bool
     settle_dues_from_settlement: bool
+    rate_limit_per_minute: int | None = Field(
+        description="null: the platform default (LSP_RATE_LIMIT_PER_MINUTE)"
+    )
+    checkout_origins: list[str]
     created_at: datetime
 
 

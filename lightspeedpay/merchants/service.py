@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.auth.principal import principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
@@ -45,12 +46,13 @@ class MerchantService:
         whatsapp_phone: str | None = None,
         whatsapp_txn_updates: bool = False,
         settle_dues_from_settlement: bool = False,
-        kyc_status: str = KycStatus.ACTIVATED,
+        checkout_origins: list[str] | None = None,
+        kyc_status: str,
         actor: str | None = None,
     ) -> NewMerchant:
-        """Both API credentials come with it: test, and live (its key id is the client_key). `kyc_status`: a
-        merchant an operator onboards (the CLI, the demo, tests) is activated at once, so its live key works; a
-        self-signup passes `draft` and gets a live key id with no secret until its KYC is activated.
+        """Both API credentials come with it: test, and live (its key id is the client_key). `kyc_status`, always
+        said: a merchant an operator onboards (the CLI, the demo, tests) is activated at once, so its live key
+        works; a self-signup passes `draft` and gets a live key id with no secret until its KYC is activated.
         `actor`: who creates it, for the audit log (the CLI, the demo seed)."""
         s = get_settings()
         webhook_secret = standard_webhooks.new_secret()
@@ -67,6 +69,7 @@ class MerchantService:
             whatsapp_phone=whatsapp_phone,
             whatsapp_txn_updates=whatsapp_txn_updates,
             settle_dues_from_settlement=settle_dues_from_settlement,
+            checkout_origins=checkout_origins or [],
         )
         session.add(client)
         await session.flush()
@@ -138,6 +141,7 @@ class MerchantService:
             "fee_percent",
             "whatsapp_txn_updates",
             "settle_dues_from_settlement",
+            "checkout_origins",
         ):
             if name in changes and changes[name] is None:
                 raise ValidationFailed(f"{name} cannot be null.", field=name)
@@ -151,6 +155,7 @@ class MerchantService:
             before[name] = getattr(target, name)
             setattr(target, name, value)
         await session.flush()
+        principal_service.forget(client.client_key)  # a new rate limit counts at once in this process
         audit.record(
             session,
             actor=actor,

@@ -6,16 +6,22 @@ from lightspeedpay.models.analytics_failure import AnalyticsFailure
 from lightspeedpay.models.analytics_rollup import AnalyticsRollup
 from lightspeedpay.models.api_credential import ApiCredential
 from lightspeedpay.models.api_credential_secret import ApiCredentialSecret
+from lightspeedpay.models.api_usage_daily import ApiUsageDaily
 from lightspeedpay.models.archived_transaction import ArchivedTransaction
 from lightspeedpay.models.audit_log import AuditLog
 from lightspeedpay.models.base import Base
 from lightspeedpay.models.client import Client
 from lightspeedpay.models.daily_run import DailyRun
+from lightspeedpay.models.email import Email
 from lightspeedpay.models.gateway import PaymentGateway
 from lightspeedpay.models.gateway_attempt import GatewayAttempt
 from lightspeedpay.models.health_report import HealthReport
 from lightspeedpay.models.idempotency_key import IdempotencyKey
 from lightspeedpay.models.job_intent import JobIntent
+from lightspeedpay.models.kyc_application import KycApplication
+from lightspeedpay.models.kyc_document import KycDocument
+from lightspeedpay.models.kyc_requirement import KycRequirement
+from lightspeedpay.models.kyc_verification import KycVerification
 from lightspeedpay.models.ledger_posting import LedgerPosting
 from lightspeedpay.models.merchant_membership import MerchantMembership
 from lightspeedpay.models.order import Order
@@ -78,3 +84,6 @@ __all__ += ["ArchivedTransaction", "DailyRun", "HealthReport"]
 __all__ += ["AnalyticsDelta", "AnalyticsFailure", "AnalyticsRollup"]
 __all__ += ["MerchantMembership", "RecoveryCode", "RefreshToken", "User", "UserSession", "UserToken"]
 __all__ += ["ApiCredential", "ApiCredentialSecret"]
+__all__ += ["KycApplication", "KycDocument", "KycRequirement", "KycVerification"]
+__all__ += ["Email"]
+__all__ += ["ApiUsageDaily"]

@@ -31,7 +31,7 @@ class ApiCredentialSecret(Base):
         UUID(as_uuid=True), ForeignKey("api_credentials.id", ondelete="CASCADE"), nullable=False
     )
     secret_enc: Mapped[str] = mapped_column(Text, nullable=False)  # AES-256-GCM under LSP_ENCRYPTION_KEYS
-    # what the merchant sees of it; None for a secret carried over from before credentials (migration 0015)
+    # what the merchant sees of it; None for a secret carried over from before credentials (migration 0018)
     last4: Mapped[str | None] = mapped_column(String(4))
     created_at: Mapped[datetime] = created_at()
     # None: the current secret; else when it stops verifying (the grace period a regeneration gave it)

@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.models.base import Base, created_at, sql_in, updated_at, uuid_pk
@@ -38,6 +39,7 @@ class Client(Base):
         CheckConstraint("fee_percent >= 0 AND fee_percent <= 100", name="ck_clients_fee_percent"),
         CheckConstraint("suspend_threshold > 0", name="ck_clients_suspend_threshold"),
         CheckConstraint(f"kyc_status IN {sql_in(KycStatus)}", name="ck_clients_kyc_status"),
+        CheckConstraint("rate_limit_per_minute > 0", name="ck_clients_rate_limit_per_minute"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -58,5 +60,12 @@ class Client(Base):
     kyc_status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="draft")
     # every person of this merchant must use two-factor authentication
     require_2fa: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # the largest refund (paise) a person with the support role may make; NULL: LSP_SUPPORT_REFUND_LIMIT
+    support_refund_limit: Mapped[int | None] = mapped_column(BigInteger)
+    # API requests per minute for each credential of this merchant; NULL: LSP_RATE_LIMIT_PER_MINUTE
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)
+    # the origins (scheme://host[:port]) of the merchant's sites that may frame the hosted checkout and call it
+    # from a browser (CORS)
+    checkout_origins: Mapped[list[str]] = mapped_column(ARRAY(Text), nullable=False, server_default="{}")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()

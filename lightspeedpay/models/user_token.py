@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, LargeBinary, String
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,9 @@ class UserToken(Base):
         CheckConstraint(
             "purpose IN ('verify_email', 'reset_password', 'invitation')", name="ck_user_tokens_purpose"
         ),
+        # emails are stored lower-cased: a resend's throttle and an invitation's duplicate check look them up
+        Index("ix_user_tokens_email", "email", "purpose"),
+        Index("ix_user_tokens_client", "client_id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

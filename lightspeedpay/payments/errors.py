@@ -21,6 +21,12 @@ class RefundNotAllowed(AppError):
     status_code, code = 409, "REFUND_NOT_ALLOWED"
 
 
+class RefundLimitExceeded(AppError):
+    """A person with the merchant's support role asked for more than the support refund limit."""
+
+    status_code, code = 403, "REFUND_LIMIT_EXCEEDED"
+
+
 class RefundExceedsPaid(AppError):
     status_code, code = 422, "REFUND_EXCEEDS_PAID"
 

@@ -4,8 +4,8 @@
 `code` is what Razorpay's client libraries turn into exceptions (BAD_REQUEST_ERROR → BadRequestError,
 GATEWAY_ERROR → GatewayError, SERVER_ERROR → ServerError); our own stable code is in `reason`, lower-cased,
 or `input_validation_failed` for bad input, as Razorpay words it. Business errors answer 400 as Razorpay's do;
-401, 403 of the key (LIVE_MODE_NOT_ACTIVATED, IP_NOT_ALLOWED), 409/422 (idempotency), 413, 415, unknown paths
-and 5xx keep their status."""
+401, 403 of the key (LIVE_MODE_NOT_ACTIVATED, IP_NOT_ALLOWED), 409/422 (idempotency), 413, 415, 429,
+unknown paths and 5xx keep their status."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ _KEEP_STATUS = frozenset(
         "UNSUPPORTED_MEDIA_TYPE",
         "LIVE_MODE_NOT_ACTIVATED",
         "IP_NOT_ALLOWED",
+        "RATE_LIMITED",  # Razorpay answers 429 too ("Too many requests")
     }
 )
 

@@ -27,6 +27,7 @@ from lightspeedpay.models import Client, Refund, Transaction
 from lightspeedpay.models.refund import RefundKind, RefundSpeed, RefundStatus
 from lightspeedpay.models.transaction import TransactionStatus
 from lightspeedpay.monitoring import audit
+from lightspeedpay.payments.errors import RefundLimitExceeded
 from lightspeedpay.payments.repository import transaction_repo
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.payments.state import can_move
@@ -76,6 +77,14 @@ class RefundService:
         amount = refund_amount(
             status=txn.status, amount=txn.amount, committed=committed, requested=body.amount
         )
+        if merchant.role == "support":
+            limit = merchant.support_refund_limit or get_settings().support_refund_limit
+            if amount > limit:
+                raise RefundLimitExceeded(
+                    f"Your role (support) may refund up to {limit} paise at a time; ask an owner, admin or "
+                    "finance teammate for a larger refund.",
+                    field="amount",
+                )
         refund = await self._add(
             session,
             txn,

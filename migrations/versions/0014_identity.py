@@ -42,6 +42,7 @@ def upgrade() -> None:
         "kyc_status IN ('draft', 'submitted', 'under_review', 'needs_clarification', 'activated', 'rejected')",
     )
     op.add_column("clients", sa.Column("require_2fa", sa.Boolean, nullable=False, server_default="false"))
+    op.add_column("clients", sa.Column("support_refund_limit", sa.BigInteger))
 
     op.create_table(
         "users",
@@ -154,5 +155,6 @@ def downgrade() -> None:
     ):
         op.drop_table(table)
     op.drop_constraint("ck_clients_kyc_status", "clients")
+    op.drop_column("clients", "support_refund_limit")
     op.drop_column("clients", "require_2fa")
     op.drop_column("clients", "kyc_status")

@@ -32,12 +32,20 @@ from tests.factories import (
     create_merchant,
     create_sandbox_gateway,
     merchant_client,
-    merchant_person,
     wait_for,
 )
 from tests.paying import settle
+from tests.people.support import create_person, log_in
 
 CREDENTIALS = "/api/v1/merchant/credentials"
+
+
+async def member(
+    session: Any, client_id: uuid.UUID, *, role: str = "owner", minutes_ago: float = 0
+) -> dict[str, str]:
+    """The headers of a logged-in person of the merchant's team (browser session with its CSRF token)."""
+    person = await create_person(session, member_of=client_id, role=role)
+    return await log_in(session, person.id, minutes_ago=minutes_ago)
 
 
 def sandbox_client(platform: Any, new: NewMerchant, http: httpx.AsyncClient) -> MerchantClient:
@@ -55,7 +63,7 @@ async def regenerate(platform: Any, auth: dict[str, str], mode: str, grace: int)
 
 async def test_both_keys_are_listed_masked_and_a_new_secret_is_shown_once(platform, session):
     new = await create_merchant(session)
-    _, owner = await merchant_person(session, new.client.id)
+    owner = await member(session, new.client.id)
     async with httpx.AsyncClient(base_url=platform.api_url, timeout=30) as http:
         listed = (await http.get(CREDENTIALS, headers=owner)).json()
     assert listed["kyc_status"] == "activated"
@@ -88,7 +96,7 @@ async def test_both_keys_are_listed_masked_and_a_new_secret_is_shown_once(platfo
 async def test_a_regenerated_secret_keeps_working_for_its_grace_period_then_401(platform, session):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
-    _, owner = await merchant_person(session, new.client.id)
+    owner = await member(session, new.client.id)
     assert new.client_salt is not None
     key, old = new.client.client_key, new.client_salt
     r = await regenerate(platform, owner, "live", 3600)
@@ -136,7 +144,7 @@ async def test_a_regenerated_secret_keeps_working_for_its_grace_period_then_401(
 
 async def test_at_most_ten_live_secrets_work_at_once(platform, session):
     new = await create_merchant(session)
-    _, owner = await merchant_person(session, new.client.id)
+    owner = await member(session, new.client.id)
     for _ in range(9):  # the current secret and 9 in their grace period: 10
         assert (await regenerate(platform, owner, "live", 600)).status_code == 201
     eleventh = await regenerate(platform, owner, "live", 600)
@@ -150,10 +158,10 @@ async def test_at_most_ten_live_secrets_work_at_once(platform, session):
 
 async def test_regenerating_needs_a_recent_login(platform, session):
     new = await create_merchant(session)
-    _, stale = await merchant_person(session, new.client.id, authenticated_ago=3600)
+    stale = await member(session, new.client.id, minutes_ago=60)
     r = await regenerate(platform, stale, "test", 0)
     assert r.status_code == 403 and r.json()["error"]["code"] == "REAUTHENTICATION_REQUIRED"
-    _, developer = await merchant_person(session, new.client.id, role="developer")
+    developer = await member(session, new.client.id, role="developer")
     r = await regenerate(platform, developer, "test", 0)
     assert r.status_code == 403 and r.json()["error"]["code"] == "FORBIDDEN"
 
@@ -161,7 +169,7 @@ async def test_regenerating_needs_a_recent_login(platform, session):
 async def test_the_ip_allowlist_refuses_other_addresses(platform, session):
     new = await create_merchant(session)
     await create_sandbox_gateway(session, platform.simulator_url)
-    _, owner = await merchant_person(session, new.client.id)
+    owner = await member(session, new.client.id)
     allowlist = CREDENTIALS + "/live/ip-allowlist"
     async with httpx.AsyncClient(timeout=30) as http:
         signed = merchant_client(platform.api_url, new, http)
@@ -203,7 +211,7 @@ async def test_the_live_key_works_only_once_kyc_is_activated(platform, session):
             r = await basic.get("/v1/payments")
             assert r.status_code == 403 and r.json()["error"]["reason"] == "live_mode_not_activated"
         assert (await test.pay()).status_code == 201  # test mode works before activation
-        _, owner = await merchant_person(session, new.client.id)
+        owner = await member(session, new.client.id)
         r = await regenerate(platform, owner, "live", 0)
         assert r.status_code == 403 and r.json()["error"]["code"] == "LIVE_MODE_NOT_ACTIVATED"
         as_person_live = await http.get(
@@ -296,7 +304,7 @@ async def test_test_mode_never_touches_a_live_gateway_nor_live_figures(platform,
             other_mode = await rl.post(f"/v1/payments/{test_txn['payment_id']}/refund", json={})
             assert other_mode.status_code == 400 and other_mode.json()["error"]["reason"] == "not_found"
         # a person picks the mode with X-Mode (test by default)
-        _, owner = await merchant_person(session, new.client.id)
+        owner = await member(session, new.client.id)
         as_person = await http.get(platform.api_url + "/api/v1/transactions", headers=owner)
         assert [t["id"] for t in as_person.json()["items"]] == [test_txn["id"]]
         as_person_live = await http.get(
@@ -364,7 +372,7 @@ async def test_a_merchant_in_draft_gets_test_keys_only_until_activated(platform,
     new = await create_merchant(session, kyc_status="draft")  # as a self-signup would be made
     await create_sandbox_gateway(session, platform.simulator_url)
     assert new.client_salt is None and new.test_secret
-    _, owner = await merchant_person(session, new.client.id)
+    owner = await member(session, new.client.id)
     async with httpx.AsyncClient(timeout=30) as http:
         listed = (await http.get(platform.api_url + CREDENTIALS, headers=owner)).json()
         usable = {c["mode"]: (c["usable"], len(c["secrets"])) for c in listed["items"]}

@@ -1,4 +1,4 @@
-"""Migration 0015 on a database that already has merchants (a database of its own): each client_key becomes the
+"""Migration 0018 on a database that already has merchants (a database of its own): each client_key becomes the
 live key id with the client salt as its current secret and the previous salts as secrets in their grace period;
 each merchant gets a test key id with no secret yet; existing rows are live. And back down."""
 
@@ -23,11 +23,11 @@ async def old_database(platform):
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     await conn.close()
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "0014")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0017")
     yield url
 
 
-async def test_0015_makes_each_client_key_the_live_key_and_keeps_rotated_salts(platform, old_database):
+async def test_0018_makes_each_client_key_the_live_key_and_keeps_rotated_salts(platform, old_database):
     url = old_database
     a, b = uuid.uuid4(), uuid.uuid4()
     now = datetime.now(UTC)
@@ -97,7 +97,7 @@ async def test_0015_makes_each_client_key_the_live_key_and_keeps_rotated_salts(p
     finally:
         await conn.close()
 
-    await asyncio.to_thread(command.downgrade, alembic_config(url), "0014")
+    await asyncio.to_thread(command.downgrade, alembic_config(url), "0017")
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
         salts = {

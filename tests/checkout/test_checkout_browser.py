@@ -32,9 +32,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 async def shop(platform, session) -> AsyncIterator[str]:
     """The demo shop (its own origin) selling for a fresh merchant with one sandbox gateway."""
-    new = await create_merchant(session, name="chai")
-    await create_sandbox_gateway(session, platform.simulator_url)
     port = free_port()
+    # the shop's origin is registered: only it may frame the hosted checkout (CSP frame-ancestors)
+    new = await create_merchant(session, name="chai", checkout_origins=[f"http://127.0.0.1:{port}"])
+    await create_sandbox_gateway(session, platform.simulator_url)
     env = dict(
         platform.env,
         LSP_SHOP_CLIENT_KEY=new.client.client_key,

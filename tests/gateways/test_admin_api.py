@@ -168,8 +168,15 @@ def test_production_refuses_the_default_admin_token():
         Settings(env="production", encryption_keys=strong_key).check_production()
     with pytest.raises(RuntimeError, match="LSP_ADMIN_TOKEN"):
         Settings(env="production", encryption_keys=strong_key, admin_token="short").check_production()
+    with pytest.raises(RuntimeError, match="LSP_JWT_KEYS"):
+        Settings(
+            env="production", encryption_keys=strong_key, admin_token=secrets.token_urlsafe(32)
+        ).check_production()
     Settings(
-        env="production", encryption_keys=strong_key, admin_token=secrets.token_urlsafe(32)
+        env="production",
+        encryption_keys=strong_key,
+        admin_token=secrets.token_urlsafe(32),
+        jwt_keys=f"k1:{secrets.token_urlsafe(48)}",
     ).check_production()
     Settings(env="development").check_production()
 

@@ -10,9 +10,17 @@ from fastapi.routing import iter_route_contexts
 
 from lightspeedpay.api import router as api_router
 from lightspeedpay.auth.permissions import MERCHANT_PERMISSIONS, OPERATOR_PERMISSIONS
-from lightspeedpay.identity.deps import KeySecretPermission, MerchantPermission, OperatorPermission
+from lightspeedpay.identity.deps import (
+    KeySecretPermission,
+    MerchantPermission,
+    OperatorPermission,
+    PersonRequired,
+)
 
-GUARDS = (OperatorPermission, MerchantPermission, KeySecretPermission)
+# PersonRequired (any logged-in person, acting only on their own sessions and settings) declares the routes of
+# the login API and no others
+GUARDS = (OperatorPermission, MerchantPermission, KeySecretPermission, PersonRequired)
+PERSON_PREFIX = "/api/v1/auth/"
 
 # (method, path) -> why anyone may call it
 PUBLIC = {
@@ -34,6 +42,14 @@ PUBLIC = {
     ): "the payer's page polls its payment's state",
     ("GET", "/api/v1/test/jobs/status"): "test helper: 404 in production",
     ("GET", "/api/v1/test/merchant"): "test helper: 404 in production",
+    ("POST", "/api/v1/auth/signup"): "self-service signup: anyone may; a taken address answers alike",
+    ("POST", "/api/v1/auth/verify-email"): "proved by the one-time token from the verification email",
+    ("POST", "/api/v1/auth/verify-email/resend"): "always 202, whether or not the address has an account",
+    ("POST", "/api/v1/auth/password-reset"): "always 202, whether or not the address has an account",
+    ("POST", "/api/v1/auth/password-reset/confirm"): "proved by the one-time token from the reset email",
+    ("POST", "/api/v1/auth/invitations/accept"): "proved by the one-time token from the invitation email",
+    ("POST", "/api/v1/auth/login"): "anonymous by nature: it is how a person proves who they are",
+    ("POST", "/api/v1/auth/refresh"): "anonymous: the refresh token it spends is the credential",
 }
 
 
@@ -71,6 +87,8 @@ def test_every_route_declares_a_permission_or_is_public():
 def test_declared_permissions_exist_in_the_catalogue():
     for (method, path), guards in routes().items():
         for guard in guards:
+            if isinstance(guard, PersonRequired):
+                continue  # no permission: a person acting on their own login
             catalogue = (
                 OPERATOR_PERMISSIONS if isinstance(guard, OperatorPermission) else MERCHANT_PERMISSIONS
             )
@@ -84,3 +102,13 @@ def test_admin_paths_take_operator_guards_and_merchant_paths_merchant_guards():
             assert any(isinstance(g, OperatorPermission) for g in guards), (method, path)
         elif path.startswith("/v1/"):
             assert all(isinstance(g, KeySecretPermission) for g in guards), (method, path)
+
+
+@pytest.mark.fast
+def test_person_required_declares_only_the_login_api():
+    """`person_required` is not a way around permissions: outside /api/v1/auth/ a route must name one."""
+    table = routes()
+    for (method, path), guards in table.items():
+        if any(isinstance(g, PersonRequired) for g in guards):
+            assert path.startswith(PERSON_PREFIX), (method, path)
+    assert [r for r in table if r[1].startswith(PERSON_PREFIX) and table[r]], "the login API declares nothing"

@@ -23,6 +23,8 @@ def test_every_task_runs_on_a_known_queue() -> None:
         "commission.payout": queues.SETTLEMENTS,
         "refund.process": queues.REFUNDS,
         "slack.send": queues.SLACK_NOTIFICATIONS,
+        "kyc.penny_drop": queues.KYC,
+        "email.send": queues.EMAIL_NOTIFICATIONS,
     }
 
 

@@ -199,6 +199,7 @@ async def test_random_event_orders_keep_the_ledger_exact(
             webhook_url=None,
             fee_percent=fee,
             suspend_threshold=threshold,
+            kyc_status="activated",
         )
         await s.commit()
         merchant = await principal_service.by_key(s, new.client.client_key)

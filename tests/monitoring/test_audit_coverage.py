@@ -10,9 +10,11 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pyotp
 import pytest
 import typer
 from fastapi.routing import iter_route_contexts
@@ -32,15 +34,20 @@ from tests.factories import (
     create_merchant,
     create_sandbox_gateway,
     merchant_client,
-    merchant_person,
     wait_for,
 )
 from tests.fixtures import Platform
+from tests.identity.people import PASSWORD
+from tests.identity.people import create_person as create_login_person
+from tests.kyc.conftest import APPLICATION as KYC_APPLICATION
+from tests.kyc.support import pdf as kyc_pdf
+from tests.kyc.support import png as kyc_png
 from tests.ledger_support import cli
+from tests.people.support import create_person, log_in, new_email
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # besides every route that takes the admin token: the merchant's settings surface
-GUARDED_PREFIXES = ("/api/v1/merchant/",)
+GUARDED_PREFIXES = ("/api/v1/merchant/", "/api/v1/auth/")
 
 
 @dataclass
@@ -55,6 +62,24 @@ class Ctx:
     admin: httpx.AsyncClient
     http: httpx.AsyncClient
     merchant: MerchantClient
+    member_email: str | None = None  # an owner of the merchant's team, logged in (as_member)
+    member_headers: dict[str, str] | None = None
+
+    async def as_member(
+        self, method: str, path: str, body: Any = None, *, rid: str, files: Any = None, data: Any = None
+    ) -> httpx.Response:
+        """As a person of the merchant's team (its owner, logged in just now): the team routes take no API
+        credential."""
+        if self.member_headers is None:
+            owner = await create_person(self.session, member_of=self.merchant_id)
+            owner.totp_enabled_at = datetime.now(UTC)  # requiring 2FA of a team needs it of oneself first
+            await self.session.commit()
+            self.member_email = owner.email
+            self.member_headers = await log_in(self.session, owner.id)
+        headers = {**self.member_headers, "X-Request-Id": rid}
+        if files is not None:  # a multipart upload (KYC documents)
+            return await self.http.post(self.platform.api_url + path, files=files, data=data, headers=headers)
+        return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
 
     async def signed(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         raw = b"" if body is None else json.dumps(body).encode()
@@ -63,6 +88,12 @@ class Ctx:
 
     async def as_admin(self, method: str, path: str, body: Any = None, *, rid: str) -> httpx.Response:
         return await self.admin.request(method, path, json=body, headers={"X-Request-Id": rid})
+
+    async def as_person(
+        self, method: str, path: str, access_token: str, body: Any = None, *, rid: str
+    ) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {access_token}", "X-Request-Id": rid}
+        return await self.http.request(method, self.platform.api_url + path, json=body, headers=headers)
 
     async def endpoint(self, url_name: str = "audit") -> str:
         r = await self.signed(
@@ -93,11 +124,75 @@ Scenario = Callable[[Ctx, str], Awaitable[httpx.Response]]
 @dataclass(frozen=True)
 class Audited:
     action: str
-    actor: str  # "admin", "merchant" (its API credential) or "person" (of the merchant's team)
+    # "admin", "merchant" (its API credential), "member" (a person of its team) or "person" (PERSON_EMAIL)
+    actor: str
     run: Scenario
 
 
 # ---- the scenarios: each makes one change through the route, under the given request id ------------------------
+
+PERSON_EMAIL = "audited.person@example.com"
+
+
+async def _person_token(ctx: Ctx, *, two_factor: bool = False) -> str:
+    """A person's access token (their account made for the scenario), with TOTP turned on if asked."""
+    await create_login_person(ctx.session, operator_role="viewer", email=PERSON_EMAIL)
+    r = await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login", json={"email": PERSON_EMAIL, "password": PASSWORD}
+    )
+    assert r.status_code == 200, r.text
+    access = str(r.json()["access_token"])
+    if two_factor:
+        r = await ctx.as_person("POST", "/api/v1/auth/2fa/setup", access, rid="req_setup_2fa")
+        code = pyotp.TOTP(r.json()["secret"]).now()
+        r = await ctx.as_person(
+            "POST", "/api/v1/auth/2fa/enable", access, {"code": code}, rid="req_setup_2fa"
+        )
+        assert r.status_code == 200, r.text
+    return access
+
+
+async def _login(ctx: Ctx, rid: str) -> httpx.Response:
+    await create_login_person(ctx.session, operator_role="viewer", email=PERSON_EMAIL)
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login",
+        json={"email": PERSON_EMAIL, "password": PASSWORD},
+        headers={"X-Request-Id": rid},
+    )
+
+
+async def _logout_all(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_person("POST", "/api/v1/auth/logout-all", await _person_token(ctx), rid=rid)
+
+
+async def _session_end(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx)
+    r = await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/login",
+        json={"email": PERSON_EMAIL, "password": PASSWORD, "mode": "session"},
+    )
+    assert r.status_code == 200, r.text
+    ctx.http.cookies.clear()  # the session is ended by id, from the token login
+    listed = await ctx.as_person("GET", "/api/v1/auth/sessions", access, rid="req_setup_list")
+    browser = next(i for i in listed.json()["items"] if i["kind"] == "session")
+    return await ctx.as_person("DELETE", f"/api/v1/auth/sessions/{browser['id']}", access, rid=rid)
+
+
+async def _2fa_enable(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx)
+    r = await ctx.as_person("POST", "/api/v1/auth/2fa/setup", access, rid="req_setup_2fa")
+    code = pyotp.TOTP(r.json()["secret"]).now()
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/enable", access, {"code": code}, rid=rid)
+
+
+async def _2fa_disable(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx, two_factor=True)
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/disable", access, rid=rid)
+
+
+async def _recovery_codes(ctx: Ctx, rid: str) -> httpx.Response:
+    access = await _person_token(ctx, two_factor=True)
+    return await ctx.as_person("POST", "/api/v1/auth/2fa/recovery-codes", access, rid=rid)
 
 
 async def _gateway_create(ctx: Ctx, rid: str) -> httpx.Response:
@@ -185,22 +280,14 @@ async def _endpoint_rotate(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.signed("POST", f"/api/v1/merchant/webhooks/{eid}/rotate", rid=rid)
 
 
-async def _as_owner(ctx: Ctx, method: str, path: str, body: Any, rid: str) -> httpx.Response:
-    """A person of the merchant's team (owner): API credentials may not manage keys."""
-    _, auth = await merchant_person(ctx.session, ctx.merchant_id)
-    return await ctx.http.request(
-        method, ctx.platform.api_url + path, json=body, headers={**auth, "X-Request-Id": rid}
-    )
-
-
 async def _credentials_regenerate(ctx: Ctx, rid: str) -> httpx.Response:
     body = {"mode": "test", "grace_period_seconds": 60}
-    return await _as_owner(ctx, "POST", "/api/v1/merchant/credentials/regenerate", body, rid)
+    return await ctx.as_member("POST", "/api/v1/merchant/credentials/regenerate", body, rid=rid)
 
 
 async def _credentials_ip_allowlist(ctx: Ctx, rid: str) -> httpx.Response:
     body = {"cidrs": ["203.0.113.0/24"]}
-    return await _as_owner(ctx, "PUT", "/api/v1/merchant/credentials/test/ip-allowlist", body, rid)
+    return await ctx.as_member("PUT", "/api/v1/merchant/credentials/test/ip-allowlist", body, rid=rid)
 
 
 async def _delivery_retry(ctx: Ctx, rid: str) -> httpx.Response:
@@ -341,6 +428,212 @@ async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
 
 
+async def _kyc_fill(ctx: Ctx) -> None:
+    r = await ctx.as_member("PUT", "/api/v1/merchant/kyc", KYC_APPLICATION, rid="req_setup_kyc")
+    assert r.status_code == 200, r.text
+    for kind, content, name in (
+        ("pan_card", kyc_pdf(), "pan.pdf"),
+        ("address_proof", kyc_pdf(), "bill.pdf"),
+        ("gst_certificate", kyc_pdf(), "gst.pdf"),
+        ("cancelled_cheque", kyc_png(), "cheque.png"),
+    ):
+        up = await ctx.as_member(
+            "POST",
+            "/api/v1/merchant/kyc/documents",
+            rid="req_setup_doc",
+            files={"file": (name, content)},
+            data={"kind": kind},
+        )
+        assert up.status_code == 201, up.text
+
+
+async def _kyc_submitted(ctx: Ctx) -> str:
+    await _kyc_fill(ctx)
+    r = await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid="req_setup_submit")
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_in_review(ctx: Ctx) -> str:
+    base = await _kyc_submitted(ctx)
+    r = await ctx.as_admin("POST", f"{base}/start-review", rid="req_setup_review")
+    assert r.status_code == 200, r.text
+    return base
+
+
+async def _kyc_update(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PUT", "/api/v1/merchant/kyc", {"legal_name": "Audited Traders"}, rid=rid)
+
+
+async def _kyc_upload(ctx: Ctx, rid: str) -> httpx.Response:
+    files = {"file": ("pan.pdf", kyc_pdf(), "application/pdf")}
+    return await ctx.as_member(
+        "POST", "/api/v1/merchant/kyc/documents", rid=rid, files=files, data={"kind": "pan_card"}
+    )
+
+
+async def _kyc_submit(ctx: Ctx, rid: str) -> httpx.Response:
+    await _kyc_fill(ctx)
+    return await ctx.as_member("POST", "/api/v1/merchant/kyc/submit", rid=rid)
+
+
+async def _kyc_answer(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    body = {"items": [{"code": "website_url", "reason": "No refund policy page."}]}
+    r = await ctx.as_admin("POST", f"{base}/clarifications", body, rid="req_setup_clarify")
+    assert r.status_code == 200, r.text
+    requirement = r.json()["requirements"][0]["id"]
+    path = f"/api/v1/merchant/kyc/requirements/{requirement}/answer"
+    return await ctx.as_member("POST", path, {"response": "Added."}, rid=rid)
+
+
+async def _kyc_start_review(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_submitted(ctx)
+    return await ctx.as_admin("POST", f"{base}/start-review", rid=rid)
+
+
+async def _kyc_approve(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+
+    async def verified() -> bool:
+        r = await ctx.as_admin("GET", base, rid="req_setup_poll")
+        return bool(r.json()["verifications"]) and r.json()["verifications"][0]["status"] == "verified"
+
+    await wait_for(verified, timeout=30, what="the penny drop")
+    return await ctx.as_admin("POST", f"{base}/approve", rid=rid)
+
+
+async def _kyc_reject(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    return await ctx.as_admin("POST", f"{base}/reject", {"reason": "Not our kind of business."}, rid=rid)
+
+
+async def _kyc_activated(ctx: Ctx) -> str:
+    rid = f"req_setup_{uuid.uuid4().hex[:8]}"
+    r = await _kyc_approve(ctx, rid)
+    assert r.status_code == 200, r.text
+    return f"/api/v1/admin/kyc/{ctx.merchant_id}"
+
+
+async def _kyc_suspend(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    return await ctx.as_admin("POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid=rid)
+
+
+async def _kyc_reinstate(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_activated(ctx)
+    r = await ctx.as_admin(
+        "POST", f"{base}/suspend", {"reason": "Restricted goods."}, rid="req_setup_suspend"
+    )
+    assert r.status_code == 200, r.text
+    return await ctx.as_admin("POST", f"{base}/reinstate", {"reason": "Removed."}, rid=rid)
+
+
+async def _kyc_clarify(ctx: Ctx, rid: str) -> httpx.Response:
+    base = await _kyc_in_review(ctx)
+    body = {"items": [{"code": "gstin", "reason": "The GSTIN is another state's."}]}
+    return await ctx.as_admin("POST", f"{base}/clarifications", body, rid=rid)
+
+
+async def _operator_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "viewer"}
+    return await ctx.as_admin("POST", "/api/v1/admin/users/invitations", body, rid=rid)
+
+
+async def _operator_role(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("PATCH", f"/api/v1/admin/users/{staff.id}", {"role": "finance"}, rid=rid)
+
+
+async def _operator_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    staff = await create_person(ctx.session, operator_role="viewer")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/{staff.id}", rid=rid)
+
+
+async def _member_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "developer"}
+    return await ctx.as_member("POST", "/api/v1/merchant/team/invitations", body, rid=rid)
+
+
+async def _member_role(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("PATCH", f"/api/v1/merchant/team/{dev.id}", {"role": "finance"}, rid=rid)
+
+
+async def _member_remove(ctx: Ctx, rid: str) -> httpx.Response:
+    dev = await create_person(ctx.session, member_of=ctx.merchant_id, role="developer")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/{dev.id}", rid=rid)
+
+
+async def _operator_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _operator_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_admin("DELETE", f"/api/v1/admin/users/invitations/{r.json()['id']}", rid=rid)
+
+
+async def _merchant_invite(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {"email": new_email("audit"), "role": "owner"}
+    return await ctx.as_admin("POST", f"/api/v1/admin/merchants/{ctx.merchant_id}/invitations", body, rid=rid)
+
+
+async def _member_revoke(ctx: Ctx, rid: str) -> httpx.Response:
+    r = await _member_invite(ctx, f"req_setup_{uuid.uuid4().hex[:8]}")
+    return await ctx.as_member("DELETE", f"/api/v1/merchant/team/invitations/{r.json()['id']}", rid=rid)
+
+
+async def _team_settings(ctx: Ctx, rid: str) -> httpx.Response:
+    return await ctx.as_member("PATCH", "/api/v1/merchant/team/settings", {"require_2fa": True}, rid=rid)
+
+
+# a person's own account, proved by a one-time token from an email (the token made here as the email's would be)
+async def _email_token(ctx: Ctx, purpose: str, **fields: Any) -> str:
+    from lightspeedpay.people.accounts import issue_token
+
+    _, raw = issue_token(ctx.session, purpose, email=PERSON_EMAIL, **fields)
+    await ctx.session.commit()
+    return raw
+
+
+async def _signup(ctx: Ctx, rid: str) -> httpx.Response:
+    body = {
+        "business_name": "Audited Shop",
+        "contact_name": "Asha",
+        "email": PERSON_EMAIL,
+        "password": PASSWORD,
+    }
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/signup", json=body, headers={"X-Request-Id": rid}
+    )
+
+
+async def _verify_email(ctx: Ctx, rid: str) -> httpx.Response:
+    user = await create_login_person(ctx.session, email=PERSON_EMAIL, merchant_id=ctx.merchant_id)
+    token = await _email_token(ctx, "verify_email", user_id=user.id, client_id=ctx.merchant_id)
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/verify-email",
+        json={"token": token},
+        headers={"X-Request-Id": rid},
+    )
+
+
+async def _password_reset(ctx: Ctx, rid: str) -> httpx.Response:
+    user = await create_login_person(ctx.session, email=PERSON_EMAIL, operator_role="viewer")
+    token = await _email_token(ctx, "reset_password", user_id=user.id)
+    body = {"token": token, "password": "another-long-password-7"}
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/password-reset/confirm", json=body, headers={"X-Request-Id": rid}
+    )
+
+
+async def _invitation_accept(ctx: Ctx, rid: str) -> httpx.Response:
+    token = await _email_token(
+        ctx, "invitation", client_id=ctx.merchant_id, role="developer", invited_by="test"
+    )
+    body = {"token": token, "password": PASSWORD, "name": "Asha"}
+    return await ctx.http.post(
+        ctx.platform.api_url + "/api/v1/auth/invitations/accept", json=body, headers={"X-Request-Id": rid}
+    )
+
+
 # (method, path template) -> the audit action the change writes, who it names, and how the test makes it
 AUDITED: dict[tuple[str, str], Audited] = {
     ("POST", "/api/v1/admin/gateways"): Audited("gateway.created", "admin", _gateway_create),
@@ -374,10 +667,10 @@ AUDITED: dict[tuple[str, str], Audited] = {
         "webhook_delivery.retried", "merchant", _delivery_retry
     ),
     ("POST", "/api/v1/merchant/credentials/regenerate"): Audited(
-        "credentials.regenerated", "person", _credentials_regenerate
+        "credentials.regenerated", "member", _credentials_regenerate
     ),
     ("PUT", "/api/v1/merchant/credentials/{mode}/ip-allowlist"): Audited(
-        "credentials.ip_allowlist_updated", "person", _credentials_ip_allowlist
+        "credentials.ip_allowlist_updated", "member", _credentials_ip_allowlist
     ),
     ("POST", "/api/v1/admin/queues/pause"): Audited("queue.paused", "admin", _queues_pause),
     ("POST", "/api/v1/admin/queues/{queue}/pause"): Audited("queue.paused", "admin", _queue_pause),
@@ -401,15 +694,92 @@ AUDITED: dict[tuple[str, str], Audited] = {
         "refund.created", "merchant", _native_refund
     ),
     ("POST", "/v1/payments/{payment_id}/refund"): Audited("refund.created", "merchant", _razorpay_refund),
+    # KYC: the merchant's team, and the operator's review
+    ("PUT", "/api/v1/merchant/kyc"): Audited("kyc.application_updated", "member", _kyc_update),
+    ("POST", "/api/v1/merchant/kyc/documents"): Audited("kyc.document_uploaded", "member", _kyc_upload),
+    ("POST", "/api/v1/merchant/kyc/submit"): Audited("kyc.submitted", "member", _kyc_submit),
+    ("POST", "/api/v1/merchant/kyc/requirements/{requirement_id}/answer"): Audited(
+        "kyc.requirement_answered", "member", _kyc_answer
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/start-review"): Audited(
+        "kyc.review_started", "admin", _kyc_start_review
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/approve"): Audited("kyc.approved", "admin", _kyc_approve),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reject"): Audited("kyc.rejected", "admin", _kyc_reject),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/clarifications"): Audited(
+        "kyc.clarification_requested", "admin", _kyc_clarify
+    ),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/suspend"): Audited("merchant.suspended", "admin", _kyc_suspend),
+    ("POST", "/api/v1/admin/kyc/{merchant_id}/reinstate"): Audited(
+        "merchant.resumed", "admin", _kyc_reinstate
+    ),
+    # people (issue 10): operator staff, and merchants' teams (managed by people, never by an API credential)
+    ("POST", "/api/v1/admin/users/invitations"): Audited("user.invited", "admin", _operator_invite),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): Audited("user.role_changed", "admin", _operator_role),
+    ("DELETE", "/api/v1/admin/users/{user_id}"): Audited("user.removed", "admin", _operator_remove),
+    ("POST", "/api/v1/merchant/team/invitations"): Audited("team.member_invited", "member", _member_invite),
+    ("PATCH", "/api/v1/merchant/team/{user_id}"): Audited("team.role_changed", "member", _member_role),
+    ("DELETE", "/api/v1/merchant/team/{user_id}"): Audited("team.member_removed", "member", _member_remove),
+    ("PATCH", "/api/v1/merchant/team/settings"): Audited("team.settings_updated", "member", _team_settings),
+    ("DELETE", "/api/v1/admin/users/invitations/{invitation_id}"): Audited(
+        "user.invitation_revoked", "admin", _operator_revoke
+    ),
+    ("POST", "/api/v1/admin/merchants/{merchant_id}/invitations"): Audited(
+        "team.member_invited", "admin", _merchant_invite
+    ),
+    ("DELETE", "/api/v1/merchant/team/invitations/{invitation_id}"): Audited(
+        "team.invitation_revoked", "member", _member_revoke
+    ),
+    # a person's own account by the one-time token of an email (/api/v1/auth)
+    ("POST", "/api/v1/auth/signup"): Audited("merchant.signed_up", "person", _signup),
+    ("POST", "/api/v1/auth/verify-email"): Audited("user.email_verified", "person", _verify_email),
+    ("POST", "/api/v1/auth/password-reset/confirm"): Audited(
+        "user.password_reset", "person", _password_reset
+    ),
+    ("POST", "/api/v1/auth/invitations/accept"): Audited(
+        "user.invitation_accepted", "person", _invitation_accept
+    ),
+    # a person's own login (/api/v1/auth): logins, "log out everywhere", ending a session, 2FA changes
+    ("POST", "/api/v1/auth/login"): Audited("user.logged_in", "person", _login),
+    ("POST", "/api/v1/auth/logout-all"): Audited("user.logged_out_everywhere", "person", _logout_all),
+    ("DELETE", "/api/v1/auth/sessions/{session_id}"): Audited("user.session_revoked", "person", _session_end),
+    ("POST", "/api/v1/auth/2fa/enable"): Audited("user.2fa_enabled", "person", _2fa_enable),
+    ("POST", "/api/v1/auth/2fa/disable"): Audited("user.2fa_disabled", "person", _2fa_disable),
+    ("POST", "/api/v1/auth/2fa/recovery-codes"): Audited(
+        "user.recovery_codes_regenerated", "person", _recovery_codes
+    ),
 }
 
 # mutating routes under the guarded prefixes that change no state a person owns, and why
 _GATEWAY_TEST = ("POST", "/api/v1/admin/gateways/{gateway_id}/test")
 _STATUS_CHECK = ("POST", "/api/v1/system/status/check")
 NOT_A_CHANGE: dict[tuple[str, str], str] = {
+    (
+        "POST",
+        "/api/v1/auth/password-reset",
+    ): "asks for a reset email: a one-time token and the email, no change to "
+    "the account until the link is used (password-reset/confirm is audited)",
+    (
+        "POST",
+        "/api/v1/auth/verify-email/resend",
+    ): "sends the verification email again: a new one-time token, no "
+    "change to the account until the link is used (verify-email is audited)",
     _GATEWAY_TEST: "a connectivity check: calls the PSP, writes nothing",
     _STATUS_CHECK: "runs the status check now: a row of status history, as the scheduler's runs write; no "
     "setting, queue or money changes",
+    ("POST", "/api/v1/auth/refresh"): "continues a login, a token for a token (a reused one is refused and "
+    "audited as user.refresh_token_reused)",
+    ("POST", "/api/v1/auth/logout"): "ends the caller's own session or token; nothing of the account changes "
+    "(logging out everywhere is audited)",
+    (
+        "POST",
+        "/api/v1/auth/reauthenticate",
+    ): "confirms the password for the next minutes (a wrong one is audited "
+    "as user.login_failed and counts toward the lockout)",
+    (
+        "POST",
+        "/api/v1/auth/2fa/setup",
+    ): "a pending secret only: logins change at /2fa/enable, which is audited",
 }
 
 # CLI commands (space-joined path) -> the action they audit; and those that change no state of the platform
@@ -419,6 +789,9 @@ CLI_AUDITED = {
     "gateway add": "gateway.created",
     "keys rotate": "encryption_keys.rotated",
     "settlements run": "settlement.created",
+    "user create": "user.created",
+    "user set-role": "user.role_changed",
+    "user disable": "user.disabled",
 }
 CLI_NOT_A_CHANGE = {
     "api": "runs a process",
@@ -429,6 +802,7 @@ CLI_NOT_A_CHANGE = {
     "receiver": "runs a demo webhook receiver",
     "whatsapp-standin": "runs the WhatsApp stand-in",
     "slack-standin": "runs the Slack stand-in",
+    "smtp-standin": "runs the SMTP stand-in",
     "shop": "runs the demo shop",
     "up": "runs everything; its demo seed is audited as actor `demo`",
     "db upgrade": "applies migrations (schema, not data)",
@@ -546,15 +920,17 @@ async def test_each_audited_route_leaves_its_row(ctx, route):
     rows = await rows_of(ctx.session, rid)
     mine = [row for row in rows if row.action == entry.action]
     assert mine, f"{route}: no {entry.action} row for request {rid}; rows: {[x.action for x in rows]}"
-    expected_actor = "admin:admin" if entry.actor == "admin" else f"merchant:{ctx.client_key}"
+    expected_actor = {
+        "admin": "admin:admin",
+        "merchant": f"merchant:{ctx.client_key}",
+        "member": f"user:{ctx.member_email}",
+        "person": f"user:{PERSON_EMAIL}",
+    }[entry.actor]
     for row in mine:
-        if entry.actor == "person":
-            assert row.actor.startswith("user:p") and row.actor.endswith("@shop.example"), row.actor
-        else:
-            assert row.actor == expected_actor, row.actor
+        assert row.actor == expected_actor, row.actor
         assert row.ip == "127.0.0.1"
         assert row.target_type and row.target_id
-        if entry.actor in ("merchant", "person"):
+        if entry.actor in ("merchant", "member"):
             assert row.client_id == ctx.merchant_id
         text = json.dumps([row.before, row.after, row.details, row.reason])
         for secret in (*_SECRETS, ctx.new.client_salt, ctx.new.webhook_secret):
@@ -652,10 +1028,21 @@ async def test_each_audited_cli_command_leaves_its_row(ctx):
         "gateway add": ("gateway", "add", "--name", name, "--base-url", ctx.platform.simulator_url),
         "keys rotate": ("keys", "rotate"),
         "settlements run": ("settlements", "run", "--merchant", str(ctx.merchant_id)),
+        "user create": (
+            "user",
+            "create",
+            "--email",
+            "cli.op@example.com",
+            "--role",
+            "support",
+            "--password-stdin",
+        ),
+        "user set-role": ("user", "set-role", "--email", "cli.op@example.com", "--role", "viewer"),
+        "user disable": ("user", "disable", "--email", "cli.op@example.com"),
     }
     assert runs.keys() == CLI_AUDITED.keys()
     for command, args in runs.items():
-        done = await cli(ctx.platform, *args)
+        done = await cli(ctx.platform, *args, stdin=PASSWORD + "\n" if "--password-stdin" in args else None)
         assert done.returncode == 0, (command, done.stderr)
         await ctx.session.rollback()
         rows = (
@@ -681,6 +1068,8 @@ async def test_each_audited_cli_command_leaves_its_row(ctx):
             assert row.target_type == "api_credential" and row.after["mode"] == "live"
         if command == "gateway add":
             assert row.after["name"] == name and "key_secret" not in text
+        if command.startswith("user "):
+            assert row.target_type == "user" and PASSWORD not in text
 
 
 async def test_an_endpoint_the_platform_disables_is_audited_as_the_platforms_doing(ctx):

@@ -32,7 +32,9 @@ async def test_the_demo_merchants_credentials_sign_requests(platform, session):
         r = await c.get("/api/v1/test/merchant")
         assert r.status_code == 404 and r.json()["error"]["code"] == "NOT_FOUND"  # no demo merchant yet
 
-        new = await merchant_service.create(session, company_name=DEMO_MERCHANT, webhook_url=None)
+        new = await merchant_service.create(
+            session, company_name=DEMO_MERCHANT, webhook_url=None, kyc_status="activated"
+        )
         await session.commit()
         r = await c.get("/api/v1/test/merchant")
         assert r.status_code == 200, r.text
@@ -60,6 +62,7 @@ async def test_the_test_helpers_do_not_exist_in_production(platform):
             **platform.env,
             "LSP_ENV": "production",
             "LSP_ADMIN_TOKEN": "p" * 40,
+            "LSP_JWT_KEYS": "prod1:" + base64.b64encode(os.urandom(48)).decode(),
             "LSP_ENCRYPTION_KEYS": "prod1:" + base64.b64encode(os.urandom(32)).decode(),
             "LSP_API_PORT": str(port),
             "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",

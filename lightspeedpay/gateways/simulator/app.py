@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from lightspeedpay.config import get_settings
-from lightspeedpay.gateways.simulator import faults, payu, phonepe, razorpay, sandbox, web
+from lightspeedpay.gateways.simulator import faults, payout, payu, phonepe, razorpay, sandbox, web
 from lightspeedpay.gateways.simulator.state import Account, SimulatorState
 
 
@@ -18,6 +18,7 @@ def create_app(accounts_file: str | None = None) -> FastAPI:
     app.include_router(sandbox.router)
     app.include_router(razorpay.router)
     app.include_router(payu.router)
+    app.include_router(payout.router)
     app.include_router(phonepe.router)
     app.include_router(faults.router)
     app.include_router(web.router)

@@ -61,6 +61,8 @@ class SimulatorState:
         self.held: dict[str, int] = {}
         # OAuth access tokens the simulator issued: token -> (key_id, expiry on time.time())
         self.tokens: dict[str, tuple[str, float]] = {}
+        # the penny-drop stand-in's registered account holders: account number -> name at the bank
+        self.bank_accounts: dict[str, str] = {}
         self.load()
 
     def load(self) -> None:

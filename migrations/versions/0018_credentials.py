@@ -7,16 +7,16 @@ secret (ciphertext copied as is: the same key ring opens it); the previous salts
 with their end. Each merchant gets a test key id with no secret yet (POST /api/v1/merchant/credentials/regenerate
 {"mode": "test"} makes one). clients.client_salt_enc and client_previous_salts go. Existing rows are live.
 
-Revision ID: 0015_credentials
-Revises: 0014
+Revision ID: 0018
+Revises: 0017
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0015_credentials"
-down_revision = "0014"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
