@@ -20,7 +20,11 @@ async def test_support_refunds_up_to_the_limit_and_viewer_not_at_all(platform, s
         for role in ("support", "viewer"):
             user, access = await _person(session)
             session.add(MerchantMembership(user_id=user.id, client_id=client.id, role=role))
-            people[role] = (user, {"Authorization": f"Bearer {access}", "Content-Type": "application/json"})
+            # the payment is live (made with the live key): a person acts in live mode by saying so
+            people[role] = (
+                user,
+                {"Authorization": f"Bearer {access}", "Content-Type": "application/json", "X-Mode": "live"},
+            )
         await session.commit()
         txn = await paid_payment(shop.native, amount=10_000)
         path = f"{platform.api_url}/api/v1/transactions/{txn['id']}/refunds"

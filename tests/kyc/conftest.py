@@ -77,7 +77,7 @@ async def team_of(
 
 @pytest.fixture
 async def kyc(platform, session) -> AsyncIterator[Kyc]:
-    new = await create_merchant(session)
+    new = await create_merchant(session, kyc_status="draft")  # self-signup state: test keys only
     async with (
         httpx.AsyncClient(
             base_url=platform.api_url,

@@ -10,7 +10,7 @@ import json
 import httpx
 
 from lightspeedpay.models import AuditLog, KycDocument
-from tests.factories import count, create_merchant, merchant_client
+from tests.factories import MerchantClient, count, create_merchant
 from tests.kyc.conftest import team_of
 from tests.kyc.support import docx, jpeg, operator, pdf, png, zip_archive
 
@@ -108,7 +108,7 @@ async def test_no_one_else_sees_a_merchants_documents(kyc):
     doc_id = r.json()["id"]
     path = f"{DOCS}/{doc_id}"
 
-    other = await create_merchant(kyc.session)
+    other = await create_merchant(kyc.session, kyc_status="draft")
     other_id = other.client.id
     stranger = await team_of(kyc.platform, kyc.session, kyc.http, other_id)
     r = await stranger.request("GET", path)
@@ -118,7 +118,7 @@ async def test_no_one_else_sees_a_merchants_documents(kyc):
     assert r.status_code == 404  # nor under another merchant's id for the operator
 
     # the merchant's API credential acts for its server, not for KYC
-    signed = merchant_client(kyc.platform.api_url, kyc.new, kyc.http)
+    signed = MerchantClient(kyc.platform.api_url, kyc.new.test_key_id, kyc.new.test_secret, kyc.http)
     assert (await signed.get(path)).status_code == 403
     # nobody at all
     assert (await kyc.http.get(kyc.platform.api_url + path)).status_code == 401

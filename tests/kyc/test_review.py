@@ -5,6 +5,7 @@ a clarification round-trip, rejection and every wrong move refused with nothing 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -303,7 +304,7 @@ async def test_the_queue_pages_by_keyset(kyc):
     from tests.kyc.conftest import team_of
 
     for _ in range(3):
-        other = await create_merchant(kyc.session)
+        other = await create_merchant(kyc.session, kyc_status="draft")
         team = await team_of(kyc.platform, kyc.session, kyc.http, other.client.id)
         assert (await team.request("PUT", KYC, {"legal_name": "Queue Test"})).status_code == 200
     seen: list[str] = []
@@ -339,7 +340,12 @@ async def test_an_activated_merchant_can_be_suspended_and_reinstated(kyc, platfo
     assert r.status_code == 409  # a draft cannot be suspended through KYC
     await _activated(kyc)
     await create_sandbox_gateway(kyc.session, platform.simulator_url, auto_outcome="success")
-    signed = merchant_client(platform.api_url, kyc.new, kyc.http)
+    # activated: the owner makes the live key's first secret (a draft merchant has test keys only)
+    r = await kyc.team.request(
+        "POST", "/api/v1/merchant/credentials/regenerate", {"mode": "live", "grace_period_seconds": 0}
+    )
+    assert r.status_code == 201, r.text
+    signed = merchant_client(platform.api_url, replace(kyc.new, client_salt=r.json()["key_secret"]), kyc.http)
     assert (await signed.pay(amount=10_000)).status_code == 201
 
     r = await kyc.as_admin("POST", f"{base}/suspend", {"reason": "The website now sells restricted goods."})
