@@ -18,7 +18,7 @@ import pyotp
 import pytest
 import typer
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.api import router as api_router
@@ -27,7 +27,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.identity.deps import authenticate_admin
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.merchants.service import NewMerchant
-from lightspeedpay.models import AuditLog, JobIntent
+from lightspeedpay.models import AuditLog, Client, JobIntent
 from lightspeedpay.models.job_intent import JobIntentStatus
 from tests.factories import (
     MerchantClient,
@@ -428,7 +428,14 @@ async def _alert_resolve(ctx: Ctx, rid: str) -> httpx.Response:
     return await ctx.as_admin("POST", f"/api/v1/admin/alerts/{alert_id}/resolve", {"note": "fixed"}, rid=rid)
 
 
+async def _kyc_draft(ctx: Ctx) -> None:
+    """The context's merchant is onboarded (activated, for its live key); KYC starts from a self-signup's draft."""
+    await ctx.session.execute(update(Client).where(Client.id == ctx.merchant_id).values(kyc_status="draft"))
+    await ctx.session.commit()
+
+
 async def _kyc_fill(ctx: Ctx) -> None:
+    await _kyc_draft(ctx)
     r = await ctx.as_member("PUT", "/api/v1/merchant/kyc", KYC_APPLICATION, rid="req_setup_kyc")
     assert r.status_code == 200, r.text
     for kind, content, name in (
@@ -462,10 +469,12 @@ async def _kyc_in_review(ctx: Ctx) -> str:
 
 
 async def _kyc_update(ctx: Ctx, rid: str) -> httpx.Response:
+    await _kyc_draft(ctx)
     return await ctx.as_member("PUT", "/api/v1/merchant/kyc", {"legal_name": "Audited Traders"}, rid=rid)
 
 
 async def _kyc_upload(ctx: Ctx, rid: str) -> httpx.Response:
+    await _kyc_draft(ctx)
     files = {"file": ("pan.pdf", kyc_pdf(), "application/pdf")}
     return await ctx.as_member(
         "POST", "/api/v1/merchant/kyc/documents", rid=rid, files=files, data={"kind": "pan_card"}
