@@ -46,6 +46,7 @@ class MerchantAuth:
     role: str | None = None
     # Unix time the person last proved who they are (login or re-authentication): sensitive actions need it recent
     authenticated_at: float | None = None
+    email_verified: bool = True  # False for a person who has not confirmed their address yet
     rate_limit_per_minute: int | None = None  # None: LSP_RATE_LIMIT_PER_MINUTE
 
     @property

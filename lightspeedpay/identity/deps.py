@@ -359,6 +359,7 @@ async def _member(request: Request) -> MerchantAuth:
         user_email=found.user.email,
         role=membership.role,
         authenticated_at=found.authenticated_at,
+        email_verified=found.user.email_verified_at is not None,
     )
 
 
@@ -390,6 +391,19 @@ def merchant_requires(permission: str) -> Any:
 
 
 # ---- sensitive actions -----------------------------------------------------------------------------------------
+
+
+class EmailNotVerified(Forbidden):
+    code = "EMAIL_NOT_VERIFIED"
+
+
+def require_verified_email(merchant: MerchantAuth) -> None:
+    """API keys go to people whose address is confirmed (a self-signup gets its test keys once verified)."""
+    if merchant.user_id is not None and not merchant.email_verified:
+        raise EmailNotVerified(
+            "Confirm your email address first: open the link we sent (POST /api/v1/auth/verify-email/resend sends "
+            "it again)."
+        )
 
 
 def require_recent_login(authenticated_at: float | None, *, is_person: bool) -> None:

@@ -8,7 +8,12 @@ from typing import Literal
 from fastapi import APIRouter
 
 from lightspeedpay.errors import LiveModeNotActivated, ValidationFailed
-from lightspeedpay.identity.deps import CurrentMerchant, merchant_requires, require_recent_login
+from lightspeedpay.identity.deps import (
+    CurrentMerchant,
+    merchant_requires,
+    require_recent_login,
+    require_verified_email,
+)
 from lightspeedpay.merchants.credentials import TooManySecrets, credential_service
 from lightspeedpay.merchants.schemas import (
     CredentialList,
@@ -73,6 +78,7 @@ async def regenerate(
     body: RegenerateRequest, merchant: CurrentMerchant, session: WriteSession
 ) -> RegeneratedOut:
     require_recent_login(merchant.authenticated_at, is_person=merchant.user_id is not None)
+    require_verified_email(merchant)
     done = await credential_service.regenerate(
         session, merchant.id, body.mode, grace_seconds=body.grace_period_seconds, actor=merchant.actor
     )

@@ -22,7 +22,12 @@ from lightspeedpay.models import MerchantMembership, RefreshToken, User
 
 
 async def access_token(session: AsyncSession, *, operator_role: str | None = None) -> tuple[User, str]:
-    user = User(id=uuid.uuid4(), email=f"p{secrets.token_hex(5)}@example.in", operator_role=operator_role)
+    user = User(
+        id=uuid.uuid4(),
+        email=f"p{secrets.token_hex(5)}@example.in",
+        operator_role=operator_role,
+        email_verified_at=datetime.now(UTC),
+    )
     session.add(user)
     await session.flush()  # no relationship orders the inserts: the user first
     family = uuid.uuid4()
