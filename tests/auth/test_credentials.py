@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ from lightspeedpay.merchants.service import NewMerchant
 from lightspeedpay.models import (
     AnalyticsDelta,
     AnalyticsRollup,
-    ApiCredentialSecret,
     AuditLog,
     Client,
     LedgerPosting,
@@ -26,6 +24,7 @@ from lightspeedpay.models import (
     Wallet,
     WebhookEvent,
 )
+from tests.auth.support import replaced_secret_works_until_its_grace_ends
 from tests.factories import (
     MerchantClient,
     count,
@@ -105,25 +104,9 @@ async def test_a_regenerated_secret_keeps_working_for_its_grace_period_then_401(
     assert shown["key_id"] == key and shown["previous_secret_expires_at"] is not None
     fresh = shown["key_secret"]
     async with httpx.AsyncClient(timeout=30) as http:
-        old_client = MerchantClient(platform.api_url, key, old, http)
-        new_client = MerchantClient(platform.api_url, key, fresh, http)
-        assert (await old_client.pay()).status_code == 201
-        assert (await new_client.pay()).status_code == 201
-        async with httpx.AsyncClient(base_url=platform.api_url, auth=(key, old)) as basic:
-            assert (await basic.get("/v1/payments")).status_code == 200
-
-        # the grace period ends
-        await session.execute(
-            update(ApiCredentialSecret)
-            .where(ApiCredentialSecret.expires_at.is_not(None))
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        new_client = await replaced_secret_works_until_its_grace_ends(
+            platform, session, http, key, old, fresh
         )
-        await session.commit()
-        late = await old_client.pay()
-        assert late.status_code == 401 and late.json()["error"]["code"] == "INVALID_SIGNATURE"
-        async with httpx.AsyncClient(base_url=platform.api_url, auth=(key, old)) as basic:
-            assert (await basic.get("/v1/payments")).status_code == 401
-        assert (await new_client.pay()).status_code == 201
 
         # grace 0 (a leaked secret): the replaced one is refused at once
         r = await regenerate(platform, owner, "live", 0)

@@ -7,13 +7,13 @@ import asyncio
 import json
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from lightspeedpay.merchants.service import merchant_service
 from lightspeedpay.models import ApiCredentialSecret, AuditLog, Refund
+from tests.auth.support import replaced_secret_works_until_its_grace_ends
 from tests.factories import MerchantClient, count, create_merchant, create_sandbox_gateway, merchant_client
 from tests.fixtures import ROOT
 from tests.paying import paid_payment
@@ -77,25 +77,9 @@ async def test_a_rotated_salt_keeps_verifying_until_its_grace_period_ends(platfo
     ).scalar_one()
     assert old_salt not in stored.secret_enc and stored.last4 == old_salt[-4:]  # encrypted at rest
     async with httpx.AsyncClient(timeout=30) as http:
-        old = MerchantClient(platform.api_url, client_key, old_salt, http)
-        current = MerchantClient(platform.api_url, client_key, new_salt, http)
-        assert (await old.pay()).status_code == 201
-        assert (await current.pay()).status_code == 201
-        async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
-            assert (await basic.get("/v1/payments")).status_code == 200
-
-        # the grace period is over: only the new salt verifies
-        await session.execute(
-            update(ApiCredentialSecret)
-            .where(ApiCredentialSecret.expires_at.is_not(None))
-            .values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        await replaced_secret_works_until_its_grace_ends(
+            platform, session, http, client_key, old_salt, new_salt
         )
-        await session.commit()
-        refused = await old.pay()
-        assert refused.status_code == 401 and refused.json()["error"]["code"] == "INVALID_SIGNATURE"
-        assert (await current.pay()).status_code == 201
-        async with httpx.AsyncClient(base_url=platform.api_url, auth=(client_key, old_salt)) as basic:
-            assert (await basic.get("/v1/payments")).status_code == 401
     audit = (
         await session.execute(select(AuditLog).where(AuditLog.action == "credentials.regenerated"))
     ).scalar_one()
