@@ -5,38 +5,18 @@ authenticate with real access tokens over HTTP against the running API."""
 from __future__ import annotations
 
 import re
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from lightspeedpay.auth.permissions import MERCHANT_ROLES, OPERATOR_ROLES
-from lightspeedpay.identity import tokens
 from lightspeedpay.identity.deps import KeySecretPermission, MerchantPermission, OperatorPermission
-from lightspeedpay.models import MerchantMembership, RefreshToken, User
+from lightspeedpay.models import MerchantMembership
 from tests.factories import create_merchant
 from tests.identity.test_route_permissions import routes
+from tests.people.support import access_token
 
 PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
-
-
-async def _person(session, *, operator_role: str | None = None) -> tuple[User, str]:
-    user = User(email=f"{uuid.uuid4().hex[:10]}@example.com", operator_role=operator_role)
-    session.add(user)
-    await session.flush()
-    family = uuid.uuid4()
-    session.add(
-        RefreshToken(
-            family_id=family,
-            user_id=user.id,
-            token_hash=tokens.digest(tokens.new_token(tokens.REFRESH_PREFIX)),
-            expires_at=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
-    access, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time())
-    return user, access
 
 
 def _url(path: str) -> str:
@@ -56,7 +36,7 @@ def _allowed(guards: list, method: str, permissions: frozenset[str]) -> bool:
 
 
 async def test_every_operator_role_against_every_operator_route(platform, session):
-    people = {role: await _person(session, operator_role=role) for role in OPERATOR_ROLES}
+    people = {role: await access_token(session, operator_role=role) for role in OPERATOR_ROLES}
     await session.commit()
     table = {
         r: [g for g in guards if isinstance(g, OperatorPermission)]
@@ -79,7 +59,7 @@ async def test_every_merchant_role_against_every_merchant_route(platform, sessio
     merchant = await create_merchant(session)
     people = {}
     for role in MERCHANT_ROLES:
-        user, access = await _person(session)
+        user, access = await access_token(session)
         session.add(MerchantMembership(user_id=user.id, client_id=merchant.client.id, role=role))
         people[role] = access
     await session.commit()
@@ -102,8 +82,8 @@ async def test_every_merchant_role_against_every_merchant_route(platform, sessio
 
 async def test_people_are_refused_on_the_razorpay_face_and_staff_of_one_side_on_the_other(platform, session):
     merchant = await create_merchant(session)
-    operator, operator_access = await _person(session, operator_role="owner")
-    member, member_access = await _person(session)
+    operator, operator_access = await access_token(session, operator_role="owner")
+    member, member_access = await access_token(session)
     session.add(MerchantMembership(user_id=member.id, client_id=merchant.client.id, role="owner"))
     await session.commit()
     async with httpx.AsyncClient(base_url=platform.api_url, timeout=30) as http:

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from lightspeedpay.models import AuditLog, Client, MerchantMembership
-from tests.identity.test_role_matrix import _person
 from tests.paying import open_shop, paid_payment
+from tests.people.support import access_token
 
 
 async def test_support_refunds_up_to_the_limit_and_viewer_not_at_all(platform, session):
@@ -18,7 +18,7 @@ async def test_support_refunds_up_to_the_limit_and_viewer_not_at_all(platform, s
         client.support_refund_limit = 3_000
         people = {}
         for role in ("support", "viewer"):
-            user, access = await _person(session)
+            user, access = await access_token(session)
             session.add(MerchantMembership(user_id=user.id, client_id=client.id, role=role))
             # the payment is live (made with the live key): a person acts in live mode by saying so
             people[role] = (

@@ -4,45 +4,18 @@
 from __future__ import annotations
 
 import io
-import secrets
 import struct
-import time
 import uuid
 import zipfile
 import zlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.identity import tokens
-from lightspeedpay.models import MerchantMembership, RefreshToken, User
-
-
-async def access_token(session: AsyncSession, *, operator_role: str | None = None) -> tuple[User, str]:
-    user = User(
-        id=uuid.uuid4(),
-        email=f"p{secrets.token_hex(5)}@example.in",
-        operator_role=operator_role,
-        email_verified_at=datetime.now(UTC),
-    )
-    session.add(user)
-    await session.flush()  # no relationship orders the inserts: the user first
-    family = uuid.uuid4()
-    session.add(
-        RefreshToken(
-            id=uuid.uuid4(),
-            family_id=family,
-            user_id=user.id,
-            token_hash=tokens.digest(tokens.new_token(tokens.REFRESH_PREFIX)),
-            expires_at=datetime.now(UTC) + timedelta(days=1),
-        )
-    )
-    await session.flush()
-    token, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time())
-    return user, token
+from lightspeedpay.models import MerchantMembership, User
+from tests.people.support import access_token
 
 
 async def member(session: AsyncSession, client_id: uuid.UUID, role: str = "owner") -> tuple[User, str]:

@@ -4,6 +4,7 @@ row and its cookie + CSRF header, as the login API would issue), and the emails 
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay.config import get_settings
 from lightspeedpay.identity import tokens
 from lightspeedpay.identity.passwords import hash_password
-from lightspeedpay.models import MerchantMembership, User, UserSession
+from lightspeedpay.models import MerchantMembership, RefreshToken, User, UserSession
 from tests.factories import wait_for
 from tests.fixtures import Platform
 
@@ -101,3 +102,29 @@ def token_of(message: dict[str, Any]) -> str:
         if token:
             return token[0]
     raise AssertionError(f"no token link in {message['subject']!r}: {message['links']}")
+
+
+async def access_token(session: AsyncSession, *, operator_role: str | None = None) -> tuple[User, str]:
+    """A person (verified, operator staff when given a role) and a real access token of a live refresh family:
+    what POST /api/v1/auth/login would have given them. Not committed."""
+    user = User(
+        id=uuid.uuid4(),
+        email=f"p{secrets.token_hex(5)}@example.in",
+        operator_role=operator_role,
+        email_verified_at=datetime.now(UTC),
+    )
+    session.add(user)
+    await session.flush()  # no relationship orders the inserts: the user first
+    family = uuid.uuid4()
+    session.add(
+        RefreshToken(
+            id=uuid.uuid4(),
+            family_id=family,
+            user_id=user.id,
+            token_hash=tokens.digest(tokens.new_token(tokens.REFRESH_PREFIX)),
+            expires_at=datetime.now(UTC) + timedelta(days=1),
+        )
+    )
+    await session.flush()
+    token, _ = tokens.issue_access_token(user.id, family, authenticated_at=time.time())
+    return user, token
