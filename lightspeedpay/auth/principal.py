@@ -101,9 +101,10 @@ class PrincipalService:
     async def by_client(
         self, session: AsyncSession, merchant_id: uuid.UUID, mode: str
     ) -> MerchantAuth | None:
-        """The merchant a person acts for (their membership names it by id), in `mode`."""
+        """The merchant a person acts for (their membership names it by id), in `mode`: cached as an API key's is
+        (a live refusal for KYC is read again by `signature.admitted`)."""
         key_id = await principal_repo.key_id_of(session, merchant_id, mode)
-        return await self.by_key(session, key_id, fresh=True) if key_id else None
+        return await self.by_key(session, key_id) if key_id else None
 
     async def by_key(self, session: AsyncSession, key_id: str, *, fresh: bool = False) -> MerchantAuth | None:
         """From the per-process cache unless `fresh` (a signature that matched no cached secret is checked once

@@ -87,13 +87,15 @@ async def authenticate(request: Request) -> MerchantAuth:
     return merchant
 
 
-async def admitted(merchant: MerchantAuth, request: Request) -> MerchantAuth:
-    """The merchant, once `principal.admit` lets its credential through. A live key refused for KYC is read
-    again first: an activation made through another process counts at once, not after the cache's seconds."""
+async def admitted(merchant: MerchantAuth, request: Request, *, by_credential: bool = True) -> MerchantAuth:
+    """The merchant, once `principal.admit` lets its credential (or a person acting for it) through. Live mode
+    refused for KYC is read again first: an activation made through another process counts at once, not after
+    the cache's seconds. The IP allowlist is the credential's: a person is not held to it."""
     if merchant.mode == Mode.LIVE and merchant.kyc_status != KycStatus.ACTIVATED:
         async with sessionmaker()() as session:
             merchant = await principal_service.by_key(session, merchant.key_id, fresh=True) or merchant
-    admit(merchant, client_host=request.client.host if request.client else None, by_credential=True)
+    host = request.client.host if by_credential and request.client else None
+    admit(merchant, client_host=host, by_credential=by_credential)
     return merchant
 
 

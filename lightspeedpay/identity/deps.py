@@ -31,7 +31,7 @@ from lightspeedpay.auth.permissions import (
     OPERATOR_ROLES,
     permission_for,
 )
-from lightspeedpay.auth.principal import MerchantAuth, admit, principal_service
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import Forbidden, Unauthorized, ValidationFailed
@@ -350,7 +350,7 @@ async def _member(request: Request) -> MerchantAuth:
         merchant = await principal_service.by_client(session, membership.client_id, request_mode(request))
     if merchant is None:
         raise PermissionDenied("You are not a member of this merchant's team.")
-    admit(merchant, client_host=None, by_credential=False)
+    merchant = await signature.admitted(merchant, request, by_credential=False)
     request.state.raw_body = await signature.read_body(request)
     return replace(
         merchant,
