@@ -245,7 +245,9 @@ async def test_a_killed_worker_leaves_the_live_figures_but_not_the_counts(observ
     async def reaped() -> Samples | None:
         now = await scrape(platform.api_url)
         live = 1 + len(_children(observed.api.pid))  # uvicorn may start a replacement
-        return now if value(now, "lsp_processes", kind="api") == live else None
+        # the replacement can make the count right before a scrape has marked the victim dead: wait for both
+        gone = not list(observed.metrics_dir.glob(f"gauge_live*_{victim}.db"))
+        return now if gone and value(now, "lsp_processes", kind="api") == live else None
 
     after = await wait_for(reaped, timeout=60, what="the killed worker to leave lsp_processes")
     assert not list(observed.metrics_dir.glob(f"gauge_live*_{victim}.db"))
