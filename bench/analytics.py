@@ -20,7 +20,6 @@ import os
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ if _ROOT not in sys.path:
 
 from bench.lib import pg, redisdb  # noqa: E402
 from bench.lib.api import Api  # noqa: E402
-from bench.lib.common import RESULTS, ROOT, console, free_port, source_info  # noqa: E402
+from bench.lib.common import RESULTS, ROOT, bench_env, console, free_port, source_info  # noqa: E402
 from bench.lib.cpu import CpuMeter, proc_table  # noqa: E402
 from bench.lib.load import pct  # noqa: E402
 
@@ -492,25 +491,7 @@ async def run(args: argparse.Namespace) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    prefix = f"lspbench{secrets.token_hex(3)}"
-    tmp = tempfile.mkdtemp(prefix="lsp-bench-")
-    env = dict(os.environ)
-    env.update(
-        {
-            "LSP_ENV": "development",
-            "LSP_DATABASE_URL": args.database_url,
-            "LSP_REDIS_URL": args.redis_url,
-            "LSP_QUEUE_PREFIX": prefix,
-            "LSP_API_HOST": "127.0.0.1",
-            "LSP_API_PORT": str(port),
-            "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-            "LSP_API_WORKERS": str(args.workers),
-            "LSP_LOG_LEVEL": "WARNING",
-            "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(tmp, "simulator-accounts.json"),
-            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        }
-    )
-    os.environ.update(env)
+    env, prefix = bench_env(args.database_url, args.redis_url, port, args.workers)
     meta = {
         "started": stamp,
         "host_cpus": os.cpu_count(),
@@ -597,32 +578,20 @@ async def run(args: argparse.Namespace) -> int:
         report["results"] = [m.__dict__ for m in results]
         pgbench: dict[int, Any] = {}
         if use_pgbench:
-            from rich.progress import BarColumn, Progress, TextColumn
-
-            await asyncio.to_thread(pg.pgbench_init, args.database_url)
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), console=console, transient=True
-            ) as progress:
-                for c in args.concurrency:
-                    task = progress.add_task(f"pgbench -N c={c}", total=args.pgbench_seconds)
-                    pgbench[c] = await pg.pgbench_run(
-                        args.database_url, c, args.pgbench_seconds, progress, task
-                    )
+            pgbench = await pg.pgbench_ceiling(
+                args.database_url, args.concurrency, args.pgbench_seconds, console
+            )
         report["pgbench"] = pgbench
         print_results(results, args.concurrency, pgbench)
     finally:
         api.stop()
-        if use_pgbench:
-            await asyncio.to_thread(pg.pgbench_drop, args.database_url)
         await redisdb.clear_redis(args.redis_url, prefix)
-        if not args.keep_data and not args.reuse:
-            tables = await pg.app_tables(admin)
-            if tables:
-                await admin.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
-        await admin.close()
-        from lightspeedpay.db import engine
-
-        await engine().dispose()
+        await pg.release(
+            admin,
+            database_url=args.database_url,
+            pgbench=use_pgbench,
+            empty_tables=not args.keep_data and not args.reuse,
+        )
         path.write_text(json.dumps(report, indent=2, default=str))
         console.print(f"results: {path.relative_to(ROOT)}")
     return 0

@@ -7,6 +7,9 @@ from lightspeedpay.alerts.admin_api import router as admin_alerts_router
 from lightspeedpay.analytics.admin_api import router as admin_analytics_router
 from lightspeedpay.analytics.api import router as analytics_router
 from lightspeedpay.checkout.api import router as checkout_router
+from lightspeedpay.dashboard.admin import router as admin_console_router
+from lightspeedpay.dashboard.merchant import router as merchant_console_router
+from lightspeedpay.devdocs.api import router as devdocs_router
 from lightspeedpay.devtools.api import router as test_helpers_router
 from lightspeedpay.gateways.admin_api import router as admin_gateways_router
 from lightspeedpay.kyc.admin_api import router as admin_kyc_router
@@ -15,6 +18,7 @@ from lightspeedpay.ledger.admin_api import router as admin_ledger_router
 from lightspeedpay.merchants.admin_api import router as admin_merchants_router
 from lightspeedpay.merchants.api import router as wallet_router
 from lightspeedpay.merchants.credentials_api import router as credentials_router
+from lightspeedpay.merchants.settings_api import router as account_settings_router
 from lightspeedpay.monitoring.admin_api import router as admin_monitoring_router
 from lightspeedpay.monitoring.admin_api import system_router
 from lightspeedpay.monitoring.api import router as monitoring_router
@@ -30,6 +34,7 @@ from lightspeedpay.people.login_api import router as auth_router
 from lightspeedpay.psp_events.api import router as psp_router
 from lightspeedpay.queue_admin.api import router as admin_queues_router
 from lightspeedpay.razorpay_compat.api import router as razorpay_router
+from lightspeedpay.refunds.admin_api import router as admin_refunds_router
 from lightspeedpay.refunds.api import router as refunds_router
 from lightspeedpay.reports.admin_api import router as admin_reports_router
 from lightspeedpay.settlements.admin_api import router as admin_settlements_router
@@ -80,5 +85,10 @@ for _router in (
     kyc_router,
     admin_kyc_router,
     credentials_router,
+    admin_refunds_router,
+    admin_console_router,
+    merchant_console_router,
+    devdocs_router,
+    account_settings_router,
 ):
     router.include_router(_router)

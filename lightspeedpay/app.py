@@ -12,6 +12,9 @@ from lightspeedpay import __version__, http_errors, tasks  # noqa: F401
 from lightspeedpay.api import router as api_router
 from lightspeedpay.checkout.cors import CheckoutCorsMiddleware
 from lightspeedpay.config import get_settings
+from lightspeedpay.dashboard import errors as console_errors
+from lightspeedpay.dashboard import web as console_web
+from lightspeedpay.dashboard.static_files import console_static
 from lightspeedpay.db import engine
 from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http, metrics
@@ -68,6 +71,10 @@ def create_app() -> FastAPI:
     )
     # outermost: every answer, an error included, carries the request id, and every log line names it
     app.add_middleware(RequestContextMiddleware)
-    http_errors.register_surface("/v1/", razorpay_errors.render)
+    http_errors.register_surface("/v1/", lambda _, exc: razorpay_errors.render(exc))
+    http_errors.register_surface("/admin/", console_errors.render)
+    http_errors.register_surface("/dashboard/", console_errors.render)  # the merchant console
+    http_errors.register_surface("/auth/", console_errors.render)  # the account pages
     app.include_router(api_router)
+    app.mount(console_web.STATIC_PREFIX, console_static(), name="admin-static")
     return app

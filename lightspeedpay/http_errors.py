@@ -36,8 +36,10 @@ def _validation_error(exc: RequestValidationError) -> AppError:
     return ValidationFailed(f"{field or 'request'} {detail}".strip(), field=field)
 
 
-# An API surface that words its errors differently (the Razorpay-compatible /v1): path prefix -> renderer.
-ErrorRenderer = Callable[[AppError], Response]
+# A surface that words its errors differently (the Razorpay-compatible /v1, the consoles' HTML pages): path
+# prefix -> renderer.
+# The renderer gets the request when there is one (a handler's error), not when only the path is known.
+ErrorRenderer = Callable[[Request | None, AppError], Response]
 _SURFACES: list[tuple[str, ErrorRenderer]] = []
 
 
@@ -45,26 +47,26 @@ def register_surface(path_prefix: str, renderer: ErrorRenderer) -> None:
     _SURFACES.append((path_prefix, renderer))
 
 
-def render(path: str, exc: AppError) -> Response:
+def render(path: str, exc: AppError, request: Request | None = None) -> Response:
     """The error response for a request to `path`: our shape, or the shape of the surface it belongs to."""
     for prefix, renderer in _SURFACES:
         if path == prefix.rstrip("/") or path.startswith(prefix):
-            return renderer(exc)
+            return renderer(request, exc)
     return json_response(exc.body(), status_code=exc.status_code)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        return render(request.url.path, exc)
+        return render(request.url.path, exc, request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
-        return render(request.url.path, _validation_error(exc))
+        return render(request.url.path, _validation_error(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return render(request.url.path, HttpError(exc.status_code, str(exc.detail)))
+        return render(request.url.path, HttpError(exc.status_code, str(exc.detail)), request)
 
     @app.exception_handler(ClientDisconnect)
     async def _gone(_: Request, __: ClientDisconnect) -> Response:
@@ -73,7 +75,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
-        return render(request.url.path, unexpected())
+        return render(request.url.path, unexpected(), request)
 
 
 def unexpected() -> AppError:

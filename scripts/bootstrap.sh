@@ -87,4 +87,32 @@ if [ "${1:-}" = "--dev" ] && ! command -v chromium >/dev/null 2>&1; then
     die "the browser tests need Debian's chromium: apt-get install chromium"
   fi
 fi
+# --- what the developer documentation's samples run with (tests/devdocs): jq for the shell samples, Mono to build
+# and run the C# ones (mcs; the runtime; the HttpClient and JSON serializer assemblies) ---------------------------
+DOCS_PACKAGES="jq mono-mcs mono-runtime libmono-system-net-http4.0-cil libmono-system-runtime-serialization4.0-cil"
+docs_tools_present() {
+  command -v jq && command -v mcs && command -v mono \
+    && [ -e /usr/lib/mono/4.5/System.Net.Http.dll ] && [ -e /usr/lib/mono/4.5/System.Runtime.Serialization.dll ]
+}
+if [ "${1:-}" = "--dev" ] && ! docs_tools_present >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing jq and Mono (apt) for the documentation's samples"
+    apt-get update -qq >/dev/null 2>&1 || true
+    # shellcheck disable=SC2086 # a list of package names
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $DOCS_PACKAGES >/dev/null 2>&1 \
+      || die "could not install them; install them with: apt-get install $DOCS_PACKAGES"
+  else
+    die "the documentation's samples need jq and Mono: apt-get install $DOCS_PACKAGES"
+  fi
+fi
+# --- the consoles' assets (htmx, uPlot; axe-core for the tests) from npm ----------------------------------
+bash scripts/assets.sh
+# Hindi pages in the browser tests' screenshots need a Devanagari font
+if [ "${1:-}" = "--dev" ] && ! fc-list 2>/dev/null | grep -qi devanagari; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+    say "installing fonts-noto-core (apt) for Hindi in the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core >/dev/null 2>&1 \
+      || say "could not install fonts-noto-core; Hindi screenshots will show boxes"
+  fi
+fi
 say "ready"

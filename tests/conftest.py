@@ -9,6 +9,25 @@ import uuid
 
 from tests.net import free_port as _free_port
 
+# scripts/test.sh runs the suite as two shards at once (LSP_TEST_SHARD=1/2 and 2/2), each with a platform of its
+# own: shard 1 uses the database, Redis database and log folder below; shard N the same database name with
+# `_gw<N-1>` (created on first use), Redis database 15 - (N-1) and the log folder with `-gw<N-1>` (the names
+# pytest-xdist's workers would get). Nothing else is shared: ports, temp folders, queue prefixes and the metrics
+# folder (named after the database) are each process's own.
+_SHARD = os.environ.get("LSP_TEST_SHARD", "")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "") or (
+    f"gw{int(_SHARD.split('/')[0]) - 1}" if _SHARD else ""
+)
+if _WORKER not in ("", "gw0"):
+    _n = int(_WORKER.removeprefix("gw"))
+    _db = os.environ.get(
+        "LSP_TEST_DATABASE_URL", "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay_test"
+    )
+    os.environ["LSP_TEST_DATABASE_URL"] = f"{_db}_gw{_n}"
+    _redis, _redis_db = os.environ.get("LSP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)
+    os.environ["LSP_TEST_REDIS_URL"] = f"{_redis}/{int(_redis_db) - _n}"
+    os.environ["LSP_TEST_LOG_DIR"] = os.environ.get("LSP_TEST_LOG_DIR", "/tmp/lsp-test-logs") + f"-gw{_n}"
+
 _TMP = tempfile.mkdtemp(prefix="lsp-test-")
 API_PORT, SIM_PORT, RECEIVER_PORT = _free_port(), _free_port(), _free_port()
 WA_PORT = _free_port()  # the WhatsApp Cloud API stand-in
@@ -82,10 +101,52 @@ os.environ.update(TEST_ENV)  # before anything reads the settings
 pytest_plugins = ["tests.fixtures"]
 
 
+# seconds a file takes, measured, where far from the estimate below (the shards are balanced by these)
+_SLOW_FILES = {
+    "tests/test_chaos.py": 200,
+    "tests/dashboard/test_every_page.py": 60,
+    "tests/dashboard/test_merchant_onboarding.py": 120,
+    "tests/dashboard/test_merchant_developers.py": 90,
+    "tests/dashboard/test_merchant_money.py": 80,
+    "tests/devdocs/test_quickstart.py": 90,
+    "tests/devdocs/test_checkout_sample.py": 30,
+    "tests/test_fuzz.py": 45,
+    "tests/gateways/test_routing.py": 50,
+    "tests/monitoring/test_metrics_and_logs.py": 40,
+}
+
+
+def _shard_files(items, shard: int, shards: int) -> set[str]:  # type: ignore[no-untyped-def]
+    """The files of one shard: whole files (their module fixtures stay whole), the heaviest first to the lightest
+    shard; every shard computes the same split from the same collection."""
+    weights: dict[str, float] = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        weights[path] = weights.get(path, 2.0) + 0.4
+    for path, seconds in _SLOW_FILES.items():
+        if path in weights:
+            weights[path] = seconds
+    loads = [0.0] * shards
+    mine: set[str] = set()
+    for path in sorted(weights, key=lambda p: (-weights[p], p)):
+        lightest = loads.index(min(loads))
+        loads[lightest] += weights[path]
+        if lightest == shard - 1:
+            mine.add(path)
+    return mine
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
-    """The fast tier (`pytest -m fast`): every test that needs no running platform (rules, vectors, codecs)."""
+    """The fast tier (`pytest -m fast`): every test that needs no running platform (rules, vectors, codecs). With
+    LSP_TEST_SHARD=i/n, only the i-th of n shards of the files runs."""
     import pytest
 
     for item in items:
         if "platform" not in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.fast)
+    if _SHARD:
+        shard, shards = (int(x) for x in _SHARD.split("/"))
+        mine = _shard_files(items, shard, shards)
+        keep = [i for i in items if i.nodeid.split("::", 1)[0] in mine]
+        config.hook.pytest_deselected(items=[i for i in items if i.nodeid.split("::", 1)[0] not in mine])
+        items[:] = keep

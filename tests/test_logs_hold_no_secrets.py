@@ -6,6 +6,7 @@ through them; then their logs are searched for every secret the platform holds."
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -31,6 +32,7 @@ from tests.alerts.support import slack_messages
 from tests.factories import wait_for
 from tests.fixtures import LOG_DIR, Platform
 from tests.ledger_support import admin_client, open_shop, wa_get, wa_messages
+from tests.people.support import create_person, log_in, new_email
 
 PHONE = "919800000077"
 PROCESSES = (("api", "api"), ("worker", "worker"), ("scheduler", "scheduler"))
@@ -161,6 +163,25 @@ async def test_a_full_run_at_info_logs_no_secret(info_platform, platform, sessio
         await wait_for(
             lambda: slack_messages(platform, alert.id), what="the alert's Slack message sent", timeout=30
         )
+
+        # a person of the merchant's team makes, rotates and shows secrets in the merchant console: its answers
+        # carry them in full, its logs must not
+        owner = await create_person(session, member_of=shop.id, role="owner", email=new_email("owner"))
+        headers = await log_in(session, owner.id)
+        async with httpx.AsyncClient(base_url=platform.api_url, headers=headers, timeout=30) as console:
+            keys, hooks = "/dashboard/test/developers/keys", "/dashboard/test/developers/webhooks"
+            for path, data in (
+                (f"{keys}/reveal", {}),
+                (f"{keys}/regenerate", {"grace_period_seconds": "3600"}),
+            ):
+                r = await console.post(path, data=data)
+                assert r.status_code == 200 and 'id="secret-value-1"' in r.text, r.text[-500:]
+            r = await console.post(hooks, data={"url": f"{platform.receiver_url}/webhooks/console-logs"})
+            assert r.status_code == 200, r.text[-500:]
+            endpoint_id = re.search(rf'href="{hooks}/([0-9a-f-]{{36}})"', r.text).group(1)
+            for action in ("rotate", "reveal"):
+                r = await console.post(f"{hooks}/{endpoint_id}/{action}")
+                assert r.status_code == 200 and 'id="secret-value-1"' in r.text, r.text[-500:]
 
         held = await _held_secrets(session)
 

@@ -6,7 +6,11 @@ from __future__ import annotations
 import httpx
 from openapi_spec_validator import validate
 
-NATIVE_POSTS = ["/api/v1/pay", "/api/v1/transactions/{transaction_id}/refunds"]
+NATIVE_POSTS = [
+    "/api/v1/pay",
+    "/api/v1/transactions/{transaction_id}/refunds",
+    "/api/v1/transactions/{transaction_id}/capture",
+]
 V1_POSTS = ["/v1/orders", "/v1/payments/{payment_id}/capture", "/v1/payments/{payment_id}/refund"]
 V1_GETS = [
     "/v1/orders",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,3 +49,32 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def bench_env(
+    database_url: str, redis_url: str, port: int, workers: int, **extra: str
+) -> tuple[dict[str, str], str]:
+    """The environment a benchmark runs the platform in: the bench database and Redis, a queue prefix and a
+    simulator-accounts file of its own, this tree first on PYTHONPATH. Applied to this process too (the seeding
+    code reads the same settings). Returns it and the queue prefix."""
+    prefix = f"lspbench{secrets.token_hex(3)}"
+    tmp = tempfile.mkdtemp(prefix="lsp-bench-")
+    env = dict(os.environ)
+    env.update(
+        {
+            "LSP_ENV": "development",
+            "LSP_DATABASE_URL": database_url,
+            "LSP_REDIS_URL": redis_url,
+            "LSP_QUEUE_PREFIX": prefix,
+            "LSP_API_HOST": "127.0.0.1",
+            "LSP_API_PORT": str(port),
+            "LSP_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+            "LSP_API_WORKERS": str(workers),
+            "LSP_LOG_LEVEL": "WARNING",
+            "LSP_SIMULATOR_ACCOUNTS_FILE": os.path.join(tmp, "simulator-accounts.json"),
+            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+            **extra,
+        }
+    )
+    os.environ.update(env)
+    return env, prefix

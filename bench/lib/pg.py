@@ -250,3 +250,33 @@ async def pgbench_run(
         "returncode": proc.returncode,
         "error": None if tps else text_out[-500:],
     }
+
+
+async def pgbench_ceiling(
+    database_url: str, concurrency: list[int], seconds: int, console: Any
+) -> dict[int, Any]:
+    """`pgbench -N` on the benchmark's database at each client count, with a progress bar: the ceiling each
+    figure of a run stands beside."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    results: dict[int, Any] = {}
+    await asyncio.to_thread(pgbench_init, database_url)
+    with Progress(TextColumn("{task.description}"), BarColumn(), console=console, transient=True) as bar:
+        for c in concurrency:
+            task = bar.add_task(f"pgbench -N c={c}", total=seconds)
+            results[c] = await pgbench_run(database_url, c, seconds, bar, task)
+    return results
+
+
+async def release(admin: Any, *, database_url: str, pgbench: bool, empty_tables: bool) -> None:
+    """A benchmark's end: pgbench's tables dropped, the seeded rows emptied (unless kept), connections closed."""
+    if pgbench:
+        await asyncio.to_thread(pgbench_drop, database_url)
+    if empty_tables:
+        tables = await app_tables(admin)
+        if tables:
+            await admin.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
+    await admin.close()
+    from lightspeedpay.db import engine
+
+    await engine().dispose()

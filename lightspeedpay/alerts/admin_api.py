@@ -117,7 +117,7 @@ async def acknowledge_alert(
     alert_id: str, request: Request, admin: CurrentAdmin, session: WriteSession
 ) -> AlertOut:
     alert = await alert_service.acknowledge(
-        session, alert_uuid(alert_id), actor=f"admin:{admin.name}", note=await _note(request)
+        session, alert_uuid(alert_id), actor=admin.actor, note=await _note(request)
     )
     return AlertOut.model_validate(alert)
 
@@ -138,7 +138,7 @@ async def resolve_alert(
     alert_id: str, request: Request, admin: CurrentAdmin, session: WriteSession
 ) -> AlertOut:
     alert = await alert_service.resolve_by(
-        session, alert_uuid(alert_id), actor=f"admin:{admin.name}", note=await _note(request)
+        session, alert_uuid(alert_id), actor=admin.actor, note=await _note(request)
     )
     return AlertOut.model_validate(alert)
 

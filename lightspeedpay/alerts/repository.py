@@ -142,6 +142,24 @@ class AlertRepository:
         stmt = stmt.order_by(Alert.opened_at.desc(), Alert.id.desc()).limit(limit)
         return list((await session.execute(stmt)).scalars())
 
+    async def names(
+        self, session: AsyncSession, *, gateway_ids: set[uuid.UUID], client_ids: set[uuid.UUID]
+    ) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+        """The names of the gateways and merchants a page of alerts names (by primary key)."""
+        gateways: dict[uuid.UUID, str] = {}
+        merchants: dict[uuid.UUID, str] = {}
+        if gateway_ids:
+            rows = await session.execute(
+                select(PaymentGateway.id, PaymentGateway.name).where(PaymentGateway.id.in_(gateway_ids))
+            )
+            gateways = {row[0]: row[1] for row in rows}
+        if client_ids:
+            rows = await session.execute(
+                select(Client.id, Client.company_name).where(Client.id.in_(client_ids))
+            )
+            merchants = {row[0]: row[1] for row in rows}
+        return gateways, merchants
+
     # ---- what the rules read
 
     async def payment_outcomes(self, session: AsyncSession, *, since: datetime) -> list[Any]:

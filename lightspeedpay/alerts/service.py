@@ -246,6 +246,17 @@ class AlertService:
         )
         return rows[:limit], next_cursor
 
+    async def names(
+        self, session: AsyncSession, alerts: Iterable[Alert]
+    ) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, str]]:
+        """(gateway id -> name, merchant id -> name) for the gateways and merchants these alerts are about."""
+        rows = list(alerts)
+        return await alert_repo.names(
+            session,
+            gateway_ids={a.gateway_id for a in rows if a.gateway_id is not None},
+            client_ids={a.client_id for a in rows if a.client_id is not None},
+        )
+
     async def _locked(self, session: AsyncSession, alert_id: uuid.UUID) -> Alert:
         alert = await alert_repo.lock(session, alert_id)
         if alert is None:

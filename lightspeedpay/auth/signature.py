@@ -44,6 +44,11 @@ async def read_body(request: Request) -> bytes:
     # ASCII digits only (str.isdigit() accepts '²', which int() refuses); a long number is too large anyway
     if _ascii_digits(declared) and (len(declared) > 18 or int(declared) > limit):
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    if getattr(request, "_form", None) is not None and not hasattr(request, "_body"):
+        # a console form, parsed already (by FastAPI for the route's Form fields, or by the CSRF check for its
+        # token field) from the stream, which cannot be read twice: the route reads the parsed fields, and no
+        # signature covers a person's form
+        return b""
     body = await request.body()
     if len(body) > limit:
         raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")

@@ -203,6 +203,7 @@ async def payment_page(
         frame_origins=co.client.checkout_origins,
         context=_context(
             co,
+            key=key,  # for the "Try again" link back to the checkout
             payment_id=payment_id,
             progress=progress.as_json(order_id, payment_id),
             go=go,

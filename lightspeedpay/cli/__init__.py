@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Coroutine, Mapping
 from decimal import Decimal
@@ -709,12 +710,51 @@ def up(port: int = typer.Option(None, help="API port")) -> None:
             f"Emails (SMTP stand-in on 127.0.0.1:{s.smtp_standin_port}): "
             f"http://127.0.0.1:{s.smtp_standin_http_port}/_smtp/messages"
         )
+    if creds["fresh"]:
+        threading.Thread(target=_demo_traffic, args=(base, creds), daemon=True).start()
     while True:
         for name, p in procs.items():
             if p.poll() is not None:
                 typer.echo(f"{name} exited with {p.returncode}; stopping everything", err=True)
                 stop()
         time.sleep(1)
+
+
+def _demo_traffic(base: str, creds: dict[str, Any]) -> None:
+    """The first `up` fills the consoles through the APIs: payments, refunds, a KYC to review, a settlement run."""
+    from lightspeedpay.devtools import demo, demo_traffic
+
+    test_total = 30  # the demo merchant's test-mode payments, beside the live ones
+    total = 300 + test_total
+    shown = [0]
+
+    def progress(done: demo_traffic.Filled) -> None:
+        finished = done.paid + done.failed + done.pending
+        if finished - shown[0] >= 30 or finished == total:
+            shown[0] = finished
+            typer.echo(f"demo data: {finished}/{total} payments ({done.paid} paid, {done.failed} failed)")
+
+    shops = [demo_traffic.Shopkeeper(**shop) for shop in creds["shops"]]
+    filled = asyncio.run(
+        demo_traffic.fill(
+            base,
+            shops,
+            operator=demo.DEMO_OPERATOR,
+            kyc_owner=(creds["kyc_merchant_id"], *demo.KYC_OWNER),
+            payments=total - test_total,
+            progress=progress,
+            test_shop=demo_traffic.Shopkeeper(
+                demo.DEMO_MERCHANT, creds["test_key_id"], creds["test_key_secret"]
+            ),
+            test_payments=test_total,
+            owner=demo.DEMO_MERCHANT_OWNER,
+        )
+    )
+    typer.echo(
+        f"demo data ready: {filled.payments} payments ({filled.paid} paid, {filled.failed} failed, "
+        f"{filled.pending} left pending), {filled.refunds} refunds, a KYC application waiting for review"
+        + (f"; {len(filled.errors)} requests refused, the first: {filled.errors[0]}" if filled.errors else "")
+    )
 
 
 def main() -> None:

@@ -335,5 +335,14 @@ class GatewayRepository:
             ).scalars()
         )
 
+    async def attempts_of(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[GatewayAttempt]:
+        """Every call made to a PSP for a payment, in order: the routing's first pick and each failover."""
+        stmt = (
+            select(GatewayAttempt)
+            .where(GatewayAttempt.transaction_id == transaction_id)
+            .order_by(GatewayAttempt.created_at, GatewayAttempt.attempt)
+        )
+        return list((await session.execute(stmt)).scalars())
+
 
 gateway_repo = GatewayRepository()

@@ -30,7 +30,7 @@ from lightspeedpay.gateways.schemas import (
 )
 from lightspeedpay.jobs import broadcast
 from lightspeedpay.kit import crypto
-from lightspeedpay.models import PaymentGateway
+from lightspeedpay.models import GatewayAttempt, PaymentGateway
 from lightspeedpay.monitoring import audit
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -160,6 +160,26 @@ class GatewayService:
         """The provider's first credential field (its public key id), masked."""
         fields = get_adapter(provider).credential_fields
         return crypto.mask(credentials.get(fields[0], "")) if fields else ""
+
+    def credential_fields(self, provider: str) -> tuple[str, ...]:
+        """The credential fields a provider's gateways need, in the adapter's order ((): an unknown provider)."""
+        return get_adapter(provider).credential_fields if provider in providers() else ()
+
+    def credential_masks(self, gateway: PaymentGateway) -> dict[str, str]:
+        """Each stored credential field as a person may see it: its last four characters at most ("••••1234"),
+        never the secret; a short value shows nothing of itself."""
+        stored: dict[str, str] = json.loads(crypto.decrypt(gateway.credentials_enc))
+        return {
+            name: "••••" + (value[-4:] if len(value) >= 12 else "")
+            for name in self.credential_fields(gateway.provider)
+            if (value := stored.get(name, ""))
+        }
+
+    def credentials_with(self, gateway: PaymentGateway, given: Mapping[str, str]) -> dict[str, str]:
+        """The stored credential set with the fields given (non-empty) replaced: a form that leaves a secret
+        empty keeps it. `update` then checks the whole set as usual."""
+        stored: dict[str, str] = json.loads(crypto.decrypt(gateway.credentials_enc))
+        return {**stored, **{k: v for k, v in given.items() if v.strip()}}
 
     def volume_used(self, gateway: PaymentGateway) -> int:
         """Paise reserved this month; a stored volume from an earlier month counts as nothing."""
@@ -447,6 +467,10 @@ class GatewayService:
                 credentials=json.loads(crypto.decrypt(gateway.credentials_enc)),
             )
         return self._accounts[key]
+
+    async def attempts_of(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[GatewayAttempt]:
+        """A payment's gateway attempts, in order (its page's timeline)."""
+        return await gateway_repo.attempts_of(session, transaction_id)
 
 
 gateway_service = GatewayService()

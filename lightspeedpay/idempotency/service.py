@@ -73,11 +73,15 @@ def key_from(request: Request, names: Sequence[str] = (HEADER,)) -> str | None:
         raise IdempotencyKeyInvalid(
             f"{' and '.join(names)} differ; send one key, or the same in both.", field=names[0]
         )
+    return checked_key(key, names[0])
+
+
+def checked_key(key: str, field: str) -> str:
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable() or key.strip() != key:
         raise IdempotencyKeyInvalid(
-            f"{names[0]} must be 1 to {MAX_KEY_LENGTH} printable characters without "
+            f"{field} must be 1 to {MAX_KEY_LENGTH} printable characters without "
             "leading or trailing spaces; a UUID v4 is a good choice.",
-            field=names[0],
+            field=field,
         )
     return key
 
@@ -100,11 +104,20 @@ class _Stored:
 
 
 async def run(
-    request: Request, client_id: uuid.UUID, params: Any, work: Work, *, key_headers: Sequence[str] = (HEADER,)
+    request: Request,
+    client_id: uuid.UUID,
+    params: Any,
+    work: Work,
+    *,
+    key_headers: Sequence[str] = (HEADER,),
+    key: str | None = None,
 ) -> Response:
     """Run `work` as one unit of work (commit, then push queued jobs) under the request's idempotency key, if
-    it sent one. Call this only once the request has passed validation: failures before it store nothing."""
-    key = key_from(request, key_headers)
+    it sent one. Call this only once the request has passed validation: failures before it store nothing.
+    `key`: the key when the request carries it elsewhere than in a header (a console form's one-time token,
+    checked by the caller with `checked_key`); the headers are then not read."""
+    if key is None:
+        key = key_from(request, key_headers)
     path = request.url.path
     if key is None:
         return await _execute(path, work, None)

@@ -14,6 +14,7 @@ guards resolve the caller once per request (FastAPI caches the dependency), so `
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import uuid
@@ -135,7 +136,7 @@ async def _resolve_person(request: Request) -> Person | None:
         if row.revoked_at or row.expires_at <= now or row.last_seen_at + idle <= now or user.disabled_at:
             raise Unauthorized("The session has ended; log in again.")
         if request.method in UNSAFE_METHODS:
-            _check_csrf(request, cookie)
+            await _check_csrf(request, cookie)
         if now - row.last_seen_at > timedelta(seconds=60):  # idle expiry needs no write per request
             await identity_repo.touch_session(session, row.id, now)
             await session.commit()
@@ -187,12 +188,24 @@ def person_required(*, two_factor_exempt: bool = False) -> Any:
     return Depends(PersonRequired(two_factor_exempt=two_factor_exempt))
 
 
-def _check_csrf(request: Request, cookie: str) -> None:
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _check_csrf(request: Request, cookie: str) -> None:
     """A cookie-authenticated unsafe request must carry the session's CSRF token in `X-CSRF-Token` (htmx sends it
-    from `hx-headers`), and must not come from another site."""
+    from `hx-headers`) or, for a console form posted without JavaScript, in its `csrf_token` field; and must not
+    come from another site."""
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "same-site", "none"):
         raise CsrfFailed("Cross-site requests cannot use a session; use the console's own page.")
     sent = request.headers.get("x-csrf-token", "")
+    if not sent and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        # the body first, when it is still unread: Starlette then parses the form from it and keeps both, for the
+        # route and for the merchant guard, which reads the body after this (a form parsed from the stream leaves
+        # no body to read); a route's form parameters may have parsed it already, which is as good
+        with contextlib.suppress(RuntimeError):  # "Stream consumed": parsed by the route's Form parameters
+            await request.body()
+        field = (await request.form()).get("csrf_token")  # Starlette keeps the parsed form for the route
+        sent = field if isinstance(field, str) else ""
     if not sent or not equal(sent, tokens.csrf_token(cookie)):
         raise CsrfFailed(
             "The X-CSRF-Token header is missing or wrong; reload the page and try again.",
@@ -328,7 +341,8 @@ async def _member(request: Request) -> MerchantAuth:
     await require_two_factor(request, found)
     async with sessionmaker()() as session:
         memberships = await identity_repo.memberships(session, found.user.id)
-        chosen = request.headers.get("x-merchant-id")
+        # the merchant console names its merchant in the request's state (its cookie); API callers use the header
+        chosen = getattr(request.state, "console_merchant", None) or request.headers.get("x-merchant-id")
         if chosen:
             try:
                 wanted = uuid.UUID(chosen)
@@ -365,8 +379,13 @@ async def _member(request: Request) -> MerchantAuth:
 
 def request_mode(request: Request) -> str:
     """The mode a person acts in on merchant routes: the `X-Mode` header, `test` (the default) or `live`. An API
-    credential has its own mode and ignores the header."""
-    raw = request.headers.get(MODE_HEADER, Mode.TEST).strip().lower()
+    credential has its own mode and ignores the header. The merchant console puts the mode in its path, and its
+    page guard records it in the request's state."""
+    raw = (
+        (getattr(request.state, "console_mode", None) or request.headers.get(MODE_HEADER, Mode.TEST))
+        .strip()
+        .lower()
+    )
     if raw not in (Mode.TEST, Mode.LIVE):
         raise ValidationFailed("X-Mode must be test or live.", field=MODE_HEADER)
     return raw

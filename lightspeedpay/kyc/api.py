@@ -39,7 +39,7 @@ _GUARD = [merchant_guard("kyc")]
 _MULTIPART_OVERHEAD = 64 * 1024
 
 
-async def _document_body_limit(request: Request) -> None:
+async def document_body_limit(request: Request) -> None:
     """Raise this request's body bound to a document's size before the guard reads the body (the JSON routes
     keep the small default); a compressed body is refused: an upload is never inflated here."""
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
@@ -101,7 +101,7 @@ async def _once(raw: bytes) -> AsyncGenerator[bytes, None]:
     "/documents",
     status_code=201,
     response_model=DocumentOut,
-    dependencies=[Depends(_document_body_limit), merchant_guard("kyc")],
+    dependencies=[Depends(document_body_limit), merchant_guard("kyc")],
     responses={
         409: {"description": "KYC_NOT_EDITABLE"},
         413: {"description": "DOCUMENT_TOO_LARGE / PAYLOAD_TOO_LARGE"},

@@ -4,6 +4,7 @@ the operator's review queue."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -104,15 +105,15 @@ class KycRepository:
         self,
         session: AsyncSession,
         *,
-        status: str | None,
+        statuses: Collection[str] | None,
         after: tuple[datetime, uuid.UUID] | None,
         limit: int,
     ) -> list[tuple[KycApplication, Client]]:
-        """Applications, newest first, optionally in one review state (limit + 1 rows: the extra one says there
+        """Applications, newest first, optionally in some review states (limit + 1 rows: the extra one says there
         is a next page)."""
         stmt = select(KycApplication, Client).join(Client, Client.id == KycApplication.client_id)
-        if status is not None:
-            stmt = stmt.where(Client.kyc_status == status)
+        if statuses is not None:
+            stmt = stmt.where(Client.kyc_status.in_(list(statuses)))
         stmt = newest_first(stmt, KycApplication, after=after, limit=limit + 1)
         return [(a, c) for a, c in (await session.execute(stmt)).all()]
 

@@ -217,9 +217,18 @@ class KycService:
         )
 
     async def queue(
-        self, session: AsyncSession, *, status: str | None, limit: int, cursor: str | None
+        self,
+        session: AsyncSession,
+        *,
+        status: str | None = None,
+        statuses: tuple[str, ...] | None = None,
+        limit: int,
+        cursor: str | None,
     ) -> tuple[list[tuple[KycApplication, Client]], str | None]:
-        rows = await kyc_repo.queue_page(session, status=status, after=parse_cursor(cursor), limit=limit)
+        """Applications newest first, in one review state (`status`), some (`statuses`: the console's "to review"),
+        or all."""
+        wanted = (status,) if status is not None else statuses
+        rows = await kyc_repo.queue_page(session, statuses=wanted, after=parse_cursor(cursor), limit=limit)
         return rows[:limit], page_cursor(rows, limit, key=lambda row: row[0])
 
     async def document(

@@ -113,16 +113,21 @@ def admin_application_out(view: KycView) -> AdminKycApplicationOut:
     )
 
 
-def download(doc: KycDocument, content: bytes) -> Response:
+def download(doc: KycDocument, content: bytes, *, inline: bool = False) -> Response:
     """The file as an attachment under a name of ours (the uploader's name never reaches a header), typed as
-    its content was found to be, never sniffed or cached."""
+    its content was found to be, never sniffed or cached. `inline`: for the console's reviewer to view in the
+    browser (an image in an <img>, a PDF in the browser's own viewer, which a `sandbox` policy would block)."""
+    disposition = "inline" if inline else "attachment"
+    is_pdf = doc.content_type == "application/pdf"
     return Response(
         content,
         media_type=doc.content_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{doc.kind}-{doc.id}.{DOCUMENT_TYPES[doc.content_type]}"',
+            "Content-Disposition": f'{disposition}; filename="{doc.kind}-{doc.id}.{DOCUMENT_TYPES[doc.content_type]}"',
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
-            "Content-Security-Policy": "default-src 'none'; sandbox",
+            "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"
+            if inline and is_pdf
+            else "default-src 'none'; sandbox",
         },
     )

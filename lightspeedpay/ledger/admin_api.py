@@ -152,7 +152,8 @@ async def record_payout(
         merchant_uuid(merchant_id),
         amount=body.amount,
         reference=body.reference,
-        actor=f"admin:{admin.name}",
+        actor=admin.actor,
+        operator=admin,
     )
     return await _recorded(session, recorded)
 
@@ -190,7 +191,8 @@ async def record_adjustment(
         amount=body.amount,
         reason=body.reason,
         reference=body.reference,
-        actor=f"admin:{admin.name}",
+        actor=admin.actor,
+        operator=admin,
     )
     return await _recorded(session, recorded)
 

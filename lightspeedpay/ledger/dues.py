@@ -1,7 +1,8 @@
 """What a change of balance_due means for a merchant: a WhatsApp notice past warn_threshold (at most one per
-24 h; `remind` repeats it daily while the dues stay there), suspension at suspend_threshold and resumption
-below it. Runs in the ledger's DB transaction, with the wallet row locked, so each change of state happens
-exactly once; each is audited and sent to the merchant as a webhook event."""
+24 h; `remind` repeats it daily while the dues stay there; none for a merchant that turned dues reminders off),
+suspension at suspend_threshold and resumption below it, whatever the merchant chose about notices. Runs in the
+ledger's DB transaction, with the wallet row locked, so each change of state happens exactly once; each is
+audited and sent to the merchant as a webhook event."""
 
 from __future__ import annotations
 
@@ -124,6 +125,8 @@ class DuesService:
         return {"reminded": len(due)} if due else {}
 
     async def _notice(self, session: AsyncSession, client: Client, wallet: Wallet) -> None:
+        if not client.whatsapp_dues_reminders:
+            return  # the merchant turned dues reminders off (suspension at the limit still applies)
         now = datetime.now(UTC)
         window = timedelta(hours=get_settings().dues_notice_interval_hours)
         if wallet.wa_last_sent is not None and wallet.wa_last_sent > now - window:

@@ -42,8 +42,9 @@ class LedgerRepository:
         self, session: AsyncSession, *, sent_before: datetime, limit: int
     ) -> list[tuple[Wallet, Client]]:
         """Wallets at or over their warn threshold whose last LOW_BALANCE notice is older than `sent_before`, of
-        merchants with a WhatsApp number and not disabled; locked, skipping those someone holds (a posting, or
-        another reminder run). A wallet reminded meanwhile is re-read once locked and no longer matches."""
+        merchants with a WhatsApp number and dues reminders on, not disabled; locked, skipping those someone holds
+        (a posting, or another reminder run). A wallet reminded meanwhile is re-read once locked and no longer
+        matches."""
         stmt = (
             select(Wallet, Client)
             .join(Client, Client.id == Wallet.client_id)
@@ -53,6 +54,7 @@ class LedgerRepository:
                 or_(Wallet.wa_last_sent.is_(None), Wallet.wa_last_sent < sent_before),
                 Client.status != ClientStatus.DISABLED,
                 Client.whatsapp_phone.is_not(None),
+                Client.whatsapp_dues_reminders.is_(True),
             )
             .order_by(Wallet.wa_last_sent.asc().nulls_first(), Wallet.id)
             .limit(limit)
@@ -178,6 +180,15 @@ class LedgerRepository:
         stmt = newest_first(stmt, LedgerPosting, after=after, limit=limit)
         return [(p, name) for p, name in (await session.execute(stmt)).all()]
 
+    async def of_transaction(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[LedgerPosting]:
+        """A payment's postings (its commission and each refund's reversal), oldest first."""
+        stmt = (
+            select(LedgerPosting)
+            .where(LedgerPosting.transaction_id == transaction_id)
+            .order_by(LedgerPosting.created_at, LedgerPosting.id)
+        )
+        return list((await session.execute(stmt)).scalars())
+
     async def totals(
         self, session: AsyncSession, flt: LedgerFilter, *, period: str, timezone: str
     ) -> list[dict[str, Any]]:
@@ -206,6 +217,48 @@ class LedgerRepository:
             flt,
         ).order_by(text("period DESC"), Client.company_name)
         return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
+
+    async def daily_commission(
+        self, session: AsyncSession, *, since: datetime, timezone: str, client_id: uuid.UUID | None
+    ) -> list[dict[str, Any]]:
+        """Commission charged and reversed per local day since a moment (on ix_ledger_postings_created, or the
+        merchant's ix_ledger_postings_client_created)."""
+        day = func.date(func.timezone(timezone, LedgerPosting.created_at)).label("day")
+        stmt = (
+            select(
+                day,
+                func.coalesce(
+                    func.sum(LedgerPosting.amount).filter(LedgerPosting.type == PostingType.COMMISSION), 0
+                ).label("commission"),
+                func.coalesce(
+                    func.sum(LedgerPosting.amount).filter(
+                        LedgerPosting.type == PostingType.COMMISSION_REVERSAL
+                    ),
+                    0,
+                ).label("reversals"),
+            )
+            .where(
+                LedgerPosting.created_at >= since,
+                LedgerPosting.type.in_((PostingType.COMMISSION, PostingType.COMMISSION_REVERSAL)),
+            )
+            .group_by(text("day"))
+        )
+        if client_id is not None:
+            stmt = stmt.where(LedgerPosting.client_id == client_id)
+        return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
+
+    async def daily_dues_change(
+        self, session: AsyncSession, client_id: uuid.UUID, *, since: datetime, timezone: str
+    ) -> dict[Any, int]:
+        """A merchant's net change of balance_due per local day since a moment (every posting type; on
+        ix_ledger_postings_client_created): local date -> paise."""
+        day = func.date(func.timezone(timezone, LedgerPosting.created_at)).label("day")
+        stmt = (
+            select(day, func.sum(LedgerPosting.amount))
+            .where(LedgerPosting.client_id == client_id, LedgerPosting.created_at >= since)
+            .group_by(text("day"))
+        )
+        return {row[0]: int(row[1]) for row in (await session.execute(stmt)).all()}
 
     async def legs(
         self, session: AsyncSession, posting_ids: list[uuid.UUID]

@@ -10,14 +10,22 @@ ADJUSTMENT moves dues either way against the adjustments account.
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import AppError, NotFound, ValidationFailed
+from lightspeedpay.identity.deps import Operator, require_recent_login
 from lightspeedpay.kit.money import commission, format_inr
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.dues import dues_service
@@ -29,6 +37,7 @@ from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.ledger_posting import PostingType
 from lightspeedpay.models.platform_entry import PlatformAccount
 from lightspeedpay.monitoring import audit
+from lightspeedpay.monitoring.audit import csv_cell
 from lightspeedpay.notifications.service import notification_service
 
 
@@ -221,11 +230,88 @@ class LedgerService:
             session, flt, period=period, timezone=get_settings().settlement_timezone
         )
 
+    async def daily_commission(
+        self, session: AsyncSession, *, days: int, client_id: uuid.UUID | None = None
+    ) -> list[dict[str, Any]]:
+        """The last `days` days (settlement time zone, today included), oldest first, every day present: the
+        commission charged and reversed that day (paise, reversals negative)."""
+        tz = ZoneInfo(get_settings().settlement_timezone)
+        today = datetime.now(tz).date()
+        first = today - timedelta(days=days - 1)
+        since = datetime.combine(first, time(0), tzinfo=tz)
+        found = {
+            row["day"]: row
+            for row in await ledger_repo.daily_commission(
+                session, since=since, timezone=tz.key, client_id=client_id
+            )
+        }
+        out = []
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            row = found.get(day, {})
+            out.append(
+                {
+                    "day": day,
+                    "start": datetime.combine(day, time(0), tzinfo=tz),
+                    "commission": int(row.get("commission", 0)),
+                    "reversals": int(row.get("reversals", 0)),
+                }
+            )
+        return out
+
+    async def dues_by_day(
+        self, session: AsyncSession, client_id: uuid.UUID, *, balance_due: int, days: int
+    ) -> list[dict[str, Any]]:
+        """A merchant's balance_due at the end of each of the last `days` days (settlement time zone, today's
+        is `balance_due`, the wallet's now), oldest first: worked back from now through each day's postings."""
+        tz = ZoneInfo(get_settings().settlement_timezone)
+        today = datetime.now(tz).date()
+        first = today - timedelta(days=days - 1)
+        since = datetime.combine(first + timedelta(days=1), time(0), tzinfo=tz)
+        changes = await ledger_repo.daily_dues_change(session, client_id, since=since, timezone=tz.key)
+        out, balance = [], balance_due
+        for offset in range(days - 1, -1, -1):
+            day = first + timedelta(days=offset)
+            out.append({"day": day, "start": datetime.combine(day, time(0), tzinfo=tz), "balance": balance})
+            balance -= changes.get(day, 0)  # the day before ended without this day's postings
+        return out[::-1]
+
+    async def export_csv(self, flt: LedgerFilter, *, max_rows: int) -> AsyncIterator[bytes]:
+        """The filtered postings with their legs as CSV, newest first, a header row first; read in short
+        transactions of a few hundred rows (a slow download holds no transaction open)."""
+        tz = ZoneInfo(get_settings().settlement_timezone)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        yield _drain(out)
+        left, after = max_rows, None
+        while left > 0:
+            async with sessionmaker()() as session:
+                rows = await ledger_repo.postings(session, flt, limit=min(_EXPORT_BATCH, left), after=after)
+                legs = await ledger_repo.legs(session, [p.id for p, _ in rows])
+            for posting, company_name in rows:
+                writer.writerow(_csv_row(posting, company_name, legs[posting.id], tz))
+            if rows:
+                yield _drain(out)
+            if len(rows) < _EXPORT_BATCH:
+                return
+            left -= len(rows)
+            after = (rows[-1][0].created_at, rows[-1][0].id)
+
     async def record_payout(
-        self, session: AsyncSession, client_id: uuid.UUID, *, amount: int, reference: str, actor: str
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        *,
+        amount: int,
+        reference: str,
+        actor: str,
+        operator: Operator | None = None,
     ) -> Recorded:
         """Dues paid by the merchant. The reference (a bank UTR, a receipt number) makes it idempotent: the same
-        reference and amount again is the same payout; the same reference with another amount is refused."""
+        reference and amount again is the same payout; the same reference with another amount is refused.
+        A person recording it (`operator`) needs a recent login: it moves money on the merchant's account."""
+        _recently_authenticated(operator)
         client = await self._client(session, client_id)
         wallet = await ledger_repo.lock_wallet(session, client_id)
         key = f"payout:{client_id}:{reference}"
@@ -278,8 +364,11 @@ class LedgerService:
         reason: str,
         actor: str,
         reference: str | None = None,
+        operator: Operator | None = None,
     ) -> Recorded:
-        """An operator's correction of a merchant's dues, either way, with a reason that is kept."""
+        """An operator's correction of a merchant's dues, either way, with a reason that is kept. A person making
+        it (`operator`) needs a recent login."""
+        _recently_authenticated(operator)
         reason = reason.strip()
         if not reason:
             raise ValidationFailed("An adjustment needs a reason.", field="reason")
@@ -353,6 +442,70 @@ class LedgerService:
         if client is None:
             raise MerchantNotFound("No merchant with this id.", field="merchant_id")
         return client
+
+    async def postings_of_transaction(
+        self, session: AsyncSession, transaction_id: uuid.UUID
+    ) -> list[LedgerPosting]:
+        """A payment's ledger postings, oldest first (its page's timeline)."""
+        return await ledger_repo.of_transaction(session, transaction_id)
+
+
+def _recently_authenticated(operator: Operator | None) -> None:
+    if operator is not None:
+        require_recent_login(operator.authenticated_at, is_person=operator.user_id is not None)
+
+
+CSV_COLUMNS = (
+    "created_at_utc",
+    "created_at_local",
+    "posting_id",
+    "type",
+    "merchant_id",
+    "company_name",
+    "amount_paise",
+    "amount_inr",
+    "legs",
+    "subject_amount_paise",
+    "transaction_id",
+    "refund_id",
+    "settlement_id",
+    "reference",
+    "reason",
+    "actor",
+    "correlation_key",
+)
+_EXPORT_BATCH = 500
+
+
+def _drain(out: io.StringIO) -> bytes:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text.encode()
+
+
+def _csv_row(
+    posting: LedgerPosting, company_name: str, legs: list[dict[str, Any]], tz: ZoneInfo
+) -> list[Any]:
+    return [
+        posting.created_at.astimezone(UTC).isoformat(),
+        posting.created_at.astimezone(tz).isoformat(),
+        posting.id,
+        posting.type,
+        posting.client_id,
+        csv_cell(company_name),
+        posting.amount,
+        f"{Decimal(posting.amount) / 100:.2f}",
+        " ".join(f"{leg['account']}:{leg['amount']}" for leg in legs),
+        "" if posting.subject_amount is None else posting.subject_amount,
+        posting.transaction_id or "",
+        posting.refund_id or "",
+        posting.settlement_id or "",
+        csv_cell(posting.reference),
+        csv_cell(posting.reason),
+        csv_cell(posting.actor),
+        csv_cell(posting.correlation_key),
+    ]
 
 
 ledger_service = LedgerService()

@@ -73,7 +73,7 @@ async def update_merchant(
 ) -> MerchantOut:
     body = parse_json(MerchantSettingsUpdate, await read_body(request))
     client, wallet = await merchant_service.update_settings(
-        session, merchant_uuid(merchant_id), body.model_dump(exclude_unset=True), actor=f"admin:{admin.name}"
+        session, merchant_uuid(merchant_id), body.model_dump(exclude_unset=True), actor=admin.actor
     )
     return _out(client, wallet)
 

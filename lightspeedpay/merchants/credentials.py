@@ -11,8 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.auth.principal import principal_service
+from lightspeedpay.auth.principal import MerchantAuth, principal_service
 from lightspeedpay.errors import Conflict, LiveModeNotActivated, NotFound, ValidationFailed
+from lightspeedpay.identity.deps import PermissionDenied, require_recent_login, require_verified_email
 from lightspeedpay.kit import crypto
 from lightspeedpay.merchants.repository import credential_repo, merchant_repo
 from lightspeedpay.models import ApiCredential, ApiCredentialSecret, Client
@@ -29,6 +30,14 @@ class TooManySecrets(Conflict):
     status_code, code = 409, "TOO_MANY_SECRETS"
 
 
+class SecretAlreadyRevealed(Conflict):
+    status_code, code = 409, "SECRET_ALREADY_REVEALED"
+
+
+class NoSecretYet(NotFound):
+    code = "NO_SECRET_YET"
+
+
 def new_key_id(mode: str) -> str:
     return f"lsp_{mode}_" + secrets.token_hex(12)
 
@@ -43,6 +52,14 @@ class Regenerated:
     secret: str  # shown this once
     created_at: datetime
     previous_expires_at: datetime | None  # when the replaced secret stops working (None: there was none)
+
+
+@dataclass(frozen=True)
+class Revealed:
+    credential: ApiCredential
+    secret: str  # the current secret in full: shown this once
+    created_at: datetime
+    revealed_at: datetime
 
 
 class CredentialService:
@@ -64,11 +81,17 @@ class CredentialService:
         return live_secret, test.key_id, test_secret
 
     @staticmethod
-    def _add_secret(session: AsyncSession, credential: ApiCredential) -> str:
+    def _add_secret(
+        session: AsyncSession, credential: ApiCredential, *, revealed_at: datetime | None = None
+    ) -> str:
+        """A new current secret; `revealed_at`: it is shown to a person now (a regeneration's answer)."""
         secret = new_secret()
         session.add(
             ApiCredentialSecret(
-                credential_id=credential.id, secret_enc=crypto.encrypt(secret), last4=secret[-4:]
+                credential_id=credential.id,
+                secret_enc=crypto.encrypt(secret),
+                last4=secret[-4:],
+                revealed_at=revealed_at,
             )
         )
         return secret
@@ -125,7 +148,7 @@ class CredentialService:
             previous_end = now + timedelta(seconds=grace_seconds)
             current.expires_at = previous_end
             await session.flush()  # the current secret's end first: one current secret per credential
-        secret = self._add_secret(session, credential)
+        secret = self._add_secret(session, credential, revealed_at=now)  # the answer shows it: once
         await session.flush()
         audit.record(
             session,
@@ -149,6 +172,61 @@ class CredentialService:
         )
         principal_service.forget(credential.key_id)
         return Regenerated(credential, secret, now, previous_end)
+
+    async def reveal(self, session: AsyncSession, merchant: MerchantAuth, mode: str) -> Revealed:
+        """The current secret of the merchant's key of `mode`, in full, once: to a person of the team (never an
+        API credential) who logged in or confirmed their password in the last LSP_REAUTH_SECONDS and whose email
+        is verified. A secret already shown (revealed, or made by a regeneration) is refused with
+        SECRET_ALREADY_REVEALED: regenerating gives a new one. Audited without the secret."""
+        if merchant.user_id is None:
+            raise PermissionDenied(
+                "Only a person of your team can reveal a key's secret, after confirming their password; an API "
+                "credential cannot."
+            )
+        require_recent_login(merchant.authenticated_at, is_person=True)
+        require_verified_email(merchant)
+        client = await merchant_repo.get(session, merchant.id)
+        if client is None:
+            raise NotFound("No merchant with this id.", field="merchant_id")
+        if mode == Mode.LIVE and client.kyc_status != KycStatus.ACTIVATED:
+            raise LiveModeNotActivated(
+                f"Live keys are issued once your KYC is activated (it is {client.kyc_status}).", field="mode"
+            )
+        # the credential's lock: a reveal and a regeneration (or two reveals) of one key take turns
+        credential = await credential_repo.lock(session, merchant.id, mode)
+        if credential is None:
+            raise NotFound(f"This merchant has no {mode} credential.", field="mode")
+        current = await credential_repo.current_secret(session, credential.id, for_update=True)
+        if current is None:
+            raise NoSecretYet(
+                f"Your {mode} key has no secret yet; regenerate it to make one "
+                "(POST /api/v1/merchant/credentials/regenerate).",
+                field="mode",
+            )
+        if current.revealed_at is not None:
+            raise SecretAlreadyRevealed(
+                f"The current {mode} secret (…{current.last4 or ''}) was already shown once, on "
+                f"{current.revealed_at:%Y-%m-%d %H:%M} UTC, and is not shown again. If you no longer have it, "
+                "regenerate the key: the new secret is shown to you then.",
+                field="mode",
+            )
+        now = datetime.now(UTC)
+        current.revealed_at = now
+        await session.flush()
+        audit.record(
+            session,
+            actor=merchant.actor,
+            action="credential.secret_revealed",
+            client_id=merchant.id,
+            target_type="api_credential",
+            target_id=credential.id,
+            before={"revealed_at": None},
+            # which secret was shown, never the secret itself
+            after=audit.plain(
+                {"mode": mode, "key_id": credential.key_id, "last4": current.last4, "revealed_at": now}
+            ),
+        )
+        return Revealed(credential, crypto.decrypt(current.secret_enc), current.created_at, now)
 
     async def set_ip_allowlist(
         self, session: AsyncSession, client_id: uuid.UUID, mode: str, cidrs: list[str], *, actor: str

@@ -1,26 +1,37 @@
 """The merchant's API credentials (seed 001): both modes masked, regeneration with a grace period (the new
-secret shown once), and an IP allowlist per credential."""
+secret shown once), a current secret revealed once to a person who just confirmed their password, and an IP
+allowlist per credential."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 
 from lightspeedpay.errors import LiveModeNotActivated, ValidationFailed
 from lightspeedpay.identity.deps import (
     CurrentMerchant,
+    EmailNotVerified,
+    ReauthenticationRequired,
     merchant_requires,
     require_recent_login,
     require_verified_email,
 )
-from lightspeedpay.merchants.credentials import TooManySecrets, credential_service
+from lightspeedpay.kit.responses import json_response
+from lightspeedpay.merchants.credentials import (
+    NoSecretYet,
+    SecretAlreadyRevealed,
+    TooManySecrets,
+    credential_service,
+)
 from lightspeedpay.merchants.schemas import (
     CredentialList,
     CredentialOut,
     IpAllowlistUpdate,
     RegeneratedOut,
     RegenerateRequest,
+    RevealedOut,
     SecretOut,
 )
 from lightspeedpay.merchants.service import merchant_service
@@ -42,6 +53,8 @@ def _out(credential: ApiCredential, secrets: list[ApiCredentialSecret], kyc_stat
                 created_at=s.created_at,
                 expires_at=s.expires_at,
                 current=s.expires_at is None,
+                revealed_at=s.revealed_at,
+                revealable=s.expires_at is None and s.revealed_at is None,
             )
             for s in secrets
         ],
@@ -89,6 +102,35 @@ async def regenerate(
         created_at=done.created_at,
         previous_secret_expires_at=done.previous_expires_at,
     )
+
+
+@router.post(
+    "/{mode}/reveal",
+    response_model=RevealedOut,
+    summary="Show the current secret of your test or live key in full, once (a person who confirmed their "
+    "password in the last minutes)",
+    dependencies=[merchant_requires("credentials:write")],
+    responses={
+        **SecretAlreadyRevealed.openapi(),
+        **NoSecretYet.openapi(),
+        403: {
+            "description": f"{ReauthenticationRequired.code} (confirm your password: POST "
+            f"/api/v1/auth/reauthenticate), {EmailNotVerified.code}, {LiveModeNotActivated.code}, or "
+            "FORBIDDEN (an API credential, or a role without credentials:write)"
+        },
+    },
+)
+async def reveal(mode: Literal["test", "live"], merchant: CurrentMerchant, session: WriteSession) -> Response:
+    shown = await credential_service.reveal(session, merchant, mode)
+    body = RevealedOut(
+        mode=shown.credential.mode,
+        key_id=shown.credential.key_id,
+        key_secret=shown.secret,
+        created_at=shown.created_at,
+        revealed_at=shown.revealed_at,
+    )
+    # the secret is in this one response only: keep it out of every cache
+    return json_response(body.model_dump(mode="json"), headers={"cache-control": "no-store"})
 
 
 @router.put(

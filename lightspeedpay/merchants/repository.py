@@ -8,7 +8,43 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lightspeedpay.models import ApiCredential, ApiCredentialSecret, Client, Wallet
+from lightspeedpay.kit.pagination import newest_first
+from lightspeedpay.models import (
+    ApiCredential,
+    ApiCredentialSecret,
+    Client,
+    KycApplication,
+    MerchantMembership,
+    User,
+    Wallet,
+)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matching(search: str) -> ColumnElement[bool]:
+    """A merchant an operator looks for by what they have at hand: its id, its live key id, an email of its team
+    or its KYC contact, or a part of its name."""
+    try:
+        return Client.id == uuid.UUID(search)
+    except ValueError:
+        pass
+    if "@" in search:
+        email = search.lower()
+        return or_(
+            Client.id.in_(
+                select(MerchantMembership.client_id)
+                .join(User, User.id == MerchantMembership.user_id)
+                .where(func.lower(User.email) == email)
+            ),
+            Client.id.in_(
+                select(KycApplication.client_id).where(func.lower(KycApplication.contact_email) == email)
+            ),
+        )
+    return or_(Client.client_key == search, Client.company_name.ilike(_like(search), escape="\\"))
 
 
 class MerchantRepository:
@@ -36,6 +72,21 @@ class MerchantRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await session.execute(stmt)).scalar_one()
+
+    async def page(
+        self,
+        session: AsyncSession,
+        *,
+        search: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[tuple[Client, Wallet]]:
+        """Merchants with their wallets, newest first (limit rows: the caller asks one more for a next page)."""
+        stmt = select(Client, Wallet).join(Wallet, Wallet.client_id == Client.id)
+        if search:
+            stmt = stmt.where(_matching(search))
+        stmt = newest_first(stmt, Client, after=after, limit=limit)
+        return [(c, w) for c, w in (await session.execute(stmt)).all()]
 
 
 merchant_repo = MerchantRepository()
@@ -84,11 +135,13 @@ class CredentialRepository:
         return int((await session.execute(stmt)).scalar_one())
 
     async def current_secret(
-        self, session: AsyncSession, credential_id: uuid.UUID
+        self, session: AsyncSession, credential_id: uuid.UUID, *, for_update: bool = False
     ) -> ApiCredentialSecret | None:
         stmt = select(ApiCredentialSecret).where(
             ApiCredentialSecret.credential_id == credential_id, ApiCredentialSecret.expires_at.is_(None)
         )
+        if for_update:
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return (await session.execute(stmt)).scalar_one_or_none()
 
     async def current_secret_of(

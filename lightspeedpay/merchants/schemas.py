@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from lightspeedpay.kit.origins import normalized_origin
 
@@ -30,6 +32,45 @@ CheckoutOrigin = Annotated[
 
 def _unique(origins: list[str]) -> list[str]:
     return list(dict.fromkeys(origins))  # the first of each, in the order given
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+
+
+def e164(value: str) -> str:
+    """A phone number in E.164 (`+` country code and number, at most 15 digits): `+91 98765-43210` →
+    `+919876543210`. Digits without the `+` are taken as E.164 when they are long enough to hold a country code
+    (11 or more); a bare 10-digit Indian number is refused rather than guessed."""
+    text = _PHONE_SEPARATORS.sub("", value.strip())
+    digits = text.removeprefix("+")
+    if not digits.isascii() or not digits.isdigit() or digits.startswith("0"):
+        raise ValueError(
+            "must be a phone number in E.164 form: + country code and number, e.g. +919876543210"
+        )
+    if not 8 <= len(digits) <= 15 or (not text.startswith("+") and len(digits) < 11):
+        raise ValueError("must have its country code and at most 15 digits, e.g. +919876543210")
+    return "+" + digits
+
+
+def _support_phone(value: str) -> str:
+    """A support line as customers dial it (`+91 80 4567 8900`, `1800-123-4567`): 6 to 15 digits."""
+    text = " ".join(value.split())
+    digits = re.sub(r"[\s\-()+]", "", text)
+    if not re.fullmatch(r"\+?[0-9][0-9 \-()]*[0-9]", text) or not 6 <= len(digits) <= 15 or len(text) > 20:
+        raise ValueError(
+            "must be a phone number of 6 to 15 digits (spaces, - and ( ) allowed), e.g. 1800-123-4567"
+        )
+    return text
+
+
+def _website(value: str) -> str:
+    text = value.strip()
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        raise ValueError("must be an http:// or https:// address, e.g. https://shop.example.in")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password")
+    return text
 
 
 class WalletOut(BaseModel):
@@ -110,6 +151,13 @@ class SecretOut(BaseModel):
         description="when it stops working (a regeneration's grace period); null: current"
     )
     current: bool
+    revealed_at: datetime | None = Field(
+        description="when it was shown in full to a person of your team (a reveal, or its regeneration)"
+    )
+    revealable: bool = Field(
+        description="whether POST /api/v1/merchant/credentials/{mode}/reveal can still show it (the current "
+        "secret, not shown yet)"
+    )
 
 
 class CredentialOut(BaseModel):
@@ -145,7 +193,67 @@ class RegeneratedOut(BaseModel):
     previous_secret_expires_at: datetime | None
 
 
+class RevealedOut(BaseModel):
+    mode: str
+    key_id: str
+    key_secret: str = Field(description="the current secret: shown this once, store it now")
+    created_at: datetime
+    revealed_at: datetime
+
+
 class IpAllowlistUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     cidrs: list[str] = Field(max_length=50, description="IP addresses or CIDR networks; empty: anywhere")
+
+
+class AccountSettingsUpdate(BaseModel):
+    """What a merchant's owner or admin changes of its own account (PATCH /api/v1/merchant/settings): the fields
+    sent change, the rest stay; null clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    company_name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)] | None
+    ) = Field(default=None, description="the business name payers see on the checkout")
+    website: Annotated[str, Field(max_length=500), AfterValidator(_website)] | None = None
+    support_email: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+        ]
+        | None
+    ) = None
+    support_phone: Annotated[str, Field(max_length=40), AfterValidator(_support_phone)] | None = None
+    whatsapp_phone: Annotated[str, Field(max_length=40), AfterValidator(e164)] | None = Field(
+        default=None,
+        examples=["+919876543210"],
+        description="where WhatsApp notices go, in E.164 (+ country code and number); null: none",
+    )
+    whatsapp_txn_updates: StrictBool | None = Field(
+        default=None, description="a WhatsApp message when a payment is paid (and at its other outcomes)"
+    )
+    whatsapp_dues_reminders: StrictBool | None = Field(
+        default=None,
+        description="WhatsApp reminders when commission due passes the warning threshold; the account is "
+        "suspended at its limit whatever this says",
+    )
+    checkout_origins: (
+        Annotated[list[CheckoutOrigin], Field(max_length=20), AfterValidator(_unique)] | None
+    ) = Field(
+        default=None,
+        description="origins (scheme://host[:port]) that may frame the hosted checkout and call it from a browser",
+    )
+
+
+class AccountSettingsOut(BaseModel):
+    merchant_id: uuid.UUID
+    company_name: str
+    website: str | None
+    support_email: str | None
+    support_phone: str | None
+    whatsapp_phone: str | None
+    whatsapp_txn_updates: bool
+    whatsapp_dues_reminders: bool
+    checkout_origins: list[str]
+    updated_at: datetime

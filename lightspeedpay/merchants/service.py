@@ -13,6 +13,7 @@ from lightspeedpay.auth.principal import principal_service
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit import crypto, standard_webhooks
+from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.ledger.dues import dues_service
 from lightspeedpay.ledger.repository import ledger_repo
 from lightspeedpay.merchants.credentials import credential_service, new_key_id
@@ -128,6 +129,16 @@ class MerchantService:
         if client is None:
             raise NotFound("No merchant with this id.", field="merchant_id")
         return client, await merchant_repo.wallet(session, client.id)
+
+    async def page(
+        self, session: AsyncSession, *, search: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[tuple[Client, Wallet]], str | None]:
+        """Merchants with their wallets, newest first, keyset-paginated; `search`: an id, a live key id, an email of
+        its team or KYC contact, or a part of its name."""
+        rows = await merchant_repo.page(
+            session, search=(search or "").strip() or None, after=parse_cursor(cursor), limit=limit + 1
+        )
+        return rows[:limit], page_cursor(rows, limit, key=lambda row: row[0])
 
     async def update_settings(
         self, session: AsyncSession, client_id: uuid.UUID, changes: dict[str, Any], *, actor: str

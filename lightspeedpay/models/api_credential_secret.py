@@ -36,3 +36,6 @@ class ApiCredentialSecret(Base):
     created_at: Mapped[datetime] = created_at()
     # None: the current secret; else when it stops verifying (the grace period a regeneration gave it)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # when a person of the team was shown it (a reveal, or the answer of the regeneration that made it): a secret
+    # is shown once; None: not yet
+    revealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

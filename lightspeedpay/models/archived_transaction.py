@@ -39,7 +39,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lightspeedpay.models.base import Base, sql_in
-from lightspeedpay.models.transaction import Transaction, TransactionColumns, TransactionStatus
+from lightspeedpay.models.transaction import (
+    Transaction,
+    TransactionColumns,
+    TransactionStatus,
+    search_indexes,
+)
 
 
 class ArchivedTransaction(TransactionColumns, Base):
@@ -52,6 +57,7 @@ class ArchivedTransaction(TransactionColumns, Base):
         Index("ix_archived_transactions_created", "created_at"),  # reports over a period read both tables
         Index("ix_archived_transactions_gateway_txn", "gateway_id", "gateway_txn_id"),
         Index("ix_archived_transactions_parent_order", "parent_order_id"),
+        *search_indexes("archived_transactions"),
     )
 
     archived_at: Mapped[datetime] = mapped_column(

@@ -48,6 +48,10 @@ class Client(Base):
     webhook_secret_enc: Mapped[str] = mapped_column(Text, nullable=False)
     company_name: Mapped[str] = mapped_column(String(255), nullable=False)
     webhook_url: Mapped[str | None] = mapped_column(String(500))
+    # the business profile the merchant keeps (its console's settings)
+    website: Mapped[str | None] = mapped_column(String(500))
+    support_email: Mapped[str | None] = mapped_column(String(254))
+    support_phone: Mapped[str | None] = mapped_column(String(20))
     fee_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), nullable=False, server_default="3.50")
     suspend_threshold: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default="1000000")
     status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="active")
@@ -55,6 +59,8 @@ class Client(Base):
     suspension_reason: Mapped[str | None] = mapped_column(String(30))
     whatsapp_phone: Mapped[str | None] = mapped_column(String(20))  # E.164 digits for dues notices
     whatsapp_txn_updates: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
+    # LOW_BALANCE notices on WhatsApp (dues past warn_threshold); suspension at the limit happens regardless
+    whatsapp_dues_reminders: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
     # deduct balance_due from each settlement as a COMMISSION_PAYOUT
     settle_dues_from_settlement: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     kyc_status: Mapped[str] = mapped_column(String(30), nullable=False, server_default="draft")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,6 +29,10 @@ class Order(Base):
         CheckConstraint(f"status IN {sql_in(OrderStatus)}", name="ck_orders_status"),
         CheckConstraint("attempts >= 0", name="ck_orders_attempts"),
         Index("ix_orders_client_created", "client_id", "created_at", "id"),
+        # a merchant's payment search by the order's receipt (payments/repository.py `_search_conditions`)
+        Index(
+            "ix_orders_client_receipt", "client_id", "receipt", postgresql_where=text("receipt IS NOT NULL")
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -15,7 +15,10 @@ from lightspeedpay.models.base import Base, created_at, uuid_pk
 
 class PspEvent(Base):
     __tablename__ = "psp_events"
-    __table_args__ = (UniqueConstraint("provider", "external_id", name="uq_psp_events_provider_external"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "external_id", name="uq_psp_events_provider_external"),
+        Index("ix_psp_events_transaction", "transaction_id"),  # a payment's page: its PSP events
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     provider: Mapped[str] = mapped_column(String(50), nullable=False)

@@ -40,6 +40,8 @@ class Settlement(Base):
         CheckConstraint("period_end > period_start", name="ck_settlements_period"),
         Index("ix_settlements_client_created", "client_id", "created_at", "id"),
         Index("ix_settlements_status", "status"),
+        # the operator's runs (one per day) and a run's settlements, newest first
+        Index("ix_settlements_period", "period_date", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -49,6 +49,31 @@ class PaymentMethod(StrEnum):
     OTHER = "other"
 
 
+def search_indexes(table: str) -> tuple[Index, ...]:
+    """The operator's payment search (payments/repository.py `search`), on the hot table and the archive alike:
+    filters by status or gateway newest first, and the ids a person pastes into the search box."""
+    return (
+        Index(f"ix_{table}_status_created", "status", "created_at"),
+        Index(f"ix_{table}_gateway_created", "gateway_id", "created_at"),
+        Index(f"ix_{table}_order_id", "order_id"),
+        Index(
+            f"ix_{table}_gateway_txn_id",
+            "gateway_txn_id",
+            postgresql_where=text("gateway_txn_id IS NOT NULL"),
+        ),
+        Index(
+            f"ix_{table}_customer_email",
+            text("lower(customer ->> 'email')"),
+            postgresql_where=text("customer ? 'email'"),
+        ),
+        Index(
+            f"ix_{table}_customer_phone",
+            text("(customer ->> 'phone')"),
+            postgresql_where=text("customer ? 'phone'"),
+        ),
+    )
+
+
 class TransactionColumns:
     """The columns of a payment, shared by the hot table and its archive (archived_transaction.py), so the two
     can never drift apart."""
@@ -113,4 +138,5 @@ class Transaction(TransactionColumns, Base):
         CheckConstraint(
             "amount_refunded >= 0 AND amount_refunded <= amount", name="ck_transactions_amount_refunded"
         ),
+        *search_indexes("transactions"),
     )

@@ -27,6 +27,7 @@ class WebhookEvent(Base):
     __table_args__ = (
         CheckConstraint(f"status IN {sql_in(WebhookEventStatus)}", name="ck_webhook_events_status"),
         Index("ix_webhook_events_client_created", "client_id", "created_at"),
+        Index("ix_webhook_events_transaction", "transaction_id"),  # a payment's page: its merchant events
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

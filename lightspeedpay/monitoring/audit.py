@@ -24,7 +24,7 @@ from lightspeedpay.kit.pagination import page_cursor, parse_cursor
 from lightspeedpay.models import AuditLog
 from lightspeedpay.monitoring.repository import AuditFilter, audit_repo
 
-__all__ = ["AuditFilter", "audit_service", "record"]
+__all__ = ["AuditFilter", "audit_service", "csv_cell", "record"]
 
 
 def record(
@@ -158,7 +158,8 @@ def _drain(out: io.StringIO) -> bytes:
     return text.encode()
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """One CSV cell: JSON for structures, and a leading quote on text a spreadsheet would run as a formula."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
@@ -170,20 +171,20 @@ def _cell(value: Any) -> str:
 
 def _csv_row(row: AuditLog) -> list[str]:
     return [
-        _cell(row.created_at.astimezone(UTC).isoformat()),
-        _cell(row.created_at.astimezone(IST).isoformat()),
-        _cell(row.actor),
-        _cell(row.action),
-        _cell(row.client_id),
-        _cell(row.target_type),
-        _cell(row.target_id),
-        _cell(row.before),
-        _cell(row.after),
-        _cell(row.reason),
-        _cell(row.details),
-        _cell(row.ip),
-        _cell(row.request_id),
-        _cell(row.id),
+        csv_cell(row.created_at.astimezone(UTC).isoformat()),
+        csv_cell(row.created_at.astimezone(IST).isoformat()),
+        csv_cell(row.actor),
+        csv_cell(row.action),
+        csv_cell(row.client_id),
+        csv_cell(row.target_type),
+        csv_cell(row.target_id),
+        csv_cell(row.before),
+        csv_cell(row.after),
+        csv_cell(row.reason),
+        csv_cell(row.details),
+        csv_cell(row.ip),
+        csv_cell(row.request_id),
+        csv_cell(row.id),
     ]
 
 

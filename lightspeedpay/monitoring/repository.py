@@ -167,9 +167,17 @@ class SystemStatusRepository:
         )
 
     async def history(
-        self, session: AsyncSession, *, component: str | None, since: datetime, limit: int
+        self,
+        session: AsyncSession,
+        *,
+        component: str | None,
+        since: datetime,
+        limit: int,
+        changes_only: bool = False,
     ) -> list[SystemStatus]:
         stmt = select(SystemStatus).where(SystemStatus.checked_at >= since)
+        if changes_only:  # the check at which a component entered its state (or was first seen)
+            stmt = stmt.where(SystemStatus.since == SystemStatus.checked_at)
         if component is not None:
             stmt = stmt.where(SystemStatus.component == component)
         return list(

@@ -207,9 +207,19 @@ class StatusChecker:
         )
 
     async def history(
-        self, session: AsyncSession, *, component: str | None, since: datetime, limit: int
+        self,
+        session: AsyncSession,
+        *,
+        component: str | None,
+        since: datetime,
+        limit: int,
+        changes_only: bool = False,
     ) -> list[ComponentState]:
-        rows = await system_status_repo.history(session, component=component, since=since, limit=limit)
+        """The checks since `since`, newest first; with `changes_only`, only the checks at which a component's
+        state changed (or it was first seen)."""
+        rows = await system_status_repo.history(
+            session, component=component, since=since, limit=limit, changes_only=changes_only
+        )
         return [ComponentState.of(r) for r in rows]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 
 from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard, operator_guard
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
@@ -69,7 +70,7 @@ async def usage(
 @admin_router.get(
     "",
     response_model=NotificationList,
-    summary="Every WhatsApp message, newest first; search by merchant (id or name), type, status",
+    summary="Every WhatsApp message, newest first; search by merchant (id or name), type, status and time",
 )
 async def whatsapp_log(
     session: ReadSession,
@@ -78,13 +79,20 @@ async def whatsapp_log(
     ] = None,
     type: Annotated[Literal[values(WhatsAppNotificationType)] | None, Query()] = None,  # type: ignore[valid-type]
     status: Annotated[Literal[values(WhatsAppNotificationStatus)] | None, Query()] = None,  # type: ignore[valid-type]
+    created_from: Annotated[
+        AwareDatetime | None, Query(alias="from", description="inclusive; ISO 8601 with a time zone")
+    ] = None,
+    created_to: Annotated[
+        AwareDatetime | None, Query(alias="to", description="exclusive; ISO 8601 with a time zone")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ) -> NotificationList:
     after = parse_cursor(cursor)
-    rows = await notification_service.list(
-        session, NotificationFilter(merchant=merchant, type=type, status=status), limit=limit + 1, after=after
+    flt = NotificationFilter(
+        merchant=merchant, type=type, status=status, created_from=created_from, created_to=created_to
     )
+    rows = await notification_service.list(session, flt, limit=limit + 1, after=after)
     next_cursor = page_cursor(rows, limit, key=lambda r: r[0])
     return NotificationList(
         items=[notification_out(n, name) for n, name in rows[:limit]], next_cursor=next_cursor

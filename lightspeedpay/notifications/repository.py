@@ -23,6 +23,8 @@ class NotificationFilter:
     merchant: str | None = None  # a merchant id, or part of its company name
     type: str | None = None
     status: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
 
 
 class NotificationRepository:
@@ -54,6 +56,10 @@ class NotificationRepository:
             stmt = stmt.where(WhatsAppNotification.type == flt.type)
         if flt.status:
             stmt = stmt.where(WhatsAppNotification.status == flt.status)
+        if flt.created_from:
+            stmt = stmt.where(WhatsAppNotification.created_at >= flt.created_from)
+        if flt.created_to:
+            stmt = stmt.where(WhatsAppNotification.created_at < flt.created_to)
         stmt = newest_first(stmt, WhatsAppNotification, after=after, limit=limit)
         return [(n, name) for n, name in (await session.execute(stmt)).all()]
 

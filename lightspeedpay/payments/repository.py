@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, and_, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -22,11 +22,19 @@ from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, rou
 from lightspeedpay.kit import request_context
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import OffsetWindow
-from lightspeedpay.models import ArchivedTransaction, Client, Order, Transaction
+from lightspeedpay.models import ArchivedTransaction, Client, Order, PaymentGateway, Transaction
 from lightspeedpay.models.archived_transaction import TRANSACTION_COLUMNS, all_transactions
 from lightspeedpay.models.order import OrderStatus
 from lightspeedpay.models.transaction import TransactionStatus
-from lightspeedpay.payments.schemas import OrderFilter, TransactionFilter
+from lightspeedpay.payments.schemas import (
+    FAILED_STATUSES,
+    SUCCEEDED_STATUSES,
+    UNFINISHED_STATUSES,
+    OrderFilter,
+    PaymentSearch,
+    phone_forms,
+    recognise,
+)
 
 
 @dataclass(frozen=True)
@@ -219,6 +227,19 @@ class StoredAnswer:
     body: bytes
 
 
+@dataclass(frozen=True)
+class DaySummary:
+    count: int
+    succeeded: int
+    failed: int
+    volume: int  # paise
+
+    @property
+    def success_rate(self) -> float | None:
+        decided = self.succeeded + self.failed
+        return self.succeeded / decided if decided else None
+
+
 class TransactionRepository:
     async def initiate(
         self,
@@ -371,31 +392,6 @@ class TransactionRepository:
             for_update=for_update,
         )
 
-    async def list_for_merchant(
-        self,
-        session: AsyncSession,
-        client_id: uuid.UUID,
-        flt: TransactionFilter,
-        *,
-        limit: int,
-        after: tuple[datetime, uuid.UUID] | None,
-        mode: str | None = None,
-    ) -> list[Transaction]:
-        stmt = self.readable(client_id, ALL_TXN, mode=mode)
-        if flt.status:
-            stmt = stmt.where(ALL_TXN.status == flt.status)
-        if flt.created_from:
-            stmt = stmt.where(ALL_TXN.created_at >= flt.created_from)
-        if flt.created_to:
-            stmt = stmt.where(ALL_TXN.created_at < flt.created_to)
-        if after:
-            created, row_id = after
-            stmt = stmt.where(
-                or_(ALL_TXN.created_at < created, and_(ALL_TXN.created_at == created, ALL_TXN.id < row_id))
-            )
-        stmt = stmt.order_by(ALL_TXN.created_at.desc(), ALL_TXN.id.desc()).limit(limit)
-        return list((await session.execute(stmt)).scalars())
-
     async def latest(
         self,
         session: AsyncSession,
@@ -542,6 +538,159 @@ class TransactionRepository:
             lambda e: select(e).where(e.payment_id == payment_id, e.parent_order_id == order_id),
             for_update=False,
         )
+
+    # --- the operator's search, across merchants (the console's payments list and CSV export) -----------------
+
+    async def any_by_payment_id(
+        self, session: AsyncSession, payment_id: str, *, for_update: bool = False
+    ) -> Transaction | None:
+        """Not scoped: an operator's look-up of any merchant's payment, archived or not (locked: moved back)."""
+        return await self._one(
+            session, lambda e: select(e).where(e.payment_id == payment_id), for_update=for_update
+        )
+
+    def _search_conditions(self, flt: PaymentSearch) -> list[ColumnElement[bool]]:
+        """What a search asks, on ALL_TXN (both tables); each condition is served by an index of both
+        (models/transaction.py `search_indexes`, the client and parent-order indexes, the unique payment id).
+        Given `client_id`, one merchant's own payments (its API list and CSV, its console)."""
+        t = ALL_TXN
+        where: list[ColumnElement[bool]] = []
+        scoped = flt.client_id is not None
+        if scoped:
+            where.append(t.client_id == flt.client_id)
+        email = func.lower(t.customer["email"].astext)
+        if flt.text:
+            found = recognise(flt.text)
+            if found.kind == "payment_id":
+                where.append(t.payment_id == found.value)
+            elif found.kind == "uuid":
+                tid = uuid.UUID(found.value)
+                where.append(t.id == tid if scoped else or_(t.id == tid, t.client_id == tid))
+            elif found.kind == "order":
+                orders = select(Order.id).where(Order.public_id == found.value)
+                where.append(or_(t.parent_order_id.in_(orders), t.order_id == found.value))
+            elif found.kind == "email":
+                where.append(and_(t.customer.has_key("email"), email == found.value))
+            elif found.kind == "phone":
+                where.append(
+                    and_(
+                        t.customer.has_key("phone"), t.customer["phone"].astext.in_(phone_forms(found.value))
+                    )
+                )
+            elif scoped:  # a merchant's own: its order id, the PSP's id, or the receipt of its /v1 order
+                receipts = select(Order.id).where(
+                    Order.client_id == flt.client_id, Order.receipt == found.value
+                )  # ix_orders_client_receipt
+                where.append(
+                    or_(
+                        t.order_id == found.value,
+                        t.gateway_txn_id == found.value,
+                        t.parent_order_id.in_(receipts),
+                    )
+                )
+            else:
+                keyed = select(Client.id).where(Client.client_key == found.value)
+                where.append(
+                    or_(t.order_id == found.value, t.gateway_txn_id == found.value, t.client_id.in_(keyed))
+                )
+        if flt.payment_id:
+            where.append(t.payment_id == flt.payment_id.strip())
+        if flt.transaction_id:
+            where.append(t.id == flt.transaction_id)
+        if flt.order_id:
+            where.append(t.order_id == flt.order_id.strip())
+        if flt.gateway_txn_id:
+            where.append(t.gateway_txn_id == flt.gateway_txn_id.strip())
+        if flt.email:
+            where.append(and_(t.customer.has_key("email"), email == flt.email.strip().lower()))
+        if flt.phone:
+            forms = phone_forms(flt.phone.strip().replace(" ", "").replace("-", ""))
+            where.append(and_(t.customer.has_key("phone"), t.customer["phone"].astext.in_(forms)))
+        if flt.merchant:
+            where.append(t.client_id.in_(self._merchants_named(flt.merchant.strip())))
+        if flt.statuses:
+            where.append(t.status.in_(flt.statuses))
+        if flt.gateway_id:
+            where.append(t.gateway_id == flt.gateway_id)
+        if flt.provider:
+            where.append(
+                t.gateway_id.in_(select(PaymentGateway.id).where(PaymentGateway.provider == flt.provider))
+            )
+        if flt.mode:
+            where.append(t.mode == flt.mode)
+        if flt.created_from:
+            where.append(t.created_at >= flt.created_from)
+        if flt.created_to:
+            where.append(t.created_at < flt.created_to)
+        if flt.amount_min is not None:
+            where.append(t.amount >= flt.amount_min)
+        if flt.amount_max is not None:
+            where.append(t.amount <= flt.amount_max)
+        if flt.unfinished_before:
+            where.append(and_(t.status.in_(UNFINISHED_STATUSES), t.created_at < flt.unfinished_before))
+        return where
+
+    @staticmethod
+    def _merchants_named(merchant: str) -> Select[uuid.UUID]:
+        """A merchant by its id, its client key, or the start of its company name (any case)."""
+        try:
+            return select(Client.id).where(Client.id == uuid.UUID(merchant))
+        except ValueError:
+            pattern = merchant.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            return select(Client.id).where(
+                or_(Client.client_key == merchant, func.lower(Client.company_name).like(pattern, escape="\\"))
+            )
+
+    async def search(
+        self,
+        session: AsyncSession,
+        flt: PaymentSearch,
+        *,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None = None,
+        before: tuple[datetime, uuid.UUID] | None = None,
+    ) -> list[Transaction]:
+        """Payments of every merchant, archived or not, newest first: `limit` of them after the cursor `after`
+        (the next page), or the `limit` just before `before` (the previous page, still returned newest first).
+        Keyset pages over (created_at, id): no OFFSET, so the thousandth page costs what the first does."""
+        t = ALL_TXN
+        stmt = select(t).where(*self._search_conditions(flt))
+        key = tuple_(t.created_at, t.id)
+        if before is not None:
+            stmt = stmt.where(key > tuple_(*before)).order_by(t.created_at.asc(), t.id.asc()).limit(limit)
+            return list(reversed((await session.execute(stmt)).scalars().all()))
+        if after is not None:
+            stmt = stmt.where(key < tuple_(*after))
+        stmt = stmt.order_by(t.created_at.desc(), t.id.desc()).limit(limit)
+        return list((await session.execute(stmt)).scalars())
+
+    async def summary_since(
+        self, session: AsyncSession, client_id: uuid.UUID, since: datetime, *, mode: str
+    ) -> DaySummary:
+        """A merchant's payments created since `since`, in one mode (its console's home: today's figures): how
+        many, how many the payer paid (captured or authorized, maybe refunded since) or the PSP refused, and the
+        paid volume (index ix_transactions_client_created)."""
+        t = Transaction
+        paid = t.status.in_(SUCCEEDED_STATUSES)
+        refused = t.status.in_(FAILED_STATUSES)
+        row = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(paid),
+                    func.count().filter(refused),
+                    func.coalesce(func.sum(t.amount).filter(paid), 0),
+                ).where(t.client_id == client_id, t.mode == mode, t.created_at >= since)
+            )
+        ).one()
+        return DaySummary(count=row[0], succeeded=row[1], failed=row[2], volume=int(row[3]))
+
+    async def merchant_names(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """client id -> company name, for the merchants given (one query)."""
+        if not ids:
+            return {}
+        rows = await session.execute(select(Client.id, Client.company_name).where(Client.id.in_(ids)))
+        return {row.id: row.company_name for row in rows}
 
 
 transaction_repo = TransactionRepository()

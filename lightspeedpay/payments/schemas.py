@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -89,9 +91,29 @@ class TransactionList(BaseModel):
 
 @dataclass(frozen=True)
 class TransactionFilter:
+    """A merchant's filter of its own payments (in the mode it acts in): every field narrows."""
+
     status: str | None = None
-    created_from: datetime | None = None
-    created_to: datetime | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    amount_min: int | None = None  # paise, inclusive
+    amount_max: int | None = None  # paise, inclusive
+    # one search box: a payment id (pay_…), a transaction id, an order id or its receipt, a customer's email or
+    # phone, matched exactly (payments.schemas.recognise tells which)
+    text: str | None = None
+
+
+class CaptureRequest(BaseModel):
+    """The native capture: the whole authorized amount (partial capture is not offered)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: StrictInt | None = Field(
+        default=None,
+        description="Amount in paise; omit to capture the authorized amount, which it must equal.",
+        examples=[49900],
+    )
+    currency: Literal["INR"] | None = None
 
 
 @dataclass(frozen=True)
@@ -99,3 +121,92 @@ class OrderFilter:
     receipt: str | None = None
     # Razorpay's `authorized`: orders with (True) or without (False) an authorized or captured payment
     authorized: bool | None = None
+
+
+# ---- the operator's payment search (the console's payments list and its CSV export) --------------------------
+
+# the quick views' statuses, as the analytics count them (analytics/repository.py SUCCEEDED, FAILED)
+SUCCEEDED_STATUSES = (
+    TransactionStatus.AUTHORIZED,
+    TransactionStatus.PAID,
+    TransactionStatus.PARTIALLY_REFUNDED,
+    TransactionStatus.REFUNDED,
+)
+FAILED_STATUSES = (TransactionStatus.FAILED, TransactionStatus.EXPIRED)
+REFUNDED_STATUSES = (TransactionStatus.PARTIALLY_REFUNDED, TransactionStatus.REFUNDED)
+UNFINISHED_STATUSES = (TransactionStatus.CREATED, TransactionStatus.PENDING)
+PENDING_TOO_LONG_MINUTES = 15
+
+_PHONE = re.compile(r"^\+?[0-9][0-9 \-]{8,18}[0-9]$")
+
+
+@dataclass(frozen=True)
+class PaymentSearch:
+    """Which payments an operator asks for, across merchants (or a merchant, of its own: `client_id` and `mode`);
+    every field narrows (all must hold).
+
+    `text` is the one search box: `recognise` tells which kind of id it is. The explicit fields are exact
+    matches, except `merchant` (its id, client key, or the start of its company name) and `email` (any case)."""
+
+    text: str | None = None
+    # one merchant's payments only (its own search): the search box then matches that merchant's ids and its
+    # orders' receipts, never a merchant
+    client_id: uuid.UUID | None = None
+    payment_id: str | None = None
+    transaction_id: uuid.UUID | None = None
+    order_id: str | None = None
+    merchant: str | None = None
+    gateway_txn_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    statuses: tuple[str, ...] = ()
+    gateway_id: uuid.UUID | None = None
+    provider: str | None = None
+    mode: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_to: datetime | None = None  # exclusive
+    amount_min: int | None = None  # paise, inclusive
+    amount_max: int | None = None
+    # unfinished (created or pending) and created before this moment: the "pending too long" quick view
+    unfinished_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RecognisedId:
+    """What the search box's text looks like: one kind of id, or (`any_id`) an order id, a gateway transaction
+    id or a merchant's client key, tried together."""
+
+    kind: Literal["payment_id", "uuid", "order", "email", "phone", "any_id"]
+    value: str
+
+
+def recognise(text: str) -> RecognisedId:
+    value = text.strip()
+    if value.startswith("pay_"):
+        return RecognisedId("payment_id", value)
+    if value.startswith("order_") and "/" not in value:
+        return RecognisedId("order", value)  # a /v1 order: its payments are "{order id}/{attempt}"
+    if "@" in value:
+        return RecognisedId("email", value.lower())
+    if _PHONE.match(value):
+        return RecognisedId("phone", re.sub(r"[ \-]", "", value))
+    try:
+        return RecognisedId("uuid", str(uuid.UUID(value)))
+    except ValueError:
+        return RecognisedId("any_id", value)
+
+
+def phone_forms(phone: str) -> list[str]:
+    """The ways a payer's phone may have been stored: as typed, with or without India's +91 / 91 / 0."""
+    digits = phone.lstrip("+")
+    local = digits[-10:]
+    return sorted({phone, digits, local, f"+91{local}", f"91{local}", f"0{local}"})
+
+
+@dataclass(frozen=True)
+class PaymentPage:
+    """One page of a search, newest first, with the cursors of the pages either side (None: no such page)."""
+
+    rows: Sequence[Any]
+    next_cursor: str | None
+    previous_cursor: str | None

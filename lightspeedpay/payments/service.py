@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -25,6 +26,7 @@ from lightspeedpay.errors import (
     NoGatewayAvailable,
     NoSandboxGateway,
     NotFound,
+    ValidationFailed,
 )
 from lightspeedpay.gateways.repository import gateway_repo
 from lightspeedpay.gateways.service import gateway_service, volume_month
@@ -35,11 +37,12 @@ from lightspeedpay.kit import metrics
 from lightspeedpay.kit.db_conflicts import retry_on_conflict
 from lightspeedpay.kit.ids import new_id
 from lightspeedpay.kit.logging import log
-from lightspeedpay.kit.pagination import OffsetWindow, page_cursor, parse_cursor
+from lightspeedpay.kit.pagination import OffsetWindow, encode_cursor, page_cursor, parse_cursor
 from lightspeedpay.ledger.service import ledger_service
 from lightspeedpay.models import Client, Order, Transaction
 from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.transaction import TransactionStatus
+from lightspeedpay.monitoring import audit
 from lightspeedpay.payments.errors import (
     CaptureAmountMismatch,
     OrderNotPayable,
@@ -50,11 +53,16 @@ from lightspeedpay.payments.errors import (
 from lightspeedpay.payments.repository import (
     StaleClaim,
     StoredAnswer,
-    TransactionFilter,
     order_repo,
     transaction_repo,
 )
-from lightspeedpay.payments.schemas import PayRequest, pay_response_body
+from lightspeedpay.payments.schemas import (
+    PaymentPage,
+    PaymentSearch,
+    PayRequest,
+    TransactionFilter,
+    pay_response_body,
+)
 from lightspeedpay.payments.state import can_move
 from lightspeedpay.webhooks.service import webhook_service
 
@@ -62,6 +70,20 @@ if TYPE_CHECKING:
     from lightspeedpay.gateways.adapters.base import PspStatus
 
 _SELECTION_TRIES = 5
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """A payment as the operator's list shows it: with its merchant's and gateway's names."""
+
+    txn: Transaction
+    merchant: str
+    gateway: str
+    provider: str
+
+
+# the most rows one CSV export carries (a person asking for more narrows the filter)
+EXPORT_MAX_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -352,6 +374,30 @@ class PaymentService:
         """Razorpay-style pages (count, skip, from, to), newest first."""
         return await transaction_repo.page(session, merchant.id, window, mode=merchant.mode)
 
+    @staticmethod
+    def merchant_search(merchant: MerchantAuth, flt: TransactionFilter) -> PaymentSearch:
+        """The operator's search, narrowed to the merchant's own payments in the mode it acts in; an amount range
+        that cannot hold anything is refused (422 naming the field)."""
+        for name in ("amount_min", "amount_max"):
+            value = getattr(flt, name)
+            if value is not None and value < 0:
+                raise ValidationFailed(f"{name} must be a whole number of paise, 0 or more.", field=name)
+        if flt.amount_min is not None and flt.amount_max is not None and flt.amount_min > flt.amount_max:
+            raise ValidationFailed("amount_max must not be less than amount_min.", field="amount_max")
+        text = (flt.text or "").strip()
+        if len(text) > 200:
+            raise ValidationFailed("q must be at most 200 characters.", field="q")
+        return PaymentSearch(
+            client_id=merchant.id,
+            mode=merchant.mode,
+            text=text or None,
+            statuses=(flt.status,) if flt.status else (),
+            created_from=flt.created_from,
+            created_to=flt.created_to,
+            amount_min=flt.amount_min,
+            amount_max=flt.amount_max,
+        )
+
     async def list(
         self,
         session: AsyncSession,
@@ -361,12 +407,18 @@ class PaymentService:
         limit: int,
         cursor: str | None,
     ) -> tuple[list[Transaction], str | None]:
-        after = parse_cursor(cursor)
-        rows = await transaction_repo.list_for_merchant(
-            session, merchant.id, flt, limit=limit + 1, after=after, mode=merchant.mode
-        )
-        next_cursor = page_cursor(rows, limit)
-        return rows[:limit], next_cursor
+        """The merchant's payments matching `flt`, newest first, keyset-paginated (the operator's search, scoped:
+        `merchant_search`)."""
+        search = self.merchant_search(merchant, flt)
+        rows = await transaction_repo.search(session, search, limit=limit + 1, after=parse_cursor(cursor))
+        return rows[:limit], page_cursor(rows, limit)
+
+    def export_for_merchant(
+        self, merchant: MerchantAuth, flt: TransactionFilter, *, max_rows: int = EXPORT_MAX_ROWS
+    ) -> AsyncIterator[Sequence[PaymentRow]]:
+        """Every payment of the merchant matching `flt` (in its mode), newest first, in batches: `export` of the
+        scoped search. The filter is checked now, before the first batch is asked for."""
+        return self.export(self.merchant_search(merchant, flt), max_rows=max_rows)
 
     async def apply_outcome(
         self,
@@ -429,6 +481,26 @@ class PaymentService:
             )
         return True
 
+    async def capture_transaction(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        transaction_or_payment_id: str,
+        *,
+        amount: int | None = None,
+        currency: str | None = None,
+    ) -> Transaction:
+        """The native API's capture (POST /api/v1/transactions/{id}/capture): the payment by its transaction id or
+        payment id, captured by `capture`; no amount captures the authorized amount."""
+        txn = await self.find(session, merchant, transaction_or_payment_id)
+        return await self.capture(
+            session,
+            merchant,
+            txn.payment_id,
+            amount=txn.amount if amount is None else amount,
+            currency=currency,
+        )
+
     async def capture(
         self,
         session: AsyncSession,
@@ -439,7 +511,8 @@ class PaymentService:
         currency: str | None = None,
     ) -> Transaction:
         """Capture an authorized payment for exactly its amount: the PSP captures it, then it is paid here
-        (commission, payment.paid). A PSP that reports `paid` directly has captured it already (auto-capture)."""
+        (commission, payment.paid), audited as `payment.captured` in whoever's name asked. A PSP that reports
+        `paid` directly has captured it already (auto-capture)."""
         txn = await transaction_repo.by_payment_id(
             session, merchant.id, payment_id, for_update=True, mode=merchant.mode
         )
@@ -484,6 +557,19 @@ class PaymentService:
                 "new Idempotency-Key."
             ) from None
         await self.apply_outcome(session, txn, TransactionStatus.PAID)
+        audit.record(
+            session,
+            actor=merchant.actor,
+            action="payment.captured",
+            client_id=txn.client_id,
+            target_type="transaction",
+            target_id=txn.id,
+            before={"status": TransactionStatus.AUTHORIZED},
+            after={"status": txn.status, "amount": txn.amount, "currency": txn.currency},
+            details={"payment_id": txn.payment_id, "mode": txn.mode},
+        )
+        await session.flush()
+        await session.refresh(txn)  # updated_at is the database's: the caller shows the row as stored
         return txn
 
     async def reconcile_stale(self) -> dict[str, int]:
@@ -624,6 +710,81 @@ class PaymentService:
             "error_message": txn.error_message,
             "paid_at": txn.paid_at.isoformat() if txn.paid_at else None,
         }
+
+    # --- the operator's reads, across merchants ---------------------------------------------------------------
+
+    async def find_for_operator(self, session: AsyncSession, key: str) -> Transaction:
+        """Any merchant's payment, by its payment id (pay_…) or transaction id, archived or not."""
+        txn = None
+        if key.startswith("pay_"):
+            txn = await transaction_repo.any_by_payment_id(session, key)
+        else:
+            try:
+                txn = await transaction_repo.get(session, uuid.UUID(key))
+            except ValueError:
+                txn = None
+        if txn is None:
+            raise NotFound("No payment with this id.", field="payment_id")
+        return txn
+
+    async def merchant_names(self, session: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, str]:
+        """client id -> company name (the operator's pages name a payment's merchant)."""
+        return await transaction_repo.merchant_names(session, ids)
+
+    async def _rows(self, session: AsyncSession, txns: Sequence[Transaction]) -> Sequence[PaymentRow]:
+        gateways = await gateway_repo.labels(session)
+        merchants = await transaction_repo.merchant_names(session, {t.client_id for t in txns})
+        return [
+            PaymentRow(t, merchants.get(t.client_id, ""), *gateways.get(t.gateway_id, ("", ""))) for t in txns
+        ]
+
+    async def search(
+        self,
+        session: AsyncSession,
+        flt: PaymentSearch,
+        *,
+        limit: int,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> PaymentPage:
+        """One page of the payments matching `flt`, newest first; `after` (the next page) or `before` (the
+        previous one) is a cursor an earlier page handed out."""
+        older, newer = parse_cursor(after), parse_cursor(before)
+        rows = await transaction_repo.search(session, flt, limit=limit + 1, after=older, before=newer)
+        next_cursor = previous_cursor = None
+        if newer is not None:
+            if len(rows) > limit:  # even newer payments exist beyond this page
+                rows = rows[1:]
+                previous_cursor = encode_cursor(rows[0].created_at, rows[0].id)
+            if rows:
+                next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+        else:
+            if len(rows) > limit:
+                rows = rows[:limit]
+                next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+            if older is not None and rows:
+                previous_cursor = encode_cursor(rows[0].created_at, rows[0].id)
+        return PaymentPage(await self._rows(session, rows), next_cursor, previous_cursor)
+
+    async def export(
+        self, flt: PaymentSearch, *, batch_size: int = 2_000, max_rows: int = EXPORT_MAX_ROWS
+    ) -> AsyncIterator[Sequence[PaymentRow]]:
+        """Every payment matching `flt`, newest first, in keyset batches, each read in a short session of its own
+        (a long export holds no transaction open and no more than one batch in memory)."""
+        after: tuple[datetime, uuid.UUID] | None = None
+        sent = 0
+        while sent < max_rows:
+            want = min(batch_size, max_rows - sent)
+            async with sessionmaker()() as session:
+                txns = await transaction_repo.search(session, flt, limit=want, after=after)
+                rows = await self._rows(session, txns)
+            if not rows:
+                return
+            yield rows
+            sent += len(rows)
+            after = (txns[-1].created_at, txns[-1].id)
+            if len(rows) < want:
+                return
 
 
 payment_service = PaymentService()

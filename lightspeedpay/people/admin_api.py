@@ -71,6 +71,20 @@ async def remove_operator(user_id: uuid.UUID, operator: CurrentAdmin, session: W
     return Response(status_code=204)
 
 
+@admin_router.post(
+    "/{user_id}/disable",
+    response_model=OperatorUserOut,
+    dependencies=[operator_requires("users:write")],
+    responses={409: {"description": "LAST_OWNER, CANNOT_DISABLE_YOURSELF"}},
+    summary="Disable a person of operator staff: no login anywhere, every session ended (needs a recent login; "
+    "owners: only an owner)",
+)
+async def disable_operator(
+    user_id: uuid.UUID, operator: CurrentAdmin, session: WriteSession
+) -> OperatorUserOut:
+    return operator_out(await team_service.disable_operator(session, operator, user_id))
+
+
 @admin_router.delete(
     "/invitations/{invitation_id}",
     status_code=204,

@@ -22,6 +22,7 @@ from lightspeedpay.people.login_schemas import (
     LoginSessionList,
     LoginSessionOut,
     MeOut,
+    PreferencesIn,
     Reauthenticated,
     ReauthenticateIn,
     RecoveryCodes,
@@ -30,6 +31,7 @@ from lightspeedpay.people.login_schemas import (
     TokenPair,
     TotpCodeIn,
     TotpSetup,
+    UserOut,
 )
 from lightspeedpay.people.login_service import Refused, login_service, user_out
 from lightspeedpay.ratelimit.guards import limit_login
@@ -56,7 +58,7 @@ _PERSON_ERRORS: dict[int | str, dict[str, Any]] = {
 T = TypeVar("T")
 
 
-async def _recorded(session: AsyncSession, pending: Awaitable[T]) -> T:
+async def recorded(session: AsyncSession, pending: Awaitable[T]) -> T:
     """Run the service; a refusal that must leave a trace (a failed login's count and audit row, a reused
     refresh token's revoked family) is written in a transaction of its own, then answered."""
     try:
@@ -68,7 +70,7 @@ async def _recorded(session: AsyncSession, pending: Awaitable[T]) -> T:
         raise refused.error from None
 
 
-def _set_session_cookie(response: Response, token: str) -> None:
+def set_session_cookie(response: Response, token: str) -> None:
     settings = get_settings()
     response.set_cookie(
         settings.session_cookie,
@@ -81,7 +83,7 @@ def _set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-def _clear_session_cookie(response: Response) -> None:
+def clear_session_cookie(response: Response) -> None:
     settings = get_settings()
     response.delete_cookie(
         settings.session_cookie,
@@ -106,7 +108,7 @@ async def login(body: LoginIn, request: Request, session: WriteSession) -> Respo
         raise CsrfFailed("A browser session can only be opened from the console's own page.")
     await limit_login(request, body.email)  # per IP and per account, before any password is checked
     cookie = request.cookies.get(get_settings().session_cookie)
-    done = await _recorded(
+    done = await recorded(
         session,
         login_service.login(
             session, body, presented_cookie=cookie, user_agent=request.headers.get("user-agent")
@@ -117,7 +119,7 @@ async def login(body: LoginIn, request: Request, session: WriteSession) -> Respo
     assert done.session_token is not None
     out = SessionLogin(csrf_token=tokens.csrf_token(done.session_token), user=user_out(done.user))
     response = json_response(out.model_dump(mode="json"))
-    _set_session_cookie(response, done.session_token)
+    set_session_cookie(response, done.session_token)
     return response
 
 
@@ -128,14 +130,14 @@ async def login(body: LoginIn, request: Request, session: WriteSession) -> Respo
     summary="Spend a refresh token for a new access token and refresh token",
 )
 async def refresh(body: RefreshIn, session: WriteSession) -> TokenPair:
-    return await _recorded(session, login_service.refresh(session, body.refresh_token))
+    return await recorded(session, login_service.refresh(session, body.refresh_token))
 
 
 @router.post("/logout", status_code=204, responses=_PERSON_ERRORS, summary="End this session or token family")
 async def logout(caller: AnyPerson, session: WriteSession) -> Response:
     await login_service.logout(session, caller)
     response = Response(status_code=204)
-    _clear_session_cookie(response)
+    clear_session_cookie(response)
     return response
 
 
@@ -144,7 +146,7 @@ async def logout_all(caller: AnyPerson, session: WriteSession) -> Response:
     sessions, refresh_tokens = await login_service.logout_everywhere(session, caller)
     out = LoggedOut(sessions_revoked=sessions, refresh_tokens_revoked=refresh_tokens)
     response = json_response(out.model_dump())
-    _clear_session_cookie(response)
+    clear_session_cookie(response)
     return response
 
 
@@ -158,7 +160,7 @@ async def reauthenticate(
     body: ReauthenticateIn, caller: LoggedInPerson, request: Request, session: WriteSession
 ) -> Reauthenticated:
     await limit_login(request, caller.user.email)
-    at, fresh = await _recorded(
+    at, fresh = await recorded(
         session, login_service.reauthenticate(session, caller, body.password, body.totp_code)
     )
     if fresh is None:
@@ -171,6 +173,16 @@ async def me(caller: AnyPerson, request: Request, session: ReadSession) -> MeOut
     cookie = request.cookies.get(get_settings().session_cookie)
     csrf = tokens.csrf_token(cookie) if caller.via == "session" and cookie else None
     return await login_service.me(session, caller, csrf_token=csrf)
+
+
+@router.patch(
+    "/me",
+    response_model=UserOut,
+    responses={**_PERSON_ERRORS, 422: {"description": "VALIDATION_ERROR (an unknown time zone)"}},
+    summary="Your own settings: the consoles' language and time zone",
+)
+async def set_preferences(body: PreferencesIn, caller: AnyPerson, session: WriteSession) -> UserOut:
+    return user_out(await login_service.set_preferences(session, caller, body))
 
 
 @router.get(

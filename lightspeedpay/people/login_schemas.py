@@ -47,6 +47,8 @@ class UserOut(BaseModel):
     operator_role: str | None
     email_verified: bool
     two_factor_enabled: bool
+    locale: str = Field(description="the consoles' language: en or hi")
+    time_zone: str = Field(description="an IANA zone; the consoles show times in it")
 
 
 class SessionLogin(BaseModel):
@@ -140,3 +142,12 @@ class LoginSessionList(BaseModel):
 class LoggedOut(BaseModel):
     sessions_revoked: int
     refresh_tokens_revoked: int
+
+
+class PreferencesIn(BaseModel):
+    """A person's own console settings; each is optional (only what is sent changes)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"locale": "hi"}]})
+
+    locale: Literal["en", "hi"] | None = None
+    time_zone: str | None = Field(default=None, min_length=1, max_length=40, examples=["Asia/Kolkata"])

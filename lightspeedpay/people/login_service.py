@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyotp
 from pyotp.exceptions import OTPVerificationError
@@ -32,6 +33,7 @@ from lightspeedpay.people.login_schemas import (
     LoginIn,
     MembershipOut,
     MeOut,
+    PreferencesIn,
     TokenPair,
     TwoFactorState,
     UserOut,
@@ -144,6 +146,8 @@ def user_out(user: User) -> UserOut:
         operator_role=user.operator_role,
         email_verified=user.email_verified_at is not None,
         two_factor_enabled=user.totp_enabled_at is not None,
+        locale=user.locale,
+        time_zone=user.time_zone,
     )
 
 
@@ -513,6 +517,35 @@ class LoginService:
             authenticated_at=datetime.fromtimestamp(caller.authenticated_at, UTC),
             csrf_token=csrf_token,
         )
+
+    async def set_preferences(self, session: AsyncSession, caller: Person, body: PreferencesIn) -> User:
+        """A person's own language and time zone (the consoles draw pages in them); audited like any change."""
+        if body.time_zone is not None:
+            try:
+                ZoneInfo(body.time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationFailed(
+                    f"{body.time_zone!r} is not a time zone; use an IANA name such as Asia/Kolkata.",
+                    field="time_zone",
+                ) from None
+        user = await self._locked_user(session, caller)
+        before = {"locale": user.locale, "time_zone": user.time_zone}
+        if body.locale is not None:
+            user.locale = body.locale
+        if body.time_zone is not None:
+            user.time_zone = body.time_zone
+        after = {"locale": user.locale, "time_zone": user.time_zone}
+        if after != before:
+            audit.record(
+                session,
+                actor=_actor(user),
+                action="user.preferences_changed",
+                target_type="user",
+                target_id=user.id,
+                before=before,
+                after=after,
+            )
+        return user
 
     # ---- two-factor authentication -----------------------------------------------------------------------------
 

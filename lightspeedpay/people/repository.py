@@ -43,6 +43,18 @@ class TeamRepository:
         )
         return list((await session.execute(stmt)).scalars())
 
+    async def last_logins(
+        self, session: AsyncSession, user_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, datetime]:
+        if not user_ids:
+            return {}
+        stmt = (
+            select(UserSession.user_id, func.max(UserSession.created_at))
+            .where(UserSession.user_id.in_(user_ids))
+            .group_by(UserSession.user_id)
+        )
+        return {user_id: at for user_id, at in (await session.execute(stmt)).all()}
+
     # ---- merchants' teams -------------------------------------------------------------------------------------
 
     async def members(

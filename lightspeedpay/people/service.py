@@ -99,6 +99,10 @@ class TwoFactorNotEnabled(AppError):
     status_code, code = 409, "TWO_FACTOR_NOT_ENABLED"
 
 
+class CannotDisableYourself(AppError):
+    status_code, code = 409, "CANNOT_DISABLE_YOURSELF"
+
+
 class TeamService:
     # ---- operator staff ---------------------------------------------------------------------------------------
 
@@ -200,7 +204,60 @@ class TeamService:
         send(session, user.email, emails.removed(place=OPERATOR_PLACE, by=operator.name), kind="removed")
         await session.flush()
 
+    async def last_logins(
+        self, session: AsyncSession, user_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, datetime]:
+        """When each person last opened a browser session (logged in to a console)."""
+        return await team_repo.last_logins(session, user_ids)
+
+    async def disable_operator(self, session: AsyncSession, operator: Operator, user_id: uuid.UUID) -> User:
+        """The person can no longer log in anywhere (every session and refresh token ends at once); their role
+        stays, to be seen in the staff list. Owners: only an owner, and never the last one."""
+        require_recent_login(operator.authenticated_at, is_person=operator.user_id is not None)
+        owners = await team_repo.lock_operator_owners(session)
+        user = await team_repo.lock_user(session, user_id)
+        if user is None or user.operator_role is None:
+            raise UserNotFound("No operator staff has this id.", field="user_id")
+        if user.disabled_at is not None:
+            return user
+        if user.id == operator.user_id:
+            raise CannotDisableYourself("You cannot disable your own account; ask another owner or admin.")
+        if user.operator_role == "owner":
+            if "owners:write" not in operator.permissions:
+                raise OwnerRequired("Only an owner can disable an owner.")
+            if not [o for o in owners if o.id != user.id]:
+                raise LastOwner("This is the last owner; make someone else an owner first.")
+        user.disabled_at = datetime.now(UTC)
+        sessions, refresh = await team_repo.revoke_everything(session, user.id, user.disabled_at)
+        audit.record(
+            session,
+            actor=operator.actor,
+            action="user.disabled",
+            target_type="user",
+            target_id=user.id,
+            before={"disabled": False},
+            after={"disabled": True},
+            details={"sessions_revoked": sessions, "refresh_tokens_revoked": refresh},
+        )
+        await session.flush()
+        return user
+
     # ---- a merchant's team ------------------------------------------------------------------------------------
+
+    async def merchant_team(self, session: AsyncSession, client_id: uuid.UUID) -> TeamOut:
+        """A merchant's team as the operator sees it (the same answer its owners get)."""
+        client = await team_repo.client(session, client_id)
+        if client is None:
+            raise MerchantNotFound("No merchant has this id.", field="merchant_id")
+        now = datetime.now(UTC)
+        return TeamOut(
+            items=[member_out(m, u) for m, u in await team_repo.members(session, client_id)],
+            invitations=[
+                invitation_out(t)
+                for t in await team_repo.pending_invitations(session, client_id=client_id, now=now)
+            ],
+            require_2fa=client.require_2fa,
+        )
 
     async def team(self, session: AsyncSession, merchant: MerchantAuth) -> TeamOut:
         client = await team_repo.client(session, merchant.id)

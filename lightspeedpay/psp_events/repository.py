@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +45,15 @@ class PspEventRepository:
 
     async def lock(self, session: AsyncSession, psp_event_id: uuid.UUID) -> PspEvent | None:
         return await session.get(PspEvent, psp_event_id, with_for_update=True)
+
+    async def of_transaction(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[PspEvent]:
+        """The PSP's webhooks about a payment, as received (ix_psp_events_transaction)."""
+        stmt = (
+            select(PspEvent)
+            .where(PspEvent.transaction_id == transaction_id)
+            .order_by(PspEvent.received_at, PspEvent.id)
+        )
+        return list((await session.execute(stmt)).scalars())
 
 
 psp_event_repo = PspEventRepository()

@@ -101,5 +101,9 @@ class PspEventService:
         )
         return f"refund:{result}", refund.transaction_id
 
+    async def of_transaction(self, session: AsyncSession, transaction_id: uuid.UUID) -> list[PspEvent]:
+        """A payment's PSP events, as received (its page's timeline)."""
+        return await psp_event_repo.of_transaction(session, transaction_id)
+
 
 psp_event_service = PspEventService()

@@ -180,6 +180,41 @@ class QueueAdminRepository:
         stmt = stmt.order_by(JobIntent.parked_at, JobIntent.id).limit(limit + 1)
         return list((await session.execute(stmt)).scalars())
 
+    async def status_page(
+        self,
+        session: AsyncSession,
+        *,
+        status: str,
+        queue: str | None,
+        after: tuple[datetime, uuid.UUID] | None,
+        limit: int,
+    ) -> list[JobIntent]:
+        """Intents in one status that is not `completed` (failed, parked, discarded), of one queue or all, most
+        recently changed first, keyset over (updated_at, id); limit + 1 rows. The partial index ix_job_intents_open
+        holds only the open rows, so the sort never sees completed ones."""
+        stmt = select(JobIntent).where(JobIntent.status == status)
+        if queue is not None:
+            stmt = stmt.where(JobIntent.queue == queue)
+        if after is not None:
+            at, row_id = after
+            stmt = stmt.where(
+                or_(JobIntent.updated_at < at, and_(JobIntent.updated_at == at, JobIntent.id < row_id))
+            )
+        stmt = stmt.order_by(JobIntent.updated_at.desc(), JobIntent.id.desc()).limit(limit + 1)
+        return list((await session.execute(stmt)).scalars())
+
+    async def many(self, session: AsyncSession, ids: Sequence[uuid.UUID], *, limit: int) -> list[JobIntent]:
+        """The intents of these ids (at most `limit`), oldest first."""
+        if not ids:
+            return []
+        rows = await session.execute(
+            select(JobIntent)
+            .where(JobIntent.id.in_(list(ids)[:_CHUNK]))
+            .order_by(JobIntent.created_at, JobIntent.id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
     # --- queue_metrics -------------------------------------------------------------------------------------
 
     async def add_samples(self, session: AsyncSession, samples: Sequence[dict[str, Any]]) -> None:

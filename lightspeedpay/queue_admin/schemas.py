@@ -119,6 +119,25 @@ class ParkedList(BaseModel):
     next_cursor: str | None
 
 
+class IntentPage(BaseModel):
+    status: str
+    queue: str | None
+    items: list[IntentOut]
+    next_cursor: str | None
+
+
+class DrainPreview(BaseModel):
+    """What a drain would take now: the jobs waiting in Redis, and the intents that would be parked."""
+
+    queue: str
+    delayed: bool
+    jobs: int = Field(description="jobs a drain would take out of Redis now")
+    intents: list[IntentOut] = Field(
+        description="the first of the intents that would be parked, oldest first"
+    )
+    more: int = Field(description="how many more would be parked than listed")
+
+
 class BullJobOut(BaseModel):
     """The job as BullMQ holds it (gone once BullMQ trimmed or cleaned it)."""
 

@@ -37,9 +37,11 @@ from lightspeedpay.queue_admin.repository import queue_admin_repo
 from lightspeedpay.queue_admin.schemas import (
     BullJobOut,
     CleanResult,
+    DrainPreview,
     DrainResult,
     IntentCounts,
     IntentOut,
+    IntentPage,
     JobCounts,
     JobDetail,
     JobsStatus,
@@ -179,6 +181,45 @@ class QueueAdminService:
             next_cursor = encode_cursor(last.parked_at, last.id)
         return ParkedList(
             queue=name, items=[IntentOut.model_validate(r) for r in rows[:limit]], next_cursor=next_cursor
+        )
+
+    async def intents(
+        self, session: AsyncSession, *, status: str, queue: str | None, limit: int, cursor: str | None
+    ) -> IntentPage:
+        """Failed, parked or discarded intents (of one queue, or all), most recently changed first."""
+        if status not in (JobIntentStatus.FAILED, JobIntentStatus.PARKED, JobIntentStatus.DISCARDED):
+            raise BadRequest("status must be failed, parked or discarded.", field="status")
+        if queue is not None:
+            self.check_queue(queue)
+        rows = await queue_admin_repo.status_page(
+            session, status=status, queue=queue, after=parse_cursor(cursor), limit=limit
+        )
+        next_cursor = (
+            encode_cursor(rows[limit - 1].updated_at, rows[limit - 1].id) if len(rows) > limit else None
+        )
+        return IntentPage(
+            status=status,
+            queue=queue,
+            items=[IntentOut.model_validate(r) for r in rows[:limit]],
+            next_cursor=next_cursor,
+        )
+
+    async def drain_preview(
+        self, session: AsyncSession, name: str, *, delayed: bool, limit: int = 50
+    ) -> DrainPreview:
+        """What `drain` would take if it ran now (the same listing it starts with): nothing is changed."""
+        self.check_queue(name)
+        states = ["wait", "paused", "prioritized"] + (["delayed"] if delayed else [])
+        with _redis_answers():
+            job_ids = await queues.queue(name).backend.getRanges(states, 0, -1, True)
+        ids = _intent_ids(job_ids)
+        rows = await queue_admin_repo.many(session, ids, limit=limit)
+        return DrainPreview(
+            queue=name,
+            delayed=delayed,
+            jobs=len(job_ids),
+            intents=[IntentOut.model_validate(r) for r in rows],
+            more=max(0, len(ids) - len(rows)),
         )
 
     async def job(self, session: AsyncSession, raw_id: str) -> JobDetail:

@@ -1,8 +1,10 @@
-"""The native refunds API (signed like the rest of /api/v1): refund a transaction, list and read refunds."""
+"""The native refunds API (signed like the rest of /api/v1): refund a transaction, list a transaction's refunds
+or all of the merchant's (in the request's mode), read one."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -14,6 +16,8 @@ from lightspeedpay.kit.openapi import REFUND_IDEMPOTENCY_HEADERS, request_body
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models import Refund, Transaction
+from lightspeedpay.models.base import values
+from lightspeedpay.models.refund import RefundStatus
 from lightspeedpay.payments.errors import RefundNotAllowed
 from lightspeedpay.payments.service import payment_service
 from lightspeedpay.refunds.schemas import RefundCreate, RefundList, RefundOut
@@ -103,6 +107,40 @@ async def list_refunds(
         session, merchant, txn.id, limit=limit, cursor=cursor
     )
     return RefundList(items=[refund_out(r, txn) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/refunds",
+    response_model=RefundList,
+    summary="Your refunds in this mode, newest first: filters by status and dates (cursor-paginated)",
+)
+async def list_all_refunds(
+    merchant: CurrentMerchant,
+    session: ReadSession,
+    status: Annotated[
+        Literal[values(RefundStatus)] | None,  # type: ignore[valid-type]
+        Query(description="only refunds in this status"),
+    ] = None,
+    created_from: Annotated[
+        datetime | None, Query(alias="from", description="created at or after (ISO 8601)")
+    ] = None,
+    created_to: Annotated[datetime | None, Query(alias="to", description="created before (ISO 8601)")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: str | None = None,
+) -> RefundList:
+    rows, next_cursor = await refund_service.list_for_merchant(
+        session,
+        merchant,
+        status=status,
+        created_from=created_from,
+        created_to=created_to,
+        limit=limit,
+        cursor=cursor,
+    )
+    payment_ids = await refund_service.payment_ids(session, rows)
+    return RefundList(
+        items=[refund_out(r, payment_ids.get(r.transaction_id, "")) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.get("/refunds/{refund_id}", response_model=RefundOut, summary="A refund, by its id (rfnd_…)")

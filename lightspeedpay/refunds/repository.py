@@ -40,6 +40,29 @@ class RefundRepository:
             stmt = stmt.where(Refund.transaction_id == transaction_id)
         return list((await session.execute(window.apply(stmt, Refund))).scalars())
 
+    async def list_for_merchant(
+        self,
+        session: AsyncSession,
+        client_id: uuid.UUID,
+        *,
+        mode: str,
+        status: str | None,
+        created_from: datetime | None,
+        created_to: datetime | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[Refund]:
+        """A merchant's refunds of one mode, newest first (ix_refunds_client_created)."""
+        stmt = self.readable(client_id, mode=mode)
+        if status is not None:
+            stmt = stmt.where(Refund.status == status)
+        if created_from is not None:
+            stmt = stmt.where(Refund.created_at >= created_from)
+        if created_to is not None:
+            stmt = stmt.where(Refund.created_at < created_to)
+        stmt = newest_first(stmt, Refund, after=after, limit=limit)
+        return list((await session.execute(stmt)).scalars())
+
     async def list_for_transaction(
         self,
         session: AsyncSession,
@@ -52,6 +75,13 @@ class RefundRepository:
         stmt = self.readable(client_id).where(Refund.transaction_id == transaction_id)
         stmt = newest_first(stmt, Refund, after=after, limit=limit)
         return list((await session.execute(stmt)).scalars())
+
+    async def all_of_transaction(
+        self, session: AsyncSession, client_id: uuid.UUID, transaction_id: uuid.UUID
+    ) -> list[Refund]:
+        """A payment's refunds, oldest first (a payment has a handful)."""
+        stmt = self.readable(client_id).where(Refund.transaction_id == transaction_id)
+        return list((await session.execute(stmt.order_by(Refund.created_at, Refund.id))).scalars())
 
     async def committed_total(self, session: AsyncSession, transaction_id: uuid.UUID) -> int:
         """What refunds already take of the payment: processed ones and those still pending."""

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lightspeedpay import jobs
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
-from lightspeedpay.errors import NotFound
+from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.gateways.adapters import get_adapter
 from lightspeedpay.gateways.adapters.base import PspDeclined, PspTechnicalError
 from lightspeedpay.gateways.repository import gateway_repo
@@ -54,7 +54,7 @@ class RefundService:
         )
         if txn is None:
             raise NotFound("The id provided does not exist", field="payment_id")
-        return await self._create(session, merchant, txn, body), txn
+        return await self._create_for_merchant(session, merchant, txn, body), txn
 
     async def create_for_transaction(
         self, session: AsyncSession, merchant: MerchantAuth, transaction_id: uuid.UUID, body: RefundCreate
@@ -64,27 +64,88 @@ class RefundService:
         )
         if txn is None:
             raise NotFound("No transaction with this id belongs to your account.", field="transaction_id")
-        return await self._create(session, merchant, txn, body), txn
+        return await self._create_for_merchant(session, merchant, txn, body), txn
 
-    async def _create(
+    async def create_for_operator(
+        self,
+        session: AsyncSession,
+        payment_id: str,
+        body: RefundCreate,
+        *,
+        actor: str,
+        role: str,
+        reason: str | None = None,
+    ) -> tuple[Refund, Transaction]:
+        """An operator refunds any merchant's payment on its behalf (payments:write): the same checks, cap and
+        audit row as a merchant's own refund, in the operator's name. The operator's support role refunds up to
+        LSP_SUPPORT_REFUND_LIMIT at a time (a merchant's own limit governs its own team only)."""
+        txn = await transaction_repo.any_by_payment_id(session, payment_id, for_update=True)
+        if txn is None:
+            raise NotFound("No payment with this id.", field="payment_id")
+        limit = get_settings().support_refund_limit if role == "support" else None
+        refund = await self._create(
+            session, txn, body, actor=actor, role=role, support_limit=limit, reason=reason
+        )
+        return refund, txn
+
+    async def refundable(self, session: AsyncSession, txn: Transaction) -> int:
+        """What is left to refund of a payment (its captured amount less refunds processed or pending); 0 when
+        it cannot be refunded."""
+        if txn.status not in REFUNDABLE_STATUSES:
+            return 0
+        return max(txn.amount - await refund_repo.committed_total(session, txn.id), 0)
+
+    async def of_payment(self, session: AsyncSession, txn: Transaction) -> list[Refund]:
+        """Every refund of a payment, oldest first (its page's timeline)."""
+        return await refund_repo.all_of_transaction(session, txn.client_id, txn.id)
+
+    @staticmethod
+    def limit_for(merchant: MerchantAuth) -> int | None:
+        """The most one refund may be for whoever acts for the merchant: its support role's cap (the merchant's
+        own, else LSP_SUPPORT_REFUND_LIMIT), None for every other role and the API credential."""
+        if merchant.role != "support":
+            return None
+        return merchant.support_refund_limit or get_settings().support_refund_limit
+
+    async def _create_for_merchant(
         self, session: AsyncSession, merchant: MerchantAuth, txn: Transaction, body: RefundCreate
     ) -> Refund:
+        return await self._create(
+            session,
+            txn,
+            body,
+            actor=merchant.actor,
+            role=merchant.role,
+            support_limit=self.limit_for(merchant),
+            reason=_note_reason(body),
+        )
+
+    async def _create(
+        self,
+        session: AsyncSession,
+        txn: Transaction,
+        body: RefundCreate,
+        *,
+        actor: str,
+        role: str | None,
+        support_limit: int | None,
+        reason: str | None,
+    ) -> Refund:
         """`txn` is locked: concurrent refunds of one payment queue up here, each seeing the ones before it.
-        The merchant's request is audited with the refund, in its transaction."""
+        The request is audited with the refund, in its transaction. `support_limit`: the cap of whoever asks
+        (a support role's), None for none."""
         committed = (
             await refund_repo.committed_total(session, txn.id) if txn.status in REFUNDABLE_STATUSES else 0
         )
         amount = refund_amount(
             status=txn.status, amount=txn.amount, committed=committed, requested=body.amount
         )
-        if merchant.role == "support":
-            limit = merchant.support_refund_limit or get_settings().support_refund_limit
-            if amount > limit:
-                raise RefundLimitExceeded(
-                    f"Your role (support) may refund up to {limit} paise at a time; ask an owner, admin or "
-                    "finance teammate for a larger refund.",
-                    field="amount",
-                )
+        if support_limit is not None and amount > support_limit:
+            raise RefundLimitExceeded(
+                f"Your role ({role}) may refund up to {support_limit} paise at a time; ask an owner, admin or "
+                "finance teammate for a larger refund.",
+                field="amount",
+            )
         refund = await self._add(
             session,
             txn,
@@ -96,13 +157,13 @@ class RefundService:
         )
         audit.record(
             session,
-            actor=merchant.actor,
+            actor=actor,
             action="refund.created",
-            client_id=merchant.id,
+            client_id=txn.client_id,
             target_type="refund",
             target_id=refund.public_id,
             after={"status": refund.status, "amount": refund.amount, "currency": refund.currency},
-            reason=_note_reason(body),
+            reason=reason,
             details={
                 "refund_id": str(refund.id),
                 "transaction_id": str(txn.id),
@@ -195,6 +256,33 @@ class RefundService:
         return await refund_repo.page(
             session, merchant.id, window, transaction_id=transaction_id, mode=merchant.mode
         )
+
+    async def list_for_merchant(
+        self,
+        session: AsyncSession,
+        merchant: MerchantAuth,
+        *,
+        status: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Refund], str | None]:
+        """The merchant's refunds in the mode it acts in, newest first, keyset-paginated; `created_from`
+        inclusive, `created_to` exclusive."""
+        if created_from and created_to and created_from >= created_to:
+            raise ValidationFailed("to must be later than from.", field="to")
+        rows = await refund_repo.list_for_merchant(
+            session,
+            merchant.id,
+            mode=merchant.mode,
+            status=status,
+            created_from=created_from,
+            created_to=created_to,
+            limit=limit + 1,
+            after=parse_cursor(cursor),
+        )
+        return rows[:limit], page_cursor(rows, limit)
 
     async def list_for_transaction(
         self,

@@ -56,7 +56,7 @@ async def run_settlements(request: Request, admin: CurrentAdmin, session: WriteS
     raw = await read_body(request)
     body = parse_json(SettlementRunRequest, raw) if raw.strip() else SettlementRunRequest()
     results = await settlement_service.run(
-        session, day=body.date, client_id=body.merchant_id, actor=f"admin:{admin.name}"
+        session, day=body.date, client_id=body.merchant_id, actor=admin.actor
     )
     day = results[0][0].period_date if results else (body.date or _yesterday())
     out = SettlementRunResult(

@@ -3,10 +3,7 @@ gateway, and the same line items as CSV."""
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
-from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -63,51 +60,9 @@ async def settlement_csv(settlement_id: str, merchant: CurrentMerchant, session:
     settlement = await settlement_service.get(
         session, merchant.id, _settlement_id(settlement_id), mode=merchant.mode
     )
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        [
-            "settlement_id",
-            "period_date",
-            "kind",
-            "occurred_at",
-            "transaction_id",
-            "order_id",
-            "refund_id",
-            "gateway",
-            "currency",
-            "amount_paise",
-            "commission_paise",
-            "net_paise",
-            "amount_inr",
-            "commission_inr",
-            "net_inr",
-        ]
-    )
-    for row in await settlement_service.line_items(session, settlement):
-        item = row["item"]
-        writer.writerow(
-            [
-                settlement.id,
-                settlement.period_date.isoformat(),
-                item.kind,
-                item.occurred_at.isoformat(),
-                item.transaction_id,
-                row["order_id"],
-                item.refund_id or "",
-                row["gateway_name"],
-                settlement.currency,
-                item.amount,
-                item.commission,
-                item.net,
-                _inr(item.amount),
-                _inr(item.commission),
-                _inr(item.net),
-            ]
-        )
-    filename = f"settlement-{settlement.period_date.isoformat()}-{settlement.id}.csv"
+    filename, text = await settlement_service.line_items_csv(session, settlement)
     return Response(
-        out.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )
@@ -143,10 +98,6 @@ async def get_settlement(
     ]
     base = SettlementOut.model_validate(settlement).model_dump()
     return SettlementDetail(**base, gateways=gateways, line_items=items)
-
-
-def _inr(paise: int) -> str:
-    return f"{Decimal(paise) / 100:.2f}"
 
 
 __all__ = ["router"]

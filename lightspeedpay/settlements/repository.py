@@ -161,18 +161,24 @@ class SettlementRepository:
         ).all()
         return [dict(r._mapping) for r in rows]
 
-    async def line_items(self, session: AsyncSession, settlement_id: uuid.UUID) -> list[dict[str, Any]]:
+    async def line_items(
+        self, session: AsyncSession, settlement_id: uuid.UUID, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         li = SettlementLineItem
         rows = (
             await session.execute(
-                select(li, ALL_TXN.order_id, PaymentGateway.name)
+                select(li, ALL_TXN.order_id, PaymentGateway.name, ALL_TXN.payment_id)
                 .join(ALL_TXN, ALL_TXN.id == li.transaction_id)  # the payment may be archived
                 .join(PaymentGateway, PaymentGateway.id == li.gateway_id)
                 .where(li.settlement_id == settlement_id)
                 .order_by(li.occurred_at, li.id)
+                .limit(limit)
             )
         ).all()
-        return [{"item": item, "order_id": order_id, "gateway_name": name} for item, order_id, name in rows]
+        return [
+            {"item": item, "order_id": order_id, "gateway_name": name, "payment_id": payment_id}
+            for item, order_id, name, payment_id in rows
+        ]
 
     async def pending_intents(
         self, session: AsyncSession, settlement_ids: list[uuid.UUID]
@@ -223,6 +229,59 @@ class SettlementRepository:
             .order_by(Settlement.period_date, Settlement.client_id)
         )
         return [(cid, day) for cid, day in (await session.execute(stmt)).all()]
+
+    # ---- the operator's reads
+
+    async def get(self, session: AsyncSession, settlement_id: uuid.UUID) -> Settlement | None:
+        return await session.get(Settlement, settlement_id)
+
+    async def runs(self, session: AsyncSession, *, limit: int, before: date | None) -> list[dict[str, Any]]:
+        """Settlement runs, one per settled day, newest day first, from before a day (ix_settlements_period):
+        how many settlements each state holds, and the day's totals."""
+        s = Settlement
+
+        def in_state(state: str) -> Any:
+            return func.count().filter(s.status == state)
+
+        stmt = select(
+            s.period_date,
+            func.count().label("settlements"),
+            in_state(SettlementStatus.PENDING).label("pending"),
+            in_state(SettlementStatus.PROCESSING).label("processing"),
+            in_state(SettlementStatus.COMPLETED).label("completed"),
+            in_state(SettlementStatus.FAILED).label("failed"),
+            func.coalesce(func.sum(s.gross_amount), 0).label("gross_amount"),
+            func.coalesce(func.sum(s.refunds_amount), 0).label("refunds_amount"),
+            func.coalesce(func.sum(s.commission_amount), 0).label("commission_amount"),
+            func.coalesce(func.sum(s.dues_deducted), 0).label("dues_deducted"),
+            func.coalesce(func.sum(s.payable_amount), 0).label("payable_amount"),
+            func.min(s.created_at).label("started_at"),
+            func.max(s.completed_at).label("completed_at"),
+        )
+        if before is not None:
+            stmt = stmt.where(s.period_date < before)
+        stmt = stmt.group_by(s.period_date).order_by(s.period_date.desc()).limit(limit)
+        return [dict(row._mapping) for row in (await session.execute(stmt)).all()]
+
+    async def of_period(
+        self,
+        session: AsyncSession,
+        period_date: date,
+        *,
+        status: str | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> list[tuple[Settlement, str]]:
+        """A run's settlements with their merchant's name, newest first (ix_settlements_period)."""
+        stmt = (
+            select(Settlement, Client.company_name)
+            .join(Client, Client.id == Settlement.client_id)
+            .where(Settlement.period_date == period_date)
+        )
+        if status:
+            stmt = stmt.where(Settlement.status == status)
+        stmt = newest_first(stmt, Settlement, after=after, limit=limit)
+        return [(row, name) for row, name in (await session.execute(stmt)).all()]
 
     # ---- reads
 

@@ -10,8 +10,12 @@ pending -> processing -> completed, or failed with a reason (a failed one is ret
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from lightspeedpay import jobs
 from lightspeedpay.config import get_settings
+from lightspeedpay.db import sessionmaker
 from lightspeedpay.errors import NotFound, ValidationFailed
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
@@ -28,6 +33,7 @@ from lightspeedpay.models import Client, Settlement
 from lightspeedpay.models.client import ClientStatus
 from lightspeedpay.models.settlement import SettlementStatus
 from lightspeedpay.monitoring import audit
+from lightspeedpay.monitoring.audit import csv_cell
 from lightspeedpay.settlements.repository import settlement_repo
 from lightspeedpay.webhooks.service import webhook_service
 
@@ -310,11 +316,168 @@ class SettlementService:
         )
         return rows[:limit], page_cursor(rows, limit)
 
-    async def line_items(self, session: AsyncSession, settlement: Settlement) -> list[dict[str, Any]]:
-        return await settlement_repo.line_items(session, settlement.id)
+    async def line_items(
+        self, session: AsyncSession, settlement: Settlement, *, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The settlement's payments and refunds in the order they happened (the first `limit` of them)."""
+        return await settlement_repo.line_items(session, settlement.id, limit=limit)
+
+    async def line_items_csv(self, session: AsyncSession, settlement: Settlement) -> tuple[str, str]:
+        """A merchant's settlement as CSV, one row per line item (its API's and its console's download): the
+        file name and the text."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(LINE_ITEM_CSV_COLUMNS)
+        for row in await self.line_items(session, settlement):
+            item = row["item"]
+            writer.writerow(
+                [
+                    settlement.id,
+                    settlement.period_date.isoformat(),
+                    item.kind,
+                    item.occurred_at.isoformat(),
+                    item.transaction_id,
+                    row["order_id"],
+                    item.refund_id or "",
+                    row["gateway_name"],
+                    settlement.currency,
+                    item.amount,
+                    item.commission,
+                    item.net,
+                    _inr(item.amount),
+                    _inr(item.commission),
+                    _inr(item.net),
+                ]
+            )
+        return f"settlement-{settlement.period_date.isoformat()}-{settlement.id}.csv", out.getvalue()
+
+    # ---- the operator's reads
+
+    async def get_any(self, session: AsyncSession, settlement_id: uuid.UUID) -> Settlement:
+        """Any merchant's settlement (the operator's read)."""
+        settlement = await settlement_repo.get(session, settlement_id)
+        if settlement is None:
+            raise SettlementNotFound("No settlement has this id.", field="settlement_id")
+        return settlement
+
+    async def runs(
+        self, session: AsyncSession, *, limit: int, before: date | None = None
+    ) -> tuple[list[dict[str, Any]], date | None]:
+        """Settlement runs (one per settled day), newest first, and the day the next page starts before."""
+        rows = await settlement_repo.runs(session, limit=limit + 1, before=before)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return rows, (rows[-1]["period_date"] if more else None)
+
+    async def run_page(
+        self,
+        session: AsyncSession,
+        period_date: date,
+        *,
+        status: str | None = None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[tuple[Settlement, str]], str | None]:
+        """One run's settlements (merchant name beside each), newest first, keyset-paginated."""
+        rows = await settlement_repo.of_period(
+            session, period_date, status=status, limit=limit + 1, after=parse_cursor(cursor)
+        )
+        return rows[:limit], page_cursor(rows, limit, key=lambda r: r[0])
+
+    async def export_run_csv(self, period_date: date) -> AsyncIterator[bytes]:
+        """A run's settlements as CSV (one row per merchant), newest first; read in short transactions."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(RUN_CSV_COLUMNS)
+        yield _drain(out)
+        after: tuple[datetime, uuid.UUID] | None = None
+        while True:
+            async with sessionmaker()() as session:
+                rows = await settlement_repo.of_period(
+                    session, period_date, status=None, limit=_EXPORT_BATCH, after=after
+                )
+            for s, company_name in rows:
+                writer.writerow(
+                    [
+                        s.id,
+                        s.period_date.isoformat(),
+                        s.client_id,
+                        csv_cell(company_name),
+                        s.status,
+                        csv_cell(s.failure_reason),
+                        s.currency,
+                        s.payment_count,
+                        s.refund_count,
+                        s.gross_amount,
+                        s.refunds_amount,
+                        s.commission_amount,
+                        s.net_amount,
+                        s.dues_deducted,
+                        s.payable_amount,
+                        f"{Decimal(s.payable_amount) / 100:.2f}",
+                        s.created_at.isoformat(),
+                        s.completed_at.isoformat() if s.completed_at else "",
+                    ]
+                )
+            if rows:
+                yield _drain(out)
+            if len(rows) < _EXPORT_BATCH:
+                return
+            after = (rows[-1][0].created_at, rows[-1][0].id)
 
     async def per_gateway(self, session: AsyncSession, settlement: Settlement) -> list[dict[str, Any]]:
         return await settlement_repo.per_gateway(session, settlement.id)
+
+
+RUN_CSV_COLUMNS = (
+    "settlement_id",
+    "period_date",
+    "merchant_id",
+    "company_name",
+    "status",
+    "failure_reason",
+    "currency",
+    "payment_count",
+    "refund_count",
+    "gross_paise",
+    "refunds_paise",
+    "commission_paise",
+    "net_paise",
+    "dues_deducted_paise",
+    "payable_paise",
+    "payable_inr",
+    "created_at",
+    "completed_at",
+)
+_EXPORT_BATCH = 500
+LINE_ITEM_CSV_COLUMNS = (
+    "settlement_id",
+    "period_date",
+    "kind",
+    "occurred_at",
+    "transaction_id",
+    "order_id",
+    "refund_id",
+    "gateway",
+    "currency",
+    "amount_paise",
+    "commission_paise",
+    "net_paise",
+    "amount_inr",
+    "commission_inr",
+    "net_inr",
+)
+
+
+def _inr(paise: int) -> str:
+    return f"{Decimal(paise) / 100:.2f}"
+
+
+def _drain(out: io.StringIO) -> bytes:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text.encode()
 
 
 settlement_service = SettlementService()

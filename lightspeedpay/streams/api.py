@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import StreamNotFound, StreamsBusy
-from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard, operator_guard
+from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard, operator_guard, operator_requires
 from lightspeedpay.kit.logging import log
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.streams.service import ADMIN_STREAMS, stream_service
@@ -31,9 +31,18 @@ from lightspeedpay.streams.service import ADMIN_STREAMS, stream_service
 admin_router = APIRouter(
     prefix="/api/v1/admin/streams",
     tags=["admin: live streams"],
-    dependencies=[operator_guard("system")],
     responses={401: {"description": "UNAUTHORIZED: missing or wrong admin token"}},
 )
+# what each stream needs: a person who may read payments sees them live, and so on (the consoles' pages follow the
+# stream of what they show); the stream list and an unknown name ask system:read
+STREAM_PERMISSIONS = {
+    "gateways": "gateways:read",
+    "queues": "queues:read",
+    "alerts": "alerts:read",
+    "workers": "system:read",
+    "transactions": "payments:read",
+    "status": "system:read",
+}
 merchant_router = APIRouter(
     prefix="/api/v1/merchant/streams", tags=["live streams"], dependencies=[merchant_guard("streams")]
 )
@@ -69,7 +78,7 @@ async def _abort_connection(receive: Receive) -> None:
     await asyncio.sleep(0)  # uvicorn hears of the lost connection before the application returns
 
 
-def _stream(frames: AsyncIterator[bytes]) -> StreamResponse:
+def stream_response(frames: AsyncIterator[bytes]) -> StreamResponse:
     s = get_settings()
     return StreamResponse(frames, ping=s.stream_ping_seconds, send_timeout=s.stream_send_timeout_seconds)
 
@@ -93,9 +102,34 @@ _TXN_EXAMPLE = (
 )
 
 
-@admin_router.get("", summary="The live streams open on this API process (one process's view)")
+@admin_router.get(
+    "",
+    summary="The live streams open on this API process (one process's view)",
+    dependencies=[operator_guard("system")],
+)
 async def stream_stats() -> Any:
     return json_response({"streams": list(ADMIN_STREAMS), **stream_service.stats()})
+
+
+def _admin_stream_route(name: str) -> None:
+    async def admin_stream() -> StreamResponse:
+        stream_service.check_capacity()
+        return stream_response(stream_service.admin_events(stream_service.admin_topic(name)))
+
+    admin_stream.__name__ = f"admin_stream_{name}"
+    admin_router.add_api_route(
+        f"/{name}",
+        admin_stream,
+        methods=["GET"],
+        response_class=StreamResponse,
+        summary=f"The live stream `{name}`",
+        responses=_sse_doc(_TXN_EXAMPLE),
+        dependencies=[operator_requires(STREAM_PERMISSIONS[name])],
+    )
+
+
+for _name in ADMIN_STREAMS:
+    _admin_stream_route(_name)
 
 
 @admin_router.get(
@@ -103,13 +137,15 @@ async def stream_stats() -> Any:
     response_class=StreamResponse,
     summary="A live stream: gateways, queues, alerts, workers, transactions or status",
     responses={**_sse_doc(_TXN_EXAMPLE), **StreamNotFound.openapi()},
+    dependencies=[operator_guard("system")],
 )
 async def admin_stream(stream: str) -> StreamResponse:
     """`gateways` (`gateway`, `success_rates`), `queues` (`queues`, sampled), `alerts`, `workers`,
-    `transactions` (`transaction`: every status change of every merchant's payments) and `status`."""
+    `transactions` (`transaction`: every status change of every merchant's payments) and `status`. Each named
+    stream is its own route above, guarded by what it shows; this one answers 404 for any other name."""
     topic = stream_service.admin_topic(stream)
     stream_service.check_capacity()
-    return _stream(stream_service.admin_events(topic))
+    return stream_response(stream_service.admin_events(topic))
 
 
 @merchant_router.get(
@@ -120,4 +156,4 @@ async def admin_stream(stream: str) -> StreamResponse:
 )
 async def merchant_transactions(merchant: CurrentMerchant) -> StreamResponse:
     stream_service.check_capacity()
-    return _stream(stream_service.merchant_events(merchant.id, merchant.mode))
+    return stream_response(stream_service.merchant_events(merchant.id, merchant.mode))

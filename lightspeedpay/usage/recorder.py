@@ -28,6 +28,7 @@ IST = ZoneInfo("Asia/Kolkata")
 MAX_CELLS = 100_000
 # flushes in a row that may fail before the counts kept for them are given up (a minute at the default 5 s)
 MAX_FAILED_FLUSHES = 12
+CONSOLE_PREFIX = "/dashboard"
 
 Key = tuple[uuid.UUID, date, str, int]
 
@@ -116,7 +117,7 @@ usage_recorder = UsageRecorder()
 
 
 class UsageMiddleware:
-    """Counts every request that a merchant's credential or person made, under its route template (the matched
+    """Counts every API request that a merchant's credential or person made, under its route template (the matched
     route's path, so /api/v1/transactions/{transaction_id} is one route whatever the id), after the response
     has been sent. Pure ASGI."""
 
@@ -141,8 +142,10 @@ class UsageMiddleware:
         finally:
             merchant = (scope.get("state") or {}).get("merchant")
             route = scope.get("route")
-            if merchant is not None and route is not None and status:
-                template = f"{scope.get('method')} {getattr(route, 'path', '?')}"
+            path = getattr(route, "path", "?")
+            # the merchant console's own pages (/dashboard/...) are not API requests, though a person acts there
+            if merchant is not None and route is not None and status and not path.startswith(CONSOLE_PREFIX):
+                template = f"{scope.get('method')} {path}"
                 self.recorder.record(merchant.id, template, status[0], (time.perf_counter() - started) * 1000)
 
 

@@ -1,6 +1,7 @@
 """The merchant's webhook management API: `/api/v1/merchant/webhooks` (signed merchant requests).
 
-Endpoints (CRUD), secret rotation, a signed test `ping`, each endpoint's delivery log and manual retries."""
+Endpoints (CRUD), secret rotation and reveal, a signed test `ping`, each endpoint's delivery log and manual
+retries."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from lightspeedpay.identity.deps import CurrentMerchant, merchant_guard
+from lightspeedpay.identity.deps import CurrentMerchant, ReauthenticationRequired, merchant_guard
 from lightspeedpay.kit.parsing import parse_json
 from lightspeedpay.kit.responses import json_response
 from lightspeedpay.models.base import values
@@ -28,9 +29,11 @@ from lightspeedpay.webhooks.schemas import (
     EndpointCreate,
     EndpointList,
     EndpointOut,
+    EndpointSecrets,
     EndpointUpdate,
     EndpointWithSecret,
     RetryQueued,
+    SigningSecretOut,
     TestQueued,
     TestRequest,
 )
@@ -183,6 +186,27 @@ async def delete_endpoint(endpoint_id: str, merchant: CurrentMerchant, session: 
 async def rotate_secret(endpoint_id: str, merchant: CurrentMerchant, session: WriteSession) -> Response:
     endpoint, secret = await endpoint_service.rotate(session, merchant, _id(endpoint_id, "endpoint_id"))
     return _with_secret(endpoint_service.out(endpoint), secret, status_code=200)
+
+
+@router.post(
+    "/{endpoint_id}/reveal",
+    response_model=EndpointSecrets,
+    responses={**_NOT_FOUND, **ReauthenticationRequired.openapi()},
+    summary="Show the endpoint's signing secret in full (during a rotation's grace, both, with the old one's "
+    "end); a person needs a recent login",
+)
+async def reveal_secret(endpoint_id: str, merchant: CurrentMerchant, session: WriteSession) -> Response:
+    endpoint, shown = await endpoint_service.reveal_secrets(
+        session, merchant, _id(endpoint_id, "endpoint_id")
+    )
+    body = EndpointSecrets(
+        endpoint_id=endpoint.id,
+        secrets=[
+            SigningSecretOut(secret=s.secret, secret_hint=s.hint, current=s.current, expires_at=s.expires_at)
+            for s in shown
+        ],
+    )
+    return json_response(body.model_dump(mode="json"), headers={"cache-control": "no-store"})
 
 
 @router.get(

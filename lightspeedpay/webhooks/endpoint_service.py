@@ -7,6 +7,7 @@ the merchant's original webhook secret, and changes to it are mirrored into the 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,6 +17,7 @@ from lightspeedpay.alerts.service import alert_service
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
 from lightspeedpay.errors import AppError, Conflict, NotFound
+from lightspeedpay.identity.deps import require_recent_login
 from lightspeedpay.kit import crypto, standard_webhooks
 from lightspeedpay.kit.logging import log
 from lightspeedpay.models import Client, WebhookEndpoint
@@ -50,6 +52,17 @@ _AUDITED = ("url", "description", "event_types", "enabled", "disabled_reason")
 
 def _audited(endpoint: WebhookEndpoint) -> dict[str, object]:
     return {f: getattr(endpoint, f) for f in _AUDITED}
+
+
+@dataclass(frozen=True)
+class SigningSecret:
+    secret: str
+    current: bool
+    expires_at: datetime | None  # None: the current secret
+
+    @property
+    def hint(self) -> str:
+        return secret_hint(self.secret)
 
 
 class WebhookEndpointService:
@@ -232,6 +245,31 @@ class WebhookEndpointService:
             details={"previous_secret_expires_at": expires.isoformat()},
         )
         return endpoint, secret
+
+    async def reveal_secrets(
+        self, session: AsyncSession, merchant: MerchantAuth, endpoint_id: uuid.UUID
+    ) -> tuple[WebhookEndpoint, list[SigningSecret]]:
+        """The secrets the endpoint's deliveries are signed with now, in full: the current one, and during a
+        rotation's grace period the previous one with its end. A person needs a recent login (an API credential
+        with webhooks:write may ask too: it could rotate the secret anyway). Audited, by hint only."""
+        require_recent_login(merchant.authenticated_at, is_person=merchant.user_id is not None)
+        endpoint = await self.get(session, merchant, endpoint_id)
+        now = datetime.now(UTC)
+        shown = [SigningSecret(crypto.decrypt(endpoint.secret_enc), True, None)]
+        expires = endpoint.previous_secret_expires_at
+        if endpoint.previous_secret_enc and expires and expires > now:
+            shown.append(SigningSecret(crypto.decrypt(endpoint.previous_secret_enc), False, expires))
+        self._audit(
+            session,
+            merchant,
+            "webhook_endpoint.secret_revealed",
+            endpoint,
+            after={"secret_hints": [s.hint for s in shown]},
+            details=audit.plain({"previous_secret_expires_at": shown[-1].expires_at})
+            if len(shown) > 1
+            else None,
+        )
+        return endpoint, shown
 
     async def disable(
         self,

@@ -349,6 +349,31 @@ class AttemptRepository:
         stmt = self._for_endpoint(endpoint_id).where(WebhookDeliveryAttempt.id == attempt_id)
         return (await session.execute(stmt)).one_or_none()
 
+    async def of_transaction(
+        self, session: AsyncSession, transaction_id: uuid.UUID
+    ) -> list[tuple[WebhookEvent, list[WebhookDeliveryAttempt]]]:
+        """A payment's merchant events, oldest first, each with its HTTP delivery attempts in order (two
+        queries: ix_webhook_events_transaction, then the attempts by event)."""
+        events = list(
+            (
+                await session.execute(
+                    select(WebhookEvent)
+                    .where(WebhookEvent.transaction_id == transaction_id)
+                    .order_by(WebhookEvent.created_at, WebhookEvent.id)
+                )
+            ).scalars()
+        )
+        attempts: dict[uuid.UUID, list[WebhookDeliveryAttempt]] = {e.id: [] for e in events}
+        if events:
+            rows = await session.execute(
+                select(WebhookDeliveryAttempt)
+                .where(WebhookDeliveryAttempt.event_id.in_(attempts.keys()))
+                .order_by(WebhookDeliveryAttempt.created_at, WebhookDeliveryAttempt.attempt)
+            )
+            for attempt in rows.scalars():
+                attempts[attempt.event_id].append(attempt)
+        return [(e, attempts[e.id]) for e in events]
+
 
 endpoint_repo = EndpointRepository()
 delivery_repo = DeliveryRepository()

@@ -12,6 +12,21 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 # Standard Webhooks: event types are dot-separated words of [a-zA-Z0-9_]
 EventType = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")]
 MAX_URL_LENGTH = 500
+# the event types the platform sends (README, "Webhooks to merchants"); an endpoint subscribes to some or all
+EVENT_TYPES = (
+    "payment.authorized",
+    "payment.paid",
+    "payment.failed",
+    "payment.expired",
+    "order.paid",
+    "refund.created",
+    "refund.processed",
+    "refund.failed",
+    "settlement.created",
+    "settlement.completed",
+    "merchant.suspended",
+    "merchant.resumed",
+)
 
 
 def _check_url(value: str) -> str:
@@ -98,6 +113,23 @@ class EndpointOut(BaseModel):
 
 class EndpointWithSecret(EndpointOut):
     secret: str = Field(description="The whsec_… signing secret. Shown once: store it now.")
+
+
+class SigningSecretOut(BaseModel):
+    secret: str = Field(description="The whsec_… signing secret, in full.")
+    secret_hint: str
+    current: bool = Field(description="false: the previous secret, still signing during a rotation's grace")
+    expires_at: datetime | None = Field(
+        description="When it stops signing deliveries; null: the current one."
+    )
+
+
+class EndpointSecrets(BaseModel):
+    endpoint_id: uuid.UUID
+    secrets: list[SigningSecretOut] = Field(
+        description="The secrets deliveries are signed with now: the current one first, then the previous one "
+        "while a rotation's grace period lasts."
+    )
 
 
 class EndpointList(BaseModel):

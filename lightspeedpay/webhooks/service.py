@@ -13,7 +13,13 @@ from lightspeedpay import jobs
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.errors import Conflict, NotFound
 from lightspeedpay.kit.pagination import page_cursor, parse_cursor
-from lightspeedpay.models import Client, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from lightspeedpay.models import (
+    Client,
+    WebhookDelivery,
+    WebhookDeliveryAttempt,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.webhook_delivery import WebhookDeliveryKind, WebhookDeliveryStatus
 from lightspeedpay.models.webhook_event import WebhookEventStatus
@@ -246,6 +252,12 @@ class WebhookService:
             retry_at=attempt.retry_at,
             created_at=attempt.created_at,
         )
+
+    async def events_of_transaction(
+        self, session: AsyncSession, transaction_id: uuid.UUID
+    ) -> list[tuple[WebhookEvent, list[WebhookDeliveryAttempt]]]:
+        """A payment's merchant events with their delivery attempts (its page's timeline)."""
+        return await attempt_repo.of_transaction(session, transaction_id)
 
 
 webhook_service = WebhookService()

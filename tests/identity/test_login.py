@@ -366,14 +366,14 @@ async def test_a_hash_of_older_parameters_is_replaced_at_login(http, session):
 def test_the_session_cookie_is_secure_in_production(monkeypatch):
     from fastapi.responses import Response
 
-    from lightspeedpay.people.login_api import _clear_session_cookie, _set_session_cookie
+    from lightspeedpay.people.login_api import clear_session_cookie, set_session_cookie
 
     monkeypatch.setenv("LSP_ENV", "production")
     get_settings.cache_clear()
     try:
         set_it, clear_it = Response(), Response()
-        _set_session_cookie(set_it, "lsps_example")
-        _clear_session_cookie(clear_it)
+        set_session_cookie(set_it, "lsps_example")
+        clear_session_cookie(clear_it)
         for r in (set_it, clear_it):
             header = r.headers["set-cookie"].lower()
             assert "secure" in header and "httponly" in header and "samesite=lax" in header, header

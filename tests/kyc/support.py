@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import io
-import struct
 import uuid
 import zipfile
-import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lightspeedpay.devtools.documents import jpeg, pdf, png
 from lightspeedpay.models import MerchantMembership, User
 from tests.people.support import access_token
 
@@ -69,48 +68,9 @@ class Team:
         )
 
 
-# ---- documents ------------------------------------------------------------------------------------------------
+# ---- documents (pdf, png and jpeg come from the demo's own) -----------------------------------------------------
 
-
-def pdf(size: int = 0) -> bytes:
-    """A small valid PDF (one empty page), padded with a comment past `size` bytes if asked."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-    ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
-    if size:
-        pad = max(0, size - out.tell())  # at least `size` bytes in all
-        out.write(b"%" + b"x" * pad + b"\n")
-    xref = out.tell()
-    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
-    for off in offsets:
-        out.write(f"{off:010d} 00000 n \n".encode())
-    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
-    return out.getvalue()
-
-
-def png() -> bytes:
-    """A 1x1 white PNG."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\xff\xff")
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-
-
-def jpeg() -> bytes:
-    """The frame of a JPEG (SOI, a JFIF APP0 segment, EOI): what a content check reads."""
-    app0 = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    return b"\xff\xd8\xff\xe0" + struct.pack(">H", len(app0) + 2) + app0 + b"\xff\xd9"
+__all__ = ["Team", "docx", "jpeg", "member", "operator", "pdf", "png", "zip_archive"]
 
 
 def zip_archive(files: dict[str, bytes] | None = None) -> bytes:
