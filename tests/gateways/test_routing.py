@@ -62,10 +62,18 @@ async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_re
         responses = await asyncio.gather(*(client.pay(amount=10_000) for _ in range(50)))
         assert Counter(r.status_code for r in responses) == Counter({201: 50})
 
-    async def all_paid():
-        return (await _statuses(session)) == Counter({"paid": 500})
+    seen: list[Counter] = []
 
-    await wait_for(all_paid, timeout=120, every=1, what="all 500 payments paid")
+    async def all_paid():
+        seen.append(await _statuses(session))
+        return seen[-1] == Counter({"paid": 500})
+
+    # 10-25 s on a quiet machine; a loaded CI machine took over 120 s (the test is of the outcome: bench/ measures
+    # the speed)
+    try:
+        await wait_for(all_paid, timeout=300, every=1, what="all 500 payments paid")
+    except AssertionError as e:
+        raise AssertionError(f"{e}; statuses every 30 s: {seen[::30]}, at the end: {seen[-1]}") from None
     # none of them was paid through the failing gateway; every attempt there was a technical error
     assert await count(session, Transaction, Transaction.gateway_id == bad_id) == 0
     bad_attempts = (
@@ -120,9 +128,16 @@ async def test_500_payments_complete_around_a_failing_gateway_which_trips_and_re
         ).scalars().all() == ["resolved"]
 
     await wait_for(alert_resolved, timeout=10, what="the gateway's alert resolved")
+    # its success rate is still the window's failures, so it ranks last in its tier and gets traffic back through
+    # exploration (LSP_ROUTING_EXPLORATION=0.2 here, shared by the tier's three): about 1 payment in 15, so 30
+    # payments missed it one run in eight; up to 300 miss it about once in a billion
     for _ in range(30):
-        assert (await client.pay(amount=10_000)).status_code == 201
-    assert await count(session, Transaction, Transaction.gateway_id == bad_id) > 0
+        responses = await asyncio.gather(*(client.pay(amount=10_000) for _ in range(10)))
+        assert [r.status_code for r in responses] == [201] * 10, [r.text for r in responses]
+        if await count(session, Transaction, Transaction.gateway_id == bad_id) > 0:
+            break
+    else:
+        raise AssertionError("300 payments after the recovery, none was routed to the recovered gateway")
 
 
 async def test_a_decline_is_never_retried_elsewhere(platform, session, http):
