@@ -29,16 +29,21 @@ def extract() -> dict[str, list[str]]:
         options_map=OPTIONS,
         keywords={"_": None, "_lazy": None, "gettext": None, "ngettext": (1, 2)},
     ):
-        ids = message if isinstance(message, tuple) else (message,)
-        for msgid in ids:
-            if msgid and msgid.strip():
-                found.setdefault(msgid, []).append(f"{filename}:{lineno}")
+        # an ngettext's (singular, plural) is one catalogue entry, found by its singular
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid and msgid.strip():
+            found.setdefault(msgid, []).append(f"{filename}:{lineno}")
     return found
+
+
+def _translated(entry: object) -> bool:
+    string = getattr(entry, "string", None)
+    return all(string) if isinstance(string, tuple) else bool(string)
 
 
 def missing(language: str) -> dict[str, list[str]]:
     have = i18n.catalog(language)
-    return {m: where for m, where in extract().items() if not have.get(m) or not have[m].string}
+    return {m: where for m, where in extract().items() if not _translated(have.get(m))}
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -382,7 +383,12 @@ async def test_the_list_filters_by_status_and_day_and_visits_every_page_once(pla
     async with open_shop(platform, session) as shop:
         _m, _owner, headers = await merchant_person(session, "owner", merchant=shop.new)
         gateway = await create_sandbox_gateway(session, platform.simulator_url)
-        started = datetime.now(UTC) - timedelta(hours=1)
+        # within today in IST, which the filters below count in: an hour ago was yesterday there between
+        # 00:00 and 01:00 IST (and the test failed then)
+        midnight_ist = datetime.combine(
+            datetime.now(ZoneInfo("Asia/Kolkata")).date(), dt_time.min, ZoneInfo("Asia/Kolkata")
+        )
+        started = max(datetime.now(UTC) - timedelta(hours=1), midnight_ist)
         failed = []
         for n in range(PAGE_SIZE + 5):  # more than a page, written as the worker would have left them
             payment_id = new_id("pay")

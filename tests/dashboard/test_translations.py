@@ -43,3 +43,24 @@ def test_rupees_in_lakh_and_crore_grouping_and_times_in_the_chosen_zone():
     assert "6:30" in i18n.when(moment)
     assert i18n.gettext("Overview") == "अवलोकन"
     i18n.use(i18n.Preferences())
+
+
+def test_counts_take_the_singular_or_plural_in_both_languages():
+    from lightspeedpay.dashboard import web
+
+    page = web._environment().from_string(
+        '{{ ngettext("%(n)s payment started", "%(n)s payments started", c, n=c | number) }}'
+    )
+    try:
+        i18n.use(i18n.Preferences(language="en"))
+        assert [page.render(c=c) for c in (1, 2, 1500)] == [
+            "1 payment started",
+            "2 payments started",
+            "1,500 payments started",
+        ]
+        i18n.use(i18n.Preferences(language="hi"))
+        assert [page.render(c=c) for c in (1, 2)] == ["1 भुगतान शुरू हुआ", "2 भुगतान शुरू हुए"]
+        # a plural entry counts as translated only with every form
+        assert "%(n)s payment started" not in messages.missing("hi")
+    finally:
+        i18n.use(i18n.Preferences())
