@@ -23,6 +23,8 @@ from lightspeedpay.kit.parsing import require_json_media_type
 from lightspeedpay.kit.request_context import RequestContextMiddleware
 from lightspeedpay.kit.security_headers import SecurityHeadersMiddleware
 from lightspeedpay.monitoring.metrics import process_exited
+from lightspeedpay.payments import api as payments_api
+from lightspeedpay.payments.lane import PayLane, pay_route
 from lightspeedpay.ratelimit.limiter import rate_limiter
 from lightspeedpay.razorpay_compat import errors as razorpay_errors
 from lightspeedpay.streams.hub import hub as stream_hub
@@ -60,7 +62,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(require_json_media_type)],
     )
     http_errors.install(app)
-    # innermost first: usage counting sees the matched route and the merchant the request acted for
+    # innermost first: POST /api/v1/pay answered without FastAPI's routing (payments/lane.py)
+    app.add_middleware(PayLane, route=pay_route(payments_api.router.routes), handler=payments_api.pay)
+    # usage counting sees the matched route and the merchant the request acted for
     app.add_middleware(UsageMiddleware)
     app.add_middleware(CheckoutCorsMiddleware)  # the only CORS: the checkout, for registered origins
     app.add_middleware(RejectNulInUrl)
