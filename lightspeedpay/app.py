@@ -15,7 +15,7 @@ from lightspeedpay.config import get_settings
 from lightspeedpay.dashboard import errors as console_errors
 from lightspeedpay.dashboard import web as console_web
 from lightspeedpay.dashboard.static_files import console_static
-from lightspeedpay.db import engine
+from lightspeedpay.db import close_hot_pool, engine
 from lightspeedpay.jobs import queues
 from lightspeedpay.kit import http, metrics
 from lightspeedpay.kit import logging as lsp_logging
@@ -42,6 +42,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
     await stream_hub.close()
     await queues.close()
     await http.close()
+    await close_hot_pool()
     await engine().dispose()
 
 

@@ -19,6 +19,8 @@ class Settings(BaseSettings):
     database_url: str = "postgresql+asyncpg://lightspeedpay@127.0.0.1:5432/lightspeedpay"
     db_pool_size: int = 20
     db_max_overflow: int = 10
+    # raw asyncpg connections per process for the hot path's one-statement writes (the payment initiation)
+    db_hot_pool_size: int = 10
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_max_connections: int = 64
     # every wait on the shared Redis pool is bounded, so a Redis that accepts connections and stops answering

@@ -178,10 +178,11 @@ async def session(platform: Platform) -> AsyncIterator[AsyncSession]:
 @pytest.fixture(scope="session", autouse=True)
 async def _dispose_engine() -> AsyncIterator[None]:
     yield
-    from lightspeedpay.db import engine
+    from lightspeedpay.db import close_hot_pool, engine
     from lightspeedpay.jobs import queues
 
     await queues.close()
+    await close_hot_pool()
     await engine().dispose()
 
 

@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from lightspeedpay.db import engine
 from lightspeedpay.errors import Conflict, NotFound, ValidationFailed
 from lightspeedpay.gateways.adapters import get_adapter, providers
 from lightspeedpay.gateways.adapters.base import GatewayAccount, PspError
@@ -97,13 +98,18 @@ class GatewayService:
         self._labels_until = 0.0
 
     async def metric_labels(
-        self, conn: AsyncConnection | AsyncSession, gateway_id: uuid.UUID
+        self, conn: AsyncConnection | AsyncSession | None, gateway_id: uuid.UUID
     ) -> tuple[str, str]:
         """(name, provider) of a gateway for the metrics, from a per-process copy read again every minute (a
-        renamed gateway's figures move to its new name) or when it does not know the gateway yet."""
+        renamed gateway's figures move to its new name) or when it does not know the gateway yet; read on a
+        connection of its own when given none."""
         now = time.monotonic()
         if gateway_id not in self._labels or now > self._labels_until:
-            self._labels = await gateway_repo.labels(conn)
+            if conn is None:
+                async with engine().connect() as own:
+                    self._labels = await gateway_repo.labels(own)
+            else:
+                self._labels = await gateway_repo.labels(conn)
             self._labels_until = now + _LABELS_SECONDS
         return self._labels.get(gateway_id, (str(gateway_id), "unknown"))
 

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import asyncpg
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,12 +51,11 @@ async def retry_on_conflict(
                 return await work()
             async with session.begin_nested():
                 return await work()
-        except DBAPIError as exc:
+        except (DBAPIError, asyncpg.PostgresError) as exc:  # SQLAlchemy's, or raw asyncpg's (the hot pool)
             if attempt == tries or not is_conflict(exc):
                 raise
             # a warning: the lock order should make this impossible, so each one deserves a look
-            log.warning(
-                "db_conflict_retried", what=what, attempt=attempt, error=str(exc.orig).splitlines()[0]
-            )
+            detail = str(getattr(exc, "orig", exc)).splitlines()
+            log.warning("db_conflict_retried", what=what, attempt=attempt, error=detail[0] if detail else "")
             await asyncio.sleep(_CONFLICT_RETRY.wait(attempt) or 0)
     raise AssertionError("unreachable")

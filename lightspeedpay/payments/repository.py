@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
+from lightspeedpay.db import raw_statement
 from lightspeedpay.gateways.repository import eligible_sql, reserve_set_sql, routing_order_sql
 from lightspeedpay.kit import request_context
 from lightspeedpay.kit.logging import log
@@ -201,6 +203,8 @@ _GATEWAY_PARTS = {
 }
 _INITIATE_SKIP_LOCKED = text(_INITIATE.format(lock="FOR NO KEY UPDATE SKIP LOCKED", **_GATEWAY_PARTS))
 _INITIATE_WAIT = text(_INITIATE.format(lock="", **_GATEWAY_PARTS))
+_INITIATE_SKIP_LOCKED_RAW = raw_statement(_INITIATE_SKIP_LOCKED)
+_INITIATE_WAIT_RAW = raw_statement(_INITIATE_WAIT)
 
 
 @dataclass(frozen=True)
@@ -243,7 +247,7 @@ class DaySummary:
 class TransactionRepository:
     async def initiate(
         self,
-        conn: AsyncConnection,
+        conn: asyncpg.Connection,
         *,
         client_id: uuid.UUID,
         order_id: str | None,
@@ -261,9 +265,10 @@ class TransactionRepository:
         answer: StoredAnswer | None = None,
         mode: str = "live",
     ) -> InitiateResult:
-        """`order_id` is the merchant's reference; None for a payment of an order (`parent_order_id`), which
-        takes `{order public id}/{attempt}`. `answer`: the idempotent response to store with the payment.
-        `mode`: a test payment is marked test and only a sandbox gateway may take it."""
+        """On a raw asyncpg connection of the hot pool (`db.hot_pool`), in autocommit. `order_id` is the merchant's
+        reference; None for a payment of an order (`parent_order_id`), which takes `{order public id}/{attempt}`.
+        `answer`: the idempotent response to store with the payment. `mode`: a test payment is marked test and
+        only a sandbox gateway may take it."""
         params = {
             "client_id": client_id,
             "mode": mode,
@@ -285,22 +290,21 @@ class TransactionRepository:
             "idem_token": answer.token if answer else None,
             "idem_body": answer.body if answer else None,
         }
-        row = (
-            await conn.execute(_INITIATE_WAIT if wait_for_lock else _INITIATE_SKIP_LOCKED, params)
-        ).one_or_none()
+        stmt = _INITIATE_WAIT_RAW if wait_for_lock else _INITIATE_SKIP_LOCKED_RAW
+        row = await conn.fetchrow(stmt.sql, *stmt.args(params))
         if row is None:
             return InitiateResult(False, "unknown", 0, 0, None, None)
         return InitiateResult(
-            bool(row.ok),
-            row.status,
-            row.balance_due,
-            row.suspend_threshold,
-            row.transaction_id,
-            row.intent_id,
-            row.order_open,
-            payment_id if row.transaction_id else None,
-            claim_held=bool(row.claim_held),
-            gateway_id=row.gateway_id,
+            bool(row["ok"]),
+            row["status"],
+            row["balance_due"],
+            row["suspend_threshold"],
+            row["transaction_id"],
+            row["intent_id"],
+            row["order_open"],
+            payment_id if row["transaction_id"] else None,
+            claim_held=bool(row["claim_held"]),
+            gateway_id=row["gateway_id"],
         )
 
     async def payment_id_for_order(

@@ -8,16 +8,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import IntegrityError
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from lightspeedpay.auth.principal import MerchantAuth
 from lightspeedpay.config import get_settings
-from lightspeedpay.db import engine, sessionmaker
+from lightspeedpay.db import engine, hot_pool, sessionmaker
 from lightspeedpay.errors import (
     AppError,
     DuplicateOrderId,
@@ -196,8 +196,8 @@ class PaymentService:
             if claim is not None
             else None
         )
-        async with engine().connect() as raw:
-            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+        pool = await hot_pool()
+        async with pool.acquire() as conn:  # autocommit: each statement is its own transaction
             for attempt in range(_SELECTION_TRIES):
                 try:
                     # a deadlock victim (the statement alone, on this autocommit connection) runs again
@@ -223,9 +223,9 @@ class PaymentService:
                         ),
                         what="payment_initiation",
                     )
-                except IntegrityError as exc:
-                    if "uq_transactions_client_order" in str(exc.orig) and order_id is not None:
-                        raise await self._duplicate(conn, client_id, order_id) from None
+                except asyncpg.UniqueViolationError as exc:
+                    if exc.constraint_name == "uq_transactions_client_order" and order_id is not None:
+                        raise await self._duplicate(client_id, order_id) from None
                     raise
                 if not result.claim_held:
                     raise IdempotencyKeyInUse(
@@ -247,14 +247,12 @@ class PaymentService:
                     break
                 # every eligible row was locked by a concurrent request (the next try waits for a lock), or
                 # none is eligible at all; only a waiting try that found nothing needs the extra question
-                if attempt > 0 and not await gateway_repo.any_eligible(
-                    conn, amount, month, sandbox_only=mode == Mode.TEST
-                ):
+                if attempt > 0 and not await self._any_eligible(amount, month, mode):
                     raise NoSandboxGateway() if mode == Mode.TEST else NoGatewayAvailable()
             else:
                 raise NoSandboxGateway() if mode == Mode.TEST else NoGatewayAvailable()
-            assert result.gateway_id is not None
-            await self.count_status(conn, result.gateway_id, TransactionStatus.CREATED, committed=True)
+        assert result.gateway_id is not None
+        await self.count_status(None, result.gateway_id, TransactionStatus.CREATED, committed=True)
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
         if claim is not None:
             claim.stored = True
@@ -265,10 +263,16 @@ class PaymentService:
         return StartedPayment(result.transaction_id, result.payment_id)
 
     @staticmethod
-    async def _duplicate(conn: AsyncConnection, client_id: uuid.UUID, order_id: str) -> DuplicateOrderId:
+    async def _any_eligible(amount: int, month: date, mode: str) -> bool:
+        async with engine().connect() as conn:
+            return await gateway_repo.any_eligible(conn, amount, month, sandbox_only=mode == Mode.TEST)
+
+    @staticmethod
+    async def _duplicate(client_id: uuid.UUID, order_id: str) -> DuplicateOrderId:
         """Name the payment that has the order_id: a client retrying after a lost answer must find the first
         payment, not be told to charge again under a new order_id."""
-        existing = await transaction_repo.payment_id_for_order(conn, client_id, order_id)
+        async with engine().connect() as conn:
+            existing = await transaction_repo.payment_id_for_order(conn, client_id, order_id)
         return DuplicateOrderId(
             f"order_id {order_id!r} already belongs to payment {existing}. If this is a retry of that request, "
             f"send it with the same Idempotency-Key to get its answer, or read it with GET "
@@ -676,17 +680,17 @@ class PaymentService:
 
     async def count_status(
         self,
-        conn: AsyncSession | AsyncConnection,
+        conn: AsyncSession | AsyncConnection | None,
         gateway_id: uuid.UUID,
         status: str,
         *,
         committed: bool = False,
     ) -> None:
         """Count a payment reaching `status` (lsp_payments_total): once `conn`'s transaction commits, or now when
-        the change is `committed` already (the autocommit initiation)."""
+        the change is `committed` already (the autocommit initiation, which passes no connection)."""
         name, provider = await gateway_service.metric_labels(conn, gateway_id)
         count = metrics.PAYMENTS.labels(status, name, provider).inc
-        if committed:
+        if committed or conn is None:
             count()
         else:
             metrics.on_commit(conn, count)
