@@ -106,6 +106,11 @@ class PrincipalService:
         key_id = await principal_repo.key_id_of(session, merchant_id, mode)
         return await self.by_key(session, key_id) if key_id else None
 
+    def cached(self, key_id: str) -> MerchantAuth | None:
+        """The per-process cache's merchant for a key id while it is fresh; None otherwise (ask `by_key`)."""
+        hit = self._cache.get(key_id)
+        return hit[1] if hit and hit[0] > time.monotonic() else None
+
     async def by_key(self, session: AsyncSession, key_id: str, *, fresh: bool = False) -> MerchantAuth | None:
         """From the per-process cache unless `fresh` (a signature that matched no cached secret is checked once
         more against the database, so a regeneration made through another process counts at once)."""

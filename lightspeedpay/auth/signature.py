@@ -111,8 +111,10 @@ async def _verified_merchant(
     merchant whose secrets match nothing is read again once: it may have been regenerated through another
     process."""
     for fresh in (False, True):
-        async with sessionmaker()() as session:
-            merchant = await principal_service.by_key(session, client_key, fresh=fresh)
+        merchant = None if fresh else principal_service.cached(client_key)
+        if merchant is None:
+            async with sessionmaker()() as session:
+                merchant = await principal_service.by_key(session, client_key, fresh=fresh)
         if merchant is None:
             raise Unauthorized("Unknown client key.", field="X-Client-Key")
         matched = False

@@ -10,6 +10,7 @@ from bullmq import Queue
 
 from lightspeedpay.config import get_settings
 from lightspeedpay.kit import retry
+from lightspeedpay.kit.logging import log
 
 TRANSACTION_PROCESSING = "transaction-processing"
 WEBHOOK_PROCESSING = "webhook-processing"
@@ -83,9 +84,7 @@ async def push(queue_name: str, job_name: str, intent_id: str, *, delay_ms: int 
     """Hand one intent to BullMQ, within LSP_JOB_PUSH_TIMEOUT_SECONDS all told (a pooled connection, a connect,
     several commands); raises TimeoutError past it. The job id is the intent id, so a push that timed out after
     Redis took it and the sweeper's later push make one job, not two."""
-    opts = dict(JOB_OPTIONS, jobId=intent_id, attempts=retry.job().max_attempts)
-    if delay_ms > 0:
-        opts["delay"] = delay_ms
+    opts = _job_options(intent_id, delay_ms)
     bound = get_settings().job_push_timeout_seconds
     try:
         async with asyncio.timeout(bound):
@@ -94,8 +93,71 @@ async def push(queue_name: str, job_name: str, intent_id: str, *, delay_ms: int 
         raise TimeoutError(f"Redis did not take the job within {bound:g} s") from None
 
 
+def _job_options(intent_id: str, delay_ms: int = 0) -> dict[str, Any]:
+    opts = dict(JOB_OPTIONS, jobId=intent_id, attempts=retry.job().max_attempts)
+    if delay_ms > 0:
+        opts["delay"] = delay_ms
+    return opts
+
+
+class _Gathered:
+    """Pushes handed over by the hot path, sent in batches by one task per process: each batch is every push
+    handed over since the last one began, one pipeline (BullMQ's `addBulk`) per queue, bounded as one push is.
+    Nothing waits for them: the intents are committed already, so a push lost with the process, or refused by
+    Redis, is the outbox sweeper's to make. Under load the batches grow on their own, and the per-job cost of
+    the client and of the round trip is shared; at one request at a time a batch holds one job, sent as soon as
+    the request has answered."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[tuple[str, str]]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, queue_name: str, job_name: str, intent_id: str) -> None:
+        self._waiting.setdefault(queue_name, []).append((job_name, intent_id))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._send(), name="job-pushes")
+
+    async def _send(self) -> None:
+        bound = get_settings().job_push_timeout_seconds
+        while self._waiting:
+            batch, self._waiting = self._waiting, {}
+            for queue_name, jobs in batch.items():
+                try:
+                    async with asyncio.timeout(bound):
+                        await queue(queue_name).addBulk(
+                            [
+                                {"name": name, "data": {"intent_id": i}, "opts": _job_options(i)}
+                                for name, i in jobs
+                            ]
+                        )
+                except Exception as exc:  # noqa: BLE001 - the intents are durable; the sweeper pushes them
+                    log.warning(
+                        "job_push_failed",
+                        queue=queue_name,
+                        jobs=len(jobs),
+                        error=str(exc) or type(exc).__name__,
+                        left_to_sweeper=len(jobs),
+                    )
+
+    async def drain(self) -> None:
+        """Send what is waiting (the process is stopping)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+        self._task = None
+
+
+_gathered = _Gathered()
+
+
+def push_soon(queue_name: str, job_name: str, intent_id: str) -> None:
+    """Hand one committed intent to BullMQ without waiting for it (see _Gathered): for the hot path, where the
+    answer should not wait for Redis and many pushes share a round trip."""
+    _gathered.add(queue_name, job_name, intent_id)
+
+
 async def close() -> None:
     global _redis
+    await _gathered.drain()
     for q in _queues.values():
         await q.close()
     _queues.clear()

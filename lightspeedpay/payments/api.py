@@ -36,7 +36,7 @@ from lightspeedpay.payments.schemas import (
     TransactionOut,
     pay_response_body,
 )
-from lightspeedpay.payments.service import payment_service
+from lightspeedpay.payments.service import StartedPayment, payment_service
 from lightspeedpay.sessions import ReadSession
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -78,17 +78,23 @@ router = APIRouter(prefix="/api/v1", tags=["payments"], dependencies=[merchant_g
 )
 async def pay(request: Request, merchant: CurrentMerchant) -> Response:
     body = parse_json(PayRequest, request.state.raw_body)
+    key = idempotency.key_from(request)
+    if key is None:  # the one statement is the whole unit of work: no session to open around it
+        return _created(await payment_service.initiate(merchant, body))
 
     async def work(session: AsyncSession) -> Response:
         # the initiation is one statement of its own, which stores the idempotent answer with the payment
-        started = await payment_service.initiate(merchant, body, claim=idempotency.claim_of(session))
-        return Response(
-            pay_response_body(started.transaction_id, started.payment_id),
-            status_code=201,
-            media_type="application/json",
-        )
+        return _created(await payment_service.initiate(merchant, body, claim=idempotency.claim_of(session)))
 
-    return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work)
+    return await idempotency.run(request, merchant.id, body.model_dump(mode="json"), work, key=key)
+
+
+def _created(started: StartedPayment) -> Response:
+    return Response(
+        pay_response_body(started.transaction_id, started.payment_id),
+        status_code=201,
+        media_type="application/json",
+    )
 
 
 @router.post(

@@ -256,10 +256,8 @@ class PaymentService:
         assert result.intent_id is not None and result.transaction_id is not None and result.payment_id
         if claim is not None:
             claim.stored = True
-        try:
-            await queues.push(queues.TRANSACTION_PROCESSING, "transaction.process", str(result.intent_id))
-        except Exception as exc:  # noqa: BLE001 - the intent is durable; the sweeper will push it
-            log.warning("job_push_failed", intent_id=str(result.intent_id), error=str(exc))
+        # the intent is durable: its push goes out with the others in flight, and the answer does not wait for it
+        queues.push_soon(queues.TRANSACTION_PROCESSING, "transaction.process", str(result.intent_id))
         return StartedPayment(result.transaction_id, result.payment_id)
 
     @staticmethod

@@ -1,11 +1,15 @@
 """One question, `hit(key, limit, window)`: may one more request under `key` go through, and what headers say so.
 
-The counters are a moving window in Redis (`limits.aio`'s MovingWindowRateLimiter on redis-py): each key holds
-the times of its last `limit` accepted requests, so a limit of 100 per 60 s is exact at every instant (no burst of
-200 across a window edge) and a refused request costs nothing (it is not recorded). A hit is two round trips
-(take a place, then read the window for the headers), bounded together by LSP_RATE_LIMIT_TIMEOUT_SECONDS on a
-connection pool of its own. When Redis is down or slow the answer is None: the caller serves the request (fail
-open) and a warning is logged, at most once per LSP_RATE_LIMIT_WARN_SECONDS per process."""
+The counters are a moving window in Redis: each key holds the times of its last `limit` accepted requests (a
+list, newest first), so a limit of 100 per 60 s is exact at every instant (no burst of 200 across a window edge)
+and a refused request costs nothing (it is not recorded). The algorithm and the list's layout are those of the
+`limits` library's moving window, which this module used until issue 14: there a hit took two round trips (its
+acquire script answers only yes or no, and the RateLimit-* figures need a second script to read the window), and
+the hit is on every signed request. Here one Lua script takes the place and reads the window in the same call,
+on redis-py's `Script` (EVALSHA, loaded again if Redis forgot it). The hit is bounded by
+LSP_RATE_LIMIT_TIMEOUT_SECONDS on a connection pool of its own. When Redis is down or slow the answer is None: the
+caller serves the request (fail open) and a warning is logged, at most once per LSP_RATE_LIMIT_WARN_SECONDS per
+process."""
 
 from __future__ import annotations
 
@@ -13,18 +17,48 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import structlog
-from limits import RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from lightspeedpay.config import get_settings
 
 log = structlog.get_logger()
+
+# KEYS[1]: the window (request times, newest first). ARGV: now (seconds, float), limit, window seconds.
+# Answers {allowed (1|0), requests in the window after this one, the oldest of them (seconds, as a string)}.
+_HIT = """
+local now = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local since = now - window
+local allowed = 0
+local entry = redis.call('LINDEX', KEYS[1], limit - 1)
+if not entry or tonumber(entry) < since then
+    redis.call('LPUSH', KEYS[1], ARGV[1])
+    redis.call('LTRIM', KEYS[1], 0, limit - 1)
+    redis.call('EXPIRE', KEYS[1], window)
+    allowed = 1
+end
+-- the last index whose time is still in the window (the list is newest first): a binary search
+local low, high, found = 0, redis.call('LLEN', KEYS[1]) - 1, -1
+while low <= high do
+    local mid = math.floor((low + high) / 2)
+    local value = tonumber(redis.call('LINDEX', KEYS[1], mid))
+    if value and value >= since then
+        found = mid
+        low = mid + 1
+    else
+        high = mid - 1
+    end
+end
+if found < 0 then
+    return {allowed, 0, ARGV[1]}
+end
+return {allowed, found + 1, redis.call('LINDEX', KEYS[1], found)}
+"""
 
 
 @dataclass(frozen=True)
@@ -51,43 +85,44 @@ class Decision:
 class RateLimiter:
     def __init__(self, redis_url: str | None = None) -> None:
         self._redis_url = redis_url
-        self._strategy: MovingWindowRateLimiter | None = None
-        self._storage: RedisStorage | None = None
+        self._redis: Redis | None = None
+        self._script: Any = None
+        self._prefix = ""
         self._warned_at = -math.inf
 
-    def _limiter(self) -> MovingWindowRateLimiter:
-        if self._strategy is None:
+    def _client(self) -> Any:
+        if self._redis is None:
             s = get_settings()
             url = self._redis_url or s.rate_limit_redis_url or s.redis_url
             # the pool's own timeouts are the overall bound too: a connect or a read never outlives it
-            self._storage = RedisStorage(
-                "async+" + url,
-                implementation="redispy",
-                key_prefix=f"{s.queue_prefix}:ratelimit",
+            self._redis = Redis.from_url(
+                url,
                 socket_timeout=s.rate_limit_timeout_seconds,
                 socket_connect_timeout=s.rate_limit_timeout_seconds,
                 max_connections=s.redis_max_connections,
             )
-            self._strategy = MovingWindowRateLimiter(self._storage)
-        return self._strategy
+            self._script = self._redis.register_script(_HIT)
+            self._prefix = f"{s.queue_prefix}:ratelimit:"
+        return self._script
 
     async def hit(self, key: str, limit: int, window_seconds: int) -> Decision | None:
         """Take one place in `key`'s window of `limit` requests per `window_seconds`; None when Redis did not
         answer in time (the request is let through)."""
-        item = RateLimitItemPerSecond(limit, window_seconds)
-        strategy = self._limiter()
+        script = self._client()
+        now = time.time()
         try:
             async with asyncio.timeout(get_settings().rate_limit_timeout_seconds):
-                allowed = await strategy.hit(item, key)
-                stats = await strategy.get_window_stats(item, key)
-        except (RedisError, StorageError, OSError, TimeoutError) as exc:
+                allowed, count, oldest = await script(
+                    keys=[self._prefix + key], args=[repr(now), limit, window_seconds]
+                )
+        except (RedisError, OSError, TimeoutError) as exc:
             self._warn(exc)
             return None
-        reset = max(1, math.ceil(stats.reset_time - time.time()))
+        reset = max(1, math.ceil(float(oldest) + window_seconds - now))
         return Decision(
-            allowed=allowed,
+            allowed=bool(allowed),
             limit=limit,
-            remaining=max(0, stats.remaining),
+            remaining=max(0, limit - int(count)),
             reset_seconds=reset,
             retry_after=None if allowed else reset,
         )
@@ -99,9 +134,9 @@ class RateLimiter:
             log.warning("rate_limit_unavailable", error=type(exc).__name__, detail=str(exc)[:200])
 
     async def close(self) -> None:
-        if self._storage is not None:
-            await cast(Any, self._storage.bridge).get_connection().aclose()  # redis-py's client
-        self._strategy = self._storage = None
+        if self._redis is not None:
+            await self._redis.aclose()
+        self._redis = self._script = None
 
 
 rate_limiter = RateLimiter()

@@ -5,8 +5,10 @@ refuses the request at once with a retryable 503 and nothing is written."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -56,9 +58,14 @@ async def test_pay_answers_when_redis_stops_answering_after_the_commit(platform,
                 started = time.monotonic()
                 r = await client.pay(amount=2_500)
                 elapsed = time.monotonic() - started
+                # the answer does not wait for the push (issue 14): Redis goes silent at the push, after the
+                # replay check, the commit and the answer, and the push gives up after its bound
+                await asyncio.wait_for(proxy.frozen.wait(), 10)
+                await wait_for(
+                    lambda: _logged(log_file, cut, "job_push_failed"), what="the push given up", timeout=15
+                )
         finally:
             stalled.stop_all()
-        assert proxy.frozen.is_set()  # Redis went silent at the push, after the replay check and the commit
         assert r.status_code == 201, r.text
         txn_id = r.json()["transaction_id"]
         # Bounded by our settings (1 s here), not by the Redis client's own defaults: redis-py 8 gives up on
@@ -105,6 +112,10 @@ async def test_a_signed_post_is_refused_at_once_when_redis_answers_nothing(platf
     assert r.status_code == 503 and r.json()["error"]["code"] == "REPLAY_CHECK_UNAVAILABLE"
     assert elapsed < 4, f"the refusal took {elapsed:.1f} s"
     assert await count(session, Transaction) == 0
+
+
+async def _logged(log_file: Path, cut: int, text: str) -> bool:
+    return text in log_file.read_bytes()[cut:].decode(errors="replace")
 
 
 async def _up(port: int) -> None:

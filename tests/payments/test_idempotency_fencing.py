@@ -81,12 +81,16 @@ async def test_a_payment_committed_before_the_process_died_is_replayed_not_refus
                 headers={**doomed.headers("POST", "/api/v1/pay", body), **key},
             )
         )
-        # the payment is committed and the API is pushing its job: the process dies right there
+        # the payment is committed and the API is pushing its job: the process dies right there (the answer does
+        # not wait for the push since issue 14, so it may have gone out first; or it is lost with the process)
         await asyncio.wait_for(proxy.frozen.wait(), 20)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=15)
-        with pytest.raises(httpx.HTTPError):
-            await request
+        try:
+            first: httpx.Response | None = await request
+        except httpx.HTTPError:
+            first = None
+        assert first is None or first.status_code == 201, first.text
     assert await count(session, Transaction) == 1
     # long after, the merchant's retry with its key: the claim is stale by now
     await session.execute(update(IdempotencyKey).values(locked_at=datetime.now(UTC) - timedelta(hours=1)))
