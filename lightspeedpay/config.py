@@ -253,7 +253,7 @@ class Settings(BaseSettings):
     invitation_token_days: float = 7.0
     # a second verification or reset email to one address within this many seconds is not sent (mail bombing)
     email_token_resend_seconds: float = 60.0
-    # rate limits (issue 10): a moving window in Redis (the `limits` library). Each API credential (and each person
+    # rate limits (issue 10): a moving window in Redis (ratelimit/limiter.py). Each API credential (and each person
     # acting for a merchant) may make this many requests per window; a merchant's own
     # clients.rate_limit_per_minute overrides it (operators set it through PATCH /api/v1/admin/merchants/{id})
     rate_limit_enabled: bool = True

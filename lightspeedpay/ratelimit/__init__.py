@@ -1,1 +1,1 @@
-"""Rate limits (issue 10): a moving window per key in Redis, with the `limits` library."""
+"""Rate limits (issue 10): a moving window per key in Redis, one Lua script per hit."""
