@@ -17,6 +17,7 @@ from lightspeedpay.errors import InvalidSignature, PayloadTooLarge, StaleTimesta
 from lightspeedpay.kit.signing import equal, sign_merchant_request
 from lightspeedpay.models.api_credential import Mode
 from lightspeedpay.models.client import KycStatus
+from lightspeedpay.ratelimit.guards import api_limit
 
 # Unix seconds have 10 digits until the year 2286; anything much longer is not a time (and int() of thousands
 # of digits is slow, past 4,300 an error)
@@ -81,11 +82,15 @@ async def authenticate(request: Request) -> MerchantAuth:
     merchant = await _verified_merchant(
         client_key, timestamp, request.method, path_with_query(request), body, signature.lower()
     )
-    await replay.accept_once(
+    ask = api_limit(merchant.rate_limit_caller, merchant.rate_limit_per_minute)
+    # the rate limiter's place is taken in the replay check's round trip when it can be (authenticate_merchant
+    # then applies the decision, after the admission checks, as it would its own)
+    request.state.rate_limit_taken = await replay.accept_once(
         request.method,
         merchant.id,
         signature.lower(),
         headers.get("idempotency-key") or headers.get("x-refund-idempotency"),
+        limit=replay.LimitAsk(*ask) if ask else None,
     )
     merchant = await admitted(merchant, request)
     request.state.raw_body = body

@@ -326,7 +326,12 @@ async def authenticate_merchant(request: Request) -> MerchantAuth:
         merchant = await _member(request)
     request.state.merchant = merchant
     # per credential, or per person (a person acting for several merchants has one allowance)
-    await limit_api_caller(request, merchant.rate_limit_caller, merchant.rate_limit_per_minute)
+    await limit_api_caller(
+        request,
+        merchant.rate_limit_caller,
+        merchant.rate_limit_per_minute,
+        taken=getattr(request.state, "rate_limit_taken", None),
+    )
     return merchant
 
 

@@ -124,12 +124,18 @@ class _Gathered:
             for queue_name, jobs in batch.items():
                 try:
                     async with asyncio.timeout(bound):
-                        await queue(queue_name).addBulk(
-                            [
-                                {"name": name, "data": {"intent_id": i}, "opts": _job_options(i)}
-                                for name, i in jobs
-                            ]
-                        )
+                        if len(jobs) == 1:  # a pipeline would add MULTI, EXEC and redis-py's SCRIPT EXISTS
+                            name, intent_id = jobs[0]
+                            await queue(queue_name).add(
+                                name, {"intent_id": intent_id}, _job_options(intent_id)
+                            )
+                        else:
+                            await queue(queue_name).addBulk(
+                                [
+                                    {"name": name, "data": {"intent_id": i}, "opts": _job_options(i)}
+                                    for name, i in jobs
+                                ]
+                            )
                 except Exception as exc:  # noqa: BLE001 - the intents are durable; the sweeper pushes them
                     log.warning(
                         "job_push_failed",

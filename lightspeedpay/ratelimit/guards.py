@@ -23,21 +23,32 @@ def _keep(request: Request, decision: Decision) -> None:
     request.state.rate_limit_headers = decision.headers()
 
 
-async def limit_api_caller(request: Request, caller: str, per_minute: int | None) -> None:
-    """One request of an API credential (`caller` = "key:<client key>") or of a person acting for a merchant
-    ("user:<id>"); raises RateLimited (429) past `per_minute` (None: LSP_RATE_LIMIT_PER_MINUTE) in the window."""
+def api_limit(caller: str, per_minute: int | None) -> tuple[str, int, int] | None:
+    """(window key, limit, window seconds) of an API credential (`caller` = "key:<client key>") or a person acting
+    for a merchant ("user:<id>"): `per_minute` (None: LSP_RATE_LIMIT_PER_MINUTE) in LSP_RATE_LIMIT_WINDOW_SECONDS;
+    None when rate limiting is off."""
     s = get_settings()
     if not s.rate_limit_enabled:
+        return None
+    return f"api:{caller}", per_minute or s.rate_limit_per_minute, s.rate_limit_window_seconds
+
+
+async def limit_api_caller(
+    request: Request, caller: str, per_minute: int | None, *, taken: Decision | None = None
+) -> None:
+    """One request of `caller` (see api_limit); raises RateLimited (429) past its limit in the window. `taken`:
+    the decision already taken for this request (with the replay check, in the same round trip)."""
+    ask = api_limit(caller, per_minute)
+    if ask is None:
         return
-    limit = per_minute or s.rate_limit_per_minute
-    decision = await rate_limiter.hit(f"api:{caller}", limit, s.rate_limit_window_seconds)
+    key, limit, window = ask
+    decision = taken or await rate_limiter.hit(key, limit, window)
     if decision is None:
         return  # Redis did not answer: served (fail open), logged by the limiter
     _keep(request, decision)
     if not decision.allowed:
         raise RateLimited(
-            f"Too many requests: the limit is {limit} per {s.rate_limit_window_seconds} s; "
-            f"try again in {decision.retry_after} s."
+            f"Too many requests: the limit is {limit} per {window} s; try again in {decision.retry_after} s."
         )
 
 

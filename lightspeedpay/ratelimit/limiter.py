@@ -27,38 +27,53 @@ from lightspeedpay.config import get_settings
 
 log = structlog.get_logger()
 
-# KEYS[1]: the window (request times, newest first). ARGV: now (seconds, float), limit, window seconds.
+# One place in a window: `key` holds request times, newest first; `stamp` is now (seconds, as a string).
 # Answers {allowed (1|0), requests in the window after this one, the oldest of them (seconds, as a string)}.
-_HIT = """
-local now = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local since = now - window
-local allowed = 0
-local entry = redis.call('LINDEX', KEYS[1], limit - 1)
-if not entry or tonumber(entry) < since then
-    redis.call('LPUSH', KEYS[1], ARGV[1])
-    redis.call('LTRIM', KEYS[1], 0, limit - 1)
-    redis.call('EXPIRE', KEYS[1], window)
-    allowed = 1
-end
--- the last index whose time is still in the window (the list is newest first): a binary search
-local low, high, found = 0, redis.call('LLEN', KEYS[1]) - 1, -1
-while low <= high do
-    local mid = math.floor((low + high) / 2)
-    local value = tonumber(redis.call('LINDEX', KEYS[1], mid))
-    if value and value >= since then
-        found = mid
-        low = mid + 1
-    else
-        high = mid - 1
+_HIT_FUNCTION = """
+local function hit(key, stamp, limit, window)
+    local since = tonumber(stamp) - window
+    local allowed = 0
+    local entry = redis.call('LINDEX', key, limit - 1)
+    if not entry or tonumber(entry) < since then
+        redis.call('LPUSH', key, stamp)
+        redis.call('LTRIM', key, 0, limit - 1)
+        redis.call('EXPIRE', key, window)
+        allowed = 1
     end
+    -- the last index whose time is still in the window (the list is newest first): a binary search
+    local low, high, found = 0, redis.call('LLEN', key) - 1, -1
+    while low <= high do
+        local mid = math.floor((low + high) / 2)
+        local value = tonumber(redis.call('LINDEX', key, mid))
+        if value and value >= since then
+            found = mid
+            low = mid + 1
+        else
+            high = mid - 1
+        end
+    end
+    if found < 0 then
+        return {allowed, 0, stamp}
+    end
+    return {allowed, found + 1, redis.call('LINDEX', key, found)}
 end
-if found < 0 then
-    return {allowed, 0, ARGV[1]}
-end
-return {allowed, found + 1, redis.call('LINDEX', KEYS[1], found)}
 """
+# KEYS[1]: the window. ARGV: now, limit, window seconds.
+_HIT = _HIT_FUNCTION + "return hit(KEYS[1], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))"
+# The replay check (auth/replay.py) and the hit in one round trip. KEYS: the signature's key, the window. ARGV: the
+# signature's mark and its time to live, then now, limit, window seconds. A replay is refused before it takes a
+# place: answers {1}; otherwise {0, allowed, count, oldest}.
+_REPLAY_CHECK_AND_HIT = (
+    _HIT_FUNCTION
+    + """
+local seen = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'EX', ARGV[2])
+if seen and (ARGV[1] == '-' or seen ~= ARGV[1]) then
+    return {1}
+end
+local decided = hit(KEYS[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5]))
+return {0, decided[1], decided[2], decided[3]}
+"""
+)
 
 
 @dataclass(frozen=True)
@@ -88,6 +103,8 @@ class RateLimiter:
         self._redis: Redis | None = None
         self._script: Any = None
         self._prefix = ""
+        self._replay_script: Any = None
+        self._replay_client: Redis | None = None
         self._warned_at = -math.inf
 
     def _client(self) -> Any:
@@ -118,14 +135,37 @@ class RateLimiter:
         except (RedisError, OSError, TimeoutError) as exc:
             self._warn(exc)
             return None
-        reset = max(1, math.ceil(float(oldest) + window_seconds - now))
-        return Decision(
-            allowed=bool(allowed),
-            limit=limit,
-            remaining=max(0, limit - int(count)),
-            reset_seconds=reset,
-            retry_after=None if allowed else reset,
+        return _decision(now, int(allowed), int(count), oldest, limit, window_seconds)
+
+    def shares(self, redis_url: str) -> bool:
+        """Whether the windows live in the Redis at `redis_url` (then a caller there may hit them in its own
+        script: `hit_after_replay_check`)."""
+        s = get_settings()
+        return (self._redis_url or s.rate_limit_redis_url or s.redis_url) == redis_url
+
+    async def hit_after_replay_check(
+        self,
+        client: Redis,
+        replay_key: str,
+        mark: str,
+        ttl: int,
+        key: str,
+        limit: int,
+        window_seconds: int,
+    ) -> tuple[bool, Decision | None]:
+        """The replay check's `SET NX GET` and then, unless it is a replay, the hit: one script on `client` (the
+        caller's connection to the same Redis, with the caller's bound and error handling). (replayed, decision)."""
+        self._client()  # the key prefix
+        if self._replay_script is None or self._replay_client is not client:
+            self._replay_script, self._replay_client = client.register_script(_REPLAY_CHECK_AND_HIT), client
+        now = time.time()
+        answer = await self._replay_script(
+            keys=[replay_key, self._prefix + key], args=[mark, ttl, repr(now), limit, window_seconds]
         )
+        if int(answer[0]):
+            return True, None
+        _, allowed, count, oldest = answer
+        return False, _decision(now, int(allowed), int(count), oldest, limit, window_seconds)
 
     def _warn(self, exc: BaseException) -> None:
         now = time.monotonic()
@@ -136,7 +176,18 @@ class RateLimiter:
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()
-        self._redis = self._script = None
+        self._redis = self._script = self._replay_script = self._replay_client = None
+
+
+def _decision(now: float, allowed: int, count: int, oldest: Any, limit: int, window_seconds: int) -> Decision:
+    reset = max(1, math.ceil(float(oldest) + window_seconds - now))
+    return Decision(
+        allowed=bool(allowed),
+        limit=limit,
+        remaining=max(0, limit - count),
+        reset_seconds=reset,
+        retry_after=None if allowed else reset,
+    )
 
 
 rate_limiter = RateLimiter()
